@@ -1,0 +1,309 @@
+"""The protocol's wire types: what a kiosk and the server send each other.
+
+Every struct is frozen and forbids unknown fields, so a decoder rejects anything it does
+not understand instead of silently dropping it. The byte form of these structs is made by
+``sync.codec`` alone (sorted keys, no whitespace, UTF-8); docs/PROTOCOL.md describes it.
+"""
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from schema.types import (
+    Card,
+    Code,
+    Cursor,
+    EventId,
+    Hex32,
+    Hex64,
+    KioskId,
+    Millis,
+    Name,
+    OperatorId,
+    Points,
+    Price,
+    Qty,
+    Seq,
+    Text,
+)
+
+
+EnrollCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$")]
+
+
+class Wire(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Base for every wire struct."""
+
+
+# ---------------------------------------------------------------- kiosk events
+
+
+class Item(Wire):
+    """One line of a redemption: goods, quantity, unit price in points when recorded."""
+
+    sku: Code
+    qty: Qty
+    price: Price
+
+
+class StockLine(Wire):
+    """One line of goods received at the shop."""
+
+    sku: Code
+    qty: Qty
+
+
+class Award(Wire, tag="award"):
+    """Points awarded (or deducted, for a prohibited-conduct rule) under a rule.
+
+    ``points`` is the rule's value as the kiosk saw it when recording: a later rule change
+    never rewrites this event.
+    """
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    resident: Card
+    rule: Code
+    points: Points
+    note: Text = ""
+
+
+class Redeem(Wire, tag="redeem"):
+    """Goods handed to a resident in exchange for points. ``total`` is the sum of lines."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    resident: Card
+    items: list[Item]
+    total: Price
+
+
+class Void(Wire, tag="void"):
+    """Reverses an earlier event of the same kiosk. Nothing recorded is ever edited."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    target: EventId
+    reason: Text
+
+
+class StockIn(Wire, tag="stock_in"):
+    """Goods delivered to the shop."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    items: list[StockLine]
+    note: Text = ""
+
+
+KioskEvent = Award | Redeem | Void | StockIn
+
+
+class Batch(Wire):
+    """A kiosk's signed unit of upload. ``prev`` chains it to the kiosk's previous batch."""
+
+    v: int
+    kiosk: KioskId
+    seq: Seq
+    prev: Hex64
+    created: Millis
+    events: list[KioskEvent]
+
+
+# ---------------------------------------------------------------- replies
+
+
+class PushReply(Wire):
+    """The server's signed acknowledgement of one batch.
+
+    ``status``: ``applied`` (now durable), ``duplicate`` (already applied earlier: the same
+    acknowledgement again), ``held`` (verified and stored, but waiting for earlier batches;
+    resend from ``next_seq``).
+    """
+
+    v: int
+    kiosk: KioskId
+    seq: Seq
+    hash: Hex64
+    status: Literal["applied", "duplicate", "held"]
+    next_seq: Seq
+    feed: Cursor
+    server_time: Millis
+
+
+class ErrorBody(Wire):
+    """One shape for every error. ``action`` tells a kiosk what to do next."""
+
+    code: str
+    message: str
+    action: Literal["retry", "resign", "resend_from", "stop", "upgrade", "fix_request"]
+    detail: dict[str, str | int | None] = {}
+
+
+class ErrorReply(Wire):
+    error: ErrorBody
+    v: int = 1
+
+
+# ---------------------------------------------------------------- enrolment
+
+
+class EnrollRequest(Wire):
+    """A kiosk presents its new public key with a one-time code; ``proof`` is a signature
+    over the code and key (domain ``enroll``), proving it holds the private key."""
+
+    v: int
+    code: EnrollCode
+    public_key: Hex64
+    label: Text
+    proof: str
+
+
+class EnrollReply(Wire):
+    v: int
+    kiosk: KioskId
+    shop: Code
+    shop_name: str
+    server_key: Hex64
+    enrolled_at: Millis
+
+
+# ---------------------------------------------------------------- pull
+
+
+class PullRequest(Wire):
+    """Signed by the kiosk (domain ``pull``). ``clock`` is the kiosk's own time, so the
+    server can notice a wrong clock; ``nonce`` is echoed in the signed page so an old page
+    cannot be replayed to the kiosk."""
+
+    v: int
+    kiosk: KioskId
+    cursor: Cursor
+    limit: int
+    nonce: Hex32
+    clock: Millis
+    app: Text = ""
+
+
+class Lease(Wire):
+    """Permission to hand out goods while offline, for ``seconds`` from receipt."""
+
+    kiosk: KioskId
+    issued: Millis
+    seconds: int
+
+
+class Policy(Wire):
+    """Central settings every kiosk follows (bounds on offline risk)."""
+
+    lease_seconds: int
+    balance_max_age_seconds: int
+    offline_daily_cap: Price
+
+
+class Change(Wire):
+    """One entity's newest state. ``data`` is null when the entity is gone from the view."""
+
+    kind: str
+    key: str
+    seq: Cursor
+    data: msgspec.Raw | None = None
+
+
+class PullPage(Wire):
+    v: int
+    kiosk: KioskId
+    nonce: Hex32
+    cursor: Cursor
+    next: Cursor
+    more: bool
+    server_time: Millis
+    revoked: bool
+    policy: Policy
+    lease: Lease | None
+    changes: list[Change]
+
+
+# ---------------------------------------------------------------- records carried by pull
+
+
+class ResidentRec(Wire):
+    """What a kiosk keeps of a resident: enough to find and serve them, no more.
+    Only the last four digits of the phone number leave the server."""
+
+    card: Card
+    name: Name
+    phone_tail: str
+    community: Code
+    status: Literal["active", "retired"]
+
+
+class RuleRec(Wire):
+    code: Code
+    name: Name
+    kind: Literal["basic", "encouraged", "prohibited"]
+    points: Points
+    cap_day: int | None
+    cap_month: int | None
+    status: Literal["active", "retired"]
+
+
+class GoodRec(Wire):
+    sku: Code
+    name: Name
+    unit: str
+    price: Price
+    status: Literal["active", "retired"]
+
+
+class StockRec(Wire):
+    shop: Code
+    sku: Code
+    qty: int
+
+
+class BalanceRec(Wire):
+    card: Card
+    points: int
+
+
+class ShopRec(Wire):
+    id: Code
+    name: Name
+    community: Code
+    kind: Literal["shop", "station"]
+
+
+class CommunityRec(Wire):
+    id: Code
+    name: Name
+    street: str
+
+
+class OperatorRec(Wire):
+    id: OperatorId
+    shop: Code
+    name: Name
+    role: Literal["operator", "supervisor"]
+    pin_hash: str
+    status: Literal["active", "retired"]
+
+
+RECORD_TYPES: dict[str, type] = {
+    "resident": ResidentRec,
+    "rule": RuleRec,
+    "good": GoodRec,
+    "stock": StockRec,
+    "balance": BalanceRec,
+    "shop": ShopRec,
+    "community": CommunityRec,
+    "operator": OperatorRec,
+}

@@ -1,0 +1,101 @@
+"""Batches: building them on the kiosk, checking them on the server, and placing a batch
+in its kiosk's hash chain (apply, duplicate, hold for a gap, or fork)."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from schema.wire import Batch, KioskEvent, Redeem
+from sync import codec
+from sync.protocol import (
+    MAX_BATCH_EVENTS,
+    MAX_ITEMS_PER_EVENT,
+    PROTOCOL_VERSION,
+    SUPPORTED_VERSIONS,
+    RequestRejected,
+)
+
+
+def event_id(kiosk: str, kseq: int) -> str:
+    return f"{kiosk}-{kseq}"
+
+
+def build_batch(kiosk: str, seq: int, prev: str, created: int, events: list[KioskEvent]) -> bytes:
+    """The canonical bytes of a batch; the kiosk signs and stores exactly these."""
+    return codec.encode(
+        Batch(v=PROTOCOL_VERSION, kiosk=kiosk, seq=seq, prev=prev, created=created, events=events)
+    )
+
+
+def parse_batch(body: bytes, header_kiosk: str) -> Batch:
+    """Decode verified bytes and check the rules that need no database.
+
+    Raises ``RequestRejected`` naming the first problem found.
+    """
+    try:
+        batch = codec.decode(body, Batch)
+    except codec.DecodeError as exc:
+        raise RequestRejected("malformed_request", f"batch does not decode: {exc.message}") from None
+    if batch.v not in SUPPORTED_VERSIONS:
+        raise RequestRejected("protocol_unsupported", f"protocol version {batch.v} is not supported", version=batch.v)
+    if batch.kiosk != header_kiosk:
+        raise RequestRejected("kiosk_mismatch", f"batch names kiosk {batch.kiosk} but was sent as {header_kiosk}", kiosk=batch.kiosk)
+    if not batch.events:
+        raise RequestRejected("invalid_batch", "a batch carries at least one event", seq=batch.seq)
+    if len(batch.events) > MAX_BATCH_EVENTS:
+        raise RequestRejected("batch_too_large", f"{len(batch.events)} events; at most {MAX_BATCH_EVENTS}", seq=batch.seq)
+    seen: set[str] = set()
+    kseq = batch.events[0].kseq
+    for ev in batch.events:
+        if ev.kseq != kseq:
+            raise RequestRejected("invalid_batch", f"event {ev.id}: kseq {ev.kseq} where {kseq} was expected (events are gap-free)", event=ev.id)
+        if ev.id != event_id(batch.kiosk, ev.kseq):
+            raise RequestRejected("invalid_batch", f"event id {ev.id} must be {event_id(batch.kiosk, ev.kseq)}", event=ev.id)
+        if ev.id in seen:
+            raise RequestRejected("invalid_batch", f"event id {ev.id} appears twice", event=ev.id)
+        seen.add(ev.id)
+        _check_event(ev)
+        kseq += 1
+    return batch
+
+
+def _check_event(ev: KioskEvent) -> None:
+    items = getattr(ev, "items", None)
+    if items is not None:
+        if not items:
+            raise RequestRejected("invalid_batch", f"event {ev.id} has no lines", event=ev.id)
+        if len(items) > MAX_ITEMS_PER_EVENT:
+            raise RequestRejected("invalid_batch", f"event {ev.id} has {len(items)} lines; at most {MAX_ITEMS_PER_EVENT}", event=ev.id)
+        skus = [i.sku for i in items]
+        if len(set(skus)) != len(skus):
+            raise RequestRejected("invalid_batch", f"event {ev.id} lists a SKU twice", event=ev.id)
+    if isinstance(ev, Redeem):
+        total = sum(i.qty * i.price for i in ev.items)
+        if total != ev.total:
+            raise RequestRejected("invalid_batch", f"event {ev.id}: total {ev.total} but lines sum to {total}", event=ev.id)
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """Where the server stands with one kiosk."""
+
+    next_seq: int  # the batch sequence number it will apply next
+    last_hash: str  # hash of batch next_seq-1 (GENESIS before the first)
+    next_kseq: int  # the event sequence number the next applied batch must start at
+
+
+Placement = Literal["apply", "duplicate", "held", "fork"]
+
+
+def place(state: ChainState, seq: int, prev: str, body_hash: str, stored_hash: str | None) -> Placement:
+    """Decide what to do with a verified batch.
+
+    ``stored_hash`` is the hash of the batch already stored at ``seq`` (applied or held),
+    if any. The same bytes again is a duplicate; different bytes at a used seq is a fork.
+    """
+    if stored_hash is not None:
+        return "duplicate" if stored_hash == body_hash else "fork"
+    if seq < state.next_seq:
+        return "fork"  # an applied seq whose batch we no longer match: cannot happen honestly
+    if seq > state.next_seq:
+        return "held"
+    return "apply" if prev == state.last_hash else "fork"

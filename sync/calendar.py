@@ -1,0 +1,36 @@
+"""The programme's calendar. Times are stored in UTC milliseconds; days and months (caps,
+boards, settlement, the offline daily cap) follow Asia/Shanghai local time."""
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def local_dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone(LOCAL)
+
+
+def local_day(ms: int) -> str:
+    """'YYYY-MM-DD' of the programme day containing ``ms``."""
+    return local_dt(ms).strftime("%Y-%m-%d")
+
+
+def local_month(ms: int) -> str:
+    """'YYYY-MM' of the programme month containing ``ms``."""
+    return local_dt(ms).strftime("%Y-%m")
+
+
+def month_bounds(month: str) -> tuple[int, int]:
+    """[start, end) in UTC ms of a local month 'YYYY-MM'."""
+    year, mon = (int(x) for x in month.split("-"))
+    start = datetime(year, mon, 1, tzinfo=LOCAL)
+    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=LOCAL)
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def day_bounds(day: str) -> tuple[int, int]:
+    """[start, end) in UTC ms of a local day 'YYYY-MM-DD'."""
+    start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=LOCAL)
+    s = int(start.timestamp() * 1000)
+    return s, s + 86_400_000

@@ -1,0 +1,70 @@
+"""Protocol constants, limits and the error table: every code, its HTTP status and what a
+kiosk does next. docs/PROTOCOL.md is written from this table; a test keeps them in step.
+
+Exception tree (every one carries a stable ``code`` and the offending id in ``detail``)::
+
+    ProtocolError
+      ├── RequestRejected      4xx: the request itself is wrong; never half-applied
+      └── (server-side conditions raised by the server shell reuse the same table)
+"""
+
+from typing import Literal
+
+PROTOCOL_VERSION = 1
+SUPPORTED_VERSIONS = frozenset({1})
+
+HEADER_KIOSK = "Jifen-Kiosk"
+HEADER_SIGNATURE = "Jifen-Signature"
+HEADER_VERSION = "Jifen-Version"
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_BATCH_EVENTS = 1000
+KIOSK_BATCH_EVENTS = 500
+MAX_PULL_LIMIT = 5000
+DEFAULT_PULL_LIMIT = 2000
+MAX_ITEMS_PER_EVENT = 100
+
+Action = Literal["retry", "resign", "resend_from", "stop", "upgrade", "fix_request"]
+
+#: code -> (HTTP status, kiosk action, meaning). The single source of truth.
+ERRORS: dict[str, tuple[int, Action, str]] = {
+    "malformed_request": (400, "fix_request", "The body is not valid JSON of the expected shape; the message names the field."),
+    "missing_header": (400, "fix_request", "A required header (Jifen-Kiosk, Jifen-Signature) is absent or empty."),
+    "kiosk_mismatch": (400, "stop", "The kiosk id in the body differs from the Jifen-Kiosk header."),
+    "bad_signature": (401, "resign", "The signature does not verify over the exact bytes received. The kiosk rebuilds the batch from its events and signs it again; if that fails too, it stops."),
+    "unknown_kiosk": (401, "stop", "No kiosk with this id is enrolled."),
+    "kiosk_revoked": (403, "stop", "Central staff revoked this kiosk. It must stop recording and be re-enrolled."),
+    "bad_enroll_code": (403, "fix_request", "The enrolment code is unknown, expired or already used."),
+    "fork": (409, "stop", "A different batch with this sequence number, or one that does not chain to the previous batch, was already accepted. Recorded as a tamper alert."),
+    "body_too_large": (413, "resign", "The body exceeds the size limit. The kiosk rebuilds smaller batches."),
+    "batch_too_large": (413, "resign", "The batch has more events than allowed. The kiosk rebuilds smaller batches."),
+    "invalid_batch": (422, "stop", "The batch breaks a protocol rule (event sequence, totals, references that never existed, duplicate ids). Nothing in it was applied; it is quarantined."),
+    "protocol_unsupported": (426, "upgrade", "The server does not speak this protocol version. Upgrade the kiosk."),
+    "rate_limited": (429, "retry", "Too many requests from this kiosk; retry after the delay given."),
+    "internal_error": (500, "retry", "The server failed; nothing was applied. Retry later."),
+    "unavailable": (503, "retry", "The server is starting or shutting down. Retry later."),
+}
+
+
+class ProtocolError(Exception):
+    """A condition with a stable code from ``ERRORS``; ``detail`` names the offending ids."""
+
+    def __init__(self, code: str, message: str, **detail: str | int | None):
+        if code not in ERRORS:
+            raise ValueError(f"unknown error code {code!r}")
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+    @property
+    def status(self) -> int:
+        return ERRORS[self.code][0]
+
+    @property
+    def action(self) -> Action:
+        return ERRORS[self.code][1]
+
+
+class RequestRejected(ProtocolError):
+    """The request is wrong in itself; the server changed nothing but, perhaps, quarantine."""
