@@ -107,6 +107,49 @@ class StockIn(Wire, tag="stock_in"):
 KioskEvent = Award | Redeem | Void | StockIn
 
 
+# ---------------------------------------------------------------- central events
+
+
+class Adjust(Wire, tag="adjust"):
+    """A central correction or opening balance, signed with the server key. ``review``
+    names the review item it resolves, when it resolves one."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    staff: OperatorId
+    resident: Card
+    points: Points
+    reason: Text
+    review: int | None = None
+
+
+class StockAdjust(Wire, tag="stock_adjust"):
+    """A central correction of a shop's stock (opening stock, a count, a write-off)."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    staff: OperatorId
+    shop: Code
+    sku: Code
+    delta: Annotated[int, msgspec.Meta(ge=-1_000_000, le=1_000_000)]
+    reason: Text
+
+
+CentralEvent = Adjust | StockAdjust
+
+
+class CentralBatch(Wire):
+    """The server's own chain of events, kiosk id ``C``, signed under domain ``central``."""
+
+    v: int
+    seq: Seq
+    prev: Hex64
+    created: Millis
+    events: list[CentralEvent]
+
+
 class Batch(Wire):
     """A kiosk's signed unit of upload. ``prev`` chains it to the kiosk's previous batch."""
 
@@ -149,7 +192,11 @@ class ErrorBody(Wire):
 
 
 class ErrorReply(Wire):
+    """``request`` is the SHA-256 of the request body the error answers, so a signed error
+    cannot be replayed against another request."""
+
     error: ErrorBody
+    request: Hex64 | None = None
     v: int = 1
 
 

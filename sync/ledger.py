@@ -11,7 +11,7 @@ balance is the sum of an account's postings, and a stored balance is a cache of 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from schema.wire import Award, KioskEvent, Redeem, StockIn, Void
+from schema.wire import Adjust, Award, CentralEvent, KioskEvent, Redeem, StockAdjust, StockIn, Void
 from sync.calendar import local_day, local_month
 from sync.protocol import RequestRejected
 
@@ -117,6 +117,10 @@ def references(events: Iterable[KioskEvent]) -> tuple[set[str], set[str], set[st
             skus.update(i.sku for i in ev.items)
         elif isinstance(ev, Void):
             targets.add(ev.target)
+        elif isinstance(ev, Adjust):
+            cards.add(ev.resident)
+        elif isinstance(ev, StockAdjust):
+            skus.add(ev.sku)
     return cards, rules, skus, targets
 
 
@@ -125,8 +129,13 @@ def periods(card: str, rule: str, at: int) -> tuple[tuple[str, str, str], tuple[
     return (card, rule, "D" + local_day(at)), (card, rule, "M" + local_month(at))
 
 
-def effects(ev: KioskEvent, shop: str) -> tuple[list[Posting], list[StockMove]]:
+def effects(ev: KioskEvent | CentralEvent, shop: str) -> tuple[list[Posting], list[StockMove]]:
     """Postings and stock moves of one non-void event. Postings sum to zero."""
+    if isinstance(ev, Adjust):
+        acct = resident_account(ev.resident)
+        return [Posting(ev.id, acct, ev.points), Posting(ev.id, ADJUSTMENTS, -ev.points)], []
+    if isinstance(ev, StockAdjust):
+        return [], [StockMove(ev.id, ev.shop, ev.sku, ev.delta)]
     if isinstance(ev, Award):
         acct = resident_account(ev.resident)
         return [Posting(ev.id, acct, ev.points), Posting(ev.id, ISSUED, -ev.points)], []
@@ -140,7 +149,7 @@ def effects(ev: KioskEvent, shop: str) -> tuple[list[Posting], list[StockMove]]:
     raise TypeError(f"effects() of {type(ev).__name__}: voids reverse a target")
 
 
-def target_of(ev: KioskEvent, kiosk: str, shop: str) -> Target:
+def target_of(ev: KioskEvent | CentralEvent, kiosk: str, shop: str) -> Target:
     posts, moves = effects(ev, shop)
     return Target(
         kind=type(ev).__name__.lower(),
@@ -155,7 +164,7 @@ def _reject(ev: KioskEvent, message: str, **detail) -> RequestRejected:
     return RequestRejected("invalid_batch", f"event {ev.id}: {message}", event=ev.id, **detail)
 
 
-def plan_batch(events: list[KioskEvent], kiosk: str, shop: str, view: View) -> Plan:
+def plan_batch(events: list[KioskEvent | CentralEvent], kiosk: str, shop: str, view: View) -> Plan:
     """Turn a verified, structurally valid batch into postings, stock moves and reviews.
 
     Raises ``RequestRejected('invalid_batch')`` for what no honest kiosk can send (a
@@ -182,7 +191,7 @@ def plan_batch(events: list[KioskEvent], kiosk: str, shop: str, view: View) -> P
         if isinstance(ev, Void):
             _plan_void(ev, kiosk, targets, plan, post, move)
             continue
-        if isinstance(ev, (Award, Redeem)):
+        if isinstance(ev, (Award, Redeem, Adjust)):
             status = view.residents.get(ev.resident)
             if status is None:
                 raise _reject(ev, f"resident {ev.resident} does not exist", resident=ev.resident)
@@ -190,8 +199,9 @@ def plan_batch(events: list[KioskEvent], kiosk: str, shop: str, view: View) -> P
                 plan.reviews.append(Review("retired_reference", ev.id, ev.resident, {"resident": ev.resident}))
         if isinstance(ev, Award):
             _plan_award(ev, view, plan)
-        else:
-            for sku in (i.sku for i in ev.items):
+        elif isinstance(ev, (Redeem, StockIn, StockAdjust)):
+            skus = [ev.sku] if isinstance(ev, StockAdjust) else [i.sku for i in ev.items]
+            for sku in skus:
                 good = view.goods.get(sku)
                 if good is None:
                     raise _reject(ev, f"SKU {sku} does not exist", sku=sku)
