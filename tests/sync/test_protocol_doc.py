@@ -1,0 +1,115 @@
+"""docs/PROTOCOL.md stays true: its worked example is recomputed here from the fixed keys,
+and every error code the server can send is documented with its status and action."""
+
+import re
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from schema.wire import (
+    Award,
+    BalanceRec,
+    Change,
+    EnrollRequest,
+    ErrorBody,
+    ErrorReply,
+    Item,
+    Lease,
+    Policy,
+    PullPage,
+    PullRequest,
+    PushReply,
+    Redeem,
+    ResidentRec,
+    RuleRec,
+)
+from sync import codec
+from sync.batch import build_batch
+from sync.protocol import ERRORS
+from sync.signing import SigningKey, VerifyKey
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text(encoding="utf-8")
+KIOSK = SigningKey(bytes([1]) * 32)
+SERVER = SigningKey(bytes([2]) * 32)
+T = 1764039600000
+NONCE = "00112233445566778899aabbccddeeff"
+
+
+def raw(obj):
+    return msgspec.Raw(codec.encode(obj))
+
+
+def example_batch() -> bytes:
+    return build_batch(
+        "K0001",
+        1,
+        codec.GENESIS,
+        T + 120000,
+        [
+            Award(id="K0001-1", kseq=1, at=T, operator="op1", resident="5101810000001", rule="R01", points=2, note="垃圾分类"),
+            Redeem(id="K0001-2", kseq=2, at=T + 60000, operator="op1", resident="5101810000001", items=[Item(sku="G01", qty=1, price=50)], total=50),
+        ],
+    )
+
+
+def examples():
+    code = "7KQ2-M9XD-4TPA"
+    yield codec.encode(
+        EnrollRequest(v=1, code=code, public_key=KIOSK.public_hex, label="龙居社区积分超市 1号机", proof=KIOSK.sign("enroll", (code + "\n" + KIOSK.public_hex).encode()))
+    ).decode()
+    body = example_batch()
+    h = codec.digest(body)
+    yield body.decode()
+    yield h
+    yield KIOSK.sign("batch", body)
+    reply = codec.encode(PushReply(v=1, kiosk="K0001", seq=1, hash=h, status="applied", next_seq=2, feed=4711, server_time=T + 125000))
+    yield reply.decode()
+    yield SERVER.sign("response", reply)
+    pull = codec.encode(PullRequest(v=1, kiosk="K0001", cursor=0, limit=2000, nonce=NONCE, clock=T + 130000, app="jifen-kiosk 0.1.0"))
+    yield pull.decode()
+    yield KIOSK.sign("pull", pull)
+    page = codec.encode(
+        PullPage(
+            v=1, kiosk="K0001", nonce=NONCE, cursor=0, next=3, more=False, server_time=T + 131000, revoked=False,
+            policy=Policy(lease_seconds=259200, balance_max_age_seconds=21600, offline_daily_cap=200),
+            lease=Lease(kiosk="K0001", issued=T + 131000, seconds=259200),
+            changes=[
+                Change(kind="rule", key="R01", seq=1, data=raw(RuleRec(code="R01", name="垃圾分类", kind="basic", points=2, cap_day=1, cap_month=None, status="active"))),
+                Change(kind="resident", key="5101810000001", seq=2, data=raw(ResidentRec(card="5101810000001", name="张晓明", phone_tail="6789", community="C001", status="active"))),
+                Change(kind="balance", key="5101810000001", seq=3, data=raw(BalanceRec(card="5101810000001", points=152))),
+            ],
+        )
+    )
+    yield page.decode()
+    yield SERVER.sign("response", page)
+    err = codec.encode(
+        ErrorReply(
+            error=ErrorBody(code="fork", message="batch 1 of K0001 differs from the batch already accepted at that sequence", action="stop", detail={"kiosk": "K0001", "seq": 1}),
+            request=h,
+        )
+    )
+    yield err.decode()
+    yield SERVER.sign("response", err)
+
+
+@pytest.mark.parametrize("fragment", list(examples()))
+def test_worked_example_matches_the_code(fragment):
+    assert fragment in DOC
+
+
+def test_keys_in_doc_are_the_fixed_seeds():
+    assert KIOSK.public_hex in DOC and SERVER.public_hex in DOC
+
+
+def test_batch_signature_in_doc_verifies():
+    body = example_batch()
+    sig = re.search(r"Jifen-Signature \(domain batch\) ([0-9a-f]{128})", DOC).group(1)
+    VerifyKey(KIOSK.public_hex).verify("batch", body, sig)
+    assert (b"jifen/v1/batch\x00").hex() in DOC
+
+
+@pytest.mark.parametrize("code", sorted(ERRORS))
+def test_every_error_code_is_documented(code):
+    status, action, _ = ERRORS[code]
+    assert re.search(rf"\| `{code}` \| {status} \| {action} \|", DOC), f"{code} missing from docs/PROTOCOL.md § 5"
