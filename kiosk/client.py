@@ -1,0 +1,138 @@
+"""The kiosk's only network code: enrol, push a batch, pull a page.
+
+Every response body is checked against the pinned server key (domain ``response``)
+*before* it is decoded: bytes that do not verify are not read at all. Whatever goes wrong
+on the way — no route, timeout, a proxy's HTML page, a body that does not verify or does
+not decode, an error that answers some other request — becomes one ``Offline``: the kiosk
+keeps recording and tries again later. A verified ``ErrorReply`` becomes ``Rejected``, and
+the sync loop does what its ``action`` says.
+"""
+
+from typing import TypeVar
+
+import httpx
+
+from kiosk.errors import Offline, Rejected
+from schema.wire import EnrollReply, EnrollRequest, ErrorReply, PullPage, PullRequest, PushReply
+from sync import codec
+from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, HEADER_VERSION, PROTOCOL_VERSION
+from sync.signing import BadKey, BadSignature, SigningKey, VerifyKey
+
+T = TypeVar("T")
+
+
+class Client:
+    """Talks to one server as one kiosk. ``transport`` lets tests pass a MockTransport."""
+
+    def __init__(
+        self,
+        server_url: str,
+        key: SigningKey,
+        *,
+        kiosk: str | None = None,
+        server_key: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.kiosk = kiosk
+        self.key = key
+        self._server = VerifyKey(server_key) if server_key else None
+        self._http = httpx.Client(
+            base_url=server_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            headers={HEADER_VERSION: str(PROTOCOL_VERSION), "User-Agent": "jifen-kiosk"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ calls
+
+    def enroll(self, code: str, label: str, expected_server_key: str | None = None) -> EnrollReply:
+        """Present our public key with a one-time code, and learn the server key to pin.
+
+        With ``expected_server_key`` (read off the server by staff) the reply is verified
+        under it before it is read; without it, the key the reply names is trusted on
+        first use, and the reply must still verify under it."""
+        proof = self.key.sign("enroll", f"{code}\n{self.key.public_hex}".encode("ascii"))
+        body = codec.encode(
+            EnrollRequest(v=PROTOCOL_VERSION, code=code, public_key=self.key.public_hex, label=label, proof=proof)
+        )
+        response = self._send("/v1/enroll", body, {})
+        if expected_server_key:
+            self._server = VerifyKey(expected_server_key)
+            self._verify(response)
+        if not response.is_success:
+            # With no key given nothing is pinned yet, so this error is unverified; it
+            # changes nothing on disk, it only explains the refusal.
+            raise self._rejection(response, body)
+        # Trust on first use: the reply names the key, and must verify under it before
+        # anything in it is used.
+        reply = self._decode(response.content, EnrollReply)
+        try:
+            self._server = VerifyKey(reply.server_key)
+        except BadKey:
+            raise Offline("server key is not a valid key") from None
+        self._verify(response)
+        self.kiosk = reply.kiosk
+        return reply
+
+    def push(self, body: bytes, signature: str) -> PushReply:
+        """Send one stored, signed batch, byte for byte."""
+        response = self._send("/v1/push", body, {HEADER_SIGNATURE: signature})
+        return self._reply(response, body, PushReply)
+
+    def pull(self, request: PullRequest) -> PullPage:
+        body = codec.encode(request)
+        response = self._send("/v1/pull", body, {HEADER_SIGNATURE: self.key.sign("pull", body)})
+        return self._reply(response, body, PullPage)
+
+    # ------------------------------------------------------------ plumbing
+
+    def _send(self, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        if self.kiosk:
+            headers = {HEADER_KIOSK: self.kiosk, **headers}
+        headers["Content-Type"] = "application/json"
+        try:
+            return self._http.post(path, content=body, headers=headers)
+        except httpx.HTTPError as exc:  # every transport failure and timeout
+            raise Offline(f"{type(exc).__name__}: {exc}") from None
+        except (OSError, ValueError) as exc:  # e.g. a malformed URL, a socket error outside httpx
+            raise Offline(f"{type(exc).__name__}: {exc}") from None
+
+    def _verify(self, response: httpx.Response) -> None:
+        if self._server is None:
+            raise Offline("no server key pinned")
+        signature = response.headers.get(HEADER_SIGNATURE, "")
+        try:
+            self._server.verify("response", response.content, signature)
+        except BadSignature:
+            raise Offline(f"HTTP {response.status_code} response does not verify under the pinned server key") from None
+
+    def _reply(self, response: httpx.Response, sent: bytes, type_: type[T]) -> T:
+        self._verify(response)
+        if response.is_success:
+            return self._decode(response.content, type_)
+        raise self._rejection(response, sent)
+
+    def _rejection(self, response: httpx.Response, sent: bytes) -> Rejected:
+        error = self._decode(response.content, ErrorReply)
+        if error.request != codec.digest(sent):
+            # a signed error, but for another request: a replay, not an answer to us
+            raise Offline("error reply answers a different request")
+        body = error.error
+        return Rejected(body.code, body.action, body.message, body.detail)
+
+    @staticmethod
+    def _decode(content: bytes, type_: type[T]) -> T:
+        try:
+            return codec.decode(content, type_)
+        except codec.DecodeError as exc:
+            raise Offline(f"garbled {type_.__name__}: {exc.message}") from None

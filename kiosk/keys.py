@@ -1,0 +1,52 @@
+"""The kiosk's private key: made here from ``os.urandom``, written once with mode 0600,
+and never sent anywhere (only its public half and signatures leave the kiosk)."""
+
+import os
+from pathlib import Path
+
+from sync.signing import BadKey, SigningKey
+
+
+class KeyMissing(FileNotFoundError):
+    """No key file at the path: the kiosk is not enrolled."""
+
+
+def create_key(path: Path, seed: bytes | None = None) -> SigningKey:
+    """Write a new key to ``path`` atomically, readable by the owner only.
+
+    The file is written under a temporary name created 0600 and then renamed, so a crash
+    leaves either no key or a whole key, and there is no moment where it is world-readable.
+    ``seed`` is for tests; production passes none.
+    """
+    key = SigningKey(seed if seed is not None else os.urandom(32))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, key.seed().hex().encode("ascii") + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+    return key
+
+
+def load_key(path: Path) -> SigningKey:
+    try:
+        text = path.read_text("ascii").strip()
+    except FileNotFoundError:
+        raise KeyMissing(str(path)) from None
+    try:
+        return SigningKey(bytes.fromhex(text))
+    except ValueError:
+        raise BadKey(f"{path} does not hold a 32-byte hex seed") from None
+
+
+def _fsync_dir(directory: Path) -> None:
+    # the rename is durable only once the directory entry is
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

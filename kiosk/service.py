@@ -1,0 +1,342 @@
+"""The kiosk's headless core: every use case the CLI, the Textual app and the tests call.
+
+Recording never touches the network: each ``award``/``redeem``/``void``/``stock_in``
+checks its input against the mirror and appends ONE immutable event in ONE transaction,
+returning the event id only after the commit. ``sync`` is the only call that goes out.
+Time comes from an injected ``clock`` (UTC ms) so tests can fix it. Imports no Textual.
+"""
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import httpx
+import msgspec
+
+from kiosk import errors as E
+from kiosk.client import Client
+from kiosk.keys import create_key, load_key
+from kiosk.pending import decode_event, points_delta, stock_delta
+from kiosk.settings import Settings
+from kiosk.store import Store
+from kiosk.syncing import Round, SyncResult
+from schema.types import Card, Code, EventId, OperatorId, Qty, Text
+from schema.wire import Award, EnrollCode, Item, Policy, Redeem, StockIn, StockLine, Void
+from sync import codec
+from sync.batch import event_id
+from sync.calendar import day_bounds, local_day
+from sync.policy import DEFAULT_POLICY, LeaseState, check_redeem, is_offline_mode, lease_remaining
+from sync.protocol import MAX_ITEMS_PER_EVENT
+from sync.signing import VerifyKey
+
+MAX_TOTAL = 1_000_000
+
+
+def system_clock() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class Balance:
+    card: str
+    confirmed: int  # the server's balance as last pulled
+    pending: int  # this kiosk's events the server's figure does not include yet
+    available: int  # confirmed + pending: what may be spent here now
+
+
+def _valid(value: Any, type_: Any, what: str) -> Any:
+    try:
+        return msgspec.convert(value, type_)
+    except msgspec.ValidationError:
+        raise E.InvalidInput(what=what, value=str(value)[:60]) from None
+
+
+class KioskService:
+    def __init__(self, settings: Settings, *, clock: Callable[[], int] = system_clock,
+                 transport: httpx.BaseTransport | None = None, nonce: Callable[[], str] | None = None):
+        self.settings = settings
+        self.clock = clock
+        self.store = Store(settings.db_path)
+        self._transport = transport
+        self._nonce = nonce
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------ identity
+
+    @property
+    def kiosk_id(self) -> str | None:
+        return self.store.meta("kiosk_id")
+
+    @property
+    def shop(self) -> str | None:
+        return self.store.meta("shop")
+
+    def enroll(self, server_url: str, code: str, *, server_key: str | None = None, seed: bytes | None = None) -> dict:
+        """Make a key pair here, present the public key with the code, pin the server key.
+        ``seed`` is for tests only."""
+        if self.kiosk_id:
+            raise E.AlreadyEnrolled(kiosk=self.kiosk_id)
+        code = _valid(code.strip().upper(), EnrollCode, "enrolment code")
+        path = self.settings.key_path
+        key = load_key(path) if path.exists() else create_key(path, seed)
+        with Client(server_url, key, server_key=server_key, timeout=self.settings.timeout, transport=self._transport) as client:
+            reply = client.enroll(code, self.settings.label, server_key)
+        now = self.clock()
+        self.store.set_meta(kiosk_id=reply.kiosk, shop=reply.shop, shop_name=reply.shop_name, server_url=server_url,
+                            server_key=reply.server_key, enrolled_at=now, cursor=0, revoked=False, reachable=True,
+                            clock_high_water=now)
+        return {"kiosk": reply.kiosk, "shop": reply.shop, "shop_name": reply.shop_name,
+                "server_key": reply.server_key, "fingerprint": VerifyKey(reply.server_key).fingerprint()}
+
+    # ------------------------------------------------------------ recording
+
+    def award(self, card: str, rule: str, operator: str, note: str = "") -> str:
+        """Award (or, for a prohibited-conduct rule, deduct) the rule's own points."""
+        card, rule, note = _valid(card, Card, "card"), _valid(rule, Code, "rule"), _valid(note, Text, "note")
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            self._active_resident(card)
+            row = self.store.rule(rule)
+            if row is None:
+                raise E.UnknownRule(rule=rule)
+            if row["status"] != "active":
+                raise E.RuleRetired(rule=rule)
+            now = self._tick()
+            ev = self.store.append_event(lambda kseq: Award(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator,
+                resident=card, rule=rule, points=row["points"], note=note))
+        return ev.id
+
+    def redeem(self, card: str, items: list[tuple[str, int]], operator: str) -> str:
+        """Hand out goods for points, if balance, stock, lease and offline cap allow."""
+        card = _valid(card, Card, "card")
+        lines = self._lines(items)
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            self._active_resident(card)
+            priced = [Item(sku=sku, qty=qty, price=self._active_good(sku)["price"]) for sku, qty in lines]
+            total = sum(i.qty * i.price for i in priced)
+            if total > MAX_TOTAL:
+                raise E.InvalidInput(what="total", value=str(total))
+            now = self._tick()
+            decision = check_redeem(
+                total=total, available=self.balance(card).available, lease=self._lease(), now=now,
+                offline=self._offline(now), redeemed_today=self._redeemed_today(card, now),
+                policy=self.policy(), revoked=self._revoked())
+            if not decision.ok:
+                raise E.RedeemRefused(decision.reason, card=card, **(decision.detail or {}))
+            stock = self.stock_available()
+            for item in priced:
+                if item.qty > stock.get(item.sku, 0):
+                    raise E.InsufficientStock(sku=item.sku, available=stock.get(item.sku, 0), wanted=item.qty)
+            ev = self.store.append_event(lambda kseq: Redeem(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator,
+                resident=card, items=priced, total=total))
+        return ev.id
+
+    def void(self, target: str, reason: str, operator: str) -> str:
+        """Reverse one of this kiosk's own events; the original stays as recorded."""
+        target = _valid(target, EventId, "event id")
+        reason = _valid(reason.strip(), Text, "reason")
+        if not reason:
+            raise E.InvalidInput(what="reason", value="")
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            row = self.store.event_row(target)
+            if row is None or not target.startswith(kiosk + "-"):
+                raise E.VoidRefused("void_unknown", event=target)
+            if row["kind"] == "void":
+                raise E.VoidRefused("void_of_void", event=target)
+            if self.store.void_of(target):
+                raise E.VoidRefused("void_repeated", event=target)
+            now = self._tick()
+            ev = self.store.append_event(lambda kseq: Void(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator, target=target, reason=reason),
+                resident=row["resident"])
+        return ev.id
+
+    def stock_in(self, items: list[tuple[str, int]], operator: str, note: str = "") -> str:
+        """Record goods delivered to this shop."""
+        lines = self._lines(items)
+        note = _valid(note, Text, "note")
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            for sku, _ in lines:
+                self._active_good(sku)
+            now = self._tick()
+            ev = self.store.append_event(lambda kseq: StockIn(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator,
+                items=[StockLine(sku=sku, qty=qty) for sku, qty in lines], note=note))
+        return ev.id
+
+    # ------------------------------------------------------------ queries
+
+    def balance(self, card: str) -> Balance:
+        card = _valid(card, Card, "card")
+        confirmed = self.store.balance_points(card)
+        events = [decode_event(r["body"]) for r in self.store.unreflected_events(resident=card)]
+        pending = points_delta(events, self._lookup, card, self.shop or "")
+        return Balance(card, confirmed, pending, confirmed + pending)
+
+    def stock_available(self) -> dict[str, int]:
+        """Mirrored stock of this shop plus this kiosk's pending moves, per SKU."""
+        rows = self.store.unreflected_events(kinds=("redeem", "stock_in", "void"))
+        delta = stock_delta([decode_event(r["body"]) for r in rows], self._lookup, self.shop or "")
+        out = {g["sku"]: g["stock"] for g in self.store.goods()}
+        for sku, d in delta.items():
+            out[sku] = out.get(sku, 0) + d
+        return out
+
+    def find_resident(self, text: str, limit: int = 20) -> list[dict]:
+        return self.store.find_residents(text.strip(), limit) if text.strip() else []
+
+    def resident(self, card: str) -> dict | None:
+        return self.store.resident(card)
+
+    def rules(self) -> list[dict]:
+        return self.store.rules()
+
+    def goods(self) -> list[dict]:
+        stock = self.stock_available()
+        return [{**g, "stock": stock.get(g["sku"], 0)} for g in self.store.goods()]
+
+    def history(self, card: str, limit: int = 50) -> list[dict]:
+        """This kiosk's events about a resident, newest first."""
+        card = _valid(card, Card, "card")
+        out = []
+        for row in self.store.history(card, limit):
+            ev = decode_event(row["body"])
+            data = codec.to_builtins(ev)
+            out.append({"id": ev.id, "kind": row["kind"], "at": ev.at, "operator": ev.operator,
+                        "points": points_delta([ev], self._lookup, card, self.shop or ""),
+                        "synced": row["acked_at"] is not None, "voided_by": row["voided_by"],
+                        **{k: data[k] for k in ("rule", "items", "target", "reason", "note") if k in data}})
+        return out
+
+    def policy(self) -> Policy:
+        raw = self.store.meta("policy")
+        return codec.decode(raw.encode(), Policy) if raw else DEFAULT_POLICY
+
+    def status(self) -> dict:
+        meta = self.store.all_meta()
+        now = self.clock()
+        lease = self._lease()
+        return {
+            "kiosk": meta.get("kiosk_id"), "shop": meta.get("shop"), "shop_name": meta.get("shop_name"),
+            "server_url": meta.get("server_url"), "enrolled": bool(meta.get("kiosk_id")),
+            "pending_events": self.store.unacked_event_count(),
+            "last_push_at": _int(meta.get("last_push_at")), "last_pull_at": _int(meta.get("last_pull_at")),
+            "last_attempt_at": _int(meta.get("last_attempt_at")),
+            "reachable": meta.get("reachable") == "1",
+            "offline_mode": self._offline(now),
+            "lease_remaining_seconds": max(0, lease_remaining(lease, now) // 1000) if lease else 0,
+            "revoked": meta.get("revoked") == "1", "stopped_reason": meta.get("stopped_reason"),
+            "cursor": _int(meta.get("cursor")) or 0, "schema_version": _int(meta.get("schema_version")),
+        }
+
+    # ------------------------------------------------------------ sync
+
+    def sync(self) -> SyncResult:
+        """Push pending events, then pull. Safe to interrupt anywhere and run again."""
+        self._require_enrolled()
+        stopped = self.store.meta("stopped_reason")
+        if stopped:
+            return SyncResult(ok=False, problem="sync_stopped", detail={"reason": stopped})
+        key = load_key(self.settings.key_path)
+        with Client(self.store.meta("server_url"), key, kiosk=self.kiosk_id, server_key=self.store.meta("server_key"),
+                    timeout=self.settings.timeout, transport=self._transport) as client:
+            return Round(self.store, client, key, self._tick, self.settings.batch_events,
+                         self.settings.pull_limit, self._nonce).run()
+
+    def resume(self) -> None:
+        """Clear a stop after staff have dealt with its cause (not a revocation)."""
+        if not self._revoked():
+            self.store.set_meta(stopped_reason=None)
+
+    # ------------------------------------------------------------ helpers
+
+    def _tick(self) -> int:
+        """Now, remembering the latest reading so a clock wound back cannot stretch a lease."""
+        now = self.clock()
+        high = int(self.store.meta("clock_high_water") or 0)
+        if now > high:
+            self.store.set_meta(clock_high_water=now)
+        return now
+
+    def _require_enrolled(self) -> str:
+        kiosk = self.kiosk_id
+        if not kiosk:
+            raise E.NotEnrolled()
+        return kiosk
+
+    def _revoked(self) -> bool:
+        return self.store.meta("revoked") == "1"
+
+    def _recording_as(self, operator: str) -> tuple[str, str]:
+        kiosk = self._require_enrolled()
+        if self._revoked():
+            raise E.KioskRevoked(kiosk=kiosk)
+        operator = _valid(operator, OperatorId, "operator")
+        row = self.store.operator(operator)
+        if row is None:
+            raise E.UnknownOperator(operator=operator)
+        if row["status"] != "active":
+            raise E.OperatorRetired(operator=operator)
+        return kiosk, operator
+
+    def _active_resident(self, card: str) -> dict:
+        row = self.store.resident(card)
+        if row is None:
+            raise E.UnknownResident(card=card)
+        if row["status"] != "active":
+            raise E.ResidentRetired(card=card)
+        return row
+
+    def _active_good(self, sku: str) -> dict:
+        row = self.store.good(sku)
+        if row is None:
+            raise E.UnknownSku(sku=sku)
+        if row["status"] != "active":
+            raise E.SkuRetired(sku=sku)
+        return row
+
+    def _lines(self, items: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """Validated lines, the same SKU given twice merged into one line."""
+        merged: dict[str, int] = {}
+        for sku, qty in items:
+            sku = _valid(sku, Code, "SKU")
+            merged[sku] = merged.get(sku, 0) + _valid(qty, int, "quantity")
+        if not merged or len(merged) > MAX_ITEMS_PER_EVENT:
+            raise E.InvalidInput(what="items", value=str(len(merged)))
+        return [(sku, _valid(qty, Qty, f"quantity of {sku}")) for sku, qty in merged.items()]
+
+    def _lookup(self, event: str):
+        row = self.store.event_row(event)
+        return decode_event(row["body"]) if row else None
+
+    def _lease(self) -> LeaseState | None:
+        raw = self.store.meta("lease")
+        if not raw:
+            return None
+        return LeaseState(seconds=json.loads(raw)["seconds"], received_local=int(self.store.meta("lease_received_local") or 0),
+                          high_water=int(self.store.meta("clock_high_water") or 0))
+
+    def _offline(self, now: int) -> bool:
+        return is_offline_mode(self.store.meta("reachable") == "1", _int(self.store.meta("last_pull_at")), now, self.policy())
+
+    def _redeemed_today(self, card: str, now: int) -> int:
+        start, end = day_bounds(local_day(now))
+        return sum(decode_event(r["body"]).total for r in self.store.events_between(card, start, end, "redeem")
+                   if not self.store.void_of(r["id"]))
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+def balance_dict(balance: Balance) -> dict:
+    return asdict(balance)

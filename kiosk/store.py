@@ -1,0 +1,298 @@
+"""The kiosk database: the only module that opens it.
+
+WAL with ``synchronous=FULL``, so a commit that returned is on disk: the kiosk tells the
+operator "recorded" only after that. One connection guarded by one lock serves the app's
+threads; every write is one ``BEGIN IMMEDIATE`` transaction, and the service composes
+"check then append" inside one of them so a check can never go stale before its write.
+Functions are named for their query.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from schema import kiosk_db
+from schema.wire import Award, KioskEvent, Redeem, Void
+from sync import codec
+
+#: pull kind -> (mirror table, primary key)
+MIRROR = {
+    "resident": ("residents", "card"),
+    "rule": ("rules", "code"),
+    "good": ("goods", "sku"),
+    "stock": ("stock", "sku"),
+    "balance": ("balances", "card"),
+    "shop": ("shops", "id"),
+    "community": ("communities", "id"),
+    "operator": ("operators", "id"),
+}
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer kiosk release; refuse rather than corrupt it."""
+
+
+class Store:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        self.db = Database(conn, execute_plugins=False)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._migrate()
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    # ------------------------------------------------------------ transactions
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One ``BEGIN IMMEDIATE`` transaction; nested use joins the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self.db.conn.rollback()
+                raise
+            else:
+                self.db.conn.commit()
+            finally:
+                self._depth = 0
+
+    def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict]:
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    def _one(self, sql: str, params: tuple | dict = ()) -> dict | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            current = 0
+            if self.db["meta"].exists():
+                current = int(self.meta("schema_version") or 0)
+            if current > kiosk_db.SCHEMA_VERSION:
+                raise SchemaTooNew(f"database schema {current} is newer than this kiosk ({kiosk_db.SCHEMA_VERSION})")
+            for migration in kiosk_db.pending(current):
+                self.db.executescript(migration.sql)
+                self.set_meta(schema_version=migration.version)
+
+    # ------------------------------------------------------------ meta
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return default if row is None or row["value"] is None else row["value"]
+
+    def all_meta(self) -> dict[str, str | None]:
+        return {r["key"]: r["value"] for r in self._rows("SELECT key, value FROM meta")}
+
+    def set_meta(self, **values) -> None:
+        """Set several meta values at once; ``None`` clears one. Bools are stored 1/0."""
+        with self.transaction():
+            for key, value in values.items():
+                if isinstance(value, bool):
+                    value = int(value)
+                self.db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, None if value is None else str(value)),
+                )
+
+    # ------------------------------------------------------------ events
+
+    def append_event(self, make: Callable[[int], KioskEvent], resident: str | None = None) -> KioskEvent:
+        """Append the event ``make(kseq)`` builds for the next gap-free kseq, chained to
+        the one before it. Durable when the (outermost) transaction commits."""
+        with self.transaction():
+            last = self._one("SELECT kseq, chain FROM events ORDER BY kseq DESC LIMIT 1")
+            kseq = last["kseq"] + 1 if last else 1
+            event = make(kseq)
+            body = codec.encode(event)
+            target = event.target if isinstance(event, Void) else None
+            if isinstance(event, (Award, Redeem)):
+                resident = event.resident
+            self.db.execute(
+                "INSERT INTO events (kseq, id, kind, at, resident, operator, target, body, chain) VALUES (?,?,?,?,?,?,?,?,?)",
+                (kseq, event.id, type(event).__name__.lower(), event.at, resident, event.operator,
+                 target, body, codec.chain_hash(last["chain"] if last else codec.GENESIS, body)),
+            )
+            return event
+
+    def event_row(self, event_id: str) -> dict | None:
+        return self._one("SELECT * FROM events WHERE id = ?", (event_id,))
+
+    def void_of(self, event_id: str) -> str | None:
+        """The id of the void that reverses ``event_id``, if any."""
+        row = self._one("SELECT id FROM events WHERE target = ? LIMIT 1", (event_id,))
+        return row["id"] if row else None
+
+    def unbatched_events(self) -> list[dict]:
+        return self._rows("SELECT kseq, id, body, chain FROM events WHERE batch_seq IS NULL ORDER BY kseq")
+
+    def chain_before(self, kseq: int) -> str:
+        row = self._one("SELECT chain FROM events WHERE kseq = ?", (kseq - 1,))
+        return row["chain"] if row else codec.GENESIS
+
+    def unreflected_batches(self) -> list[int]:
+        """Batches whose effect the mirrored balances may not include yet: not acked, or
+        acked at a feed position the pull cursor has not reached."""
+        cursor = int(self.meta("cursor") or 0)
+        rows = self._rows("SELECT seq FROM outbox WHERE acked_at IS NULL OR ack_feed > ?", (cursor,))
+        return [r["seq"] for r in rows]
+
+    def unreflected_events(self, resident: str | None = None, kinds: tuple[str, ...] = ()) -> list[dict]:
+        batches = self.unreflected_batches()
+        where = [f"(batch_seq IS NULL OR batch_seq IN ({','.join('?' * len(batches))}))" if batches else "batch_seq IS NULL"]
+        params: list = list(batches)
+        if resident is not None:
+            where.append("resident = ?")
+            params.append(resident)
+        if kinds:
+            where.append(f"kind IN ({','.join('?' * len(kinds))})")
+            params.extend(kinds)
+        return self._rows(f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY kseq", tuple(params))
+
+    def events_between(self, resident: str, start: int, end: int, kind: str) -> list[dict]:
+        return self._rows(
+            "SELECT * FROM events WHERE resident = ? AND at >= ? AND at < ? AND kind = ? ORDER BY kseq",
+            (resident, start, end, kind),
+        )
+
+    def history(self, resident: str, limit: int = 50) -> list[dict]:
+        """This kiosk's events about a resident, newest first, with sync and void state."""
+        return self._rows(
+            """SELECT e.*, o.acked_at, v.id AS voided_by FROM events e
+               LEFT JOIN outbox o ON o.seq = e.batch_seq
+               LEFT JOIN events v ON v.target = e.id
+               WHERE e.resident = ? ORDER BY e.kseq DESC LIMIT ?""",
+            (resident, limit),
+        )
+
+    def unacked_event_count(self) -> int:
+        row = self._one(
+            """SELECT count(*) AS n FROM events e LEFT JOIN outbox o ON o.seq = e.batch_seq
+               WHERE e.batch_seq IS NULL OR o.acked_at IS NULL"""
+        )
+        return row["n"] if row else 0
+
+    # ------------------------------------------------------------ outbox
+
+    def last_batch(self) -> tuple[int, str]:
+        """(seq, hash) of the newest batch built, or (0, GENESIS)."""
+        row = self._one("SELECT seq, hash FROM outbox ORDER BY seq DESC LIMIT 1")
+        return (row["seq"], row["hash"]) if row else (0, codec.GENESIS)
+
+    def add_batch(self, seq: int, prev: str, body: bytes, signature: str, created_at: int, kseqs: list[int]) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO outbox (seq, hash, prev, body, signature, created_at) VALUES (?,?,?,?,?,?)",
+                (seq, codec.digest(body), prev, body, signature, created_at),
+            )
+            self.db.execute(
+                "UPDATE events SET batch_seq = ? WHERE kseq BETWEEN ? AND ? AND batch_seq IS NULL",
+                (seq, min(kseqs), max(kseqs)),
+            )
+
+    def unacked_batches(self) -> list[dict]:
+        return self._rows("SELECT * FROM outbox WHERE acked_at IS NULL ORDER BY seq")
+
+    def batches_from(self, seq: int) -> list[dict]:
+        return self._rows("SELECT * FROM outbox WHERE seq >= ? ORDER BY seq", (seq,))
+
+    def mark_sent(self, seq: int, now: int) -> None:
+        self._exec("UPDATE outbox SET sent_at = ? WHERE seq = ?", (now, seq))
+
+    def mark_acked(self, seq: int, status: str, feed: int, now: int) -> None:
+        self._exec(
+            "UPDATE outbox SET acked_at = ?, ack_status = ?, ack_feed = ? WHERE seq = ? AND acked_at IS NULL",
+            (now, status, feed, seq),
+        )
+
+    def discard_batches_from(self, seq: int) -> int:
+        """Forget un-acked batches from ``seq`` on and free their events for rebuilding.
+        Only batches the server refused (or never accepted) are discarded."""
+        with self.transaction():
+            self.db.execute("UPDATE events SET batch_seq = NULL WHERE batch_seq >= ?", (seq,))
+            return self.db.execute("DELETE FROM outbox WHERE seq >= ? AND acked_at IS NULL", (seq,)).rowcount
+
+    def _exec(self, sql: str, params: tuple) -> None:
+        with self.transaction():
+            self.db.execute(sql, params)
+
+    # ------------------------------------------------------------ mirror
+
+    def apply_changes(self, changes: list[tuple[str, str, dict | None]], meta: dict) -> None:
+        """Apply one pull page's decoded changes and its meta (cursor, lease, policy,
+        revoked) in one transaction: a page is applied whole or not at all."""
+        with self.transaction():
+            for kind, key, row in changes:
+                table, pk = MIRROR[kind]
+                if row is None:
+                    self.db.execute(f"DELETE FROM {table} WHERE {pk} = ?", (key,))
+                else:
+                    self.db[table].insert(row, pk=pk, replace=True)
+            self.set_meta(**meta)
+
+    def resident(self, card: str) -> dict | None:
+        return self._one("SELECT * FROM residents WHERE card = ?", (card,))
+
+    def rule(self, code: str) -> dict | None:
+        return self._one("SELECT * FROM rules WHERE code = ?", (code,))
+
+    def good(self, sku: str) -> dict | None:
+        return self._one("SELECT * FROM goods WHERE sku = ?", (sku,))
+
+    def operator(self, op_id: str) -> dict | None:
+        return self._one("SELECT * FROM operators WHERE id = ?", (op_id,))
+
+    def stock_qty(self, sku: str) -> int:
+        row = self._one("SELECT qty FROM stock WHERE sku = ?", (sku,))
+        return row["qty"] if row else 0
+
+    def balance_points(self, card: str) -> int:
+        row = self._one("SELECT points FROM balances WHERE card = ?", (card,))
+        return row["points"] if row else 0
+
+    def find_residents(self, text: str, limit: int = 20) -> list[dict]:
+        """By exact card, by last phone digits, or by name (prefix first, then anywhere)."""
+        found = self._rows("SELECT * FROM residents WHERE card = ?", (text,))
+        if text.isdigit() and len(text) <= 4:
+            found += self._rows("SELECT * FROM residents WHERE phone_tail = ? LIMIT ?", (text, limit))
+        # a range scan uses the name index; LIKE would not for non-ASCII names
+        found += self._rows(
+            "SELECT * FROM residents WHERE name >= ? AND name < ? ORDER BY name LIMIT ?",
+            (text, text + "\U0010ffff", limit),
+        )
+        if len(found) < limit:
+            found += self._rows(
+                "SELECT * FROM residents WHERE instr(name, ?) > 0 LIMIT ?", (text, limit)
+            )
+        seen: dict[str, dict] = {}
+        for row in found:
+            seen.setdefault(row["card"], row)
+        return list(seen.values())[:limit]
+
+    def rules(self) -> list[dict]:
+        return self._rows("SELECT * FROM rules ORDER BY kind, code")
+
+    def goods(self) -> list[dict]:
+        return self._rows(
+            "SELECT g.*, coalesce(s.qty, 0) AS stock FROM goods g LEFT JOIN stock s ON s.sku = g.sku ORDER BY g.sku"
+        )

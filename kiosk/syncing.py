@@ -1,0 +1,261 @@
+"""One sync round: check the local chain, cut and sign batches, push, then pull.
+
+Everything is put on disk before it is sent and every step is idempotent, so a round may
+be killed at any point and simply run again: batches are built once and resent byte for
+byte, the server answers a repeat with the same acknowledgement, and a pull page is
+applied together with the cursor that follows it, in one transaction.
+
+When the server refuses a batch, ``sync.protocol.ERRORS`` says what to do and this module
+does it: retry later, re-sign once, resend from where the server stands, or stop and tell
+the operator.
+"""
+
+import json
+import os
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kiosk.client import Client
+from kiosk.errors import ChainBroken, Offline, Rejected
+from kiosk.pending import decode_event
+from kiosk.store import MIRROR, Store
+from schema.wire import RECORD_TYPES, Change, PullPage, PullRequest
+from sync import codec
+from sync.batch import build_batch
+from sync.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS
+from sync.signing import SigningKey
+
+#: how often one round follows a "held"/"resend_from" before giving up until next time
+MAX_RESENDS = 3
+_SHRINK_CODES = {"body_too_large", "batch_too_large"}
+
+
+@dataclass
+class SyncResult:
+    ok: bool
+    pushed: int = 0  # batches the server acknowledged this round
+    pulled: int = 0  # mirror changes applied this round
+    problem: str | None = None  # translation key when not ok
+    detail: dict = field(default_factory=dict)
+
+
+class _Stop(Exception):
+    """Ends the round with a message; nothing is lost, the next round carries on."""
+
+    def __init__(self, problem: str, **detail):
+        super().__init__(problem)
+        self.problem = problem
+        self.detail = detail
+
+
+class Round:
+    def __init__(self, store: Store, client: Client, key: SigningKey, clock: Callable[[], int],
+                 batch_events: int, pull_limit: int, nonce: Callable[[], str] | None = None):
+        self.store = store
+        self.client = client
+        self.key = key
+        self.clock = clock
+        self.kiosk = store.meta("kiosk_id")
+        self.shop = store.meta("shop")
+        self.batch_events = batch_events
+        self.pull_limit = pull_limit
+        self.nonce = nonce or (lambda: os.urandom(16).hex())
+        self.result = SyncResult(ok=True)
+
+    def run(self) -> SyncResult:
+        self.store.set_meta(last_attempt_at=self.clock())
+        try:
+            self.build_batches(self.batch_events)
+            self.push_all()
+            self.pull_all()
+        except ChainBroken as exc:
+            self.store.set_meta(stopped_reason=f"chain_broken: event {exc.fields['kseq']}")
+            return self._fail("chain_broken", **exc.fields)
+        except Offline as exc:
+            self.store.set_meta(reachable=False)
+            return self._fail("offline", why=exc.why)
+        except _Stop as stop:
+            return self._fail(stop.problem, **stop.detail)
+        return self.result
+
+    def _fail(self, problem: str, **detail) -> SyncResult:
+        self.result.ok = False
+        self.result.problem = problem
+        self.result.detail = detail
+        return self.result
+
+    # ------------------------------------------------------------ (a) + (b) build
+
+    def build_batches(self, size: int) -> int:
+        """Cut every un-batched event into signed batches, in one transaction that also
+        marks the events batched. Refuses if any event row was altered on disk."""
+        with self.store.transaction():
+            rows = self.store.unbatched_events()
+            if not rows:
+                return 0
+            events = self._verified(rows)
+            seq, prev = self.store.last_batch()
+            now = self.clock()
+            for start in range(0, len(events), size):
+                chunk = events[start:start + size]
+                seq += 1
+                body = build_batch(self.kiosk, seq, prev, now, chunk)
+                self.store.add_batch(seq, prev, body, self.key.sign("batch", body), now, [e.kseq for e in chunk])
+                prev = codec.digest(body)
+            return len(events)
+
+    def _verified(self, rows: list[dict]) -> list:
+        prev = self.store.chain_before(rows[0]["kseq"])
+        events = []
+        for expected_kseq, row in enumerate(rows, start=rows[0]["kseq"]):
+            if row["kseq"] != expected_kseq or codec.chain_hash(prev, row["body"]) != row["chain"]:
+                raise ChainBroken(kseq=row["kseq"])
+            try:
+                ev = decode_event(row["body"])
+            except codec.DecodeError:
+                raise ChainBroken(kseq=row["kseq"]) from None
+            if ev.kseq != row["kseq"] or ev.id != row["id"]:
+                raise ChainBroken(kseq=row["kseq"])
+            events.append(ev)
+            prev = row["chain"]
+        return events
+
+    # ------------------------------------------------------------ (c) push
+
+    def push_all(self) -> None:
+        queue = deque(b["seq"] for b in self.store.unacked_batches())
+        resigned = False
+        resends = 0
+        while queue:
+            seq = queue.popleft()
+            batch = self.store.batches_from(seq)[0]
+            try:
+                self._send(batch)
+            except Rejected as rej:
+                self.store.set_meta(reachable=True)
+                if rej.action == "resign" and not resigned:
+                    resigned = True
+                    self.store.discard_batches_from(seq)
+                    size = max(1, self.batch_events // 2) if rej.code in _SHRINK_CODES else self.batch_events
+                    self.build_batches(size)
+                    queue = deque(b["seq"] for b in self.store.unacked_batches())
+                    continue
+                if rej.action == "resend_from" and resends < MAX_RESENDS and isinstance(rej.detail.get("next_seq"), int):
+                    resends += 1
+                    queue = self._queue_from(rej.detail["next_seq"])
+                    continue
+                raise self._stop_for(rej) from None
+            except _Held as held:
+                resends += 1
+                if resends > MAX_RESENDS or held.next_seq >= seq:
+                    raise _Stop("sync_held_loop", seq=seq, next_seq=held.next_seq) from None
+                queue = self._queue_from(held.next_seq)
+
+    def _queue_from(self, seq: int) -> deque:
+        """Every stored batch from ``seq`` on, acked or not: the server is missing them."""
+        return deque(b["seq"] for b in self.store.batches_from(seq))
+
+    def _send(self, batch: dict) -> None:
+        self.store.mark_sent(batch["seq"], self.clock())
+        reply = self.client.push(bytes(batch["body"]), batch["signature"])
+        self.store.set_meta(reachable=True)
+        if reply.kiosk != self.kiosk or reply.seq != batch["seq"] or reply.hash != batch["hash"]:
+            raise Offline(f"push reply does not match batch {batch['seq']}")
+        if reply.status == "held":
+            raise _Held(reply.next_seq)
+        now = self.clock()
+        with self.store.transaction():
+            self.store.mark_acked(batch["seq"], reply.status, reply.feed, now)
+            self.store.set_meta(last_push_at=now)
+        self.result.pushed += 1
+
+    def _stop_for(self, rej: Rejected) -> _Stop:
+        if rej.action in ("stop", "upgrade"):
+            reason = f"{rej.code}: {rej.message}"
+            self.store.set_meta(stopped_reason=reason, **({"revoked": True} if rej.code == "kiosk_revoked" else {}))
+            key = "upgrade_needed" if rej.action == "upgrade" else "sync_stopped"
+            return _Stop(key, reason=reason, code=rej.code)
+        if rej.action == "retry":
+            return _Stop("sync_retry", code=rej.code, message=rej.message)
+        if rej.action == "resign":
+            return _Stop("sync_resign_failed", code=rej.code, message=rej.message)
+        return _Stop("sync_fix_request", code=rej.code, message=rej.message)
+
+    # ------------------------------------------------------------ (d) pull
+
+    def pull_all(self) -> None:
+        cursor = int(self.store.meta("cursor") or 0)
+        while True:
+            nonce = self.nonce()
+            request = PullRequest(v=PROTOCOL_VERSION, kiosk=self.kiosk, cursor=cursor, limit=self.pull_limit,
+                                  nonce=nonce, clock=self.clock(), app="jifen-kiosk")
+            try:
+                page = self.client.pull(request)
+            except Rejected as rej:
+                self.store.set_meta(reachable=True)
+                raise self._stop_for(rej) from None
+            self._check_page(page, nonce, cursor)
+            changes = self._decode_changes(page.changes)
+            self.store.apply_changes(changes, self._page_meta(page))
+            self.result.pulled += len(changes)
+            cursor = page.next
+            if not page.more:
+                return
+
+    def _check_page(self, page: PullPage, nonce: str, cursor: int) -> None:
+        if page.nonce != nonce or page.kiosk != self.kiosk or page.cursor != cursor:
+            raise Offline("pull page does not answer this request (nonce, kiosk or cursor)")
+        if page.v not in SUPPORTED_VERSIONS:
+            raise Offline(f"pull page protocol version {page.v}")
+        if page.next < cursor or (page.more and page.next == cursor):
+            raise Offline("pull page does not move the cursor forward")
+        if page.lease is not None and page.lease.kiosk != self.kiosk:
+            raise Offline("lease names another kiosk")
+
+    def _decode_changes(self, changes: list[Change]) -> list[tuple[str, str, dict | None]]:
+        out = []
+        for ch in changes:
+            if ch.kind not in MIRROR:
+                continue  # a kind from a newer server: nothing here to keep it in
+            key = ch.key
+            if ch.kind == "stock":
+                shop, _, key = ch.key.partition("/")
+                if shop != self.shop:
+                    continue
+            row = None
+            if ch.data is not None:
+                try:
+                    rec = codec.decode(bytes(ch.data), RECORD_TYPES[ch.kind])
+                except codec.DecodeError as exc:
+                    raise Offline(f"garbled {ch.kind} {ch.key}: {exc.message}") from None
+                row = codec.to_builtins(rec)
+                if ch.kind == "stock":
+                    row = {"sku": rec.sku, "qty": rec.qty}
+            out.append((ch.kind, key, row))
+        return out
+
+    def _page_meta(self, page: PullPage) -> dict:
+        now = self.clock()
+        high = max(now, int(self.store.meta("clock_high_water") or 0))
+        meta = {
+            "cursor": page.next,
+            "policy": codec.encode(page.policy).decode(),
+            "revoked": page.revoked,
+            "reachable": True,
+            "last_pull_at": now,
+            "clock_high_water": high,
+            "lease": None,
+        }
+        if page.lease is not None:
+            # counted from the high-water mark, so a clock once set too far ahead cannot
+            # lock the kiosk out for ever, and winding it back cannot stretch the lease
+            meta["lease"] = json.dumps({"seconds": page.lease.seconds, "issued": page.lease.issued})
+            meta["lease_received_local"] = high
+        return meta
+
+
+class _Held(Exception):
+    def __init__(self, next_seq: int):
+        super().__init__(next_seq)
+        self.next_seq = next_seq

@@ -1,0 +1,130 @@
+"""The kiosk database: table definitions as numbered migrations, applied forward on start.
+
+A kiosk keeps three kinds of data: its own immutable events (hash-chained so an edit on
+disk is caught before it is ever signed), the outbox of signed batches it has built from
+them (kept verbatim, so a retry resends the very same bytes), and a mirror of what the
+server publishes in the pull feed. ``meta`` holds single values (identity, cursor, lease,
+sync state) as text.
+"""
+
+from typing import NamedTuple
+
+
+class Migration(NamedTuple):
+    version: int
+    name: str
+    sql: str
+
+
+_V1 = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT
+);
+
+-- One row per recorded event. ``body`` is the canonical bytes of the event struct (the
+-- truth); the other columns are copies for queries. ``chain`` links each body to the one
+-- before it. ``target`` is set for voids; ``resident`` of a void is its target's resident.
+CREATE TABLE events (
+    kseq      INTEGER PRIMARY KEY,
+    id        TEXT NOT NULL UNIQUE,
+    kind      TEXT NOT NULL,
+    at        INTEGER NOT NULL,
+    resident  TEXT,
+    operator  TEXT NOT NULL,
+    target    TEXT,
+    body      BLOB NOT NULL,
+    chain     TEXT NOT NULL,
+    batch_seq INTEGER
+);
+CREATE INDEX events_resident_at ON events (resident, at);
+CREATE INDEX events_batch_seq ON events (batch_seq);
+CREATE INDEX events_target ON events (target) WHERE target IS NOT NULL;
+
+-- Signed batches, exactly as sent. ``hash`` = sha256(body); ``ack_feed`` is the server's
+-- feed position once the batch is applied: when the pull cursor reaches it, the mirrored
+-- balances include the batch.
+CREATE TABLE outbox (
+    seq        INTEGER PRIMARY KEY,
+    hash       TEXT NOT NULL,
+    prev       TEXT NOT NULL,
+    body       BLOB NOT NULL,
+    signature  TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    sent_at    INTEGER,
+    acked_at   INTEGER,
+    ack_status TEXT,
+    ack_feed   INTEGER
+);
+CREATE INDEX outbox_unreflected ON outbox (acked_at, ack_feed);
+
+-- Mirror of the pull feed.
+CREATE TABLE residents (
+    card       TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    phone_tail TEXT NOT NULL,
+    community  TEXT NOT NULL,
+    status     TEXT NOT NULL
+);
+CREATE INDEX residents_name ON residents (name);
+CREATE INDEX residents_phone_tail ON residents (phone_tail);
+
+CREATE TABLE rules (
+    code      TEXT PRIMARY KEY,
+    name      TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    points    INTEGER NOT NULL,
+    cap_day   INTEGER,
+    cap_month INTEGER,
+    status    TEXT NOT NULL
+);
+
+CREATE TABLE goods (
+    sku    TEXT PRIMARY KEY,
+    name   TEXT NOT NULL,
+    unit   TEXT NOT NULL,
+    price  INTEGER NOT NULL,
+    status TEXT NOT NULL
+);
+
+CREATE TABLE stock (
+    sku TEXT PRIMARY KEY,
+    qty INTEGER NOT NULL
+);
+
+CREATE TABLE balances (
+    card   TEXT PRIMARY KEY,
+    points INTEGER NOT NULL
+);
+
+CREATE TABLE shops (
+    id        TEXT PRIMARY KEY,
+    name      TEXT NOT NULL,
+    community TEXT NOT NULL,
+    kind      TEXT NOT NULL
+);
+
+CREATE TABLE communities (
+    id     TEXT PRIMARY KEY,
+    name   TEXT NOT NULL,
+    street TEXT NOT NULL
+);
+
+CREATE TABLE operators (
+    id       TEXT PRIMARY KEY,
+    shop     TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    role     TEXT NOT NULL,
+    pin_hash TEXT NOT NULL,
+    status   TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial kiosk tables", _V1),)
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def pending(current: int, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
+    """The migrations a database at ``current`` still needs, in order."""
+    return sorted((m for m in migrations if m.version > current), key=lambda m: m.version)
