@@ -257,12 +257,16 @@ class Policy(Wire):
 
 
 class Change(Wire):
-    """One entity's newest state. ``data`` is null when the entity is gone from the view."""
+    """One entity's newest state. ``data`` is null when the entity is gone from the view.
+
+    ``data`` is typed ``Raw`` alone because msgspec cannot decode ``Raw | None``: a JSON
+    null arrives as ``Raw(b"null")`` (``None`` still encodes as null when building one).
+    """
 
     kind: str
     key: str
     seq: Cursor
-    data: msgspec.Raw | None = None
+    data: msgspec.Raw = msgspec.Raw(b"null")
 
 
 class PullPage(Wire):
