@@ -91,9 +91,9 @@ class Store:
                 current = int(self.meta("schema_version") or 0)
             if current > kiosk_db.SCHEMA_VERSION:
                 raise SchemaTooNew(f"database schema {current} is newer than this kiosk ({kiosk_db.SCHEMA_VERSION})")
-            for migration in kiosk_db.pending(current):
-                self.db.executescript(migration.sql)
-                self.set_meta(schema_version=migration.version)
+            for version, sql in kiosk_db.pending(current):
+                self.db.executescript(sql)
+                self.set_meta(schema_version=version)
 
     # ------------------------------------------------------------ meta
 

@@ -162,6 +162,8 @@ class Round:
         self.store.set_meta(reachable=True)
         if reply.kiosk != self.kiosk or reply.seq != batch["seq"] or reply.hash != batch["hash"]:
             raise Offline(f"push reply does not match batch {batch['seq']}")
+        if reply.v not in SUPPORTED_VERSIONS:
+            raise self._stop_for(Rejected("protocol_unsupported", "upgrade", f"push reply speaks protocol version {reply.v}"))
         if reply.status == "held":
             raise _Held(reply.next_seq)
         now = self.clock()
@@ -207,7 +209,7 @@ class Round:
         if page.nonce != nonce or page.kiosk != self.kiosk or page.cursor != cursor:
             raise Offline("pull page does not answer this request (nonce, kiosk or cursor)")
         if page.v not in SUPPORTED_VERSIONS:
-            raise Offline(f"pull page protocol version {page.v}")
+            raise self._stop_for(Rejected("protocol_unsupported", "upgrade", f"pull page speaks protocol version {page.v}"))
         if page.next < cursor or (page.more and page.next == cursor):
             raise Offline("pull page does not move the cursor forward")
         if page.lease is not None and page.lease.kiosk != self.kiosk:
@@ -224,7 +226,7 @@ class Round:
                 if shop != self.shop:
                     continue
             row = None
-            if ch.data is not None:
+            if ch.data is not None and bytes(ch.data) != b"null":
                 try:
                     rec = codec.decode(bytes(ch.data), RECORD_TYPES[ch.kind])
                 except codec.DecodeError as exc:

@@ -7,15 +7,6 @@ server publishes in the pull feed. ``meta`` holds single values (identity, curso
 sync state) as text.
 """
 
-from typing import NamedTuple
-
-
-class Migration(NamedTuple):
-    version: int
-    name: str
-    sql: str
-
-
 _V1 = """
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -120,11 +111,12 @@ CREATE TABLE operators (
 );
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial kiosk tables", _V1),)
+#: (version, SQL), in order. Append only: a released migration is never edited.
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1)]
 
-SCHEMA_VERSION = MIGRATIONS[-1].version
+SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
-def pending(current: int, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
-    """The migrations a database at ``current`` still needs, in order."""
-    return sorted((m for m in migrations if m.version > current), key=lambda m: m.version)
+def pending(current: int, migrations: list[tuple[int, str]] = MIGRATIONS) -> list[tuple[int, str]]:
+    """The migrations a database at schema version ``current`` still needs, in order."""
+    return sorted((m for m in migrations if m[0] > current), key=lambda m: m[0])

@@ -1,0 +1,205 @@
+"""``jifen-kiosk``: the kiosk's command line, for operators' scripts and for our checks.
+
+Each subcommand takes ``--data DIR`` after its name, ``--json`` for machine-readable
+output and ``--lang zh|en`` (default: env ``JIFEN_LANG``, else Chinese). Every refusal is
+printed as a sentence from ``kiosk.i18n`` with a non-zero exit, never as a traceback.
+With no subcommand it opens the Textual app when that exists.
+"""
+
+import argparse
+import importlib
+import importlib.util
+import json
+import sys
+from dataclasses import asdict
+
+from kiosk import settings as settings_mod
+from kiosk.errors import KioskError
+from kiosk.i18n import t
+from kiosk.service import KioskService
+from kiosk.settings import DEFAULT_DATA
+from sync.calendar import local_dt
+
+EXIT_REFUSED = 1
+EXIT_OFFLINE = 3
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default=None, metavar="DIR", help=f"kiosk data folder (default ./{DEFAULT_DATA})")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.add_argument("--lang", choices=("zh", "en"), default=None, help="language of messages (default zh, or env JIFEN_LANG)")
+
+
+def _items(p: argparse.ArgumentParser, required_qty: bool) -> None:
+    form = "SKU:QTY" if required_qty else "SKU[:QTY]"
+    p.add_argument("--item", dest="items", action="extend", nargs="+", required=True, metavar=form,
+                   help=f"goods line {form}; repeat for more lines")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jifen-kiosk", description="Points kiosk: records offline, syncs signed batches.")
+    parser.add_argument("--data", dest="top_data", default=None, metavar="DIR", help="kiosk data folder (for the app)")
+    parser.add_argument("--lang", dest="top_lang", choices=("zh", "en"), default=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("enroll", help="create this kiosk's key and enrol it with a one-time code")
+    p.add_argument("--server", required=True, metavar="URL")
+    p.add_argument("--code", required=True, metavar="CODE")
+    p.add_argument("--server-key", default=None, metavar="HEX", help="expected server public key, if staff gave one")
+    p.add_argument("--label", default=None, help="name shown to central staff")
+    _common(p)
+
+    p = sub.add_parser("award", help="award (or deduct) points under a rule")
+    p.add_argument("--resident", required=True, metavar="CARD")
+    p.add_argument("--rule", required=True, metavar="CODE")
+    p.add_argument("--operator", required=True, metavar="ID")
+    p.add_argument("--note", default="")
+    _common(p)
+
+    p = sub.add_parser("redeem", help="hand out goods for points")
+    p.add_argument("--resident", required=True, metavar="CARD")
+    _items(p, required_qty=False)
+    p.add_argument("--operator", required=True, metavar="ID")
+    _common(p)
+
+    p = sub.add_parser("void", help="reverse one of this kiosk's events")
+    p.add_argument("event_id", metavar="EVENT_ID")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--operator", required=True, metavar="ID")
+    _common(p)
+
+    p = sub.add_parser("stock-in", help="record goods delivered to the shop")
+    _items(p, required_qty=True)
+    p.add_argument("--operator", required=True, metavar="ID")
+    p.add_argument("--note", default="")
+    _common(p)
+
+    p = sub.add_parser("sync", help="push pending events, then pull; safe to interrupt and rerun")
+    p.add_argument("--resume", action="store_true", help="clear a stop once central staff have dealt with it")
+    _common(p)
+
+    p = sub.add_parser("status", help="kiosk id, shop, pending events, last sync, lease")
+    _common(p)
+
+    p = sub.add_parser("balance", help="a resident's confirmed, pending and available points")
+    p.add_argument("card", metavar="CARD")
+    _common(p)
+
+    p = sub.add_parser("history", help="this kiosk's records of a resident, newest first")
+    p.add_argument("card", metavar="CARD")
+    p.add_argument("--limit", type=int, default=20)
+    _common(p)
+
+    p = sub.add_parser("find", help="find residents by card, phone tail or name")
+    p.add_argument("text")
+    _common(p)
+    return parser
+
+
+def _parse_items(raw: list[str]) -> list[tuple[str, int | str]]:
+    lines = []
+    for item in raw:
+        sku, _, qty = item.partition(":")
+        lines.append((sku, int(qty) if qty.strip().lstrip("-").isdigit() else (qty or 1)))
+    return lines
+
+
+def _when(ms: int | None, lang: str) -> str:
+    return local_dt(ms).strftime("%Y-%m-%d %H:%M") if ms else t("never", lang)
+
+
+def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, str, int]:
+    """(JSON result, human text, exit code) of one command."""
+    cmd = args.command
+    if cmd == "enroll":
+        info = svc.enroll(args.server, args.code, server_key=args.server_key)
+        return info, t("enrolled", lang, **info), 0
+    if cmd in ("award", "redeem", "void", "stock-in"):
+        if cmd == "award":
+            ev = svc.award(args.resident, args.rule, args.operator, args.note)
+        elif cmd == "redeem":
+            ev = svc.redeem(args.resident, _parse_items(args.items), args.operator)
+        elif cmd == "void":
+            ev = svc.void(args.event_id, args.reason, args.operator)
+        else:
+            ev = svc.stock_in(_parse_items(args.items), args.operator, args.note)
+        return {"id": ev}, t("recorded", lang, id=ev), 0
+    if cmd == "sync":
+        if args.resume:
+            svc.resume()
+        res = svc.sync()
+        if res.ok:
+            return asdict(res), t("sync_ok", lang, pushed=res.pushed, pulled=res.pulled), 0
+        text = t(res.problem, lang, **res.detail)
+        return {**asdict(res), "message": text}, text, EXIT_OFFLINE if res.problem == "offline" else EXIT_REFUSED
+    if cmd == "status":
+        st = svc.status()
+        lines = [t("status_kiosk", lang, kiosk=st["kiosk"], shop=st["shop"], shop_name=st["shop_name"]),
+                 t("status_pending", lang, pending=st["pending_events"]),
+                 t("status_last", lang, push=_when(st["last_push_at"], lang), pull=_when(st["last_pull_at"], lang)),
+                 t("status_online" if st["reachable"] else "status_offline", lang),
+                 t("status_lease", lang, hours=round(st["lease_remaining_seconds"] / 3600, 1))]
+        if st["revoked"]:
+            lines.append(t("kiosk_revoked", lang))
+        elif st["stopped_reason"]:
+            lines.append(t("sync_stopped", lang, reason=st["stopped_reason"]))
+        return st, "\n".join(lines), 0
+    if cmd == "balance":
+        bal = svc.balance(args.card)
+        if svc.resident(bal.card) is None and not bal.confirmed and not bal.pending:
+            raise KioskError("unknown_resident", card=bal.card)
+        return asdict(bal), t("balance_line", lang, **asdict(bal)), 0
+    if cmd == "history":
+        rows = svc.history(args.card, args.limit)
+        text = "\n".join(
+            f"{_when(r['at'], lang)}  {r['id']:<14} {r['kind']:<8} {r['points']:+d}"
+            + ("" if r["synced"] else f"  [{t('pending_mark', lang)}]")
+            + (f"  [{t('voided_mark', lang)} {r['voided_by']}]" if r["voided_by"] else "")
+            for r in rows
+        ) or t("no_history", lang)
+        return {"card": args.card, "events": rows}, text, 0
+    if cmd == "find":
+        rows = svc.find_resident(args.text)
+        return {"residents": rows}, "\n".join(f"{r['card']}  {r['name']}  *{r['phone_tail']}  {r['status']}" for r in rows), 0
+    raise AssertionError(cmd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        settings = settings_mod.load(args.top_data, args.top_lang)
+        if importlib.util.find_spec("kiosk.app") is not None:
+            return importlib.import_module("kiosk.app").run(settings) or 0
+        parser.print_help()
+        return 0
+    overrides = {"label": args.label} if getattr(args, "label", None) else {}
+    settings = settings_mod.load(args.data, args.lang, **overrides)
+    lang = settings.lang
+    try:
+        svc = KioskService(settings)
+        try:
+            result, text, code = _run(args, svc, lang)
+        finally:
+            svc.close()
+    except KioskError as exc:
+        message = t(exc.key, lang, **exc.fields)
+        _emit(args, {"error": exc.key, "message": message, **exc.fields}, message, err=True)
+        return EXIT_OFFLINE if exc.key == "offline" else EXIT_REFUSED
+    except Exception as exc:  # the operator gets a sentence, never a traceback
+        message = f"{type(exc).__name__}: {exc}"
+        _emit(args, {"error": "internal", "message": message}, message, err=True)
+        return EXIT_REFUSED
+    _emit(args, result, text, err=code != 0)
+    return code
+
+
+def _emit(args: argparse.Namespace, data: dict, text: str, err: bool) -> None:
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, default=str))
+    else:
+        print(text, file=sys.stderr if err else sys.stdout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
