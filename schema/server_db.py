@@ -1,0 +1,214 @@
+"""The server database: its tables as numbered migrations, and which of them are pending.
+
+The server store runs ``pending(current)`` on start, each migration in its own
+transaction, and records the new ``schema_version`` in ``meta``. Migrations are only ever
+appended: a released one is never edited, so every database reaches the same shape.
+
+Conventions: times are integer UTC milliseconds, points and quantities are integers,
+``body`` columns hold the exact signed bytes (never re-encoded), and nothing recorded is
+updated except the caches (``balances``, ``stock``, ``award_counts``, ``feed``) and the
+bookkeeping columns of ``kiosks``, ``enroll_codes``, ``batches`` and ``review_items``.
+"""
+
+GENESIS_HASH = "0" * 64
+
+_V1 = f"""
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE communities (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    street TEXT NOT NULL
+);
+
+CREATE TABLE shops (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    community TEXT NOT NULL REFERENCES communities(id),
+    kind TEXT NOT NULL CHECK (kind IN ('shop', 'station'))
+);
+
+CREATE TABLE residents (
+    card TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    community TEXT NOT NULL REFERENCES communities(id),
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'retired'))
+);
+CREATE INDEX residents_community ON residents(community);
+
+CREATE TABLE rules (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('basic', 'encouraged', 'prohibited')),
+    points INTEGER NOT NULL,
+    cap_day INTEGER,
+    cap_month INTEGER,
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'retired'))
+);
+
+CREATE TABLE goods (
+    sku TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    price INTEGER NOT NULL CHECK (price >= 0),
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'retired'))
+);
+
+CREATE TABLE operators (
+    id TEXT PRIMARY KEY,
+    shop TEXT NOT NULL REFERENCES shops(id),
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('operator', 'supervisor')),
+    pin_hash TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'retired'))
+);
+
+CREATE TABLE kiosks (
+    id TEXT PRIMARY KEY,
+    shop TEXT NOT NULL REFERENCES shops(id),
+    label TEXT NOT NULL,
+    public_key TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+    enrolled_at INTEGER NOT NULL,
+    next_seq INTEGER NOT NULL DEFAULT 1,
+    last_hash TEXT NOT NULL DEFAULT '{GENESIS_HASH}',
+    next_kseq INTEGER NOT NULL DEFAULT 1,
+    last_push_at INTEGER,
+    last_pull_at INTEGER,
+    clock_skew_ms INTEGER
+);
+
+CREATE TABLE enroll_codes (
+    code_hash TEXT PRIMARY KEY,
+    shop TEXT NOT NULL REFERENCES shops(id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    kiosk TEXT
+);
+
+-- Every verified batch, applied or held, stored verbatim. kiosk 'C' is the server's own
+-- chain of central events (CentralBatch, signed under domain 'central').
+CREATE TABLE batches (
+    kiosk TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    body BLOB NOT NULL,
+    signature TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('applied', 'held')),
+    received_at INTEGER NOT NULL,
+    applied_at INTEGER,
+    feed INTEGER,
+    PRIMARY KEY (kiosk, seq)
+);
+
+-- Rejected requests from known kiosks, kept for central staff rather than thrown away.
+CREATE TABLE quarantine (
+    id INTEGER PRIMARY KEY,
+    kiosk TEXT,
+    received_at INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    body BLOB NOT NULL,
+    signature TEXT,
+    headers TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE INDEX quarantine_kiosk ON quarantine(kiosk);
+
+CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    kiosk TEXT NOT NULL,
+    batch_seq INTEGER NOT NULL,
+    kseq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    resident TEXT,
+    operator TEXT,
+    shop TEXT,
+    body BLOB NOT NULL,
+    voided_by TEXT,
+    FOREIGN KEY (kiosk, batch_seq) REFERENCES batches(kiosk, seq)
+);
+CREATE INDEX events_resident ON events(resident, at);
+CREATE INDEX events_batch ON events(kiosk, batch_seq);
+
+CREATE TABLE postings (
+    id INTEGER PRIMARY KEY,
+    event TEXT NOT NULL REFERENCES events(id),
+    account TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX postings_account ON postings(account, id);
+CREATE INDEX postings_event ON postings(event);
+
+-- A cache of the fold over postings; audit checks it, and it can be rebuilt.
+CREATE TABLE balances (
+    account TEXT PRIMARY KEY,
+    points INTEGER NOT NULL
+);
+
+CREATE TABLE stock (
+    shop TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    PRIMARY KEY (shop, sku)
+);
+
+CREATE TABLE stock_moves (
+    event TEXT NOT NULL REFERENCES events(id),
+    shop TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    delta INTEGER NOT NULL
+);
+CREATE INDEX stock_moves_event ON stock_moves(event);
+
+CREATE TABLE award_counts (
+    card TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    period TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (card, rule, period)
+);
+
+CREATE TABLE review_items (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+    created_at INTEGER NOT NULL,
+    kiosk TEXT,
+    event TEXT,
+    resident TEXT,
+    shop TEXT,
+    detail TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE INDEX review_items_status ON review_items(status, id);
+CREATE INDEX review_items_kiosk ON review_items(kiosk, kind, created_at);
+
+-- The pull feed: one row per entity; any change moves the row to a new, higher seq.
+CREATE TABLE feed (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    scope TEXT NOT NULL DEFAULT '',
+    seq INTEGER NOT NULL,
+    data BLOB,
+    PRIMARY KEY (kind, key)
+);
+CREATE UNIQUE INDEX feed_seq ON feed(seq);
+"""
+
+#: (version, SQL), in order. Append only.
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1)]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def pending(current: int, migrations: list[tuple[int, str]] = MIGRATIONS) -> list[tuple[int, str]]:
+    """The migrations a database at schema version ``current`` still needs, in order."""
+    return sorted((m for m in migrations if m[0] > current), key=lambda m: m[0])

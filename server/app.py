@@ -1,0 +1,78 @@
+"""The HTTP app: where handlers, lifespan, dependencies and the exception handler meet.
+
+Controllers are thin: raw bytes and headers in, one service call, a signed reply out.
+Handlers that touch the database or verify signatures are blocking, so they run in
+worker threads (``sync_to_thread=True``); the store's lock serialises their writes.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from litestar import Controller, Litestar, Request, Response, get, post
+from litestar.di import Provide
+
+from server.replies import handle_exception, read_payload, signed
+from server.services import Context, open_context
+from server.services.enroll import enroll
+from server.services.pull import pull
+from server.services.push import push
+from server.settings import Settings
+from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, PROTOCOL_VERSION
+
+#: Request headers worth keeping with a quarantined batch.
+KEPT_HEADERS = (HEADER_KIOSK, HEADER_SIGNATURE, "Jifen-Version", "User-Agent", "Content-Type", "Content-Length")
+
+
+def kept_headers(request: Request) -> dict[str, str]:
+    return {h: request.headers[h] for h in KEPT_HEADERS if h in request.headers}
+
+
+class KioskApi(Controller):
+    """The kiosk-facing protocol, /v1 (docs/PROTOCOL.md)."""
+
+    path = "/v1"
+
+    @post("/enroll", sync_to_thread=True, status_code=200)
+    def enroll(self, ctx: Context, payload: bytes) -> Response:
+        return signed(ctx.key, enroll(ctx, payload))
+
+    @post("/push", sync_to_thread=True, status_code=200)
+    def push(self, ctx: Context, payload: bytes, request: Request) -> Response:
+        h = request.headers
+        outcome = push(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, kept_headers(request))
+        return signed(ctx.key, outcome.reply, outcome.status_code)
+
+    @post("/pull", sync_to_thread=True, status_code=200)
+    def pull(self, ctx: Context, payload: bytes, request: Request) -> Response:
+        h = request.headers
+        return signed(ctx.key, pull(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload))
+
+    @get("/health", sync_to_thread=False)
+    def health(self, ctx: Context) -> Response:
+        return signed(ctx.key, {"ok": True, "server_key": ctx.key.public_hex, "v": PROTOCOL_VERSION})
+
+
+def create_app(settings: Settings) -> Litestar:
+    @asynccontextmanager
+    async def open_data(app: Litestar) -> AsyncIterator[None]:
+        # Opening migrates the database and may create the key file: blocking work.
+        ctx = await anyio.to_thread.run_sync(open_context, settings)
+        app.state.ctx = ctx
+        try:
+            yield
+        finally:
+            app.state.ctx = None
+            ctx.close()
+
+    async def provide_ctx(request: Request) -> Context:
+        return request.app.state.ctx
+
+    return Litestar(
+        route_handlers=[KioskApi],
+        lifespan=[open_data],
+        dependencies={"ctx": Provide(provide_ctx), "payload": Provide(read_payload)},
+        exception_handlers={Exception: handle_exception},
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )

@@ -1,0 +1,14 @@
+"""The server's use cases, one function each: verify → decide (in ``sync/``) → persist in
+one transaction. The HTTP app and the CLI both call these and nothing below them.
+
+    enroll, enroll_code      server.services.enroll
+    push                     server.services.push
+    pull                     server.services.pull
+    revoke, balance, listing, reviews   server.services.admin
+    audit                    server.services.audit
+    demo_data                server.services.demo
+"""
+
+from server.services.context import Context, open_context
+
+__all__ = ["Context", "open_context"]

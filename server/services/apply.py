@@ -1,0 +1,123 @@
+"""Applying the events of a verified batch to the ledger, inside the caller's transaction.
+
+Fetch the ``View`` the events touch, let ``sync.ledger.plan_batch`` decide, then write the
+events, postings, stock moves, cap counters, voids, review items and feed rows. Shared by
+kiosk batches and the server's own central batches, so both follow the same rules.
+"""
+
+from sqlite_utils import Database
+
+from schema.wire import (
+    Award,
+    BalanceRec,
+    CentralEvent,
+    KioskEvent,
+    StockAdjust,
+    StockRec,
+    Void,
+)
+from server.store import catalog, ledger
+from sync import codec
+from sync.ledger import (
+    ADJUSTMENTS,
+    ISSUED,
+    Plan,
+    View,
+    periods,
+    plan_batch,
+    references,
+    resident_account,
+    shop_account,
+)
+
+RESIDENT_PREFIX = resident_account("")
+
+Event = KioskEvent | CentralEvent
+
+
+def event_kind(ev: Event) -> str:
+    """The wire tag ('award', 'redeem', 'void', ...): what the events table calls a kind."""
+    return type(ev).__struct_config__.tag
+
+
+def apply_events(db: Database, events: list[Event], kiosk: str, shop: str, batch_seq: int, now: int) -> Plan:
+    """Plan and write ``events``. Raises ``RequestRejected`` (writing nothing) when the plan does."""
+    plan = plan_batch(events, kiosk, shop, read_view(db, events, shop))
+    write_events(db, events, kiosk, shop, batch_seq, now)
+    at_of = {ev.id: ev.at for ev in events}
+    ledger.insert_postings(db, plan.postings, at_of)
+    ledger.insert_stock_moves(db, plan.stock_moves)
+    ledger.set_award_counts(db, plan.counts)
+    for target, void_id in voids_applied(events, plan):
+        ledger.mark_voided(db, target, void_id)
+    for r in plan.reviews:
+        ledger.insert_review(db, r.kind, now, kiosk, r.event, r.resident, shop or r.detail.get("shop"), r.detail)
+    publish_touched(db, plan)
+    return plan
+
+
+def read_view(db: Database, events: list[Event], shop: str) -> View:
+    cards, rules, skus, target_ids = references(events)
+    targets = ledger.void_targets(db, target_ids)
+    accounts = {resident_account(c) for c in cards} | {ISSUED, ADJUSTMENTS, shop_account(shop)}
+    stock_keys = {(shop, sku) for sku in skus}
+    for t in targets.values():
+        accounts.update(a for a, _ in t.postings)
+        stock_keys.update((s, k) for s, k, _ in t.stock)
+    stock_keys.update((ev.shop, ev.sku) for ev in events if isinstance(ev, StockAdjust))
+    count_keys = [k for ev in events if isinstance(ev, Award) for k in periods(ev.resident, ev.rule, ev.at)]
+    return View(
+        residents=catalog.resident_statuses(db, cards),
+        rules=catalog.rule_infos(db, rules),
+        goods=catalog.good_infos(db, skus),
+        balances=ledger.balances_of(db, accounts),
+        stock=ledger.stock_of(db, stock_keys),
+        targets=targets,
+        known_ids=ledger.known_event_ids(db, [ev.id for ev in events]),
+        counts=ledger.award_counts_of(db, count_keys),
+    )
+
+
+def write_events(db: Database, events: list[Event], kiosk: str, shop: str, batch_seq: int, now: int) -> None:
+    ledger.insert_events(
+        db,
+        [
+            {
+                "id": ev.id,
+                "kiosk": kiosk,
+                "batch_seq": batch_seq,
+                "kseq": ev.kseq,
+                "kind": event_kind(ev),
+                "at": ev.at,
+                "received_at": now,
+                "resident": getattr(ev, "resident", None),
+                "operator": getattr(ev, "operator", None) or getattr(ev, "staff", None),
+                "shop": ev.shop if isinstance(ev, StockAdjust) else (shop or None),
+                "body": codec.encode(ev),
+            }
+            for ev in events
+        ],
+    )
+
+
+def voids_applied(events: list[Event], plan: Plan) -> list[tuple[str, str]]:
+    """(target, void id) for each void the plan actually applied: the first void of each
+    target in batch order (a repeated void is only reviewed)."""
+    remaining = list(plan.voided)
+    out = []
+    for ev in events:
+        if isinstance(ev, Void) and ev.target in remaining:
+            remaining.remove(ev.target)
+            out.append((ev.target, ev.id))
+    return out
+
+
+def publish_touched(db: Database, plan: Plan) -> None:
+    """Move the feed rows of every resident balance and shop stock the plan changed."""
+    accounts = sorted({p.account for p in plan.postings if p.account.startswith(RESIDENT_PREFIX)})
+    for account, points in sorted(ledger.balances_of(db, accounts).items()):
+        card = account[len(RESIDENT_PREFIX) :]
+        catalog.put_feed(db, "balance", card, "", codec.encode(BalanceRec(card=card, points=points)))
+    keys = sorted({(m.shop, m.sku) for m in plan.stock_moves})
+    for (shop, sku), qty in sorted(ledger.stock_of(db, keys).items()):
+        catalog.put_feed(db, "stock", f"{shop}/{sku}", shop, codec.encode(StockRec(shop=shop, sku=sku, qty=qty)))

@@ -1,0 +1,126 @@
+"""Audit: re-derive everything the server believes from the stored signed bytes.
+
+Every stored batch must verify under its kiosk's key (or the server key, for central
+batches) over the exact stored bytes; each kiosk's applied batches must form an unbroken
+hash chain 1..n that ends where ``kiosks`` says; the events rows must be the events in
+those bytes; every event's postings must sum to zero; and the balance and stock caches
+must equal the fold of postings and stock moves. Any difference is a failure.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from schema.server_db import GENESIS_HASH
+from schema.wire import Batch, CentralBatch
+from server.services.context import Context
+from server.store import chain, ledger
+from sync import codec
+from sync.ledger import fold
+from sync.signing import BadKey, BadSignature, VerifyKey
+
+
+@dataclass
+class AuditReport:
+    batches: int = 0
+    kiosks: int = 0
+    events: int = 0
+    postings: int = 0
+    failures: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def fail(self, check: str, subject: str, message: str) -> None:
+        self.failures.append({"check": check, "subject": subject, "message": message})
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "batches": self.batches, "kiosks": self.kiosks, "events": self.events,
+                "postings": self.postings, "failures": self.failures}
+
+
+def audit(ctx: Context) -> AuditReport:
+    report = AuditReport()
+    with ctx.store.read() as db:
+        kiosks = {k["id"]: k for k in chain.list_kiosks(db)}
+        batches = chain.batches_in_order(db)
+        stored_events = ledger.event_ids_by_batch(db)
+        check_chains(ctx, report, kiosks, batches, stored_events)
+        check_ledger(db, report)
+    report.kiosks = len(kiosks)
+    report.batches = len(batches)
+    report.events = sum(len(v) for v in stored_events.values())
+    return report
+
+
+def check_chains(ctx: Context, report: AuditReport, kiosks: dict, batches: list[dict], stored_events: dict) -> None:
+    by_kiosk: dict[str, list[dict]] = defaultdict(list)
+    for b in batches:
+        by_kiosk[b["kiosk"]].append(b)
+    for kiosk_id in sorted(set(by_kiosk) | set(kiosks)):
+        rows = by_kiosk.get(kiosk_id, [])
+        if kiosk_id == chain.CENTRAL:
+            key, domain, type_ = ctx.key.public_hex, "central", CentralBatch
+        elif kiosk_id in kiosks:
+            key, domain, type_ = kiosks[kiosk_id]["public_key"], "batch", Batch
+        else:
+            report.fail("chain", kiosk_id, f"{len(rows)} stored batches name kiosk {kiosk_id}, which is not enrolled")
+            continue
+        last_hash, next_kseq = check_chain(ctx, report, kiosk_id, rows, key, domain, type_, stored_events)
+        if kiosk_id in kiosks:
+            k = kiosks[kiosk_id]
+            applied = sum(1 for r in rows if r["status"] == "applied")
+            if (k["next_seq"], k["last_hash"], k["next_kseq"]) != (applied + 1, last_hash, next_kseq):
+                report.fail("chain", kiosk_id, f"kiosks row says next seq {k['next_seq']}, last hash {k['last_hash'][:12]}…, "
+                            f"next event seq {k['next_kseq']}; the stored batches say {applied + 1}, {last_hash[:12]}…, {next_kseq}")
+
+
+def check_chain(ctx, report, kiosk_id, rows, key, domain, type_, stored_events) -> tuple[str, int]:
+    """Check one kiosk's stored batches; return (last applied hash, next event seq)."""
+    prev, expect_seq, next_kseq = GENESIS_HASH, 1, 1
+    for row in rows:
+        subject = f"{kiosk_id}/{row['seq']}"
+        body = bytes(row["body"])
+        try:
+            ctx.verify_key(key).verify(domain, body, row["signature"])
+        except (BadSignature, BadKey) as exc:
+            report.fail("signature", subject, str(exc))
+        if codec.digest(body) != row["hash"]:
+            report.fail("hash", subject, "stored hash is not the SHA-256 of the stored bytes")
+        try:
+            batch = codec.decode(body, type_)
+        except codec.DecodeError as exc:
+            report.fail("decode", subject, exc.message)
+            continue
+        if (batch.seq, batch.prev) != (row["seq"], row["prev"]) or getattr(batch, "kiosk", kiosk_id) != kiosk_id:
+            report.fail("decode", subject, "the bytes name a different kiosk, seq or prev than the row")
+        if row["status"] != "applied":
+            continue
+        if row["seq"] != expect_seq:
+            report.fail("chain", subject, f"applied batch {row['seq']} where {expect_seq} was expected")
+        if batch.prev != prev:
+            report.fail("chain", subject, "prev does not match the hash of the batch before it")
+        ids = [ev.id for ev in batch.events]
+        if stored_events.get((kiosk_id, row["seq"]), []) != ids:
+            report.fail("events", subject, "the events table does not hold exactly this batch's events")
+        prev, expect_seq = row["hash"], row["seq"] + 1
+        next_kseq = batch.events[-1].kseq + 1 if batch.events else next_kseq
+    return prev, next_kseq
+
+
+def check_ledger(db, report: AuditReport) -> None:
+    for event, total in ledger.unbalanced_events(db):
+        report.fail("postings", event, f"postings sum to {total}, not 0")
+    postings = list(ledger.all_postings(db))
+    report.postings = len(postings)
+    folded = {a: p for a, p in fold(postings).items() if p != 0}
+    cached = {a: p for a, p in ledger.balance_cache(db).items() if p != 0}
+    for account in sorted(set(folded) | set(cached)):
+        if folded.get(account, 0) != cached.get(account, 0):
+            report.fail("balances", account, f"cache says {cached.get(account, 0)}, postings sum to {folded.get(account, 0)}")
+    stock_folded = {k: q for k, q in ledger.stock_fold(db).items() if q != 0}
+    stock_cached = {k: q for k, q in ledger.stock_cache(db).items() if q != 0}
+    for shop, sku in sorted(set(stock_folded) | set(stock_cached)):
+        a, b = stock_cached.get((shop, sku), 0), stock_folded.get((shop, sku), 0)
+        if a != b:
+            report.fail("stock", f"{shop}/{sku}", f"cache says {a}, stock moves sum to {b}")

@@ -1,0 +1,84 @@
+"""Enrolment: central staff issue a one-time code for a shop; a kiosk presents it with
+its new public key and a proof that it holds the private half, and becomes K0001, K0002…
+
+Codes are stored only as SHA-256 hashes, expire, and work once. The reply carries the
+server's public key, which the kiosk pins and checks every later response against.
+"""
+
+import hashlib
+import secrets
+
+from schema.wire import EnrollReply, EnrollRequest
+from server.services.context import Context, ShopNotFound
+from server.store import catalog, chain
+from sync import codec
+from sync.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS, RequestRejected
+from sync.signing import BadKey, BadSignature
+
+# No 0/O, 1/I: a code is read off paper and typed by hand.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def proof_message(code: str, public_key: str) -> bytes:
+    """What a kiosk signs (domain ``enroll``) to prove it holds its key."""
+    return f"{code}\n{public_key}".encode("ascii")
+
+
+def new_code() -> str:
+    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    return f"{chars[:4]}-{chars[4:8]}-{chars[8:]}"
+
+
+def enroll_code(ctx: Context, shop: str) -> dict:
+    """Issue a one-time enrolment code for ``shop``; only its hash is stored."""
+    code = new_code()
+    now = ctx.now()
+    expires = now + ctx.settings.enroll_code_ttl_seconds * 1000
+    with ctx.store.write() as db:
+        if catalog.row_by_key(db, "shops", shop) is None:
+            raise ShopNotFound(shop)
+        chain.insert_enroll_code(db, hash_code(code), shop, now, expires)
+    return {"code": code, "shop": shop, "expires_at": expires}
+
+
+def enroll(ctx: Context, body: bytes) -> EnrollReply:
+    req = parse_enroll(body)
+    try:
+        ctx.verify_key(req.public_key).verify("enroll", proof_message(req.code, req.public_key), req.proof)
+    except (BadSignature, BadKey) as exc:
+        raise RequestRejected("bad_signature", f"enrolment proof does not verify: {exc}") from None
+    now = ctx.now()
+    with ctx.store.write() as db:
+        code = chain.enroll_code_by_hash(db, hash_code(req.code))
+        if code is None or code["used_at"] is not None or code["expires_at"] <= now:
+            state = "unknown" if code is None else ("already used" if code["used_at"] is not None else "expired")
+            raise RequestRejected("bad_enroll_code", f"enrolment code {req.code} is {state}", code=req.code)
+        existing = chain.kiosk_by_public_key(db, req.public_key)
+        if existing is not None:
+            raise RequestRejected("malformed_request", f"this public key is already enrolled as {existing['id']}; make a new key", kiosk=existing["id"])
+        kiosk = chain.next_kiosk_id(db)
+        chain.insert_kiosk(db, kiosk, code["shop"], req.label, req.public_key, now)
+        chain.use_enroll_code(db, hash_code(req.code), now, kiosk)
+        shop = catalog.row_by_key(db, "shops", code["shop"])
+    return EnrollReply(
+        v=PROTOCOL_VERSION,
+        kiosk=kiosk,
+        shop=shop["id"],
+        shop_name=shop["name"],
+        server_key=ctx.key.public_hex,
+        enrolled_at=now,
+    )
+
+
+def parse_enroll(body: bytes) -> EnrollRequest:
+    try:
+        req = codec.decode(body, EnrollRequest)
+    except codec.DecodeError as exc:
+        raise RequestRejected("malformed_request", f"enrolment request does not decode: {exc.message}") from None
+    if req.v not in SUPPORTED_VERSIONS:
+        raise RequestRejected("protocol_unsupported", f"protocol version {req.v} is not supported", version=req.v)
+    return req

@@ -1,0 +1,85 @@
+"""Pull: a kiosk asks what changed since its cursor; the server answers with one page of
+the feed, the kiosk's revocation flag, the policy and a fresh offline lease.
+
+The request is signed (domain ``pull``) and carries a nonce that the signed page echoes,
+so an old page cannot be replayed to the kiosk. A revoked kiosk still gets a signed page,
+saying so, with no changes and no lease: it must learn to stop.
+"""
+
+import msgspec
+
+from schema.wire import Change, Lease, PullPage, PullRequest
+from server.services.clock import note_clock_skew
+from server.services.context import Context
+from server.store import catalog, chain
+from sync import codec
+from sync.protocol import (
+    HEADER_KIOSK,
+    HEADER_SIGNATURE,
+    MAX_PULL_LIMIT,
+    PROTOCOL_VERSION,
+    SUPPORTED_VERSIONS,
+    RequestRejected,
+)
+from sync.signing import BadKey, BadSignature
+
+
+def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes) -> PullPage:
+    kiosk = authenticate(ctx, kiosk_id, signature, body)
+    req = parse_pull(body, kiosk["id"])
+    limit = min(max(req.limit, 1), MAX_PULL_LIMIT)
+    now = ctx.now()
+    skew = req.clock - now
+    revoked = kiosk["status"] == "revoked"
+    with ctx.store.write() as db:
+        chain.record_pull(db, kiosk["id"], now, skew)
+        if abs(skew) > ctx.settings.clock_skew_threshold_ms:
+            note_clock_skew(ctx, db, kiosk, skew, now)
+        # One row more than asked for tells us whether there is more without a count.
+        rows = [] if revoked else catalog.changes_since(db, req.cursor, kiosk["shop"], limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    changes = [Change(kind=k, key=key, seq=seq, data=None if data is None else msgspec.Raw(data)) for k, key, seq, data in rows]
+    policy = ctx.settings.policy()
+    return PullPage(
+        v=PROTOCOL_VERSION,
+        kiosk=kiosk["id"],
+        nonce=req.nonce,
+        cursor=req.cursor,
+        next=changes[-1].seq if changes else req.cursor,
+        more=more,
+        server_time=now,
+        revoked=revoked,
+        policy=policy,
+        lease=None if revoked else Lease(kiosk=kiosk["id"], issued=now, seconds=policy.lease_seconds),
+        changes=changes,
+    )
+
+
+def authenticate(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes) -> dict:
+    """The enrolled kiosk whose key signed ``body`` under domain ``pull``."""
+    if not kiosk_id:
+        raise RequestRejected("missing_header", f"header {HEADER_KIOSK} is required", header=HEADER_KIOSK)
+    if not signature:
+        raise RequestRejected("missing_header", f"header {HEADER_SIGNATURE} is required", header=HEADER_SIGNATURE)
+    with ctx.store.read() as db:
+        kiosk = chain.kiosk_by_id(db, kiosk_id)
+    if kiosk is None:
+        raise RequestRejected("unknown_kiosk", f"no kiosk {kiosk_id[:40]} is enrolled", kiosk=kiosk_id[:40])
+    try:
+        ctx.verify_key(kiosk["public_key"]).verify("pull", body, signature)
+    except (BadSignature, BadKey) as exc:
+        raise RequestRejected("bad_signature", f"pull signature of kiosk {kiosk_id}: {exc}", kiosk=kiosk_id) from None
+    return kiosk
+
+
+def parse_pull(body: bytes, kiosk_id: str) -> PullRequest:
+    try:
+        req = codec.decode(body, PullRequest)
+    except codec.DecodeError as exc:
+        raise RequestRejected("malformed_request", f"pull request does not decode: {exc.message}") from None
+    if req.v not in SUPPORTED_VERSIONS:
+        raise RequestRejected("protocol_unsupported", f"protocol version {req.v} is not supported", version=req.v)
+    if req.kiosk != kiosk_id:
+        raise RequestRejected("kiosk_mismatch", f"pull names kiosk {req.kiosk} but was sent as {kiosk_id}", kiosk=req.kiosk)
+    return req

@@ -1,0 +1,152 @@
+"""Push: a kiosk uploads one signed batch; the server applies it exactly once.
+
+Verify the signature over the exact bytes before decoding anything, parse, then place the
+batch in the kiosk's chain (``sync.batch.place``): apply it (and any held batches it makes
+contiguous), answer a duplicate with the same acknowledgement, hold one that skips ahead,
+reject a fork. The (kiosk, seq) row is written in the same transaction as the ledger
+effects, so a replay can never apply twice. Every rejection from a known kiosk is kept in
+quarantine with the bytes as received.
+"""
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from schema.wire import Batch, PushReply
+from server.services.apply import apply_events
+from server.services.clock import note_clock_skew
+from server.services.context import Context
+from server.store import catalog, chain, ledger
+from sync import codec
+from sync.batch import ChainState, parse_batch, place
+from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, PROTOCOL_VERSION, RequestRejected
+from sync.signing import BadKey, BadSignature
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    """The reply and its HTTP status (200 applied/duplicate, 202 held)."""
+
+    status_code: int
+    reply: PushReply
+
+
+def push(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes, headers: dict[str, str]) -> PushOutcome:
+    if not kiosk_id:
+        raise RequestRejected("missing_header", f"header {HEADER_KIOSK} is required", header=HEADER_KIOSK)
+    with ctx.store.read() as db:
+        kiosk = chain.kiosk_by_id(db, kiosk_id)
+    if kiosk is None:
+        raise RequestRejected("unknown_kiosk", f"no kiosk {kiosk_id[:40]} is enrolled", kiosk=kiosk_id[:40])
+    try:
+        batch = verify_batch(ctx, kiosk, signature, body)
+        with ctx.store.write() as db:
+            return place_batch(ctx, db, kiosk_id, batch, body, signature)
+    except RequestRejected as exc:
+        quarantine(ctx, kiosk, exc, body, signature, headers)
+        raise
+
+
+def verify_batch(ctx: Context, kiosk: dict, signature: str | None, body: bytes) -> Batch:
+    """Signature first (over the exact bytes), then the rules that need no database."""
+    if kiosk["status"] == "revoked":
+        raise RequestRejected("kiosk_revoked", f"kiosk {kiosk['id']} is revoked", kiosk=kiosk["id"])
+    if not signature:
+        raise RequestRejected("missing_header", f"header {HEADER_SIGNATURE} is required", header=HEADER_SIGNATURE)
+    try:
+        ctx.verify_key(kiosk["public_key"]).verify("batch", body, signature)
+    except (BadSignature, BadKey) as exc:
+        raise RequestRejected("bad_signature", f"batch signature of kiosk {kiosk['id']}: {exc}", kiosk=kiosk["id"]) from None
+    return parse_batch(body, kiosk["id"])
+
+
+def place_batch(ctx: Context, db: Database, kiosk_id: str, batch: Batch, body: bytes, signature: str) -> PushOutcome:
+    # Read the kiosk again under the write lock: a concurrent push or revoke may have moved it.
+    kiosk = chain.kiosk_by_id(db, kiosk_id)
+    if kiosk["status"] == "revoked":
+        raise RequestRejected("kiosk_revoked", f"kiosk {kiosk_id} is revoked", kiosk=kiosk_id)
+    now = ctx.now()
+    state = ChainState(kiosk["next_seq"], kiosk["last_hash"], kiosk["next_kseq"])
+    body_hash = codec.digest(body)
+    stored = chain.batch_at(db, kiosk_id, batch.seq)
+    placement = place(state, batch.seq, batch.prev, body_hash, stored["hash"] if stored else None)
+    if placement == "fork":
+        raise RequestRejected(
+            "fork",
+            f"batch {batch.seq} of kiosk {kiosk_id} conflicts with the chain the server holds (next seq {state.next_seq})",
+            kiosk=kiosk_id,
+            seq=batch.seq,
+        )
+    if placement == "duplicate":
+        if stored["status"] == "held":
+            return _reply(202, kiosk_id, batch.seq, body_hash, "held", state.next_seq, catalog.feed_high_water(db), now)
+        return _reply(200, kiosk_id, batch.seq, body_hash, "duplicate", state.next_seq, stored["feed"] or 0, now)
+    if placement == "held":
+        chain.insert_batch(db, kiosk_id, batch.seq, body_hash, batch.prev, body, signature, "held", now)
+        chain.record_push(db, kiosk_id, now)
+        return _reply(202, kiosk_id, batch.seq, body_hash, "held", state.next_seq, catalog.feed_high_water(db), now)
+    chain.insert_batch(db, kiosk_id, batch.seq, body_hash, batch.prev, body, signature, "applied", now)
+    state = apply_batch(ctx, db, kiosk, state, batch, body_hash, now)
+    state = drain_held(ctx, db, kiosk, state, now)
+    feed = catalog.feed_high_water(db)
+    chain.set_batch_feed(db, kiosk_id, batch.seq, feed)
+    return _reply(200, kiosk_id, batch.seq, body_hash, "applied", state.next_seq, feed, now)
+
+
+def apply_batch(ctx: Context, db: Database, kiosk: dict, state: ChainState, batch: Batch, body_hash: str, now: int) -> ChainState:
+    """Apply one stored batch whose place is ``apply`` and advance the kiosk's chain."""
+    first = batch.events[0]
+    if first.kseq != state.next_kseq:
+        raise RequestRejected(
+            "invalid_batch",
+            f"batch {batch.seq} starts at event seq {first.kseq}; kiosk {kiosk['id']} is at {state.next_kseq}",
+            kiosk=kiosk["id"],
+            event=first.id,
+            expected=state.next_kseq,
+        )
+    apply_events(db, list(batch.events), kiosk["id"], kiosk["shop"], batch.seq, now)
+    chain.mark_batch_applied(db, kiosk["id"], batch.seq, now)
+    new = ChainState(batch.seq + 1, body_hash, batch.events[-1].kseq + 1)
+    chain.advance_kiosk_chain(db, kiosk["id"], new.next_seq, new.last_hash, new.next_kseq, now)
+    ahead = max(max(ev.at for ev in batch.events), batch.created) - now
+    if ahead > ctx.settings.clock_skew_threshold_ms:
+        chain.record_clock_skew(db, kiosk["id"], ahead)
+        note_clock_skew(ctx, db, kiosk, ahead, now)
+    return new
+
+
+def drain_held(ctx: Context, db: Database, kiosk: dict, state: ChainState, now: int) -> ChainState:
+    """Apply held batches that are now contiguous, each checked again as if just received.
+    A held batch that no longer fits is moved to quarantine; the kiosk will resend it."""
+    while (held := chain.batch_at(db, kiosk["id"], state.next_seq)) is not None and held["status"] == "held":
+        body = held["body"]
+        try:
+            with db.atomic():  # a savepoint: a failing held batch unwinds alone
+                batch = verify_batch(ctx, kiosk, held["signature"], body)
+                if place(state, batch.seq, batch.prev, held["hash"], None) != "apply":
+                    raise RequestRejected("fork", f"held batch {batch.seq} of kiosk {kiosk['id']} does not chain", kiosk=kiosk["id"], seq=batch.seq)
+                state = apply_batch(ctx, db, kiosk, state, batch, held["hash"], now)
+                chain.set_batch_feed(db, kiosk["id"], batch.seq, catalog.feed_high_water(db))
+        except RequestRejected as exc:
+            chain.delete_held_batch(db, kiosk["id"], held["seq"])
+            record_rejection(db, kiosk, exc, body, held["signature"], {"source": "held"}, now)
+            break
+    return state
+
+
+def quarantine(ctx: Context, kiosk: dict, exc: RequestRejected, body: bytes, signature: str | None, headers: dict) -> None:
+    with ctx.store.write() as db:
+        record_rejection(db, kiosk, exc, body, signature, headers, ctx.now())
+
+
+def record_rejection(db: Database, kiosk: dict, exc: RequestRejected, body: bytes, signature: str | None, headers: dict, now: int) -> None:
+    qid = chain.insert_quarantine(db, kiosk["id"], now, exc.code, exc.message, body, signature, headers)
+    if exc.code == "fork":
+        # A second history for one kiosk: its key or its disk is in someone else's hands.
+        detail = {"quarantine": qid, "seq": exc.detail.get("seq"), "message": exc.message}
+        ledger.insert_review(db, "fork", now, kiosk["id"], None, None, kiosk["shop"], detail)
+
+
+def _reply(code: int, kiosk: str, seq: int, hash_: str, status: str, next_seq: int, feed: int, now: int) -> PushOutcome:
+    reply = PushReply(v=PROTOCOL_VERSION, kiosk=kiosk, seq=seq, hash=hash_, status=status, next_seq=next_seq, feed=feed, server_time=now)
+    return PushOutcome(code, reply)

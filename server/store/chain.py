@@ -1,0 +1,146 @@
+"""Queries on kiosks, enrolment codes, stored batches and the quarantine.
+
+Each function takes the database handed out by ``Store.read()`` / ``Store.write()``.
+"""
+
+import json
+
+from sqlite_utils import Database
+
+from schema.server_db import GENESIS_HASH
+
+CENTRAL = "C"
+
+
+def kiosk_by_id(db: Database, kiosk: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM kiosks WHERE id = ?", [kiosk]))
+    return rows[0] if rows else None
+
+
+def kiosk_by_public_key(db: Database, public_key: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM kiosks WHERE public_key = ?", [public_key]))
+    return rows[0] if rows else None
+
+
+def list_kiosks(db: Database) -> list[dict]:
+    return list(db.query("SELECT * FROM kiosks ORDER BY id"))
+
+
+def next_kiosk_id(db: Database) -> str:
+    """K0001, K0002, ... (the number grows past four digits if it must)."""
+    row = db.execute("SELECT max(CAST(substr(id, 2) AS INTEGER)) FROM kiosks").fetchone()
+    return f"K{(row[0] or 0) + 1:04d}"
+
+
+def insert_kiosk(db: Database, kiosk: str, shop: str, label: str, public_key: str, at: int) -> None:
+    db.execute(
+        "INSERT INTO kiosks(id, shop, label, public_key, enrolled_at) VALUES (?, ?, ?, ?, ?)",
+        [kiosk, shop, label, public_key, at],
+    )
+
+
+def set_kiosk_status(db: Database, kiosk: str, status: str) -> None:
+    db.execute("UPDATE kiosks SET status = ? WHERE id = ?", [status, kiosk])
+
+
+def advance_kiosk_chain(db: Database, kiosk: str, next_seq: int, last_hash: str, next_kseq: int, at: int) -> None:
+    db.execute(
+        "UPDATE kiosks SET next_seq = ?, last_hash = ?, next_kseq = ?, last_push_at = ? WHERE id = ?",
+        [next_seq, last_hash, next_kseq, at, kiosk],
+    )
+
+
+def record_push(db: Database, kiosk: str, at: int) -> None:
+    db.execute("UPDATE kiosks SET last_push_at = ? WHERE id = ?", [at, kiosk])
+
+
+def record_pull(db: Database, kiosk: str, at: int, skew_ms: int) -> None:
+    db.execute("UPDATE kiosks SET last_pull_at = ?, clock_skew_ms = ? WHERE id = ?", [at, skew_ms, kiosk])
+
+
+def record_clock_skew(db: Database, kiosk: str, skew_ms: int) -> None:
+    db.execute("UPDATE kiosks SET clock_skew_ms = ? WHERE id = ?", [skew_ms, kiosk])
+
+
+# ---------------------------------------------------------------- enrolment codes
+
+
+def insert_enroll_code(db: Database, code_hash: str, shop: str, at: int, expires_at: int) -> None:
+    db.execute(
+        "INSERT INTO enroll_codes(code_hash, shop, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        [code_hash, shop, at, expires_at],
+    )
+
+
+def enroll_code_by_hash(db: Database, code_hash: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM enroll_codes WHERE code_hash = ?", [code_hash]))
+    return rows[0] if rows else None
+
+
+def use_enroll_code(db: Database, code_hash: str, at: int, kiosk: str) -> None:
+    db.execute("UPDATE enroll_codes SET used_at = ?, kiosk = ? WHERE code_hash = ?", [at, kiosk, code_hash])
+
+
+# ---------------------------------------------------------------- batches
+
+
+def batch_at(db: Database, kiosk: str, seq: int) -> dict | None:
+    rows = list(db.query("SELECT * FROM batches WHERE kiosk = ? AND seq = ?", [kiosk, seq]))
+    return rows[0] if rows else None
+
+
+def insert_batch(
+    db: Database, kiosk: str, seq: int, hash_: str, prev: str, body: bytes, signature: str, status: str, at: int
+) -> None:
+    db.execute(
+        "INSERT INTO batches(kiosk, seq, hash, prev, body, signature, status, received_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [kiosk, seq, hash_, prev, body, signature, status, at],
+    )
+
+
+def mark_batch_applied(db: Database, kiosk: str, seq: int, at: int) -> None:
+    db.execute("UPDATE batches SET status = 'applied', applied_at = ? WHERE kiosk = ? AND seq = ?", [at, kiosk, seq])
+
+
+def set_batch_feed(db: Database, kiosk: str, seq: int, feed: int) -> None:
+    db.execute("UPDATE batches SET feed = ? WHERE kiosk = ? AND seq = ?", [feed, kiosk, seq])
+
+
+def delete_held_batch(db: Database, kiosk: str, seq: int) -> None:
+    db.execute("DELETE FROM batches WHERE kiosk = ? AND seq = ? AND status = 'held'", [kiosk, seq])
+
+
+def batches_in_order(db: Database) -> list[dict]:
+    return list(db.query("SELECT * FROM batches ORDER BY kiosk, seq"))
+
+
+def central_head(db: Database) -> tuple[int, str, int]:
+    """(next seq, last hash, next event seq) of the server's own central chain."""
+    row = db.execute(
+        "SELECT seq, hash FROM batches WHERE kiosk = ? ORDER BY seq DESC LIMIT 1", [CENTRAL]
+    ).fetchone()
+    n_events = db.execute("SELECT count(*) FROM events WHERE kiosk = ?", [CENTRAL]).fetchone()[0]
+    if row is None:
+        return 1, GENESIS_HASH, n_events + 1
+    return row[0] + 1, row[1], n_events + 1
+
+
+# ---------------------------------------------------------------- quarantine
+
+
+def insert_quarantine(
+    db: Database, kiosk: str | None, at: int, code: str, message: str, body: bytes, signature: str | None, headers: dict
+) -> int:
+    cur = db.execute(
+        "INSERT INTO quarantine(kiosk, received_at, code, message, body, signature, headers)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [kiosk, at, code, message, body, signature, json.dumps(headers, ensure_ascii=False, sort_keys=True)],
+    )
+    return cur.lastrowid
+
+
+def quarantine_rows(db: Database, kiosk: str | None = None) -> list[dict]:
+    if kiosk is None:
+        return list(db.query("SELECT * FROM quarantine ORDER BY id"))
+    return list(db.query("SELECT * FROM quarantine WHERE kiosk = ? ORDER BY id", [kiosk]))
