@@ -30,6 +30,8 @@ Action = Literal["retry", "resign", "resend_from", "stop", "upgrade", "fix_reque
 ERRORS: dict[str, tuple[int, Action, str]] = {
     "malformed_request": (400, "fix_request", "The body is not valid JSON of the expected shape; the message names the field."),
     "missing_header": (400, "fix_request", "A required header (Jifen-Kiosk, Jifen-Signature) is absent or empty."),
+    "not_found": (404, "fix_request", "No endpoint at this path. Check the URL and the protocol version prefix (/v1)."),
+    "method_not_allowed": (405, "fix_request", "The endpoint exists but not for this HTTP method."),
     "kiosk_mismatch": (400, "stop", "The kiosk id in the body differs from the Jifen-Kiosk header."),
     "bad_signature": (401, "resign", "The signature does not verify over the exact bytes received. The kiosk rebuilds the batch from its events and signs it again; if that fails too, it stops."),
     "unknown_kiosk": (401, "stop", "No kiosk with this id is enrolled."),
