@@ -130,7 +130,7 @@ class Store:
                 resident = event.resident
             self.db.execute(
                 "INSERT INTO events (kseq, id, kind, at, resident, operator, target, body, chain) VALUES (?,?,?,?,?,?,?,?,?)",
-                (kseq, event.id, type(event).__name__.lower(), event.at, resident, event.operator,
+                (kseq, event.id, type(event).__struct_config__.tag, event.at, resident, event.operator,
                  target, body, codec.chain_hash(last["chain"] if last else codec.GENESIS, body)),
             )
             return event

@@ -65,6 +65,7 @@ class FakeServer:
         self.wrong_nonce = False
         self.unsigned = False
         self.pushes: list[bytes] = []  # every push body received, in order
+        self.nonces: list[str] = []  # every pull nonce received
         self.seed()
 
     # ------------------------------------------------------------ data
@@ -102,7 +103,7 @@ class FakeServer:
     # ------------------------------------------------------------ HTTP
 
     def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
+        return httpx.MockTransport(lambda request: self.handle(request))  # late-bound: tests wrap it
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if self.down:
@@ -168,6 +169,9 @@ class FakeServer:
             return self.reply(202, ack)
         if where == "apply":
             self.apply(batch, digest)
+            while self.state.next_seq in self.held:  # a filled gap releases held batches
+                held = self.held.pop(self.state.next_seq)
+                self.apply(parse_batch(held, kiosk), codec.digest(held))
         ack = PushReply(v=1, kiosk=kiosk, seq=batch.seq, hash=digest, status="applied" if where == "apply" else "duplicate",
                         next_seq=self.state.next_seq, feed=self.acks[batch.seq], server_time=self.clock())
         if self.lose_replies:
@@ -193,6 +197,7 @@ class FakeServer:
     def pull(self, kiosk: str, body: bytes, signature: str) -> httpx.Response:
         verify(self.kiosk_keys[kiosk], "pull", body, signature)
         req = codec.decode(body, PullRequest)
+        self.nonces.append(req.nonce)
         rows = sorted((seq, kind, key, data) for (kind, key), (seq, scope, data) in self.feed.items()
                       if seq > req.cursor and scope in ("", SHOP))
         page_rows = rows[: req.limit]
