@@ -1,0 +1,102 @@
+"""The jifen-kiosk command line: --json output, translated messages, exit codes, no
+tracebacks. Runs in-process on a kiosk enrolled through the fake server."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from kiosk import cli
+from kiosk.service import system_clock
+from tests.kiosk.conftest import Clock
+from tests.kiosk.fakeserver import CARD, CARD2
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(system_clock())  # the CLI reads the real clock; the lease must be fresh
+
+
+@pytest.fixture
+def run(kiosk, capsys):
+    data = str(kiosk.settings.data_dir)
+    kiosk.close()
+
+    def run_(*argv: str, lang: str | None = "en") -> tuple[int, dict | str]:
+        args = [argv[0], "--data", data, *argv[1:]] + (["--lang", lang] if lang else [])
+        code = cli.main(args)
+        out, err = capsys.readouterr()
+        if "--json" in argv:
+            return code, json.loads(out)
+        return code, out + err
+
+    return run_
+
+
+def test_award_balance_status_history_json(run):
+    code, out = run("award", "--resident", CARD, "--rule", "V01", "--operator", "op1", "--json")
+    assert code == 0 and out == {"id": "K0001-1"}
+    code, out = run("balance", CARD, "--json")
+    assert (code, out) == (0, {"card": CARD, "confirmed": 100, "pending": 10, "available": 110})
+    code, out = run("status", "--json")
+    assert code == 0 and out["kiosk"] == "K0001" and out["shop"] == "S01" and out["pending_events"] == 1
+    assert out["last_pull_at"] and out["reachable"] is True and out["revoked"] is False
+    code, out = run("history", CARD, "--json")
+    assert [e["id"] for e in out["events"]] == ["K0001-1"] and out["events"][0]["synced"] is False
+
+
+def test_redeem_void_stock_in(run):
+    code, out = run("redeem", "--resident", CARD, "--item", "OIL", "--item", "TOWEL:2", "--operator", "op1", "--json")
+    assert code == 0 and out["id"] == "K0001-1"
+    assert run("balance", CARD, "--json")[1]["available"] == 40
+    code, out = run("void", "K0001-1", "--reason", "退货", "--operator", "op1", "--json")
+    assert code == 0 and out["id"] == "K0001-2"
+    code, out = run("stock-in", "--item", "RICE:5", "--operator", "op1", "--json")
+    assert code == 0 and out["id"] == "K0001-3"
+    assert run("balance", CARD, "--json")[1]["available"] == 100
+
+
+def test_refusal_is_a_sentence_and_nonzero(run):
+    code, out = run("redeem", "--resident", CARD2, "--item", "OIL:1", "--operator", "op1", "--json")
+    assert code == 1 and out["error"] == "insufficient_balance" and out["available"] == 0
+    code, text = run("redeem", "--resident", CARD2, "--item", "OIL:1", "--operator", "op1")
+    assert code == 1 and "Not enough points" in text and "Traceback" not in text
+    code, text = run("redeem", "--resident", CARD2, "--item", "OIL:1", "--operator", "op1", lang=None)
+    assert code == 1 and "积分不足" in text  # Chinese by default
+    code, text = run("award", "--resident", "404404", "--rule", "V01", "--operator", "op1")
+    assert code == 1 and "404404" in text
+    code, text = run("redeem", "--resident", CARD, "--item", "OIL:lots", "--operator", "op1")
+    assert code == 1 and "Invalid quantity" in text
+
+
+def test_sync_offline_exit_code(run, kiosk):
+    from kiosk.store import Store
+
+    store = Store(kiosk.settings.db_path)
+    store.set_meta(server_url="http://127.0.0.1:9")  # nothing listens on the discard port
+    store.close()
+    code, out = run("sync", "--json")
+    assert code == cli.EXIT_OFFLINE and out["problem"] == "offline" and out["ok"] is False
+    assert run("status", "--json")[1]["reachable"] is False
+
+
+def test_unenrolled_and_no_subcommand(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("JIFEN_LANG", "en")
+    assert cli.main(["status", "--data", str(tmp_path / "x"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["enrolled"] is False
+    assert cli.main(["award", "--data", str(tmp_path / "x"), "--resident", CARD, "--rule", "V01", "--operator", "op1"]) == 1
+    assert "not enrolled" in capsys.readouterr().err
+
+
+def test_console_script_runs_without_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "balance", "bad card!", "--data", str(tmp_path)],
+                          capture_output=True, text=True, env={"JIFEN_LANG": "zh", "PATH": ""})
+    assert proc.returncode == 1 and "无效" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_every_subcommand_is_documented():
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    helps = {a.dest: a.help for a in sub._choices_actions}
+    assert set(helps) == set(sub.choices) and all(helps.values())
