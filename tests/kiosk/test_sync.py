@@ -34,12 +34,13 @@ def test_push_then_pull_updates_confirmed_balance(kiosk, server):
     assert kiosk.stock_available()["TOWEL"] == 999
 
 
-def test_lost_reply_resends_identical_bytes_and_counts_once(kiosk, server):
+def test_lost_reply_resends_identical_bytes_and_counts_once(kiosk, server, clock):
     kiosk.award(CARD, "V01", "op1")
     server.lose_replies = 1
     result = kiosk.sync()
     assert not result.ok and result.problem == "offline"
     assert server.balances[CARD] == 110  # the server did apply it
+    clock.advance(60)  # a rebuilt batch would carry a new ``created``; a resend does not
     assert kiosk.sync().ok
     assert len(server.pushes) == 2 and server.pushes[0] == server.pushes[1]
     assert kiosk.store.unacked_batches() == []
