@@ -1,0 +1,117 @@
+"""Real processes for end-to-end tests: a `jifen-server serve` on a free loopback port,
+started from its data folder, stopped (or SIGKILLed) and started again like a real one."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kiosk import settings as kiosk_settings
+from kiosk.service import KioskService
+
+BIN = Path(sys.executable).parent
+
+
+def cli(name: str, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run a console script of this install; ``--json`` output is parsed by the caller."""
+    proc = subprocess.run([str(BIN / name), *args], capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{name} {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def cli_json(name: str, *args: str):
+    return json.loads(cli(name, *args, "--json").stdout)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """One real server process over one data folder; restartable on the same port."""
+
+    def __init__(self, data: Path, port: int):
+        self.data = data
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen | None = None
+        self.log = data.parent / f"server-{port}.log"
+
+    def start(self) -> "ServerProcess":
+        log = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [str(BIN / "jifen-server"), "serve", "--data", str(self.data), "--port", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/v1/health", timeout=0.5).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise AssertionError("server did not come up: " + self.log.read_text()[-2000:])
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return cli("jifen-server", *args, "--data", str(self.data), check=check)
+
+    def json(self, *args: str):
+        return json.loads(self.cli(*args, "--json").stdout)
+
+    def enroll_code(self, shop: str = "S01") -> str:
+        return self.json("enroll-code", "--shop", shop)["code"]
+
+
+@pytest.fixture
+def server(tmp_path):
+    data = tmp_path / "server"
+    cli("jifen-server", "demo-data", "--data", str(data), "--residents", "80")
+    srv = ServerProcess(data, free_port()).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def make_kiosk(tmp_path, server):
+    """Enrol a kiosk over real HTTP and pull its first mirror; returns its service."""
+    made: list[KioskService] = []
+
+    def make(name: str, shop: str = "S01") -> KioskService:
+        svc = KioskService(kiosk_settings.load(tmp_path / name, lang="en", timeout=3.0))
+        svc.enroll(server.url, server.enroll_code(shop))
+        assert svc.sync().ok
+        made.append(svc)
+        return svc
+
+    yield make
+    for svc in made:
+        svc.close()
+
+
+def kill_after(proc: subprocess.Popen, seconds: float) -> None:
+    time.sleep(seconds)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
