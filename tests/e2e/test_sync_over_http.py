@@ -207,20 +207,30 @@ def test_kiosk_killed_mid_sync_loses_and_duplicates_nothing(server, make_kiosk, 
     cards = residents_with_balance(k, 0, 100_000, 5)
     before = {c: server_balance(server, c) for c in cards}
     vol = rule_points(server, VOLUNTEER)
-    n = 3000
+    n = 12_000
     for i in range(n):
         k.award(cards[i % 5], VOLUNTEER, "op1")
     data = str(k.settings.data_dir)
     k.close()
-    for delay in (0.35, 0.6, 0.9, 1.2, 0.5):
+    partial = []  # server event counts seen after kills that landed mid-push
+    delay = 0.15
+    for _ in range(60):
         proc = subprocess.Popen([str(BIN / "jifen-kiosk"), "sync", "--data", data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         kill_after(proc, delay)
+        if proc.returncode == 0:
+            break  # this run finished before the kill: nothing left to interrupt
+        with server_db(server) as db:
+            got = db.execute("SELECT count(*) FROM events WHERE kiosk='K0001'").fetchone()[0]
+        if 0 < got < n:
+            partial.append(got)
+        delay += 0.03
+    assert partial, "no SIGKILL landed while batches were being pushed"
     done = subprocess.run([str(BIN / "jifen-kiosk"), "sync", "--data", data, "--json"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     with server_db(server) as db:
         got = db.execute("SELECT count(*), count(DISTINCT kseq), min(kseq), max(kseq) FROM events WHERE kiosk='K0001'").fetchone()
     assert got == (n, n, 1, n)
-    for i, c in enumerate(cards):
+    for c in cards:
         assert server_balance(server, c) == before[c] + vol * (n // 5)
     assert server.cli("audit").returncode == 0
     status = subprocess.run([str(BIN / "jifen-kiosk"), "status", "--data", data, "--json"], capture_output=True, text=True)
