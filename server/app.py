@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 from litestar import Controller, Litestar, Request, Response, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from server.replies import handle_exception, read_payload, signed
 from server.services import Context, open_context
@@ -34,22 +34,22 @@ class KioskApi(Controller):
     path = "/v1"
 
     @post("/enroll", sync_to_thread=True, status_code=200)
-    def enroll(self, ctx: Context, payload: bytes) -> Response:
+    def enroll(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes]) -> Response:
         return signed(ctx.key, enroll(ctx, payload))
 
     @post("/push", sync_to_thread=True, status_code=200)
-    def push(self, ctx: Context, payload: bytes, request: Request) -> Response:
+    def push(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
         h = request.headers
         outcome = push(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, kept_headers(request))
         return signed(ctx.key, outcome.reply, outcome.status_code)
 
     @post("/pull", sync_to_thread=True, status_code=200)
-    def pull(self, ctx: Context, payload: bytes, request: Request) -> Response:
+    def pull(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
         h = request.headers
         return signed(ctx.key, pull(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload))
 
     @get("/health", sync_to_thread=False)
-    def health(self, ctx: Context) -> Response:
+    def health(self, ctx: NamedDependency[Context]) -> Response:
         return signed(ctx.key, {"ok": True, "server_key": ctx.key.public_hex, "v": PROTOCOL_VERSION})
 
 

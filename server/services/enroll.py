@@ -56,7 +56,7 @@ def enroll(ctx: Context, body: bytes) -> EnrollReply:
         code = chain.enroll_code_by_hash(db, hash_code(req.code))
         if code is None or code["used_at"] is not None or code["expires_at"] <= now:
             state = "unknown" if code is None else ("already used" if code["used_at"] is not None else "expired")
-            raise RequestRejected("bad_enroll_code", f"enrolment code {req.code} is {state}", code=req.code)
+            raise RequestRejected("bad_enroll_code", f"enrolment code {req.code} is {state}", enroll_code=req.code)
         existing = chain.kiosk_by_public_key(db, req.public_key)
         if existing is not None:
             raise RequestRejected("malformed_request", f"this public key is already enrolled as {existing['id']}; make a new key", kiosk=existing["id"])

@@ -1,0 +1,86 @@
+"""A scripted kiosk for server tests: a fixed-seed key, its own chain, and helpers that
+build, sign and push batches exactly as a real kiosk would (through sync/ only)."""
+
+import msgspec
+
+from schema.wire import Award, EnrollRequest, Item, PullRequest, Redeem, StockIn, StockLine, Void
+from sync import codec
+from sync.batch import build_batch, event_id
+from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
+from sync.signing import SigningKey, VerifyKey
+
+GENESIS = codec.GENESIS
+
+
+def verified(resp, server_key: str) -> bytes:
+    """The response body, after checking its signature as a kiosk must."""
+    VerifyKey(server_key).verify("response", resp.content, resp.headers[HEADER_SIGNATURE])
+    return resp.content
+
+
+class KioskDouble:
+    def __init__(self, client, seed: int, clock, label: str = "test kiosk"):
+        self.client = client
+        self.key = SigningKey(bytes([seed]) * 32)
+        self.clock = clock
+        self.label = label
+        self.id: str | None = None
+        self.shop: str | None = None
+        self.server_key: str | None = None
+        self.seq, self.prev, self.kseq = 0, GENESIS, 0
+
+    # ------------------------------------------------------------ enrolment
+
+    def enroll_request(self, code: str, proof_key: SigningKey | None = None) -> bytes:
+        message = f"{code}\n{self.key.public_hex}".encode()
+        proof = (proof_key or self.key).sign("enroll", message)
+        return codec.encode(EnrollRequest(v=1, code=code, public_key=self.key.public_hex, label=self.label, proof=proof))
+
+    def enroll(self, code: str):
+        resp = self.client.post("/v1/enroll", content=self.enroll_request(code))
+        if resp.status_code == 200:
+            reply = msgspec.json.decode(resp.content)
+            self.id, self.shop, self.server_key = reply["kiosk"], reply["shop"], reply["server_key"]
+        return resp
+
+    # ------------------------------------------------------------ events
+
+    def _next(self) -> tuple[str, int]:
+        self.kseq += 1
+        return event_id(self.id, self.kseq), self.kseq
+
+    def award(self, card: str, rule: str, points: int, op: str = "op1") -> Award:
+        eid, k = self._next()
+        return Award(id=eid, kseq=k, at=self.clock(), operator=op, resident=card, rule=rule, points=points)
+
+    def redeem(self, card: str, *lines: tuple[str, int, int], op: str = "op1") -> Redeem:
+        eid, k = self._next()
+        items = [Item(sku=s, qty=q, price=p) for s, q, p in lines]
+        return Redeem(id=eid, kseq=k, at=self.clock(), operator=op, resident=card, items=items, total=sum(q * p for _, q, p in lines))
+
+    def void(self, target: str, reason: str = "录入错误", op: str = "sup1") -> Void:
+        eid, k = self._next()
+        return Void(id=eid, kseq=k, at=self.clock(), operator=op, target=target, reason=reason)
+
+    def stock_in(self, *lines: tuple[str, int], op: str = "op1") -> StockIn:
+        eid, k = self._next()
+        return StockIn(id=eid, kseq=k, at=self.clock(), operator=op, items=[StockLine(sku=s, qty=q) for s, q in lines])
+
+    # ------------------------------------------------------------ batches
+
+    def batch(self, *events, seq: int | None = None, prev: str | None = None) -> bytes:
+        """Build the next batch of the chain (or one at an explicit seq/prev) and advance."""
+        body = build_batch(self.id, seq or self.seq + 1, prev or self.prev, self.clock(), list(events))
+        if seq is None:
+            self.seq += 1
+            self.prev = codec.digest(body)
+        return body
+
+    def push(self, body: bytes, signature: str | None = None, kiosk: str | None = None):
+        headers = {HEADER_KIOSK: kiosk or self.id, HEADER_SIGNATURE: signature or self.key.sign("batch", body)}
+        return self.client.post("/v1/push", content=body, headers=headers)
+
+    def pull(self, cursor: int = 0, limit: int = 100, nonce: str = "0" * 32, clock: int | None = None):
+        body = codec.encode(PullRequest(v=1, kiosk=self.id, cursor=cursor, limit=limit, nonce=nonce, clock=clock or self.clock()))
+        headers = {HEADER_KIOSK: self.id, HEADER_SIGNATURE: self.key.sign("pull", body)}
+        return self.client.post("/v1/pull", content=body, headers=headers)

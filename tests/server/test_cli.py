@@ -1,0 +1,90 @@
+"""The jifen-server CLI: --data after the subcommand, --json output, exit codes."""
+
+import json
+import re
+import sqlite3
+
+import pytest
+
+from server.cli import main
+from tests.server.conftest import CARD_A
+
+
+def run(capsys, *argv) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def jrun(capsys, *argv):
+    code, out = run(capsys, *argv, "--json")
+    return code, json.loads(out)
+
+
+@pytest.fixture
+def data(settings):
+    return str(settings.data_dir)
+
+
+def test_demo_data_is_idempotent(tmp_path, capsys):
+    d = str(tmp_path / "srv")
+    code, first = jrun(capsys, "demo-data", "--data", d, "--residents", "40", "--communities", "4")
+    assert code == 0 and first["residents"] == 40 and first["central_batches"] == 1
+    conn = sqlite3.connect(f"{d}/server.db")
+    before = [conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in ("feed", "batches", "postings", "residents")]
+    code, second = jrun(capsys, "demo-data", "--data", d, "--residents", "40", "--communities", "4")
+    after = [conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in ("feed", "batches", "postings", "residents")]
+    assert code == 0 and set(second.values()) == {0} and before == after
+    code, out = run(capsys, "audit", "--data", d)
+    assert code == 0 and "audit passed" in out
+
+
+def test_demo_data_is_realistic(data, capsys):
+    _, residents = jrun(capsys, "list", "residents", "--data", data)
+    assert all(re.fullmatch(r"\d{13}", r["card"]) and re.fullmatch(r"1\d{10}", r["phone"]) for r in residents)
+    _, communities = jrun(capsys, "list", "communities", "--data", data)
+    assert [c["name"] for c in communities[:3]] == ["龙居社区", "大同社区", "常德社区"]
+    _, rules = jrun(capsys, "list", "rules", "--data", data)
+    assert {r["kind"] for r in rules} == {"basic", "encouraged", "prohibited"}
+    _, shops = jrun(capsys, "list", "shops", "--data", data)
+    assert {s["kind"] for s in shops} == {"shop", "station"}
+    _, ops = jrun(capsys, "list", "operators", "--data", data)
+    assert {("op1", "S01", "operator"), ("sup1", "S01", "supervisor")} <= {(o["id"], o["shop"], o["role"]) for o in ops}
+    assert all("pin_hash" not in o for o in ops)
+
+
+def test_enroll_code_prints_a_one_time_code(data, capsys):
+    code, out = jrun(capsys, "enroll-code", "--shop", "S01", "--data", data)
+    assert code == 0 and re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", out["code"])
+
+
+def test_enroll_code_for_unknown_shop_exits_2(data, capsys):
+    assert main(["enroll-code", "--shop", "S99", "--data", data]) == 2
+    assert "S99" in capsys.readouterr().err
+
+
+def test_balance_json(data, capsys):
+    code, out = jrun(capsys, "balance", CARD_A, "--data", data)
+    assert code == 0 and out["card"] == CARD_A and isinstance(out["confirmed"], int)
+    assert sum(p["amount"] for p in out["recent"]) == out["confirmed"]
+
+
+def test_revoke_and_list_kiosks(kiosk, data, capsys):
+    assert run(capsys, "revoke", kiosk.id, "--data", data)[0] == 0
+    _, kiosks = jrun(capsys, "list", "kiosks", "--data", data)
+    assert [(k["id"], k["status"]) for k in kiosks] == [(kiosk.id, "revoked")]
+    assert main(["revoke", "K0404", "--data", data]) == 2
+
+
+def test_audit_exit_code_follows_the_result(data, settings, capsys):
+    assert run(capsys, "audit", "--data", data)[0] == 0
+    conn = sqlite3.connect(settings.db_path)
+    with conn:
+        conn.execute("UPDATE batches SET signature = replace(signature, substr(signature, 1, 2), 'ff') WHERE kiosk = 'C'")
+    code, report = jrun(capsys, "audit", "--data", data)
+    assert code == 1 and report["ok"] is False
+
+
+def test_review_list_open(kiosk, data, capsys):
+    kiosk.push(kiosk.batch(kiosk.void("K0001-9")))
+    code, items = jrun(capsys, "review", "list", "--open", "--data", data)
+    assert code == 0 and [i["kind"] for i in items] == ["void_unknown_target"]

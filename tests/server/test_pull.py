@@ -1,0 +1,103 @@
+"""Pull: signed pages of the feed from a cursor, scoped to the kiosk's shop, with policy,
+lease and revocation on every page."""
+
+import msgspec
+
+from schema.wire import PullPage, RECORD_TYPES
+from server.services.admin import revoke
+from sync import codec
+from tests.server.conftest import CARD_A
+from tests.server.helpers import error_code, reply_of, table_count
+from tests.server.kiosk_double import verified
+
+
+def page(resp, ctx) -> PullPage:
+    assert resp.status_code == 200, resp.text
+    return codec.decode(verified(resp, ctx.key.public_hex), PullPage)
+
+
+def pull_all(kiosk, ctx, limit: int) -> list:
+    changes, cursor, pages = [], 0, 0
+    while True:
+        p = page(kiosk.pull(cursor=cursor, limit=limit), ctx)
+        changes += p.changes
+        cursor, pages = p.next, pages + 1
+        if not p.more:
+            return changes, pages
+
+
+def test_paging_returns_every_visible_row_once_in_order(kiosk, ctx):
+    everything, pages = pull_all(kiosk, ctx, limit=25)
+    assert pages > 2
+    seqs = [c.seq for c in everything]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert len(everything) == table_count(ctx, "feed", "scope IN ('', 'S01')")
+    kinds = {c.kind for c in everything}
+    assert {"resident", "rule", "good", "shop", "community", "operator", "stock", "balance"} <= kinds
+    for c in everything:
+        codec.decode(bytes(c.data), RECORD_TYPES[c.kind])  # every record decodes as its type
+
+
+def test_other_shops_stock_and_operators_are_not_sent(kiosk, ctx):
+    changes, _ = pull_all(kiosk, ctx, limit=1000)
+    scoped = [c for c in changes if c.kind in ("stock", "operator")]
+    assert scoped and all(msgspec.json.decode(bytes(c.data))["shop"] == "S01" for c in scoped)
+
+
+def test_residents_carry_only_the_phone_tail(kiosk, ctx):
+    changes, _ = pull_all(kiosk, ctx, limit=1000)
+    resident = next(msgspec.json.decode(bytes(c.data)) for c in changes if c.kind == "resident")
+    assert len(resident["phone_tail"]) == 4 and "phone" not in resident
+
+
+def test_a_change_moves_the_row_past_the_cursor(kiosk, ctx):
+    changes, _ = pull_all(kiosk, ctx, limit=1000)
+    cursor = changes[-1].seq
+    assert page(kiosk.pull(cursor=cursor), ctx).changes == []
+    kiosk.push(kiosk.batch(kiosk.award(CARD_A, "ZYFW", 10)))
+    fresh = page(kiosk.pull(cursor=cursor), ctx)
+    assert [(c.kind, c.key) for c in fresh.changes] == [("balance", CARD_A)]
+
+
+def test_page_echoes_nonce_and_carries_policy_and_lease(kiosk, ctx, settings, clock):
+    p = page(kiosk.pull(nonce="ab" * 16), ctx)
+    assert p.nonce == "ab" * 16 and p.revoked is False
+    assert p.policy == settings.policy()
+    assert (p.lease.kiosk, p.lease.issued, p.lease.seconds) == (kiosk.id, clock.now, settings.lease_seconds)
+
+
+def test_limit_is_clamped(kiosk, ctx):
+    assert len(page(kiosk.pull(limit=0), ctx).changes) == 1
+    assert page(kiosk.pull(limit=10**9), ctx).more is False
+
+
+def test_revoked_kiosk_gets_a_signed_page_saying_so(kiosk, ctx):
+    revoke(ctx, kiosk.id)
+    p = page(kiosk.pull(), ctx)
+    assert (p.revoked, p.lease, p.changes) == (True, None, [])
+
+
+def test_pull_signature_is_checked(kiosk, client, ctx):
+    resp = client.post("/v1/pull", content=b"{}", headers={"Jifen-Kiosk": kiosk.id, "Jifen-Signature": "00" * 64})
+    assert resp.status_code == 401 and error_code(resp, ctx) == "bad_signature"
+
+
+def test_pull_with_a_wrong_clock_is_reviewed_and_recorded(kiosk, ctx, clock):
+    page(kiosk.pull(clock=clock.now - 2 * 3_600_000), ctx)
+    with ctx.store.read() as db:
+        skew, last = db.execute("SELECT clock_skew_ms, last_pull_at FROM kiosks WHERE id = ?", [kiosk.id]).fetchone()
+    assert (skew, last) == (-2 * 3_600_000, clock.now)
+    assert table_count(ctx, "review_items", "kind = 'clock_skew'") == 1
+
+
+def test_response_signature_breaks_if_a_byte_changes(kiosk, ctx):
+    resp = kiosk.pull()
+    reply_of(resp, ctx)
+    from sync.signing import BadSignature, VerifyKey
+
+    tampered = resp.content.replace(b'"revoked":false', b'"revoked":true ')
+    try:
+        VerifyKey(ctx.key.public_hex).verify("response", tampered, resp.headers["Jifen-Signature"])
+    except BadSignature:
+        return
+    raise AssertionError("a tampered page verified")
