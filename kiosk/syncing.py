@@ -69,6 +69,8 @@ class Round:
             self.build_batches(self.batch_events)
             self.push_all()
             self.pull_all()
+            if self.store.meta("revoked") == "1":
+                return self._fail("kiosk_revoked")  # the page said so: tell the operator
         except ChainBroken as exc:
             self.store.set_meta(stopped_reason=f"chain_broken: event {exc.fields['kseq']}")
             return self._fail("chain_broken", **exc.fields)

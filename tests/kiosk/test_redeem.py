@@ -117,7 +117,8 @@ def test_pending_until_acked_and_pulled_past_feed(kiosk, server):
 
 def test_revoked_kiosk_stops_redemptions_and_recording(kiosk, server):
     server.revoked = True
-    assert kiosk.sync().ok  # the page says revoked
+    result = kiosk.sync()  # the page says revoked
+    assert not result.ok and result.problem == "kiosk_revoked"
     with pytest.raises(E.KioskRevoked):
         kiosk.redeem(CARD, [("TOWEL", 1)], "op1")
     with pytest.raises(E.KioskRevoked):
