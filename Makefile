@@ -21,8 +21,22 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The main job: a local server on the embedded SQLite default with demo data, a kiosk
+# enrolled to it, and the kiosk app in this terminal. Quitting the app stops the server.
 run: $(STAMP)
-	@bash docs/demo.sh "$(DATA)" "$(PORT)"
+	@set -e; \
+	$(BIN)/jifen-server demo-data --data $(DATA)/server >/dev/null; \
+	$(BIN)/jifen-server serve --data $(DATA)/server --port $(PORT) > $(DATA)/server.log 2>&1 & \
+	SERVER=$$!; trap "kill $$SERVER 2>/dev/null" EXIT; \
+	for i in $$(seq 100); do curl -sf http://127.0.0.1:$(PORT)/v1/health >/dev/null 2>&1 && break; \
+	  $(BIN)/python -c "import httpx,sys; httpx.get('http://127.0.0.1:$(PORT)/v1/health', timeout=0.2)" 2>/dev/null && break; sleep 0.1; done; \
+	if [ ! -f $(DATA)/kiosk/kiosk.key ]; then \
+	  CODE=$$($(BIN)/jifen-server enroll-code --data $(DATA)/server --shop S01 --json | $(BIN)/python -c "import json,sys; print(json.load(sys.stdin)['code'])"); \
+	  $(BIN)/jifen-kiosk enroll --data $(DATA)/kiosk --server http://127.0.0.1:$(PORT) --code $$CODE; \
+	fi; \
+	$(BIN)/jifen-kiosk sync --data $(DATA)/kiosk || true; \
+	echo "server: http://127.0.0.1:$(PORT) (log: $(DATA)/server.log); demo operator op1, PIN 1234"; \
+	$(BIN)/jifen-kiosk --data $(DATA)/kiosk
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -18,3 +18,20 @@ def test_import_contracts_hold():
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _subcommands(script: str) -> list[str]:
+    import re
+
+    out = subprocess.run([str(Path(sys.executable).with_name(script)), "--help"], capture_output=True, text=True).stdout
+    return re.findall(r"^    ([a-z][a-z-]+)\s", out, re.M)
+
+
+def test_every_cli_command_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = []
+    for script in ("jifen-server", "jifen-kiosk"):
+        commands = _subcommands(script)
+        assert commands, f"could not read {script}'s subcommands"
+        missing += [f"{script} {c}" for c in commands if f"| `{c}" not in readme]
+    assert not missing, f"undocumented in README.md: {missing}"
