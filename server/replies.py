@@ -35,12 +35,19 @@ def signed(key: SigningKey, obj: object, status_code: int = 200) -> Response:
     )
 
 
-def as_protocol_error(exc: Exception) -> ProtocolError:
+def as_protocol_error(exc: Exception, request: Request) -> ProtocolError:
     """The protocol's view of any exception that reaches the edge."""
     if isinstance(exc, ProtocolError):
         return exc
     if isinstance(exc, HTTPException):
         code = _HTTP_CODES.get(exc.status_code)
+        if code == "not_found":
+            return ProtocolError(code, f"no endpoint at {request.url.path}", path=request.url.path)
+        if code == "method_not_allowed":
+            return ProtocolError(code, f"{request.method} is not allowed on {request.url.path}", method=request.method)
+        if code == "body_too_large":
+            limit = request.route_handler.resolve_request_max_body_size()
+            return ProtocolError(code, f"the body exceeds the limit of {limit} bytes", limit=limit)
         if code is None and 400 <= exc.status_code < 500:
             code = "malformed_request"
         if code is not None:
@@ -49,16 +56,16 @@ def as_protocol_error(exc: Exception) -> ProtocolError:
     return ProtocolError("internal_error", "the server failed; nothing was applied")
 
 
-def error_reply(exc: Exception, request_digest: str | None) -> tuple[ErrorReply, int]:
-    err = as_protocol_error(exc)
+def error_reply(exc: Exception, request: Request) -> tuple[ErrorReply, int]:
+    err = as_protocol_error(exc, request)
     _, action, _ = ERRORS[err.code]
     body = ErrorBody(code=err.code, message=err.message, action=action, detail=dict(err.detail))
-    return ErrorReply(error=body, request=request_digest), err.status
+    return ErrorReply(error=body, request=request.state.get(DIGEST_STATE)), err.status
 
 
 def handle_exception(request: Request, exc: Exception) -> Response:
     """The app's one exception handler."""
-    reply, status = error_reply(exc, request.state.get(DIGEST_STATE))
+    reply, status = error_reply(exc, request)
     ctx = request.app.state.get("ctx")
     if ctx is None:  # not started (or already stopped): nothing to sign with
         return Response(content=codec.encode(reply), status_code=503 if status == 500 else status, media_type=MEDIA_TYPE)

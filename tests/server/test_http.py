@@ -38,3 +38,10 @@ def test_unexpected_failure_is_an_internal_error_not_a_traceback(client, ctx, mo
     assert resp.status_code == 500
     body = reply_of(resp, ctx)
     assert body["error"]["code"] == "internal_error" and "disk" not in resp.text
+
+
+def test_litestar_errors_name_the_problem(client, ctx, settings):
+    assert "/v2/anything" in reply_of(client.get("/v2/anything"), ctx)["error"]["message"]
+    assert "GET" in reply_of(client.get("/v1/pull"), ctx)["error"]["message"]
+    big = reply_of(client.post("/v1/enroll", content=b"x" * (settings.max_body_bytes + 1)), ctx)["error"]
+    assert (big["code"], big["detail"]["limit"]) == ("body_too_large", settings.max_body_bytes)
