@@ -1,11 +1,10 @@
 """Recording: one immutable event per action, validated against the mirror, offline."""
 
-import sqlite3
-
 import pytest
 
 from kiosk import errors as E
 from kiosk.pending import decode_event
+from kiosk.store import SchemaTooNew
 from schema import kiosk_db
 from schema.wire import Award
 from sync import codec
@@ -139,6 +138,5 @@ def test_events_table_body_is_canonical_and_chained(kiosk):
 def test_schema_too_new_is_refused(kiosk, open_service):
     kiosk.store.set_meta(schema_version=99)
     kiosk.close()
-    with pytest.raises(Exception, match="newer"):
+    with pytest.raises(SchemaTooNew, match="newer"):
         open_service()
-    assert isinstance(sqlite3.sqlite_version, str)
