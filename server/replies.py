@@ -75,5 +75,6 @@ def handle_exception(request: Request, exc: Exception) -> Response:
 async def read_payload(request: Request) -> bytes:
     """The raw request body, remembered by digest so an error reply can name it."""
     body = await request.body()
-    request.state[DIGEST_STATE] = codec.digest(body)
+    if body:  # an empty request has no body to name: its error says request null
+        request.state[DIGEST_STATE] = codec.digest(body)
     return body
