@@ -217,6 +217,14 @@ class KioskService:
                         **{k: data[k] for k in ("rule", "items", "target", "reason", "note") if k in data}})
         return out
 
+    def offline_allowance(self, card: str) -> int | None:
+        """Points this resident may still redeem here today under the offline floor limit;
+        None while the kiosk is online (no such limit then). For the redeem screen."""
+        now = self.clock()
+        if not self._offline(now):
+            return None
+        return max(0, self.policy().offline_daily_cap - self._redeemed_today(_valid(card, Card, "card"), now))
+
     def policy(self) -> Policy:
         raw = self.store.meta("policy")
         return codec.decode(raw.encode(), Policy) if raw else DEFAULT_POLICY

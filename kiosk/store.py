@@ -296,3 +296,18 @@ class Store:
         return self._rows(
             "SELECT g.*, coalesce(s.qty, 0) AS stock FROM goods g LEFT JOIN stock s ON s.sku = g.sku ORDER BY g.sku"
         )
+
+    # ------------------------------------------------------------ counter (app screens)
+
+    def recent_events(self, limit: int = 30) -> list[dict]:
+        """This kiosk's newest events, with the void that reversed each (if any)."""
+        return self._rows(
+            """SELECT e.kseq, e.id, e.kind, e.at, e.resident, e.operator, e.target, e.body, v.id AS voided_by
+               FROM events e LEFT JOIN events v ON v.target = e.id ORDER BY e.kseq DESC LIMIT ?""",
+            (limit,),
+        )
+
+    def events_from(self, kseq: int) -> list[dict]:
+        """Events from ``kseq`` on, oldest first (a shift's events; kseq, not the clock,
+        because a kiosk clock can be wound back)."""
+        return self._rows("SELECT kseq, id, kind, at, resident, operator, target, body FROM events WHERE kseq >= ? ORDER BY kseq", (kseq,))

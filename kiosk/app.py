@@ -1,0 +1,235 @@
+"""The kiosk at the counter: a Textual app handed its ``KioskService``.
+
+The app owns what the screens share: the signed-in operator, the language, the status
+figures, background sync and the one ``record`` path every transaction goes through.
+Sync runs in a thread worker (the only place that touches the network) with back-off and
+posts ``SyncDone`` back; widgets change only in message handlers, so a hanging server
+never freezes a screen. Recording is local and never waits on the network.
+"""
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.timer import Timer
+
+from kiosk import receipts
+from kiosk.background import Backoff, SyncOutcome, sync_once
+from kiosk.counter import Counter, Operator
+from kiosk.errors import KioskError
+from kiosk.i18n import t
+from kiosk.service import KioskService
+from kiosk.settings import Settings
+
+#: how often the status figures are re-read from the database between syncs
+STATUS_EVERY = 5.0
+
+
+class SyncDone(Message):
+    """A background sync round finished (posted from the worker thread)."""
+
+    def __init__(self, outcome: SyncOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class Recorded(Message):
+    """A transaction was recorded and committed; its receipt is on screen."""
+
+    def __init__(self, event_id: str, kind: str) -> None:
+        super().__init__()
+        self.event_id = event_id
+        self.kind = kind
+
+
+class KioskApp(App):
+    TITLE = "jifen"
+    ENABLE_COMMAND_PALETTE = False
+    CSS = """
+    #title { height: 1; text-style: bold; padding: 0 1; background: $boost; }
+    #message { height: auto; max-height: 3; padding: 0 1; color: $success; }
+    #message.error { color: $error; text-style: bold; }
+    DataTable { height: 1fr; }
+    Input { margin: 0 1; }
+    .hint { padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("f5", "sync_now", "key_sync"),
+        Binding("f12", "switch_lang", "key_lang"),
+        Binding("ctrl+q", "quit", "key_quit", show=False, priority=True),
+    ]
+
+    def __init__(self, service: KioskService, *, lang: str = "zh", auto_sync: bool = True,
+                 backoff: Backoff | None = None) -> None:
+        super().__init__()
+        self.service = service
+        self.lang = lang
+        self.auto_sync = auto_sync
+        self.backoff = backoff or Backoff()
+        self.counter = Counter(service.store, service.clock)
+        self.operator: Operator | None = None
+        self.status: dict = service.status()
+        self.syncing = False
+        self.sync_problem: tuple[str, dict] | None = None
+        self._next_sync: Timer | None = None
+        self._recording = False
+
+    @property
+    def revoked(self) -> bool:
+        return bool(self.status.get("revoked"))
+
+    def on_mount(self) -> None:
+        from kiosk.screens.signin import SignInScreen
+
+        self.push_screen(SignInScreen())
+        self.set_interval(STATUS_EVERY, self.refresh_status)
+        if self.auto_sync and self.status["enrolled"]:
+            self.start_sync()
+
+    # ------------------------------------------------------------ session
+
+    def signed_in(self, operator: Operator) -> None:
+        from kiosk.screens.find import FindScreen
+
+        self.operator = operator
+        self.switch_screen(FindScreen())
+
+    def action_sign_out(self) -> None:
+        from kiosk.screens.signin import SignInScreen
+
+        self.operator = None
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(SignInScreen())
+
+    # ------------------------------------------------------------ recording
+
+    def record(self, do, card: str | None = None) -> str | None:
+        """Run one recording call ``do(operator_id) -> event id`` and show its receipt.
+
+        The one path every transaction takes: a second call while one is running (a
+        scanner's double Enter) does nothing, and a refusal becomes a sentence on the
+        current screen with nothing recorded.
+        """
+        if self._recording or self.operator is None:
+            return None
+        self._recording = True
+        try:
+            before = self.service.balance(card).available if card else None
+            event_id = do(self.operator.id)
+        except KioskError as exc:
+            self.screen.say_error(exc)
+            return None
+        finally:
+            self._recording = False
+        after = self.service.balance(card).available if card else None
+        receipt = receipts.build(self.service, event_id, before, after)
+        path = receipts.save(receipt, self.lang, self.service.settings.data_dir)
+        self.refresh_status()
+        from kiosk.screens.receipt import ReceiptScreen
+
+        self.pop_screen()  # the action screen: done with it, back to where it came from after the receipt
+        self.push_screen(ReceiptScreen(receipt, path))
+        self.post_message(Recorded(event_id, receipt.kind))
+        return event_id
+
+    # ------------------------------------------------------------ status
+
+    def refresh_status(self) -> None:
+        self.status = self.service.status()
+        for screen in self.screen_stack:
+            screen.refresh_bindings()
+        self.screen.query("StatusBar").refresh()
+
+    def status_lines(self) -> tuple[str, str]:
+        st, lang = self.status, self.lang
+        parts = [f"{st.get('shop_name') or st.get('shop') or '—'} · {st.get('kiosk') or '—'}",
+                 t("st_syncing" if self.syncing else "st_online" if st.get("reachable") else "st_offline", lang),
+                 t("st_unsynced", lang, n=st.get("pending_events", 0)),
+                 t("st_last", lang, ago=self._ago(st.get("last_pull_at")))]
+        if self.operator:
+            parts.append(self.operator.name)
+        return " │ ".join(parts), self._warning()
+
+    def _warning(self) -> str:
+        st, lang = self.status, self.lang
+        if st.get("revoked"):
+            return t("warn_revoked", lang)
+        if st.get("stopped_reason"):
+            return t("warn_stopped", lang) + f" ({st['stopped_reason']})"
+        if st.get("enrolled") and not st.get("lease_remaining_seconds"):
+            return t("warn_lease", lang)
+        if self.sync_problem:
+            return t(self.sync_problem[0], lang, **self.sync_problem[1])
+        if st.get("offline_mode") and st.get("last_pull_at") is not None:
+            return t("warn_offline_long", lang)
+        return ""
+
+    def _ago(self, ms: int | None) -> str:
+        if not ms:
+            return t("never", self.lang)
+        minutes = max(0, self.service.clock() - ms) // 60_000
+        if minutes < 1:
+            return t("ago_now", self.lang)
+        if minutes < 60:
+            return t("ago_min", self.lang, n=minutes)
+        if minutes < 48 * 60:
+            return t("ago_hour", self.lang, n=minutes // 60)
+        return t("ago_day", self.lang, n=minutes // 1440)
+
+    # ------------------------------------------------------------ sync
+
+    def action_sync_now(self) -> None:
+        if self.syncing:
+            self.notify(t("sync_busy", self.lang))
+            return
+        self.start_sync()
+
+    def start_sync(self) -> None:
+        if self._next_sync is not None:
+            self._next_sync.stop()
+            self._next_sync = None
+        self.syncing = True
+        self.screen.query("StatusBar").refresh()
+        self._sync_in_thread()
+
+    @work(thread=True, exit_on_error=False, group="sync")
+    def _sync_in_thread(self) -> None:
+        # blocking network I/O lives here only; the result travels back as a message
+        self.post_message(SyncDone(sync_once(self.service)))
+
+    def on_sync_done(self, message: SyncDone) -> None:
+        result = message.outcome.result
+        self.syncing = False
+        self.sync_problem = None if result.ok else (result.problem or "error", result.detail)
+        delay = self.backoff.next_delay(result.ok)
+        if self.auto_sync:
+            self._next_sync = self.set_timer(delay, self.start_sync)
+        self.status = message.outcome.status
+        for screen in self.screen_stack:
+            screen.refresh_bindings()
+        self.screen.query("StatusBar").refresh()
+        fill = getattr(self.screen, "fill", None)
+        if fill is not None and self.screen.is_mounted:
+            fill()  # balances and stock may have moved
+
+    # ------------------------------------------------------------ language
+
+    def action_switch_lang(self) -> None:
+        self.lang = "en" if self.lang == "zh" else "zh"
+        relang = getattr(self.screen, "relang", None)
+        if relang is not None:
+            self.run_worker(relang(), group="relang")
+
+
+def run(settings: Settings) -> int:
+    """``jifen-kiosk`` with no subcommand: open the app on the kiosk's data folder."""
+    service = KioskService(settings)
+    try:
+        if not service.kiosk_id:
+            print(t("not_enrolled", settings.lang))
+            return 1
+        KioskApp(service, lang=settings.lang).run()
+    finally:
+        service.close()
+    return 0

@@ -1,0 +1,49 @@
+"""Background sync policy: when to try again, and one round that never raises.
+
+The app runs ``sync_once`` in a thread worker. After a success the next round comes after
+``interval``; after each failure the wait doubles from ``first_retry`` up to ``max_wait``,
+so a shop whose network is gone for days does not hammer the server when it comes back,
+and a short blip is retried quickly. Imports no Textual.
+"""
+
+from dataclasses import dataclass
+
+from kiosk.errors import KioskError
+from kiosk.syncing import SyncResult
+
+
+@dataclass
+class Backoff:
+    interval: float = 60.0
+    first_retry: float = 5.0
+    max_wait: float = 300.0
+    failures: int = 0
+
+    def next_delay(self, ok: bool) -> float:
+        """Seconds until the next round, given how this one went."""
+        if ok:
+            self.failures = 0
+            return self.interval
+        self.failures += 1
+        return min(self.max_wait, self.first_retry * 2 ** (self.failures - 1))
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    result: SyncResult
+    status: dict  # KioskService.status() right after the round
+
+
+def sync_once(svc) -> SyncOutcome:
+    """One sync round of ``svc`` (a KioskService), as an outcome the screen can show.
+
+    Known refusals arrive as a result; anything else (a bug, a full disk) is reported the
+    same way rather than killing the worker, because the counter must keep recording.
+    """
+    try:
+        result = svc.sync()
+    except KioskError as exc:
+        result = SyncResult(ok=False, problem=exc.key, detail=exc.fields)
+    except Exception as exc:  # noqa: BLE001 - see docstring: report, keep the kiosk running
+        result = SyncResult(ok=False, problem="sync_internal", detail={"error": f"{type(exc).__name__}: {exc}"})
+    return SyncOutcome(result, svc.status())

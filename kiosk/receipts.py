@@ -1,0 +1,145 @@
+"""Receipts: what the resident takes home after each transaction, on screen and on paper.
+
+A receipt names the event id and a short code the resident can quote on the phone (it is
+derived from the event id, so central staff can recompute it), the items, and the points
+before and after. Its QR code carries the same short text. The text file is written to
+``<data>/receipts/<event id>.txt`` for a receipt printer. Imports no Textual.
+"""
+
+import base64
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import segno
+
+from kiosk.i18n import t
+from kiosk.pending import decode_event
+from sync.calendar import local_dt
+
+#: Crockford-style alphabet: no I, L, O, U, so a code read aloud is not misheard
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def short_code(event_id: str) -> str:
+    """Eight characters 'XXXX-XXXX' derived from the event id."""
+    n = int.from_bytes(hashlib.sha256(f"jifen-receipt\n{event_id}".encode()).digest()[:5], "big")
+    chars = "".join(_ALPHABET[(n >> (5 * i)) & 31] for i in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def mask_name(name: str) -> str:
+    """张晓明 -> 张*明, 李华 -> 李*: a receipt left on the counter names nobody."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def width(text: str) -> int:
+    """Terminal/printer cells: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, cells: int) -> str:
+    return text + " " * max(0, cells - width(text))
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str  # rule or goods name
+    qty: int
+    points: int  # signed effect on the resident (or the qty for deliveries)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    kind: str  # award | redeem | void | stock_in
+    event_id: str
+    at: int
+    kiosk: str
+    shop_name: str
+    operator: str
+    resident: str | None = None  # card
+    resident_name: str | None = None
+    lines: list[Line] = field(default_factory=list)
+    before: int | None = None
+    after: int | None = None
+    target: str | None = None  # a void's reversed event
+    note: str = ""
+
+    @property
+    def code(self) -> str:
+        return short_code(self.event_id)
+
+    @property
+    def qr_payload(self) -> str:
+        return f"JIFEN|{self.event_id}|{self.code}"
+
+
+def render(r: Receipt, lang: str) -> list[str]:
+    """The receipt's text lines (without the QR code)."""
+    out = [t("receipt_title_" + r.kind, lang), r.shop_name,
+           t("receipt_event", lang, id=r.event_id, code=r.code),
+           t("receipt_when", lang, at=local_dt(r.at).strftime("%Y-%m-%d %H:%M"), kiosk=r.kiosk, operator=r.operator)]
+    if r.resident:
+        out.append(t("receipt_resident", lang, card=r.resident, name=mask_name(r.resident_name or "")))
+    if r.target:
+        out.append(t("receipt_target", lang, target=r.target))
+    for line in r.lines:
+        amount = f"×{line.qty}" if r.kind == "stock_in" else f"×{line.qty}  {line.points:+d}"
+        out.append(f"  {pad(line.label, 20)} {amount}")
+    if r.note:
+        out.append(t("receipt_note", lang, note=r.note))
+    if r.before is not None and r.after is not None:
+        out.append(t("receipt_points", lang, before=r.before, after=r.after))
+    return out
+
+
+def qr_lines(payload: str) -> list[str]:
+    """The QR code as half-block text: two module rows per line, dark = block."""
+    qr = segno.make(payload, error="m")
+    rows = [list(row) for row in qr.matrix_iter(scale=1, border=2)]
+    if len(rows) % 2:
+        rows.append([0] * len(rows[0]))
+    chars = {(1, 1): "█", (1, 0): "▀", (0, 1): "▄", (0, 0): " "}
+    return ["".join(chars[(bool(a), bool(b))] for a, b in zip(top, bottom))
+            for top, bottom in zip(rows[::2], rows[1::2])]
+
+
+def save(r: Receipt, lang: str, data_dir: Path) -> Path:
+    """Write the receipt for the printer; returns the file. Rewriting the same event's
+    receipt is harmless (same content), so a reprint just writes again."""
+    folder = data_dir / "receipts"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{r.event_id}.txt"
+    path.write_text("\n".join(render(r, lang) + [""] + qr_lines(r.qr_payload)) + "\n", encoding="utf-8")
+    return path
+
+
+def build(svc, event_id: str, before: int | None = None, after: int | None = None) -> Receipt:
+    """The receipt of one of this kiosk's recorded events. ``svc`` is a KioskService."""
+    row = svc.store.event_row(event_id)
+    ev = decode_event(row["body"])
+    common = dict(kind=row["kind"], event_id=ev.id, at=ev.at, kiosk=svc.kiosk_id or "",
+                  shop_name=svc.store.meta("shop_name") or svc.shop or "", operator=ev.operator,
+                  before=before, after=after)
+    card = row["resident"]
+    name = (svc.resident(card) or {}).get("name") if card else None
+    if row["kind"] == "award":
+        rule = svc.store.rule(ev.rule) or {"name": ev.rule}
+        return Receipt(**common, resident=card, resident_name=name, note=ev.note,
+                       lines=[Line(f"{ev.rule} {rule['name']}", 1, ev.points)])
+    if row["kind"] == "redeem":
+        return Receipt(**common, resident=card, resident_name=name,
+                       lines=[Line(_good_name(svc, i.sku), i.qty, -i.qty * i.price) for i in ev.items])
+    if row["kind"] == "stock_in":
+        return Receipt(**common, note=ev.note, lines=[Line(_good_name(svc, s.sku), s.qty, s.qty) for s in ev.items])
+    return Receipt(**common, resident=card, resident_name=name, target=ev.target, note=ev.reason)
+
+
+def _good_name(svc, sku: str) -> str:
+    good = svc.store.good(sku)
+    return f"{sku} {good['name']}" if good else sku

@@ -1,0 +1,182 @@
+"""Redeem goods: this shop's goods with price and stock, a basket with quantities, the
+running total against what the resident may spend, the offline floor limit in words when
+it applies, and a confirm step.
+
+The input keeps focus for the scanner: a scanned SKU and Enter adds one; a name fragment
+filters the goods table (Enter on a row adds one). In the basket, + / - change the
+quantity and Delete removes the line. F10 confirms. The service re-checks everything
+(balance, stock, lease, offline cap) inside the recording transaction; the screen's
+figures are a guide for the operator, not the decision.
+"""
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Input, Static
+
+from kiosk.screens.base import KioskScreen, cell
+from kiosk.screens.confirm import ConfirmScreen
+
+MAX_QTY = 10_000
+
+
+class RedeemScreen(KioskScreen):
+    DEFAULT_CSS = """
+    RedeemScreen #tables { height: 1fr; }
+    RedeemScreen #goods { width: 3fr; }
+    RedeemScreen #basket { width: 2fr; }
+    RedeemScreen #total { padding: 0 1; text-style: bold; }
+    RedeemScreen #total.over { color: $error; }
+    RedeemScreen #offline { padding: 0 1; color: $warning; height: auto; }
+    """
+    BINDINGS = [
+        Binding("f10", "confirm", "key_confirm"),
+        Binding("plus", "more", "key_more", show=False),
+        Binding("minus", "less", "key_less", show=False),
+        Binding("delete", "remove", "key_remove"),
+        Binding("escape", "back", "key_back"),
+    ]
+
+    def __init__(self, card: str, name: str) -> None:
+        super().__init__()
+        self.card, self.resident_name = card, name
+        self.goods: dict[str, dict] = {}
+        self.basket: dict[str, int] = {}  # sku -> qty, in the order added
+        self.done = False
+
+    def title_text(self) -> str:
+        return self.tr("redeem_title", name=self.resident_name, card=self.card)
+
+    def body(self) -> ComposeResult:
+        yield Input(placeholder=self.tr("redeem_search"), id="q", max_length=40)
+        with Horizontal(id="tables"):
+            goods = DataTable(id="goods", cursor_type="row", zebra_stripes=True)
+            goods.add_columns(*(self.tr(k) for k in ("col_code", "col_good", "col_price", "col_stock")))
+            yield goods
+            basket = DataTable(id="basket", cursor_type="row")
+            basket.add_columns(*(self.tr(k) for k in ("col_good", "col_qty", "col_subtotal")))
+            yield basket
+        yield Static("", id="total", markup=False)
+        yield Static("", id="offline", markup=False)
+
+    def on_mount(self) -> None:
+        self.goods = {g["sku"]: g for g in self.app.service.goods() if g["status"] == "active"}
+        self.fill()
+        self.query_one("#q", Input).focus()
+
+    # ------------------------------------------------------------ showing
+
+    def fill(self) -> None:
+        self._fill_goods()
+        self._fill_basket()
+
+    def _fill_goods(self) -> None:
+        text = self.query_one("#q", Input).value.strip().lower()
+        table = self.query_one("#goods", DataTable)
+        table.clear()
+        for g in self.goods.values():
+            if not text or text in g["sku"].lower() or text in g["name"].lower():
+                table.add_row(cell(g["sku"]), cell(f"{g['name']}/{g['unit']}"), cell(g["price"], right=True),
+                              cell(g["stock"], right=True), key=g["sku"])
+
+    def _fill_basket(self) -> None:
+        table = self.query_one("#basket", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for sku, qty in self.basket.items():
+            g = self.goods[sku]
+            table.add_row(cell(g["name"]), cell(qty, right=True), cell(qty * g["price"], right=True), key=sku)
+        if self.basket:
+            table.move_cursor(row=min(keep, len(self.basket) - 1))
+        svc = self.app.service
+        available = svc.balance(self.card).available
+        total = self.total()
+        line = self.query_one("#total", Static)
+        over = total - available
+        text = self.tr("basket_total", total=total, available=available)
+        line.update(text + ("  " + self.tr("basket_over", over=over) if over > 0 else ""))
+        line.set_class(over > 0, "over")
+        left = svc.offline_allowance(self.card)
+        cap = svc.policy().offline_daily_cap
+        self.query_one("#offline", Static).update("" if left is None else self.tr("offline_rule", cap=cap, left=left))
+
+    def total(self) -> int:
+        return sum(qty * self.goods[sku]["price"] for sku, qty in self.basket.items())
+
+    # ------------------------------------------------------------ changing the basket
+
+    def add(self, sku: str, qty: int = 1) -> None:
+        new = self.basket.get(sku, 0) + qty
+        if new <= 0:
+            self.basket.pop(sku, None)
+        else:
+            self.basket[sku] = min(new, MAX_QTY)
+        self.say(None)
+        self._fill_basket()
+
+    @on(Input.Changed, "#q")
+    def _filter(self) -> None:
+        self._fill_goods()
+
+    @on(Input.Submitted, "#q")
+    def _scanned(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        match = next((sku for sku in self.goods if sku.lower() == text.lower()), None)
+        if match:
+            event.input.value = ""
+            self.add(match)
+        elif self.query_one("#goods", DataTable).row_count:
+            self.query_one("#goods", DataTable).focus()
+        elif text:
+            event.input.value = ""
+            self.say("no_goods", error=True, text=text[:40])
+
+    @on(DataTable.RowSelected, "#goods")
+    def _picked(self, event: DataTable.RowSelected) -> None:
+        self.add(event.row_key.value)
+
+    def _basket_sku(self) -> str | None:
+        table = self.query_one("#basket", DataTable)
+        if not table.row_count:
+            return None
+        if self.focused is self.query_one("#goods", DataTable):
+            goods = self.query_one("#goods", DataTable)
+            return goods.coordinate_to_cell_key(goods.cursor_coordinate).row_key.value if goods.row_count else None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def action_more(self) -> None:
+        sku = self._basket_sku()
+        if sku:
+            self.add(sku, 1)
+
+    def action_less(self) -> None:
+        sku = self._basket_sku()
+        if sku:
+            self.add(sku, -1)
+
+    def action_remove(self) -> None:
+        sku = self._basket_sku()
+        if sku in self.basket:
+            self.add(sku, -self.basket[sku])
+
+    # ------------------------------------------------------------ recording
+
+    def action_confirm(self) -> None:
+        if self.done:
+            return
+        if not self.basket:
+            self.say("basket_empty", error=True)
+            return
+        items = list(self.basket.items())
+        detail = "\n".join(f"{self.goods[s]['name']} ×{q} = {q * self.goods[s]['price']}" for s, q in items)
+        question = self.tr("confirm_redeem", name=self.resident_name, card=self.card,
+                           count=sum(q for _, q in items), total=self.total())
+        self.app.push_screen(ConfirmScreen(question, detail), lambda yes: self._record(yes, items))
+
+    def _record(self, yes: bool | None, items: list[tuple[str, int]]) -> None:
+        if not yes or self.done:
+            return
+        svc = self.app.service
+        if self.app.record(lambda op: svc.redeem(self.card, items, op), card=self.card):
+            self.done = True

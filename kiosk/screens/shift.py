@@ -1,0 +1,95 @@
+"""Shift close: the shift's totals per operator and per rule/goods, and the stock the
+operator counts against what the kiosk expects. Pick a goods row, type the counted
+quantity, Enter. F10 saves the report (screen and file) and opens a new shift."""
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Input, Static
+
+from kiosk import shift
+from kiosk.screens.base import KioskScreen, cell
+from kiosk.screens.confirm import ConfirmScreen
+
+
+class ShiftScreen(KioskScreen):
+    DEFAULT_CSS = """
+    ShiftScreen #report-box { height: 1fr; }
+    ShiftScreen #stock { height: 8; }
+    """
+    BINDINGS = [
+        Binding("f10", "close_shift", "key_shift"),
+        Binding("escape", "back", "key_back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counted: dict[str, int] = {}
+        self.closed = False
+
+    def title_text(self) -> str:
+        return self.tr("shift_title")
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll(id="report-box"):
+            yield Static("", id="report", markup=False)
+        table = DataTable(id="stock", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*(self.tr(k) for k in ("col_code", "col_good", "col_expected", "col_counted", "col_diff")))
+        yield table
+        yield Input(placeholder=self.tr("shift_count_prompt"), id="count", max_length=6)
+
+    def on_mount(self) -> None:
+        self.fill()
+        self.query_one("#stock", DataTable).focus()
+
+    def report(self) -> shift.ShiftReport:
+        return shift.report(self.app.service, self.counted, self.app.service.clock())
+
+    def fill(self) -> None:
+        rep = self.report()
+        self.query_one("#report", Static).update("\n".join(shift.render(rep, self.lang)[1:-len(rep.stock) - 2]))
+        table = self.query_one("#stock", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for sku, expected, counted in rep.stock:
+            good = self.app.service.store.good(sku) or {"name": "?"}
+            diff = None if counted is None else f"{counted - expected:+d}"
+            table.add_row(cell(sku), cell(good["name"]), cell(expected, right=True), cell(counted, right=True),
+                          cell(diff, right=True), key=sku)
+        if rep.stock:
+            table.move_cursor(row=min(keep, len(rep.stock) - 1))
+
+    @on(DataTable.RowSelected, "#stock")
+    def _picked(self) -> None:
+        self.query_one("#count", Input).focus()
+
+    @on(Input.Submitted, "#count")
+    def _counted(self, event: Input.Submitted) -> None:
+        table = self.query_one("#stock", DataTable)
+        raw = event.value.strip()
+        if not table.row_count:
+            return
+        if not raw.isdigit() or int(raw) > 1_000_000:
+            self.say("bad_qty", error=True, value=raw[:12])
+            return
+        self.counted[table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value] = int(raw)
+        event.input.value = ""
+        self.say(None)
+        self.fill()
+        if table.cursor_row < table.row_count - 1:
+            table.move_cursor(row=table.cursor_row + 1)  # next goods, as one counts down the shelf
+        table.focus()
+
+    def action_close_shift(self) -> None:
+        if not self.closed:
+            self.app.push_screen(ConfirmScreen(self.tr("confirm_shift")), self._close)
+
+    def _close(self, yes: bool | None) -> None:
+        if not yes or self.closed:
+            return
+        rep = self.report()
+        path = shift.save(rep, self.lang, self.app.service.settings.data_dir)
+        self.app.counter.open_shift()
+        self.closed = True
+        self.say("shift_saved", path=path.name)

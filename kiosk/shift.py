@@ -1,0 +1,112 @@
+"""Shift close: what this kiosk recorded since the shift opened, per operator and per rule
+or goods, and the stock the operator counted against what the kiosk expects.
+
+A shift is a range of this kiosk's own events by kseq (not by clock, which can be wrong).
+Voided events and their voids cancel out of the totals and are counted separately, so the
+totals are what the shop actually did. The report is shown on screen and saved as text
+under ``<data>/shifts/``. Imports no Textual.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk.i18n import t
+from kiosk.pending import decode_event
+from kiosk.receipts import pad
+from sync.calendar import local_dt
+
+
+@dataclass
+class OperatorTotals:
+    events: int = 0
+    awarded: int = 0  # points added under encouraged/basic rules
+    deducted: int = 0  # points taken under prohibited rules (a positive number)
+    redeemed: int = 0  # points spent on goods
+    voids: int = 0
+
+
+@dataclass
+class ShiftReport:
+    kiosk: str
+    shop_name: str
+    started_at: int | None
+    closed_at: int
+    first_kseq: int
+    per_operator: dict[str, OperatorTotals] = field(default_factory=dict)
+    per_rule: dict[str, tuple[int, int]] = field(default_factory=dict)  # code -> (count, points)
+    per_good: dict[str, tuple[int, int]] = field(default_factory=dict)  # sku -> (qty out, points)
+    received: dict[str, int] = field(default_factory=dict)  # sku -> qty delivered
+    stock: list[tuple[str, int, int | None]] = field(default_factory=list)  # (sku, expected, counted)
+
+
+def report(svc, counted: dict[str, int], now: int) -> ShiftReport:
+    """Totals of the open shift; ``counted`` is what the operator counted per SKU."""
+    first = int(svc.store.meta("shift_start_kseq") or 1)
+    started = svc.store.meta("shift_started_at")
+    rep = ShiftReport(svc.kiosk_id or "", svc.store.meta("shop_name") or "", int(started) if started else None,
+                      now, first)
+    rows = svc.store.events_from(first)
+    voided = {r["target"] for r in rows if r["kind"] == "void"}
+    ops: dict[str, OperatorTotals] = defaultdict(OperatorTotals)
+    rules: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    goods: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        ev = decode_event(row["body"])
+        tot = ops[ev.operator]
+        tot.events += 1
+        if row["kind"] == "void":
+            tot.voids += 1
+            continue
+        if ev.id in voided:
+            continue
+        if row["kind"] == "award":
+            rules[ev.rule][0] += 1
+            rules[ev.rule][1] += ev.points
+            if ev.points >= 0:
+                tot.awarded += ev.points
+            else:
+                tot.deducted -= ev.points
+        elif row["kind"] == "redeem":
+            tot.redeemed += ev.total
+            for item in ev.items:
+                goods[item.sku][0] += item.qty
+                goods[item.sku][1] += item.qty * item.price
+        elif row["kind"] == "stock_in":
+            for line in ev.items:
+                rep.received[line.sku] = rep.received.get(line.sku, 0) + line.qty
+    rep.per_operator = dict(ops)
+    rep.per_rule = {k: (v[0], v[1]) for k, v in sorted(rules.items())}
+    rep.per_good = {k: (v[0], v[1]) for k, v in sorted(goods.items())}
+    expected = svc.stock_available()
+    rep.stock = [(sku, expected.get(sku, 0), counted.get(sku)) for sku in sorted(set(expected) | set(counted))]
+    return rep
+
+
+def render(rep: ShiftReport, lang: str) -> list[str]:
+    when = local_dt(rep.closed_at).strftime("%Y-%m-%d %H:%M")
+    since = local_dt(rep.started_at).strftime("%Y-%m-%d %H:%M") if rep.started_at else "—"
+    out = [t("shift_title", lang), t("shift_header", lang, kiosk=rep.kiosk, shop=rep.shop_name, since=since, until=when), ""]
+    out.append(t("shift_per_operator", lang))
+    for op, tot in sorted(rep.per_operator.items()):
+        out.append("  " + t("shift_operator_line", lang, operator=op, **tot.__dict__))
+    out += ["", t("shift_per_rule", lang)]
+    out += [f"  {pad(code, 12)} ×{n:<5} {pts:+d}" for code, (n, pts) in rep.per_rule.items()]
+    out += ["", t("shift_per_good", lang)]
+    out += [f"  {pad(sku, 12)} ×{n:<5} {pts}" for sku, (n, pts) in rep.per_good.items()]
+    if rep.received:
+        out += ["", t("shift_received", lang)]
+        out += [f"  {pad(sku, 12)} ×{n}" for sku, n in sorted(rep.received.items())]
+    out += ["", t("shift_stock", lang)]
+    for sku, expected, counted in rep.stock:
+        diff = "" if counted is None else f"{counted - expected:+d}"
+        out.append(f"  {pad(sku, 12)} {expected:>7} {'—' if counted is None else counted:>7} {diff:>6}")
+    return out
+
+
+def save(rep: ShiftReport, lang: str, data_dir: Path) -> Path:
+    folder = data_dir / "shifts"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"shift-{rep.kiosk}-{local_dt(rep.closed_at).strftime('%Y%m%d-%H%M%S')}.txt"
+    path.write_text("\n".join(render(rep, lang)) + "\n", encoding="utf-8")
+    return path
