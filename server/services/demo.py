@@ -71,11 +71,20 @@ def person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + rng.choice(GIVEN)
 
 
+def community_names(n: int) -> list[str]:
+    """The three named communities, then 社区 of the other stems, then villages (村) named
+    by one or two stems: enough for the programme's 120 villages and communities."""
+    names = list(NAMED_COMMUNITIES) + [s + "社区" for s in MORE_COMMUNITY_STEMS]
+    names += [s + "村" for s in MORE_COMMUNITY_STEMS]
+    names += [a + b[0] + "村" for a in MORE_COMMUNITY_STEMS for b in MORE_COMMUNITY_STEMS if b[0] not in a]
+    return list(dict.fromkeys(names))[: max(n, 3)]
+
+
 def generate(residents: int = 2000, communities: int = 12, seed: int = 2024) -> DemoData:
     """The demo programme. Each row depends only on the seed and its own index, so a larger
     ``residents`` extends the same people rather than inventing new ones."""
     data = DemoData()
-    names = list(NAMED_COMMUNITIES) + [s + "社区" for s in MORE_COMMUNITY_STEMS]
+    names = community_names(communities)
     for i, name in enumerate(names[: max(communities, 3)]):
         data.communities.append({"id": f"SQ{i + 1:02d}", "name": name, "street": STREETS[i % 2]})
     data.shops = [
