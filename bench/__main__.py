@@ -1,0 +1,108 @@
+"""``python -m bench [--quick | --tiny] [--only NAME ...]``: run the benchmarks, print a
+table, write ``bench/results/latest.json``.
+
+Sizes: the default is the issue's (500,000 residents, histories of 0 / 1M / 10M events,
+200 kiosks for 60 s); ``--quick`` shrinks them for a run of a few minutes and says so in
+the results; ``--tiny`` is for the smoke test only.
+"""
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench import harness
+from bench.data import programme
+from bench.procs import prepare_server
+
+
+@dataclass(frozen=True)
+class Sizes:
+    name: str
+    residents: int
+    ingest_events: int  # per repeat, one kiosk
+    concurrent: int  # kiosks pushing at once
+    naive_events: int
+    history: tuple[int, ...]
+    week_offline: int
+    kiosk_events: int  # events already stored on the kiosk for the record/lookup figures
+    samples: int  # timed operations for p99 figures
+    fleet: int
+    fleet_seconds: float
+    board_events: int
+    repeats: int
+
+
+FULL = Sizes("full", 500_000, 100_000, 50, 2_000, (0, 1_000_000, 10_000_000), 20_000, 1_000_000, 2_000, 200, 60, 3_200_000, 3)
+QUICK = Sizes("quick", 50_000, 25_000, 50, 500, (0, 100_000, 1_000_000), 20_000, 200_000, 500, 200, 10, 320_000, 2)
+TINY = Sizes("tiny", 300, 1_000, 2, 20, (0, 1_000, 2_000), 500, 1_000, 30, 4, 1.5, 2_000, 1)
+
+BENCHES = ("ingest", "history", "kiosk", "fleet", "reports")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="smaller sizes, a few minutes")
+    g.add_argument("--tiny", action="store_true", help="a few seconds; for the smoke test")
+    p.add_argument("--only", action="append", choices=BENCHES, help="run only this benchmark (repeatable)")
+    p.add_argument("--out", type=Path, help="results file (default bench/results/latest.json)")
+    p.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
+    args = p.parse_args(argv)
+    sizes = TINY if args.tiny else QUICK if args.quick else FULL
+    only = args.only or list(BENCHES)
+    work = args.work or Path(tempfile.mkdtemp(prefix="jifen-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+
+    def log(msg: str) -> None:
+        print(f"[{time.time() - started:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+    figures = run(sizes, only, work, log)
+    print(harness.table(figures))
+    meta = {"sizes": asdict(sizes), "only": only, "started": started, "seconds": round(time.time() - started, 1)}
+    path = harness.write(figures, meta, args.out)
+    print(f"\nwritten {path} in {meta['seconds']} s ({sizes.name} sizes)")
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def run(sizes: Sizes, only: list[str], work: Path, log) -> list[harness.Figure]:
+    from bench import fleet, ingest, kiosk_figures, reports
+
+    log(f"programme: {sizes.residents:,} residents, 120 communities ({sizes.name} sizes)")
+    prog = programme(sizes.residents)
+    cards = [r["card"] for r in prog.residents]
+    t = time.perf_counter()
+    prepared = prepare_server(work / "server-fresh", sizes.residents, cache=work / "server-prepared")
+    log(f"server data prepared in {time.perf_counter() - t:.1f}s")
+
+    def fresh(name: str) -> Path:
+        return prepare_server(work / name, sizes.residents, cache=work / "server-prepared")
+
+    figures: list[harness.Figure] = []
+    if "ingest" in only:
+        log("ingest")
+        figures += ingest.ingest_figures(sizes, cards, fresh("server-ingest"), work, log)
+    if "history" in only:
+        log("history")
+        figures.append(ingest.history_figure(sizes, cards, work / "server-prepared", work, log))
+    if "kiosk" in only:
+        log("kiosk")
+        figures += kiosk_figures.kiosk_figures(sizes, prog, fresh("server-kiosk"), work, log)
+    if "fleet" in only:
+        log("fleet")
+        figures.append(fleet.fleet_figure(sizes, cards, fresh("server-fleet"), work, log))
+    if "reports" in only:
+        log("reports")
+        figures += reports.report_figures(sizes, cards, fresh("server-reports"), work, log)
+    del prepared
+    return figures
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""Server ingest through the real HTTP push path, next to its raw limit and naive baseline.
+
+* raw limit: plain ``sqlite3.executemany`` of the same rows (events and postings) into a
+  fresh database with the server's schema, one transaction, durable pragmas;
+* ingest: batches of 500 pre-signed by kiosks enrolled through /v1/enroll, pushed to a
+  real ``jifen-server serve`` by one kiosk, and by many kiosks at once;
+* naive baseline: the same protocol, one HTTP request per event;
+* history: the one-kiosk rate again with millions of events already stored.
+"""
+
+import shutil
+from pathlib import Path
+
+from schema.wire import Void
+from server.store import open_store
+
+from bench.data import EVENT_INSERT, POSTING_INSERT, EventMaker, connect_durable, event_row, posting_rows, \
+    signed_batches, write_server_history
+from bench.harness import Figure, Spread, timed
+from bench.procs import ServerProcess, enroll_kiosks, push_batches
+
+
+def raw_limit(work_dir: Path, events_by_kiosk: dict[str, list]) -> float:
+    """events/s of plain executemany of the same event and posting rows, one transaction."""
+    path = work_dir / "raw.db"
+    for p in work_dir.glob("raw.db*"):
+        p.unlink()
+    open_store(path).close()  # the server's own schema and indexes
+    ev_rows, post_rows = [], []
+    for kiosk, events in events_by_kiosk.items():
+        for ev in events:
+            ev_rows.append(event_row(ev, kiosk, ev.kseq // 500 + 1, ev.at))
+            post_rows.extend(posting_rows(ev))
+    conn = connect_durable(path)
+    conn.execute("PRAGMA foreign_keys=OFF")  # no batch rows here: the events alone
+
+    def run():
+        conn.execute("BEGIN")
+        conn.executemany(EVENT_INSERT, ev_rows)
+        conn.executemany(POSTING_INSERT, post_rows)
+        conn.execute("COMMIT")
+
+    elapsed, _ = timed(run)
+    conn.close()
+    return len(ev_rows) / elapsed
+
+
+def make_work(kiosks, cards: list[str], per_kiosk: int, batch: int = 500) -> tuple[dict, dict]:
+    """(kiosk -> signed batches, kiosk -> events) for kiosks that have pushed nothing yet."""
+    work, events = {}, {}
+    for k in kiosks:
+        evs = EventMaker(k.id, cards).take(per_kiosk)
+        events[k.id] = evs
+        work[k.id] = signed_batches(k.key, k.id, evs, batch)
+    return work, events
+
+
+def ingest_figures(sizes, cards: list[str], server_data: Path, work_dir: Path, log) -> list[Figure]:
+    """ingest_1, ingest_50, naive, with the raw limit measured on the same rows each repeat."""
+    figures = []
+    with ServerProcess(server_data) as srv:
+        for name, n_kiosks in (("ingest_1", 1), (f"ingest_{sizes.concurrent}", sizes.concurrent)):
+            per_kiosk = max(500, sizes.ingest_events // n_kiosks // 500 * 500)
+            rates, raws, lat, errors = [], [], [], []
+            for r in range(sizes.repeats):
+                kiosks = enroll_kiosks(srv, "S01", n_kiosks, seed=f"{name}:{r}")
+                work, events = make_work(kiosks, cards, per_kiosk)
+                total = sum(len(v) for v in events.values())
+                run = push_batches(srv.url, work, total)
+                rates.append(run.rate)
+                lat += run.latencies
+                errors += run.errors
+                raws.append(raw_limit(work_dir, events))
+                log(f"  {name} repeat {r + 1}: {run.rate:,.0f} events/s ({total} events, {len(run.errors)} errors); raw {raws[-1]:,.0f}/s")
+            value, raw = Spread.of(rates), Spread.of(raws)
+            figures.append(Figure(
+                name=name, title=f"server ingest over HTTP, batches of 500, {n_kiosks} kiosk(s) at once",
+                unit="events/s", value=value, target="≥ 50,000/s and ≥ 40% of raw",
+                met=value.median >= 50_000 and value.median >= 0.4 * raw.median,
+                baseline={"raw_executemany": raw}, ratios={"of_raw": value.median / raw.median},
+                extra={"events_per_repeat": n_kiosks * per_kiosk, "errors": len(errors), "error_sample": errors[:3],
+                       "batch_latency_s": Spread.of(lat).__dict__ if lat else None},
+            ))
+        # naive baseline: one request per event (a batch of one), same server, same run
+        rates = []
+        for r in range(sizes.repeats):
+            (k,) = enroll_kiosks(srv, "S01", 1, seed=f"naive:{r}")
+            work, events = make_work([k], cards, sizes.naive_events, batch=1)
+            run = push_batches(srv.url, work, sizes.naive_events)
+            rates.append(run.rate)
+            log(f"  naive repeat {r + 1}: {run.rate:,.0f} events/s")
+        naive = Spread.of(rates)
+        one = figures[0].value
+        figures.append(Figure(
+            name="naive_per_event", title="baseline: one HTTP request per event", unit="events/s", value=naive,
+            target="report the ratio", baseline={"ingest_1": one}, ratios={"batched_over_naive": one.median / naive.median},
+        ))
+        figures[0].extra["server_rss_mb"] = srv.rss()[1]
+    return figures
+
+
+def history_figure(sizes, cards: list[str], prepared: Path, work_dir: Path, log) -> Figure:
+    """The one-kiosk ingest rate with 0 / mid / large histories already stored."""
+    spreads = {}
+    for h in sizes.history:
+        data = work_dir / f"server-h{h}"
+        if data.exists():
+            shutil.rmtree(data)
+        shutil.copytree(prepared, data)
+        t, _ = timed(lambda: write_server_history(data / "server.db", h, cards))
+        log(f"  history {h:,}: written in {t:.1f}s")
+        rates = []
+        with ServerProcess(data) as srv:
+            for r in range(sizes.repeats):
+                kiosks = enroll_kiosks(srv, "S01", 1, seed=f"hist{h}:{r}")
+                work, events = make_work(kiosks, cards, sizes.ingest_events)
+                run = push_batches(srv.url, work, sizes.ingest_events)
+                rates.append(run.rate)
+                log(f"  history {h:,} repeat {r + 1}: {run.rate:,.0f} events/s")
+        spreads[f"history_{h}"] = Spread.of(rates)
+        shutil.rmtree(data)
+    first, last = spreads[f"history_{sizes.history[0]}"], spreads[f"history_{sizes.history[-1]}"]
+    return Figure(
+        name="ingest_vs_history", title=f"one-kiosk ingest with {', '.join(f'{h:,}' for h in sizes.history)} events stored",
+        unit="events/s", value=last, target="largest within 20% of empty",
+        met=last.median >= 0.8 * first.median, baseline=spreads,
+        ratios={"largest_over_empty": last.median / first.median},
+        notes="" if sizes.history[-1] >= 10_000_000 else f"sizes reduced from 0/1M/10M to {sizes.history} for this run",
+    )

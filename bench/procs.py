@@ -1,0 +1,173 @@
+"""Real processes and real HTTP: a ``jifen-server serve`` subprocess on a free loopback
+port, kiosks enrolled through ``/v1/enroll`` with their own keys, and a pusher that sends
+pre-signed batches from many simulated kiosks at once (asyncio + httpx, one connection
+per kiosk, as a fleet of separate machines would).
+"""
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from kiosk.client import Client
+from server.services import open_context
+from server.services.demo import load
+from server.services.enroll import enroll_code
+from server.settings import Settings
+from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
+from sync.signing import SigningKey
+
+from bench.data import programme
+from bench.harness import rss_mb
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare_server(data: Path, residents: int, cache: Path | None = None) -> Path:
+    """A server data folder holding the programme (``residents`` people, 120 communities,
+    opening balances and stock). Built once per size and copied after that."""
+    if cache is not None and (cache / "server.db").exists():
+        if data.exists():
+            shutil.rmtree(data)
+        shutil.copytree(cache, data)
+        return data
+    ctx = open_context(Settings(data_dir=data))
+    try:
+        load(ctx, programme(residents))
+    finally:
+        ctx.close()  # the last connection to close checkpoints the WAL into server.db
+    if cache is not None:
+        shutil.copytree(data, cache)
+    return data
+
+
+def issue_codes(data: Path, shop: str, n: int) -> list[str]:
+    ctx = open_context(Settings(data_dir=data))
+    try:
+        return [enroll_code(ctx, shop)["code"] for _ in range(n)]
+    finally:
+        ctx.close()
+
+
+class ServerProcess:
+    def __init__(self, data: Path, port: int | None = None):
+        self.data = data
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.log = data.parent / f"server-{self.port}.log"
+
+    def __enter__(self) -> "ServerProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> "ServerProcess":
+        log = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [str(BIN / "jifen-server"), "serve", "--data", str(self.data), "--port", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/v1/health", timeout=0.5).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not come up: " + self.log.read_text()[-2000:])
+
+    def rss(self) -> tuple[float, float]:
+        return rss_mb(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+
+@dataclass
+class SimKiosk:
+    """A kiosk as the server sees it: an id, a key, the next batch seq and hash."""
+
+    id: str
+    key: SigningKey
+    shop: str
+
+
+def enroll_kiosks(server: ServerProcess, shop: str, n: int, seed: str = "bench") -> list[SimKiosk]:
+    """``n`` kiosks enrolled through the real /v1/enroll, each with its own key."""
+    out = []
+    for i, code in enumerate(issue_codes(server.data, shop, n)):
+        key = SigningKey(__import__("hashlib").sha256(f"{seed}:{shop}:{i}".encode()).digest())
+        with Client(server.url, key, timeout=30) as client:
+            reply = client.enroll(code, f"bench {shop} {i}")
+        out.append(SimKiosk(reply.kiosk, key, reply.shop))
+    return out
+
+
+@dataclass
+class PushRun:
+    elapsed: float
+    events: int
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.elapsed
+
+
+async def _push_kiosk(client: httpx.AsyncClient, kiosk: str, batches: list[tuple[bytes, str]], run: PushRun) -> None:
+    for body, sig in batches:
+        t = time.perf_counter()
+        try:
+            r = await client.post("/v1/push", content=body, headers={HEADER_KIOSK: kiosk, HEADER_SIGNATURE: sig,
+                                                                     "Content-Type": "application/json"})
+        except httpx.HTTPError as exc:
+            run.errors.append(f"{kiosk}: {type(exc).__name__} {exc}")
+            continue
+        run.latencies.append(time.perf_counter() - t)
+        if r.status_code != 200 or b'"status":"applied"' not in r.content:
+            run.errors.append(f"{kiosk}: HTTP {r.status_code} {r.content[:200]!r}")
+
+
+def push_batches(url: str, work: dict[str, list[tuple[bytes, str]]], events: int) -> PushRun:
+    """Send every kiosk's batches in order, all kiosks at once; time first send to last ack."""
+
+    async def main() -> PushRun:
+        run = PushRun(0.0, events)
+        limits = httpx.Limits(max_connections=len(work) + 4, max_keepalive_connections=len(work) + 4)
+        async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
+            t = time.perf_counter()
+            await asyncio.gather(*(_push_kiosk(client, k, b, run) for k, b in work.items()))
+            run.elapsed = time.perf_counter() - t
+        return run
+
+    return asyncio.run(main())
+
+
+def child_env() -> dict:
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}
