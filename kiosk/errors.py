@@ -82,6 +82,10 @@ class InsufficientStock(KioskError):
     key = "insufficient_stock"
 
 
+class CapReached(KioskError):
+    key = "cap_reached_day"
+
+
 class RedeemRefused(KioskError):
     """``key`` is the reason sync.policy.check_redeem gave."""
 

@@ -29,6 +29,8 @@ TABLE: dict[str, dict[str, str]] = {
     "insufficient_stock": {"zh": "商品 {sku} 库存不足：现有 {available}，需要 {wanted}", "en": "Not enough {sku} in stock: {available} available, {wanted} wanted"},
     "insufficient_balance": {"zh": "积分不足：可用 {available} 分，需要 {total} 分", "en": "Not enough points: {available} available, {total} needed"},
     "lease_expired": {"zh": "离线授权已过期，请先联网同步后再兑换", "en": "The offline lease has expired: sync with the server before redeeming"},
+    "cap_reached_day": {"zh": "规则 {rule} 每人每天最多记 {cap} 次，今天已记满", "en": "Rule {rule} allows {cap} a day per resident; already reached today"},
+    "cap_reached_month": {"zh": "规则 {rule} 每人每月最多记 {cap} 次，本月已记满", "en": "Rule {rule} allows {cap} a month per resident; already reached this month"},
     "offline_cap": {"zh": "离线时每人每天最多兑换 {cap} 分（今天已兑换 {used} 分，本次 {total} 分）", "en": "While offline a resident may redeem at most {cap} points a day ({used} already today, {total} now)"},
     "void_unknown": {"zh": "本机没有记录 {event}", "en": "This kiosk recorded no event {event}"},
     "void_of_void": {"zh": "{event} 本身是撤销记录，不能再撤销", "en": "{event} is itself a void and cannot be voided"},

@@ -26,7 +26,7 @@ from schema.types import Card, Code, EventId, OperatorId, Qty, Text
 from schema.wire import Award, EnrollCode, Item, Policy, Redeem, StockIn, StockLine, Void
 from sync import codec
 from sync.batch import event_id
-from sync.calendar import day_bounds, local_day
+from sync.calendar import day_bounds, local_day, local_month, month_bounds
 from sync.policy import DEFAULT_POLICY, LeaseState, check_redeem, is_offline_mode, lease_remaining
 from sync.protocol import MAX_ITEMS_PER_EVENT
 from sync.signing import VerifyKey
@@ -106,6 +106,7 @@ class KioskService:
             if row["status"] != "active":
                 raise E.RuleRetired(rule=rule)
             now = self._tick()
+            self._check_caps(card, row, now)
             ev = self.store.append_event(lambda kseq: Award(
                 id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator,
                 resident=card, rule=rule, points=row["points"], note=note))
@@ -325,6 +326,23 @@ class KioskService:
     def _lookup(self, event: str):
         row = self.store.event_row(event)
         return decode_event(row["body"]) if row else None
+
+    def _check_caps(self, card: str, rule: dict, now: int) -> None:
+        """Refuse an award past the rule's per-day or per-month cap, counting what this kiosk
+        recorded (not voided). Awards on other offline kiosks are the server's to review."""
+        for cap, bounds, period in (
+            (rule["cap_day"], day_bounds(local_day(now)), "day"),
+            (rule["cap_month"], month_bounds(local_month(now)), "month"),
+        ):
+            if cap is None:
+                continue
+            done = sum(
+                1
+                for e in self.store.events_between(card, bounds[0], bounds[1], "award")
+                if decode_event(e["body"]).rule == rule["code"] and self.store.void_of(e["id"]) is None
+            )
+            if done >= cap:
+                raise E.CapReached(f"cap_reached_{period}", rule=rule["code"], cap=cap)
 
     def _lease(self) -> LeaseState | None:
         raw = self.store.meta("lease")
