@@ -203,8 +203,95 @@ CREATE TABLE feed (
 CREATE UNIQUE INDEX feed_seq ON feed(seq);
 """
 
+# Version 2: central staff (accounts, roles, community scope, bearer tokens stored hashed),
+# the append-only audit log of staff actions, review resolutions, rule changes with
+# effective dates, and the signed checkpoints over the batch log.
+_V2 = """
+CREATE TABLE staff (
+    username TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'reconciler', 'community_manager', 'auditor')),
+    password_hash TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE staff_communities (
+    username TEXT NOT NULL REFERENCES staff(username),
+    community TEXT NOT NULL REFERENCES communities(id),
+    PRIMARY KEY (username, community)
+);
+
+-- Only the SHA-256 of a token is kept: a copied database cannot sign anyone in.
+CREATE TABLE staff_tokens (
+    token_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES staff(username),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX staff_tokens_user ON staff_tokens(username);
+
+-- Every staff action, appended; triggers refuse to change or remove a row.
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    staff TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_staff ON audit_log(staff, id);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+-- One row per resolved review item (the PRIMARY KEY makes a second resolution fail too).
+CREATE TABLE resolutions (
+    review INTEGER PRIMARY KEY REFERENCES review_items(id),
+    action TEXT NOT NULL CHECK (action IN ('accept', 'adjust', 'charge-shop', 'write-off')),
+    staff TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    note TEXT NOT NULL,
+    points INTEGER,
+    event TEXT
+);
+
+-- Rule edits, kept; applied to ``rules`` (and the feed) once effective_at has passed.
+CREATE TABLE rule_changes (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,
+    effective_at INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    staff TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    applied_at INTEGER
+);
+CREATE INDEX rule_changes_due ON rule_changes(applied_at, effective_at);
+
+-- The batch log in checkpoint order: position n holds one applied batch and its leaf.
+CREATE TABLE checkpoint_log (
+    n INTEGER PRIMARY KEY,
+    kiosk TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    leaf TEXT NOT NULL,
+    head TEXT NOT NULL,
+    UNIQUE (kiosk, seq)
+);
+
+-- Signed checkpoints: ``body`` is the exact signed bytes (domain 'checkpoint').
+CREATE TABLE checkpoints (
+    n INTEGER PRIMARY KEY,
+    size INTEGER NOT NULL,
+    head TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    signature TEXT NOT NULL
+);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

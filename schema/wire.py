@@ -137,7 +137,25 @@ class StockAdjust(Wire, tag="stock_adjust"):
     reason: Text
 
 
-CentralEvent = Adjust | StockAdjust
+class Charge(Wire, tag="charge"):
+    """A central resolution that credits a resident's account ``points`` (clearing an
+    overdraft) against another account than ``programme:adjustments``: the shop it happened
+    at (``against`` = ``shop``, deducted from that shop's settlement) or the programme's
+    write-off account (``against`` = ``writeoff``). ``review`` names the item it resolves."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    staff: OperatorId
+    resident: Card
+    points: Points
+    against: Literal["shop", "writeoff"]
+    reason: Text
+    shop: Code | None = None
+    review: int | None = None
+
+
+CentralEvent = Adjust | StockAdjust | Charge
 
 
 class CentralBatch(Wire):
@@ -348,6 +366,48 @@ class OperatorRec(Wire):
     status: Literal["active", "retired"]
 
 
+class BoardLine(Wire):
+    """One resident on a public board: the name masked (张*明), never the phone."""
+
+    rank: int
+    card: Card
+    name: str
+    points: int
+
+
+class BoardRec(Wire):
+    """A community's public board for one local month (feed key ``<community>/<month>``):
+    the top ``len(top)`` of ``ranked`` residents, by points earned that month."""
+
+    community: Code
+    month: str
+    published: Millis
+    ranked: int
+    top: list[BoardLine]
+
+
+class CheckpointBody(Wire):
+    """What the server signs (domain ``checkpoint``): the batch log's size and head."""
+
+    v: int
+    n: int
+    size: int
+    head: Hex64
+    at: Millis
+
+
+class CheckpointRec(Wire):
+    """A signed checkpoint as it rides the feed (key ``latest``); a kiosk re-encodes the
+    fields other than ``signature`` as a ``CheckpointBody`` to verify it."""
+
+    v: int
+    n: int
+    size: int
+    head: Hex64
+    at: Millis
+    signature: str
+
+
 RECORD_TYPES: dict[str, type] = {
     "resident": ResidentRec,
     "rule": RuleRec,
@@ -357,4 +417,6 @@ RECORD_TYPES: dict[str, type] = {
     "shop": ShopRec,
     "community": CommunityRec,
     "operator": OperatorRec,
+    "board": BoardRec,
+    "checkpoint": CheckpointRec,
 }

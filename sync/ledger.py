@@ -4,19 +4,21 @@ review. Pure: the server hands in a ``View`` of the state the batch touches and 
 
 Accounts: ``resident:<card>`` (a resident's points), ``programme:issued`` (where awarded
 points come from), ``shop:<id>`` (points taken in by a shop, what settlement pays out),
-``programme:adjustments`` (central corrections). Every event's postings sum to zero; a
+``programme:adjustments`` (central corrections), ``programme:writeoff`` (overdrafts the
+programme wrote off; a ``charge`` against a shop posts to ``shop:<id>`` instead). Every event's postings sum to zero; a
 balance is the sum of an account's postings, and a stored balance is a cache of that fold.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from schema.wire import Adjust, Award, CentralEvent, KioskEvent, Redeem, StockAdjust, StockIn, Void
+from schema.wire import Adjust, Award, CentralEvent, Charge, KioskEvent, Redeem, StockAdjust, StockIn, Void
 from sync.calendar import local_day, local_month
 from sync.protocol import RequestRejected
 
 ISSUED = "programme:issued"
 ADJUSTMENTS = "programme:adjustments"
+WRITEOFF = "programme:writeoff"
 
 
 def resident_account(card: str) -> str:
@@ -117,7 +119,7 @@ def references(events: Iterable[KioskEvent]) -> tuple[set[str], set[str], set[st
             skus.update(i.sku for i in ev.items)
         elif isinstance(ev, Void):
             targets.add(ev.target)
-        elif isinstance(ev, Adjust):
+        elif isinstance(ev, (Adjust, Charge)):
             cards.add(ev.resident)
         elif isinstance(ev, StockAdjust):
             skus.add(ev.sku)
@@ -134,6 +136,9 @@ def effects(ev: KioskEvent | CentralEvent, shop: str) -> tuple[list[Posting], li
     if isinstance(ev, Adjust):
         acct = resident_account(ev.resident)
         return [Posting(ev.id, acct, ev.points), Posting(ev.id, ADJUSTMENTS, -ev.points)], []
+    if isinstance(ev, Charge):
+        counter = shop_account(ev.shop or "") if ev.against == "shop" else WRITEOFF
+        return [Posting(ev.id, resident_account(ev.resident), ev.points), Posting(ev.id, counter, -ev.points)], []
     if isinstance(ev, StockAdjust):
         return [], [StockMove(ev.id, ev.shop, ev.sku, ev.delta)]
     if isinstance(ev, Award):
@@ -191,7 +196,7 @@ def plan_batch(events: list[KioskEvent | CentralEvent], kiosk: str, shop: str, v
         if isinstance(ev, Void):
             _plan_void(ev, kiosk, targets, plan, post, move)
             continue
-        if isinstance(ev, (Award, Redeem, Adjust)):
+        if isinstance(ev, (Award, Redeem, Adjust, Charge)):
             status = view.residents.get(ev.resident)
             if status is None:
                 raise _reject(ev, f"resident {ev.resident} does not exist", resident=ev.resident)

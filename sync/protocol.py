@@ -45,6 +45,11 @@ ERRORS: dict[str, tuple[int, Action, str]] = {
     "rate_limited": (429, "retry", "Too many requests from this kiosk; retry after the delay given."),
     "internal_error": (500, "retry", "The server failed; nothing was applied. Retry later."),
     "unavailable": (503, "retry", "The server is starting or shutting down. Retry later."),
+    # The staff API (/api) answers in the same shape; kiosks never see these.
+    "unauthorized": (401, "fix_request", "Staff API: no bearer token, or one that is unknown, expired or signed out. Sign in again."),
+    "forbidden": (403, "fix_request", "Staff API: the signed-in role or community scope does not allow this."),
+    "conflict": (409, "fix_request", "Staff API: the thing changed first (a review item already resolved, a username taken)."),
+    "invalid_input": (422, "fix_request", "Staff API: the request is well-formed but its values are not acceptable (unknown role, bad month, a points value out of range)."),
 }
 
 

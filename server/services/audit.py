@@ -4,7 +4,9 @@ Every stored batch must verify under its kiosk's key (or the server key, for cen
 batches) over the exact stored bytes; each kiosk's applied batches must form an unbroken
 hash chain 1..n that ends where ``kiosks`` says; the events rows must be the events in
 those bytes; every event's postings must sum to zero; and the balance and stock caches
-must equal the fold of postings and stock moves. Any difference is a failure.
+must equal the fold of postings and stock moves; and every signed checkpoint must be the
+chain over the batches and postings stored now (``server.services.checkpoint``). Any
+difference is a failure.
 """
 
 from collections import defaultdict
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 
 from schema.server_db import GENESIS_HASH
 from schema.wire import Batch, CentralBatch
+from server.services.checkpoint import check_checkpoints
 from server.services.context import Context
 from server.store import chain, ledger
 from sync import codec
@@ -47,6 +50,7 @@ def audit(ctx: Context) -> AuditReport:
         stored_events = ledger.event_ids_by_batch(db)
         check_chains(ctx, report, kiosks, batches, stored_events)
         check_ledger(db, report)
+        check_checkpoints(ctx, db, report)
     report.kiosks = len(kiosks)
     report.batches = len(batches)
     report.events = sum(len(v) for v in stored_events.values())

@@ -1,0 +1,1 @@
+"""Rendering reports for people: CSV that spreadsheet software opens, printable HTML."""

@@ -1,0 +1,139 @@
+"""Signed checkpoints of the server's whole batch log (docs/PROTOCOL.md § 10).
+
+``make_checkpoint`` appends every applied batch not yet logged (in the order they were
+applied) to the checkpoint log, each as a leaf committing to the batch's exact bytes and
+the postings and stock moves derived from it; then signs (domain ``checkpoint``) the
+log's size and chain head, stores that, and publishes it in the feed (kind
+``checkpoint``), so every kiosk keeps copies.
+
+``check_checkpoints`` (run by ``audit``) recomputes every leaf from the stored batches and
+postings, and proves each stored checkpoint's head is the chain over the first ``size``
+leaves: so each newer checkpoint extends the older ones, and an edited or deleted batch
+or posting shows as a failure. ``check_held`` does the same for a checkpoint held outside
+the server (a kiosk's copy), which survives an attacker rewriting the server's own.
+"""
+
+from schema.wire import CheckpointBody, CheckpointRec
+from server.services.context import Context
+from server.services.staff import SYSTEM, Principal, record, require
+from server.store import catalog
+from server.store import checkpoints as store
+from sync import checkpoint as cp
+from sync import codec
+from sync.signing import BadSignature
+
+
+def leaf_of(db, kiosk: str, seq: int, body: bytes) -> str:
+    postings, moves = store.batch_effects(db, kiosk, seq)
+    return cp.leaf(kiosk, seq, codec.digest(body), cp.effects_digest(postings, moves))
+
+
+def make_checkpoint(ctx: Context, who: Principal = SYSTEM) -> dict:
+    """Log new batches and sign a checkpoint; the latest one again if nothing was added."""
+    require(who, "checkpoint.make")
+    with ctx.store.write() as db:
+        size, head = store.log_head(db)
+        for kiosk, seq, _ in store.unlogged_batches(db):
+            body, _ = store.stored_batch(db, kiosk, seq)
+            lf = leaf_of(db, kiosk, seq, body)
+            size, head = size + 1, cp.extend(head, [lf])
+            store.append_log(db, size, kiosk, seq, lf, head)
+        latest = store.latest_checkpoint(db)
+        if latest is not None and latest["size"] == size:
+            return _view(latest, new=False)
+        n, now = (latest["n"] + 1 if latest else 1), ctx.now()
+        body = cp.body(n, size, head, now)
+        signature = ctx.key.sign("checkpoint", body)
+        store.insert_checkpoint(db, n, size, head, now, body, signature)
+        rec = CheckpointRec(v=1, n=n, size=size, head=head, at=now, signature=signature)
+        catalog.put_feed(db, "checkpoint", "latest", "", codec.encode(rec))
+        if who is not SYSTEM:
+            record(db, ctx, who, "checkpoint", str(n), {"size": size, "head": head})
+        return _view(store.latest_checkpoint(db), new=True)
+
+
+def list_checkpoints(ctx: Context, who: Principal) -> list[dict]:
+    require(who, "report.read")
+    with ctx.store.read() as db:
+        return [_view(r) for r in store.all_checkpoints(db)]
+
+
+def _view(row: dict, new: bool | None = None) -> dict:
+    out = {k: row[k] for k in ("n", "size", "head", "at", "signature")}
+    out["body"] = bytes(row["body"]).decode()
+    if new is not None:
+        out["new"] = new
+    return out
+
+
+def recomputed_heads(db, report) -> list[str]:
+    """heads[i] = chain head over the first i leaves, recomputed from stored batches and
+    postings; every difference from the stored log is reported."""
+    heads = [cp.GENESIS]
+    for n, kiosk, seq, leaf, _ in store.log_rows(db):
+        subject = f"{kiosk}/{seq}"
+        if n != len(heads):
+            report.fail("checkpoint", f"log/{n}", f"log position {n} where {len(heads)} was expected (a removed entry)")
+        stored = store.stored_batch(db, kiosk, seq)
+        if stored is None or stored[1] != "applied":
+            report.fail("checkpoint", subject, f"log position {n} names batch {subject}, which is no longer stored")
+            lf = leaf  # carry on with the recorded leaf so later positions are still checked
+        else:
+            lf = leaf_of(db, kiosk, seq, stored[0])
+            if lf != leaf:
+                report.fail("checkpoint", subject, f"batch {subject} or its postings/stock moves changed since it was checkpointed")
+        heads.append(cp.extend(heads[-1], [lf]))
+    return heads
+
+
+def check_checkpoints(ctx: Context, db, report) -> None:
+    heads = recomputed_heads(db, report)
+    prev_size, prev_n = 0, 0
+    for row in store.all_checkpoints(db):
+        subject = f"checkpoint/{row['n']}"
+        body = bytes(row["body"])
+        try:
+            ctx.verify_key(ctx.key.public_hex).verify("checkpoint", body, row["signature"])
+        except BadSignature as exc:
+            report.fail("checkpoint", subject, f"signature: {exc}")
+        try:
+            b = codec.decode(body, CheckpointBody)
+        except codec.DecodeError as exc:
+            report.fail("checkpoint", subject, exc.message)
+            continue
+        if (b.n, b.size, b.head, b.at) != (row["n"], row["size"], row["head"], row["at"]):
+            report.fail("checkpoint", subject, "the row differs from its signed bytes")
+        if b.n != prev_n + 1 or b.size < prev_size:
+            report.fail("checkpoint", subject, f"does not follow checkpoint {prev_n} (size {prev_size})")
+        _check_head(report, subject, b.size, b.head, heads)
+        prev_size, prev_n = b.size, b.n
+
+
+def _check_head(report, subject: str, size: int, head: str, heads: list[str]) -> None:
+    if size >= len(heads):
+        report.fail("checkpoint", subject, f"signed over {size} batches but the log holds {len(heads) - 1}")
+    elif heads[size] != head:
+        report.fail("checkpoint", subject, f"the stored batches no longer produce the signed head at size {size}")
+
+
+def check_held(ctx: Context, rec: CheckpointRec) -> list[dict]:
+    """Failures found checking a checkpoint kept outside the server (e.g. by a kiosk)."""
+
+    class _Report:
+        failures: list[dict] = []
+
+        def fail(self, check, subject, message):
+            self.failures.append({"check": check, "subject": subject, "message": message})
+
+    report = _Report()
+    report.failures = []
+    body = cp.body(rec.n, rec.size, rec.head, rec.at)
+    try:
+        ctx.verify_key(ctx.key.public_hex).verify("checkpoint", body, rec.signature)
+    except BadSignature as exc:
+        report.fail("checkpoint", f"held/{rec.n}", f"signature: {exc}")
+        return report.failures
+    with ctx.store.read() as db:
+        heads = recomputed_heads(db, report)
+    _check_head(report, f"held/{rec.n}", rec.size, rec.head, heads)
+    return report.failures

@@ -1,0 +1,216 @@
+"""Reports for central staff and the public: the monthly board, shop settlement, points
+issued and spent, coverage and kiosk health. Each is a dict with ``columns`` and ``rows``
+(so one renderer makes CSV and HTML of any of them) plus ``totals``.
+
+Settlement ties out by construction and by test: a shop's ``total`` is the sum of the
+postings to ``shop:<id>`` in the month (redeemed − voided − charged).
+
+The board also goes to kiosks through pull: one feed row per community-month (kind
+``board``, key ``<community>/<month>``), holding the top ``BOARD_TOP`` lines.
+"""
+
+import json
+from collections import defaultdict
+
+from schema.wire import BoardLine, BoardRec
+from server.services.context import Context
+from server.services.staff import Invalid, Principal, record, require, scope_filter
+from server.store import catalog
+from server.store import reports as q
+from sync import codec
+from sync.board import mask_name, rank
+from sync.calendar import local_month, month_bounds
+
+KINDS = ("board", "settlement", "issued", "coverage", "kiosks")
+BOARD_TOP = 50
+
+
+def bounds(month: str) -> tuple[int, int]:
+    try:
+        year, mon = month.split("-")
+        if len(year) != 4 or len(mon) != 2 or not 1 <= int(mon) <= 12:
+            raise ValueError
+        return month_bounds(month)
+    except ValueError:
+        raise Invalid(f"month must be YYYY-MM, not {month[:20]!r}", month=month[:20]) from None
+
+
+def report(ctx: Context, who: Principal, kind: str, month: str, community: str | None = None) -> dict:
+    require(who, "report.read")
+    if kind not in KINDS:
+        raise Invalid(f"report must be one of {', '.join(KINDS)}", report=kind)
+    allowed = scope_filter(who, community)
+    start, end = bounds(month)
+    with ctx.store.read() as db:
+        out = _BUILDERS[kind](db, start, end, allowed, ctx.now())
+    return {"report": kind, "month": month, "community": community} | out
+
+
+# ---------------------------------------------------------------- the board
+
+
+def board_lines(db, start: int, end: int, communities: list[str] | None) -> dict[str, list[dict]]:
+    by_comm: dict[str, list[dict]] = defaultdict(list)
+    for r in q.earned(db, start, end, communities):
+        by_comm[r["community"]].append(r)
+    out = {}
+    for comm, rows in by_comm.items():
+        names = {r["card"]: r["name"] for r in rows}
+        out[comm] = [{"rank": rk, "card": card, "name": mask_name(names[card]), "points": pts}
+                     for rk, card, pts in rank((r["card"], r["points"]) for r in rows)]
+    return out
+
+
+def _board(db, start, end, allowed, now) -> dict:
+    comms = {c["id"]: c["name"] for c in catalog.list_rows(db, "communities")}
+    rows = []
+    for comm, lines in sorted(board_lines(db, start, end, allowed).items()):
+        rows += [{"community": comm, "community_name": comms.get(comm, comm), "rank": ln["rank"],
+                  "name": ln["name"], "points": ln["points"]} for ln in lines]
+    return {
+        "title": "积分榜 monthly points board",
+        "definition": "points earned in the month: awards minus deductions (voided ones removed); redemptions and corrections do not count",
+        "columns": ["community", "community_name", "rank", "name", "points"],
+        "rows": rows,
+        "totals": {"ranked": len(rows), "points": sum(r["points"] for r in rows)},
+    }
+
+
+def publish_board(ctx: Context, who: Principal, month: str) -> dict:
+    """Put every community's board for ``month`` in the feed (unchanged boards stay put)."""
+    require(who, "board.publish")
+    start, end = bounds(month)
+    moved = 0
+    with ctx.store.write() as db:
+        lines = board_lines(db, start, end, None)
+        now = ctx.now()
+        for c in catalog.list_rows(db, "communities"):
+            ranked = lines.get(c["id"], [])
+            rec = BoardRec(community=c["id"], month=month, published=now, ranked=len(ranked),
+                           top=[BoardLine(**ln) for ln in ranked[:BOARD_TOP]])
+            key = f"{c['id']}/{month}"
+            old = db.execute("SELECT data FROM feed WHERE kind = 'board' AND key = ?", [key]).fetchone()
+            if old and old[0] and _same_board(old[0], rec):
+                continue  # only 'published' would differ: keep the row where it is
+            moved += catalog.put_feed(db, "board", key, "", codec.encode(rec))
+        if who.username != "system":
+            record(db, ctx, who, "board_publish", month, {"moved": moved})
+    return {"month": month, "communities_changed": moved}
+
+
+def _same_board(old: bytes, new: BoardRec) -> bool:
+    was = json.loads(bytes(old))
+    now = codec.to_builtins(new)
+    was.pop("published", None)
+    now.pop("published", None)
+    return was == now
+
+
+def current_months(now: int) -> list[str]:
+    """This local month and the one before (a board is still read after the 1st)."""
+    this = local_month(now)
+    start, _ = month_bounds(this)
+    return [local_month(start - 1), this]
+
+
+# ---------------------------------------------------------------- settlement
+
+
+def _settlement(db, start, end, allowed, now) -> dict:
+    rows, goods_rows = [], []
+    for shop in catalog.list_rows(db, "shops"):
+        if allowed is not None and shop["community"] not in allowed:
+            continue
+        flows = {"redeemed": 0, "voided": 0, "charged": 0, "other": 0}
+        n_redeem = 0
+        for r in q.shop_postings(db, shop["id"], start, end):
+            if r["kind"] == "redeem":
+                flows["redeemed"] += r["points"]
+                n_redeem += r["n"]
+            elif r["kind"] == "void":
+                flows["voided"] += r["points"]
+            elif r["kind"] == "charge":
+                flows["charged"] += r["points"]
+            else:
+                flows["other"] += r["points"]
+        goods: dict[str, dict] = {}
+        for kind, body, target in q.redemption_bodies(db, shop["id"], start, end):
+            sign, lines = (1, json.loads(body)["items"]) if kind == "redeem" else (-1, json.loads(target)["items"])
+            for ln in lines:
+                g = goods.setdefault(ln["sku"], {"qty": 0, "points": 0})
+                g["qty"] += sign * ln["qty"]
+                g["points"] += sign * ln["qty"] * ln["price"]
+        total = sum(flows.values())
+        if not (total or goods or n_redeem) and shop["kind"] != "shop":
+            continue
+        rows.append({"shop": shop["id"], "shop_name": shop["name"], "community": shop["community"],
+                     "redemptions": n_redeem, **flows, "total": total,
+                     "goods_qty": sum(g["qty"] for g in goods.values())})
+        goods_rows += [{"shop": shop["id"], "sku": sku, **g} for sku, g in sorted(goods.items())]
+    return {
+        "columns": ["shop", "shop_name", "community", "redemptions", "redeemed", "voided", "charged", "other", "total", "goods_qty"],
+        "rows": rows,
+        "goods": goods_rows,
+        "totals": {k: sum(r[k] for r in rows) for k in ("redemptions", "redeemed", "voided", "charged", "other", "total", "goods_qty")},
+    }
+
+
+# ---------------------------------------------------------------- issued and spent
+
+
+def _issued(db, start, end, allowed, now) -> dict:
+    rules = {r["code"]: r for r in catalog.list_rows(db, "rules")}
+    acc: dict[tuple, dict] = {}
+    for r in q.resident_flows(db, start, end):
+        if allowed is not None and r["community"] not in allowed:
+            continue
+        kind = r["kind"] if r["kind"] != "void" else f"void_{r['target_kind']}"
+        if kind in ("award", "void_award"):
+            flow, rule = "earned" if r["points"] >= 0 else "deducted", r["rule"]
+        elif kind in ("redeem", "void_redeem"):
+            flow, rule = "spent", None
+        else:
+            flow, rule = "corrected", None
+        key = (r["community"], flow, rule)
+        row = acc.setdefault(key, {"community": r["community"], "flow": flow, "rule": rule,
+                                   "rule_name": rules[rule]["name"] if rule in rules else None, "events": 0, "points": 0})
+        row["events"] += r["n"]
+        row["points"] += r["points"]
+    rows = sorted(acc.values(), key=lambda r: (r["community"], r["flow"], r["rule"] or ""))
+    totals = defaultdict(int)
+    for r in rows:
+        totals[r["flow"]] += r["points"]
+    return {"columns": ["community", "flow", "rule", "rule_name", "events", "points"], "rows": rows,
+            "totals": {k: totals[k] for k in ("earned", "deducted", "spent", "corrected")}}
+
+
+# ---------------------------------------------------------------- coverage and kiosks
+
+
+def _coverage(db, start, end, allowed, now) -> dict:
+    rows = [dict(r, active=r["active"] or 0, retired=r["retired"] or 0) for r in q.coverage(db, start, end)
+            if allowed is None or r["community"] in allowed]
+    return {"columns": ["community", "name", "street", "residents", "active", "retired", "seen_this_month"], "rows": rows,
+            "totals": {k: sum(r[k] for r in rows) for k in ("residents", "active", "retired", "seen_this_month")}}
+
+
+def _kiosks(db, start, end, allowed, now) -> dict:
+    rows = []
+    for r in q.kiosk_rows(db, start, end):
+        if allowed is not None and r["community"] not in allowed:
+            continue
+        chain = "fork" if r["forks"] else ("gap" if r["held_batches"] else "ok")
+        rows.append(r | {
+            "revoked": r["status"] == "revoked",
+            "chain": chain,
+            "push_age_s": None if r["last_push_at"] is None else (now - r["last_push_at"]) // 1000,
+            "pull_age_s": None if r["last_pull_at"] is None else (now - r["last_pull_at"]) // 1000,
+        })
+    cols = ["kiosk", "shop", "community", "label", "status", "revoked", "chain", "last_push_at", "push_age_s", "last_pull_at",
+            "pull_age_s", "last_batch_lag_ms", "clock_skew_ms", "applied_batches", "held_batches", "batches_in_month",
+            "quarantined", "forks", "open_reviews"]
+    return {"columns": cols, "rows": rows,
+            "totals": {"kiosks": len(rows), "revoked": sum(r["revoked"] for r in rows), "not_ok": sum(r["chain"] != "ok" for r in rows)}}
+
+
+_BUILDERS = {"board": _board, "settlement": _settlement, "issued": _issued, "coverage": _coverage, "kiosks": _kiosks}

@@ -1,0 +1,287 @@
+"""Central staff: accounts, roles and community scope, passwords, bearer tokens, the
+permission check every staff use case starts with, and the audit log.
+
+Roles: ``admin`` (everything), ``reconciler`` (review queue, corrections, settlement),
+``community_manager`` (reads and acts only within its own communities), ``auditor``
+(reads everything, changes nothing). The check is made here, on the server, by every
+use case — the HTTP layer and the CLI only say who is asking.
+
+Passwords: scrypt (memory-hard, stdlib). Tokens: 32 random bytes, shown once; only
+their SHA-256 is stored, with an expiry; sign-out revokes.
+"""
+
+import hashlib
+import hmac
+import os
+import sys
+from dataclasses import dataclass
+
+from server.services.context import Context
+from server.store import catalog
+from server.store import staff as store
+from sync import codec
+from sync.protocol import ProtocolError
+
+ROLES = ("admin", "reconciler", "community_manager", "auditor")
+TOKEN_TTL_MS = 8 * 3_600_000
+ADMIN_ENV = "JIFEN_ADMIN_PASSWORD"
+MIN_PASSWORD = 8
+
+_N, _R, _P = 2**15, 8, 1
+_MAXMEM = 64 * 1024 * 1024
+
+#: permission -> roles that hold it. Community managers are further limited to their scope.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "staff.manage": frozenset({"admin"}),
+    "audit.read": frozenset({"admin", "auditor"}),
+    "review.read": frozenset(ROLES),
+    "review.resolve": frozenset({"admin", "reconciler", "community_manager"}),
+    "resident.read": frozenset(ROLES),
+    "resident.write": frozenset({"admin", "community_manager"}),
+    "catalog.write": frozenset({"admin"}),
+    "kiosk.manage": frozenset({"admin"}),
+    "report.read": frozenset(ROLES),
+    "board.publish": frozenset({"admin", "reconciler"}),
+    "checkpoint.make": frozenset({"admin", "reconciler"}),
+}
+
+
+class Unauthorized(ProtocolError):
+    def __init__(self, message: str = "sign in first: no valid bearer token"):
+        super().__init__("unauthorized", message)
+
+
+class Forbidden(ProtocolError):
+    def __init__(self, message: str, **detail):
+        super().__init__("forbidden", message, **detail)
+
+
+class Missing(ProtocolError):
+    def __init__(self, what: str, key):
+        super().__init__("not_found", f"{what} {key} does not exist", **{what.replace(" ", "_"): key})
+
+
+class Conflict(ProtocolError):
+    def __init__(self, message: str, **detail):
+        super().__init__("conflict", message, **detail)
+
+
+class Invalid(ProtocolError):
+    def __init__(self, message: str, **detail):
+        super().__init__("invalid_input", message, **detail)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking. ``communities`` is None for an unscoped role."""
+
+    username: str
+    role: str
+    communities: frozenset[str] | None
+
+    def can(self, permission: str) -> bool:
+        return self.role in PERMISSIONS[permission]
+
+    def sees(self, community: str | None) -> bool:
+        return self.communities is None or community in self.communities
+
+    def as_dict(self) -> dict:
+        comms = None if self.communities is None else sorted(self.communities)
+        return {"username": self.username, "role": self.role, "communities": comms}
+
+
+def require(who: Principal, permission: str, community: str | None = None, *, scoped: bool = False) -> None:
+    """Raise ``Forbidden`` unless ``who`` holds ``permission`` (and, when ``scoped`` or a
+    ``community`` is named, may act in that community)."""
+    if not who.can(permission):
+        raise Forbidden(f"{who.role} {who.username} may not {permission}", permission=permission)
+    if (scoped or community is not None) and not who.sees(community):
+        raise Forbidden(f"{who.username} does not manage community {community}", community=community)
+
+
+def scope_filter(who: Principal, community: str | None) -> list[str] | None:
+    """Communities a listing may cover: the one asked for (if allowed), or the caller's
+    scope; None means every community."""
+    if community is not None:
+        if not who.sees(community):
+            raise Forbidden(f"{who.username} does not manage community {community}", community=community)
+        return [community]
+    return None if who.communities is None else sorted(who.communities)
+
+
+# ---------------------------------------------------------------- passwords and tokens
+
+
+def hash_password(password: str, salt: bytes) -> str:
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, maxmem=_MAXMEM, dklen=32)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        algo, n, r, p, salt_hex, hash_hex = stored.split("$")
+        if algo != "scrypt":
+            return False
+        digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p),
+                                maxmem=_MAXMEM, dklen=32)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest.hex(), hash_hex)
+
+
+# One fixed hash to check against when the user does not exist, so a wrong username and a
+# wrong password take the same time.
+_DUMMY = hash_password("not a password", b"\0" * 16)
+
+
+def token_hash(token: str) -> str:
+    return codec.digest(token.encode("utf-8", "replace"))
+
+
+def principal_of(row: dict) -> Principal:
+    scoped = row["role"] == "community_manager"
+    return Principal(row["username"], row["role"], frozenset(row["communities"]) if scoped else None)
+
+
+def sign_in(ctx: Context, username: str, password: str) -> dict:
+    with ctx.store.read() as db:
+        row = store.staff_by_name(db, username)
+    ok = check_password(password, row["password_hash"] if row else _DUMMY)
+    if row is None or not ok or row["status"] != "active":
+        raise Unauthorized("unknown username, wrong password, or a disabled account")
+    token = os.urandom(32).hex()
+    now = ctx.now()
+    expires = now + TOKEN_TTL_MS
+    with ctx.store.write() as db:
+        store.insert_token(db, token_hash(token), username, now, expires)
+        store.append_audit(db, now, username, "sign_in", username, {})
+    return {"token": token, "expires_at": expires, "staff": principal_of(row).as_dict()}
+
+
+def authenticate(ctx: Context, token: str | None) -> Principal:
+    """The active staff member a live token belongs to, or ``Unauthorized``."""
+    if not token:
+        raise Unauthorized()
+    with ctx.store.read() as db:
+        tok = store.token_by_hash(db, token_hash(token))
+        row = store.staff_by_name(db, tok["username"]) if tok else None
+    if tok is None or tok["revoked_at"] is not None or tok["expires_at"] <= ctx.now():
+        raise Unauthorized("this token is unknown, signed out or expired; sign in again")
+    if row is None or row["status"] != "active":
+        raise Unauthorized("this account is disabled")
+    return principal_of(row)
+
+
+def sign_out(ctx: Context, token: str | None) -> dict:
+    who = authenticate(ctx, token)
+    now = ctx.now()
+    with ctx.store.write() as db:
+        store.revoke_token(db, token_hash(token), now)
+        store.append_audit(db, now, who.username, "sign_out", who.username, {})
+    return {"signed_out": True}
+
+
+def acting_as(ctx: Context, username: str) -> Principal:
+    """The principal for a CLI command run ``--staff USER`` on the server machine itself
+    (whoever can read the data folder is trusted as that user; the role still applies)."""
+    with ctx.store.read() as db:
+        row = store.staff_by_name(db, username)
+    if row is None:
+        raise Missing("staff", username)
+    if row["status"] != "active":
+        raise Unauthorized(f"staff {username} is disabled")
+    return principal_of(row)
+
+
+SYSTEM = Principal("system", "admin", None)
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def add_staff(ctx: Context, who: Principal, username: str, role: str, password: str | None = None,
+              communities: list[str] | tuple[str, ...] = ()) -> dict:
+    """Create an account; returns the password when one was generated (shown once)."""
+    require(who, "staff.manage")
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}", role=role)
+    if not username or len(username) > 32 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
+        raise Invalid("a username is 1-32 letters, digits, _ . -", username=username[:40])
+    communities = sorted(set(communities))
+    if role == "community_manager" and not communities:
+        raise Invalid("a community manager needs at least one --community")
+    if role != "community_manager" and communities:
+        raise Invalid(f"only a community manager is scoped to communities, not a {role}")
+    generated = password is None
+    if generated:
+        password = os.urandom(12).hex()
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"a password has at least {MIN_PASSWORD} characters")
+    hashed = hash_password(password, os.urandom(16))  # slow on purpose: before the write lock
+    now = ctx.now()
+    with ctx.store.write() as db:
+        if store.staff_by_name(db, username) is not None:
+            raise Conflict(f"staff {username} already exists", username=username)
+        for c in communities:
+            if catalog.row_by_key(db, "communities", c) is None:
+                raise Missing("community", c)
+        store.insert_staff(db, username, role, hashed, now, communities)
+        store.append_audit(db, now, who.username, "staff_add", username, {"role": role, "communities": communities})
+    out = {"username": username, "role": role, "communities": communities, "status": "active"}
+    if generated:
+        out["password"] = password
+    return out
+
+
+def list_staff(ctx: Context, who: Principal) -> list[dict]:
+    if not (who.can("staff.manage") or who.can("audit.read")):
+        raise Forbidden(f"{who.role} {who.username} may not list staff")
+    with ctx.store.read() as db:
+        return store.list_staff(db)
+
+
+def disable_staff(ctx: Context, who: Principal, username: str) -> dict:
+    require(who, "staff.manage")
+    if username == who.username:
+        raise Invalid("you cannot disable your own account")
+    now = ctx.now()
+    with ctx.store.write() as db:
+        row = store.staff_by_name(db, username)
+        if row is None:
+            raise Missing("staff", username)
+        store.set_staff_status(db, username, "disabled")
+        revoked = store.revoke_tokens_of(db, username, now)
+        store.append_audit(db, now, who.username, "staff_disable", username, {"tokens_revoked": revoked})
+    return {"username": username, "status": "disabled", "was": row["status"], "tokens_revoked": revoked}
+
+
+def ensure_first_admin(ctx: Context, stream=None) -> dict | None:
+    """On an empty staff table, create ``admin``: password from $JIFEN_ADMIN_PASSWORD, or
+    a random one printed once to ``stream`` (stderr). None when staff already exist."""
+    with ctx.store.read() as db:
+        if store.staff_count(db):
+            return None
+    password = os.environ.get(ADMIN_ENV) or None
+    try:
+        out = add_staff(ctx, SYSTEM, "admin", "admin", password)
+    except Conflict:
+        return None  # another process made it first
+    if "password" in out:
+        print(f"jifen-server: created staff account 'admin' with password {out['password']} "
+              f"(shown once; set {ADMIN_ENV} to choose it)", file=stream or sys.stderr, flush=True)
+    return out
+
+
+# ---------------------------------------------------------------- audit log
+
+
+def record(db, ctx: Context, who: Principal, action: str, subject: str | None, detail: dict) -> None:
+    """Append one audit row inside the caller's write transaction."""
+    store.append_audit(db, ctx.now(), who.username, action, subject, detail)
+
+
+def audit_log(ctx: Context, who: Principal, staff: str | None = None, action: str | None = None,
+              since: int = 0, limit: int = 1000) -> list[dict]:
+    require(who, "audit.read")
+    with ctx.store.read() as db:
+        return store.audit_rows(db, staff, action, since, min(max(limit, 1), 10_000))

@@ -1,0 +1,98 @@
+"""Read-only queries behind the reports: the board, settlement, issued/spent, coverage and
+kiosk health. Times are event times (``postings.at``), windows are [start, end) in UTC ms
+of a local month (``sync.calendar.month_bounds``).
+
+A void's meaning follows its target, found by the ``target`` field of the void's bytes.
+"""
+
+from sqlite_utils import Database
+
+_TARGET = "LEFT JOIN events t ON e.kind = 'void' AND t.id = json_extract(e.body, '$.target')"
+_CARD = "substr(p.account, 10)"  # after 'resident:'
+
+
+def earned(db: Database, start: int, end: int, communities: list[str] | None) -> list[dict]:
+    """(community, card, name, points) earned in the window: awards and voids of awards."""
+    where, params = "", [start, end]
+    if communities is not None:
+        where = f"AND r.community IN ({','.join('?' * len(communities))})"
+        params += communities
+    return list(db.query(
+        f"""SELECT r.community, r.card, r.name, sum(p.amount) AS points
+            FROM postings p JOIN events e ON e.id = p.event {_TARGET}
+            JOIN residents r ON r.card = {_CARD}
+            WHERE p.account LIKE 'resident:%' AND p.at >= ? AND p.at < ?
+              AND (e.kind = 'award' OR t.kind = 'award') {where}
+            GROUP BY r.card ORDER BY r.community, r.card""",
+        params,
+    ))
+
+
+def resident_flows(db: Database, start: int, end: int) -> list[dict]:
+    """Resident-side postings in the window by community, event kind, void target kind and rule."""
+    return list(db.query(
+        f"""SELECT r.community, e.kind, t.kind AS target_kind,
+                   coalesce(json_extract(e.body, '$.rule'), json_extract(t.body, '$.rule')) AS rule,
+                   count(*) AS n, sum(p.amount) AS points
+            FROM postings p JOIN events e ON e.id = p.event {_TARGET}
+            JOIN residents r ON r.card = {_CARD}
+            WHERE p.account LIKE 'resident:%' AND p.at >= ? AND p.at < ?
+            GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""",
+        [start, end],
+    ))
+
+
+def shop_postings(db: Database, shop: str, start: int, end: int) -> list[dict]:
+    """Postings to ``shop:<id>`` in the window, by event kind and (for voids) target kind."""
+    return list(db.query(
+        f"""SELECT e.kind, t.kind AS target_kind, count(*) AS n, sum(p.amount) AS points
+            FROM postings p JOIN events e ON e.id = p.event {_TARGET}
+            WHERE p.account = ? AND p.at >= ? AND p.at < ? GROUP BY 1, 2 ORDER BY 1, 2""",
+        ["shop:" + shop, start, end],
+    ))
+
+
+def redemption_bodies(db: Database, shop: str, start: int, end: int) -> list[tuple[str, bytes, bytes | None]]:
+    """(kind, body, target body) of redemptions and voids of redemptions at ``shop``."""
+    return db.execute(
+        f"""SELECT e.kind, e.body, t.body FROM events e {_TARGET}
+            WHERE e.shop = ? AND e.at >= ? AND e.at < ? AND (e.kind = 'redeem' OR t.kind = 'redeem')
+            ORDER BY e.at, e.id""",
+        [shop, start, end],
+    ).fetchall()
+
+
+def coverage(db: Database, start: int, end: int) -> list[dict]:
+    return list(db.query(
+        """SELECT c.id AS community, c.name, c.street,
+                  count(r.card) AS residents,
+                  sum(r.status = 'active') AS active,
+                  sum(r.status = 'retired') AS retired,
+                  (SELECT count(DISTINCT e.resident) FROM events e JOIN residents r2 ON r2.card = e.resident
+                    WHERE r2.community = c.id AND e.at >= ? AND e.at < ?) AS seen_this_month
+           FROM communities c LEFT JOIN residents r ON r.community = c.id
+           GROUP BY c.id ORDER BY c.id""",
+        [start, end],
+    ))
+
+
+def kiosk_rows(db: Database, start: int, end: int) -> list[dict]:
+    return list(db.query(
+        """SELECT k.id AS kiosk, k.shop, s.community, k.label, k.status, k.enrolled_at,
+                  k.last_push_at, k.last_pull_at, k.clock_skew_ms, k.next_seq - 1 AS applied_batches,
+                  (SELECT count(*) FROM batches b WHERE b.kiosk = k.id AND b.status = 'held') AS held_batches,
+                  (SELECT count(*) FROM batches b WHERE b.kiosk = k.id AND b.applied_at >= ? AND b.applied_at < ?) AS batches_in_month,
+                  (SELECT count(*) FROM quarantine q WHERE q.kiosk = k.id) AS quarantined,
+                  (SELECT count(*) FROM review_items i WHERE i.kiosk = k.id AND i.kind = 'fork') AS forks,
+                  (SELECT count(*) FROM review_items i WHERE i.kiosk = k.id AND i.status = 'open') AS open_reviews,
+                  (SELECT max(e.received_at - e.at) FROM events e
+                    WHERE e.kiosk = k.id AND e.batch_seq = k.next_seq - 1) AS last_batch_lag_ms
+           FROM kiosks k JOIN shops s ON s.id = k.shop ORDER BY k.id""",
+        [start, end],
+    ))
+
+
+def account_sum(db: Database, account: str, start: int, end: int) -> int:
+    return db.execute(
+        "SELECT coalesce(sum(amount), 0) FROM postings WHERE account = ? AND at >= ? AND at < ?", [account, start, end]
+    ).fetchone()[0]

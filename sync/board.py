@@ -1,0 +1,30 @@
+"""The monthly public board (张榜公示): masking names and ranking residents. Pure.
+
+"Earned" in a month is the sum of the postings that award events (and voids of awards)
+made to a resident's account with an event time in that local month: positive awards
+minus deductions for prohibited conduct. Redemptions and central corrections are not
+conduct, so they do not count.
+"""
+
+from collections.abc import Iterable
+
+
+def mask_name(name: str) -> str:
+    """张晓明 → 张*明, 张伟 → 张*, 欧阳娜娜 → 欧**娜; one character stays as it is."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def rank(earned: Iterable[tuple[str, int]]) -> list[tuple[int, str, int]]:
+    """(rank, card, points), highest points first; ties share a rank (1, 1, 3) and are
+    listed by card so the order is reproducible."""
+    ordered = sorted(earned, key=lambda cp: (-cp[1], cp[0]))
+    out: list[tuple[int, str, int]] = []
+    for i, (card, points) in enumerate(ordered):
+        r = out[-1][0] if out and out[-1][2] == points else i + 1
+        out.append((r, card, points))
+    return out
