@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from schema.wire import Award, Item, Redeem, Void
+from schema.wire import Award, Item, Redeem, StockIn, StockLine, Void
 from server.services.demo import GOODS, RULES, DemoData, generate
 from sync import codec
 from sync.batch import build_batch
@@ -35,7 +35,7 @@ def programme(residents: int, seed: int = SEED) -> DemoData:
 
 @dataclass
 class EventMaker:
-    """Events of one kiosk, in kseq order: 75% awards, 24% redemptions, 1% voids."""
+    """Events of one kiosk, in kseq order: about 75% awards, 22% redemptions, 2% deliveries, 1% voids."""
 
     kiosk: str
     cards: list[str]
@@ -49,6 +49,7 @@ class EventMaker:
         self._rules = list(RULE_WEIGHTS)
         self._weights = list(RULE_WEIGHTS.values())
         self._skus = list(PRICES)
+        self._balances: dict[str, int] = {}
 
     def next(self):
         rng = self.rng
@@ -60,14 +61,32 @@ class EventMaker:
         if roll < 0.01 and self.kseq > 1000:
             target = f"{self.kiosk}-{self.kseq - rng.randrange(600, 1000)}"
             return Void(id=eid, kseq=self.kseq, at=self.at, operator=self.operator, target=target, reason="录入有误")
+        if roll < 0.02:
+            # deliveries keep the shelves stocked (opening stock is 20-100 of each good)
+            return StockIn(id=eid, kseq=self.kseq, at=self.at, operator=self.operator,
+                           items=[StockLine(sku=s, qty=40) for s in self._skus], note="到货")
         if roll < 0.25:
-            lines = rng.sample(self._skus, rng.randrange(1, 4))
-            items = [Item(sku=s, qty=rng.randrange(1, 3), price=PRICES[s]) for s in sorted(lines)]
-            return Redeem(id=eid, kseq=self.kseq, at=self.at, operator=self.operator, resident=card, items=items,
-                          total=sum(i.qty * i.price for i in items))
+            # a resident redeems what they can afford (as far as this kiosk can tell)
+            lines = rng.sample(self._skus, rng.randrange(1, 3))
+            items = [Item(sku=s, qty=1, price=PRICES[s]) for s in sorted(lines)]
+            total = sum(i.price for i in items)
+            for _ in range(8):
+                if self.balance(card) >= total:
+                    self._balances[card] -= total
+                    return Redeem(id=eid, kseq=self.kseq, at=self.at, operator=self.operator, resident=card,
+                                  items=items, total=total)
+                card = self.cards[rng.randrange(len(self.cards))]
         rule = rng.choices(self._rules, self._weights)[0]
+        self._balances[card] = self.balance(card) + RULE_POINTS[rule]
         return Award(id=eid, kseq=self.kseq, at=self.at, operator=self.operator, resident=card, rule=rule,
                      points=RULE_POINTS[rule], note="")
+
+    def balance(self, card: str) -> int:
+        """Opening points (as the demo generator grants them) plus what this kiosk recorded."""
+        if card not in self._balances:
+            rng = random.Random(f"{self.seed}:opening:{card}")
+            self._balances[card] = rng.randrange(1, 31) * 10 if rng.random() < 0.7 else 0
+        return self._balances[card]
 
     def take(self, n: int) -> list:
         return [self.next() for _ in range(n)]
@@ -93,7 +112,7 @@ def posting_rows(ev) -> list[tuple[str, str, int, int]]:
         return [(ev.id, f"resident:{ev.resident}", ev.points, ev.at), (ev.id, "programme:issued", -ev.points, ev.at)]
     if isinstance(ev, Redeem):
         return [(ev.id, f"resident:{ev.resident}", -ev.total, ev.at), (ev.id, "shop:S01", ev.total, ev.at)]
-    return []
+    return []  # deliveries move stock, not points
 
 
 def event_row(ev, kiosk: str, batch_seq: int, now: int, shop: str = "S01") -> tuple:

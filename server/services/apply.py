@@ -115,9 +115,12 @@ def voids_applied(events: list[Event], plan: Plan) -> list[tuple[str, str]]:
 def publish_touched(db: Database, plan: Plan) -> None:
     """Move the feed rows of every resident balance and shop stock the plan changed."""
     accounts = sorted({p.account for p in plan.postings if p.account.startswith(RESIDENT_PREFIX)})
+    balances = []
     for account, points in sorted(ledger.balances_of(db, accounts).items()):
         card = account[len(RESIDENT_PREFIX) :]
-        catalog.put_feed(db, "balance", card, "", codec.encode(BalanceRec(card=card, points=points)))
+        balances.append((card, "", codec.encode(BalanceRec(card=card, points=points))))
+    catalog.put_feed_many(db, "balance", balances)
     keys = sorted({(m.shop, m.sku) for m in plan.stock_moves})
-    for (shop, sku), qty in sorted(ledger.stock_of(db, keys).items()):
-        catalog.put_feed(db, "stock", f"{shop}/{sku}", shop, codec.encode(StockRec(shop=shop, sku=sku, qty=qty)))
+    stock = [(f"{shop}/{sku}", shop, codec.encode(StockRec(shop=shop, sku=sku, qty=qty)))
+             for (shop, sku), qty in sorted(ledger.stock_of(db, keys).items())]
+    catalog.put_feed_many(db, "stock", stock)

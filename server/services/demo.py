@@ -162,9 +162,10 @@ def publish_catalog(db) -> None:
         catalog.put_feed(db, "good", r["sku"], "", codec.encode(GoodRec(**r)))
     for r in catalog.list_rows(db, "operators"):
         catalog.put_feed(db, "operator", r["id"], r["shop"], codec.encode(OperatorRec(**r)))
-    for r in catalog.list_rows(db, "residents"):
-        rec = ResidentRec(card=r["card"], name=r["name"], phone_tail=r["phone"][-4:], community=r["community"], status=r["status"])
-        catalog.put_feed(db, "resident", r["card"], "", codec.encode(rec))
+    rows = catalog.list_rows(db, "residents")
+    catalog.put_feed_many(db, "resident", [(r["card"], "", codec.encode(ResidentRec(
+        card=r["card"], name=r["name"], phone_tail=r["phone"][-4:], community=r["community"], status=r["status"])))
+        for r in rows])
 
 
 def opening_events(db, data: DemoData, seed: int, now: int) -> list:

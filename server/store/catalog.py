@@ -61,21 +61,28 @@ def insert_missing(db: Database, table: str, rows: list[dict]) -> int:
     return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] - before
 
 
+def _rows_in(db: Database, sql: str, values: list, first: tuple = ()) -> list[tuple]:
+    """``sql`` with ``{}`` replaced by placeholders, run over ``values`` in chunks: one
+    query per 500 keys rather than one per key (a batch names hundreds of residents).
+    ``first`` are parameters that come before the list."""
+    rows: list[tuple] = []
+    for i in range(0, len(values), 500):
+        chunk = values[i : i + 500]
+        rows.extend(db.execute(sql.format(",".join("?" * len(chunk))), [*first, *chunk]).fetchall())
+    return rows
+
+
 def resident_statuses(db: Database, cards: Iterable[str]) -> dict[str, str]:
-    return {c: r["status"] for c in cards if (r := row_by_key(db, "residents", c))}
+    return dict(_rows_in(db, "SELECT card, status FROM residents WHERE card IN ({})", list(cards)))
 
 
 def rule_infos(db: Database, codes: Iterable[str]) -> dict[str, RuleInfo]:
-    out = {}
-    for code in codes:
-        r = row_by_key(db, "rules", code)
-        if r:
-            out[code] = RuleInfo(r["kind"], r["points"], r["status"], r["cap_day"], r["cap_month"])
-    return out
+    rows = _rows_in(db, "SELECT code, kind, points, status, cap_day, cap_month FROM rules WHERE code IN ({})", list(codes))
+    return {r[0]: RuleInfo(*r[1:]) for r in rows}
 
 
 def good_infos(db: Database, skus: Iterable[str]) -> dict[str, GoodInfo]:
-    return {s: GoodInfo(r["price"], r["status"]) for s in skus if (r := row_by_key(db, "goods", s))}
+    return {r[0]: GoodInfo(r[1], r[2]) for r in _rows_in(db, "SELECT sku, price, status FROM goods WHERE sku IN ({})", list(skus))}
 
 
 # ---------------------------------------------------------------- the pull feed
@@ -97,6 +104,24 @@ def put_feed(db: Database, kind: str, key: str, scope: str, data: bytes | None) 
         [kind, key, scope, seq, data],
     )
     return True
+
+
+def put_feed_many(db: Database, kind: str, rows: list[tuple[str, str, bytes | None]]) -> int:
+    """``put_feed`` for many entities of one kind at once: (key, scope, data) rows, read in
+    one query and written in one ``executemany``; unchanged rows keep their seq. Rows get
+    new seqs in the order given. Returns how many rows moved."""
+    if not rows:
+        return 0
+    current = {r[0]: (r[1], r[2]) for r in _rows_in(
+        db, "SELECT key, data, scope FROM feed WHERE kind = ? AND key IN ({})", [r[0] for r in rows], (kind,))}
+    changed = [r for r in rows if current.get(r[0]) != (r[2], r[1])]
+    seq = feed_high_water(db)
+    db.conn.executemany(
+        "INSERT INTO feed(kind, key, scope, seq, data) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT(kind, key) DO UPDATE SET scope = excluded.scope, seq = excluded.seq, data = excluded.data",
+        [(kind, key, scope, seq + i, data) for i, (key, scope, data) in enumerate(changed, start=1)],
+    )
+    return len(changed)
 
 
 def changes_since(db: Database, cursor: int, shop: str, limit: int) -> list[tuple[str, str, int, bytes | None]]:

@@ -62,11 +62,19 @@ def stock_of(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, s
 
 
 def award_counts_of(db: Database, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+    """Cap counters for many (card, rule, period) keys, 300 keys to a query."""
+    keys = list(dict.fromkeys(keys))
     out = {}
-    for key in keys:
-        row = db.execute("SELECT n FROM award_counts WHERE card = ? AND rule = ? AND period = ?", list(key)).fetchone()
-        if row is not None:
-            out[key] = row[0]
+    for i in range(0, len(keys), 300):
+        chunk = keys[i : i + 300]
+        values = ",".join("(?,?,?)" for _ in chunk)
+        for r in db.execute(
+            f"WITH k(card, rule, period) AS (VALUES {values})"
+            " SELECT a.card, a.rule, a.period, a.n FROM k JOIN award_counts a"
+            " ON a.card = k.card AND a.rule = k.rule AND a.period = k.period",
+            [v for key in chunk for v in key],
+        ):
+            out[(r[0], r[1], r[2])] = r[3]
     return out
 
 
