@@ -209,9 +209,9 @@ class KioskApp(App):
         for screen in self.screen_stack:
             screen.refresh_bindings()
         self.screen.query("StatusBar").refresh()
-        fill = getattr(self.screen, "fill", None)
-        if fill is not None and self.screen.is_mounted:
-            fill()  # balances and stock may have moved
+        synced = getattr(self.screen, "synced", None)
+        if synced is not None and self.screen.is_mounted:
+            synced()  # balances and stock may have moved
 
     # ------------------------------------------------------------ language
 

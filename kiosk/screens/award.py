@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input
 
-from kiosk.screens.base import KioskScreen, cell
+from kiosk.screens.base import KioskScreen, cell, refill
 from kiosk.screens.confirm import ConfirmScreen
 
 KIND_ORDER = {"basic": 0, "encouraged": 1, "prohibited": 2}
@@ -47,14 +47,11 @@ class AwardScreen(KioskScreen):
 
     def fill(self) -> None:
         text = self.query_one("#q", Input).value.strip().lower()
-        table = self.query_one("#rules", DataTable)
-        table.clear()
-        for r in self.rules:
-            if text and text not in r["code"].lower() and text not in r["name"].lower():
-                continue
-            table.add_row(cell(self.tr("rule_kind_" + r["kind"])), cell(r["code"]), cell(r["name"]),
-                          cell(f"{r['points']:+d}", right=True), cell(r["cap_day"], right=True),
-                          cell(r["cap_month"], right=True), key=r["code"])
+        refill(self.query_one("#rules", DataTable), (
+            (r["code"], (cell(self.tr("rule_kind_" + r["kind"])), cell(r["code"]), cell(r["name"]),
+                         cell(f"{r['points']:+d}", right=True), cell(r["cap_day"], right=True),
+                         cell(r["cap_month"], right=True)))
+            for r in self.rules if not text or text in r["code"].lower() or text in r["name"].lower()))
 
     @on(Input.Changed, "#q")
     def _filter(self) -> None:

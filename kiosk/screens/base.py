@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from kiosk.errors import KioskError
 from kiosk.i18n import t
@@ -24,6 +24,18 @@ RECORDING = {"award", "redeem", "void", "stock", "confirm"}
 def cell(value: object, right: bool = False) -> Text:
     """A table cell shown literally: a name or pasted text with brackets is not markup."""
     return Text("—" if value is None else str(value), justify="right" if right else "left")
+
+
+def refill(table: DataTable, rows) -> None:
+    """Replace a table's rows (``(key, cells)`` pairs) keeping the cursor on the same key,
+    so a sync or a closed dialog never moves the operator's selection to another row."""
+    keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    keys = [k.value for k in table.rows]
+    if keep in keys:
+        table.move_cursor(row=keys.index(keep))
 
 
 class KioskScreen(Screen):
@@ -62,6 +74,9 @@ class KioskScreen(Screen):
 
     def on_mount(self) -> None:
         self.fill()
+
+    def synced(self) -> None:
+        """A background sync finished while this screen is shown: refresh moving figures."""
 
     def on_screen_resume(self) -> None:
         if self._lang and self._lang != self.app.lang:

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Static
 
-from kiosk.screens.base import KioskScreen, cell
+from kiosk.screens.base import KioskScreen, cell, refill
 from kiosk.screens.confirm import ConfirmScreen
 
 MAX_QTY = 10_000
@@ -73,22 +73,15 @@ class RedeemScreen(KioskScreen):
 
     def _fill_goods(self) -> None:
         text = self.query_one("#q", Input).value.strip().lower()
-        table = self.query_one("#goods", DataTable)
-        table.clear()
-        for g in self.goods.values():
-            if not text or text in g["sku"].lower() or text in g["name"].lower():
-                table.add_row(cell(g["sku"]), cell(f"{g['name']}/{g['unit']}"), cell(g["price"], right=True),
-                              cell(g["stock"], right=True), key=g["sku"])
+        refill(self.query_one("#goods", DataTable), (
+            (g["sku"], (cell(g["sku"]), cell(f"{g['name']}/{g['unit']}"), cell(g["price"], right=True),
+                        cell(g["stock"], right=True)))
+            for g in self.goods.values() if not text or text in g["sku"].lower() or text in g["name"].lower()))
 
     def _fill_basket(self) -> None:
-        table = self.query_one("#basket", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        for sku, qty in self.basket.items():
-            g = self.goods[sku]
-            table.add_row(cell(g["name"]), cell(qty, right=True), cell(qty * g["price"], right=True), key=sku)
-        if self.basket:
-            table.move_cursor(row=min(keep, len(self.basket) - 1))
+        refill(self.query_one("#basket", DataTable), (
+            (sku, (cell(self.goods[sku]["name"]), cell(qty, right=True), cell(qty * self.goods[sku]["price"], right=True)))
+            for sku, qty in self.basket.items()))
         svc = self.app.service
         available = svc.balance(self.card).available
         total = self.total()
@@ -100,6 +93,9 @@ class RedeemScreen(KioskScreen):
         left = svc.offline_allowance(self.card)
         cap = svc.policy().offline_daily_cap
         self.query_one("#offline", Static).update("" if left is None else self.tr("offline_rule", cap=cap, left=left))
+
+    def synced(self) -> None:
+        self._fill_basket()  # the available balance may have moved; the goods cursor stays put
 
     def total(self) -> int:
         return sum(qty * self.goods[sku]["price"] for sku, qty in self.basket.items())

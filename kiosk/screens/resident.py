@@ -52,6 +52,9 @@ class ResidentScreen(KioskScreen):
                           cell(self.tr("kind_" + h["kind"])), cell(f"{h['points']:+d}", right=True),
                           cell(where), cell(state), key=h["id"])
 
+    def synced(self) -> None:
+        self.fill()
+
     def action_award(self) -> None:
         from kiosk.screens.award import AwardScreen
 

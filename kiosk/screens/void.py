@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Input
 
 from kiosk.counter import Operator
-from kiosk.screens.base import KioskScreen, cell
+from kiosk.screens.base import KioskScreen, cell, refill
 from kiosk.screens.supervisor import SupervisorScreen
 from sync.calendar import local_dt
 
@@ -40,13 +40,11 @@ class VoidScreen(KioskScreen):
         self.query_one("#recent", DataTable).focus()
 
     def fill(self) -> None:
-        table = self.query_one("#recent", DataTable)
-        table.clear()
         self.rows = {r["id"]: r for r in self.app.service.store.recent_events(RECENT)}
-        for r in self.rows.values():
-            state = self.tr("voided_mark") if r["voided_by"] else ""
-            table.add_row(cell(local_dt(r["at"]).strftime("%m-%d %H:%M")), cell(r["id"]), cell(self.tr("kind_" + r["kind"])),
-                          cell(r["resident"] or ""), cell(r["operator"]), cell(state), key=r["id"])
+        refill(self.query_one("#recent", DataTable), (
+            (r["id"], (cell(local_dt(r["at"]).strftime("%m-%d %H:%M")), cell(r["id"]), cell(self.tr("kind_" + r["kind"])),
+                       cell(r["resident"] or ""), cell(r["operator"]), cell(self.tr("voided_mark") if r["voided_by"] else "")))
+            for r in self.rows.values()))
 
     @on(DataTable.RowSelected, "#recent")
     def _picked(self) -> None:
