@@ -18,6 +18,8 @@ from server.services.enroll import enroll
 from server.services.pull import pull
 from server.services.push import push
 from server.settings import Settings
+from server.staff.api import HANDLERS as STAFF_HANDLERS
+from server.staff.tick import periodic
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, PROTOCOL_VERSION
 
 #: Request headers worth keeping with a quarantined batch.
@@ -69,8 +71,8 @@ def create_app(settings: Settings) -> Litestar:
         return request.app.state.ctx
 
     return Litestar(
-        route_handlers=[KioskApi],
-        lifespan=[open_data],
+        route_handlers=[KioskApi, *STAFF_HANDLERS],  # staff API: /api (server.staff.api)
+        lifespan=[open_data, periodic],
         dependencies={"ctx": Provide(provide_ctx), "payload": Provide(read_payload)},
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,

@@ -17,6 +17,8 @@ from server.services.context import NotFound
 from server.services.demo import demo_data
 from server.services.enroll import enroll_code
 from server.settings import DEFAULT_DATA, Settings
+from server.staff import cli as staff_cli
+from sync.protocol import ProtocolError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     rsub = s.add_subparsers(dest="review_command", required=True)
     r = rsub.add_parser("list", parents=[common], help="list review items")
     r.add_argument("--open", action="store_true", help="only open items")
+    staff_cli.add_parsers(sub, rsub, common)  # staff, review resolve, report, checkpoint, residents
     return p
 
 
@@ -66,11 +69,17 @@ def main(argv: list[str] | None = None) -> int:
     except NotFound as exc:
         print(f"jifen-server: {exc}", file=sys.stderr)
         return 2
+    except ProtocolError as exc:  # the staff use cases' refusals (forbidden, conflict, ...)
+        print(f"jifen-server: {exc.message}", file=sys.stderr)
+        return 3 if exc.code == "conflict" else 2
     finally:
         ctx.close()
 
 
 def run(ctx, args) -> int:
+    handled = staff_cli.run(ctx, args, emit)
+    if handled is not None:
+        return handled
     if args.command == "demo-data":
         return emit(args, demo_data(ctx, args.residents, args.communities), "demo data")
     if args.command == "enroll-code":
@@ -113,7 +122,13 @@ def serve(settings: Settings) -> int:
     import uvicorn  # only the serve command needs it
 
     from server.app import create_app
+    from server.services.staff import ensure_first_admin
 
+    ctx = open_context(settings)  # an empty data folder gets its first admin account
+    try:
+        ensure_first_admin(ctx)
+    finally:
+        ctx.close()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
 

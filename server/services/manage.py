@@ -1,0 +1,322 @@
+"""Running the programme: residents (one at a time or imported from a community register
+CSV), rules with effective dates, goods and prices, shops, operators, kiosk enrolment
+codes and revocation. Every change is permission-checked, written to the audit log, and
+moves the entity's feed row, which is how it reaches the kiosks.
+
+A rule change never rewrites the past: events carry the points they were recorded with.
+A change with a future ``effective_at`` waits in ``rule_changes`` until ``apply_due``
+(called by the server's periodic tick) puts it into ``rules`` and the feed.
+"""
+
+import csv
+import io
+import os
+import re
+
+from schema.wire import CommunityRec, GoodRec, OperatorRec, ResidentRec, RuleRec, ShopRec
+from server.services.admin import revoke
+from server.services.context import Context, NotFound
+from server.services.enroll import enroll_code
+from server.services.staff import Invalid, Missing, Principal, record, require, scope_filter
+from server.store import catalog, ledger
+from server.store import staff as store
+from sync import codec
+from sync.ledger import resident_account
+from sync.pins import hash_pin
+
+CARD = re.compile(r"^[0-9A-Za-z]{4,32}$")
+CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")
+PHONE = re.compile(r"^[0-9]{7,15}$")
+STATUSES = ("active", "retired")
+RULE_FIELDS = ("name", "kind", "points", "cap_day", "cap_month", "status")
+MAX_IMPORT_ROWS = 200_000
+
+
+# ---------------------------------------------------------------- feed
+
+
+def publish(db, kind: str, row: dict) -> None:
+    if kind == "resident":
+        rec = ResidentRec(card=row["card"], name=row["name"], phone_tail=row["phone"][-4:], community=row["community"], status=row["status"])
+        catalog.put_feed(db, "resident", row["card"], "", codec.encode(rec))
+    elif kind == "rule":
+        catalog.put_feed(db, "rule", row["code"], "", codec.encode(RuleRec(**row)))
+    elif kind == "good":
+        catalog.put_feed(db, "good", row["sku"], "", codec.encode(GoodRec(**row)))
+    elif kind == "shop":
+        catalog.put_feed(db, "shop", row["id"], "", codec.encode(ShopRec(**row)))
+    elif kind == "community":
+        catalog.put_feed(db, "community", row["id"], "", codec.encode(CommunityRec(**row)))
+    elif kind == "operator":
+        catalog.put_feed(db, "operator", row["id"], row["shop"], codec.encode(OperatorRec(**row)))
+
+
+def _upsert(db, table: str, row: dict) -> str:
+    """Insert or update one reference row; 'added', 'updated' or 'unchanged'."""
+    key = catalog.TABLES[table]
+    old = catalog.row_by_key(db, table, row[key])
+    if old is None:
+        cols = list(row)
+        db.execute(f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", [row[c] for c in cols])
+        return "added"
+    if all(old.get(c) == v for c, v in row.items()):
+        return "unchanged"
+    sets = [c for c in row if c != key]
+    db.execute(f"UPDATE {table} SET {', '.join(c + ' = ?' for c in sets)} WHERE {key} = ?", [*(row[c] for c in sets), row[key]])
+    return "updated"
+
+
+# ---------------------------------------------------------------- residents
+
+
+def resident_problem(db, row: dict, who: Principal) -> str | None:
+    """Why a resident row cannot be accepted, or None."""
+    if not CARD.match(row.get("card") or ""):
+        return "card must be 4-32 letters or digits"
+    if not 1 <= len(row.get("name") or "") <= 100:
+        return "name must be 1-100 characters"
+    if not PHONE.match(row.get("phone") or ""):
+        return "phone must be 7-15 digits"
+    if row.get("status") not in STATUSES:
+        return "status must be active or retired"
+    if catalog.row_by_key(db, "communities", row.get("community") or "") is None:
+        return f"community {row.get('community')} does not exist"
+    if not who.sees(row["community"]):
+        return f"community {row['community']} is not yours to manage"
+    old = catalog.row_by_key(db, "residents", row["card"])
+    if old is not None and not who.sees(old["community"]):
+        return f"card {row['card']} belongs to community {old['community']}, which is not yours"
+    return None
+
+
+def put_resident(ctx: Context, who: Principal, card: str, name: str, phone: str, community: str, status: str = "active") -> dict:
+    require(who, "resident.write", community)
+    row = {"card": card, "name": (name or "").strip(), "phone": (phone or "").strip(), "community": community, "status": status}
+    with ctx.store.write() as db:
+        problem = resident_problem(db, row, who)
+        if problem:
+            raise Invalid(problem, card=card[:40])
+        outcome = _upsert(db, "residents", row)
+        publish(db, "resident", row)
+        record(db, ctx, who, "resident_put", card, {"outcome": outcome, "community": community, "status": status})
+    return {"card": card, "outcome": outcome}
+
+
+def get_resident(ctx: Context, who: Principal, card: str) -> dict:
+    require(who, "resident.read")
+    with ctx.store.read() as db:
+        row = catalog.row_by_key(db, "residents", card)
+        # Someone else's resident looks exactly like no resident: existence is data too.
+        if row is None or not who.sees(row["community"]):
+            raise Missing("resident", card)
+        return row | {"confirmed": ledger.account_total(db, resident_account(card)),
+                      "recent": ledger.recent_postings(db, resident_account(card), 20)}
+
+
+def list_residents(ctx: Context, who: Principal, community: str | None = None, limit: int = 1000, after: str = "") -> list[dict]:
+    require(who, "resident.read")
+    allowed = scope_filter(who, community)
+    where, params = "card > ?", [after]
+    if allowed is not None:
+        where += f" AND community IN ({','.join('?' * len(allowed))})"
+        params += allowed
+    with ctx.store.read() as db:
+        return list(db.query(f"SELECT * FROM residents WHERE {where} ORDER BY card LIMIT ?", [*params, min(max(limit, 1), 10_000)]))
+
+
+def import_residents(ctx: Context, who: Principal, text: str, community: str | None = None) -> dict:
+    """Import a community register: CSV with a header ``card,name,phone[,community][,status]``
+    (``community`` may instead be given for the whole file). Good rows are applied in one
+    transaction; each refused row is reported with its line number and why."""
+    require(who, "resident.write")
+    if community is not None:
+        scope_filter(who, community)
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text))
+    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
+    reader.fieldnames = fields
+    missing = [f for f in ("card", "name", "phone") if f not in fields] + ([] if community or "community" in fields else ["community"])
+    if missing:
+        raise Invalid(f"the CSV header lacks {', '.join(missing)}", columns=",".join(fields))
+    refused, good, seen = [], [], {}
+    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    with ctx.store.write() as db:
+        for line, raw in enumerate(reader, start=2):
+            if line > MAX_IMPORT_ROWS + 1:
+                raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
+            if None in raw:
+                refused.append({"line": line, "card": (raw.get("card") or "").strip(), "reason": "more values than header columns"})
+                continue
+            row = {
+                "card": (raw.get("card") or "").strip(),
+                "name": (raw.get("name") or "").strip(),
+                "phone": re.sub(r"[\s-]", "", raw.get("phone") or ""),
+                "community": (raw.get("community") or "").strip() or community,
+                "status": (raw.get("status") or "").strip() or "active",
+            }
+            problem = resident_problem(db, row, who)
+            if problem is None and row["card"] in seen:
+                problem = f"card {row['card']} already appears on line {seen[row['card']]}"
+            if problem:
+                refused.append({"line": line, "card": row["card"], "reason": problem})
+                continue
+            seen[row["card"]] = line
+            good.append(row)
+        for row in good:
+            counts[_upsert(db, "residents", row)] += 1
+            publish(db, "resident", row)
+        record(db, ctx, who, "residents_import", community, counts | {"refused": len(refused)})
+    return counts | {"refused": refused, "rows": len(good) + len(refused)}
+
+
+# ---------------------------------------------------------------- rules
+
+
+def change_rule(ctx: Context, who: Principal, code: str, fields: dict, effective_at: int | None = None) -> dict:
+    """Change (or create) a rule from ``effective_at`` on (now, when not given)."""
+    require(who, "catalog.write")
+    if not CODE.match(code or ""):
+        raise Invalid("a rule code is 1-32 letters, digits, _ . -", rule=code[:40])
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise Invalid(f"unknown rule fields: {', '.join(sorted(unknown))}")
+    now = ctx.now()
+    when = now if effective_at is None else effective_at
+    with ctx.store.write() as db:
+        old = catalog.row_by_key(db, "rules", code)
+        merged = (old or {"code": code, "cap_day": None, "cap_month": None, "status": "active"}) | fields
+        _check_rule(merged, new=old is None)
+        if old is not None and "kind" in fields and fields["kind"] != old["kind"]:
+            raise Invalid("a rule's kind never changes: retire it and make a new rule", rule=code)
+        if old is None and when > now:
+            raise Invalid("a new rule starts now; schedule changes to it afterwards", rule=code)
+        change = store.insert_rule_change(db, code, when, fields, who.username, now)
+        record(db, ctx, who, "rule_change", code, {"fields": fields, "effective_at": when, "change": change})
+        applied = _apply_due(db, now)
+    return {"rule": code, "change": change, "effective_at": when, "applied": change in applied}
+
+
+def _check_rule(r: dict, new: bool) -> None:
+    if not 1 <= len(r.get("name") or "") <= 100:
+        raise Invalid("a rule needs a name of 1-100 characters", rule=r["code"])
+    if r.get("kind") not in ("basic", "encouraged", "prohibited"):
+        raise Invalid("kind must be basic, encouraged or prohibited", rule=r["code"])
+    pts = r.get("points")
+    if not isinstance(pts, int) or isinstance(pts, bool) or abs(pts) > 1_000_000:
+        raise Invalid("points must be an integer within ±1,000,000", rule=r["code"])
+    if (r["kind"] == "prohibited") != (pts < 0) or pts == 0:
+        raise Invalid("a prohibited rule deducts (points < 0); the others award (points > 0)", rule=r["code"])
+    for cap in ("cap_day", "cap_month"):
+        if r.get(cap) is not None and (not isinstance(r[cap], int) or r[cap] < 1):
+            raise Invalid(f"{cap} is a positive integer or null", rule=r["code"])
+    if r.get("status") not in STATUSES:
+        raise Invalid("status must be active or retired", rule=r["code"])
+
+
+def _apply_due(db, now: int) -> list[int]:
+    applied = []
+    for ch in store.due_rule_changes(db, now):
+        old = catalog.row_by_key(db, "rules", ch["code"])
+        row = (old or {"code": ch["code"], "cap_day": None, "cap_month": None, "status": "active"}) | ch["fields"]
+        _upsert(db, "rules", {k: row[k] for k in ("code", *RULE_FIELDS)})
+        publish(db, "rule", catalog.row_by_key(db, "rules", ch["code"]))
+        store.mark_rule_change_applied(db, ch["id"], now)
+        applied.append(ch["id"])
+    return applied
+
+
+def apply_due(ctx: Context) -> int:
+    """Put rule changes whose time has come into effect (the server's periodic tick)."""
+    with ctx.store.write() as db:
+        return len(_apply_due(db, ctx.now()))
+
+
+def rule_history(ctx: Context, who: Principal, code: str) -> list[dict]:
+    require(who, "report.read")
+    with ctx.store.read() as db:
+        return store.rule_changes_of(db, code)
+
+
+# ---------------------------------------------------------------- goods, shops, operators, kiosks
+
+
+def put_good(ctx: Context, who: Principal, sku: str, name: str, unit: str, price: int, status: str = "active") -> dict:
+    require(who, "catalog.write")
+    if not CODE.match(sku or "") or not 1 <= len(name or "") <= 100 or not 1 <= len(unit or "") <= 20:
+        raise Invalid("a good needs a SKU code, a name (1-100) and a unit (1-20)", sku=(sku or "")[:40])
+    if not isinstance(price, int) or not 0 <= price <= 1_000_000 or status not in STATUSES:
+        raise Invalid("price is 0-1,000,000 points; status active or retired", sku=sku)
+    row = {"sku": sku, "name": name, "unit": unit, "price": price, "status": status}
+    return _put(ctx, who, "goods", "good", row, sku)
+
+
+def put_shop(ctx: Context, who: Principal, shop_id: str, name: str, community: str, kind: str) -> dict:
+    require(who, "catalog.write")
+    if not CODE.match(shop_id or "") or not 1 <= len(name or "") <= 100 or kind not in ("shop", "station"):
+        raise Invalid("a shop needs an id code, a name (1-100) and kind shop or station", shop=(shop_id or "")[:40])
+    row = {"id": shop_id, "name": name, "community": community, "kind": kind}
+    return _put(ctx, who, "shops", "shop", row, shop_id, community=community)
+
+
+def put_community(ctx: Context, who: Principal, community: str, name: str, street: str) -> dict:
+    require(who, "catalog.write")
+    if not CODE.match(community or "") or not 1 <= len(name or "") <= 100:
+        raise Invalid("a community needs an id code and a name (1-100)", community=(community or "")[:40])
+    return _put(ctx, who, "communities", "community", {"id": community, "name": name, "street": street or ""}, community)
+
+
+def put_operator(ctx: Context, who: Principal, op_id: str, shop: str, name: str, role: str = "operator",
+                 pin: str | None = None, status: str = "active") -> dict:
+    require(who, "catalog.write")
+    if not CODE.match(op_id or "") or not 1 <= len(name or "") <= 100 or role not in ("operator", "supervisor") or status not in STATUSES:
+        raise Invalid("an operator needs an id code, a name, role operator/supervisor, status active/retired", operator=(op_id or "")[:40])
+    if pin is not None and not re.fullmatch(r"[0-9]{4,8}", pin):
+        raise Invalid("a PIN is 4-8 digits", operator=op_id)
+    pin_hash = hash_pin(pin, os.urandom(16)) if pin is not None else None
+    with ctx.store.read() as db:
+        old = catalog.row_by_key(db, "operators", op_id)
+    if pin_hash is None:
+        if old is None:
+            raise Invalid("a new operator needs a PIN", operator=op_id)
+        pin_hash = old["pin_hash"]
+    row = {"id": op_id, "shop": shop, "name": name, "role": role, "pin_hash": pin_hash, "status": status}
+    out = _put(ctx, who, "operators", "operator", row, op_id, audit={"shop": shop, "role": role, "status": status, "pin_changed": pin is not None})
+    if old is not None and old["shop"] != shop:
+        with ctx.store.write() as db:  # gone from the old shop's kiosks
+            catalog.put_feed(db, "operator", op_id, shop, codec.encode(OperatorRec(**row)))
+    return out
+
+
+def _put(ctx: Context, who: Principal, table: str, kind: str, row: dict, key: str, community: str | None = None, audit: dict | None = None) -> dict:
+    with ctx.store.write() as db:
+        if community is not None and catalog.row_by_key(db, "communities", community) is None:
+            raise Missing("community", community)
+        if "shop" in row and catalog.row_by_key(db, "shops", row["shop"]) is None:
+            raise Missing("shop", row["shop"])
+        outcome = _upsert(db, table, row)
+        publish(db, kind, row)
+        record(db, ctx, who, f"{kind}_put", key, {"outcome": outcome} | (audit if audit is not None else row))
+    return {kind: key, "outcome": outcome}
+
+
+def new_enroll_code(ctx: Context, who: Principal, shop: str) -> dict:
+    require(who, "kiosk.manage")
+    try:
+        out = enroll_code(ctx, shop)
+    except NotFound as exc:
+        raise Missing(exc.what, exc.key) from None
+    with ctx.store.write() as db:
+        record(db, ctx, who, "enroll_code", shop, {"expires_at": out["expires_at"]})
+    return out
+
+
+def revoke_kiosk(ctx: Context, who: Principal, kiosk: str) -> dict:
+    require(who, "kiosk.manage")
+    try:
+        out = revoke(ctx, kiosk)
+    except NotFound as exc:
+        raise Missing(exc.what, exc.key) from None
+    with ctx.store.write() as db:
+        record(db, ctx, who, "kiosk_revoke", kiosk, {"was": out["was"]})
+    return out
+

@@ -1,0 +1,196 @@
+"""The staff API under /api: JSON in and out, bearer tokens, listed in the OpenAPI schema
+(/schema). Errors leave in the protocol's one error shape (codes ``unauthorized``,
+``forbidden``, ``not_found``, ``conflict``, ``invalid_input``, ``malformed_request``).
+
+Sign in with ``POST /api/session``; send ``Authorization: Bearer <token>`` afterwards.
+Every handler is blocking (database, scrypt), so each runs in a worker thread.
+"""
+
+from typing import Annotated
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from schema.staff import CommunityIn, EnrollCodeIn, GoodIn, NewStaff, OperatorIn, ResidentIn, Resolve, RuleIn, ShopIn, SignIn
+from server.reports.render import FORMATS, render
+from server.services import checkpoint, manage, reports, review, staff
+from server.services.context import Context
+from server.services.staff import Principal
+
+
+def bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def provide_who(request: Request) -> Principal:
+    return staff.authenticate(request.app.state.ctx, bearer(request))
+
+
+DEPENDENCIES = {"who": Provide(provide_who, sync_to_thread=True)}
+Who = NamedDependency[Principal]
+Ctx = NamedDependency[Context]
+
+
+class SessionApi(Controller):
+    """Signing in and out."""
+
+    path = "/api/session"
+    dependencies = DEPENDENCIES
+    tags = ["staff: session"]
+
+    @post("/", sync_to_thread=True, status_code=200)
+    def sign_in(self, ctx: Ctx, data: JSONBody[SignIn]) -> dict:
+        """Exchange a username and password for a bearer token (8 hours)."""
+        return staff.sign_in(ctx, data.username, data.password)
+
+    @delete("/", sync_to_thread=True, status_code=200)
+    def sign_out(self, ctx: Ctx, request: Request) -> dict:
+        """Revoke the bearer token this request carries."""
+        return staff.sign_out(ctx, bearer(request))
+
+    @get("/", sync_to_thread=True)
+    def me(self, who: Who) -> dict:
+        return who.as_dict()
+
+
+class StaffApi(Controller):
+    """Accounts (admin) and the audit log (admin, auditor)."""
+
+    path = "/api"
+    dependencies = DEPENDENCIES
+    tags = ["staff: accounts and audit log"]
+
+    @get("/staff", sync_to_thread=True)
+    def list_staff(self, ctx: Ctx, who: Who) -> list[dict]:
+        return staff.list_staff(ctx, who)
+
+    @post("/staff", sync_to_thread=True, status_code=201)
+    def add_staff(self, ctx: Ctx, who: Who, data: JSONBody[NewStaff]) -> dict:
+        return staff.add_staff(ctx, who, data.username, data.role, data.password, data.communities)
+
+    @post("/staff/{username:str}/disable", sync_to_thread=True, status_code=200)
+    def disable_staff(self, ctx: Ctx, who: Who, username: FromPath[str]) -> dict:
+        return staff.disable_staff(ctx, who, username)
+
+    @get("/audit-log", sync_to_thread=True)
+    def audit_log(self, ctx: Ctx, who: Who, staff_name: Annotated[str | None, QueryParameter(name="staff")] = None,
+                  action: FromQuery[str | None] = None, since: FromQuery[int] = 0, limit: FromQuery[int] = 1000) -> list[dict]:
+        return staff.audit_log(ctx, who, staff_name, action, since, limit)
+
+
+class ReviewApi(Controller):
+    """The review queue and its resolutions."""
+
+    path = "/api/reviews"
+    dependencies = DEPENDENCIES
+    tags = ["staff: review queue"]
+
+    @get("/", sync_to_thread=True)
+    def list_items(self, ctx: Ctx, who: Who, open_only: Annotated[bool, QueryParameter(name="open")] = False,
+                   community: FromQuery[str | None] = None, evidence: FromQuery[bool] = False) -> list[dict]:
+        return review.list_items(ctx, who, open_only, community, evidence)
+
+    @get("/{item:int}", sync_to_thread=True)
+    def show(self, ctx: Ctx, who: Who, item: FromPath[int]) -> dict:
+        return review.show_item(ctx, who, item)
+
+    @post("/{item:int}/resolve", sync_to_thread=True, status_code=200)
+    def resolve(self, ctx: Ctx, who: Who, item: FromPath[int], data: JSONBody[Resolve]) -> dict:
+        return review.resolve(ctx, who, item, data.action, data.note, data.points)
+
+
+class ProgrammeApi(Controller):
+    """Residents, rules, goods, shops, communities, operators, kiosks."""
+
+    path = "/api"
+    dependencies = DEPENDENCIES
+    tags = ["staff: running the programme"]
+
+    @get("/residents", sync_to_thread=True)
+    def residents(self, ctx: Ctx, who: Who, community: FromQuery[str | None] = None, after: FromQuery[str] = "", limit: FromQuery[int] = 1000) -> list[dict]:
+        return manage.list_residents(ctx, who, community, limit, after)
+
+    @get("/residents/{card:str}", sync_to_thread=True)
+    def resident(self, ctx: Ctx, who: Who, card: FromPath[str]) -> dict:
+        return manage.get_resident(ctx, who, card)
+
+    @put("/residents/{card:str}", sync_to_thread=True)
+    def put_resident(self, ctx: Ctx, who: Who, card: FromPath[str], data: JSONBody[ResidentIn]) -> dict:
+        return manage.put_resident(ctx, who, card, data.name, data.phone, data.community, data.status)
+
+    @post("/residents/import", sync_to_thread=True, status_code=200)
+    def import_residents(self, ctx: Ctx, who: Who, payload: NamedDependency[bytes], community: FromQuery[str | None] = None) -> dict:
+        """Body: a CSV register (UTF-8, BOM allowed), header ``card,name,phone[,community][,status]``."""
+        return manage.import_residents(ctx, who, payload.decode("utf-8", "replace"), community)
+
+    @put("/rules/{code:str}", sync_to_thread=True)
+    def put_rule(self, ctx: Ctx, who: Who, code: FromPath[str], data: JSONBody[RuleIn]) -> dict:
+        fields = {f: getattr(data, f) for f in ("name", "kind", "points", "cap_day", "cap_month", "status") if getattr(data, f) is not None}
+        if data.clear_caps:
+            fields |= {"cap_day": data.cap_day, "cap_month": data.cap_month}
+        return manage.change_rule(ctx, who, code, fields, data.effective_at)
+
+    @get("/rules/{code:str}/changes", sync_to_thread=True)
+    def rule_changes(self, ctx: Ctx, who: Who, code: FromPath[str]) -> list[dict]:
+        return manage.rule_history(ctx, who, code)
+
+    @put("/goods/{sku:str}", sync_to_thread=True)
+    def put_good(self, ctx: Ctx, who: Who, sku: FromPath[str], data: JSONBody[GoodIn]) -> dict:
+        return manage.put_good(ctx, who, sku, data.name, data.unit, data.price, data.status)
+
+    @put("/shops/{shop:str}", sync_to_thread=True)
+    def put_shop(self, ctx: Ctx, who: Who, shop: FromPath[str], data: JSONBody[ShopIn]) -> dict:
+        return manage.put_shop(ctx, who, shop, data.name, data.community, data.kind)
+
+    @put("/communities/{community:str}", sync_to_thread=True)
+    def put_community(self, ctx: Ctx, who: Who, community: FromPath[str], data: JSONBody[CommunityIn]) -> dict:
+        return manage.put_community(ctx, who, community, data.name, data.street)
+
+    @put("/operators/{operator:str}", sync_to_thread=True)
+    def put_operator(self, ctx: Ctx, who: Who, operator: FromPath[str], data: JSONBody[OperatorIn]) -> dict:
+        return manage.put_operator(ctx, who, operator, data.shop, data.name, data.role, data.pin, data.status)
+
+    @post("/enroll-codes", sync_to_thread=True, status_code=201)
+    def enroll_code(self, ctx: Ctx, who: Who, data: JSONBody[EnrollCodeIn]) -> dict:
+        return manage.new_enroll_code(ctx, who, data.shop)
+
+    @post("/kiosks/{kiosk:str}/revoke", sync_to_thread=True, status_code=200)
+    def revoke(self, ctx: Ctx, who: Who, kiosk: FromPath[str]) -> dict:
+        return manage.revoke_kiosk(ctx, who, kiosk)
+
+
+class ReportApi(Controller):
+    """Reports (JSON, CSV, printable HTML), the public board, checkpoints."""
+
+    path = "/api"
+    dependencies = DEPENDENCIES
+    tags = ["staff: reports, board, checkpoints"]
+
+    @get("/reports/{kind:str}", sync_to_thread=True)
+    def report(self, ctx: Ctx, who: Who, kind: FromPath[str], month: FromQuery[str], community: FromQuery[str | None] = None,
+               fmt: Annotated[str, QueryParameter(name="format")] = "json") -> Response:
+        """``kind``: board, settlement, issued, coverage, kiosks; ``format``: json, csv, html."""
+        out = reports.report(ctx, who, kind, month, community)
+        if fmt not in FORMATS:
+            raise staff.Invalid(f"format must be one of {', '.join(FORMATS)}", format=fmt[:20])
+        headers = {}
+        if fmt == "csv":
+            headers["Content-Disposition"] = f'attachment; filename="{kind}-{month}{"-" + community if community else ""}.csv"'
+        return Response(content=render(out, fmt).encode("utf-8"), media_type=FORMATS[fmt], headers=headers)
+
+    @post("/boards/{month:str}/publish", sync_to_thread=True, status_code=200)
+    def publish_board(self, ctx: Ctx, who: Who, month: FromPath[str]) -> dict:
+        return reports.publish_board(ctx, who, month)
+
+    @get("/checkpoints", sync_to_thread=True)
+    def checkpoints(self, ctx: Ctx, who: Who) -> list[dict]:
+        return checkpoint.list_checkpoints(ctx, who)
+
+    @post("/checkpoints", sync_to_thread=True, status_code=200)
+    def make_checkpoint(self, ctx: Ctx, who: Who) -> dict:
+        return checkpoint.make_checkpoint(ctx, who)
+
+
+HANDLERS = [SessionApi, StaffApi, ReviewApi, ProgrammeApi, ReportApi]
