@@ -242,13 +242,30 @@ class Store:
         """Apply one pull page's decoded changes and its meta (cursor, lease, policy,
         revoked) in one transaction: a page is applied whole or not at all."""
         with self.transaction():
+            # consecutive changes of one kind and shape go in one executemany: a first sync
+            # brings a million rows, and row-at-a-time inserts were most of its time
+            run: list = []
+            shape = None
             for kind, key, row in changes:
-                table, pk = MIRROR[kind]
-                if row is None:
-                    self.db.execute(f"DELETE FROM {table} WHERE {pk} = ?", (key,))
-                else:
-                    self.db[table].insert(row, pk=pk, replace=True)
+                this = (kind, None if row is None else tuple(row))
+                if this != shape:
+                    self._apply_run(shape, run)
+                    shape, run = this, []
+                run.append((key,) if row is None else tuple(row.values()))
+            self._apply_run(shape, run)
             self.set_meta(**meta)
+
+    def _apply_run(self, shape: tuple | None, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        kind, cols = shape
+        table, pk = MIRROR[kind]
+        if cols is None:
+            self.db.conn.executemany(f"DELETE FROM {table} WHERE {pk} = ?", rows)
+        else:
+            names = ", ".join(cols)
+            self.db.conn.executemany(
+                f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})", rows)
 
     def resident(self, card: str) -> dict | None:
         return self._one("SELECT * FROM residents WHERE card = ?", (card,))
