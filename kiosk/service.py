@@ -218,6 +218,20 @@ class KioskService:
                         **{k: data[k] for k in ("rule", "items", "target", "reason", "note") if k in data}})
         return out
 
+    def rank(self, card: str) -> dict | None:
+        """Where a resident stands on their community's newest public board pulled from
+        the server (names masked), or None: no board yet, or not among its top lines."""
+        resident = self.store.resident(_valid(card, Card, "card"))
+        if resident is None:
+            return None
+        for board in self.store.boards_of(resident["community"])[:1]:
+            for line in json.loads(board["top"]):
+                if line["card"] == card:
+                    return {"community": board["community"], "month": board["month"], "rank": line["rank"],
+                            "points": line["points"], "name": line["name"], "ranked": board["ranked"],
+                            "published": board["published"]}
+        return None
+
     def offline_allowance(self, card: str) -> int | None:
         """Points this resident may still redeem here today under the offline floor limit;
         None while the kiosk is online (no such limit then). For the redeem screen."""

@@ -29,6 +29,8 @@ MIRROR = {
     "shop": ("shops", "id"),
     "community": ("communities", "id"),
     "operator": ("operators", "id"),
+    "board": ("board", "key"),
+    "checkpoint": ("checkpoints", "n"),
 }
 
 
@@ -328,3 +330,13 @@ class Store:
         """Events from ``kseq`` on, oldest first (a shift's events; kseq, not the clock,
         because a kiosk clock can be wound back)."""
         return self._rows("SELECT kseq, id, kind, at, resident, operator, target, body FROM events WHERE kseq >= ? ORDER BY kseq", (kseq,))
+
+    # ------------------------------------------------------------ board and checkpoints (pulled)
+
+    def boards_of(self, community: str) -> list[dict]:
+        """This community's mirrored public boards, newest month first."""
+        return self._rows("SELECT * FROM board WHERE community = ? ORDER BY month DESC", (community,))
+
+    def checkpoints(self) -> list[dict]:
+        """Every signed server checkpoint this kiosk has pulled, oldest first."""
+        return self._rows("SELECT * FROM checkpoints ORDER BY n")

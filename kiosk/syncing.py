@@ -238,6 +238,8 @@ class Round:
                 row = codec.to_builtins(rec)
                 if ch.kind == "stock":
                     row = {"sku": rec.sku, "qty": rec.qty}
+                elif ch.kind == "board":  # one row per community-month; its lines as JSON text
+                    row = {"key": ch.key, **row, "top": codec.encode(row["top"]).decode()}
             out.append((ch.kind, key, row))
         return out
 

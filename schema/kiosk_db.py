@@ -111,8 +111,33 @@ CREATE TABLE operators (
 );
 """
 
+# Version 2: what the server publishes for residents and auditors. ``board`` mirrors the
+# feed kind ``board`` (one row per community-month, ``top`` the ranked lines as JSON);
+# ``checkpoints`` keeps every signed checkpoint the kiosk has pulled (never deleted), so
+# the server's log can later be proven against them. (Version 3 is reserved for a search index.)
+_V2 = """
+CREATE TABLE board (
+    key       TEXT PRIMARY KEY,
+    community TEXT NOT NULL,
+    month     TEXT NOT NULL,
+    published INTEGER NOT NULL,
+    ranked    INTEGER NOT NULL,
+    top       TEXT NOT NULL
+);
+CREATE INDEX board_community_month ON board (community, month);
+
+CREATE TABLE checkpoints (
+    n         INTEGER PRIMARY KEY,
+    v         INTEGER NOT NULL,
+    size      INTEGER NOT NULL,
+    head      TEXT NOT NULL,
+    at        INTEGER NOT NULL,
+    signature TEXT NOT NULL
+);
+"""
+
 #: (version, SQL), in order. Append only: a released migration is never edited.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
