@@ -1,0 +1,191 @@
+"""Kiosk figures, on one kiosk that lives through them in order, against a real server:
+
+1. first sync of a new kiosk (the ``jifen-kiosk sync`` command, its own process, so its
+   peak RSS is the kiosk's alone), repeated with new kiosks;
+2. a week offline: 20,000 events recorded, then one ``sync`` end to end;
+3. steady-state sync with nothing new (push + pull round trip, in the running service);
+4. with the history topped up to a million stored events: recording one event durably,
+   and resident lookups by card, name fragment and phone tail.
+"""
+
+import os
+import random
+import subprocess
+import time
+from pathlib import Path
+
+from kiosk import settings as kiosk_settings
+from kiosk.service import KioskService
+from schema.wire import Award
+from sync import codec
+
+from bench.data import EventMaker, programme
+from bench.harness import Figure, Spread, timed
+from bench.procs import BIN, ServerProcess, child_env, issue_codes
+
+
+def run_measured(args: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MB, exit status) of a child process."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=child_env())
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024, proc.returncode
+
+
+def enroll_cli(srv: ServerProcess, data: Path) -> None:
+    (code,) = issue_codes(srv.data, "S01", 1)
+    subprocess.run([str(BIN / "jifen-kiosk"), "enroll", "--data", str(data), "--server", srv.url, "--code", code],
+                   check=True, capture_output=True, env=child_env())
+
+
+def record_events(svc: KioskService, cards: list[str], n: int) -> None:
+    """``n`` awards appended through the store in one transaction (recorded offline)."""
+    kiosk = svc.kiosk_id
+    maker = EventMaker(kiosk, cards, seed=int(time.time()))
+    with svc.store.transaction():
+        for _ in range(n):
+            ev = maker.next()
+            while not isinstance(ev, Award):
+                ev = maker.next()
+            svc.store.append_event(lambda kseq, ev=ev: Award(
+                id=f"{kiosk}-{kseq}", kseq=kseq, at=int(time.time() * 1000), operator="op1", resident=ev.resident,
+                rule=ev.rule, points=ev.points, note=""))
+
+
+def top_up_history(svc: KioskService, cards: list[str], total: int) -> int:
+    """Bring the kiosk's stored events to ``total``, written straight into its database as
+    synced history: events chained as ``append_event`` would, in acknowledged batches of
+    500 (placeholder outbox bodies: nothing on the recording path reads them)."""
+    conn = svc.store.db.conn
+    (have,) = conn.execute("SELECT count(*) FROM events").fetchone()
+    last = conn.execute("SELECT kseq, chain FROM events ORDER BY kseq DESC LIMIT 1").fetchone()
+    kseq, chain = last if last else (0, codec.GENESIS)
+    (seq,) = conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()
+    kiosk = svc.kiosk_id
+    maker = EventMaker(kiosk, cards, seed=7)
+    at = int(time.time() * 1000) - 365 * 86_400_000
+    need = total - have
+    conn.execute("BEGIN")
+    while need > 0:
+        seq += 1
+        rows = []
+        for _ in range(min(500, need)):
+            ev = maker.next()
+            while not isinstance(ev, Award):
+                ev = maker.next()
+            kseq += 1
+            at += 30_000
+            body = codec.encode(Award(id=f"{kiosk}-{kseq}", kseq=kseq, at=at, operator="op1", resident=ev.resident,
+                                      rule=ev.rule, points=ev.points, note=""))
+            chain = codec.chain_hash(chain, body)
+            rows.append((kseq, f"{kiosk}-{kseq}", "award", at, ev.resident, "op1", None, body, chain, seq))
+        conn.executemany("INSERT INTO events (kseq, id, kind, at, resident, operator, target, body, chain, batch_seq)"
+                         " VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.execute("INSERT INTO outbox (seq, hash, prev, body, signature, created_at, sent_at, acked_at, ack_status, ack_feed)"
+                     " VALUES (?, ?, ?, x'7b7d', '', ?, ?, ?, 'applied', 0)", (seq, f"{seq:064x}", f"{seq - 1:064x}", at, at, at))
+        need -= len(rows)
+    conn.execute("COMMIT")
+    return total
+
+
+def p99_of(fn, args: list) -> Spread:
+    times = []
+    for a in args:
+        t = time.perf_counter()
+        fn(a)
+        times.append(time.perf_counter() - t)
+    return Spread.of([x * 1000 for x in times])
+
+
+def kiosk_figures(sizes, prog, server_data: Path, work: Path, log) -> list[Figure]:
+    cards = [r["card"] for r in prog.residents]
+    figures = []
+    with ServerProcess(server_data) as srv:
+        # 1. first sync, each repeat a new kiosk
+        times, rss = [], []
+        data = None
+        for r in range(sizes.repeats):
+            data = work / f"kiosk-{r}"
+            enroll_cli(srv, data)
+            elapsed, peak, code = run_measured([str(BIN / "jifen-kiosk"), "sync", "--data", str(data)])
+            if code != 0:
+                raise RuntimeError(f"first sync exited {code}")
+            times.append(elapsed)
+            rss.append(peak)
+            log(f"  first sync {r + 1}: {elapsed:.1f}s, peak RSS {peak:.0f} MB")
+        t, r_ = Spread.of(times), Spread.of(rss)
+        figures.append(Figure(
+            name="first_sync", title=f"first sync of a new kiosk: {sizes.residents:,} residents + balances + catalogue "
+                                     "(jifen-kiosk sync, whole process)",
+            unit="s", value=t, target="≤ 20 s, RSS ≤ 250 MB", met=t.median <= 20 and r_.max <= 250,
+            extra={"kiosk_peak_rss_mb": r_.__dict__, "residents": sizes.residents}))
+
+        svc = KioskService(kiosk_settings.load(data, lang="en", timeout=60.0))
+        try:
+            # 2. a week offline, then one sync
+            week = []
+            for r in range(sizes.repeats):
+                record_events(svc, cards, sizes.week_offline)
+                elapsed, result = timed(svc.sync)
+                if not result.ok:
+                    raise RuntimeError(f"week-offline sync failed: {result}")
+                week.append(elapsed)
+                log(f"  week offline {r + 1}: {sizes.week_offline} events in {elapsed:.2f}s ({result.pushed} batches)")
+            w = Spread.of(week)
+            figures.append(Figure(
+                name="week_offline", title=f"a week offline: {sizes.week_offline:,} events pushed by one kiosk, end to end",
+                unit="s", value=w, target="≤ 2 s", met=w.median <= 2,
+                extra={"events_per_s": sizes.week_offline / w.median}))
+
+            # 3. steady state: nothing new
+            for _ in range(5):
+                svc.sync()
+            noop = []
+            for _ in range(max(20, sizes.samples // 10)):
+                elapsed, result = timed(svc.sync)
+                noop.append(elapsed * 1000)
+            n = Spread.of(noop)
+            figures.append(Figure(name="noop_sync", title="steady-state sync, nothing new (push + pull round trip)",
+                                  unit="ms", value=n, target="≤ 5 ms median", met=n.median <= 5))
+        finally:
+            svc.close()
+
+    # 4. recording and lookups with a long history (the server is no longer needed)
+    svc = KioskService(kiosk_settings.load(data, lang="en"), transport=None)
+    try:
+        t, _ = timed(lambda: top_up_history(svc, cards, sizes.kiosk_events))
+        log(f"  kiosk history topped up to {sizes.kiosk_events:,} events in {t:.1f}s")
+        rng = random.Random(11)
+        award = p99_of(lambda c: svc.award(c, "ZYFW", "op1"), [rng.choice(cards) for _ in range(sizes.samples)])
+        redeem = p99_of(lambda c: svc.redeem(c, [("SOAP", 1)], "op1"),
+                        [c for c in (rng.choice(cards) for _ in range(sizes.samples * 3)) if svc.balance(c).available >= 30][: max(20, sizes.samples // 4)])
+        figures.append(Figure(
+            name="record_p99", title=f"kiosk: record one award durably, {sizes.residents:,} residents and "
+                                     f"{sizes.kiosk_events:,} events stored",
+            unit="ms", value=award, target="p99 ≤ 5 ms", met=award.p99 is not None and award.p99 <= 5,
+            extra={"redeem_ms": redeem.__dict__}))
+        lookups = lookup_figures(svc, prog, sizes.samples, rng)
+        figures += lookups
+    finally:
+        svc.close()
+    return figures
+
+
+def lookup_figures(svc: KioskService, prog, samples: int, rng: random.Random) -> list[Figure]:
+    people = [rng.choice(prog.residents) for _ in range(samples)]
+    by_card = p99_of(svc.find_resident, [p["card"] for p in people])
+    # what an operator types: a surname and one character of the given name, or a given name
+    fragments = [p["name"][:2] if i % 2 else p["name"][1:] for i, p in enumerate(people)]
+    by_name = p99_of(svc.find_resident, fragments)
+    by_phone = p99_of(svc.find_resident, [p["phone"][-4:] for p in people])
+    n = len(prog.residents)
+    return [
+        Figure(name="lookup_card", title=f"kiosk: resident by card, {n:,} residents", unit="ms", value=by_card,
+               target="p99 ≤ 2 ms", met=by_card.p99 is not None and by_card.p99 <= 2),
+        Figure(name="lookup_name", title=f"kiosk: residents by name fragment, {n:,} residents", unit="ms", value=by_name,
+               target="p99 ≤ 20 ms", met=by_name.p99 is not None and by_name.p99 <= 20),
+        Figure(name="lookup_phone", title=f"kiosk: residents by phone tail, {n:,} residents", unit="ms", value=by_phone,
+               target="p99 ≤ 20 ms", met=by_phone.p99 is not None and by_phone.p99 <= 20),
+    ]
