@@ -1,0 +1,121 @@
+"""Many kiosks syncing at once: 200 simulated kiosks, each enrolled through /v1/enroll
+with its own key, each looping for a bounded time: wait 0.5–1.5 s, push one signed batch
+of what it recorded meanwhile (1–20 events), pull the feed from its cursor until nothing
+is left. Counted: every error (transport or non-success reply), the push acknowledgement
+latency, pull latency, and the server's peak RSS.
+
+Simulated kiosks start from the feed's current position (as kiosks that already had their
+first sync) and skip verifying the server's signatures, so this process's CPU goes to
+load, not checks; real kiosks do verify (kiosk figures cover that path).
+"""
+
+import asyncio
+import os
+import random
+import sqlite3
+import time
+from pathlib import Path
+
+import httpx
+
+from schema.wire import PullPage, PullRequest
+from sync import codec
+from sync.batch import build_batch
+from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, PROTOCOL_VERSION
+
+from bench.data import EventMaker
+from bench.harness import Figure, Spread
+from bench.procs import ServerProcess, SimKiosk, enroll_kiosks
+
+SHOPS = ("S01", "S02", "ST01", "ST02", "ST03", "ST04")
+
+
+class Stats:
+    def __init__(self):
+        self.acks: list[float] = []
+        self.pulls: list[float] = []
+        self.errors: list[str] = []
+        self.events = 0
+        self.rounds = 0
+
+
+async def kiosk_loop(client: httpx.AsyncClient, k: SimKiosk, cards: list[str], cursor: int, until: float,
+                     stats: Stats) -> None:
+    rng = random.Random(k.id)
+    maker = EventMaker(k.id, cards)
+    seq, prev = 0, codec.GENESIS
+    while True:
+        await asyncio.sleep(rng.uniform(0.5, 1.5))
+        if time.monotonic() >= until:
+            return
+        events = maker.take(rng.randrange(1, 21))
+        seq += 1
+        body = build_batch(k.id, seq, prev, events[-1].at, events)
+        prev = codec.digest(body)
+        headers = {HEADER_KIOSK: k.id, HEADER_SIGNATURE: k.key.sign("batch", body), "Content-Type": "application/json"}
+        t = time.perf_counter()
+        try:
+            r = await client.post("/v1/push", content=body, headers=headers)
+            if r.status_code != 200 or b'"status":"applied"' not in r.content:
+                stats.errors.append(f"push {k.id}/{seq}: HTTP {r.status_code} {r.content[:160]!r}")
+                return
+            stats.acks.append(time.perf_counter() - t)
+            stats.events += len(events)
+            more = True
+            while more:
+                req = codec.encode(PullRequest(v=PROTOCOL_VERSION, kiosk=k.id, cursor=cursor, limit=2000,
+                                               nonce=os.urandom(16).hex(), clock=int(time.time() * 1000), app="bench"))
+                t = time.perf_counter()
+                r = await client.post("/v1/pull", content=req, headers={
+                    HEADER_KIOSK: k.id, HEADER_SIGNATURE: k.key.sign("pull", req), "Content-Type": "application/json"})
+                stats.pulls.append(time.perf_counter() - t)
+                if r.status_code != 200:
+                    stats.errors.append(f"pull {k.id}: HTTP {r.status_code} {r.content[:160]!r}")
+                    return
+                page = codec.decode(r.content, PullPage)
+                cursor, more = page.next, page.more
+            stats.rounds += 1
+        except httpx.HTTPError as exc:
+            stats.errors.append(f"{k.id}: {type(exc).__name__} {exc}")
+            return
+
+
+def fleet_figure(sizes, cards: list[str], server_data: Path, work: Path, log) -> Figure:
+    with ServerProcess(server_data) as srv:
+        kiosks = []
+        for i, shop in enumerate(SHOPS):
+            n = sizes.fleet // len(SHOPS) + (1 if i < sizes.fleet % len(SHOPS) else 0)
+            kiosks += enroll_kiosks(srv, shop, n, seed="fleet")
+        with sqlite3.connect(f"file:{srv.data / 'server.db'}?mode=ro", uri=True) as conn:
+            (cursor,) = conn.execute("SELECT coalesce(max(seq), 0) FROM feed").fetchone()
+        log(f"  {len(kiosks)} kiosks enrolled; running {sizes.fleet_seconds:g}s")
+        stats = Stats()
+        rss: list[float] = []
+
+        async def main():
+            limits = httpx.Limits(max_connections=len(kiosks) + 8, max_keepalive_connections=len(kiosks) + 8)
+            async with httpx.AsyncClient(base_url=srv.url, timeout=60, limits=limits) as client:
+                until = time.monotonic() + sizes.fleet_seconds
+
+                async def sample():
+                    while time.monotonic() < until:
+                        rss.append(srv.rss()[0])
+                        await asyncio.sleep(0.5)
+
+                await asyncio.gather(sample(), *(kiosk_loop(client, k, cards, cursor, until, stats) for k in kiosks))
+
+        t = time.perf_counter()
+        asyncio.run(main())
+        elapsed = time.perf_counter() - t
+        peak = srv.rss()[1]
+    acks = Spread.of([a * 1000 for a in stats.acks]) if stats.acks else Spread(0, 0, 0, 0)
+    pulls = Spread.of([a * 1000 for a in stats.pulls]) if stats.pulls else Spread(0, 0, 0, 0)
+    log(f"  {stats.rounds} rounds, {stats.events} events, {len(stats.errors)} errors, ack p99 {acks.p99} ms, peak RSS {peak:.0f} MB")
+    return Figure(
+        name="fleet", title=f"{len(kiosks)} kiosks syncing at once for {sizes.fleet_seconds:g} s (push ack latency)",
+        unit="ms", value=acks, target="0 errors, ack p99 ≤ 250 ms, RSS ≤ 150 MB",
+        met=not stats.errors and (acks.p99 or acks.max) <= 250 and peak <= 150,
+        extra={"errors": len(stats.errors), "error_sample": stats.errors[:3], "rounds": stats.rounds,
+               "events": stats.events, "rounds_per_s": stats.rounds / elapsed, "pull_ms": pulls.__dict__,
+               "server_peak_rss_mb": peak, "server_rss_samples_mb": [round(x) for x in rss[::4]]},
+    )
