@@ -39,6 +39,10 @@ def parse_batch(body: bytes, header_kiosk: str) -> Batch:
         raise RequestRejected("protocol_unsupported", f"protocol version {batch.v} is not supported", version=batch.v)
     if batch.kiosk != header_kiosk:
         raise RequestRejected("kiosk_mismatch", f"batch names kiosk {batch.kiosk} but was sent as {header_kiosk}", kiosk=batch.kiosk)
+    if codec.encode(batch) != body:
+        # Stored signed bytes must mean one thing to every reader: a duplicate key (which
+        # one wins?), an escape or a space would let two parsers disagree about them.
+        raise RequestRejected("malformed_request", "batch is not in canonical form (sorted keys, no whitespace, no duplicate keys)", seq=batch.seq)
     if not batch.events:
         raise RequestRejected("invalid_batch", "a batch carries at least one event", seq=batch.seq)
     if len(batch.events) > MAX_BATCH_EVENTS:
