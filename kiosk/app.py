@@ -21,6 +21,8 @@ from kiosk.i18n import t
 from kiosk.service import KioskService
 from kiosk.settings import Settings
 
+#: seconds after a transaction before it is uploaded (a burst of scans shares one round)
+SYNC_AFTER_RECORD = 2.0
 #: how often the status figures are re-read from the database between syncs
 STATUS_EVERY = 5.0
 
@@ -192,6 +194,14 @@ class KioskApp(App):
         self.syncing = True
         self.screen.query("StatusBar").refresh()
         self._sync_in_thread()
+
+    def on_recorded(self, message: Recorded) -> None:
+        """Upload soon after a transaction while the server answers, so the unsynced count
+        drops without the operator pressing F5; while it does not, keep the back-off."""
+        if self.auto_sync and not self.syncing and self.backoff.failures == 0:
+            if self._next_sync is not None:
+                self._next_sync.stop()
+            self._next_sync = self.set_timer(SYNC_AFTER_RECORD, self.start_sync)
 
     @work(thread=True, exit_on_error=False, group="sync")
     def _sync_in_thread(self) -> None:

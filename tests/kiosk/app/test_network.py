@@ -100,3 +100,26 @@ async def test_revoked_kiosk_says_so_and_stops_recording(make_app, server, shop_
         await pilot.pause()
         assert screen_name(app) == "ResidentScreen"
         assert shop_kiosk.store.recent_events(1) == []
+
+
+async def test_a_transaction_is_uploaded_soon_without_pressing_sync(make_app, server, shop_kiosk, monkeypatch):
+    import asyncio
+
+    import kiosk.app
+
+    monkeypatch.setattr(kiosk.app, "SYNC_AFTER_RECORD", 0.05)
+    app = make_app(auto_sync=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()  # the round at start-up: online, next one in a minute
+        await pilot.pause()
+        assert app.backoff.failures == 0
+        await sign_in(pilot)
+        await open_resident(pilot, CARD)
+        await _award(pilot)
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            await app.workers.wait_for_complete()
+            if server.balances[CARD] == 110:
+                break
+        assert server.balances[CARD] == 110
+        assert shop_kiosk.status()["pending_events"] == 0
