@@ -166,7 +166,8 @@ def _issued(db, start, end, allowed, now) -> dict:
             continue
         kind = r["kind"] if r["kind"] != "void" else f"void_{r['target_kind']}"
         if kind in ("award", "void_award"):
-            flow, rule = "earned" if r["points"] >= 0 else "deducted", r["rule"]
+            rule = r["rule"]
+            flow = "deducted" if rule in rules and rules[rule]["kind"] == "prohibited" else "earned"
         elif kind in ("redeem", "void_redeem"):
             flow, rule = "spent", None
         else:

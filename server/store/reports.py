@@ -69,7 +69,7 @@ def coverage(db: Database, start: int, end: int) -> list[dict]:
                   sum(r.status = 'active') AS active,
                   sum(r.status = 'retired') AS retired,
                   (SELECT count(DISTINCT e.resident) FROM events e JOIN residents r2 ON r2.card = e.resident
-                    WHERE r2.community = c.id AND e.at >= ? AND e.at < ?) AS seen_this_month
+                    WHERE r2.community = c.id AND e.kiosk != 'C' AND e.at >= ? AND e.at < ?) AS seen_this_month
            FROM communities c LEFT JOIN residents r ON r.community = c.id
            GROUP BY c.id ORDER BY c.id""",
         [start, end],
