@@ -12,6 +12,7 @@ import anyio
 from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 
+from server.ratelimit import RateLimiter
 from server.replies import handle_exception, read_payload, signed
 from server.services import Context, open_context
 from server.services.enroll import enroll
@@ -30,6 +31,13 @@ def kept_headers(request: Request) -> dict[str, str]:
     return {h: request.headers[h] for h in KEPT_HEADERS if h in request.headers}
 
 
+async def rate_limit(request: Request) -> None:
+    """Before a push or pull: spend one of this kiosk id's tokens (server.ratelimit). The
+    body is read first so that a 429 names the request it answers, like every error."""
+    await read_payload(request)
+    request.app.state.limiter.check(request.headers.get(HEADER_KIOSK))
+
+
 class KioskApi(Controller):
     """The kiosk-facing protocol, /v1 (docs/PROTOCOL.md)."""
 
@@ -39,13 +47,13 @@ class KioskApi(Controller):
     def enroll(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes]) -> Response:
         return signed(ctx.key, enroll(ctx, payload))
 
-    @post("/push", sync_to_thread=True, status_code=200)
+    @post("/push", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def push(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
         h = request.headers
         outcome = push(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, kept_headers(request))
         return signed(ctx.key, outcome.reply, outcome.status_code)
 
-    @post("/pull", sync_to_thread=True, status_code=200)
+    @post("/pull", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def pull(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
         h = request.headers
         return signed(ctx.key, pull(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload))
@@ -70,7 +78,7 @@ def create_app(settings: Settings) -> Litestar:
     async def provide_ctx(request: Request) -> Context:
         return request.app.state.ctx
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[KioskApi, *STAFF_HANDLERS],  # staff API: /api (server.staff.api)
         lifespan=[open_data, periodic],
         dependencies={"ctx": Provide(provide_ctx), "payload": Provide(read_payload)},
@@ -78,3 +86,5 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+    app.state.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    return app

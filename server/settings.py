@@ -34,6 +34,9 @@ class Settings:
     # A kiosk clock further than this from ours is reported once a day for review.
     clock_skew_threshold_ms: int = 10 * 60_000
     max_body_bytes: int = MAX_BODY_BYTES
+    # Per-kiosk token bucket on push and pull (server.ratelimit); 0 turns it off.
+    rate_limit_per_second: float = 20.0
+    rate_limit_burst: int = 300
     clock: Callable[[], int] = field(default=system_clock, compare=False)
 
     @property

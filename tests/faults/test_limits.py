@@ -1,0 +1,107 @@
+"""Limits: the per-kiosk request rate (429 rate_limited with a retry delay, checked before
+any signature work or quarantine write), alongside the size limits the bad-input suite
+covers (body 4 MiB -> body_too_large, 1000 events -> batch_too_large)."""
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from kiosk.service import KioskService
+from kiosk.settings import Settings as KioskSettings
+from server import ratelimit
+from server.app import create_app
+from server.ratelimit import RateLimiter
+from server.services.enroll import enroll_code
+from server.settings import Settings
+from sync import codec
+from tests.faults.conftest import T0
+from tests.faults.simnet import Network, SimServer
+from tests.server.helpers import table_count
+from tests.server.kiosk_double import KioskDouble, verified
+
+
+class Ticks:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def ticks() -> Ticks:
+    return Ticks()
+
+
+@pytest.fixture
+def api(server_dir, ticks):
+    settings = Settings(data_dir=server_dir, clock=lambda: T0, rate_limit_per_second=1, rate_limit_burst=3)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        c.app.state.limiter.clock = ticks
+        yield c
+
+
+def enrolled(api, seed: int) -> KioskDouble:
+    k = KioskDouble(api, seed, lambda: T0)
+    assert k.enroll(enroll_code(api.app.state.ctx, "S01")["code"]).status_code == 200
+    return k
+
+
+def test_a_kiosk_over_its_rate_gets_429_with_a_retry_delay(api, ticks):
+    k, other = enrolled(api, 1), enrolled(api, 2)
+    assert [k.pull().status_code for _ in range(3)] == [200, 200, 200]
+    resp = k.pull()
+    assert resp.status_code == 429
+    reply = msgspec.json.decode(verified(resp, api.app.state.ctx.key.public_hex))
+    assert reply["error"]["code"] == "rate_limited" and reply["error"]["action"] == "retry"
+    assert reply["error"]["detail"]["retry_after_ms"] == 1000
+    assert reply["request"] == codec.digest(resp.request.content)  # it answers this request
+    assert other.pull().status_code == 200  # one kiosk's flood is its own
+    ticks.now += 1.0
+    assert k.pull().status_code == 200
+
+
+def test_a_flood_under_a_kiosk_id_writes_no_quarantine_rows(api, ticks):
+    k = enrolled(api, 1)
+    ctx = api.app.state.ctx
+    codes = [k.push(b'{"x":1}', signature="00" * 64).status_code for _ in range(50)]
+    assert codes[:3] == [401, 401, 401] and set(codes[3:]) == {429}
+    assert table_count(ctx, "quarantine") == 3
+
+
+def test_a_rate_limited_kiosk_keeps_its_records_and_syncs_later(server_dir, tmp_path):
+    clock = lambda: T0  # noqa: E731
+    server = SimServer(server_dir, clock)
+    server.settings = Settings(data_dir=server_dir, clock=clock, rate_limit_per_second=0.001, rate_limit_burst=4)
+    server.start()
+    ticks = Ticks()
+    server.client.app.state.limiter.clock = ticks
+    try:
+        net = Network(server, __import__("random").Random(1))
+        svc = KioskService(KioskSettings(data_dir=tmp_path / "k", lang="en", batch_events=1), clock=clock,
+                           transport=net.transport("k"))
+        svc.enroll("http://central.sim", enroll_code(server.ctx, "S01")["code"])
+        assert svc.sync().ok
+        card = svc.store._one("SELECT card FROM residents ORDER BY card")["card"]
+        ids = [svc.award(card, "ZYFW", "op1") for _ in range(5)]
+        result = svc.sync()
+        assert (result.ok, result.problem, result.detail["code"]) == (False, "sync_retry", "rate_limited")
+        assert svc.status()["pending_events"] > 0 and not svc.status()["stopped_reason"]
+        ticks.now += 3600
+        assert svc.sync().ok
+        assert svc.status()["pending_events"] == 0
+        with server.ctx.store.read() as db:
+            assert {r[0] for r in db.execute("SELECT id FROM events WHERE kiosk = ?", [svc.kiosk_id])} == set(ids)
+        svc.close()
+    finally:
+        server.stop()
+
+
+def test_the_limiter_forgets_idle_ids_so_made_up_ids_cannot_fill_memory(monkeypatch):
+    monkeypatch.setattr(ratelimit, "MAX_TRACKED", 100)
+    t = Ticks()
+    lim = RateLimiter(per_second=10, burst=2, clock=t)
+    for i in range(1000):
+        t.now += 1.0  # each made-up id is idle again a second later
+        assert lim.take(f"K{i:06d}") == 0
+    assert len(lim._buckets) <= 101
