@@ -21,7 +21,7 @@ from sync import codec
 
 from bench.data import EventMaker, programme
 from bench.harness import Figure, Spread, timed
-from bench.procs import BIN, ServerProcess, child_env, issue_codes
+from bench.procs import ServerProcess, child_env, command, issue_codes
 
 
 def run_measured(args: list[str]) -> tuple[float, float, int]:
@@ -36,7 +36,7 @@ def run_measured(args: list[str]) -> tuple[float, float, int]:
 
 def enroll_cli(srv: ServerProcess, data: Path) -> None:
     (code,) = issue_codes(srv.data, "S01", 1)
-    subprocess.run([str(BIN / "jifen-kiosk"), "enroll", "--data", str(data), "--server", srv.url, "--code", code],
+    subprocess.run([*command("jifen-kiosk"), "enroll", "--data", str(data), "--server", srv.url, "--code", code],
                    check=True, capture_output=True, env=child_env())
 
 
@@ -109,7 +109,7 @@ def kiosk_figures(sizes, prog, server_data: Path, work: Path, log) -> list[Figur
         for r in range(sizes.repeats):
             data = work / f"kiosk-{r}"
             enroll_cli(srv, data)
-            elapsed, peak, code = run_measured([str(BIN / "jifen-kiosk"), "sync", "--data", str(data)])
+            elapsed, peak, code = run_measured([*command("jifen-kiosk"), "sync", "--data", str(data)])
             if code != 0:
                 raise RuntimeError(f"first sync exited {code}")
             times.append(elapsed)
@@ -158,6 +158,7 @@ def kiosk_figures(sizes, prog, server_data: Path, work: Path, log) -> list[Figur
         t, _ = timed(lambda: top_up_history(svc, cards, sizes.kiosk_events))
         log(f"  kiosk history topped up to {sizes.kiosk_events:,} events in {t:.1f}s")
         rng = random.Random(11)
+        svc.stock_in([(sku, 10_000) for sku in ("SOAP",)], "op1", note="bench")
         award = p99_of(lambda c: svc.award(c, "ZYFW", "op1"), [rng.choice(cards) for _ in range(sizes.samples)])
         redeem = p99_of(lambda c: svc.redeem(c, [("SOAP", 1)], "op1"),
                         [c for c in (rng.choice(cards) for _ in range(sizes.samples * 3)) if svc.balance(c).available >= 30][: max(20, sizes.samples // 4)])

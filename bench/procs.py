@@ -28,7 +28,14 @@ from sync.signing import SigningKey
 from bench.data import programme
 from bench.harness import rss_mb
 
-BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def command(tool: str) -> list[str]:
+    """How to run ``jifen-server`` / ``jifen-kiosk`` from this checkout, whatever the
+    venv's console scripts point at: this interpreter, this source tree."""
+    module = {"jifen-server": "server.cli", "jifen-kiosk": "kiosk.cli"}[tool]
+    return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())"]
 
 
 def free_port() -> int:
@@ -80,8 +87,8 @@ class ServerProcess:
     def start(self) -> "ServerProcess":
         log = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            [str(BIN / "jifen-server"), "serve", "--data", str(self.data), "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT,
+            [*command("jifen-server"), "serve", "--data", str(self.data), "--port", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT, env=child_env(),
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -170,4 +177,5 @@ def push_batches(url: str, work: dict[str, list[tuple[bytes, str]]], events: int
 
 
 def child_env() -> dict:
-    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
