@@ -12,12 +12,12 @@ def log_head(db: Database) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
-def unlogged_batches(db: Database) -> list[tuple[str, int, str]]:
+def unlogged_batches(db: Database, limit: int = -1) -> list[tuple[str, int, str]]:
     """(kiosk, seq, hash) of applied batches not yet in the log, in the order they were applied."""
     return db.execute(
         """SELECT b.kiosk, b.seq, b.hash FROM batches b
            LEFT JOIN checkpoint_log l ON l.kiosk = b.kiosk AND l.seq = b.seq
-           WHERE b.status = 'applied' AND l.n IS NULL ORDER BY b.applied_at, b.kiosk, b.seq"""
+           WHERE b.status = 'applied' AND l.n IS NULL ORDER BY b.applied_at, b.kiosk, b.seq LIMIT ?""", [limit]
     ).fetchall()
 
 
