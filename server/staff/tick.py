@@ -1,5 +1,5 @@
 """The server's periodic chores, as a Litestar lifespan hook: put due rule changes into
-effect, refresh this month's and last month's boards in the feed, and sign a checkpoint
+effect, raise review items for quarantined requests and long-held gaps, refresh this month's and last month's boards in the feed, and sign a checkpoint
 when the batch log has grown. Every ``JIFEN_TICK_SECONDS`` (default 300; 0 turns it off).
 """
 
@@ -16,6 +16,7 @@ from server.services.context import Context
 from server.services.manage import apply_due
 from server.services.reports import current_months, publish_board
 from server.services.staff import SYSTEM
+from server.services.watch import raise_items
 
 log = logging.getLogger("jifen.server.tick")
 TICK_ENV = "JIFEN_TICK_SECONDS"
@@ -23,7 +24,7 @@ TICK_ENV = "JIFEN_TICK_SECONDS"
 
 def tick(ctx: Context) -> dict:
     """One round of chores; returns what it did (for logs and tests)."""
-    done = {"rule_changes": apply_due(ctx), "boards": 0}
+    done = {"rule_changes": apply_due(ctx), "boards": 0} | raise_items(ctx)
     for month in current_months(ctx.now()):
         done["boards"] += publish_board(ctx, SYSTEM, month)["communities_changed"]
     done["checkpoint"] = make_checkpoint(ctx)["n"]

@@ -96,7 +96,7 @@ def test_bad_rule_changes_are_refused(ctx, fields):
 def test_tick_applies_publishes_and_checkpoints(ctx, kiosk):
     done = tick(ctx)
     assert done["boards"] == 6 and done["checkpoint"] == 1  # 3 communities x (last month, this month)
-    assert tick(ctx) == {"rule_changes": 0, "boards": 0, "checkpoint": 1}
+    assert tick(ctx) == {"rule_changes": 0, "boards": 0, "checkpoint": 1, "quarantined": 0, "gap_held": 0}
 
 
 def test_audit_log_is_append_only(ctx, settings, principal):

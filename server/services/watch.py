@@ -1,0 +1,49 @@
+"""Review items that no single push raises: quarantined requests and gaps held too long.
+
+Run by the periodic tick. Quarantined requests (a bad signature, an invalid batch, …;
+forks already raise their own item) become one ``quarantined`` item per kiosk, code and
+round, naming the first quarantine row and how many there were. A kiosk whose held batches
+have waited longer than ``GAP_HELD_MS`` for the missing one gets one ``gap_held`` item per
+programme day: its missing batch may be lost, or its disk restored from an old copy.
+"""
+
+from server.services.context import Context
+from server.store import catalog, ledger
+from sync.calendar import day_bounds, local_day
+
+GAP_HELD_MS = 24 * 3_600_000
+SEEN_KEY = "watch_quarantine_seen"
+
+
+def raise_items(ctx: Context) -> dict:
+    now = ctx.now()
+    out = {"quarantined": 0, "gap_held": 0}
+    with ctx.store.write() as db:
+        seen = int(catalog.meta_value(db, SEEN_KEY) or 0)
+        rows = db.execute(
+            """SELECT q.kiosk, q.code, min(q.id), max(q.id), count(*), min(q.received_at), k.shop
+               FROM quarantine q LEFT JOIN kiosks k ON k.id = q.kiosk
+               WHERE q.id > ? AND q.code != 'fork' GROUP BY q.kiosk, q.code ORDER BY min(q.id)""",
+            [seen],
+        ).fetchall()
+        for kiosk, code, first, last, n, since, shop in rows:
+            message = db.execute("SELECT message FROM quarantine WHERE id = ?", [first]).fetchone()[0]
+            detail = {"quarantine": first, "last": last, "count": n, "code": code, "since": since, "message": message}
+            ledger.insert_review(db, "quarantined", now, kiosk, None, None, shop, detail)
+            out["quarantined"] += 1
+        if rows:
+            catalog.set_meta_value(db, SEEN_KEY, str(max(r[3] for r in rows)))
+        day_start, _ = day_bounds(local_day(now))
+        held = db.execute(
+            """SELECT b.kiosk, min(b.seq), count(*), min(b.received_at), k.next_seq, k.shop
+               FROM batches b JOIN kiosks k ON k.id = b.kiosk
+               WHERE b.status = 'held' GROUP BY b.kiosk HAVING min(b.received_at) <= ?""",
+            [now - GAP_HELD_MS],
+        ).fetchall()
+        for kiosk, first_held, n, since, next_seq, shop in held:
+            if ledger.review_exists_since(db, kiosk, "gap_held", day_start):
+                continue
+            detail = {"missing_seq": next_seq, "held_from_seq": first_held, "held_batches": n, "waiting_since": since}
+            ledger.insert_review(db, "gap_held", now, kiosk, None, None, shop, detail)
+            out["gap_held"] += 1
+    return out
