@@ -12,9 +12,12 @@ import os
 import sys
 from pathlib import Path
 
+from schema.wire import CheckpointRec
 from server.reports.render import FORMATS, render
 from server.services import checkpoint, manage, reports, review, staff
+from server.services.audit import audit
 from server.services.staff import ROLES, SYSTEM
+from sync import codec
 
 PASSWORD_ENV = "JIFEN_STAFF_PASSWORD"
 
@@ -53,6 +56,10 @@ def add_parsers(sub, review_sub, common) -> None:
     c = sub.add_parser("checkpoint", parents=[common], help="sign a checkpoint over the whole batch log")
     c.add_argument("--staff")
 
+    sub.choices["audit"].add_argument(
+        "--held", type=Path, metavar="FILE",
+        help="also prove checkpoints kept elsewhere (a JSON list of a kiosk's pulled checkpoints) against the stored log")
+
     rs = sub.add_parser("residents", help="resident register")
     rsub = rs.add_subparsers(dest="residents_command", required=True)
     i = rsub.add_parser("import", parents=[common], help="import a community register CSV; reports refused rows")
@@ -84,6 +91,8 @@ def run(ctx, args, emit) -> int | None:
     if cmd == "checkpoint":
         out = checkpoint.make_checkpoint(ctx, who(ctx, args))
         return emit(args, out, f"checkpoint {out['n']}: {out['size']} batches, head {out['head']}" + ("" if out["new"] else " (unchanged)"))
+    if cmd == "audit" and args.held:
+        return _audit_held(ctx, args, emit)
     if cmd == "residents":
         out = manage.import_residents(ctx, who(ctx, args), args.file.read_text(encoding="utf-8-sig"), args.community)
         lines = [f"line {r['line']}\t{r['card']}\t{r['reason']}" for r in out["refused"]]
@@ -125,3 +134,20 @@ def _report(ctx, args, emit) -> int:
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
+
+
+def _audit_held(ctx, args, emit) -> int:
+    """``audit --held FILE``: the usual audit, plus each checkpoint in FILE (as a kiosk keeps
+    them) proven against the server's log. Exit 1 on any failure."""
+    raw = json.loads(args.held.read_text(encoding="utf-8"))
+    held = [codec.decode(json.dumps(r).encode(), CheckpointRec) for r in (raw if isinstance(raw, list) else [raw])]
+    report = audit(ctx)
+    for rec in held:
+        for f in checkpoint.check_held(ctx, rec):
+            report.fail(f["check"], f["subject"], f["message"])
+    out = report.as_dict() | {"held_checkpoints": len(held)}
+    text = "\n".join([f"{f['check']}\t{f['subject']}\t{f['message']}" for f in report.failures]
+                     + [f"audit {'passed' if report.ok else 'FAILED'}: {report.batches} batches, {len(held)} held checkpoints, "
+                        f"{len(report.failures)} failures"])
+    emit(args, out, text)
+    return 0 if report.ok else 1

@@ -2,6 +2,7 @@
 receive them by pull, and ``audit`` catches an edited posting or a deleted batch — even
 when the server's own checkpoints are rewritten, a kiosk's copy still catches it."""
 
+import json
 import sqlite3
 
 import msgspec
@@ -96,9 +97,15 @@ def test_a_kiosk_copy_catches_a_rewritten_log(ctx, settings, kiosk, logged):
     assert failures(ctx) == []
     caught = check_held(ctx, held)
     assert caught and caught[0]["subject"] == f"held/{held.n}", caught
+    kept = settings.data_dir.parent / "kiosk-checkpoints.json"
+    kept.write_text(json.dumps([msgspec.to_builtins(held)]))
+    assert main(["audit", "--held", str(kept), "--data", str(settings.data_dir)]) == 1
 
 
 def test_checkpoint_cli(settings, logged, capsys):
     assert main(["checkpoint", "--data", str(settings.data_dir)]) == 0
     assert "checkpoint 2" in (out := capsys.readouterr().out) and "(unchanged)" in out
     assert main(["audit", "--data", str(settings.data_dir)]) == 0
+    kept = settings.data_dir.parent / "kiosk-checkpoints.json"
+    kept.write_text(json.dumps([{k: c[k] for k in ("n", "size", "head", "at", "signature")} | {"v": 1} for c in logged]))
+    assert main(["audit", "--held", str(kept), "--data", str(settings.data_dir)]) == 0
