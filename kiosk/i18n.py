@@ -143,6 +143,7 @@ TABLE: dict[str, dict[str, str]] = {
     "rule_kind_encouraged": {"zh": "鼓励", "en": "encouraged"},
     "rule_kind_prohibited": {"zh": "禁止", "en": "prohibited"},
     "res_balance": {"zh": "已确认 {confirmed} 分 · 待同步 {pending:+d} 分 · 可用 {available} 分", "en": "Confirmed {confirmed} · pending {pending:+d} · available {available}"},
+    "res_rank_of": {"zh": "第 {rank} 名 / 共 {ranked} 人（{month} 月榜，{points} 分）", "en": "#{rank} of {ranked} ({month} board, {points} points)"},
     "res_rank": {"zh": "本月社区排名：{rank}", "en": "This month's rank in community: {rank}"},
     "res_history": {"zh": "最近记录（本机）", "en": "Recent history (this kiosk)"},
     "award_title": {"zh": "加分 / 扣分：{name}（{card}）", "en": "Award or deduct: {name} ({card})"},

@@ -221,6 +221,11 @@ class KioskService:
                         **{k: data[k] for k in ("rule", "items", "target", "reason", "note") if k in data}})
         return out
 
+    def community_name(self, community: str) -> str:
+        """The community's name from the mirror, or its id before the first pull."""
+        row = self.store._one("SELECT name FROM communities WHERE id = ?", (community,))
+        return row["name"] if row else community
+
     def rank(self, card: str) -> dict | None:
         """Where a resident stands on their community's newest public board pulled from
         the server (names masked), or None: no board yet, or not among its top lines."""

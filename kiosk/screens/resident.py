@@ -24,7 +24,7 @@ class ResidentScreen(KioskScreen):
 
     def title_text(self) -> str:
         self.row = self.app.service.resident(self.card) or {"name": "?", "community": "?", "status": "?"}
-        return f"{self.row['name']}  {self.card}  ·  {self.row['community']}"
+        return f"{self.row['name']}  {self.card}  ·  {self.app.service.community_name(self.row['community'])}"
 
     def body(self) -> ComposeResult:
         yield Static("", id="balance", markup=False)
@@ -39,8 +39,10 @@ class ResidentScreen(KioskScreen):
         bal = svc.balance(self.card)
         self.query_one("#balance", Static).update(
             self.tr("res_balance", confirmed=bal.confirmed, pending=bal.pending, available=bal.available))
-        # boards are published centrally; until the kiosk mirrors them the rank is unknown
-        self.query_one("#rank", Static).update(self.tr("res_rank", rank="—"))
+        # the newest public board pulled from the server; "—" until one is published
+        rank = svc.rank(self.card)
+        shown = self.tr("res_rank_of", **rank) if rank else "—"
+        self.query_one("#rank", Static).update(self.tr("res_rank", rank=shown))
         if self.row.get("status") == "retired":
             self.say("resident_retired", error=True, card=self.card)
         table = self.query_one("#history", DataTable)
