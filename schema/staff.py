@@ -22,6 +22,13 @@ class NewStaff(Body):
     communities: list[str] = []
 
 
+class NewPassword(Body):
+    """``current`` is required when changing your own password."""
+
+    password: str
+    current: str | None = None
+
+
 class Resolve(Body):
     action: Literal["accept", "adjust", "charge-shop", "write-off"]
     note: str

@@ -85,7 +85,7 @@ def resident_problem(db, row: dict, who: Principal) -> str | None:
         return f"community {row['community']} is not yours to manage"
     old = catalog.row_by_key(db, "residents", row["card"])
     if old is not None and not who.sees(old["community"]):
-        return f"card {row['card']} belongs to community {old['community']}, which is not yours"
+        return f"card {row['card']} is registered in a community that is not yours"  # never say which
     return None
 
 

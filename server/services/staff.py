@@ -255,6 +255,28 @@ def disable_staff(ctx: Context, who: Principal, username: str) -> dict:
     return {"username": username, "status": "disabled", "was": row["status"], "tokens_revoked": revoked}
 
 
+def set_password(ctx: Context, who: Principal, username: str, password: str, current: str | None = None) -> dict:
+    """Change a password: your own (giving the current one) or, as admin, anyone's. Every
+    other token of that account is revoked."""
+    if username != who.username:
+        require(who, "staff.manage")
+    if len(password or "") < MIN_PASSWORD:
+        raise Invalid(f"a password has at least {MIN_PASSWORD} characters")
+    with ctx.store.read() as db:
+        row = store.staff_by_name(db, username)
+    if row is None:
+        raise Missing("staff", username)
+    if username == who.username and who is not SYSTEM and not check_password(current or "", row["password_hash"]):
+        raise Forbidden("the current password is wrong")
+    hashed = hash_password(password, os.urandom(16))
+    now = ctx.now()
+    with ctx.store.write() as db:
+        store.set_password_hash(db, username, hashed)
+        revoked = store.revoke_tokens_of(db, username, now)
+        store.append_audit(db, now, who.username, "staff_password", username, {"tokens_revoked": revoked})
+    return {"username": username, "tokens_revoked": revoked}
+
+
 def ensure_first_admin(ctx: Context, stream=None) -> dict | None:
     """On an empty staff table, create ``admin``: password from $JIFEN_ADMIN_PASSWORD, or
     a random one printed once to ``stream`` (stderr). None when staff already exist."""

@@ -12,7 +12,7 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from schema.staff import CommunityIn, EnrollCodeIn, GoodIn, NewStaff, OperatorIn, ResidentIn, Resolve, RuleIn, ShopIn, SignIn
+from schema.staff import CommunityIn, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, ResidentIn, Resolve, RuleIn, ShopIn, SignIn
 from server.reports.render import FORMATS, render
 from server.services import checkpoint, manage, reports, review, staff
 from server.services.context import Context
@@ -73,6 +73,11 @@ class StaffApi(Controller):
     @post("/staff/{username:str}/disable", sync_to_thread=True, status_code=200)
     def disable_staff(self, ctx: Ctx, who: Who, username: FromPath[str]) -> dict:
         return staff.disable_staff(ctx, who, username)
+
+    @put("/staff/{username:str}/password", sync_to_thread=True)
+    def set_password(self, ctx: Ctx, who: Who, username: FromPath[str], data: JSONBody[NewPassword]) -> dict:
+        """Your own password (with ``current``), or anyone's as admin; signs that account out everywhere."""
+        return staff.set_password(ctx, who, username, data.password, data.current)
 
     @get("/audit-log", sync_to_thread=True)
     def audit_log(self, ctx: Ctx, who: Who, staff_name: Annotated[str | None, QueryParameter(name="staff")] = None,

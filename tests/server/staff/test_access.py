@@ -174,3 +174,16 @@ def test_staff_api_is_in_the_openapi_schema(client):
     for p in ("/api/session", "/api/reviews/{item}/resolve", "/api/reports/{kind}", "/api/residents/import", "/api/checkpoints"):
         assert p in paths
     assert "/v1/push" in paths
+
+
+def test_password_change_own_and_by_admin(client, login):
+    h = login("auditor")
+    resp = client.put("/api/staff/aud/password", headers=h, json={"password": "a new password", "current": "wrong"})
+    assert resp.status_code == 403
+    assert client.put("/api/staff/rex/password", headers=h, json={"password": "a new password"}).status_code == 403
+    resp = client.put("/api/staff/aud/password", headers=h, json={"password": "a new password", "current": PASSWORD})
+    assert resp.status_code == 200 and resp.json()["tokens_revoked"] == 1
+    assert client.get("/api/reviews", headers=h).status_code == 401  # signed out everywhere
+    assert client.post("/api/session", json={"username": "aud", "password": "a new password"}).status_code == 200
+    assert client.put("/api/staff/rex/password", headers=login("admin"), json={"password": "reset by admin"}).status_code == 200
+    assert client.post("/api/session", json={"username": "rex", "password": "reset by admin"}).status_code == 200
