@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from kiosk.crashpoint import crash_point
 from schema import kiosk_db
 from schema.wire import Award, KioskEvent, Redeem, Void
 from sync import codec
@@ -135,6 +136,7 @@ class Store:
                 (kseq, event.id, type(event).__struct_config__.tag, event.at, resident, event.operator,
                  target, body, codec.chain_hash(last["chain"] if last else codec.GENESIS, body)),
             )
+            crash_point("kiosk.record.before_commit")
             return event
 
     def event_row(self, event_id: str) -> dict | None:

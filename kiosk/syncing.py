@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kiosk.client import Client
+from kiosk.crashpoint import crash_point
 from kiosk.errors import ChainBroken, Offline, Rejected
 from kiosk.pending import decode_event
 from kiosk.store import MIRROR, Store
@@ -105,6 +106,7 @@ class Round:
                 body = build_batch(self.kiosk, seq, prev, now, chunk)
                 self.store.add_batch(seq, prev, body, self.key.sign("batch", body), now, [e.kseq for e in chunk])
                 prev = codec.digest(body)
+            crash_point("kiosk.batch.before_commit")
             return len(events)
 
     def _verified(self, rows: list[dict]) -> list:
@@ -163,6 +165,7 @@ class Round:
     def _send(self, batch: dict) -> None:
         self.store.mark_sent(batch["seq"], self.clock())
         reply = self.client.push(bytes(batch["body"]), batch["signature"])
+        crash_point("kiosk.push.after_reply")
         self.store.set_meta(reachable=True)
         if reply.kiosk != self.kiosk or reply.seq != batch["seq"] or reply.hash != batch["hash"]:
             raise Offline(f"push reply does not match batch {batch['seq']}")
@@ -198,6 +201,7 @@ class Round:
                                   nonce=nonce, clock=self.clock(), app="jifen-kiosk")
             try:
                 page = self.client.pull(request)
+                crash_point("kiosk.pull.after_reply")
             except Rejected as rej:
                 self.store.set_meta(reachable=True)
                 raise self._stop_for(rej) from None

@@ -16,6 +16,7 @@ from schema.wire import (
     StockRec,
     Void,
 )
+from server.crashpoint import crash_point
 from server.store import catalog, ledger
 from sync import codec
 from sync.ledger import (
@@ -46,6 +47,7 @@ def apply_events(db: Database, events: list[Event], kiosk: str, shop: str, batch
     write_events(db, events, kiosk, shop, batch_seq, now)
     at_of = {ev.id: ev.at for ev in events}
     ledger.insert_postings(db, plan.postings, at_of)
+    crash_point("server.apply.after_postings")
     ledger.insert_stock_moves(db, plan.stock_moves)
     ledger.set_award_counts(db, plan.counts)
     for target, void_id in voids_applied(events, plan):

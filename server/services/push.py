@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from schema.wire import Batch, PushReply
+from server.crashpoint import crash_point
 from server.services.apply import apply_events
 from server.services.clock import note_clock_skew
 from server.services.context import Context
@@ -40,8 +41,11 @@ def push(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
         raise RequestRejected("unknown_kiosk", f"no kiosk {kiosk_id[:40]} is enrolled", kiosk=kiosk_id[:40])
     try:
         batch = verify_batch(ctx, kiosk, signature, body)
+        crash_point("server.push.verified")
         with ctx.store.write() as db:
-            return place_batch(ctx, db, kiosk_id, batch, body, signature)
+            outcome = place_batch(ctx, db, kiosk_id, batch, body, signature)
+        crash_point("server.push.after_commit")
+        return outcome
     except RequestRejected as exc:
         quarantine(ctx, kiosk, exc, body, signature, headers)
         raise
@@ -90,6 +94,7 @@ def place_batch(ctx: Context, db: Database, kiosk_id: str, batch: Batch, body: b
     state = drain_held(ctx, db, kiosk, state, now)
     feed = catalog.feed_high_water(db)
     chain.set_batch_feed(db, kiosk_id, batch.seq, feed)
+    crash_point("server.push.before_commit")
     return _reply(200, kiosk_id, batch.seq, body_hash, "applied", state.next_seq, feed, now)
 
 

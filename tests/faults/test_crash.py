@@ -1,0 +1,265 @@
+"""Suite 2, crash: real processes SIGKILLed — at named points through the JIFEN_CRASH_AT
+hook (``server/crashpoint.py``, ``kiosk/crashpoint.py``) and at random moments — the server
+while ingesting a batch and while applying postings, a kiosk while recording and while
+syncing. After every kill: ``PRAGMA integrity_check``, ``jifen-server audit``, and exact
+event counts once everything has synced again.
+
+A handful of kills in the default run; hundreds with JIFEN_LONG=1.
+"""
+
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kiosk import settings as kiosk_settings
+from kiosk.service import KioskService
+from tests.e2e.conftest import BIN, ServerProcess, free_port
+from tests.faults.conftest import LONG, seeds
+
+SERVER_POINTS = ["server.push.verified", "server.apply.after_postings", "server.push.before_commit", "server.push.after_commit"]
+KIOSK_SYNC_POINTS = ["kiosk.batch.before_commit", "kiosk.push.after_reply", "kiosk.pull.after_reply"]
+EVENTS = 30
+
+
+class CrashableServer(ServerProcess):
+    """A server process that may be started with a crash point armed."""
+
+    def start(self, crash_at: str | None = None) -> "CrashableServer":
+        env = dict(os.environ)
+        env.pop("JIFEN_CRASH_AT", None)
+        if crash_at:
+            env["JIFEN_CRASH_AT"] = crash_at
+        log = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [str(BIN / "jifen-server"), "serve", "--data", str(self.data), "--port", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+        )
+        import httpx
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/v1/health", timeout=0.5).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise AssertionError("server did not come up")
+
+    def killed(self) -> bool:
+        """Wait for the process to die by its own SIGKILL."""
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            return False
+        died = self.proc.returncode == -signal.SIGKILL
+        self.proc = None
+        return died
+
+
+def integrity_ok(db_path: Path) -> None:
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok", db_path
+
+
+def server_events(srv: ServerProcess, kiosk: str) -> tuple[int, int, int, int]:
+    with sqlite3.connect(srv.data / "server.db") as db:
+        return db.execute("SELECT count(*), count(DISTINCT kseq), coalesce(min(kseq), 0), coalesce(max(kseq), 0)"
+                          " FROM events WHERE kiosk = ?", (kiosk,)).fetchone()
+
+
+def kiosk_event_count(data: Path) -> int:
+    with sqlite3.connect(data / "kiosk.db") as db:
+        return db.execute("SELECT count(*) FROM events").fetchone()[0]
+
+
+def settle_and_check(srv: CrashableServer, kiosks: list[KioskService]) -> None:
+    """Restart cleanly, check the files, sync everyone, and count every event exactly."""
+    integrity_ok(srv.data / "server.db")
+    if srv.proc is None:
+        srv.start()
+    assert srv.cli("audit").returncode == 0
+    for _ in range(3):
+        results = [k.sync() for k in kiosks]
+        if all(r.ok for r in results):
+            break
+    assert all(r.ok for r in results), results
+    for k in kiosks:
+        integrity_ok(k.settings.db_path)
+        n = kiosk_event_count(k.settings.data_dir)
+        assert k.status()["pending_events"] == 0
+        assert server_events(srv, k.kiosk_id) == (n, n, 1 if n else 0, n)
+    assert srv.cli("audit").returncode == 0
+
+
+@pytest.fixture
+def srv(tmp_path, server_template):
+    data = tmp_path / "server"
+    shutil.copytree(server_template, data)
+    s = CrashableServer(data, free_port())
+    yield s
+    s.stop()
+
+
+def new_kiosk(srv: CrashableServer, data: Path, batch_events: int = 5) -> KioskService:
+    svc = KioskService(kiosk_settings.load(data, lang="en", timeout=3.0, batch_events=batch_events))
+    svc.enroll(srv.url, srv.enroll_code("S01"))
+    assert svc.sync().ok
+    return svc
+
+
+def award_many(svc: KioskService, n: int) -> None:
+    cards = [r["card"] for r in svc.store._rows("SELECT card FROM residents ORDER BY card LIMIT 5")]
+    for i in range(n):
+        svc.award(cards[i % len(cards)], "ZYFW", "op1")
+
+
+def hits(long: int, short: int = 2) -> list[int]:
+    return list(range(1, long + 1)) if LONG else [short]
+
+
+# ---------------------------------------------------------------- the server, at named points
+
+
+@pytest.mark.parametrize("hit", hits(25))
+@pytest.mark.parametrize("point", SERVER_POINTS)
+def test_server_killed_at_a_named_point_loses_and_duplicates_nothing(srv, tmp_path, point, hit):
+    srv.start()
+    k = new_kiosk(srv, tmp_path / "k")
+    srv.stop()
+    srv.start(crash_at=f"{point}:{hit}")
+    award_many(k, EVENTS)  # 6 batches of 5: the hook fires on the hit-th batch
+    result = k.sync()
+    assert not result.ok and result.problem == "offline"
+    assert srv.killed(), f"the server did not die at {point}:{hit}"
+    settle_and_check(srv, [k])
+    k.close()
+
+
+# ---------------------------------------------------------------- the server, at random moments
+
+
+@pytest.mark.parametrize("seed", seeds(short=2, long=60, base=500))
+def test_server_killed_at_random_while_kiosks_push(srv, tmp_path, seed):
+    rng = random.Random(seed)
+    srv.start()
+    kiosks = [new_kiosk(srv, tmp_path / f"k{i}", batch_events=rng.choice([1, 7, 50])) for i in range(3)]
+    for k in kiosks:
+        award_many(k, rng.randint(50, 300))
+    stop = threading.Event()
+
+    def keep_syncing(k: KioskService) -> None:
+        while not stop.is_set():
+            k.sync()
+
+    threads = [threading.Thread(target=keep_syncing, args=(k,)) for k in kiosks]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(3 if LONG else 1):
+            time.sleep(rng.uniform(0.05, 0.6))
+            srv.stop(signal.SIGKILL)
+            integrity_ok(srv.data / "server.db")
+            srv.start()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    settle_and_check(srv, kiosks)
+    for k in kiosks:
+        k.close()
+
+
+# ---------------------------------------------------------------- a kiosk, at named points
+
+
+def kiosk_cli(data: Path, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, JIFEN_LANG="en")
+    env.pop("JIFEN_CRASH_AT", None)
+    if crash_at:
+        env["JIFEN_CRASH_AT"] = crash_at
+    return subprocess.run([str(BIN / "jifen-kiosk"), *args, "--data", str(data)], capture_output=True, text=True, env=env, timeout=60)
+
+
+@pytest.mark.parametrize("hit", hits(10))
+def test_kiosk_killed_while_recording_keeps_every_confirmed_event_and_no_other(srv, tmp_path, hit):
+    srv.start()
+    k = new_kiosk(srv, tmp_path / "k")
+    card = k.store._one("SELECT card FROM residents ORDER BY card")["card"]
+    award_many(k, hit)
+    before = kiosk_event_count(k.settings.data_dir)
+    k.close()
+    died = kiosk_cli(tmp_path / "k", "award", "--resident", card, "--rule", "ZYFW", "--operator", "op1",
+                     crash_at="kiosk.record.before_commit")
+    assert died.returncode == -signal.SIGKILL
+    integrity_ok(tmp_path / "k" / "kiosk.db")
+    assert kiosk_event_count(tmp_path / "k") == before  # never confirmed, so never recorded
+    ok = kiosk_cli(tmp_path / "k", "award", "--resident", card, "--rule", "ZYFW", "--operator", "op1")
+    assert ok.returncode == 0, ok.stderr  # the chain goes on from the last durable event
+    k = KioskService(kiosk_settings.load(tmp_path / "k", lang="en", timeout=3.0))
+    settle_and_check(srv, [k])
+    assert kiosk_event_count(tmp_path / "k") == before + 1
+    k.close()
+
+
+KIOSK_CASES = [(p, h) for p in KIOSK_SYNC_POINTS for h in (hits(6, 3) if p == "kiosk.push.after_reply" else [1])]
+
+
+@pytest.mark.parametrize(("point", "hit"), KIOSK_CASES)
+def test_kiosk_killed_while_syncing_loses_and_duplicates_nothing(srv, tmp_path, point, hit):
+    srv.start()
+    k = new_kiosk(srv, tmp_path / "k")
+    award_many(k, EVENTS)
+    if point != "kiosk.batch.before_commit":
+        srv.stop()
+        assert not k.sync().ok  # offline: six batches of five are built and stored, not sent
+        srv.start()
+    k.close()
+    died = kiosk_cli(tmp_path / "k", "sync", crash_at=f"{point}:{hit}")
+    assert died.returncode == -signal.SIGKILL, (died.returncode, died.stdout, died.stderr)
+    integrity_ok(tmp_path / "k" / "kiosk.db")
+    k = KioskService(kiosk_settings.load(tmp_path / "k", lang="en", timeout=3.0))
+    settle_and_check(srv, [k])
+    assert kiosk_event_count(tmp_path / "k") == EVENTS
+    k.close()
+
+
+RECORDER = """
+import sys
+from kiosk import settings
+from kiosk.service import KioskService
+svc = KioskService(settings.load(sys.argv[1], lang="en"))
+card = svc.store._one("SELECT card FROM residents ORDER BY card")["card"]
+while True:
+    print(svc.award(card, "ZYFW", "op1"), flush=True)
+"""
+
+
+@pytest.mark.parametrize("seed", seeds(short=1, long=40, base=900))
+def test_kiosk_killed_at_random_while_recording(srv, tmp_path, seed):
+    """Every id the kiosk printed (it prints only after the commit) is still there."""
+    srv.start()
+    k = new_kiosk(srv, tmp_path / "k")
+    k.close()
+    proc = subprocess.Popen([sys.executable, "-c", RECORDER, str(tmp_path / "k")], stdout=subprocess.PIPE, text=True)
+    time.sleep(random.Random(seed).uniform(0.6, 1.5))
+    proc.send_signal(signal.SIGKILL)
+    confirmed = proc.communicate(timeout=10)[0].split()
+    assert confirmed, "nothing was recorded before the kill"
+    integrity_ok(tmp_path / "k" / "kiosk.db")
+    with sqlite3.connect(tmp_path / "k" / "kiosk.db") as db:
+        stored = {r[0] for r in db.execute("SELECT id FROM events")}
+    assert set(confirmed) <= stored and len(stored) - len(confirmed) <= 1
+    k = KioskService(kiosk_settings.load(tmp_path / "k", lang="en", timeout=3.0))
+    settle_and_check(srv, [k])
+    k.close()
