@@ -279,12 +279,12 @@ def put_operator(ctx: Context, who: Principal, op_id: str, shop: str, name: str,
         if old is None:
             raise Invalid("a new operator needs a PIN", operator=op_id)
         pin_hash = old["pin_hash"]
-    row = {"id": op_id, "shop": shop, "name": name, "role": role, "pin_hash": pin_hash, "status": status}
-    out = _put(ctx, who, "operators", "operator", row, op_id, audit={"shop": shop, "role": role, "status": status, "pin_changed": pin is not None})
     if old is not None and old["shop"] != shop:
-        with ctx.store.write() as db:  # gone from the old shop's kiosks
-            catalog.put_feed(db, "operator", op_id, shop, codec.encode(OperatorRec(**row)))
-    return out
+        # The feed row is scoped to one shop: moving it would leave the old shop's kiosks
+        # holding a live copy they are never told to drop.
+        raise Invalid("an operator's shop never changes: retire this one and add a new operator id", operator=op_id)
+    row = {"id": op_id, "shop": shop, "name": name, "role": role, "pin_hash": pin_hash, "status": status}
+    return _put(ctx, who, "operators", "operator", row, op_id, audit={"shop": shop, "role": role, "status": status, "pin_changed": pin is not None})
 
 
 def _put(ctx: Context, who: Principal, table: str, kind: str, row: dict, key: str, community: str | None = None, audit: dict | None = None) -> dict:

@@ -80,5 +80,3 @@ def items(enrolled, ctx):
     k1, k2 = enrolled(1, "S01"), enrolled(2, "S02")
     return {"SQ01": overdraft(k1, ctx, SQ01_CARD), "SQ02": overdraft(k2, ctx, SQ02_CARD), "k1": k1, "k2": k2}
 
-
-__all__ = ["CARD_A", "CARD_B"]
