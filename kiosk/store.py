@@ -301,7 +301,14 @@ class Store:
             "SELECT * FROM residents WHERE name >= ? AND name < ? ORDER BY name LIMIT ?",
             (text, text + "\U0010ffff", limit),
         )
-        if len(found) < limit:
+        if len(found) < limit and len(text) <= kiosk_db.GRAM_MAX:
+            # anywhere else in the name: the gram index, checked against the row itself
+            found += self._rows(
+                "SELECT r.* FROM resident_grams g JOIN residents r ON r.card = g.card"
+                " WHERE g.gram = ? AND instr(r.name, ?) > 0 LIMIT ?",
+                (text, text, limit),
+            )
+        elif len(found) < limit:
             found += self._rows(
                 "SELECT * FROM residents WHERE instr(name, ?) > 0 LIMIT ?", (text, limit)
             )

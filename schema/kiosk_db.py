@@ -114,7 +114,7 @@ CREATE TABLE operators (
 # Version 2: what the server publishes for residents and auditors. ``board`` mirrors the
 # feed kind ``board`` (one row per community-month, ``top`` the ranked lines as JSON);
 # ``checkpoints`` keeps every signed checkpoint the kiosk has pulled (never deleted), so
-# the server's log can later be proven against them. (Version 3 is reserved for a search index.)
+# the server's log can later be proven against them. (Version 3 is the name search index.)
 _V2 = """
 CREATE TABLE board (
     key       TEXT PRIMARY KEY,
@@ -136,8 +136,47 @@ CREATE TABLE checkpoints (
 );
 """
 
+# Version 3: finding a resident by a fragment of the name without reading every row.
+# ``resident_grams`` holds each substring of a name that does not start at its first
+# character (prefixes are already served by ``residents_name``), for names of up to eight
+# characters: two or three rows per resident. A trigger fills it on every insert or name
+# change, whatever path wrote the row. Rows are never removed: the index may name a card
+# whose name has since changed, or which has left the mirror, so a search joins back to
+# ``residents`` and checks the name, and a stale row costs nothing but its bytes.
+_V3 = """
+CREATE TABLE gram_positions (
+    i INTEGER NOT NULL,
+    l INTEGER NOT NULL,
+    PRIMARY KEY (i, l)
+) WITHOUT ROWID;
+WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 8)
+INSERT INTO gram_positions (i, l) SELECT a.x, b.x FROM n a, n b WHERE a.x >= 2 AND a.x + b.x - 1 <= 8;
+
+CREATE TABLE resident_grams (
+    gram TEXT NOT NULL,
+    card TEXT NOT NULL,
+    PRIMARY KEY (gram, card)
+) WITHOUT ROWID;
+
+INSERT OR IGNORE INTO resident_grams (gram, card)
+SELECT substr(r.name, p.i, p.l), r.card FROM residents r JOIN gram_positions p ON p.i + p.l - 1 <= length(r.name);
+
+CREATE TRIGGER residents_grams_insert AFTER INSERT ON residents BEGIN
+    INSERT OR IGNORE INTO resident_grams (gram, card)
+    SELECT substr(NEW.name, i, l), NEW.card FROM gram_positions WHERE i + l - 1 <= length(NEW.name);
+END;
+
+CREATE TRIGGER residents_grams_update AFTER UPDATE OF name ON residents BEGIN
+    INSERT OR IGNORE INTO resident_grams (gram, card)
+    SELECT substr(NEW.name, i, l), NEW.card FROM gram_positions WHERE i + l - 1 <= length(NEW.name);
+END;
+"""
+
+#: the longest name fragment ``resident_grams`` answers (a longer one scans the names)
+GRAM_MAX = 8
+
 #: (version, SQL), in order. Append only: a released migration is never edited.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
