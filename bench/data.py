@@ -43,6 +43,7 @@ class EventMaker:
     seed: int = SEED
     kseq: int = 0
     at: int = T0
+    gap_ms: int = 47_500  # mean time between two events of this kiosk
 
     def __post_init__(self):
         self.rng = random.Random(f"{self.seed}:events:{self.kiosk}")
@@ -54,7 +55,7 @@ class EventMaker:
     def next(self):
         rng = self.rng
         self.kseq += 1
-        self.at += rng.randrange(5_000, 90_000)
+        self.at += rng.randrange(self.gap_ms // 10, self.gap_ms * 19 // 10)
         eid = f"{self.kiosk}-{self.kseq}"
         card = self.cards[rng.randrange(len(self.cards))]
         roll = rng.random()
@@ -106,12 +107,12 @@ def signed_batches(key: SigningKey, kiosk: str, events: list, size: int = 500, f
     return out
 
 
-def posting_rows(ev) -> list[tuple[str, str, int, int]]:
+def posting_rows(ev, shop: str = "S01") -> list[tuple[str, str, int, int]]:
     """(event, account, amount, at): the double entry of one award or redemption."""
     if isinstance(ev, Award):
         return [(ev.id, f"resident:{ev.resident}", ev.points, ev.at), (ev.id, "programme:issued", -ev.points, ev.at)]
     if isinstance(ev, Redeem):
-        return [(ev.id, f"resident:{ev.resident}", -ev.total, ev.at), (ev.id, "shop:S01", ev.total, ev.at)]
+        return [(ev.id, f"resident:{ev.resident}", -ev.total, ev.at), (ev.id, f"shop:{shop}", ev.total, ev.at)]
     return []  # deliveries move stock, not points
 
 
@@ -133,16 +134,21 @@ def connect_durable(path: Path) -> sqlite3.Connection:
     return conn
 
 
+HISTORY_SHOPS = ("S01", "S02", "ST01", "ST02", "ST03", "ST04")
+
+
 def write_server_history(db_path: Path, n_events: int, cards: list[str], kiosks: int = 100, chunk: int = 100_000,
-                         seed: int = SEED) -> None:
-    """``n_events`` of past kiosk activity (events, postings, batch rows, balance caches)
-    written straight into a migrated server database through the server's schema. Batch
-    bodies are placeholders: nothing on the push path reads old batches."""
+                         seed: int = SEED, days: int = 1095) -> None:
+    """``n_events`` of past kiosk activity (events, postings, batch rows, balance caches),
+    spread over the ``days`` before T0 across the demo shops and stations, written straight
+    into a migrated server database through the server's schema. Batch bodies are
+    placeholders: nothing on the push path or in the reports reads old batches."""
     if n_events <= 0:
         return
     conn = connect_durable(db_path)
     per_kiosk = -(-n_events // kiosks)
-    makers = [EventMaker(f"K9{k:04d}", cards, seed=seed, at=T0 - 400 * 86_400_000) for k in range(kiosks)]
+    gap = max(1000, days * 86_400_000 // per_kiosk)
+    makers = [EventMaker(f"K9{k:04d}", cards, seed=seed, at=T0 - days * 86_400_000, gap_ms=gap) for k in range(kiosks)]
     balance: dict[str, int] = {}
     written = 0
     conn.execute("BEGIN")
@@ -155,9 +161,10 @@ def write_server_history(db_path: Path, n_events: int, cards: list[str], kiosks:
             seq = m.kseq // 500 + 1
             events = [e for e in m.take(n) if not isinstance(e, Void)]
             batch_rows.append((m.kiosk, seq, f"{seq:064x}", "0" * 64, b"{}", "0" * 128, "applied", m.at, m.at, 0))
+            shop = HISTORY_SHOPS[int(m.kiosk[2:]) % len(HISTORY_SHOPS)]
             for e in events:
-                ev_rows.append(event_row(e, m.kiosk, seq, m.at))
-                for p in posting_rows(e):
+                ev_rows.append(event_row(e, m.kiosk, seq, m.at, shop))
+                for p in posting_rows(e, shop):
                     post_rows.append(p)
                     balance[p[1]] = balance.get(p[1], 0) + p[2]
             written += n
