@@ -229,6 +229,15 @@ class Store:
             (now, status, feed, seq),
         )
 
+    def reopen_batches_from(self, seq: int) -> int:
+        """Mark acknowledged batches from ``seq`` on as unacknowledged, so they are sent
+        again byte for byte: the server said (after a restore) it no longer holds them."""
+        with self.transaction():
+            return self.db.execute(
+                "UPDATE outbox SET acked_at = NULL, ack_status = NULL, ack_feed = NULL WHERE seq >= ? AND acked_at IS NOT NULL",
+                (seq,),
+            ).rowcount
+
     def discard_batches_from(self, seq: int) -> int:
         """Forget un-acked batches from ``seq`` on and free their events for rebuilding.
         Only batches the server refused (or never accepted) are discarded."""

@@ -21,7 +21,7 @@ from kiosk.crashpoint import crash_point
 from kiosk.errors import ChainBroken, Offline, Rejected
 from kiosk.pending import decode_event
 from kiosk.store import MIRROR, Store
-from schema.wire import RECORD_TYPES, Change, PullPage, PullRequest
+from schema.wire import RECORD_TYPES, ChainRec, Change, PullPage, PullRequest
 from sync import codec
 from sync.batch import build_batch
 from sync.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS
@@ -69,7 +69,9 @@ class Round:
         try:
             self.build_batches(self.batch_events)
             self.push_all()
-            self.pull_all()
+            if self.pull_all():  # the server was restored from a backup and lacks batches
+                self.push_all()
+                self.pull_all()
             if self.store.meta("revoked") == "1":
                 return self._fail("kiosk_revoked")  # the page said so: tell the operator
         except ChainBroken as exc:
@@ -193,8 +195,10 @@ class Round:
 
     # ------------------------------------------------------------ (d) pull
 
-    def pull_all(self) -> None:
+    def pull_all(self) -> bool:
+        """Pull every page; True when a ``chain`` row reopened acknowledged batches."""
         cursor = int(self.store.meta("cursor") or 0)
+        reopened = False
         while True:
             nonce = self.nonce()
             request = PullRequest(v=PROTOCOL_VERSION, kiosk=self.kiosk, cursor=cursor, limit=self.pull_limit,
@@ -207,11 +211,26 @@ class Round:
                 raise self._stop_for(rej) from None
             self._check_page(page, nonce, cursor)
             changes = self._decode_changes(page.changes)
-            self.store.apply_changes(changes, self._page_meta(page))
+            lost_from = self._server_lost_from(page.changes)
+            with self.store.transaction():
+                self.store.apply_changes(changes, self._page_meta(page))
+                if lost_from is not None:
+                    reopened |= self.store.reopen_batches_from(lost_from) > 0
             self.result.pulled += len(changes)
             cursor = page.next
             if not page.more:
-                return
+                return reopened
+
+    def _server_lost_from(self, changes: list[Change]) -> int | None:
+        """The seq from which the server no longer holds our batches, if a ``chain`` row
+        (published after a restore from a backup) says it stands behind our acks."""
+        for ch in changes:
+            if ch.kind == "chain" and ch.key == self.kiosk and bytes(ch.data) != b"null":
+                try:
+                    return codec.decode(bytes(ch.data), ChainRec).next_seq
+                except codec.DecodeError as exc:
+                    raise Offline(f"garbled chain {ch.key}: {exc.message}") from None
+        return None
 
     def _check_page(self, page: PullPage, nonce: str, cursor: int) -> None:
         if page.nonce != nonce or page.kiosk != self.kiosk or page.cursor != cursor:

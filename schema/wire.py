@@ -408,6 +408,15 @@ class CheckpointRec(Wire):
     signature: str
 
 
+class ChainRec(Wire):
+    """Where the server stands in one kiosk's batch chain (kind ``chain``, key the kiosk id,
+    scope its shop). Published when the server's data were restored from a backup: a kiosk
+    that had batches acknowledged at or past ``next_seq`` sends them again from its outbox."""
+
+    kiosk: KioskId
+    next_seq: Seq
+
+
 RECORD_TYPES: dict[str, type] = {
     "resident": ResidentRec,
     "rule": RuleRec,

@@ -31,6 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", parents=[common], help="run the HTTP server (migrates the database first)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8470)
+    s.add_argument("--cert", type=Path, default=None, metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
+    s.add_argument("--key", type=Path, default=None, metavar="FILE", help="the certificate's PEM private key")
+
+    s = sub.add_parser("backup", parents=[common], help="copy the database to FILE while the server runs (SQLite online backup)")
+    s.add_argument("file", type=Path)
+
+    s = sub.add_parser("restore", parents=[common], help="replace a STOPPED server's database with the backup FILE")
+    s.add_argument("file", type=Path)
 
     s = sub.add_parser("demo-data", parents=[common], help="load realistic demo data (idempotent)")
     s.add_argument("--residents", type=int, default=2000)
@@ -62,7 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings(data_dir=args.data, **({"host": args.host, "port": args.port} if args.command == "serve" else {}))
     if args.command == "serve":
-        return serve(settings)
+        if (args.cert is None) != (args.key is None):
+            print("jifen-server: --cert and --key go together", file=sys.stderr)
+            return 2
+        return serve(settings, args.cert, args.key)
+    if args.command in ("backup", "restore"):
+        return backup_or_restore(settings, args)
     ctx = open_context(settings)
     try:
         return run(ctx, args)
@@ -118,7 +131,24 @@ def emit(args, obj, text: str) -> int:
     return 0
 
 
-def serve(settings: Settings) -> int:
+def backup_or_restore(settings: Settings, args) -> int:
+    from server.services.backup import backup, restore
+    from server.services.context import ServerKeyChanged
+    from server.store.backup import BackupCorrupt
+
+    try:
+        if args.command == "backup":
+            out = backup(settings, args.file)
+            return emit(args, out, f"backup written to {out['file']} ({out['bytes']} bytes)")
+        out = restore(settings, args.file)
+        return emit(args, out, f"restored {out['restored']}; {out['kiosks']} kiosks will resend what the backup lacks"
+                               + (f"; the previous database is kept as {out['previous']}" if out["previous"] else ""))
+    except (BackupCorrupt, ServerKeyChanged) as exc:
+        print(f"jifen-server: {exc}", file=sys.stderr)
+        return 2
+
+
+def serve(settings: Settings, cert: Path | None = None, key: Path | None = None) -> int:
     import uvicorn  # only the serve command needs it
 
     from server.app import create_app
@@ -129,7 +159,8 @@ def serve(settings: Settings) -> int:
         ensure_first_admin(ctx)
     finally:
         ctx.close()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)} if cert else {}
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **tls)
     return 0
 
 
