@@ -41,7 +41,7 @@ def report(ctx: Context, who: Principal, kind: str, month: str, community: str |
         raise Invalid(f"report must be one of {', '.join(KINDS)}", report=kind)
     allowed = scope_filter(who, community)
     start, end = bounds(month)
-    with ctx.store.read() as db:
+    with q.reader(ctx.settings.db_path) as db:
         out = _BUILDERS[kind](db, start, end, allowed, ctx.now())
     return {"report": kind, "month": month, "community": community} | out
 
@@ -81,8 +81,9 @@ def publish_board(ctx: Context, who: Principal, month: str) -> dict:
     require(who, "board.publish")
     start, end = bounds(month)
     moved = 0
-    with ctx.store.write() as db:
+    with q.reader(ctx.settings.db_path) as db:  # the long part, outside the writer's lock
         lines = board_lines(db, start, end, None)
+    with ctx.store.write() as db:
         now = ctx.now()
         for c in catalog.list_rows(db, "communities"):
             ranked = lines.get(c["id"], [])

@@ -5,7 +5,24 @@ of a local month (``sync.calendar.month_bounds``).
 A void's meaning follows its target, found by the ``target`` field of the void's bytes.
 """
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from sqlite_utils import Database
+
+@contextmanager
+def reader(path: Path) -> Iterator[Database]:
+    """A read-only connection of its own: in WAL mode a report's long scans read a
+    consistent snapshot without taking the store's lock, so pushes are never held up."""
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        conn.execute("BEGIN")  # one snapshot for every query of the report
+        yield Database(conn)
+    finally:
+        conn.close()
+
 
 _TARGET = "LEFT JOIN events t ON e.kind = 'void' AND t.id = json_extract(e.body, '$.target')"
 _CARD = "substr(p.account, 10)"  # after 'resident:'
