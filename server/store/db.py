@@ -17,13 +17,62 @@ import sqlite_utils
 from schema.server_db import MIGRATIONS, pending
 
 
+#: The writer checkpoints the WAL itself only past this many pages (256 MiB); below it
+#: the background ``Checkpointer`` does it, off the request path.
+WRITER_CHECKPOINT_PAGES = 65536
+
+
+class Checkpointer(threading.Thread):
+    """Copies committed WAL frames back into the database file from its own connection.
+
+    With SQLite's default, the commit that takes the WAL past 1000 pages also checkpoints
+    it — copies and fsyncs the database file — while the kiosk waits for its
+    acknowledgement; a batch of 500 events dirties about 1,800 pages, so every push paid
+    for it (profiled: a third of the push path). A PASSIVE checkpoint takes no writer
+    lock, so here it runs beside the writer, at most every ``interval`` seconds after a
+    commit. Durability is unchanged: a commit is durable once its WAL frames are synced.
+    """
+
+    def __init__(self, path: Path, interval: float = 0.25):
+        super().__init__(name="wal-checkpointer", daemon=True)
+        self.path = path
+        self.interval = interval
+        self._wake = threading.Event()
+        self._halt = threading.Event()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+        try:
+            while not self._halt.is_set():
+                self._wake.wait()
+                self._wake.clear()
+                if self._halt.is_set():
+                    break
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass  # busy or closing: the next commit pokes again, the writer's limit is the backstop
+                self._halt.wait(self.interval)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self._wake.set()
+        self.join(5)
+
+
 class Store:
     """The server database behind one connection. Use ``read()`` and ``write()``."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, checkpointer: Checkpointer | None = None):
         self._conn = conn
         self._lock = threading.RLock()
         self.db = sqlite_utils.Database(conn)
+        self._checkpointer = checkpointer
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
@@ -42,6 +91,8 @@ class Store:
                     self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+        if self._checkpointer is not None:
+            self._checkpointer.poke()
 
     def schema_version(self) -> int:
         with self.read() as db:
@@ -70,6 +121,8 @@ class Store:
         return applied
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._lock:
             self._conn.close()
 
@@ -85,7 +138,10 @@ def open_store(path: Path, migrate: bool = True) -> Store:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=10000")
-    store = Store(conn)
+    conn.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
+    checkpointer = Checkpointer(path)
+    checkpointer.start()
+    store = Store(conn, checkpointer)
     if migrate:
         store.migrate()
     return store
