@@ -176,6 +176,8 @@ def compensation(ctx: Context, db, who: Principal, item: dict, action: str, note
         if balance >= 0:
             raise Invalid(f"resident {resident} is not overdrawn ({balance}); give --points", balance=balance)
         points = -balance
+        if points > MAX_POINTS:
+            raise Invalid(f"the overdraft of {points} exceeds one correction's ±{MAX_POINTS}; give --points", points=points)
     elif points < 0:
         raise Invalid("charge-shop and write-off credit the resident: points must be positive", points=points)
     (eid, kseq), = next_central_ids(db, 1)

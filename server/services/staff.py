@@ -13,6 +13,7 @@ their SHA-256 is stored, with an expiry; sign-out revokes.
 import hashlib
 import hmac
 import os
+import re
 import sys
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ ROLES = ("admin", "reconciler", "community_manager", "auditor")
 TOKEN_TTL_MS = 8 * 3_600_000
 ADMIN_ENV = "JIFEN_ADMIN_PASSWORD"
 MIN_PASSWORD = 8
+USERNAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")  # schema.types.OperatorId
 
 _N, _R, _P = 2**15, 8, 1
 _MAXMEM = 64 * 1024 * 1024
@@ -205,8 +207,8 @@ def add_staff(ctx: Context, who: Principal, username: str, role: str, password: 
     require(who, "staff.manage")
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", role=role)
-    if not username or len(username) > 32 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
-        raise Invalid("a username is 1-32 letters, digits, _ . -", username=username[:40])
+    if not USERNAME.match(username or ""):  # it is signed into central events as their ``staff``
+        raise Invalid("a username is 1-32 ASCII letters, digits, _ . - (starting with a letter or digit)", username=(username or "")[:40])
     communities = sorted(set(communities))
     if role == "community_manager" and not communities:
         raise Invalid("a community manager needs at least one --community")

@@ -159,3 +159,11 @@ def test_operator_edit_reaches_its_shops_kiosks_only(ctx, enrolled):
     assert reply_of(k2.pull(cursor=c2), ctx)["changes"] == []
     with pytest.raises(Invalid):
         put_operator(ctx, SYSTEM, "op1", "S02", "刘阿姨")
+
+
+@pytest.mark.parametrize("username", ["张三", "-x", "a" * 33, "a b", ""])
+def test_usernames_fit_the_staff_field_of_central_events(ctx, username):
+    from server.services.staff import Invalid, add_staff
+
+    with pytest.raises(Invalid):
+        add_staff(ctx, SYSTEM, username, "auditor", "long enough")
