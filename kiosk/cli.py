@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--server", required=True, metavar="URL")
     p.add_argument("--code", required=True, metavar="CODE")
     p.add_argument("--server-key", default=None, metavar="HEX", help="expected server public key, if staff gave one")
+    p.add_argument("--ca", default=None, metavar="FILE", help="over https: trust this CA certificate (PEM) instead of pinning the server's own")
+    p.add_argument("--insecure-http", action="store_true", help="allow plain http to a server that is not this machine (residents' data unencrypted)")
     p.add_argument("--label", default=None, help="name shown to central staff")
     _common(p)
 
@@ -112,7 +114,8 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
     """(JSON result, human text, exit code) of one command."""
     cmd = args.command
     if cmd == "enroll":
-        info = svc.enroll(args.server, args.code, server_key=args.server_key)
+        ca = open(args.ca, encoding="ascii").read() if args.ca else None
+        info = svc.enroll(args.server, args.code, server_key=args.server_key, ca=ca, insecure_http=args.insecure_http)
         return info, t("enrolled", lang, **info), 0
     if cmd in ("award", "redeem", "void", "stock-in"):
         if cmd == "award":

@@ -8,6 +8,7 @@ keeps recording and tries again later. A verified ``ErrorReply`` becomes ``Rejec
 the sync loop does what its ``action`` says.
 """
 
+import ssl
 from typing import TypeVar
 
 import httpx
@@ -33,6 +34,7 @@ class Client:
         server_key: str | None = None,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ):
         self.kiosk = kiosk
         self.key = key
@@ -41,6 +43,7 @@ class Client:
             base_url=server_url.rstrip("/"),
             timeout=httpx.Timeout(timeout),
             transport=transport,
+            verify=verify,
             headers={HEADER_VERSION: str(PROTOCOL_VERSION), "User-Agent": "jifen-kiosk"},
         )
 

@@ -16,6 +16,8 @@ TABLE: dict[str, dict[str, str]] = {
     "error": {"zh": "出错了", "en": "Something went wrong"},
     "not_enrolled": {"zh": "本机尚未注册，请先运行 enroll", "en": "This kiosk is not enrolled yet; run enroll first"},
     "already_enrolled": {"zh": "本机已注册为 {kiosk}", "en": "This kiosk is already enrolled as {kiosk}"},
+    "insecure_server": {"zh": "{url} 不加密（http），居民信息会明文经过网络；请用 https，或确认后加 --insecure-http", "en": "{url} is not encrypted (http): residents' data would cross the network in clear text; use https, or pass --insecure-http to allow it"},
+    "certificate_unavailable": {"zh": "取不到服务器 {url} 的证书（{why}）", "en": "Could not fetch the certificate of {url} ({why})"},
     "kiosk_revoked": {"zh": "本机已被中心停用，不能再记录或兑换，请联系管理员重新注册", "en": "Central staff revoked this kiosk: it can no longer record or redeem; contact them to re-enrol"},
     "invalid_input": {"zh": "{what} 无效：{value}", "en": "Invalid {what}: {value}"},
     "unknown_resident": {"zh": "找不到居民卡号 {card}", "en": "No resident with card {card}"},

@@ -16,6 +16,7 @@ import httpx
 import msgspec
 
 from kiosk import errors as E
+from kiosk import tls
 from kiosk.client import Client
 from kiosk.keys import create_key, load_key
 from kiosk.pending import decode_event, points_delta, stock_delta
@@ -78,20 +79,28 @@ class KioskService:
     def shop(self) -> str | None:
         return self.store.meta("shop")
 
-    def enroll(self, server_url: str, code: str, *, server_key: str | None = None, seed: bytes | None = None) -> dict:
-        """Make a key pair here, present the public key with the code, pin the server key.
+    def enroll(self, server_url: str, code: str, *, server_key: str | None = None, seed: bytes | None = None,
+               ca: str | None = None, insecure_http: bool = False) -> dict:
+        """Make a key pair here, present the public key with the code, pin the server key
+        and, over https, the server's certificate (or the CA in ``ca``, PEM text).
         ``seed`` is for tests only."""
         if self.kiosk_id:
             raise E.AlreadyEnrolled(kiosk=self.kiosk_id)
         code = _valid(code.strip().upper(), EnrollCode, "enrolment code")
+        if self._transport is None:  # an injected transport (tests) never dials the URL
+            tls.check_url(server_url, insecure_http)
+        pin, mode = (ca, "ca") if ca else (None, None)
+        if pin is None and server_url.lower().startswith("https:") and self._transport is None:
+            pin, mode = tls.fetch_certificate(server_url, self.settings.timeout), "pin"
         path = self.settings.key_path
         key = load_key(path) if path.exists() else create_key(path, seed)
-        with Client(server_url, key, server_key=server_key, timeout=self.settings.timeout, transport=self._transport) as client:
+        with Client(server_url, key, server_key=server_key, timeout=self.settings.timeout, transport=self._transport,
+                    verify=tls.context(pin, mode) if pin else True) as client:
             reply = client.enroll(code, self.settings.label, server_key)
         now = self.clock()
         self.store.set_meta(kiosk_id=reply.kiosk, shop=reply.shop, shop_name=reply.shop_name, server_url=server_url,
                             server_key=reply.server_key, enrolled_at=now, cursor=0, revoked=False, reachable=True,
-                            clock_high_water=now)
+                            clock_high_water=now, tls_pin=pin, tls_mode=mode, insecure_http=insecure_http)
         return {"kiosk": reply.kiosk, "shop": reply.shop, "shop_name": reply.shop_name,
                 "server_key": reply.server_key, "fingerprint": VerifyKey(reply.server_key).fingerprint()}
 
@@ -288,12 +297,16 @@ class KioskService:
         """One HTTP client kept between rounds: making one loads the CA bundle (about
         18 ms) and a kept connection saves a TCP handshake, on every background sync."""
         ident = (self.store.meta("server_url"), self.store.meta("server_key"), self.kiosk_id, key.public_hex,
-                 self.settings.timeout, id(self._transport))
+                 self.settings.timeout, id(self._transport), self.store.meta("tls_pin"), self.store.meta("insecure_http"))
+        if self._transport is None:
+            tls.check_url(ident[0], ident[7] == "1")
         if getattr(self, "_client_ident", None) != ident:
             if getattr(self, "_client", None) is not None:
                 self._client.close()
+            pin = ident[6]
             self._client = Client(ident[0], key, kiosk=ident[2], server_key=ident[1], timeout=self.settings.timeout,
-                                  transport=self._transport)
+                                  transport=self._transport,
+                                  verify=tls.context(pin, self.store.meta("tls_mode") or "pin") if pin else True)
             self._client_ident = ident
         return self._client
 
