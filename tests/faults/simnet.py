@@ -42,6 +42,8 @@ class SimServer:
     def start(self) -> None:
         self.client = TestClient(create_app(self.settings), raise_server_exceptions=False)
         self.client.__enter__()
+        # the rate limiter on simulated time, so a seed replays exactly
+        self.client.app.state.limiter.clock = lambda: self.settings.clock() / 1000
 
     def stop(self) -> None:
         if self.client is not None:

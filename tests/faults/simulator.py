@@ -17,6 +17,7 @@ from kiosk.errors import KioskError
 from kiosk.service import KioskService
 from kiosk.settings import Settings as KioskSettings
 from server.services.audit import audit
+from server.services.backup import backup, restore
 from server.services.enroll import enroll_code
 from tests.faults import oracle
 from tests.faults.conftest import T0
@@ -48,6 +49,9 @@ class Simulation:
         self.server.start()
         self.net = Network(self.server, random.Random(seed * 7919 + 1))
         self.kiosks: list[SimKiosk] = []
+        self.root = root
+        self.backups: list[Path] = []
+        self.restores = 2
         self.log: list[str] = []
         self.sync_problems: list[str] = []
         with sqlite3.connect(server_dir / "server.db") as db:
@@ -86,7 +90,7 @@ class Simulation:
             self.log.append(f"{k.name} crashed mid-sync")
             self._crash(k)
             return False
-        if not result.ok and result.problem not in ("offline",):
+        if not result.ok and result.problem != "offline" and result.detail.get("code") != "rate_limited":
             self.sync_problems.append(f"{k.name}: {result.problem} {result.detail}")
         return result.ok
 
@@ -124,8 +128,17 @@ class Simulation:
                 self.net.deliver_late(rng.randint(1, 3))
             elif roll < 0.96:
                 self.net.faults = Faults(*(rng.choice([0.0, 0.1, 0.2, 0.4]) for _ in range(4)))
-            elif roll < 0.98:
+            elif roll < 0.97:
                 k.drift = rng.choice([0, -3_600_000, 2 * 3_600_000, rng.randint(-60_000, 60_000)])
+            elif roll < 0.975 and self.server.up:
+                self.backups.append(self.root / f"backup-{len(self.backups)}.db")
+                backup(self.server.settings, self.backups[-1])
+            elif roll < 0.98 and self.backups and self.restores:
+                self.restores -= 1  # central staff restore an older backup: kiosks must refill it
+                self.server.stop()
+                restore(self.server.settings, rng.choice(self.backups))
+                self.server.start()
+                self.log.append("server restored from a backup")
             elif roll < 0.99:  # a double spend: the same resident at two shops that cannot see each other
                 card = rng.choice(self.cards)
                 for other in self.kiosks[:3]:
@@ -175,6 +188,7 @@ class Simulation:
         for k in self.kiosks:
             k.drift = 0
         for _ in range(rounds):
+            self.now += 60_000  # a minute between rounds, as a kiosk's background sync would wait
             if all(self._sync(k) for k in self.kiosks) and all(k.svc.status()["pending_events"] == 0 for k in self.kiosks):
                 break
         for k in self.kiosks:  # one more pull each, so every mirror has everyone's effects
@@ -208,7 +222,7 @@ class Simulation:
     def summary(self) -> str:
         with sqlite3.connect(self.server.settings.db_path) as db:
             reviews = dict(db.execute("SELECT kind, count(*) FROM review_items GROUP BY kind").fetchall())
-        return f"seed {self.seed}: network {dict(self.net.stats)}; events {[len(k.confirmed) for k in self.kiosks]}; reviews {reviews}"
+        return f"seed {self.seed}: network {dict(self.net.stats)}; events {[len(k.confirmed) for k in self.kiosks]}; reviews {reviews}; backups {len(self.backups)}, restores {2 - self.restores}"
 
     def close(self) -> None:
         for k in self.kiosks:
