@@ -138,7 +138,7 @@ def test_server_killed_at_a_named_point_loses_and_duplicates_nothing(srv, tmp_pa
     k = new_kiosk(srv, tmp_path / "k")
     srv.stop()
     srv.start(crash_at=f"{point}:{hit}")
-    award_many(k, EVENTS)  # 6 batches of 5: the hook fires on the hit-th batch
+    award_many(k, 5 * (hit + 1))  # hit + 1 batches of 5: the hook fires on the hit-th
     result = k.sync()
     assert not result.ok and result.problem == "offline"
     assert srv.killed(), f"the server did not die at {point}:{hit}"
