@@ -82,13 +82,19 @@ def ingest_figures(sizes, cards: list[str], server_data: Path, work_dir: Path, l
                        "batch_latency_s": Spread.of(lat).__dict__ if lat else None},
             ))
         # naive baseline: one request per event (a batch of one), same server, same run
+        # The server's per-kiosk rate limit allows bursts of 300 requests: the naive
+        # sender moves to the next kiosk every 250 events, one kiosk after another.
         rates = []
         for r in range(sizes.repeats):
-            (k,) = enroll_kiosks(srv, "S01", 1, seed=f"naive:{r}")
-            work, events = make_work([k], cards, sizes.naive_events, batch=1)
-            run = push_batches(srv.url, work, sizes.naive_events)
-            rates.append(run.rate)
-            log(f"  naive repeat {r + 1}: {run.rate:,.0f} events/s")
+            per = min(250, sizes.naive_events)
+            kiosks = enroll_kiosks(srv, "S01", -(-sizes.naive_events // per), seed=f"naive:{r}")
+            elapsed, n, errors = 0.0, 0, 0
+            for k in kiosks:
+                work, events = make_work([k], cards, per, batch=1)
+                run = push_batches(srv.url, work, per)
+                elapsed, n, errors = elapsed + run.elapsed, n + per, errors + len(run.errors)
+            rates.append(n / elapsed)
+            log(f"  naive repeat {r + 1}: {rates[-1]:,.0f} events/s ({errors} errors)")
         naive = Spread.of(rates)
         one = figures[0].value
         figures.append(Figure(

@@ -31,12 +31,17 @@ def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes)
     now = ctx.now()
     skew = req.clock - now
     revoked = kiosk["status"] == "revoked"
-    with ctx.store.write() as db:
+
+    def record_and_read(db) -> list:
         chain.record_pull(db, kiosk["id"], now, skew)
         if abs(skew) > ctx.settings.clock_skew_threshold_ms:
             note_clock_skew(ctx, db, kiosk, skew, now)
         # One row more than asked for tells us whether there is more without a count.
-        rows = [] if revoked else catalog.changes_since(db, req.cursor, kiosk["shop"], limit + 1)
+        return [] if revoked else catalog.changes_since(db, req.cursor, kiosk["shop"], limit + 1)
+
+    # group commit with concurrent pushes and pulls: the page is returned only once the
+    # transaction it was read in (and so every feed row on it) is committed
+    rows = ctx.store.write_grouped(record_and_read)
     more = len(rows) > limit
     rows = rows[:limit]
     changes = [Change(kind=k, key=key, seq=seq, data=None if data is None else msgspec.Raw(data)) for k, key, seq, data in rows]

@@ -42,8 +42,8 @@ def push(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
     try:
         batch = verify_batch(ctx, kiosk, signature, body)
         crash_point("server.push.verified")
-        with ctx.store.write() as db:
-            outcome = place_batch(ctx, db, kiosk_id, batch, body, signature)
+        # group commit: concurrent pushes share one transaction (each in its own savepoint)
+        outcome = ctx.store.write_grouped(lambda db: place_batch(ctx, db, kiosk_id, batch, body, signature))
         crash_point("server.push.after_commit")
         return outcome
     except RequestRejected as exc:

@@ -8,13 +8,29 @@ of one (datasette's single-writer design, at the scale of one shop network).
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import sqlite_utils
 
 from schema.server_db import MIGRATIONS, pending
+
+
+T = TypeVar("T")
+
+
+class _Job:
+    """One caller's share of a group commit."""
+
+    __slots__ = ("work", "done", "result", "error")
+
+    def __init__(self, work: Callable):
+        self.work = work
+        self.done = False
+        self.result = None
+        self.error: BaseException | None = None
 
 
 #: The writer checkpoints the WAL itself only past this many pages (256 MiB); below it
@@ -73,6 +89,8 @@ class Store:
         self._lock = threading.RLock()
         self.db = sqlite_utils.Database(conn)
         self._checkpointer = checkpointer
+        self._queue: list[_Job] = []
+        self._queue_lock = threading.Lock()
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
@@ -91,6 +109,53 @@ class Store:
                     self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+        if self._checkpointer is not None:
+            self._checkpointer.poke()
+
+    def write_grouped(self, work: Callable[[sqlite_utils.Database], T]) -> T:
+        """``work(db)`` in a write transaction shared with the other ``write_grouped``
+        calls waiting at the same moment (group commit), and its result once that
+        transaction is durably committed.
+
+        Whoever takes the writer lock runs every job queued so far, each inside its own
+        savepoint — a job that raises is rolled back alone and its exception re-raised in
+        its own caller — and commits them with one fsync. Under concurrent pushes the
+        commit and the index pages it writes are paid once per group, not per batch. If
+        the commit itself fails, every job in the group fails: nothing of theirs is kept.
+        """
+        job = _Job(work)
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._lock:
+            if not job.done:
+                with self._queue_lock:
+                    jobs, self._queue = self._queue, []
+                self._run_group(jobs)
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _run_group(self, jobs: list["_Job"]) -> None:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            for job in jobs:
+                self._conn.execute("SAVEPOINT grouped_job")
+                try:
+                    job.result = job.work(self.db)
+                except BaseException as exc:  # handed to the job's own caller
+                    self._conn.execute("ROLLBACK TO grouped_job")
+                    job.error = exc
+                self._conn.execute("RELEASE grouped_job")
+            self._conn.execute("COMMIT")
+        except BaseException as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            for job in jobs:
+                if job.error is None:
+                    job.result, job.error = None, exc
+        finally:
+            for job in jobs:
+                job.done = True
         if self._checkpointer is not None:
             self._checkpointer.poke()
 
