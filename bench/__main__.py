@@ -11,7 +11,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from bench import harness
@@ -49,10 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--quick", action="store_true", help="smaller sizes, a few minutes")
     g.add_argument("--tiny", action="store_true", help="a few seconds; for the smoke test")
     p.add_argument("--only", action="append", choices=BENCHES, help="run only this benchmark (repeatable)")
+    p.add_argument("--residents", type=int, help="override the number of residents (for scaling runs)")
+    p.add_argument("--fleet", type=int, help="override the number of simulated kiosks (for scaling runs)")
     p.add_argument("--out", type=Path, help="results file (default bench/results/latest.json)")
     p.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
     args = p.parse_args(argv)
     sizes = TINY if args.tiny else QUICK if args.quick else FULL
+    if args.residents or args.fleet:
+        sizes = replace(sizes, residents=args.residents or sizes.residents, fleet=args.fleet or sizes.fleet)
     only = args.only or list(BENCHES)
     work = args.work or Path(tempfile.mkdtemp(prefix="jifen-bench-"))
     work.mkdir(parents=True, exist_ok=True)

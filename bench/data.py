@@ -150,15 +150,16 @@ def write_server_history(db_path: Path, n_events: int, cards: list[str], kiosks:
     gap = max(1000, days * 86_400_000 // per_kiosk)
     makers = [EventMaker(f"K9{k:04d}", cards, seed=seed, at=T0 - days * 86_400_000, gap_ms=gap) for k in range(kiosks)]
     balance: dict[str, int] = {}
+    batches: dict[str, int] = {}
     written = 0
     conn.execute("BEGIN")
     while written < n_events:
         ev_rows, post_rows, batch_rows = [], [], []
         for m in makers:
-            n = min(500, per_kiosk - m.kseq, n_events - written - len(ev_rows))
+            n = min(500, per_kiosk - m.kseq, n_events - written)
             if n <= 0:
                 continue
-            seq = m.kseq // 500 + 1
+            seq = batches[m.kiosk] = batches.get(m.kiosk, 0) + 1
             events = [e for e in m.take(n) if not isinstance(e, Void)]
             batch_rows.append((m.kiosk, seq, f"{seq:064x}", "0" * 64, b"{}", "0" * 128, "applied", m.at, m.at, 0))
             shop = HISTORY_SHOPS[int(m.kiosk[2:]) % len(HISTORY_SHOPS)]
