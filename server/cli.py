@@ -134,7 +134,7 @@ def emit(args, obj, text: str) -> int:
 def backup_or_restore(settings: Settings, args) -> int:
     from server.services.backup import backup, restore
     from server.services.context import ServerKeyChanged
-    from server.store.backup import BackupCorrupt
+    from server.store.backup import BackupCorrupt, DatabaseInUse
 
     try:
         if args.command == "backup":
@@ -143,7 +143,7 @@ def backup_or_restore(settings: Settings, args) -> int:
         out = restore(settings, args.file)
         return emit(args, out, f"restored {out['restored']}; {out['kiosks']} kiosks will resend what the backup lacks"
                                + (f"; the previous database is kept as {out['previous']}" if out["previous"] else ""))
-    except (BackupCorrupt, ServerKeyChanged) as exc:
+    except (BackupCorrupt, ServerKeyChanged, DatabaseInUse) as exc:
         print(f"jifen-server: {exc}", file=sys.stderr)
         return 2
 

@@ -20,6 +20,15 @@ class BackupCorrupt(ValueError):
         self.path = path
 
 
+class DatabaseInUse(RuntimeError):
+    """Another process (a running server) has the database open: restore refuses, since
+    that process would go on writing to the file it holds, not the restored one."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"{path} is in use: stop the server before restoring")
+        self.path = path
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(path, isolation_level=None, timeout=30)
 
@@ -65,6 +74,20 @@ def copy_in(src: Path, db_path: Path, keep_as: Path) -> None:
     """Replace the (stopped) database at ``db_path`` with a copy of ``src``; the old one
     is kept, WAL folded in, at ``keep_as``."""
     db_path = Path(db_path)
+    if db_path.exists():
+        old = sqlite3.connect(db_path, isolation_level=None, timeout=0.5)
+        try:
+            # No other connection may be open: an exclusive lock proves it, and the WAL is
+            # folded into the file that is kept.
+            old.execute("PRAGMA locking_mode=EXCLUSIVE")
+            try:
+                old.execute("BEGIN EXCLUSIVE")
+            except sqlite3.OperationalError:
+                raise DatabaseInUse(db_path) from None
+            old.execute("COMMIT")
+            old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            old.close()
     staged = db_path.with_name(db_path.name + ".restoring")
     staged.unlink(missing_ok=True)
     s, d = _connect(src), _connect(staged)
@@ -75,11 +98,6 @@ def copy_in(src: Path, db_path: Path, keep_as: Path) -> None:
         d.close()
         s.close()
     if db_path.exists():
-        old = _connect(db_path)
-        try:
-            old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            old.close()
         os.replace(db_path, keep_as)
     for suffix in ("-wal", "-shm"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)

@@ -3,6 +3,7 @@ the server's own ledger code: from the kiosks' recorded events and the server's 
 event bytes, with a fold written here rather than imported from ``sync.ledger``."""
 
 import sqlite3
+from contextlib import closing
 from collections import defaultdict
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def check_server(db: sqlite3.Connection, kiosk_events: dict[str, dict[str, bytes
 
 
 def kiosk_events(db_path: Path) -> dict[str, bytes]:
-    with sqlite3.connect(db_path) as db:
+    with closing(sqlite3.connect(db_path)) as db:
         return {r[0]: bytes(r[1]) for r in db.execute("SELECT id, body FROM events")}
 
 
@@ -116,7 +117,7 @@ def check_mirror(kiosk_db: Path, server_db: sqlite3.Connection, shop: str) -> li
     problems = []
     server_bal = {r[0].removeprefix("resident:"): r[1] for r in server_db.execute("SELECT account, points FROM balances WHERE account LIKE 'resident:%'")}
     server_stock = {r[0]: r[1] for r in server_db.execute("SELECT sku, qty FROM stock WHERE shop = ?", (shop,))}
-    with sqlite3.connect(kiosk_db) as k:
+    with closing(sqlite3.connect(kiosk_db)) as k:
         bal = dict(k.execute("SELECT card, points FROM balances").fetchall())
         stock = dict(k.execute("SELECT sku, qty FROM stock").fetchall())
     for card in sorted(set(bal) | set(server_bal)):

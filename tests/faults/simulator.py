@@ -10,6 +10,7 @@ Every random choice comes from one ``random.Random(seed)``, so a seed replays a 
 
 import random
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,7 +55,7 @@ class Simulation:
         self.restores = 2
         self.log: list[str] = []
         self.sync_problems: list[str] = []
-        with sqlite3.connect(server_dir / "server.db") as db:
+        with closing(sqlite3.connect(server_dir / "server.db")) as db:
             self.cards = [r[0] for r in db.execute("SELECT card FROM residents ORDER BY card LIMIT ?", (n_cards,))]
         for name, shop, op in KIOSKS:
             k = SimKiosk(name, shop, op, root / name)
@@ -220,7 +221,7 @@ class Simulation:
         return out
 
     def summary(self) -> str:
-        with sqlite3.connect(self.server.settings.db_path) as db:
+        with closing(sqlite3.connect(self.server.settings.db_path)) as db:
             reviews = dict(db.execute("SELECT kind, count(*) FROM review_items GROUP BY kind").fetchall())
         return f"seed {self.seed}: network {dict(self.net.stats)}; events {[len(k.confirmed) for k in self.kiosks]}; reviews {reviews}; backups {len(self.backups)}, restores {2 - self.restores}"
 

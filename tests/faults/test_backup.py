@@ -5,6 +5,7 @@ mirror changes behind the kiosks' pull cursors."""
 
 import sqlite3
 import threading
+from contextlib import closing
 import time
 
 import pytest
@@ -35,7 +36,7 @@ def everything_agrees(srv, kiosks: list[KioskService]) -> None:
     for k in kiosks:  # once more: every mirror has everyone's effects
         assert k.sync().ok
         assert k.status()["pending_events"] == 0
-    with sqlite3.connect(srv.data / "server.db") as db:
+    with closing(sqlite3.connect(srv.data / "server.db")) as db:
         problems = check_server(db, {k.kiosk_id: kiosk_events(k.settings.db_path) for k in kiosks})
         for k in kiosks:
             problems += check_mirror(k.settings.db_path, db, k.shop)
@@ -71,9 +72,9 @@ def test_backup_while_kiosks_push_then_restore_loses_nothing(srv, tmp_path):
     for k in kiosks:
         assert k.sync().ok
     integrity_ok(backup)
-    with sqlite3.connect(backup) as db:
+    with closing(sqlite3.connect(backup)) as db:
         in_backup = db.execute("SELECT count(*) FROM events WHERE kiosk != 'C'").fetchone()[0]
-    with sqlite3.connect(srv.data / "server.db") as db:
+    with closing(sqlite3.connect(srv.data / "server.db")) as db:
         live = db.execute("SELECT count(*) FROM events WHERE kiosk != 'C'").fetchone()[0]
     assert 0 < in_backup < live  # the backup is older than the server: some work is behind it
 
@@ -88,6 +89,17 @@ def test_backup_while_kiosks_push_then_restore_loses_nothing(srv, tmp_path):
     everything_agrees(srv, kiosks)
     for k in kiosks:
         k.close()
+
+
+def test_restore_refuses_while_the_server_runs(srv, tmp_path):
+    k = new_kiosk(srv, tmp_path / "k")
+    srv.cli("backup", str(tmp_path / "b.db"))
+    refused = srv.cli("restore", str(tmp_path / "b.db"), check=False)
+    assert refused.returncode == 2 and "stop the server" in refused.stderr
+    award_many(k, 3)
+    assert k.sync().ok  # the running server was not disturbed
+    assert srv.cli("audit").returncode == 0
+    k.close()
 
 
 def test_restore_refuses_a_damaged_file_and_another_servers_backup(srv, tmp_path):
@@ -116,7 +128,7 @@ def test_a_restore_the_kiosk_learns_of_only_by_pulling(srv, tmp_path):
     srv.stop()
     srv.cli("restore", str(backup))
     srv.start()
-    with sqlite3.connect(srv.data / "server.db") as db:
+    with closing(sqlite3.connect(srv.data / "server.db")) as db:
         assert db.execute("SELECT count(*) FROM events WHERE kiosk = ?", (k.kiosk_id,)).fetchone()[0] == 4
     everything_agrees(srv, [k])
     k.close()
