@@ -36,6 +36,8 @@ def restore(settings: Settings, src: Path) -> dict:
     """Replace the data of a STOPPED server with the backup ``src``."""
     src = Path(src)
     meta = files.check(src)
+    if not settings.key_path.exists():  # never make a new key here: it could sign nothing old
+        raise files.BackupCorrupt(settings.key_path, "server.key is missing: put the server's key file back before restoring")
     key = load_or_create_key(settings.key_path)
     stored = meta.get("server_public_key")
     if stored is not None and stored != key.public_hex:

@@ -112,6 +112,12 @@ def test_restore_refuses_a_damaged_file_and_another_servers_backup(srv, tmp_path
     cli("jifen-server", "backup", str(tmp_path / "other.db"), "--data", str(other))
     refused = srv.cli("restore", str(tmp_path / "other.db"), check=False)
     assert refused.returncode == 2 and "server.key" in refused.stderr
+    key = (srv.data / "server.key").read_bytes()
+    (srv.data / "server.key").unlink()  # a new machine, the key not copied yet
+    refused = srv.cli("restore", str(tmp_path / "other.db"), check=False)
+    assert refused.returncode == 2 and "server.key is missing" in refused.stderr
+    assert not (srv.data / "server.key").exists()
+    (srv.data / "server.key").write_bytes(key)
     srv.start()
     assert srv.cli("audit").returncode == 0
 
