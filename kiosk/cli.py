@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", default=None, help="name shown to central staff")
     _common(p)
 
+    p = sub.add_parser("rotate-key", help="replace this kiosk's key (with --code: the re-enrolment code staff gave after retiring the old key)")
+    p.add_argument("--code", default=None, metavar="CODE", help="re-enrolment code from central staff (jifen-server kiosk rotate)")
+    _common(p)
+
     p = sub.add_parser("award", help="award (or deduct) points under a rule")
     p.add_argument("--resident", required=True, metavar="CARD")
     p.add_argument("--rule", required=True, metavar="CODE")
@@ -117,6 +121,9 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
         ca = open(args.ca, encoding="ascii").read() if args.ca else None
         info = svc.enroll(args.server, args.code, server_key=args.server_key, ca=ca, insecure_http=args.insecure_http)
         return info, t("enrolled", lang, **info), 0
+    if cmd == "rotate-key":
+        info = svc.rotate_key(args.code)
+        return info, t("key_rotated", lang, **info), 0
     if cmd in ("award", "redeem", "void", "stock-in"):
         if cmd == "award":
             ev = svc.award(args.resident, args.rule, args.operator, args.note)

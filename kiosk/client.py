@@ -14,8 +14,9 @@ from typing import TypeVar
 import httpx
 
 from kiosk.errors import Offline, Rejected
-from schema.wire import EnrollReply, EnrollRequest, ErrorReply, PullPage, PullRequest, PushReply
+from schema.wire import EnrollReply, EnrollRequest, ErrorReply, PullPage, PullRequest, PushReply, RotateReply, RotateRequest
 from sync import codec
+from sync.keys import rotate_proof_message
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, HEADER_VERSION, PROTOCOL_VERSION
 from sync.signing import BadKey, BadSignature, SigningKey, VerifyKey
 
@@ -96,6 +97,14 @@ class Client:
         body = codec.encode(request)
         response = self._send("/v1/pull", body, {HEADER_SIGNATURE: self.key.sign("pull", body)})
         return self._reply(response, body, PullPage)
+
+    def rotate(self, new: SigningKey, from_seq: int) -> RotateReply:
+        """Ask the server to take ``new`` as this kiosk's key from batch ``from_seq`` on:
+        signed by the current key, with the new key's proof. Safe to repeat."""
+        proof = new.sign("rotate", rotate_proof_message(self.kiosk, from_seq, new.public_hex))
+        body = codec.encode(RotateRequest(v=PROTOCOL_VERSION, kiosk=self.kiosk, from_seq=from_seq, public_key=new.public_hex, proof=proof))
+        response = self._send("/v1/rotate", body, {HEADER_SIGNATURE: self.key.sign("rotate", body)})
+        return self._reply(response, body, RotateReply)
 
     # ------------------------------------------------------------ plumbing
 

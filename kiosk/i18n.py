@@ -50,6 +50,8 @@ TABLE: dict[str, dict[str, str]] = {
     "upgrade_needed": {"zh": "软件版本过旧，请升级本机软件", "en": "This kiosk's software is too old: upgrade it"},
     # ---- CLI words
     "recorded": {"zh": "已记录 {id}", "en": "Recorded {id}"},
+    "key_rotated": {"zh": "本机 {kiosk} 已换用新密钥（从第 {from_seq} 批起），指纹 {fingerprint}", "en": "Kiosk {kiosk} now signs with a new key (from batch {from_seq}); fingerprint {fingerprint}"},
+    "rekey_wrong_kiosk": {"zh": "这个注册码属于 {other}，不是本机 {kiosk}", "en": "This code re-keys {other}, not this kiosk {kiosk}"},
     "enrolled": {"zh": "注册成功：本机 {kiosk}，站点 {shop_name}（{shop}），服务器指纹 {fingerprint}", "en": "Enrolled as {kiosk} at {shop_name} ({shop}); server fingerprint {fingerprint}"},
     "balance_line": {"zh": "居民 {card}：已确认 {confirmed} 分，待同步 {pending} 分，可用 {available} 分", "en": "Resident {card}: confirmed {confirmed}, pending {pending}, available {available}"},
     "status_kiosk": {"zh": "本机 {kiosk}，站点 {shop_name}（{shop}）", "en": "Kiosk {kiosk} at {shop_name} ({shop})"},

@@ -32,6 +32,12 @@ def create_key(path: Path, seed: bytes | None = None) -> SigningKey:
     return key
 
 
+def promote_key(src: Path, dst: Path) -> None:
+    """Make the key file ``src`` the key at ``dst`` in one atomic, durable rename."""
+    os.replace(src, dst)
+    _fsync_dir(dst.parent)
+
+
 def load_key(path: Path) -> SigningKey:
     try:
         text = path.read_text("ascii").strip()

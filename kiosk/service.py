@@ -18,7 +18,7 @@ import msgspec
 from kiosk import errors as E
 from kiosk import tls
 from kiosk.client import Client
-from kiosk.keys import create_key, load_key
+from kiosk.keys import create_key, load_key, promote_key
 from kiosk.pending import decode_event, points_delta, stock_delta
 from kiosk.settings import Settings
 from kiosk.store import Store
@@ -103,6 +103,68 @@ class KioskService:
                             clock_high_water=now, tls_pin=pin, tls_mode=mode, insecure_http=insecure_http)
         return {"kiosk": reply.kiosk, "shop": reply.shop, "shop_name": reply.shop_name,
                 "server_key": reply.server_key, "fingerprint": VerifyKey(reply.server_key).fingerprint()}
+
+    # ------------------------------------------------------------ key rotation
+
+    def rotate_key(self, code: str | None = None, *, seed: bytes | None = None) -> dict:
+        """Replace this kiosk's key. Without ``code``: ask the server to take a new key
+        from the next batch on (``POST /v1/rotate``, signed by the old key). With ``code``
+        (central staff retired the old key): re-enrol the new key under this kiosk's id.
+
+        The new key waits in ``kiosk.key.new`` and the old one is kept as ``kiosk.key.old``
+        until the server's verified reply; only then does ``kiosk.key`` change (one atomic
+        rename). A crash in between leaves the rotation pending: the next ``sync`` asks again
+        (a repeated request gets the same reply) and switches. ``seed`` is for tests only."""
+        kiosk = self._require_enrolled()
+        if self._revoked():
+            raise E.KioskRevoked(kiosk=kiosk)
+        if code is not None:
+            code = _valid(code.strip().upper(), EnrollCode, "enrolment code")
+        path = self.settings.key_path
+        new_path, old_path = path.with_name(path.name + ".new"), path.with_name(path.name + ".old")
+        if not new_path.exists():
+            create_key(old_path, load_key(path).seed())
+            create_key(new_path, seed)
+            self.store.set_meta(rotate_from_seq=self.store.last_batch()[0] + 1)
+        return self._finish_rotation(code)
+
+    def _finish_rotation(self, code: str | None = None) -> dict:
+        path = self.settings.key_path
+        new_path, old_path = path.with_name(path.name + ".new"), path.with_name(path.name + ".old")
+        kiosk, new = self.kiosk_id, load_key(new_path)
+        from_seq = int(self.store.meta("rotate_from_seq") or self.store.last_batch()[0] + 1)
+        pin = self.store.meta("tls_pin")
+        try:
+            with Client(self.store.meta("server_url"), new if code else load_key(path), kiosk=kiosk,
+                        server_key=self.store.meta("server_key"), timeout=self.settings.timeout, transport=self._transport,
+                        verify=tls.context(pin, self.store.meta("tls_mode") or "pin") if pin else True) as client:
+                if code:
+                    reply = client.enroll(code, self.settings.label, self.store.meta("server_key"))
+                    if reply.kiosk != kiosk:
+                        raise E.KioskError("rekey_wrong_kiosk", other=reply.kiosk, kiosk=kiosk)
+                    from_seq = reply.key_from_seq
+                else:
+                    reply = client.rotate(new, from_seq)
+                    if (reply.kiosk, reply.public_key, reply.from_seq) != (kiosk, new.public_hex, from_seq):
+                        raise E.Offline("rotation reply does not match the request")
+        except E.Rejected:
+            # refused for good (not a network failure): forget the new key, keep the old
+            new_path.unlink(missing_ok=True)
+            old_path.unlink(missing_ok=True)
+            self.store.set_meta(rotate_from_seq=None)
+            raise
+        promote_key(new_path, path)
+        with self.store.transaction():
+            # batches the old key signed at or past from_seq (none, unless built meanwhile)
+            # were never accepted: rebuilt and signed with the new key on the next sync
+            self.store.discard_batches_from(from_seq)
+            self.store.set_meta(rotate_from_seq=None, **({"stopped_reason": None} if code else {}))
+        old_path.unlink(missing_ok=True)
+        return {"kiosk": kiosk, "from_seq": from_seq, "public_key": new.public_hex, "fingerprint": VerifyKey(new.public_hex).fingerprint()}
+
+    def rotation_pending(self) -> bool:
+        path = self.settings.key_path
+        return path.with_name(path.name + ".new").exists()
 
     # ------------------------------------------------------------ recording
 
@@ -286,6 +348,14 @@ class KioskService:
         stopped = self.store.meta("stopped_reason")
         if stopped:
             return SyncResult(ok=False, problem="sync_stopped", detail={"reason": stopped})
+        if self.rotation_pending() and self.store.meta("rotate_from_seq"):
+            try:  # a rotation interrupted before its reply: ask again (same reply), then switch
+                self._finish_rotation()
+            except E.Offline as exc:
+                self.store.set_meta(reachable=False)
+                return SyncResult(ok=False, problem="offline", detail={"why": exc.why})
+            except E.Rejected as rej:
+                return SyncResult(ok=False, problem="sync_fix_request", detail={"code": rej.code, "message": rej.message})
         key = load_key(self.settings.key_path)
         client = self._sync_client(key)
         # The round's clock is the plain clock: each page stores the clock high-water mark

@@ -290,8 +290,32 @@ CREATE TABLE checkpoints (
 );
 """
 
+# Version 3: kiosk key rotation. ``kiosk_keys`` is every key a kiosk has held, never
+# deleted: a key signs the kiosk's batches from ``from_seq`` until the next key's
+# ``from_seq`` (for a seq, the row with the greatest from_seq <= seq, the later id winning),
+# so audit verifies every old batch under the key that signed it. ``kiosks.public_key`` and
+# ``kiosks.key_from_seq`` repeat the current row for the push path. ``kiosks.rekey_from`` is
+# set while a re-enrolment forced by staff is pending: from that seq on the old key is refused.
+# ``enroll_codes.rekey`` names the kiosk a re-enrolment code binds a new key to.
+_V3 = """
+CREATE TABLE kiosk_keys (
+    id INTEGER PRIMARY KEY,
+    kiosk TEXT NOT NULL REFERENCES kiosks(id),
+    public_key TEXT NOT NULL UNIQUE,
+    from_seq INTEGER NOT NULL CHECK (from_seq >= 1),
+    added_at INTEGER NOT NULL,
+    retired_at INTEGER
+);
+CREATE INDEX kiosk_keys_kiosk ON kiosk_keys(kiosk, from_seq, id);
+INSERT INTO kiosk_keys(kiosk, public_key, from_seq, added_at)
+    SELECT id, public_key, 1, enrolled_at FROM kiosks ORDER BY id;
+ALTER TABLE kiosks ADD COLUMN key_from_seq INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE kiosks ADD COLUMN rekey_from INTEGER;
+ALTER TABLE enroll_codes ADD COLUMN rekey TEXT;
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

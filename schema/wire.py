@@ -233,12 +233,43 @@ class EnrollRequest(Wire):
 
 
 class EnrollReply(Wire):
+    """``key_from_seq``: the first batch seq the new key signs (1 for a new kiosk; for a
+    re-enrolment that binds a new key to an existing kiosk, where the old key stopped)."""
+
     v: int
     kiosk: KioskId
     shop: Code
     shop_name: str
     server_key: Hex64
     enrolled_at: Millis
+    key_from_seq: Seq = 1
+
+
+# ---------------------------------------------------------------- key rotation
+
+
+class RotateRequest(Wire):
+    """Sent to ``POST /v1/rotate``, signed by the kiosk's CURRENT key (domain ``rotate``,
+    over the exact body). ``public_key`` is the new key, signing batches from ``from_seq``
+    on; ``proof`` is the new key's signature (domain ``rotate``) over
+    ``kiosk + "\n" + from_seq + "\n" + public_key`` (ASCII, from_seq in decimal)."""
+
+    v: int
+    kiosk: KioskId
+    from_seq: Seq
+    public_key: Hex64
+    proof: str
+
+
+class RotateReply(Wire):
+    """The server's signed confirmation: ``public_key`` signs this kiosk's batches from
+    ``from_seq`` on (the same reply again for a repeated request)."""
+
+    v: int
+    kiosk: KioskId
+    public_key: Hex64
+    from_seq: Seq
+    rotated_at: Millis
 
 
 # ---------------------------------------------------------------- pull

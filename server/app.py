@@ -18,6 +18,7 @@ from server.services import Context, open_context
 from server.services.enroll import enroll
 from server.services.pull import pull
 from server.services.push import push
+from server.services.rotate import rotate
 from server.settings import Settings
 from server.staff.api import HANDLERS as STAFF_HANDLERS
 from server.staff.tick import periodic
@@ -57,6 +58,11 @@ class KioskApi(Controller):
     def pull(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
         h = request.headers
         return signed(ctx.key, pull(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload))
+
+    @post("/rotate", sync_to_thread=True, status_code=200, before_request=rate_limit)
+    def rotate(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
+        h = request.headers
+        return signed(ctx.key, rotate(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload))
 
     @get("/health", sync_to_thread=False)
     def health(self, ctx: NamedDependency[Context]) -> Response:

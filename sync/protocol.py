@@ -36,6 +36,8 @@ ERRORS: dict[str, tuple[int, Action, str]] = {
     "bad_signature": (401, "resign", "The signature does not verify over the exact bytes received. The kiosk rebuilds the batch from its events and signs it again; if that fails too, it stops."),
     "unknown_kiosk": (401, "stop", "No kiosk with this id is enrolled."),
     "kiosk_revoked": (403, "stop", "Central staff revoked this kiosk. It must stop recording and be re-enrolled."),
+    "key_retired": (403, "stop", "Central staff retired this kiosk's key (it may have leaked). Re-enrol with the code they give (jifen-kiosk rotate-key --code); nothing recorded is lost."),
+    "rotation_refused": (409, "fix_request", "The key rotation cannot take effect: the new key is already known, or from_seq is behind batches the server holds."),
     "bad_enroll_code": (403, "fix_request", "The enrolment code is unknown, expired or already used."),
     "fork": (409, "stop", "A different batch with this sequence number, or one that does not chain to the previous batch, was already accepted. Recorded as a tamper alert."),
     "body_too_large": (413, "resign", "The body exceeds the size limit. The kiosk rebuilds smaller batches."),

@@ -1,7 +1,8 @@
 """Audit: re-derive everything the server believes from the stored signed bytes.
 
-Every stored batch must verify under its kiosk's key (or the server key, for central
-batches) over the exact stored bytes; each kiosk's applied batches must form an unbroken
+Every stored batch must verify under the key its kiosk held for that batch's seq
+(``kiosk_keys``: a rotated kiosk's old batches under its old key), or the server key for
+central batches, over the exact stored bytes; each kiosk's applied batches must form an unbroken
 hash chain 1..n that ends where ``kiosks`` says; the events rows must be the events in
 those bytes; every event's postings must sum to zero; and the balance and stock caches
 must equal the fold of postings and stock moves; and every signed checkpoint must be the
@@ -18,6 +19,7 @@ from server.services.checkpoint import check_checkpoints
 from server.services.context import Context
 from server.store import chain, ledger
 from sync import codec
+from sync.keys import key_for_seq
 from sync.ledger import fold
 from sync.signing import BadKey, BadSignature, VerifyKey
 
@@ -48,7 +50,7 @@ def audit(ctx: Context) -> AuditReport:
         kiosks = {k["id"]: k for k in chain.list_kiosks(db)}
         batches = chain.batches_in_order(db)
         stored_events = ledger.event_ids_by_batch(db)
-        check_chains(ctx, report, kiosks, batches, stored_events)
+        check_chains(ctx, report, kiosks, batches, stored_events, {k: chain.key_history(db, k) for k in kiosks})
         check_ledger(db, report)
         check_checkpoints(ctx, db, report)
     report.kiosks = len(kiosks)
@@ -57,7 +59,9 @@ def audit(ctx: Context) -> AuditReport:
     return report
 
 
-def check_chains(ctx: Context, report: AuditReport, kiosks: dict, batches: list[dict], stored_events: dict) -> None:
+def check_chains(ctx: Context, report: AuditReport, kiosks: dict, batches: list[dict], stored_events: dict,
+                 key_histories: dict[str, list[tuple[int, str]]] | None = None) -> None:
+    key_histories = key_histories or {}
     by_kiosk: dict[str, list[dict]] = defaultdict(list)
     for b in batches:
         by_kiosk[b["kiosk"]].append(b)
@@ -66,7 +70,9 @@ def check_chains(ctx: Context, report: AuditReport, kiosks: dict, batches: list[
         if kiosk_id == chain.CENTRAL:
             key, domain, type_ = ctx.key.public_hex, "central", CentralBatch
         elif kiosk_id in kiosks:
-            key, domain, type_ = kiosks[kiosk_id]["public_key"], "batch", Batch
+            key, domain, type_ = key_histories.get(kiosk_id, []), "batch", Batch
+            if not key or key_for_seq(key, 2**53) != kiosks[kiosk_id]["public_key"]:
+                report.fail("keys", kiosk_id, "the kiosk's current key is not the newest in its key history")
         else:
             report.fail("chain", kiosk_id, f"{len(rows)} stored batches name kiosk {kiosk_id}, which is not enrolled")
             continue
@@ -80,13 +86,18 @@ def check_chains(ctx: Context, report: AuditReport, kiosks: dict, batches: list[
 
 
 def check_chain(ctx, report, kiosk_id, rows, key, domain, type_, stored_events) -> tuple[str, int]:
-    """Check one kiosk's stored batches; return (last applied hash, next event seq)."""
+    """Check one kiosk's stored batches; return (last applied hash, next event seq).
+    ``key`` is the signing key, or a kiosk's key history: each batch verifies under the
+    key valid for its seq (sync.keys)."""
     prev, expect_seq, next_kseq = GENESIS_HASH, 1, 1
     for row in rows:
         subject = f"{kiosk_id}/{row['seq']}"
         body = bytes(row["body"])
         try:
-            ctx.verify_key(key).verify(domain, body, row["signature"])
+            signer = key if isinstance(key, str) else key_for_seq(key, row["seq"])
+            if signer is None:
+                raise BadSignature(f"no key of kiosk {kiosk_id} covers batch {row['seq']}")
+            ctx.verify_key(signer).verify(domain, body, row["signature"])
         except (BadSignature, BadKey) as exc:
             report.fail("signature", subject, str(exc))
         if codec.digest(body) != row["hash"]:

@@ -1,5 +1,7 @@
 """Enrolment: central staff issue a one-time code for a shop; a kiosk presents it with
 its new public key and a proof that it holds the private half, and becomes K0001, K0002…
+A re-enrolment code (``server.services.rotate.force_rotate``) instead binds the new key to
+the kiosk it was issued for, from the batch where the old key was retired.
 
 Codes are stored only as SHA-256 hashes, expire, and work once. The reply carries the
 server's public key, which the kiosk pins and checks every later response against.
@@ -57,11 +59,20 @@ def enroll(ctx: Context, body: bytes) -> EnrollReply:
         if code is None or code["used_at"] is not None or code["expires_at"] <= now:
             state = "unknown" if code is None else ("already used" if code["used_at"] is not None else "expired")
             raise RequestRejected("bad_enroll_code", f"enrolment code {req.code} is {state}", enroll_code=req.code)
-        existing = chain.kiosk_by_public_key(db, req.public_key)
+        existing = chain.key_known(db, req.public_key)
         if existing is not None:
-            raise RequestRejected("malformed_request", f"this public key is already enrolled as {existing['id']}; make a new key", kiosk=existing["id"])
-        kiosk = chain.next_kiosk_id(db)
-        chain.insert_kiosk(db, kiosk, code["shop"], req.label, req.public_key, now)
+            raise RequestRejected("malformed_request", f"this public key is already enrolled as {existing}; make a new key", kiosk=existing)
+        from_seq = 1
+        if code["rekey"]:  # a re-enrolment code (server.services.rotate): a new key for the same kiosk
+            kiosk = code["rekey"]
+            row = chain.kiosk_by_id(db, kiosk)
+            if row["status"] == "revoked":
+                raise RequestRejected("bad_enroll_code", f"enrolment code {req.code} re-keys kiosk {kiosk}, which is revoked", enroll_code=req.code)
+            from_seq = row["rekey_from"] or max(row["next_seq"], chain.max_stored_seq(db, kiosk) + 1)
+            chain.set_kiosk_key(db, kiosk, req.public_key, from_seq, now)
+        else:
+            kiosk = chain.next_kiosk_id(db)
+            chain.insert_kiosk(db, kiosk, code["shop"], req.label, req.public_key, now)
         chain.use_enroll_code(db, hash_code(req.code), now, kiosk)
         shop = catalog.row_by_key(db, "shops", code["shop"])
     return EnrollReply(
@@ -71,6 +82,7 @@ def enroll(ctx: Context, body: bytes) -> EnrollReply:
         shop_name=shop["name"],
         server_key=ctx.key.public_hex,
         enrolled_at=now,
+        key_from_seq=from_seq,
     )
 
 

@@ -71,6 +71,9 @@ def authenticate(ctx: Context, kiosk_id: str | None, signature: str | None, body
         kiosk = chain.kiosk_by_id(db, kiosk_id)
     if kiosk is None:
         raise RequestRejected("unknown_kiosk", f"no kiosk {kiosk_id[:40]} is enrolled", kiosk=kiosk_id[:40])
+    if kiosk["rekey_from"] is not None:  # its key may have leaked: no data for it
+        raise RequestRejected("key_retired", f"central staff retired the key of kiosk {kiosk_id}; re-enrol with the code they give",
+                              kiosk=kiosk_id, seq=kiosk["rekey_from"])
     try:
         ctx.verify_key(kiosk["public_key"]).verify("pull", body, signature)
     except (BadSignature, BadKey) as exc:

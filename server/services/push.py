@@ -20,6 +20,7 @@ from server.services.context import Context
 from server.store import catalog, chain, ledger
 from sync import codec
 from sync.batch import ChainState, parse_batch, place
+from sync.keys import key_for_seq, peek_seq
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, PROTOCOL_VERSION, RequestRejected
 from sync.signing import BadKey, BadSignature
 
@@ -36,14 +37,14 @@ def push(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
     if not kiosk_id:
         raise RequestRejected("missing_header", f"header {HEADER_KIOSK} is required", header=HEADER_KIOSK)
     with ctx.store.read() as db:
-        kiosk = chain.kiosk_by_id(db, kiosk_id)
+        kiosk = chain.with_keys(db, chain.kiosk_by_id(db, kiosk_id))
     if kiosk is None:
         raise RequestRejected("unknown_kiosk", f"no kiosk {kiosk_id[:40]} is enrolled", kiosk=kiosk_id[:40])
     try:
         batch = verify_batch(ctx, kiosk, signature, body)
         crash_point("server.push.verified")
         # group commit: concurrent pushes share one transaction (each in its own savepoint)
-        outcome = ctx.store.write_grouped(lambda db: place_batch(ctx, db, kiosk_id, batch, body, signature))
+        outcome = ctx.store.write_grouped(lambda db: place_batch(ctx, db, kiosk_id, batch, body, signature, key_state(kiosk)))
         crash_point("server.push.after_commit")
         return outcome
     except RequestRejected as exc:
@@ -57,18 +58,44 @@ def verify_batch(ctx: Context, kiosk: dict, signature: str | None, body: bytes) 
         raise RequestRejected("kiosk_revoked", f"kiosk {kiosk['id']} is revoked", kiosk=kiosk["id"])
     if not signature:
         raise RequestRejected("missing_header", f"header {HEADER_SIGNATURE} is required", header=HEADER_SIGNATURE)
+    key, seq = kiosk["public_key"], None
+    if kiosk["key_from_seq"] > 1 or kiosk["rekey_from"] is not None:
+        key, seq = key_for_batch(kiosk, body)
     try:
-        ctx.verify_key(kiosk["public_key"]).verify("batch", body, signature)
+        ctx.verify_key(key).verify("batch", body, signature)
     except (BadSignature, BadKey) as exc:
         raise RequestRejected("bad_signature", f"batch signature of kiosk {kiosk['id']}: {exc}", kiosk=kiosk["id"]) from None
-    return parse_batch(body, kiosk["id"])
+    batch = parse_batch(body, kiosk["id"])
+    if seq is not None and batch.seq != seq:
+        raise RequestRejected("malformed_request", "the batch's seq could not be read unambiguously", kiosk=kiosk["id"])
+    return batch
 
 
-def place_batch(ctx: Context, db: Database, kiosk_id: str, batch: Batch, body: bytes, signature: str) -> PushOutcome:
+def key_for_batch(kiosk: dict, body: bytes) -> tuple[str, int | None]:
+    """A kiosk that rotated its key: the key valid for this batch's seq (sync.keys), so a
+    batch signed before the rotation took effect still verifies. From a retired key's
+    fence on (a forced re-key pending), nothing verifies."""
+    seq = peek_seq(body)
+    if kiosk["rekey_from"] is not None and (seq is None or seq >= kiosk["rekey_from"]):
+        raise RequestRejected("key_retired", f"central staff retired the key of kiosk {kiosk['id']}; re-enrol with the code they give",
+                              kiosk=kiosk["id"], seq=kiosk["rekey_from"])
+    if seq is None or seq >= kiosk["key_from_seq"]:
+        return kiosk["public_key"], seq
+    return key_for_seq(kiosk["keys"], seq) or kiosk["public_key"], seq
+
+
+def key_state(kiosk: dict) -> tuple:
+    return kiosk["public_key"], kiosk["key_from_seq"], kiosk["rekey_from"]
+
+
+def place_batch(ctx: Context, db: Database, kiosk_id: str, batch: Batch, body: bytes, signature: str,
+                verified_with: tuple | None = None) -> PushOutcome:
     # Read the kiosk again under the write lock: a concurrent push or revoke may have moved it.
-    kiosk = chain.kiosk_by_id(db, kiosk_id)
+    kiosk = chain.with_keys(db, chain.kiosk_by_id(db, kiosk_id))
     if kiosk["status"] == "revoked":
         raise RequestRejected("kiosk_revoked", f"kiosk {kiosk_id} is revoked", kiosk=kiosk_id)
+    if verified_with is not None and key_state(kiosk) != verified_with:
+        verify_batch(ctx, kiosk, signature, body)  # a key rotation landed since the signature was checked
     now = ctx.now()
     state = ChainState(kiosk["next_seq"], kiosk["last_hash"], kiosk["next_kseq"])
     body_hash = codec.digest(body)

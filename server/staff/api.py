@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from schema.staff import CommunityIn, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, ResidentIn, Resolve, RuleIn, ShopIn, SignIn
 from server.reports.render import FORMATS, render
-from server.services import checkpoint, manage, reports, review, staff
+from server.services import checkpoint, manage, reports, review, rotate, staff
 from server.services.context import Context
 from server.services.staff import Principal
 
@@ -164,6 +164,15 @@ class ProgrammeApi(Controller):
     @post("/kiosks/{kiosk:str}/revoke", sync_to_thread=True, status_code=200)
     def revoke(self, ctx: Ctx, who: Who, kiosk: FromPath[str]) -> dict:
         return manage.revoke_kiosk(ctx, who, kiosk)
+
+    @post("/kiosks/{kiosk:str}/rotate", sync_to_thread=True, status_code=200)
+    def force_rotate(self, ctx: Ctx, who: Who, kiosk: FromPath[str]) -> dict:
+        """Retire the kiosk's key now and issue a one-time re-enrolment code for a new one."""
+        return rotate.force_rotate(ctx, who, kiosk)
+
+    @get("/kiosks/{kiosk:str}/keys", sync_to_thread=True)
+    def keys(self, ctx: Ctx, who: Who, kiosk: FromPath[str]) -> list[dict]:
+        return rotate.key_history(ctx, who, kiosk)
 
 
 class ReportApi(Controller):

@@ -1,5 +1,5 @@
 """The staff subcommands of ``jifen-server``: ``staff``, ``review list|resolve``,
-``report``, ``checkpoint``, ``residents import``.
+``report``, ``checkpoint``, ``residents import``, ``kiosk rotate|keys``.
 
 Whoever runs these can read the data folder, so they act as the built-in ``system``
 admin unless ``--staff USER`` names the account to act (and be audited) as; the role and
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from schema.wire import CheckpointRec
 from server.reports.render import FORMATS, render
-from server.services import checkpoint, manage, reports, review, staff
+from server.services import checkpoint, manage, reports, review, rotate, staff
 from server.services.audit import audit
 from server.services.staff import ROLES, SYSTEM
 from sync import codec
@@ -60,6 +60,14 @@ def add_parsers(sub, review_sub, common) -> None:
         "--held", type=Path, metavar="FILE",
         help="also prove checkpoints kept elsewhere (a JSON list of a kiosk's pulled checkpoints) against the stored log")
 
+    k = sub.add_parser("kiosk", help="kiosk keys")
+    ksub = k.add_subparsers(dest="kiosk_command", required=True)
+    kr = ksub.add_parser("rotate", parents=[common], help="retire a kiosk's key now (it may have leaked) and issue a re-enrolment code for a new one")
+    kr.add_argument("kiosk")
+    kr.add_argument("--staff")
+    kk = ksub.add_parser("keys", parents=[common], help="every key a kiosk has held and the batches each signs")
+    kk.add_argument("kiosk")
+
     rs = sub.add_parser("residents", help="resident register")
     rsub = rs.add_subparsers(dest="residents_command", required=True)
     i = rsub.add_parser("import", parents=[common], help="import a community register CSV; reports refused rows")
@@ -91,6 +99,13 @@ def run(ctx, args, emit) -> int | None:
     if cmd == "checkpoint":
         out = checkpoint.make_checkpoint(ctx, who(ctx, args))
         return emit(args, out, f"checkpoint {out['n']}: {out['size']} batches, head {out['head']}" + ("" if out["new"] else " (unchanged)"))
+    if cmd == "kiosk" and args.kiosk_command == "rotate":
+        out = rotate.force_rotate(ctx, who(ctx, args), args.kiosk)
+        return emit(args, out, f"kiosk {out['kiosk']}: key retired from batch {out['from_seq']}; re-enrolment code {out['code']} "
+                               f"(on the kiosk: jifen-kiosk rotate-key --code {out['code']})")
+    if cmd == "kiosk" and args.kiosk_command == "keys":
+        rows = rotate.key_history(ctx, SYSTEM, args.kiosk)
+        return emit(args, rows, "\n".join(f"{r['public_key']}\tfrom batch {r['from_seq']}\t{'retired' if r['retired_at'] else 'current'}" for r in rows))
     if cmd == "audit" and args.held:
         return _audit_held(ctx, args, emit)
     if cmd == "residents":

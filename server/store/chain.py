@@ -37,6 +37,49 @@ def insert_kiosk(db: Database, kiosk: str, shop: str, label: str, public_key: st
         "INSERT INTO kiosks(id, shop, label, public_key, enrolled_at) VALUES (?, ?, ?, ?, ?)",
         [kiosk, shop, label, public_key, at],
     )
+    db.execute("INSERT INTO kiosk_keys(kiosk, public_key, from_seq, added_at) VALUES (?, ?, 1, ?)", [kiosk, public_key, at])
+
+
+# ---------------------------------------------------------------- key history
+
+
+def key_history(db: Database, kiosk: str) -> list[tuple[int, str]]:
+    """(from_seq, public_key) of every key the kiosk has held, in the order added."""
+    return [(r[0], r[1]) for r in db.execute("SELECT from_seq, public_key FROM kiosk_keys WHERE kiosk = ? ORDER BY id", [kiosk])]
+
+
+def key_rows(db: Database, kiosk: str) -> list[dict]:
+    return list(db.query("SELECT * FROM kiosk_keys WHERE kiosk = ? ORDER BY id", [kiosk]))
+
+
+def key_known(db: Database, public_key: str) -> str | None:
+    """The kiosk that holds or held ``public_key``, if any."""
+    row = db.execute("SELECT kiosk FROM kiosk_keys WHERE public_key = ?", [public_key]).fetchone()
+    return row[0] if row else None
+
+
+def with_keys(db: Database, kiosk: dict | None) -> dict | None:
+    """The kiosk row plus ``keys`` (its key history) when it ever rotated; a kiosk with one
+    key (the usual case) costs no query."""
+    if kiosk is not None and kiosk["key_from_seq"] > 1:
+        kiosk["keys"] = key_history(db, kiosk["id"])
+    return kiosk
+
+
+def max_stored_seq(db: Database, kiosk: str) -> int:
+    return db.execute("SELECT coalesce(max(seq), 0) FROM batches WHERE kiosk = ?", [kiosk]).fetchone()[0]
+
+
+def set_kiosk_key(db: Database, kiosk: str, public_key: str, from_seq: int, at: int) -> None:
+    """Make ``public_key`` the kiosk's key from batch ``from_seq`` on; the old one is kept
+    (retired) so the batches it signed still verify."""
+    db.execute("UPDATE kiosk_keys SET retired_at = ? WHERE kiosk = ? AND retired_at IS NULL", [at, kiosk])
+    db.execute("INSERT INTO kiosk_keys(kiosk, public_key, from_seq, added_at) VALUES (?, ?, ?, ?)", [kiosk, public_key, from_seq, at])
+    db.execute("UPDATE kiosks SET public_key = ?, key_from_seq = ?, rekey_from = NULL WHERE id = ?", [public_key, from_seq, kiosk])
+
+
+def set_rekey_from(db: Database, kiosk: str, from_seq: int | None) -> None:
+    db.execute("UPDATE kiosks SET rekey_from = ? WHERE id = ?", [from_seq, kiosk])
 
 
 def set_kiosk_status(db: Database, kiosk: str, status: str) -> None:
@@ -65,10 +108,10 @@ def record_clock_skew(db: Database, kiosk: str, skew_ms: int) -> None:
 # ---------------------------------------------------------------- enrolment codes
 
 
-def insert_enroll_code(db: Database, code_hash: str, shop: str, at: int, expires_at: int) -> None:
+def insert_enroll_code(db: Database, code_hash: str, shop: str, at: int, expires_at: int, rekey: str | None = None) -> None:
     db.execute(
-        "INSERT INTO enroll_codes(code_hash, shop, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        [code_hash, shop, at, expires_at],
+        "INSERT INTO enroll_codes(code_hash, shop, created_at, expires_at, rekey) VALUES (?, ?, ?, ?, ?)",
+        [code_hash, shop, at, expires_at, rekey],
     )
 
 
