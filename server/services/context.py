@@ -7,6 +7,7 @@ each named for what was not found and carrying the offending id.
 from dataclasses import dataclass, field
 
 from server.keys import load_or_create_key
+from server.services.throttle import SignInThrottle
 from server.settings import Settings
 from server.store import Store, catalog, open_store
 from sync.signing import SigningKey, VerifyKey
@@ -50,6 +51,8 @@ class Context:
     store: Store
     key: SigningKey
     _verify_keys: dict[str, VerifyKey] = field(default_factory=dict)
+    #: failed staff sign-ins (server.services.throttle), in this process's memory
+    signins: SignInThrottle = field(default_factory=SignInThrottle)
 
     def now(self) -> int:
         return self.settings.clock()

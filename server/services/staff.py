@@ -145,12 +145,18 @@ def principal_of(row: dict) -> Principal:
     return Principal(row["username"], row["role"], frozenset(row["communities"]) if scoped else None)
 
 
-def sign_in(ctx: Context, username: str, password: str) -> dict:
+def sign_in(ctx: Context, username: str, password: str, address: str | None = None) -> dict:
+    """A bearer token for a right password. Repeated failures lock the username (and the
+    client ``address``) for a while: ``429 rate_limited`` (server.services.throttle)."""
+    keys = ctx.signins.keys(username, address)
+    ctx.signins.check(keys, ctx.now())  # before scrypt: a locked guesser costs nothing
     with ctx.store.read() as db:
         row = store.staff_by_name(db, username)
     ok = check_password(password, row["password_hash"] if row else _DUMMY)
     if row is None or not ok or row["status"] != "active":
+        ctx.signins.failed(keys, ctx.now())
         raise Unauthorized("unknown username, wrong password, or a disabled account")
+    ctx.signins.succeeded(username)
     token = os.urandom(32).hex()
     now = ctx.now()
     expires = now + TOKEN_TTL_MS

@@ -41,9 +41,11 @@ class SessionApi(Controller):
     tags = ["staff: session"]
 
     @post("/", sync_to_thread=True, status_code=200)
-    def sign_in(self, ctx: Ctx, data: JSONBody[SignIn]) -> dict:
-        """Exchange a username and password for a bearer token (8 hours)."""
-        return staff.sign_in(ctx, data.username, data.password)
+    def sign_in(self, ctx: Ctx, data: JSONBody[SignIn], request: Request) -> dict:
+        """Exchange a username and password for a bearer token (8 hours). After 5 wrong
+        passwords in 15 minutes the username is locked for 15 minutes (30 for one client
+        address): ``429 rate_limited`` with ``detail.retry_after_ms``."""
+        return staff.sign_in(ctx, data.username, data.password, request.client.host if request.client else None)
 
     @delete("/", sync_to_thread=True, status_code=200)
     def sign_out(self, ctx: Ctx, request: Request) -> dict:
