@@ -8,7 +8,6 @@
    and resident lookups by card, name fragment and phone tail.
 """
 
-import os
 import random
 import subprocess
 import time
@@ -24,14 +23,13 @@ from bench.harness import Figure, Spread, timed
 from bench.procs import ServerProcess, child_env, command, issue_codes
 
 
-def run_measured(args: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS in MB, exit status) of a child process."""
+def run_measured(args: list[str], rss_file: Path) -> tuple[float, float, int]:
+    """(wall seconds, the child's own peak RSS in MB, exit status) of a child process."""
     t = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=child_env())
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          env={**child_env(), "JIFEN_BENCH_RSS": str(rss_file)})
     elapsed = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, usage.ru_maxrss / 1024, proc.returncode
+    return elapsed, float(rss_file.read_text()) if rss_file.exists() else float("nan"), proc.returncode
 
 
 def enroll_cli(srv: ServerProcess, data: Path) -> None:
@@ -109,7 +107,7 @@ def kiosk_figures(sizes, prog, server_data: Path, work: Path, log) -> list[Figur
         for r in range(sizes.repeats):
             data = work / f"kiosk-{r}"
             enroll_cli(srv, data)
-            elapsed, peak, code = run_measured([*command("jifen-kiosk"), "sync", "--data", str(data)])
+            elapsed, peak, code = run_measured([*command("jifen-kiosk"), "sync", "--data", str(data)], work / f"rss-{r}.txt")
             if code != 0:
                 raise RuntimeError(f"first sync exited {code}")
             times.append(elapsed)

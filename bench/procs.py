@@ -35,7 +35,17 @@ def command(tool: str) -> list[str]:
     """How to run ``jifen-server`` / ``jifen-kiosk`` from this checkout, whatever the
     venv's console scripts point at: this interpreter, this source tree."""
     module = {"jifen-server": "server.cli", "jifen-kiosk": "kiosk.cli"}[tool]
-    return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())"]
+    return [sys.executable, "-c", f"import sys; from {module} import main; from bench.procs import report_peak; "
+                                  f"code = main(); report_peak(); sys.exit(code)"]
+
+
+def report_peak() -> None:
+    """In a child: write this process's own peak RSS (VmHWM, in MB) where the parent
+    asked (``JIFEN_BENCH_RSS``). The parent cannot use wait4's ru_maxrss: that counts
+    the parent's own pages, shared with the child between fork and exec."""
+    path = os.environ.get("JIFEN_BENCH_RSS")
+    if path:
+        Path(path).write_text(f"{rss_mb()[1]:.1f}")
 
 
 def free_port() -> int:

@@ -317,7 +317,9 @@ class Store:
                 " WHERE g.gram = ? AND instr(r.name, ?) > 0 LIMIT ?",
                 (text, text, limit),
             )
-        elif len(found) < limit:
+        elif len(found) < limit and not text.isdigit():
+            # longer than the index reaches: scan (a long run of digits is a card or a
+            # phone number, never part of a name, so a card lookup never gets here)
             found += self._rows(
                 "SELECT * FROM residents WHERE instr(name, ?) > 0 LIMIT ?", (text, limit)
             )
