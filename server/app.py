@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 import anyio
 from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components
 
 from server.ratelimit import RateLimiter
 from server.replies import handle_exception, read_payload, signed
@@ -21,6 +23,7 @@ from server.services.push import push
 from server.services.rotate import rotate
 from server.settings import Settings
 from server.staff.api import HANDLERS as STAFF_HANDLERS
+from server.staff.api import SECURITY_SCHEMES as STAFF_SECURITY_SCHEMES
 from server.staff.tick import periodic
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, PROTOCOL_VERSION
 
@@ -90,6 +93,8 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={"ctx": Provide(provide_ctx), "payload": Provide(read_payload)},
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="jifen", version="1", path="/schema",
+                                     components=Components(security_schemes=STAFF_SECURITY_SCHEMES)),
         debug=False,
     )
     app.state.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)

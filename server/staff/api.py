@@ -10,6 +10,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from schema.staff import CommunityIn, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, ResidentIn, Resolve, RuleIn, ShopIn, SignIn
@@ -29,6 +30,13 @@ def provide_who(request: Request) -> Principal:
 
 
 DEPENDENCIES = {"who": Provide(provide_who, sync_to_thread=True)}
+
+#: How the OpenAPI schema documents auth: every /api route but sign-in wants the token.
+BEARER = "BearerToken"
+SECURITY_SCHEMES = {BEARER: SecurityScheme(
+    type="http", scheme="bearer", bearer_format="opaque (64 hex characters)",
+    description="The token from POST /api/session, sent as `Authorization: Bearer <token>`; 8 hours, revoked by DELETE /api/session.")}
+SECURITY = [{BEARER: []}]
 Who = NamedDependency[Principal]
 Ctx = NamedDependency[Context]
 
@@ -47,12 +55,12 @@ class SessionApi(Controller):
         address): ``429 rate_limited`` with ``detail.retry_after_ms``."""
         return staff.sign_in(ctx, data.username, data.password, request.client.host if request.client else None)
 
-    @delete("/", sync_to_thread=True, status_code=200)
+    @delete("/", sync_to_thread=True, status_code=200, security=SECURITY)
     def sign_out(self, ctx: Ctx, request: Request) -> dict:
         """Revoke the bearer token this request carries."""
         return staff.sign_out(ctx, bearer(request))
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, security=SECURITY)
     def me(self, who: Who) -> dict:
         return who.as_dict()
 
@@ -63,6 +71,7 @@ class StaffApi(Controller):
     path = "/api"
     dependencies = DEPENDENCIES
     tags = ["staff: accounts and audit log"]
+    security = SECURITY
 
     @get("/staff", sync_to_thread=True)
     def list_staff(self, ctx: Ctx, who: Who) -> list[dict]:
@@ -93,6 +102,7 @@ class ReviewApi(Controller):
     path = "/api/reviews"
     dependencies = DEPENDENCIES
     tags = ["staff: review queue"]
+    security = SECURITY
 
     @get("/", sync_to_thread=True)
     def list_items(self, ctx: Ctx, who: Who, open_only: Annotated[bool, QueryParameter(name="open")] = False,
@@ -114,6 +124,7 @@ class ProgrammeApi(Controller):
     path = "/api"
     dependencies = DEPENDENCIES
     tags = ["staff: running the programme"]
+    security = SECURITY
 
     @get("/residents", sync_to_thread=True)
     def residents(self, ctx: Ctx, who: Who, community: FromQuery[str | None] = None, after: FromQuery[str] = "", limit: FromQuery[int] = 1000) -> list[dict]:
@@ -183,6 +194,7 @@ class ReportApi(Controller):
     path = "/api"
     dependencies = DEPENDENCIES
     tags = ["staff: reports, board, checkpoints"]
+    security = SECURITY
 
     @get("/reports/{kind:str}", sync_to_thread=True)
     def report(self, ctx: Ctx, who: Who, kind: FromPath[str], month: FromQuery[str], community: FromQuery[str | None] = None,
