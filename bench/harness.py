@@ -110,3 +110,16 @@ def write(figures: list[Figure], meta: dict, path: Path | None = None) -> Path:
     doc = {"machine": machine(), **meta, "figures": [asdict(f) for f in figures]}
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
     return path
+
+
+def markdown(doc: dict) -> str:
+    """The figures of a results file as a Markdown table (for docs/SCALING.md)."""
+    lines = ["| figure | median | min – max | p99 | target | met | same-run baseline |", "|---|---|---|---|---|---|---|"]
+    for f in doc["figures"]:
+        v = f["value"]
+        base = "; ".join(f"{k}: {fmt(b['median'])}" for k, b in f["baseline"].items())
+        ratios = "; ".join(f"{k} {r:.2f}" for k, r in f["ratios"].items())
+        met = "—" if f["met"] is None else ("yes" if f["met"] else "**no**")
+        lines.append(f"| `{f['name']}` {f['title']} | {fmt(v['median'])} {f['unit']} | {fmt(v['min'])} – {fmt(v['max'])} "
+                     f"| {fmt(v.get('p99'))} | {f['target']} | {met} | {'; '.join(x for x in (base, ratios) if x)} |")
+    return "\n".join(lines)
