@@ -360,3 +360,10 @@ class Store:
     def checkpoints(self) -> list[dict]:
         """Every signed server checkpoint this kiosk has pulled, oldest first."""
         return self._rows("SELECT * FROM checkpoints ORDER BY n")
+
+    def checkpoints_to_check(self, n: int) -> list[dict]:
+        """What a newly pulled checkpoint is checked against: the one held under number
+        ``n`` (if any) and the largest one held."""
+        return self._rows(
+            "SELECT * FROM checkpoints WHERE n = ?"
+            " UNION SELECT * FROM (SELECT * FROM checkpoints ORDER BY size DESC, n DESC LIMIT 1)", (n,))

@@ -21,11 +21,12 @@ from kiosk.crashpoint import crash_point
 from kiosk.errors import ChainBroken, Offline, Rejected
 from kiosk.pending import decode_event
 from kiosk.store import MIRROR, Store
-from schema.wire import RECORD_TYPES, ChainRec, Change, PullPage, PullRequest
+from schema.wire import RECORD_TYPES, ChainRec, Change, CheckpointRec, PullPage, PullRequest
 from sync import codec
 from sync.batch import build_batch
+from sync.checkpoint import body as checkpoint_body
 from sync.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS
-from sync.signing import SigningKey
+from sync.signing import BadKey, BadSignature, SigningKey, VerifyKey
 
 #: how often one round follows a "held"/"resend_from" before giving up until next time
 MAX_RESENDS = 3
@@ -210,6 +211,7 @@ class Round:
                 self.store.set_meta(reachable=True)
                 raise self._stop_for(rej) from None
             self._check_page(page, nonce, cursor)
+            self._check_checkpoints(page.changes)
             changes = self._decode_changes(page.changes)
             lost_from = self._server_lost_from(page.changes)
             with self.store.transaction():
@@ -241,6 +243,26 @@ class Round:
             raise Offline("pull page does not move the cursor forward")
         if page.lease is not None and page.lease.kiosk != self.kiosk:
             raise Offline("lease names another kiosk")
+
+    def _check_checkpoints(self, changes: list[Change]) -> None:
+        """A pulled checkpoint must verify under the pinned server key and extend the ones
+        this kiosk holds: never a smaller log, never another head at the same size, never
+        other contents under a number already held. Otherwise the page is refused whole
+        (like any page that does not verify): the copies kept here are the evidence that
+        would catch the server rewriting its log, so they are never overwritten."""
+        for ch in changes:
+            if ch.kind != "checkpoint" or ch.data is None or bytes(ch.data) == b"null":
+                continue
+            try:
+                rec = codec.decode(bytes(ch.data), CheckpointRec)
+                VerifyKey(self.store.meta("server_key")).verify("checkpoint", checkpoint_body(rec.n, rec.size, rec.head, rec.at), rec.signature)
+            except (codec.DecodeError, BadSignature, BadKey) as exc:
+                raise Offline(f"checkpoint {ch.key} does not verify under the pinned server key: {exc}") from None
+            for held in self.store.checkpoints_to_check(rec.n):
+                same_n = held["n"] == rec.n and (held["size"], held["head"], held["at"], held["signature"]) != (rec.size, rec.head, rec.at, rec.signature)
+                if same_n or rec.size < held["size"] or (rec.size == held["size"] and rec.head != held["head"]):
+                    raise Offline(f"checkpoint {rec.n} (size {rec.size}) does not extend checkpoint {held['n']} "
+                                  f"(size {held['size']}) held here")
 
     def _decode_changes(self, changes: list[Change]) -> list[tuple[str, str, dict | None]]:
         out = []

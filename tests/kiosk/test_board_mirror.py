@@ -1,7 +1,11 @@
 """The kiosk keeps the public board and the server's checkpoints it pulls; ``rank`` reads
 the board. Old kinds and unknown kinds keep working."""
 
-from schema.wire import BoardLine, BoardRec, CheckpointRec
+import pytest
+
+from schema.wire import BoardLine, BoardRec, CheckpointRec, ResidentRec
+from sync.checkpoint import body as checkpoint_body
+from sync.signing import SigningKey
 from tests.kiosk.fakeserver import CARD, CARD2
 
 
@@ -20,10 +24,38 @@ def test_rank_reads_the_newest_pulled_board(kiosk, server):
     assert kiosk.rank(CARD2) is None  # not on this month's board
 
 
+def checkpoint(server, n: int, size: int, head: str, key=None) -> CheckpointRec:
+    at = 1_764_000_000_000 + n
+    sig = (key or server.key).sign("checkpoint", checkpoint_body(n, size, head, at))
+    return CheckpointRec(v=1, n=n, size=size, head=head, at=at, signature=sig)
+
+
 def test_checkpoints_pulled_are_all_kept(kiosk, server):
     for n in (1, 2):
-        server.put("checkpoint", "latest", CheckpointRec(v=1, n=n, size=10 * n, head=f"{n}" * 64, at=1_764_000_000_000 + n, signature="ab" * 64))
+        server.put("checkpoint", "latest", checkpoint(server, n, 10 * n, f"{n}" * 64))
         assert kiosk.sync().ok
+    server.put("checkpoint", "latest", checkpoint(server, 2, 20, "2" * 64))  # the same one again is fine
+    assert kiosk.sync().ok
+    assert [(c["n"], c["size"]) for c in kiosk.store.checkpoints()] == [(1, 10), (2, 20)]
+
+
+@pytest.mark.parametrize("why,n,size,head,forged", [
+    ("not signed by the pinned server key", 3, 30, "3" * 64, True),
+    ("the log shrank", 3, 15, "3" * 64, False),
+    ("another head at the same size", 3, 20, "f" * 64, False),
+    ("other contents under a number held", 2, 25, "2" * 64, False),
+])
+def test_a_checkpoint_that_does_not_verify_or_extend_refuses_the_page(kiosk, server, why, n, size, head, forged):
+    for i in (1, 2):
+        server.put("checkpoint", "latest", checkpoint(server, i, 10 * i, f"{i}" * 64))
+        assert kiosk.sync().ok
+    cursor = kiosk.status()["cursor"]
+    server.put("resident", CARD2, ResidentRec(card=CARD2, name="李华华", phone_tail="1234", community="C001", status="active"))
+    server.put("checkpoint", "latest", checkpoint(server, n, size, head, SigningKey(bytes([5]) * 32) if forged else None))
+    res = kiosk.sync()
+    assert not res.ok and res.problem == "offline", why
+    assert kiosk.status()["cursor"] == cursor  # nothing on the page was applied
+    assert kiosk.resident(CARD2)["name"] == "李华"
     assert [(c["n"], c["size"]) for c in kiosk.store.checkpoints()] == [(1, 10), (2, 20)]
 
 
