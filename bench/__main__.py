@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(f"[{time.time() - started:7.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    figures = run(sizes, only, work, log)
+    figures = run(sizes, only, work, log, strict=args.tiny)
     print(harness.table(figures))
     meta = {"sizes": asdict(sizes), "only": only, "started": started, "seconds": round(time.time() - started, 1)}
     path = harness.write(figures, meta, args.out)
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run(sizes: Sizes, only: list[str], work: Path, log) -> list[harness.Figure]:
+def run(sizes: Sizes, only: list[str], work: Path, log, strict: bool = False) -> list[harness.Figure]:
     from bench import fleet, ingest, kiosk_figures, reports
 
     log(f"programme: {sizes.residents:,} residents, 120 communities ({sizes.name} sizes)")
@@ -88,22 +88,27 @@ def run(sizes: Sizes, only: list[str], work: Path, log) -> list[harness.Figure]:
     def fresh(name: str) -> Path:
         return prepare_server(work / name, sizes.residents, cache=work / "server-prepared")
 
+    steps = {
+        "ingest": lambda: ingest.ingest_figures(sizes, cards, fresh("server-ingest"), work, log),
+        "history": lambda: [ingest.history_figure(sizes, cards, work / "server-prepared", work, log)],
+        "kiosk": lambda: kiosk_figures.kiosk_figures(sizes, prog, fresh("server-kiosk"), work, log),
+        "fleet": lambda: [fleet.fleet_figure(sizes, cards, fresh("server-fleet"), work, log)],
+        "reports": lambda: report_figures(sizes, cards, fresh("server-reports"), work, log),
+    }
+    report_figures = reports.report_figures
     figures: list[harness.Figure] = []
-    if "ingest" in only:
-        log("ingest")
-        figures += ingest.ingest_figures(sizes, cards, fresh("server-ingest"), work, log)
-    if "history" in only:
-        log("history")
-        figures.append(ingest.history_figure(sizes, cards, work / "server-prepared", work, log))
-    if "kiosk" in only:
-        log("kiosk")
-        figures += kiosk_figures.kiosk_figures(sizes, prog, fresh("server-kiosk"), work, log)
-    if "fleet" in only:
-        log("fleet")
-        figures.append(fleet.fleet_figure(sizes, cards, fresh("server-fleet"), work, log))
-    if "reports" in only:
-        log("reports")
-        figures += reports.report_figures(sizes, cards, fresh("server-reports"), work, log)
+    for name in BENCHES:
+        if name not in only:
+            continue
+        log(name)
+        try:
+            figures += steps[name]()
+        except Exception as exc:  # one broken benchmark must not cost the others' figures
+            log(f"  {name} FAILED: {type(exc).__name__}: {exc}")
+            if strict:
+                raise
+            figures.append(harness.Figure(name=name, title=f"{name}: failed", unit="", value=harness.Spread(0, 0, 0, 0),
+                                          met=False, notes=f"{type(exc).__name__}: {exc}"))
     del prepared
     return figures
 
