@@ -314,8 +314,15 @@ ALTER TABLE kiosks ADD COLUMN rekey_from INTEGER;
 ALTER TABLE enroll_codes ADD COLUMN rekey TEXT;
 """
 
+# Version 4: the monthly reports (board, points issued) select resident postings by time
+# (``p.at`` in a month) with an account ``LIKE 'resident:%'`` no index serves; at 1M postings
+# over 36 months this index takes the board from 503 to 154 ms (bench/postings_at_index.py).
+_V4 = """
+CREATE INDEX postings_at ON postings(at);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
