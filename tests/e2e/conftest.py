@@ -108,10 +108,3 @@ def make_kiosk(tmp_path, server):
     yield make
     for svc in made:
         svc.close()
-
-
-def kill_after(proc: subprocess.Popen, seconds: float) -> None:
-    time.sleep(seconds)
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(10)

@@ -3,6 +3,8 @@ offline recording on two kiosks, sync in either order, exactly-once effects, tam
 theft cases, a kiosk killed mid-sync, a forged pull page, and `audit`."""
 
 import http.server
+import os
+import signal
 import sqlite3
 import subprocess
 import threading
@@ -15,7 +17,7 @@ from schema.wire import Award
 from sync import codec
 from sync.batch import build_batch, event_id
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
-from tests.e2e.conftest import BIN, kill_after
+from tests.e2e.conftest import BIN
 
 A_RULE = "LJFL"  # 垃圾分类, basic, +2, once a day
 VOLUNTEER = "ZYFW"  # 志愿服务, encouraged
@@ -202,34 +204,44 @@ def test_revoked_kiosk_batch_is_quarantined_and_kiosk_stops(server, make_kiosk):
         k.award(card, VOLUNTEER, "op1")
 
 
+def _sync_killed_at(data: str, point: str) -> None:
+    """Run `jifen-kiosk sync` in its own process and SIGKILL it at a named point
+    (kiosk/crashpoint.py): the same kill as an unplugged kiosk, at an exact place."""
+    env = {**os.environ, "JIFEN_CRASH_AT": point}
+    proc = subprocess.run([str(BIN / "jifen-kiosk"), "sync", "--data", data], env=env, capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, f"sync was not killed at {point}: {proc.returncode} {proc.stderr[-500:]}"
+
+
 def test_kiosk_killed_mid_sync_loses_and_duplicates_nothing(server, make_kiosk, tmp_path):
     k = make_kiosk("ka")
     cards = residents_with_balance(k, 0, 100_000, 5)
     before = {c: server_balance(server, c) for c in cards}
     vol = rule_points(server, VOLUNTEER)
-    n = 12_000
+    n = 12_000  # 24 batches of 500
     for i in range(n):
         k.award(cards[i % 5], VOLUNTEER, "op1")
     data = str(k.settings.data_dir)
     k.close()
-    partial = []  # server event counts seen after kills that landed mid-push
-    delay = 0.15
-    for _ in range(60):
-        proc = subprocess.Popen([str(BIN / "jifen-kiosk"), "sync", "--data", data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        kill_after(proc, delay)
-        if proc.returncode == 0:
-            break  # this run finished before the kill: nothing left to interrupt
+
+    def on_server() -> int:
         with server_db(server) as db:
-            got = db.execute("SELECT count(*) FROM events WHERE kiosk='K0001'").fetchone()[0]
-        if 0 < got < n:
-            partial.append(got)
-        delay += 0.03
-    assert partial, "no SIGKILL landed while batches were being pushed"
+            return db.execute("SELECT count(*) FROM events WHERE kiosk='K0001'").fetchone()[0]
+
+    _sync_killed_at(data, "kiosk.batch.before_commit")  # batches signed, never committed
+    assert on_server() == 0
+    _sync_killed_at(data, "kiosk.push.after_reply:3")  # server applied 3, kiosk noted 2
+    assert on_server() == 1500
+    _sync_killed_at(data, "kiosk.push.after_reply:5")  # batch 3 resent (duplicate), then 4..7
+    assert on_server() == 3500
+    _sync_killed_at(data, "kiosk.pull.after_reply")  # everything pushed, killed while pulling
+    assert on_server() == n
     done = subprocess.run([str(BIN / "jifen-kiosk"), "sync", "--data", data, "--json"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     with server_db(server) as db:
         got = db.execute("SELECT count(*), count(DISTINCT kseq), min(kseq), max(kseq) FROM events WHERE kiosk='K0001'").fetchone()
+        batches = db.execute("SELECT count(*) FROM batches WHERE kiosk='K0001'").fetchone()[0]
     assert got == (n, n, 1, n)
+    assert batches == n // 500
     for c in cards:
         assert server_balance(server, c) == before[c] + vol * (n // 5)
     assert server.cli("audit").returncode == 0
