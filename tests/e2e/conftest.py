@@ -2,7 +2,6 @@
 started from its data folder, stopped (or SIGKILLed) and started again like a real one."""
 
 import json
-import os
 import signal
 import socket
 import subprocess
