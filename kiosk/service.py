@@ -122,43 +122,56 @@ class KioskService:
             code = _valid(code.strip().upper(), EnrollCode, "enrolment code")
         path = self.settings.key_path
         new_path, old_path = path.with_name(path.name + ".new"), path.with_name(path.name + ".old")
-        if not new_path.exists():
+        retry = new_path.exists()
+        if not retry:
             create_key(old_path, load_key(path).seed())
             create_key(new_path, seed)
             self.store.set_meta(rotate_from_seq=self.store.last_batch()[0] + 1)
-        return self._finish_rotation(code)
+        if code:
+            self.store.set_meta(rotate_mode="code")
+        # a retry first asks whether the server already took the new key (our own earlier
+        # attempt may have got through, and a re-enrolment code works only once)
+        return self._finish_rotation(code, ask_first=retry or not code)
 
-    def _finish_rotation(self, code: str | None = None) -> dict:
+    def _finish_rotation(self, code: str | None = None, ask_first: bool = True) -> dict:
         path = self.settings.key_path
         new_path, old_path = path.with_name(path.name + ".new"), path.with_name(path.name + ".old")
-        kiosk, new = self.kiosk_id, load_key(new_path)
+        kiosk, new, old = self.kiosk_id, load_key(new_path), load_key(path)
         from_seq = int(self.store.meta("rotate_from_seq") or self.store.last_batch()[0] + 1)
         pin = self.store.meta("tls_pin")
-        try:
-            with Client(self.store.meta("server_url"), new if code else load_key(path), kiosk=kiosk,
-                        server_key=self.store.meta("server_key"), timeout=self.settings.timeout, transport=self._transport,
-                        verify=tls.context(pin, self.store.meta("tls_mode") or "pin") if pin else True) as client:
-                if code:
-                    reply = client.enroll(code, self.settings.label, self.store.meta("server_key"))
-                    if reply.kiosk != kiosk:
-                        raise E.KioskError("rekey_wrong_kiosk", other=reply.kiosk, kiosk=kiosk)
-                    from_seq = reply.key_from_seq
-                else:
-                    reply = client.rotate(new, from_seq)
-                    if (reply.kiosk, reply.public_key, reply.from_seq) != (kiosk, new.public_hex, from_seq):
-                        raise E.Offline("rotation reply does not match the request")
-        except E.Rejected:
-            # refused for good (not a network failure): forget the new key, keep the old
-            new_path.unlink(missing_ok=True)
-            old_path.unlink(missing_ok=True)
-            self.store.set_meta(rotate_from_seq=None)
-            raise
+        attempts = (["rotate"] if ask_first else []) + (["enroll"] if code else [])
+        for i, attempt in enumerate(attempts):
+            try:
+                with Client(self.store.meta("server_url"), new if attempt == "enroll" else old, kiosk=kiosk,
+                            server_key=self.store.meta("server_key"), timeout=self.settings.timeout, transport=self._transport,
+                            verify=tls.context(pin, self.store.meta("tls_mode") or "pin") if pin else True) as client:
+                    if attempt == "enroll":
+                        reply = client.enroll(code, self.settings.label, self.store.meta("server_key"))
+                        if reply.kiosk != kiosk:
+                            raise E.KioskError("rekey_wrong_kiosk", other=reply.kiosk, kiosk=kiosk)
+                        from_seq = reply.key_from_seq
+                    else:
+                        reply = client.rotate(new, from_seq)
+                        # the server names from_seq: ours, or (our key already taken) the one it holds
+                        if (reply.kiosk, reply.public_key) != (kiosk, new.public_hex):
+                            raise E.Offline("rotation reply does not match the request")
+                        from_seq = reply.from_seq
+                break
+            except E.Rejected:
+                if i + 1 < len(attempts):
+                    continue
+                # refused for good (not a network failure): forget the new key, keep the old
+                new_path.unlink(missing_ok=True)
+                old_path.unlink(missing_ok=True)
+                self.store.set_meta(rotate_from_seq=None, rotate_mode=None)
+                raise
         promote_key(new_path, path)
+        forced = self.store.meta("rotate_mode") == "code"
         with self.store.transaction():
-            # batches the old key signed at or past from_seq (none, unless built meanwhile)
-            # were never accepted: rebuilt and signed with the new key on the next sync
+            # batches the old key signed at or past from_seq (none, unless built meanwhile or
+            # after a forced re-key) were never accepted: rebuilt and signed with the new key
             self.store.discard_batches_from(from_seq)
-            self.store.set_meta(rotate_from_seq=None, **({"stopped_reason": None} if code else {}))
+            self.store.set_meta(rotate_from_seq=None, rotate_mode=None, **({"stopped_reason": None} if forced else {}))
         old_path.unlink(missing_ok=True)
         return {"kiosk": kiosk, "from_seq": from_seq, "public_key": new.public_hex, "fingerprint": VerifyKey(new.public_hex).fingerprint()}
 
@@ -345,9 +358,6 @@ class KioskService:
     def sync(self) -> SyncResult:
         """Push pending events, then pull. Safe to interrupt anywhere and run again."""
         self._require_enrolled()
-        stopped = self.store.meta("stopped_reason")
-        if stopped:
-            return SyncResult(ok=False, problem="sync_stopped", detail={"reason": stopped})
         if self.rotation_pending() and self.store.meta("rotate_from_seq"):
             try:  # a rotation interrupted before its reply: ask again (same reply), then switch
                 self._finish_rotation()
@@ -356,6 +366,9 @@ class KioskService:
                 return SyncResult(ok=False, problem="offline", detail={"why": exc.why})
             except E.Rejected as rej:
                 return SyncResult(ok=False, problem="sync_fix_request", detail={"code": rej.code, "message": rej.message})
+        stopped = self.store.meta("stopped_reason")
+        if stopped:
+            return SyncResult(ok=False, problem="sync_stopped", detail={"reason": stopped})
         key = load_key(self.settings.key_path)
         client = self._sync_client(key)
         # The round's clock is the plain clock: each page stores the clock high-water mark

@@ -57,8 +57,10 @@ def rotate(ctx: Context, kiosk_id: str | None, signature: str | None, body: byte
         check_usable(kiosk)
         rows = chain.key_rows(db, kiosk_id)
         if kiosk["public_key"] == req.public_key:
-            if kiosk["key_from_seq"] == req.from_seq and len(rows) > 1 and rows[-2]["public_key"] == signer:
-                return _reply(kiosk_id, req.public_key, req.from_seq, rows[-1]["added_at"])
+            # a repeat (or a kiosk that re-enrolled this key and crashed before it heard so):
+            # it holds both keys, so it is told where the new key stands; nothing changes
+            if len(rows) > 1 and rows[-2]["public_key"] == signer:
+                return _reply(kiosk_id, req.public_key, kiosk["key_from_seq"], rows[-1]["added_at"])
             raise RequestRejected("rotation_refused", "this key is already the kiosk's key", kiosk=kiosk_id)
         if signer != kiosk["public_key"]:
             raise RequestRejected("bad_signature", f"rotation request of kiosk {kiosk_id} is signed by a retired key", kiosk=kiosk_id)

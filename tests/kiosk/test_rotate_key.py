@@ -120,3 +120,21 @@ def test_forced_rotation_stops_the_kiosk_until_it_reenrols_with_the_code(world):
     res = svc.sync()  # the unsent batch is re-signed with the new key
     assert res.ok and res.pushed == 1, res
     assert audit(ctx).ok
+
+
+@pytest.mark.parametrize("recover", ["sync", "rerun"])
+def test_a_crash_during_reenrolment_is_recovered_without_a_new_code(world, recover):
+    svc, transport, ctx = world
+    record(svc)
+    out = force_rotate(ctx, SYSTEM, svc.kiosk_id)
+    assert not svc.sync().ok  # key_retired: sync stops
+    transport.drop_reply = True  # the server binds the new key; the kiosk never hears it
+    with pytest.raises(Exception):
+        svc.rotate_key(out["code"], seed=bytes([9]) * 32)
+    assert svc.rotation_pending()
+    if recover == "rerun":  # the code is used up, but the server already holds our new key
+        assert svc.rotate_key(out["code"])["from_seq"] == 1
+    res = svc.sync()
+    assert res.ok and not svc.rotation_pending(), res
+    assert svc.status()["pending_events"] == 0
+    assert audit(ctx).ok
