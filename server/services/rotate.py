@@ -35,6 +35,16 @@ def rotate(ctx: Context, kiosk_id: str | None, signature: str | None, body: byte
         keys = chain.key_history(db, kiosk_id) if kiosk else []
     if kiosk is None:
         raise RequestRejected("unknown_kiosk", f"no kiosk {kiosk_id[:40]} is enrolled", kiosk=kiosk_id[:40])
+    try:
+        return _rotate(ctx, kiosk, keys, signature, body)
+    except RequestRejected as exc:  # an attempt to re-key a kiosk is kept for staff, like a bad batch
+        with ctx.store.write() as db:
+            chain.insert_quarantine(db, kiosk_id, ctx.now(), exc.code, exc.message, body, signature, {"source": "rotate"})
+        raise
+
+
+def _rotate(ctx: Context, kiosk: dict, keys: list, signature: str, body: bytes) -> RotateReply:
+    kiosk_id = kiosk["id"]
     check_usable(kiosk)
     # the current key, or (a repeated request) the key this rotation replaced
     signer = None

@@ -55,6 +55,9 @@ def test_rotation_refused_when_signed_by_another_key_or_without_proof(kiosk, ctx
     new = SigningKey(bytes([42]) * 32)
     assert error_code(send_rotate(kiosk, rotate_body(kiosk, new, 1), signer=new), ctx) == "bad_signature"
     assert error_code(send_rotate(kiosk, rotate_body(kiosk, new, 1, proof_key=kiosk.key)), ctx) == "bad_signature"
+    with ctx.store.read() as db:  # both attempts are kept for staff
+        rows = list(db.query("SELECT code FROM quarantine WHERE kiosk = ?", [kiosk.id]))
+    assert [r["code"] for r in rows] == ["bad_signature", "bad_signature"]
 
 
 def test_rotation_refused_behind_batches_the_server_holds(kiosk, ctx):
