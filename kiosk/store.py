@@ -45,6 +45,10 @@ class Store:
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
+        # 64 MB of page cache (SQLite's default is 2 MB): a first sync writes 500,000
+        # residents through four indexes, and with the default most index pages were
+        # re-read on every page of the pull (first sync at 500,000: ~25 s -> ~20 s)
+        conn.execute("PRAGMA cache_size=-65536")
         self.db = Database(conn, execute_plugins=False)
         self._lock = threading.RLock()
         self._depth = 0
