@@ -11,7 +11,6 @@
 import shutil
 from pathlib import Path
 
-from schema.wire import Void
 from server.store import open_store
 
 from bench.data import EVENT_INSERT, POSTING_INSERT, EventMaker, connect_durable, event_row, posting_rows, \

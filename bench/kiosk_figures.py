@@ -18,7 +18,7 @@ from kiosk.service import KioskService
 from schema.wire import Award
 from sync import codec
 
-from bench.data import EventMaker, programme
+from bench.data import EventMaker
 from bench.harness import Figure, Spread, timed
 from bench.procs import ServerProcess, child_env, command, issue_codes
 
