@@ -161,6 +161,8 @@ class KioskApp(App):
             return t("warn_stopped", lang) + f" ({st['stopped_reason']})"
         if st.get("enrolled") and not st.get("lease_remaining_seconds"):
             return t("warn_lease", lang)
+        if st.get("checkpoint_alert"):
+            return t("warn_checkpoint", lang)
         if self.sync_problem:
             return t(self.sync_problem[0], lang, **self.sync_problem[1])
         if st.get("offline_mode") and st.get("last_pull_at") is not None:

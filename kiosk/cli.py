@@ -153,6 +153,8 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
             lines.append(t("kiosk_revoked", lang))
         elif st["stopped_reason"]:
             lines.append(t("sync_stopped", lang, reason=st["stopped_reason"]))
+        if st["checkpoint_alert"]:
+            lines.append(t("warn_checkpoint", lang) + f" ({st['checkpoint_alert']})")
         return st, "\n".join(lines), 0
     if cmd == "balance":
         bal = svc.balance(args.card)

@@ -95,6 +95,7 @@ TABLE: dict[str, dict[str, str]] = {
     "ago_day": {"zh": "{n} 天前", "en": "{n} days ago"},
     "warn_offline_long": {"zh": "已离线较久：离线兑换有每日上限，请尽快联网", "en": "Offline for long: offline redemptions are capped daily; reconnect soon"},
     "warn_revoked": {"zh": "本机已被停用，不能记录", "en": "Kiosk revoked: recording stopped"},
+    "warn_checkpoint": {"zh": "服务器账本与本机保存的核对点不一致，请联系管理员（记录和同步照常）", "en": "The server's ledger no longer matches a checkpoint kept here: tell central staff (recording and sync go on)"},
     "warn_stopped": {"zh": "同步已停止，请联系管理员", "en": "Sync stopped: contact central staff"},
     "warn_lease": {"zh": "离线授权已过期：联网同步前不能兑换", "en": "Offline lease expired: no redemptions until synced"},
     "sync_busy": {"zh": "正在同步，请稍候", "en": "Already syncing, please wait"},

@@ -350,6 +350,7 @@ class KioskService:
             "offline_mode": self._offline(now),
             "lease_remaining_seconds": max(0, lease_remaining(lease, now) // 1000) if lease else 0,
             "revoked": meta.get("revoked") == "1", "stopped_reason": meta.get("stopped_reason"),
+            "checkpoint_alert": meta.get("checkpoint_alert"),
             "cursor": _int(meta.get("cursor")) or 0, "schema_version": _int(meta.get("schema_version")),
         }
 

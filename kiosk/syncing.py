@@ -211,11 +211,13 @@ class Round:
                 self.store.set_meta(reachable=True)
                 raise self._stop_for(rej) from None
             self._check_page(page, nonce, cursor)
-            self._check_checkpoints(page.changes)
-            changes = self._decode_changes(page.changes)
+            conflicts = self._check_checkpoints(page.changes)
+            changes = [c for c in self._decode_changes(page.changes) if not (c[0] == "checkpoint" and c[1] in conflicts)]
             lost_from = self._server_lost_from(page.changes)
             with self.store.transaction():
                 self.store.apply_changes(changes, self._page_meta(page))
+                if conflicts:
+                    self.store.set_meta(checkpoint_alert=next(iter(conflicts.values())))
                 if lost_from is not None:
                     reopened |= self.store.reopen_batches_from(lost_from) > 0
             self.result.pulled += len(changes)
@@ -244,12 +246,19 @@ class Round:
         if page.lease is not None and page.lease.kiosk != self.kiosk:
             raise Offline("lease names another kiosk")
 
-    def _check_checkpoints(self, changes: list[Change]) -> None:
-        """A pulled checkpoint must verify under the pinned server key and extend the ones
-        this kiosk holds: never a smaller log, never another head at the same size, never
-        other contents under a number already held. Otherwise the page is refused whole
-        (like any page that does not verify): the copies kept here are the evidence that
-        would catch the server rewriting its log, so they are never overwritten."""
+    def _check_checkpoints(self, changes: list[Change]) -> dict[str, str]:
+        """A pulled checkpoint must verify under the pinned server key (else the page is
+        refused whole, like any page that does not verify) and extend the ones this kiosk
+        holds: never a smaller log, never another head at the same size, never other
+        contents under a number already held.
+
+        One that verifies but does not extend is evidence that the server's log was
+        rewritten (or restored from an older backup). It is not stored — the copies kept
+        here are the evidence and are never overwritten — and the kiosk raises a standing
+        alert for the operator and central staff, but it goes on pulling: stopping would cost
+        residents their service (the lease would run out) and could not undo the server's
+        side. Returns {checkpoint key: alert text} for the checkpoints left out."""
+        conflicts: dict[str, str] = {}
         for ch in changes:
             if ch.kind != "checkpoint" or ch.data is None or bytes(ch.data) == b"null":
                 continue
@@ -261,8 +270,9 @@ class Round:
             for held in self.store.checkpoints_to_check(rec.n):
                 same_n = held["n"] == rec.n and (held["size"], held["head"], held["at"], held["signature"]) != (rec.size, rec.head, rec.at, rec.signature)
                 if same_n or rec.size < held["size"] or (rec.size == held["size"] and rec.head != held["head"]):
-                    raise Offline(f"checkpoint {rec.n} (size {rec.size}) does not extend checkpoint {held['n']} "
-                                  f"(size {held['size']}) held here")
+                    conflicts[ch.key] = (f"checkpoint {rec.n} (size {rec.size}) does not extend checkpoint {held['n']} "
+                                         f"(size {held['size']}) held here")
+        return conflicts
 
     def _decode_changes(self, changes: list[Change]) -> list[tuple[str, str, dict | None]]:
         out = []

@@ -39,24 +39,36 @@ def test_checkpoints_pulled_are_all_kept(kiosk, server):
     assert [(c["n"], c["size"]) for c in kiosk.store.checkpoints()] == [(1, 10), (2, 20)]
 
 
-@pytest.mark.parametrize("why,n,size,head,forged", [
-    ("not signed by the pinned server key", 3, 30, "3" * 64, True),
-    ("the log shrank", 3, 15, "3" * 64, False),
-    ("another head at the same size", 3, 20, "f" * 64, False),
-    ("other contents under a number held", 2, 25, "2" * 64, False),
-])
-def test_a_checkpoint_that_does_not_verify_or_extend_refuses_the_page(kiosk, server, why, n, size, head, forged):
+def _two_checkpoints_then(kiosk, server, rec: CheckpointRec) -> int:
     for i in (1, 2):
         server.put("checkpoint", "latest", checkpoint(server, i, 10 * i, f"{i}" * 64))
         assert kiosk.sync().ok
     cursor = kiosk.status()["cursor"]
     server.put("resident", CARD2, ResidentRec(card=CARD2, name="李华华", phone_tail="1234", community="C001", status="active"))
-    server.put("checkpoint", "latest", checkpoint(server, n, size, head, SigningKey(bytes([5]) * 32) if forged else None))
+    server.put("checkpoint", "latest", rec)
+    return cursor
+
+
+def test_a_checkpoint_not_signed_by_the_pinned_key_refuses_the_page(kiosk, server):
+    cursor = _two_checkpoints_then(kiosk, server, checkpoint(server, 3, 30, "3" * 64, SigningKey(bytes([5]) * 32)))
     res = kiosk.sync()
-    assert not res.ok and res.problem == "offline", why
+    assert not res.ok and res.problem == "offline"
     assert kiosk.status()["cursor"] == cursor  # nothing on the page was applied
     assert kiosk.resident(CARD2)["name"] == "李华"
     assert [(c["n"], c["size"]) for c in kiosk.store.checkpoints()] == [(1, 10), (2, 20)]
+
+
+@pytest.mark.parametrize("why,n,size,head", [
+    ("the log shrank", 3, 15, "3" * 64),
+    ("another head at the same size", 3, 20, "f" * 64),
+    ("other contents under a number held", 2, 25, "2" * 64),
+])
+def test_a_checkpoint_that_does_not_extend_is_kept_out_and_alerts(kiosk, server, why, n, size, head):
+    _two_checkpoints_then(kiosk, server, checkpoint(server, n, size, head))
+    assert kiosk.sync().ok, why  # the kiosk keeps serving residents: pulls go on
+    assert kiosk.resident(CARD2)["name"] == "李华华"
+    assert [(c["n"], c["size"]) for c in kiosk.store.checkpoints()] == [(1, 10), (2, 20)]  # evidence kept as is
+    assert "does not extend" in kiosk.status()["checkpoint_alert"]
 
 
 def test_unknown_kinds_are_ignored(kiosk, server):
