@@ -169,6 +169,10 @@ def kiosk_figures(sizes, prog, server_data: Path, work: Path, log) -> list[Figur
             extra={"redeem_ms": redeem.__dict__}))
         lookups = lookup_figures(svc, prog, sizes.samples, rng)
         figures += lookups
+        from bench.counter import counter_figure
+
+        figures.append(counter_figure(svc, [rng.choice(cards) for _ in range(50)], min(50, sizes.samples),
+                                      sizes.residents, sizes.kiosk_events))
     finally:
         svc.close()
     return figures
