@@ -8,6 +8,7 @@ import ipaddress
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import time
 from pathlib import Path
@@ -68,7 +69,7 @@ class TlsServer:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:  # the test's own check trusts the cert (or CA) the server was started with
-                if httpx.get(self.url + "/v1/health", verify=str(ca or cert), timeout=0.5).status_code == 200:
+                if httpx.get(self.url + "/v1/health", verify=ssl.create_default_context(cafile=str(ca or cert)), timeout=0.5).status_code == 200:
                     return self
             except (httpx.TransportError, OSError):
                 time.sleep(0.05)
