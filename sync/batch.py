@@ -10,8 +10,8 @@ from sync.protocol import (
     MAX_BATCH_EVENTS,
     MAX_ITEMS_PER_EVENT,
     PROTOCOL_VERSION,
-    SUPPORTED_VERSIONS,
     RequestRejected,
+    decode_request,
 )
 
 
@@ -31,14 +31,7 @@ def parse_batch(body: bytes, header_kiosk: str) -> Batch:
 
     Raises ``RequestRejected`` naming the first problem found.
     """
-    try:
-        batch = codec.decode(body, Batch)
-    except codec.DecodeError as exc:
-        raise RequestRejected("malformed_request", f"batch does not decode: {exc.message}") from None
-    if batch.v not in SUPPORTED_VERSIONS:
-        raise RequestRejected("protocol_unsupported", f"protocol version {batch.v} is not supported", version=batch.v)
-    if batch.kiosk != header_kiosk:
-        raise RequestRejected("kiosk_mismatch", f"batch names kiosk {batch.kiosk} but was sent as {header_kiosk}", kiosk=batch.kiosk)
+    batch = decode_request(body, Batch, header_kiosk, "batch")
     if codec.encode(batch) != body:
         # Stored signed bytes must mean one thing to every reader: a duplicate key (which
         # one wins?), an escape or a space would let two parsers disagree about them.

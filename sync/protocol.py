@@ -8,7 +8,9 @@ Exception tree (every one carries a stable ``code`` and the offending id in ``de
       └── (server-side conditions raised by the server shell reuse the same table)
 """
 
-from typing import Literal
+from typing import Literal, TypeVar
+
+from sync import codec
 
 PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
@@ -77,3 +79,20 @@ class ProtocolError(Exception):
 
 class RequestRejected(ProtocolError):
     """The request is wrong in itself; the server changed nothing but, perhaps, quarantine."""
+
+
+T = TypeVar("T")
+
+
+def decode_request(body: bytes, type_: type[T], header_kiosk: str, what: str) -> T:
+    """Decode a verified kiosk message (a batch, pull or rotation request) and check what
+    every one of them must hold: a known protocol version and the kiosk that signed it."""
+    try:
+        msg = codec.decode(body, type_)
+    except codec.DecodeError as exc:
+        raise RequestRejected("malformed_request", f"{what} does not decode: {exc.message}") from None
+    if msg.v not in SUPPORTED_VERSIONS:
+        raise RequestRejected("protocol_unsupported", f"protocol version {msg.v} is not supported", version=msg.v)
+    if msg.kiosk != header_kiosk:
+        raise RequestRejected("kiosk_mismatch", f"{what} names kiosk {msg.kiosk} but was sent as {header_kiosk}", kiosk=msg.kiosk)
+    return msg

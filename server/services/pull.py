@@ -12,13 +12,12 @@ from schema.wire import Change, Lease, PullPage, PullRequest
 from server.services.clock import note_clock_skew
 from server.services.context import Context
 from server.store import catalog, chain
-from sync import codec
 from sync.protocol import (
+    decode_request,
     HEADER_KIOSK,
     HEADER_SIGNATURE,
     MAX_PULL_LIMIT,
     PROTOCOL_VERSION,
-    SUPPORTED_VERSIONS,
     RequestRejected,
 )
 from sync.signing import BadKey, BadSignature
@@ -82,12 +81,4 @@ def authenticate(ctx: Context, kiosk_id: str | None, signature: str | None, body
 
 
 def parse_pull(body: bytes, kiosk_id: str) -> PullRequest:
-    try:
-        req = codec.decode(body, PullRequest)
-    except codec.DecodeError as exc:
-        raise RequestRejected("malformed_request", f"pull request does not decode: {exc.message}") from None
-    if req.v not in SUPPORTED_VERSIONS:
-        raise RequestRejected("protocol_unsupported", f"protocol version {req.v} is not supported", version=req.v)
-    if req.kiosk != kiosk_id:
-        raise RequestRejected("kiosk_mismatch", f"pull names kiosk {req.kiosk} but was sent as {kiosk_id}", kiosk=req.kiosk)
-    return req
+    return decode_request(body, PullRequest, kiosk_id, "pull request")

@@ -19,9 +19,8 @@ from server.services.context import Context
 from server.services.enroll import hash_code, new_code
 from server.services.staff import Invalid, Missing, Principal, record, require
 from server.store import chain
-from sync import codec
 from sync.keys import rotate_proof_message
-from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, PROTOCOL_VERSION, SUPPORTED_VERSIONS, RequestRejected
+from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, PROTOCOL_VERSION, RequestRejected, decode_request
 from sync.signing import BadKey, BadSignature
 
 
@@ -94,15 +93,7 @@ def check_usable(kiosk: dict) -> None:
 
 
 def parse_rotate(body: bytes, kiosk_id: str) -> RotateRequest:
-    try:
-        req = codec.decode(body, RotateRequest)
-    except codec.DecodeError as exc:
-        raise RequestRejected("malformed_request", f"rotation request does not decode: {exc.message}") from None
-    if req.v not in SUPPORTED_VERSIONS:
-        raise RequestRejected("protocol_unsupported", f"protocol version {req.v} is not supported", version=req.v)
-    if req.kiosk != kiosk_id:
-        raise RequestRejected("kiosk_mismatch", f"rotation names kiosk {req.kiosk} but was sent as {kiosk_id}", kiosk=req.kiosk)
-    return req
+    return decode_request(body, RotateRequest, kiosk_id, "rotation request")
 
 
 def _reply(kiosk: str, public_key: str, from_seq: int, at: int) -> RotateReply:
