@@ -9,13 +9,12 @@ saying so, with no changes and no lease: it must learn to stop.
 import msgspec
 
 from schema.wire import Change, Lease, PullPage, PullRequest
+from server.services.caller import enrolled_kiosk, require_headers
 from server.services.clock import note_clock_skew
 from server.services.context import Context
 from server.store import catalog, chain
 from sync.protocol import (
     decode_request,
-    HEADER_KIOSK,
-    HEADER_SIGNATURE,
     MAX_PULL_LIMIT,
     PROTOCOL_VERSION,
     RequestRejected,
@@ -62,14 +61,9 @@ def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes)
 
 def authenticate(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes) -> dict:
     """The enrolled kiosk whose key signed ``body`` under domain ``pull``."""
-    if not kiosk_id:
-        raise RequestRejected("missing_header", f"header {HEADER_KIOSK} is required", header=HEADER_KIOSK)
-    if not signature:
-        raise RequestRejected("missing_header", f"header {HEADER_SIGNATURE} is required", header=HEADER_SIGNATURE)
+    require_headers(kiosk_id, signature)
     with ctx.store.read() as db:
-        kiosk = chain.kiosk_by_id(db, kiosk_id)
-    if kiosk is None:
-        raise RequestRejected("unknown_kiosk", f"no kiosk {kiosk_id[:40]} is enrolled", kiosk=kiosk_id[:40])
+        kiosk = enrolled_kiosk(db, kiosk_id)
     if kiosk["rekey_from"] is not None:  # its key may have leaked: no data for it
         raise RequestRejected("key_retired", f"central staff retired the key of kiosk {kiosk_id}; re-enrol with the code they give",
                               kiosk=kiosk_id, seq=kiosk["rekey_from"])

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from schema.wire import Batch, PushReply
 from server.crashpoint import crash_point
 from server.services.apply import apply_events
+from server.services.caller import enrolled_kiosk
 from server.services.clock import note_clock_skew
 from server.services.context import Context
 from server.store import catalog, chain, ledger
@@ -37,9 +38,7 @@ def push(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
     if not kiosk_id:
         raise RequestRejected("missing_header", f"header {HEADER_KIOSK} is required", header=HEADER_KIOSK)
     with ctx.store.read() as db:
-        kiosk = chain.with_keys(db, chain.kiosk_by_id(db, kiosk_id))
-    if kiosk is None:
-        raise RequestRejected("unknown_kiosk", f"no kiosk {kiosk_id[:40]} is enrolled", kiosk=kiosk_id[:40])
+        kiosk = chain.with_keys(db, enrolled_kiosk(db, kiosk_id))
     try:
         batch = verify_batch(ctx, kiosk, signature, body)
         crash_point("server.push.verified")

@@ -15,25 +15,21 @@ kiosk re-signs its unsent batches with the new key; nothing recorded is lost.
 """
 
 from schema.wire import RotateReply, RotateRequest
+from server.services.caller import enrolled_kiosk, require_headers
 from server.services.context import Context
 from server.services.enroll import hash_code, new_code
 from server.services.staff import Invalid, Missing, Principal, record, require
 from server.store import chain
 from sync.keys import rotate_proof_message
-from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, PROTOCOL_VERSION, RequestRejected, decode_request
+from sync.protocol import PROTOCOL_VERSION, RequestRejected, decode_request
 from sync.signing import BadKey, BadSignature
 
 
 def rotate(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes) -> RotateReply:
-    if not kiosk_id:
-        raise RequestRejected("missing_header", f"header {HEADER_KIOSK} is required", header=HEADER_KIOSK)
-    if not signature:
-        raise RequestRejected("missing_header", f"header {HEADER_SIGNATURE} is required", header=HEADER_SIGNATURE)
+    require_headers(kiosk_id, signature)
     with ctx.store.read() as db:
-        kiosk = chain.kiosk_by_id(db, kiosk_id)
-        keys = chain.key_history(db, kiosk_id) if kiosk else []
-    if kiosk is None:
-        raise RequestRejected("unknown_kiosk", f"no kiosk {kiosk_id[:40]} is enrolled", kiosk=kiosk_id[:40])
+        kiosk = enrolled_kiosk(db, kiosk_id)
+        keys = chain.key_history(db, kiosk_id)
     try:
         return _rotate(ctx, kiosk, keys, signature, body)
     except RequestRejected as exc:  # an attempt to re-key a kiosk is kept for staff, like a bad batch
