@@ -46,11 +46,11 @@ class ServerProcess:
         self.proc: subprocess.Popen | None = None
         self.log = data.parent / f"server-{port}.log"
 
-    def start(self) -> "ServerProcess":
+    def start(self, env: dict[str, str] | None = None) -> "ServerProcess":
         log = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [str(BIN / "jifen-server"), "serve", "--data", str(self.data), "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log, stderr=subprocess.STDOUT, env=env,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

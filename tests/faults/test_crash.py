@@ -39,23 +39,7 @@ class CrashableServer(ServerProcess):
         env.pop("JIFEN_CRASH_AT", None)
         if crash_at:
             env["JIFEN_CRASH_AT"] = crash_at
-        log = open(self.log, "ab")
-        self.proc = subprocess.Popen(
-            [str(BIN / "jifen-server"), "serve", "--data", str(self.data), "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
-        )
-        import httpx
-
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"server exited {self.proc.returncode}: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(self.url + "/v1/health", timeout=0.5).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise AssertionError("server did not come up")
+        return super().start(env)
 
     def killed(self, wait: float = 10) -> bool:
         """Wait for the process to die by its own SIGKILL."""
