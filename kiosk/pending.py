@@ -7,19 +7,21 @@ kiosk's "pending" is exactly what the server will post. A void undoes its target
 
 from collections.abc import Callable, Iterable
 
-from schema.wire import KioskEvent, Void
-from sync import codec
+from schema.wire import KioskEvent
+from sync import kinds
 from sync.ledger import effects, resident_account
 
 
 def decode_event(body: bytes) -> KioskEvent:
-    return codec.decode(body, KioskEvent)
+    """A stored event of any kind registered in ``sync.kinds``."""
+    return kinds.decode_event(body)
 
 
 def _signed_effects(ev: KioskEvent, lookup: Callable[[str], KioskEvent | None], shop: str):
-    if isinstance(ev, Void):
-        target = lookup(ev.target)
-        if target is None or isinstance(target, Void):
+    kind = kinds.kind_of(ev)
+    if kind.reverses:
+        target = lookup(kind.target(ev))
+        if target is None or kinds.kind_of(target).reverses:
             return -1, [], []
         return -1, *effects(target, shop)
     return 1, *effects(ev, shop)

@@ -16,6 +16,7 @@ import segno
 
 from kiosk.i18n import t
 from kiosk.pending import decode_event
+from sync import kinds
 from sync.calendar import local_dt
 
 #: Crockford-style alphabet: no I, L, O, U, so a code read aloud is not misheard
@@ -56,7 +57,7 @@ class Line:
 
 @dataclass(frozen=True)
 class Receipt:
-    kind: str  # award | redeem | void | stock_in
+    kind: str  # the event's tag: the title is translation key receipt_title_<kind>
     event_id: str
     at: int
     kiosk: str
@@ -69,6 +70,7 @@ class Receipt:
     after: int | None = None
     target: str | None = None  # a void's reversed event
     note: str = ""
+    quantities_only: bool = False  # lines without points (a delivery note)
 
     @property
     def code(self) -> str:
@@ -89,7 +91,7 @@ def render(r: Receipt, lang: str) -> list[str]:
     if r.target:
         out.append(t("receipt_target", lang, target=r.target))
     for line in r.lines:
-        amount = f"×{line.qty}" if r.kind == "stock_in" else f"×{line.qty}  {line.points:+d}"
+        amount = f"×{line.qty}" if r.quantities_only else f"×{line.qty}  {line.points:+d}"
         out.append(f"  {pad(line.label, 20)} {amount}")
     if r.note:
         out.append(t("receipt_note", lang, note=r.note))
@@ -120,26 +122,28 @@ def save(r: Receipt, lang: str, data_dir: Path) -> Path:
 
 
 def build(svc, event_id: str, before: int | None = None, after: int | None = None) -> Receipt:
-    """The receipt of one of this kiosk's recorded events. ``svc`` is a KioskService."""
+    """The receipt of one of this kiosk's recorded events, as its kind reads it
+    (``sync.kinds``). ``svc`` is a KioskService."""
     row = svc.store.event_row(event_id)
     ev = decode_event(row["body"])
-    common = dict(kind=row["kind"], event_id=ev.id, at=ev.at, kiosk=svc.kiosk_id or "",
-                  shop_name=svc.store.meta("shop_name") or svc.shop or "", operator=ev.operator,
-                  before=before, after=after)
-    card = row["resident"]
+    part = kinds.lookup(row["kind"]).receipt(ev)
+    card = row["resident"] if part.resident else None
     name = (svc.resident(card) or {}).get("name") if card else None
-    if row["kind"] == "award":
-        rule = svc.store.rule(ev.rule) or {"name": ev.rule}
-        return Receipt(**common, resident=card, resident_name=name, note=ev.note,
-                       lines=[Line(f"{ev.rule} {rule['name']}", 1, ev.points)])
-    if row["kind"] == "redeem":
-        return Receipt(**common, resident=card, resident_name=name,
-                       lines=[Line(_good_name(svc, i.sku), i.qty, -i.qty * i.price) for i in ev.items])
-    if row["kind"] == "stock_in":
-        return Receipt(**common, note=ev.note, lines=[Line(_good_name(svc, s.sku), s.qty, s.qty) for s in ev.items])
-    return Receipt(**common, resident=card, resident_name=name, target=ev.target, note=ev.reason)
+    return Receipt(kind=row["kind"], event_id=ev.id, at=ev.at, kiosk=svc.kiosk_id or "",
+                   shop_name=svc.store.meta("shop_name") or svc.shop or "", operator=ev.operator,
+                   before=before, after=after, resident=card, resident_name=name,
+                   lines=[Line(_line_name(svc, *line.name), line.qty, line.points) for line in part.lines],
+                   target=part.target, note=part.note, quantities_only=part.quantities_only)
 
 
-def _good_name(svc, sku: str) -> str:
-    good = svc.store.good(sku)
-    return f"{sku} {good['name']}" if good else sku
+def _line_name(svc, what: str, code: str) -> str:
+    """A receipt line's label: the code and the name this kiosk mirrors for it."""
+    match what:
+        case "rule":
+            rule = svc.store.rule(code)
+            return f"{code} {rule['name'] if rule else code}"
+        case "good":
+            good = svc.store.good(code)
+            return f"{code} {good['name']}" if good else code
+        case _:
+            raise ValueError(f"a receipt line names a {what!r}")

@@ -25,7 +25,7 @@ from kiosk.store import Store
 from kiosk.syncing import Round, SyncResult
 from schema.types import Card, Code, EventId, OperatorId, Qty, Text
 from schema.wire import Award, EnrollCode, Item, Policy, Redeem, StockIn, StockLine, Void
-from sync import codec
+from sync import codec, kinds
 from sync.batch import event_id
 from sync.calendar import day_bounds, local_day, local_month, month_bounds
 from sync.policy import DEFAULT_POLICY, LeaseState, check_redeem, is_offline_mode, lease_remaining
@@ -237,7 +237,7 @@ class KioskService:
             row = self.store.event_row(target)
             if row is None or not target.startswith(kiosk + "-"):
                 raise E.VoidRefused("void_unknown", event=target)
-            if row["kind"] == "void":
+            if kinds.lookup(row["kind"]).reverses:
                 raise E.VoidRefused("void_of_void", event=target)
             if self.store.void_of(target):
                 raise E.VoidRefused("void_repeated", event=target)
@@ -272,7 +272,7 @@ class KioskService:
 
     def stock_available(self) -> dict[str, int]:
         """Mirrored stock of this shop plus this kiosk's pending moves, per SKU."""
-        rows = self.store.unreflected_events(kinds=("redeem", "stock_in", "void"))
+        rows = self.store.unreflected_events(kinds=kinds.tags(moves_stock=True) + kinds.tags(reverses=True))
         delta = stock_delta([decode_event(r["body"]) for r in rows], self._lookup, self.shop or "")
         out = {g["sku"]: g["stock"] for g in self.store.goods()}
         for sku, d in delta.items():

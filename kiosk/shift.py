@@ -14,6 +14,7 @@ from pathlib import Path
 from kiosk.i18n import t
 from kiosk.pending import decode_event
 from kiosk.receipts import pad
+from sync import kinds
 from sync.calendar import local_dt
 
 
@@ -47,34 +48,34 @@ def report(svc, counted: dict[str, int], now: int) -> ShiftReport:
     rep = ShiftReport(svc.kiosk_id or "", svc.store.meta("shop_name") or "", int(started) if started else None,
                       now, first)
     rows = svc.store.events_from(first)
-    voided = {r["target"] for r in rows if r["kind"] == "void"}
+    voided = {r["target"] for r in rows if kinds.lookup(r["kind"]).reverses}
     ops: dict[str, OperatorTotals] = defaultdict(OperatorTotals)
     rules: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     goods: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
+        kind = kinds.lookup(row["kind"])
         ev = decode_event(row["body"])
         tot = ops[ev.operator]
         tot.events += 1
-        if row["kind"] == "void":
+        if kind.reverses:
             tot.voids += 1
             continue
         if ev.id in voided:
             continue
-        if row["kind"] == "award":
-            rules[ev.rule][0] += 1
-            rules[ev.rule][1] += ev.points
-            if ev.points >= 0:
-                tot.awarded += ev.points
-            else:
-                tot.deducted -= ev.points
-        elif row["kind"] == "redeem":
-            tot.redeemed += ev.total
-            for item in ev.items:
-                goods[item.sku][0] += item.qty
-                goods[item.sku][1] += item.qty * item.price
-        elif row["kind"] == "stock_in":
-            for line in ev.items:
-                rep.received[line.sku] = rep.received.get(line.sku, 0) + line.qty
+        for line in kind.shift(ev):  # what the event's kind says it adds
+            match line.section:
+                case "operator":
+                    setattr(tot, line.key, getattr(tot, line.key) + line.points)
+                case "rule":
+                    rules[line.key][0] += line.count
+                    rules[line.key][1] += line.points
+                case "good":
+                    goods[line.key][0] += line.count
+                    goods[line.key][1] += line.points
+                case "received":
+                    rep.received[line.key] = rep.received.get(line.key, 0) + line.count
+                case _:
+                    raise ValueError(f"kind {row['kind']} adds to shift section {line.section!r}")
     rep.per_operator = dict(ops)
     rep.per_rule = {k: (v[0], v[1]) for k, v in sorted(rules.items())}
     rep.per_good = {k: (v[0], v[1]) for k, v in sorted(goods.items())}

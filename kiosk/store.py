@@ -17,8 +17,8 @@ from sqlite_utils import Database
 
 from kiosk.crashpoint import crash_point
 from schema import kiosk_db
-from schema.wire import Award, KioskEvent, Redeem, Void
-from sync import codec
+from schema.wire import KioskEvent
+from sync import codec, kinds
 
 #: pull kind -> (mirror table, primary key)
 MIRROR = {
@@ -126,19 +126,19 @@ class Store:
 
     def append_event(self, make: Callable[[int], KioskEvent], resident: str | None = None) -> KioskEvent:
         """Append the event ``make(kseq)`` builds for the next gap-free kseq, chained to
-        the one before it. Durable when the (outermost) transaction commits."""
+        the one before it, under the columns its kind names (``resident`` for a kind that
+        names none itself, as a void takes its target's). Durable when the (outermost)
+        transaction commits."""
         with self.transaction():
             last = self._one("SELECT kseq, chain FROM events ORDER BY kseq DESC LIMIT 1")
             kseq = last["kseq"] + 1 if last else 1
             event = make(kseq)
             body = codec.encode(event)
-            target = event.target if isinstance(event, Void) else None
-            if isinstance(event, (Award, Redeem)):
-                resident = event.resident
+            cols = kinds.kind_of(event).columns(event)
             self.db.execute(
                 "INSERT INTO events (kseq, id, kind, at, resident, operator, target, body, chain) VALUES (?,?,?,?,?,?,?,?,?)",
-                (kseq, event.id, type(event).__struct_config__.tag, event.at, resident, event.operator,
-                 target, body, codec.chain_hash(last["chain"] if last else codec.GENESIS, body)),
+                (kseq, event.id, kinds.tag_of(event), event.at, cols.resident if cols.resident is not None else resident,
+                 cols.operator, cols.target, body, codec.chain_hash(last["chain"] if last else codec.GENESIS, body)),
             )
             crash_point("kiosk.record.before_commit")
             return event

@@ -4,11 +4,10 @@ in its kiosk's hash chain (apply, duplicate, hold for a gap, or fork)."""
 from dataclasses import dataclass
 from typing import Literal
 
-from schema.wire import Batch, KioskEvent, Redeem
-from sync import codec
+from schema.wire import Batch, KioskEvent
+from sync import codec, kinds
 from sync.protocol import (
     MAX_BATCH_EVENTS,
-    MAX_ITEMS_PER_EVENT,
     PROTOCOL_VERSION,
     RequestRejected,
     decode_request,
@@ -31,7 +30,7 @@ def parse_batch(body: bytes, header_kiosk: str) -> Batch:
 
     Raises ``RequestRejected`` naming the first problem found.
     """
-    batch = decode_request(body, Batch, header_kiosk, "batch")
+    batch = decode_request(body, kinds.batch_type(), header_kiosk, "batch")
     if codec.encode(batch) != body:
         # Stored signed bytes must mean one thing to every reader: a duplicate key (which
         # one wins?), an escape or a space would let two parsers disagree about them.
@@ -50,25 +49,9 @@ def parse_batch(body: bytes, header_kiosk: str) -> Batch:
         if ev.id in seen:
             raise RequestRejected("invalid_batch", f"event id {ev.id} appears twice", event=ev.id)
         seen.add(ev.id)
-        _check_event(ev)
+        kinds.kind_of(ev).check(ev)
         kseq += 1
     return batch
-
-
-def _check_event(ev: KioskEvent) -> None:
-    items = getattr(ev, "items", None)
-    if items is not None:
-        if not items:
-            raise RequestRejected("invalid_batch", f"event {ev.id} has no lines", event=ev.id)
-        if len(items) > MAX_ITEMS_PER_EVENT:
-            raise RequestRejected("invalid_batch", f"event {ev.id} has {len(items)} lines; at most {MAX_ITEMS_PER_EVENT}", event=ev.id)
-        skus = [i.sku for i in items]
-        if len(set(skus)) != len(skus):
-            raise RequestRejected("invalid_batch", f"event {ev.id} lists a SKU twice", event=ev.id)
-    if isinstance(ev, Redeem):
-        total = sum(i.qty * i.price for i in ev.items)
-        if total != ev.total:
-            raise RequestRejected("invalid_batch", f"event {ev.id}: total {ev.total} but lines sum to {total}", event=ev.id)
 
 
 @dataclass(frozen=True)

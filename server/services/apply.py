@@ -7,38 +7,15 @@ kiosk batches and the server's own central batches, so both follow the same rule
 
 from sqlite_utils import Database
 
-from schema.wire import (
-    Award,
-    BalanceRec,
-    CentralEvent,
-    KioskEvent,
-    StockAdjust,
-    StockRec,
-    Void,
-)
+from schema.wire import BalanceRec, CentralEvent, KioskEvent, StockRec
 from server.crashpoint import crash_point
 from server.store import catalog, ledger
-from sync import codec
-from sync.ledger import (
-    ADJUSTMENTS,
-    ISSUED,
-    Plan,
-    View,
-    periods,
-    plan_batch,
-    references,
-    resident_account,
-    shop_account,
-)
+from sync import codec, kinds
+from sync.ledger import ADJUSTMENTS, ISSUED, Plan, View, plan_batch, references, resident_account, shop_account
 
 RESIDENT_PREFIX = resident_account("")
 
 Event = KioskEvent | CentralEvent
-
-
-def event_kind(ev: Event) -> str:
-    """The wire tag ('award', 'redeem', 'void', ...): what the events table calls a kind."""
-    return type(ev).__struct_config__.tag
 
 
 def apply_events(db: Database, events: list[Event], kiosk: str, shop: str, batch_seq: int, now: int) -> Plan:
@@ -59,47 +36,44 @@ def apply_events(db: Database, events: list[Event], kiosk: str, shop: str, batch
 
 
 def read_view(db: Database, events: list[Event], shop: str) -> View:
-    cards, rules, skus, target_ids = references(events)
-    targets = ledger.void_targets(db, target_ids)
-    accounts = {resident_account(c) for c in cards} | {ISSUED, ADJUSTMENTS, shop_account(shop)}
-    stock_keys = {(shop, sku) for sku in skus}
+    refs = references(events)
+    targets = ledger.void_targets(db, refs.targets)
+    accounts = {resident_account(c) for c in refs.cards} | {ISSUED, ADJUSTMENTS, shop_account(shop)}
+    stock_keys = {(shop, sku) for sku in refs.skus} | refs.stock
     for t in targets.values():
         accounts.update(a for a, _ in t.postings)
         stock_keys.update((s, k) for s, k, _ in t.stock)
-    stock_keys.update((ev.shop, ev.sku) for ev in events if isinstance(ev, StockAdjust))
-    count_keys = [k for ev in events if isinstance(ev, Award) for k in periods(ev.resident, ev.rule, ev.at)]
     return View(
-        residents=catalog.resident_statuses(db, cards),
-        rules=catalog.rule_infos(db, rules),
-        goods=catalog.good_infos(db, skus),
+        residents=catalog.resident_statuses(db, refs.cards),
+        rules=catalog.rule_infos(db, refs.rules),
+        goods=catalog.good_infos(db, refs.skus),
         balances=ledger.balances_of(db, accounts),
         stock=ledger.stock_of(db, stock_keys),
         targets=targets,
         known_ids=ledger.known_event_ids(db, [ev.id for ev in events]),
-        counts=ledger.award_counts_of(db, count_keys),
+        counts=ledger.award_counts_of(db, refs.counts),
     )
 
 
 def write_events(db: Database, events: list[Event], kiosk: str, shop: str, batch_seq: int, now: int) -> None:
-    ledger.insert_events(
-        db,
-        [
-            {
-                "id": ev.id,
-                "kiosk": kiosk,
-                "batch_seq": batch_seq,
-                "kseq": ev.kseq,
-                "kind": event_kind(ev),
-                "at": ev.at,
-                "received_at": now,
-                "resident": getattr(ev, "resident", None),
-                "operator": getattr(ev, "operator", None) or getattr(ev, "staff", None),
-                "shop": ev.shop if isinstance(ev, StockAdjust) else (shop or None),
-                "body": codec.encode(ev),
-            }
-            for ev in events
-        ],
-    )
+    """Each event under the columns its kind names (``sync.kinds``)."""
+    rows = []
+    for ev in events:
+        cols = kinds.kind_of(ev).columns(ev)
+        rows.append({
+            "id": ev.id,
+            "kiosk": kiosk,
+            "batch_seq": batch_seq,
+            "kseq": ev.kseq,
+            "kind": kinds.tag_of(ev),
+            "at": ev.at,
+            "received_at": now,
+            "resident": cols.resident,
+            "operator": cols.operator,
+            "shop": cols.shop or shop or None,
+            "body": codec.encode(ev),
+        })
+    ledger.insert_events(db, rows)
 
 
 def voids_applied(events: list[Event], plan: Plan) -> list[tuple[str, str]]:
@@ -108,9 +82,10 @@ def voids_applied(events: list[Event], plan: Plan) -> list[tuple[str, str]]:
     remaining = list(plan.voided)
     out = []
     for ev in events:
-        if isinstance(ev, Void) and ev.target in remaining:
-            remaining.remove(ev.target)
-            out.append((ev.target, ev.id))
+        target = kinds.kind_of(ev).target(ev)
+        if target is not None and target in remaining:
+            remaining.remove(target)
+            out.append((target, ev.id))
     return out
 
 

@@ -14,11 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from schema.server_db import GENESIS_HASH
-from schema.wire import Batch, CentralBatch
 from server.services.checkpoint import check_checkpoints
 from server.services.context import Context
 from server.store import chain, ledger
-from sync import codec
+from sync import codec, kinds
 from sync.keys import key_for_seq
 from sync.ledger import fold
 from sync.signing import BadKey, BadSignature, VerifyKey
@@ -68,9 +67,9 @@ def check_chains(ctx: Context, report: AuditReport, kiosks: dict, batches: list[
     for kiosk_id in sorted(set(by_kiosk) | set(kiosks)):
         rows = by_kiosk.get(kiosk_id, [])
         if kiosk_id == chain.CENTRAL:
-            key, domain, type_ = ctx.key.public_hex, "central", CentralBatch
+            key, domain, type_ = ctx.key.public_hex, "central", kinds.central_batch_type()
         elif kiosk_id in kiosks:
-            key, domain, type_ = key_histories.get(kiosk_id, []), "batch", Batch
+            key, domain, type_ = key_histories.get(kiosk_id, []), "batch", kinds.batch_type()
             if not key or key_for_seq(key, 2**53) != kiosks[kiosk_id]["public_key"]:
                 report.fail("keys", kiosk_id, "the kiosk's current key is not the newest in its key history")
         else:

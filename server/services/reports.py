@@ -17,7 +17,7 @@ from server.services.context import Context
 from server.services.staff import Invalid, Principal, record, require, scope_filter
 from server.store import catalog
 from server.store import reports as q
-from sync import codec
+from sync import codec, kinds
 from sync.board import mask_name, rank
 from sync.calendar import local_month, month_bounds
 
@@ -125,18 +125,14 @@ def _settlement(db, start, end, allowed, now) -> dict:
         flows = {"redeemed": 0, "voided": 0, "charged": 0, "other": 0}
         n_redeem = 0
         for r in q.shop_postings(db, shop["id"], start, end):
-            if r["kind"] == "redeem":
-                flows["redeemed"] += r["points"]
+            settles_as = kinds.lookup(r["kind"]).settles_as  # redeemed, voided, charged or other
+            flows[settles_as] += r["points"]
+            if settles_as == "redeemed":
                 n_redeem += r["n"]
-            elif r["kind"] == "void":
-                flows["voided"] += r["points"]
-            elif r["kind"] == "charge":
-                flows["charged"] += r["points"]
-            else:
-                flows["other"] += r["points"]
         goods: dict[str, dict] = {}
         for kind, body, target in q.redemption_bodies(db, shop["id"], start, end):
-            sign, lines = (1, json.loads(body)["items"]) if kind == "redeem" else (-1, json.loads(target)["items"])
+            # a void of a redemption takes its lines back
+            sign, lines = (-1, json.loads(target)["items"]) if kinds.lookup(kind).reverses else (1, json.loads(body)["items"])
             for ln in lines:
                 g = goods.setdefault(ln["sku"], {"qty": 0, "points": 0})
                 g["qty"] += sign * ln["qty"]
@@ -165,14 +161,10 @@ def _issued(db, start, end, allowed, now) -> dict:
     for r in q.resident_flows(db, start, end):
         if allowed is not None and r["community"] not in allowed:
             continue
-        kind = r["kind"] if r["kind"] != "void" else f"void_{r['target_kind']}"
-        if kind in ("award", "void_award"):
-            rule = r["rule"]
-            flow = "deducted" if rule in rules and rules[rule]["kind"] == "prohibited" else "earned"
-        elif kind in ("redeem", "void_redeem"):
-            flow, rule = "spent", None
-        else:
-            flow, rule = "corrected", None
+        # a void counts where its target does, with the sign its postings carry
+        kind = kinds.lookup(r["target_kind"] if kinds.lookup(r["kind"]).reverses else r["kind"])
+        flow, by_rule = kind.issued_flow(rules.get(r["rule"], {}).get("kind"))
+        rule = r["rule"] if by_rule else None
         key = (r["community"], flow, rule)
         row = acc.setdefault(key, {"community": r["community"], "flow": flow, "rule": rule,
                                    "rule_name": rules[rule]["name"] if rule in rules else None, "events": 0, "points": 0})

@@ -94,8 +94,9 @@ def evidence(db, item: dict) -> dict:
         at = subject["at"] if subject else item["created_at"]
         where, params = "resident = ? AND at BETWEEN ? AND ?", [item["resident"], at - NEARBY_MS, at + NEARBY_MS]
         if item["kind"] == "cap_exceeded" and subject is not None:
-            where += " AND kind = 'award' AND json_extract(body, '$.rule') = ?"
-            params.append(detail.get("rule"))
+            # the same kind under the same rule: the events that used up the cap
+            where += " AND kind = ? AND json_extract(body, '$.rule') = ?"
+            params += [subject["kind"], detail.get("rule")]
         related = list(db.query(f"SELECT * FROM events WHERE {where} ORDER BY at, id LIMIT ?", [*params, EVIDENCE_EVENTS]))
     events = {r["id"]: r for r in [*rows.values(), *related]}
     kiosk_ids = {e["kiosk"] for e in events.values()} | ({item["kiosk"]} if item.get("kiosk") else set())

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from sync import kinds
+
 @contextmanager
 def reader(path: Path) -> Iterator[Database]:
     """A read-only connection of its own: in WAL mode a report's long scans read a
@@ -24,22 +26,34 @@ def reader(path: Path) -> Iterator[Database]:
         conn.close()
 
 
-_TARGET = "LEFT JOIN events t ON e.kind = 'void' AND t.id = json_extract(e.body, '$.target')"
+def _target() -> str:
+    """Join each event of a reversing kind (a void) to its target as ``t``. The tags are
+    the registry's own identifiers, written into the SQL so the planner sees constants."""
+    tags = kinds.tags(reverses=True)
+    assert all(t.replace("_", "").isalpha() and t.islower() for t in tags), tags
+    listed = ", ".join(f"'{t}'" for t in tags)
+    return f"LEFT JOIN events t ON e.kind IN ({listed}) AND t.id = json_extract(e.body, '$.target')"
 _CARD = "substr(p.account, 10)"  # after 'resident:'
 
 
+def _in(values: tuple[str, ...]) -> str:
+    return f"({','.join('?' * len(values))})"
+
+
 def earned(db: Database, start: int, end: int, communities: list[str] | None) -> list[dict]:
-    """(community, card, name, points) earned in the window: awards and voids of awards."""
-    where, params = "", [start, end]
+    """(community, card, name, points) earned in the window: events of the kinds on the
+    board (awards) and voids of them."""
+    board = kinds.tags(on_board=True)
+    where, params = "", [start, end, *board, *board]
     if communities is not None:
         where = f"AND r.community IN ({','.join('?' * len(communities))})"
         params += communities
     return list(db.query(
         f"""SELECT r.community, r.card, r.name, sum(p.amount) AS points
-            FROM postings p JOIN events e ON e.id = p.event {_TARGET}
+            FROM postings p JOIN events e ON e.id = p.event {_target()}
             JOIN residents r ON r.card = {_CARD}
             WHERE p.account LIKE 'resident:%' AND p.at >= ? AND p.at < ?
-              AND (e.kind = 'award' OR t.kind = 'award') {where}
+              AND (e.kind IN {_in(board)} OR t.kind IN {_in(board)}) {where}
             GROUP BY r.card ORDER BY r.community, r.card""",
         params,
     ))
@@ -51,7 +65,7 @@ def resident_flows(db: Database, start: int, end: int) -> list[dict]:
         f"""SELECT r.community, e.kind, t.kind AS target_kind,
                    coalesce(json_extract(e.body, '$.rule'), json_extract(t.body, '$.rule')) AS rule,
                    count(*) AS n, sum(p.amount) AS points
-            FROM postings p JOIN events e ON e.id = p.event {_TARGET}
+            FROM postings p JOIN events e ON e.id = p.event {_target()}
             JOIN residents r ON r.card = {_CARD}
             WHERE p.account LIKE 'resident:%' AND p.at >= ? AND p.at < ?
             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""",
@@ -63,19 +77,21 @@ def shop_postings(db: Database, shop: str, start: int, end: int) -> list[dict]:
     """Postings to ``shop:<id>`` in the window, by event kind and (for voids) target kind."""
     return list(db.query(
         f"""SELECT e.kind, t.kind AS target_kind, count(*) AS n, sum(p.amount) AS points
-            FROM postings p JOIN events e ON e.id = p.event {_TARGET}
+            FROM postings p JOIN events e ON e.id = p.event {_target()}
             WHERE p.account = ? AND p.at >= ? AND p.at < ? GROUP BY 1, 2 ORDER BY 1, 2""",
         ["shop:" + shop, start, end],
     ))
 
 
 def redemption_bodies(db: Database, shop: str, start: int, end: int) -> list[tuple[str, bytes, bytes | None]]:
-    """(kind, body, target body) of redemptions and voids of redemptions at ``shop``."""
+    """(kind, body, target body) of events of the kinds that hand out goods (redemptions)
+    and voids of them at ``shop``."""
+    out = kinds.tags(hands_out_goods=True)
     return db.execute(
-        f"""SELECT e.kind, e.body, t.body FROM events e {_TARGET}
-            WHERE e.shop = ? AND e.at >= ? AND e.at < ? AND (e.kind = 'redeem' OR t.kind = 'redeem')
+        f"""SELECT e.kind, e.body, t.body FROM events e {_target()}
+            WHERE e.shop = ? AND e.at >= ? AND e.at < ? AND (e.kind IN {_in(out)} OR t.kind IN {_in(out)})
             ORDER BY e.at, e.id""",
-        [shop, start, end],
+        [shop, start, end, *out, *out],
     ).fetchall()
 
 

@@ -1,0 +1,113 @@
+"""The ledger's values: accounts, postings, stock moves, review items, and the ``View`` a
+batch touches and the ``Plan`` it yields. Plain data shared by the ledger's rules
+(``sync.ledger``) and every event kind (``sync.kinds``), kept apart so a kind's module can
+build on them without importing the planner that imports the kinds.
+
+Accounts: ``resident:<card>`` (a resident's points), ``programme:issued`` (where awarded
+points come from), ``shop:<id>`` (points taken in by a shop, what settlement pays out),
+``programme:adjustments`` (central corrections), ``programme:writeoff`` (overdrafts the
+programme wrote off; a ``charge`` against a shop posts to ``shop:<id>`` instead).
+"""
+
+from dataclasses import dataclass, field
+
+ISSUED = "programme:issued"
+ADJUSTMENTS = "programme:adjustments"
+WRITEOFF = "programme:writeoff"
+
+
+def resident_account(card: str) -> str:
+    return f"resident:{card}"
+
+
+def shop_account(shop: str) -> str:
+    return f"shop:{shop}"
+
+
+@dataclass(frozen=True)
+class Posting:
+    event: str
+    account: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class StockMove:
+    event: str
+    shop: str
+    sku: str
+    delta: int
+
+
+@dataclass(frozen=True)
+class Review:
+    """Something a validly signed event did that central staff must look at."""
+
+    kind: str
+    event: str | None
+    resident: str | None
+    detail: dict
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    kind: str
+    points: int
+    status: str
+    cap_day: int | None = None
+    cap_month: int | None = None
+
+
+@dataclass(frozen=True)
+class GoodInfo:
+    price: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """An earlier event a void may reverse, with the effects to undo. ``kind`` is its tag."""
+
+    kind: str
+    kiosk: str
+    postings: tuple[tuple[str, int], ...]
+    stock: tuple[tuple[str, str, int], ...]  # (shop, sku, delta)
+    voided: bool
+
+
+@dataclass
+class View:
+    """The state a batch touches, fetched by the caller before planning."""
+
+    residents: dict[str, str] = field(default_factory=dict)  # card -> status
+    rules: dict[str, RuleInfo] = field(default_factory=dict)
+    goods: dict[str, GoodInfo] = field(default_factory=dict)
+    balances: dict[str, int] = field(default_factory=dict)  # account -> points
+    stock: dict[tuple[str, str], int] = field(default_factory=dict)  # (shop, sku) -> qty
+    targets: dict[str, Target] = field(default_factory=dict)
+    known_ids: set[str] = field(default_factory=set)
+    counts: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (card, rule, period)
+
+
+@dataclass
+class Plan:
+    postings: list[Posting] = field(default_factory=list)
+    stock_moves: list[StockMove] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    balances: dict[str, int] = field(default_factory=dict)  # new values of touched accounts
+    stock: dict[tuple[str, str], int] = field(default_factory=dict)
+    counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    voided: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Refs:
+    """What a batch refers to, so the caller can fetch its ``View``: cards, rules, SKUs
+    (at the batch's shop), void targets, stock at other shops, cap counters."""
+
+    cards: set[str] = field(default_factory=set)
+    rules: set[str] = field(default_factory=set)
+    skus: set[str] = field(default_factory=set)
+    targets: set[str] = field(default_factory=set)
+    stock: set[tuple[str, str]] = field(default_factory=set)
+    counts: list[tuple[str, str, str]] = field(default_factory=list)
