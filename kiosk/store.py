@@ -17,23 +17,9 @@ from sqlite_utils import Database
 
 from kiosk.crashpoint import crash_point
 from schema import kiosk_db
+from schema.feeds import FEEDS
 from schema.wire import KioskEvent
 from sync import codec, kinds
-
-#: pull kind -> (mirror table, primary key)
-MIRROR = {
-    "resident": ("residents", "card"),
-    "rule": ("rules", "code"),
-    "good": ("goods", "sku"),
-    "stock": ("stock", "sku"),
-    "balance": ("balances", "card"),
-    "shop": ("shops", "id"),
-    "community": ("communities", "id"),
-    "operator": ("operators", "id"),
-    "board": ("board", "key"),
-    "checkpoint": ("checkpoints", "n"),
-}
-
 
 class SchemaTooNew(RuntimeError):
     """The database was written by a newer kiosk release; refuse rather than corrupt it."""
@@ -279,7 +265,7 @@ class Store:
         if not rows:
             return
         kind, cols = shape
-        table, pk = MIRROR[kind]
+        table, pk = FEEDS[kind].table, FEEDS[kind].table_key
         if cols is None:
             self.db.conn.executemany(f"DELETE FROM {table} WHERE {pk} = ?", rows)
         else:

@@ -20,8 +20,9 @@ from kiosk.client import Client
 from kiosk.crashpoint import crash_point
 from kiosk.errors import ChainBroken, Offline, Rejected
 from kiosk.pending import decode_event
-from kiosk.store import MIRROR, Store
-from schema.wire import RECORD_TYPES, ChainRec, Change, CheckpointRec, PullPage, PullRequest
+from kiosk.store import Store
+from schema.feeds import FEEDS
+from schema.wire import Change, PullPage, PullRequest
 from sync import codec
 from sync.batch import build_batch
 from sync.checkpoint import body as checkpoint_body
@@ -231,7 +232,7 @@ class Round:
         for ch in changes:
             if ch.kind == "chain" and ch.key == self.kiosk and bytes(ch.data) != b"null":
                 try:
-                    return codec.decode(bytes(ch.data), ChainRec).next_seq
+                    return codec.decode(bytes(ch.data), FEEDS["chain"].record).next_seq
                 except codec.DecodeError as exc:
                     raise Offline(f"garbled chain {ch.key}: {exc.message}") from None
         return None
@@ -263,7 +264,7 @@ class Round:
             if ch.kind != "checkpoint" or ch.data is None or bytes(ch.data) == b"null":
                 continue
             try:
-                rec = codec.decode(bytes(ch.data), CheckpointRec)
+                rec = codec.decode(bytes(ch.data), FEEDS["checkpoint"].record)
                 VerifyKey(self.store.meta("server_key")).verify("checkpoint", checkpoint_body(rec.n, rec.size, rec.head, rec.at), rec.signature)
             except (codec.DecodeError, BadSignature, BadKey) as exc:
                 raise Offline(f"checkpoint {ch.key} does not verify under the pinned server key: {exc}") from None
@@ -275,26 +276,23 @@ class Round:
         return conflicts
 
     def _decode_changes(self, changes: list[Change]) -> list[tuple[str, str, dict | None]]:
+        """The page's changes as mirror rows, as the table of feed kinds (``schema.feeds``)
+        says: (kind, mirror key, row or None for a removal)."""
         out = []
         for ch in changes:
-            if ch.kind not in MIRROR:
-                continue  # a kind from a newer server: nothing here to keep it in
-            key = ch.key
-            if ch.kind == "stock":
-                shop, _, key = ch.key.partition("/")
-                if shop != self.shop:
-                    continue
+            feed = FEEDS.get(ch.kind)
+            if feed is None or feed.table is None:
+                continue  # a kind from a newer server, or one acted on and not kept
+            key = feed.local_key(ch.key, self.shop)
+            if key is None:
+                continue  # another shop's
             row = None
             if ch.data is not None and bytes(ch.data) != b"null":
                 try:
-                    rec = codec.decode(bytes(ch.data), RECORD_TYPES[ch.kind])
+                    rec = codec.decode(bytes(ch.data), feed.record)
                 except codec.DecodeError as exc:
                     raise Offline(f"garbled {ch.kind} {ch.key}: {exc.message}") from None
-                row = codec.to_builtins(rec)
-                if ch.kind == "stock":
-                    row = {"sku": rec.sku, "qty": rec.qty}
-                elif ch.kind == "board":  # one row per community-month; its lines as JSON text
-                    row = {"key": ch.key, **row, "top": codec.encode(row["top"]).decode()}
+                row = feed.adapt(rec, ch.key)
             out.append((ch.kind, key, row))
         return out
 

@@ -446,17 +446,3 @@ class ChainRec(Wire):
 
     kiosk: KioskId
     next_seq: Seq
-
-
-RECORD_TYPES: dict[str, type] = {
-    "resident": ResidentRec,
-    "rule": RuleRec,
-    "good": GoodRec,
-    "stock": StockRec,
-    "balance": BalanceRec,
-    "shop": ShopRec,
-    "community": CommunityRec,
-    "operator": OperatorRec,
-    "board": BoardRec,
-    "checkpoint": CheckpointRec,
-}

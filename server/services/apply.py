@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from schema.wire import BalanceRec, CentralEvent, KioskEvent, StockRec
 from server.crashpoint import crash_point
+from server.services import feed
 from server.store import catalog, ledger
 from sync import codec, kinds
 from sync.ledger import ADJUSTMENTS, ISSUED, Plan, View, plan_batch, references, resident_account, shop_account
@@ -92,12 +93,8 @@ def voids_applied(events: list[Event], plan: Plan) -> list[tuple[str, str]]:
 def publish_touched(db: Database, plan: Plan) -> None:
     """Move the feed rows of every resident balance and shop stock the plan changed."""
     accounts = sorted({p.account for p in plan.postings if p.account.startswith(RESIDENT_PREFIX)})
-    balances = []
-    for account, points in sorted(ledger.balances_of(db, accounts).items()):
-        card = account[len(RESIDENT_PREFIX) :]
-        balances.append((card, "", codec.encode(BalanceRec(card=card, points=points))))
-    catalog.put_feed_many(db, "balance", balances)
+    feed.publish_many(db, "balance", [BalanceRec(card=account[len(RESIDENT_PREFIX):], points=points)
+                                      for account, points in sorted(ledger.balances_of(db, accounts).items())])
     keys = sorted({(m.shop, m.sku) for m in plan.stock_moves})
-    stock = [(f"{shop}/{sku}", shop, codec.encode(StockRec(shop=shop, sku=sku, qty=qty)))
-             for (shop, sku), qty in sorted(ledger.stock_of(db, keys).items())]
-    catalog.put_feed_many(db, "stock", stock)
+    feed.publish_many(db, "stock", [StockRec(shop=shop, sku=sku, qty=qty)
+                                    for (shop, sku), qty in sorted(ledger.stock_of(db, keys).items())])

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from schema.wire import ChainRec
 from server.keys import load_or_create_key
+from server.services import feed
 from server.services.context import ServerKeyChanged, open_context
 from server.settings import Settings
 from server.store import catalog, chain
 from server.store import backup as files
-from sync import codec
 
 
 def backup(settings: Settings, dest: Path) -> dict:
@@ -53,7 +53,7 @@ def restore(settings: Settings, src: Path) -> dict:
             kiosks = chain.list_kiosks(db)
             for k in kiosks:
                 rec = ChainRec(kiosk=k["id"], next_seq=k["next_seq"])
-                catalog.put_feed(db, "chain", k["id"], k["shop"], codec.encode(rec))
+                feed.publish(db, "chain", rec, shop=k["shop"])
             high = catalog.feed_high_water(db)
     finally:
         ctx.close()

@@ -14,9 +14,9 @@ the server (a kiosk's copy), which survives an attacker rewriting the server's o
 """
 
 from schema.wire import CheckpointBody, CheckpointRec
+from server.services import feed
 from server.services.context import Context
 from server.services.staff import SYSTEM, Principal, record, require
-from server.store import catalog
 from server.store import checkpoints as store
 from sync import checkpoint as cp
 from sync import codec
@@ -46,7 +46,7 @@ def make_checkpoint(ctx: Context, who: Principal = SYSTEM) -> dict:
         signature = ctx.key.sign("checkpoint", body)
         store.insert_checkpoint(db, n, size, head, now, body, signature)
         rec = CheckpointRec(v=1, n=n, size=size, head=head, at=now, signature=signature)
-        catalog.put_feed(db, "checkpoint", "latest", "", codec.encode(rec))
+        feed.publish(db, "checkpoint", rec)
         if who is not SYSTEM:
             record(db, ctx, who, "checkpoint", str(n), {"size": size, "head": head})
         return _view(store.latest_checkpoint(db), new=True)

@@ -13,11 +13,11 @@ import os
 import random
 from dataclasses import dataclass, field
 
-from schema.wire import Adjust, CommunityRec, GoodRec, OperatorRec, ResidentRec, RuleRec, ShopRec, StockAdjust
+from schema.wire import Adjust, StockAdjust
+from server.services import feed
 from server.services.central import append_central, next_central_ids
 from server.services.context import Context
 from server.store import catalog, ledger
-from sync import codec
 from sync.pins import hash_pin
 
 STREETS = ("雒城街道", "金雁街道")
@@ -152,20 +152,9 @@ def load(ctx: Context, data: DemoData, seed: int = 2024) -> dict:
 
 def publish_catalog(db) -> None:
     """Feed rows for every reference entity (unchanged rows keep their seq)."""
-    for r in catalog.list_rows(db, "communities"):
-        catalog.put_feed(db, "community", r["id"], "", codec.encode(CommunityRec(**r)))
-    for r in catalog.list_rows(db, "shops"):
-        catalog.put_feed(db, "shop", r["id"], "", codec.encode(ShopRec(**r)))
-    for r in catalog.list_rows(db, "rules"):
-        catalog.put_feed(db, "rule", r["code"], "", codec.encode(RuleRec(**r)))
-    for r in catalog.list_rows(db, "goods"):
-        catalog.put_feed(db, "good", r["sku"], "", codec.encode(GoodRec(**r)))
-    for r in catalog.list_rows(db, "operators"):
-        catalog.put_feed(db, "operator", r["id"], r["shop"], codec.encode(OperatorRec(**r)))
-    rows = catalog.list_rows(db, "residents")
-    catalog.put_feed_many(db, "resident", [(r["card"], "", codec.encode(ResidentRec(
-        card=r["card"], name=r["name"], phone_tail=r["phone"][-4:], community=r["community"], status=r["status"])))
-        for r in rows])
+    for kind, table in (("community", "communities"), ("shop", "shops"), ("rule", "rules"), ("good", "goods"),
+                        ("operator", "operators"), ("resident", "residents")):
+        feed.publish_rows(db, kind, catalog.list_rows(db, table))
 
 
 def opening_events(db, data: DemoData, seed: int, now: int) -> list:

@@ -13,14 +13,13 @@ import io
 import os
 import re
 
-from schema.wire import CommunityRec, GoodRec, OperatorRec, ResidentRec, RuleRec, ShopRec
 from server.services.admin import revoke
+from server.services import feed
 from server.services.context import Context, NotFound
 from server.services.enroll import enroll_code
 from server.services.staff import Invalid, Missing, Principal, record, require, scope_filter
 from server.store import catalog, ledger
 from server.store import staff as store
-from sync import codec
 from sync.ledger import resident_account
 from sync.pins import hash_pin
 
@@ -36,19 +35,8 @@ MAX_IMPORT_ROWS = 200_000
 
 
 def publish(db, kind: str, row: dict) -> None:
-    if kind == "resident":
-        rec = ResidentRec(card=row["card"], name=row["name"], phone_tail=row["phone"][-4:], community=row["community"], status=row["status"])
-        catalog.put_feed(db, "resident", row["card"], "", codec.encode(rec))
-    elif kind == "rule":
-        catalog.put_feed(db, "rule", row["code"], "", codec.encode(RuleRec(**row)))
-    elif kind == "good":
-        catalog.put_feed(db, "good", row["sku"], "", codec.encode(GoodRec(**row)))
-    elif kind == "shop":
-        catalog.put_feed(db, "shop", row["id"], "", codec.encode(ShopRec(**row)))
-    elif kind == "community":
-        catalog.put_feed(db, "community", row["id"], "", codec.encode(CommunityRec(**row)))
-    elif kind == "operator":
-        catalog.put_feed(db, "operator", row["id"], row["shop"], codec.encode(OperatorRec(**row)))
+    """Move the feed row of one reference entity, from its table row (``schema.feeds``)."""
+    feed.publish_rows(db, kind, [row])
 
 
 def _upsert(db, table: str, row: dict) -> str:

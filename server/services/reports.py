@@ -12,7 +12,9 @@ The board also goes to kiosks through pull: one feed row per community-month (ki
 import json
 from collections import defaultdict
 
+from schema.feeds import FEEDS
 from schema.wire import BoardLine, BoardRec
+from server.services import feed
 from server.services.context import Context
 from server.services.staff import Invalid, Principal, record, require, scope_filter
 from server.store import catalog
@@ -89,11 +91,10 @@ def publish_board(ctx: Context, who: Principal, month: str) -> dict:
             ranked = lines.get(c["id"], [])
             rec = BoardRec(community=c["id"], month=month, published=now, ranked=len(ranked),
                            top=[BoardLine(**ln) for ln in ranked[:BOARD_TOP]])
-            key = f"{c['id']}/{month}"
-            old = db.execute("SELECT data FROM feed WHERE kind = 'board' AND key = ?", [key]).fetchone()
+            old = db.execute("SELECT data FROM feed WHERE kind = 'board' AND key = ?", [FEEDS["board"].key(rec)]).fetchone()
             if old and old[0] and _same_board(old[0], rec):
                 continue  # only 'published' would differ: keep the row where it is
-            moved += catalog.put_feed(db, "board", key, "", codec.encode(rec))
+            moved += feed.publish(db, "board", rec)
         if who.username != "system":
             record(db, ctx, who, "board_publish", month, {"moved": moved})
     return {"month": month, "communities_changed": moved}

@@ -3,7 +3,8 @@ lease and revocation on every page."""
 
 import msgspec
 
-from schema.wire import PullPage, RECORD_TYPES
+from schema.feeds import FEEDS
+from schema.wire import PullPage
 from server.services.admin import revoke
 from sync import codec
 from tests.server.conftest import CARD_A
@@ -35,7 +36,7 @@ def test_paging_returns_every_visible_row_once_in_order(kiosk, ctx):
     kinds = {c.kind for c in everything}
     assert {"resident", "rule", "good", "shop", "community", "operator", "stock", "balance"} <= kinds
     for c in everything:
-        codec.decode(bytes(c.data), RECORD_TYPES[c.kind])  # every record decodes as its type
+        codec.decode(bytes(c.data), FEEDS[c.kind].record)  # every record decodes as its type
 
 
 def test_other_shops_stock_and_operators_are_not_sent(kiosk, ctx):

@@ -1,0 +1,94 @@
+"""The pull feed's kinds: one table, ``FEEDS``, read by the server that publishes and the
+kiosk that mirrors.
+
+For each kind: the record type its ``data`` decodes as, how its key and scope follow from
+a record (scope ``''`` reaches every kiosk, a shop id only that shop's kiosks), the kiosk
+table it is mirrored into (with that table's key and how a record becomes a row), and for
+reference data the server's table row it is published from. ``checkpoint`` and ``chain``
+are acted on by the kiosk's sync round as well as (checkpoint) or instead of (chain)
+mirrored. A kiosk skips a kind that is not in its table: the server may learn new kinds
+before every kiosk has (docs/PROTOCOL.md, "Protocol evolution").
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import msgspec
+
+from schema.wire import (
+    BalanceRec,
+    BoardRec,
+    ChainRec,
+    CheckpointRec,
+    CommunityRec,
+    GoodRec,
+    OperatorRec,
+    ResidentRec,
+    RuleRec,
+    ShopRec,
+    StockRec,
+)
+
+
+def _as_row(rec: Any, key: str) -> dict:
+    return msgspec.to_builtins(rec)
+
+
+@dataclass(frozen=True)
+class Feed:
+    kind: str
+    record: type
+    key: Callable[[Any], str]  # the feed key of a record
+    scope: Literal["global", "shop"]
+    shop_of: Callable[[Any], str] | None = None  # a shop-scoped record's shop (else the publisher names it)
+    table: str | None = None  # the kiosk's mirror table; None: acted on, not mirrored
+    table_key: str | None = None
+    adapt: Callable[[Any, str], dict] = _as_row  # (record, feed key) -> mirror row
+    local_key: Callable[[str, str], str | None] = lambda key, shop: key  # (feed key, kiosk's shop) -> mirror key; None: not ours
+    from_row: Callable[[dict], Any] | None = None  # server reference row -> record
+
+    def scope_of(self, rec: Any, shop: str | None = None) -> str:
+        """The feed row's scope: '' (every kiosk) or the shop whose kiosks get it."""
+        if self.scope == "global":
+            return ""
+        shop = self.shop_of(rec) if self.shop_of is not None else shop
+        if not shop:
+            raise ValueError(f"feed kind {self.kind} is scoped to a shop, and none was named")
+        return shop
+
+
+def _resident(row: dict) -> ResidentRec:
+    # only the last four digits of the phone number leave the server
+    return ResidentRec(card=row["card"], name=row["name"], phone_tail=row["phone"][-4:],
+                       community=row["community"], status=row["status"])
+
+
+def _board_row(rec: BoardRec, key: str) -> dict:
+    # one row per community-month; its lines kept as JSON text
+    row = msgspec.to_builtins(rec)
+    return {"key": key, **row, "top": msgspec.json.encode(row["top"], order="sorted").decode()}
+
+
+def _stock_key(key: str, shop: str) -> str | None:
+    at, _, sku = key.partition("/")
+    return sku if at == shop else None
+
+
+FEEDS: dict[str, Feed] = {f.kind: f for f in (
+    Feed("resident", ResidentRec, lambda r: r.card, "global", table="residents", table_key="card", from_row=_resident),
+    Feed("rule", RuleRec, lambda r: r.code, "global", table="rules", table_key="code", from_row=lambda row: RuleRec(**row)),
+    Feed("good", GoodRec, lambda r: r.sku, "global", table="goods", table_key="sku", from_row=lambda row: GoodRec(**row)),
+    Feed("shop", ShopRec, lambda r: r.id, "global", table="shops", table_key="id", from_row=lambda row: ShopRec(**row)),
+    Feed("community", CommunityRec, lambda r: r.id, "global", table="communities", table_key="id",
+         from_row=lambda row: CommunityRec(**row)),
+    Feed("operator", OperatorRec, lambda r: r.id, "shop", shop_of=lambda r: r.shop, table="operators", table_key="id",
+         from_row=lambda row: OperatorRec(**row)),
+    Feed("stock", StockRec, lambda r: f"{r.shop}/{r.sku}", "shop", shop_of=lambda r: r.shop, table="stock",
+         table_key="sku", adapt=lambda r, key: {"sku": r.sku, "qty": r.qty}, local_key=_stock_key),
+    Feed("balance", BalanceRec, lambda r: r.card, "global", table="balances", table_key="card"),
+    Feed("board", BoardRec, lambda r: f"{r.community}/{r.month}", "global", table="board", table_key="key", adapt=_board_row),
+    Feed("checkpoint", CheckpointRec, lambda r: "latest", "global", table="checkpoints", table_key="n"),
+    # where the server stands in one kiosk's chain, after a restore: the kiosk resends
+    Feed("chain", ChainRec, lambda r: r.kiosk, "shop"),
+)}

@@ -1,0 +1,27 @@
+"""Publishing to the pull feed: every producer (reference data, balances and stock after a
+batch, boards, checkpoints, chain positions after a restore) puts its records through
+here, so each row's key and scope follow the one table of feed kinds, ``schema.feeds``."""
+
+from typing import Any
+
+from schema.feeds import FEEDS
+from server.store import catalog
+from sync import codec
+
+
+def publish(db, kind: str, rec: Any, shop: str | None = None) -> bool:
+    """Move ``rec``'s feed row; True if it moved. ``shop``: the scope of a shop-scoped kind
+    whose record does not name its shop (a chain row: the kiosk's shop)."""
+    feed = FEEDS[kind]
+    return catalog.put_feed(db, kind, feed.key(rec), feed.scope_of(rec, shop), codec.encode(rec))
+
+
+def publish_many(db, kind: str, recs: list[Any]) -> int:
+    """``publish`` for many records of one kind in one write; how many rows moved."""
+    feed = FEEDS[kind]
+    return catalog.put_feed_many(db, kind, [(feed.key(r), feed.scope_of(r), codec.encode(r)) for r in recs])
+
+
+def publish_rows(db, kind: str, rows: list[dict]) -> int:
+    """Publish reference data from the server's own table rows."""
+    return publish_many(db, kind, [FEEDS[kind].from_row(row) for row in rows])
