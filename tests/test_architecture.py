@@ -14,6 +14,18 @@ def test_import_schema_is_ours():
     assert Path(schema.__file__).resolve().parent == ROOT / "schema"
 
 
+def test_import_schema_is_ours_outside_the_checkout(tmp_path):
+    """What the console scripts see: the install's own path, not pytest's, with no other
+    distribution (PyPI has one called ``schema``) offering a top-level ``schema``."""
+    code = ("import importlib.metadata as m, schema; print(schema.__file__); "
+            "print(sorted(d.metadata['Name'] for d in m.distributions() "
+            "if 'schema' in (d.read_text('top_level.txt') or '').split()))")
+    out = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    found, owners = out.splitlines()
+    assert Path(found).resolve() == ROOT / "schema" / "__init__.py"
+    assert owners in ("[]", "['jifen']"), f"another distribution installs a top-level `schema`: {owners}"
+
+
 def test_import_contracts_hold():
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True)

@@ -1,68 +1,24 @@
-"""An in-process server and a network that misbehaves on purpose, for the simulator.
+"""A network that misbehaves on purpose, for the simulator, over the root conftest's
+in-process server.
 
-The server is the real ``create_app`` over real files, behind Litestar's ``TestClient``;
-it can be stopped and started again from its folder. Every kiosk gets an
-``httpx.BaseTransport`` from ``Network``, which, drawing from one seeded ``random.Random``,
-drops requests, loses replies after the server applied them, delivers twice, and keeps
-copies to deliver late (out of order, replies thrown away). A kiosk can be partitioned
-off, and can be told to "crash" right after its n-th request reached the server.
+Every kiosk gets its own ``AppTransport`` from ``Network``, which, drawing from one seeded
+``random.Random``, drops requests, loses replies after the server applied them, delivers
+twice, and keeps copies to deliver late (out of order, replies thrown away). A kiosk can be
+partitioned off, and can be told to "crash" right after its n-th request reached the server.
 """
 
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
-from litestar.testing import TestClient
 
-from server.app import create_app
-from server.settings import Settings
-
-FORWARDED = ("content-type", "jifen-kiosk", "jifen-signature", "jifen-version")
+from tests.conftest import AppTransport, InProcessServer
 
 
 class KioskCrashed(BaseException):
     """Raised out of a kiosk's sync to model the process dying mid-round; BaseException so
     no ``except Exception`` in the product swallows it."""
-
-
-class SimServer:
-    """The real app over ``data``; ``restart()`` drops it and opens the same files again."""
-
-    def __init__(self, data: Path, clock):
-        self.settings = Settings(data_dir=data, clock=clock)
-        self.client: TestClient | None = None
-        self.errors: list[str] = []  # 5xx answers: never acceptable
-
-    @property
-    def up(self) -> bool:
-        return self.client is not None
-
-    def start(self) -> None:
-        self.client = TestClient(create_app(self.settings), raise_server_exceptions=False)
-        self.client.__enter__()
-        # the rate limiter on simulated time, so a seed replays exactly
-        self.client.app.state.limiter.clock = lambda: self.settings.clock() / 1000
-
-    def stop(self) -> None:
-        if self.client is not None:
-            self.client.__exit__(None, None, None)
-            self.client = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    @property
-    def ctx(self):
-        return self.client.app.state.ctx
-
-    def deliver(self, method: str, path: str, content: bytes, headers: dict) -> httpx.Response:
-        resp = self.client.request(method, path, content=content, headers=headers)
-        if resp.status_code >= 500:
-            self.errors.append(f"{method} {path} -> {resp.status_code} {resp.text[:300]}")
-        return resp
 
 
 @dataclass
@@ -75,7 +31,7 @@ class Faults:
 
 @dataclass
 class Network:
-    server: SimServer
+    server: InProcessServer
     rng: random.Random
     faults: Faults = field(default_factory=Faults)
     partitioned: set[str] = field(default_factory=set)
@@ -83,7 +39,7 @@ class Network:
     crash_after: dict[str, int] = field(default_factory=dict)  # kiosk name -> deliveries left
     stats: Counter = field(default_factory=Counter)
 
-    def transport(self, name: str) -> httpx.BaseTransport:
+    def transport(self, name: str) -> AppTransport:
         return _Transport(self, name)
 
     def heal(self) -> None:
@@ -102,16 +58,17 @@ class Network:
                 self.stats["late_delivered"] += 1
 
 
-class _Transport(httpx.BaseTransport):
+class _Transport(AppTransport):
+    """One kiosk's wire: the faults are drawn here, the delivery is ``AppTransport``'s."""
+
     def __init__(self, net: Network, name: str):
+        super().__init__(net.server)
         self.net = net
         self.name = name
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         net, f, rng = self.net, self.net.faults, self.net.rng
-        content = request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED}
-        call = (request.method, request.url.path, content, headers)
+        call = self.call(request)
         if self.name in net.partitioned or not net.server.up:
             net.stats["refused"] += 1
             raise httpx.ConnectError("no route to the server", request=request)

@@ -21,8 +21,9 @@ from server.services.audit import audit
 from server.services.backup import backup, restore
 from server.services.enroll import enroll_code
 from tests.faults import oracle
-from tests.faults.conftest import T0
-from tests.faults.simnet import Faults, KioskCrashed, Network, SimServer
+from server.settings import Settings
+from tests.conftest import SECOND, Clock, InProcessServer
+from tests.faults.simnet import Faults, KioskCrashed, Network
 
 #: (name, shop, operator): two kiosks share shop S01 so its stock can go below zero
 KIOSKS = [("a1", "S01", "op1"), ("a2", "S01", "op1"), ("b", "S02", "op2"), ("st", "ST01", "op3")]
@@ -45,9 +46,10 @@ class Simulation:
     def __init__(self, seed: int, root: Path, server_dir: Path, n_cards: int = 6):
         self.seed = seed
         self.rng = random.Random(seed)
-        self.now = T0
-        self.server = SimServer(server_dir, lambda: self.now)
-        self.server.start()
+        self.clock = Clock()
+        # the rate limiter on simulated time too, so a seed replays exactly
+        self.server = InProcessServer(Settings(data_dir=server_dir, clock=self.clock),
+                                      limiter_clock=lambda: self.clock() / SECOND).start()
         self.net = Network(self.server, random.Random(seed * 7919 + 1))
         self.kiosks: list[SimKiosk] = []
         self.root = root
@@ -71,7 +73,7 @@ class Simulation:
     def _open(self, k: SimKiosk) -> None:
         k.svc = KioskService(
             KioskSettings(data_dir=k.data, lang="en", batch_events=self.rng.choice([1, 3, 50])),
-            clock=lambda k=k: self.now + k.drift,
+            clock=lambda k=k: self.clock() + k.drift,
             transport=self.net.transport(k.name),
             nonce=lambda: self.rng.randbytes(16).hex(),
         )
@@ -99,7 +101,7 @@ class Simulation:
 
     def step(self) -> None:
         rng = self.rng
-        self.now += rng.choice([1_000, 20_000, 60_000, 600_000, 3_600_000])
+        self.clock.advance(rng.choice([1_000, 20_000, 60_000, 600_000, 3_600_000]))
         k = rng.choice(self.kiosks)
         k.drift += rng.randint(-2_000, 2_000)
         roll = rng.random()
@@ -189,7 +191,7 @@ class Simulation:
         for k in self.kiosks:
             k.drift = 0
         for _ in range(rounds):
-            self.now += 60_000  # a minute between rounds, as a kiosk's background sync would wait
+            self.clock.advance(60_000)  # a minute between rounds, as a kiosk's background sync would wait
             if all(self._sync(k) for k in self.kiosks) and all(k.svc.status()["pending_events"] == 0 for k in self.kiosks):
                 break
         for k in self.kiosks:  # one more pull each, so every mirror has everyone's effects

@@ -18,14 +18,10 @@ from tests.faults.test_crash import CrashableServer, award_many, integrity_ok, n
 
 
 @pytest.fixture
-def srv(tmp_path, server_template):
-    import shutil
-
+def srv(server_dir):
     from tests.e2e.conftest import free_port
 
-    data = tmp_path / "server"
-    shutil.copytree(server_template, data)
-    s = CrashableServer(data, free_port()).start()
+    s = CrashableServer(server_dir, free_port()).start()
     yield s
     s.stop()
 

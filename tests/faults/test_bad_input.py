@@ -15,7 +15,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from litestar.testing import TestClient
 
 from schema.wire import Batch, EnrollRequest, PullRequest
 from server.app import create_app
@@ -24,7 +23,8 @@ from server.services.enroll import enroll_code
 from server.settings import Settings
 from sync import codec
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, MAX_BATCH_EVENTS, MAX_BODY_BYTES
-from tests.faults.conftest import LONG, T0
+from tests.conftest import T0
+from tests.faults.conftest import LONG
 from tests.server.helpers import ledger_snapshot as _ledger_snapshot
 from tests.server.kiosk_double import KioskDouble, verified
 
@@ -34,14 +34,13 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[Hea
 
 
 @pytest.fixture
-def api(server_dir):
-    with TestClient(create_app(Settings(data_dir=server_dir, clock=lambda: T0)), raise_server_exceptions=False) as c:
-        yield c
+def api(app_server):
+    return app_server.client
 
 
 @pytest.fixture
-def kiosk(api) -> KioskDouble:
-    k = KioskDouble(api, 9, lambda: T0)
+def kiosk(api, clock) -> KioskDouble:
+    k = KioskDouble(api, 9, clock)
     assert k.enroll(enroll_code(api.app.state.ctx, "S01")["code"]).status_code == 200
     return k
 

@@ -9,7 +9,6 @@ A handful of kills in the default run; hundreds with JIFEN_LONG=1.
 
 import os
 import random
-import shutil
 import signal
 import sqlite3
 from contextlib import closing
@@ -88,10 +87,8 @@ def settle_and_check(srv: CrashableServer, kiosks: list[KioskService]) -> None:
 
 
 @pytest.fixture
-def srv(tmp_path, server_template):
-    data = tmp_path / "server"
-    shutil.copytree(server_template, data)
-    s = CrashableServer(data, free_port())
+def srv(server_dir):
+    s = CrashableServer(server_dir, free_port())
     yield s
     s.stop()
 

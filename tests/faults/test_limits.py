@@ -4,45 +4,36 @@ covers (body 4 MiB -> body_too_large, 1000 events -> batch_too_large)."""
 
 import msgspec
 import pytest
-from litestar.testing import TestClient
 
 from kiosk.service import KioskService
 from kiosk.settings import Settings as KioskSettings
 from server import ratelimit
-from server.app import create_app
 from server.ratelimit import RateLimiter
 from server.services.enroll import enroll_code
 from server.settings import Settings
 from sync import codec
-from tests.faults.conftest import T0
-from tests.faults.simnet import Network, SimServer
+from tests.conftest import SECOND, Clock, InProcessServer
+from tests.faults.simnet import Network
 from tests.server.helpers import table_count
 from tests.server.kiosk_double import KioskDouble, verified
 
 
-class Ticks:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def ticks() -> Clock:
+    """The rate limiter's own clock (it reads seconds), apart from the server's wall clock."""
+    return Clock(0)
 
 
 @pytest.fixture
-def ticks() -> Ticks:
-    return Ticks()
-
-
-@pytest.fixture
-def api(server_dir, ticks):
-    settings = Settings(data_dir=server_dir, clock=lambda: T0, rate_limit_per_second=1, rate_limit_burst=3)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
-        c.app.state.limiter.clock = ticks
-        yield c
+def api(server_dir, clock, ticks):
+    settings = Settings(data_dir=server_dir, clock=clock, rate_limit_per_second=1, rate_limit_burst=3)
+    server = InProcessServer(settings, limiter_clock=lambda: ticks() / SECOND).start()
+    yield server.client
+    server.stop()
 
 
 def enrolled(api, seed: int) -> KioskDouble:
-    k = KioskDouble(api, seed, lambda: T0)
+    k = KioskDouble(api, seed, Clock())
     assert k.enroll(enroll_code(api.app.state.ctx, "S01")["code"]).status_code == 200
     return k
 
@@ -57,7 +48,7 @@ def test_a_kiosk_over_its_rate_gets_429_with_a_retry_delay(api, ticks):
     assert reply["error"]["detail"]["retry_after_ms"] == 1000
     assert reply["request"] == codec.digest(resp.request.content)  # it answers this request
     assert other.pull().status_code == 200  # one kiosk's flood is its own
-    ticks.now += 1.0
+    ticks.advance(SECOND)
     assert k.pull().status_code == 200
 
 
@@ -69,13 +60,9 @@ def test_a_flood_under_a_kiosk_id_writes_no_quarantine_rows(api, ticks):
     assert table_count(ctx, "quarantine") == 3
 
 
-def test_a_rate_limited_kiosk_keeps_its_records_and_syncs_later(server_dir, tmp_path):
-    clock = lambda: T0  # noqa: E731
-    server = SimServer(server_dir, clock)
-    server.settings = Settings(data_dir=server_dir, clock=clock, rate_limit_per_second=0.001, rate_limit_burst=4)
-    server.start()
-    ticks = Ticks()
-    server.client.app.state.limiter.clock = ticks
+def test_a_rate_limited_kiosk_keeps_its_records_and_syncs_later(server_dir, tmp_path, clock, ticks):
+    server = InProcessServer(Settings(data_dir=server_dir, clock=clock, rate_limit_per_second=0.001, rate_limit_burst=4),
+                             limiter_clock=lambda: ticks() / SECOND).start()
     try:
         net = Network(server, __import__("random").Random(1))
         svc = KioskService(KioskSettings(data_dir=tmp_path / "k", lang="en", batch_events=1), clock=clock,
@@ -87,7 +74,7 @@ def test_a_rate_limited_kiosk_keeps_its_records_and_syncs_later(server_dir, tmp_
         result = svc.sync()
         assert (result.ok, result.problem, result.detail["code"]) == (False, "sync_retry", "rate_limited")
         assert svc.status()["pending_events"] > 0 and not svc.status()["stopped_reason"]
-        ticks.now += 3600
+        ticks.advance(3600 * SECOND)
         assert svc.sync().ok
         assert svc.status()["pending_events"] == 0
         with server.ctx.store.read() as db:
@@ -99,9 +86,9 @@ def test_a_rate_limited_kiosk_keeps_its_records_and_syncs_later(server_dir, tmp_
 
 def test_the_limiter_forgets_idle_ids_so_made_up_ids_cannot_fill_memory(monkeypatch):
     monkeypatch.setattr(ratelimit, "MAX_TRACKED", 100)
-    t = Ticks()
-    lim = RateLimiter(per_second=10, burst=2, clock=t)
+    t = Clock(0)
+    lim = RateLimiter(per_second=10, burst=2, clock=lambda: t() / SECOND)
     for i in range(1000):
-        t.now += 1.0  # each made-up id is idle again a second later
+        t.advance(SECOND)  # each made-up id is idle again a second later
         assert lim.take(f"K{i:06d}") == 0
     assert len(lim._buckets) <= 101

@@ -10,7 +10,6 @@ import asyncio
 import logging
 import os
 import random
-import shutil
 import sqlite3
 import statistics
 import time
@@ -125,9 +124,8 @@ async def drive(url: str, kiosks: list[LoadKiosk], cards: list[str], server_key:
         await asyncio.gather(*(run_kiosk(client, k, cards, until, server_key, random.Random(i)) for i, k in enumerate(kiosks)))
 
 
-def test_200_kiosks_push_and_pull_at_once_without_loss_or_error(tmp_path, server_template):
-    data = tmp_path / "server"
-    shutil.copytree(server_template, data)
+def test_200_kiosks_push_and_pull_at_once_without_loss_or_error(server_dir):
+    data = server_dir
     ctx = open_context(Settings(data_dir=data))
     try:
         codes = [enroll_code(ctx, ("S01", "S02")[i % 2])["code"] for i in range(KIOSKS)]

@@ -4,8 +4,9 @@ copied kiosk (fork), an enrolment code used twice, a revoked kiosk, forged and r
 pull responses, a server-side edit caught by audit and checkpoints (also by a kiosk's copy
 of a checkpoint), and a staff token used after sign-out.
 
-In-process: the real app over real files behind TestClient, real KioskServices talking to
-it through an httpx transport that an attacker in the middle may rewrite.
+In-process (the root conftest's ``app_server``, ``wire`` and ``inprocess_kiosk``): the real
+app over real files behind TestClient, real KioskServices talking to it through the httpx
+transport, whose responses an attacker in the middle may rewrite.
 """
 
 import shutil
@@ -27,59 +28,20 @@ from server.services.enroll import enroll_code
 from server.services.staff import SYSTEM, add_staff
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
 from sync.signing import SigningKey
-from tests.faults.conftest import T0
-from tests.faults.simnet import FORWARDED, SimServer
+from tests.conftest import InProcessServer
 
 VOLUNTEER = "ZYFW"
 
 
-class Middle(httpx.BaseTransport):
-    """The wire between a kiosk and the server; ``rewrite`` may change any response."""
-
-    def __init__(self, server: SimServer):
-        self.server = server
-        self.rewrite: Callable[[httpx.Request, httpx.Response], httpx.Response] | None = None
-        self.seen: list[tuple[httpx.Request, httpx.Response]] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        content = request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED}
-        if not self.server.up:
-            raise httpx.ConnectError("server down", request=request)
-        r = self.server.deliver(request.method, request.url.path, content, headers)
-        resp = httpx.Response(r.status_code, headers=r.headers, content=r.content, request=request)
-        self.seen.append((request, resp))
-        return self.rewrite(request, resp) if self.rewrite else resp
+# this suite's short names for the root conftest's in-process server and kiosk factory
+@pytest.fixture
+def server(app_server) -> InProcessServer:
+    return app_server
 
 
 @pytest.fixture
-def server(server_dir):
-    s = SimServer(server_dir, lambda: T0)
-    s.start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def wire(server) -> Middle:
-    return Middle(server)
-
-
-@pytest.fixture
-def kiosk(tmp_path, server, wire):
-    made = []
-
-    def make(name: str, shop: str = "S01", data=None) -> KioskService:
-        svc = KioskService(KioskSettings(data_dir=data or tmp_path / name, lang="en"), clock=lambda: T0, transport=wire)
-        if data is None:
-            svc.enroll("http://central.test", enroll_code(server.ctx, shop)["code"])
-            assert svc.sync().ok
-        made.append(svc)
-        return svc
-
-    yield make
-    for svc in made:
-        svc.close()
+def kiosk(inprocess_kiosk):
+    return inprocess_kiosk
 
 
 def first_card(k: KioskService) -> str:
@@ -151,10 +113,10 @@ def test_a_copied_kiosk_is_detected_as_a_fork(server, kiosk, tmp_path):
     assert server_count(server, "events", "kiosk = ?", [orig.kiosk_id]) == 1
 
 
-def test_an_enrolment_code_works_once(server, kiosk, tmp_path, wire):
+def test_an_enrolment_code_works_once(server, kiosk, tmp_path, wire, clock):
     code = enroll_code(server.ctx, "S01")["code"]
-    first = KioskService(KioskSettings(data_dir=tmp_path / "one", lang="en"), clock=lambda: T0, transport=wire)
-    second = KioskService(KioskSettings(data_dir=tmp_path / "two", lang="en"), clock=lambda: T0, transport=wire)
+    first = KioskService(KioskSettings(data_dir=tmp_path / "one", lang="en"), clock=clock, transport=wire)
+    second = KioskService(KioskSettings(data_dir=tmp_path / "two", lang="en"), clock=clock, transport=wire)
     try:
         first.enroll("http://central.test", code)
         with pytest.raises(Exception) as exc:

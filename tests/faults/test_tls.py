@@ -6,7 +6,6 @@ http to a machine other than this one is refused unless the operator says
 import datetime
 import ipaddress
 import os
-import shutil
 import signal
 import ssl
 import subprocess
@@ -92,10 +91,8 @@ class TlsServer:
 
 
 @pytest.fixture
-def tls_server(tmp_path, server_template):
-    data = tmp_path / "server"
-    shutil.copytree(server_template, data)
-    s = TlsServer(data)
+def tls_server(server_dir):
+    s = TlsServer(server_dir)
     yield s
     s.stop()
 
@@ -168,12 +165,10 @@ def test_an_enrolled_kiosk_pointed_at_plain_http_elsewhere_refuses_to_sync(tls_s
     k.close()
 
 
-def test_loopback_http_needs_no_consent(tmp_path, server_template):
+def test_loopback_http_needs_no_consent(tmp_path, server_dir):
     from tests.e2e.conftest import ServerProcess
 
-    data = tmp_path / "server"
-    shutil.copytree(server_template, data)
-    srv = ServerProcess(data, free_port()).start()
+    srv = ServerProcess(server_dir, free_port()).start()
     try:
         k = kiosk_at(tmp_path / "k")
         k.enroll(srv.url, srv.enroll_code())

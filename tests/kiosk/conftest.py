@@ -1,30 +1,22 @@
-"""Fixtures for kiosk tests: a fixed clock, a fake server behind MockTransport, and
-services on temporary data folders (reopenable, to prove durability)."""
+"""Fixtures for kiosk tests: the root clock set to a morning at the counter, a fake server
+behind MockTransport, and services on temporary data folders (reopenable, to prove
+durability). Tests against the real server in process use the root conftest's."""
 
 import pytest
 
 from kiosk.service import KioskService
 from kiosk.settings import Settings
+from tests.conftest import Clock
 from tests.kiosk.fakeserver import CODE, FakeServer
 
-T0 = 1_764_039_725_000  # 2025-11-25 10:22 Asia/Shanghai
+#: receipts, shift reports and the snapshots print this instant
+COUNTER_T0 = 1_764_039_725_000  # 2025-11-25 10:22 Asia/Shanghai
 KIOSK_SEED = bytes([1]) * 32
-
-
-class Clock:
-    def __init__(self, now: int = T0):
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += int(seconds * 1000)
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(COUNTER_T0)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import pytest
 
 from kiosk import errors as E
 from schema.wire import RuleRec
+from tests.conftest import DAY
 from tests.kiosk.fakeserver import CARD, CARD2
 
 
@@ -22,7 +23,7 @@ def test_day_cap_refuses_second_award_same_day(capped, clock):
         capped.award(CARD, "DAY1", "op1")
     assert err.value.key == "cap_reached_day" and err.value.fields["rule"] == "DAY1"
     capped.award(CARD2, "DAY1", "op1")  # another resident is not affected
-    clock.advance(86_400)
+    clock.advance(DAY)
     capped.award(CARD, "DAY1", "op1")  # a new local day
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from kiosk import cli
 from kiosk.service import system_clock
-from tests.kiosk.conftest import Clock
+from tests.conftest import Clock
 from tests.kiosk.fakeserver import CARD, CARD2
 
 

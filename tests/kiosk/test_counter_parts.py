@@ -8,6 +8,7 @@ from kiosk.background import Backoff, sync_once
 from kiosk.counter import MAX_FAILURES, Counter, SignInRefused
 from schema.wire import OperatorRec
 from sync.pins import hash_pin
+from tests.conftest import MINUTE, SECOND
 from tests.kiosk.fakeserver import CARD, SHOP
 
 
@@ -66,7 +67,7 @@ def test_lockout_after_repeated_failures(kiosk, server, clock):
     assert info.value.key == "signin_locked"
     with pytest.raises(SignInRefused):
         counter.sign_in("op1", "1234")
-    clock.advance(5 * 60 + 1)
+    clock.advance(5 * MINUTE + SECOND)
     assert counter.sign_in("op1", "1234").id == "op1"
 
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from kiosk import errors as E
 from kiosk.service import KioskService
 from kiosk.settings import Settings
-from tests.kiosk.conftest import KIOSK_SEED, Clock
+from tests.conftest import SECOND, Clock
+from tests.kiosk.conftest import COUNTER_T0, KIOSK_SEED
 from tests.kiosk.fakeserver import CARD, CARD2, CODE, FakeServer
 
 ops = st.lists(
@@ -28,14 +29,14 @@ ops = st.lists(
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops)
 def test_available_before_sync_is_confirmed_after(steps):
-    clock = Clock()
+    clock = Clock(COUNTER_T0)
     server = FakeServer(clock)
     with tempfile.TemporaryDirectory() as tmp:
         svc = KioskService(Settings(data_dir=Path(tmp), batch_events=2), clock=clock, transport=server.transport())
         svc.enroll("http://central.test", CODE, seed=KIOSK_SEED)
         assert svc.sync().ok
         for kind, a, b in steps:
-            clock.advance(1)
+            clock.advance(SECOND)
             try:
                 if kind == "award":
                     svc.award(a, b, "op1")

@@ -5,6 +5,7 @@ import pytest
 
 from kiosk import errors as E
 from schema.wire import Policy
+from tests.conftest import DAY, HOUR, SECOND
 from tests.kiosk.fakeserver import CARD, CARD2
 
 
@@ -40,7 +41,7 @@ def test_insufficient_stock_refused(kiosk):
 
 
 def test_expired_lease_stops_redemptions_not_awards(kiosk, clock):
-    clock.advance(3 * 86_400 + 1)
+    clock.advance(3 * DAY + SECOND)
     with pytest.raises(E.RedeemRefused) as info:
         kiosk.redeem(CARD, [("TOWEL", 1)], "op1")
     assert info.value.key == "lease_expired"
@@ -48,16 +49,16 @@ def test_expired_lease_stops_redemptions_not_awards(kiosk, clock):
 
 
 def test_winding_the_clock_back_does_not_stretch_the_lease(kiosk, clock):
-    clock.advance(3 * 86_400 + 1)
+    clock.advance(3 * DAY + SECOND)
     kiosk.award(CARD, "R01", "op1")  # the kiosk sees the late time once
-    clock.advance(-2 * 86_400)
+    clock.advance(-2 * DAY)
     with pytest.raises(E.RedeemRefused) as info:
         kiosk.redeem(CARD, [("TOWEL", 1)], "op1")
     assert info.value.key == "lease_expired"
 
 
 def test_sync_renews_the_lease(kiosk, clock):
-    clock.advance(3 * 86_400 + 1)
+    clock.advance(3 * DAY + SECOND)
     assert kiosk.sync().ok
     kiosk.redeem(CARD, [("TOWEL", 1)], "op1")
 
@@ -68,7 +69,7 @@ def test_offline_daily_cap(kiosk, server, clock):
     assert kiosk.sync().ok
     # online and fresh: no cap
     kiosk.redeem(CARD, [("OIL", 1)], "op1")
-    clock.advance(2 * 3_600)  # balances now older than an hour: offline mode
+    clock.advance(2 * HOUR)  # balances now older than an hour: offline mode
     kiosk.redeem(CARD, [("TOWEL", 2)], "op1")  # 50 + 10 = 60, at the cap
     with pytest.raises(E.RedeemRefused) as info:
         kiosk.redeem(CARD, [("TOWEL", 1)], "op1")
@@ -93,7 +94,7 @@ def test_unreachable_server_means_offline_mode(kiosk, server):
 def test_voided_redeem_does_not_count_toward_cap(kiosk, server, clock):
     server.policy = Policy(lease_seconds=86_400, balance_max_age_seconds=1, offline_daily_cap=50)
     assert kiosk.sync().ok
-    clock.advance(5)
+    clock.advance(5 * SECOND)
     first = kiosk.redeem(CARD, [("OIL", 1)], "op1")
     kiosk.void(first, "退货", "op1")
     kiosk.redeem(CARD, [("OIL", 1)], "op1")

@@ -1,71 +1,23 @@
-"""``jifen-kiosk rotate-key`` against the real server app in process: the kiosk switches
-key files only after the server's verified reply, a crash in between is finished by the
-next sync, and batches signed with the old key before the rotation are still accepted."""
+"""``jifen-kiosk rotate-key`` against the real server app in process (root conftest): the
+kiosk switches key files only after the server's verified reply, a crash in between is
+finished by the next sync, and batches signed with the old key before the rotation are
+still accepted."""
 
-import httpx
 import pytest
-from litestar.testing import TestClient
 
 from kiosk.keys import load_key
-from kiosk.service import KioskService
-from kiosk.settings import Settings as KioskSettings
-from server.app import create_app
-from server.services import open_context
 from server.services.audit import audit
-from server.services.demo import demo_data
-from server.services.enroll import enroll_code
 from server.services.rotate import force_rotate
 from server.services.staff import SYSTEM
-from server.settings import Settings as ServerSettings
 
-T0 = 1_767_225_600_000
 CARD = "5106810100001"
 
 
-class Clock:
-    now = T0
-
-    def __call__(self) -> int:
-        return self.now
-
-
-class AppTransport(httpx.BaseTransport):
-    """Hands each request to the app behind Litestar's TestClient; ``drop_reply`` loses the
-    next reply after the server handled it (a crash before the kiosk read it)."""
-
-    def __init__(self, client: TestClient):
-        self.client = client
-        self.drop_reply = False
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        r = self.client.request(request.method, request.url.path, content=request.read(), headers=dict(request.headers))
-        if self.drop_reply:
-            self.drop_reply = False
-            raise httpx.ReadError("connection lost", request=request)
-        return httpx.Response(r.status_code, headers=r.headers, content=r.content)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("srv")
-    ctx = open_context(ServerSettings(data_dir=path, clock=Clock()))
-    demo_data(ctx, residents=30, communities=3)
-    ctx.close()
-    return path
-
-
 @pytest.fixture
-def world(tmp_path, template):
-    import shutil
-
-    shutil.copytree(template, tmp_path / "srv")
-    with TestClient(create_app(ServerSettings(data_dir=tmp_path / "srv", clock=Clock()))) as client:
-        transport = AppTransport(client)
-        svc = KioskService(KioskSettings(data_dir=tmp_path / "kiosk"), clock=Clock(), transport=transport)
-        svc.enroll("http://central.test", enroll_code(client.app.state.ctx, "S01")["code"], seed=bytes([7]) * 32)
-        assert svc.sync().ok
-        yield svc, transport, client.app.state.ctx
-        svc.close()
+def world(inprocess_kiosk, wire, app_server):
+    """An enrolled kiosk, its wire to the server, and the server's context."""
+    svc = inprocess_kiosk("kiosk", seed=bytes([7]) * 32)
+    return svc, wire, app_server.ctx
 
 
 def record(svc, n=1):
@@ -97,7 +49,7 @@ def test_rotate_key_switches_after_the_reply_and_old_batches_still_count(world):
 def test_a_crash_before_the_reply_is_finished_by_the_next_sync(world):
     svc, transport, ctx = world
     old = load_key(svc.settings.key_path).public_hex
-    transport.drop_reply = True  # the server switches, the kiosk never hears it
+    transport.lose_replies = 1  # the server switches, the kiosk never hears it
     with pytest.raises(Exception):
         svc.rotate_key(seed=bytes([8]) * 32)
     assert load_key(svc.settings.key_path).public_hex == old
@@ -128,7 +80,7 @@ def test_a_crash_during_reenrolment_is_recovered_without_a_new_code(world, recov
     record(svc)
     out = force_rotate(ctx, SYSTEM, svc.kiosk_id)
     assert not svc.sync().ok  # key_retired: sync stops
-    transport.drop_reply = True  # the server binds the new key; the kiosk never hears it
+    transport.lose_replies = 1  # the server binds the new key; the kiosk never hears it
     with pytest.raises(Exception):
         svc.rotate_key(out["code"], seed=bytes([9]) * 32)
     assert svc.rotation_pending()

@@ -9,6 +9,7 @@ from kiosk.keys import load_key
 from kiosk.syncing import Round
 from schema.wire import Batch
 from sync import codec
+from tests.conftest import MINUTE
 from tests.kiosk.conftest import KIOSK_SEED
 from tests.kiosk.fakeserver import CARD, CODE
 
@@ -40,7 +41,7 @@ def test_lost_reply_resends_identical_bytes_and_counts_once(kiosk, server, clock
     result = kiosk.sync()
     assert not result.ok and result.problem == "offline"
     assert server.balances[CARD] == 110  # the server did apply it
-    clock.advance(60)  # a rebuilt batch would carry a new ``created``; a resend does not
+    clock.advance(MINUTE)  # a rebuilt batch would carry a new ``created``; a resend does not
     assert kiosk.sync().ok
     assert len(server.pushes) == 2 and server.pushes[0] == server.pushes[1]
     assert kiosk.store.unacked_batches() == []

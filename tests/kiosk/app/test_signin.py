@@ -3,6 +3,7 @@ while, and the lockout survives restarting the app."""
 
 from kiosk.app import KioskApp
 from kiosk.counter import LOCKOUT_SECONDS, MAX_FAILURES
+from tests.conftest import SECOND
 from tests.kiosk.app.conftest import OP, OP_PIN, SIZE, message_text, screen_name, sign_in
 
 
@@ -44,7 +45,7 @@ async def test_repeated_wrong_pins_lock_out_even_the_right_pin(make_app, shop_ki
     async with restarted.run_test(size=SIZE) as pilot:
         await sign_in(pilot)
         assert restarted.operator is None
-        clock.advance(LOCKOUT_SECONDS + 1)
+        clock.advance((LOCKOUT_SECONDS + 1) * SECOND)
         await pilot.press("escape")
         await sign_in(pilot, pin=OP_PIN)
         assert restarted.operator is not None and screen_name(restarted) == "FindScreen"

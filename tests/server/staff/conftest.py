@@ -1,5 +1,6 @@
-"""Fixtures for the staff API: one account per role (created once, in a template copied
-per test), bearer tokens on demand, and activity that raises review items."""
+"""Fixtures for the staff API: one account per role (added once to a copy of the root demo
+template, which each test then copies), bearer tokens on demand, and activity that raises
+review items."""
 
 import shutil
 
@@ -8,7 +9,8 @@ import pytest
 from server.services import open_context
 from server.services.staff import SYSTEM, add_staff
 from server.settings import Settings
-from tests.server.conftest import CARD_A, CARD_B, FixedClock
+from tests.conftest import Clock
+from tests.server.conftest import CARD_A, CARD_B
 
 PASSWORD = "correct horse 1"
 ACCOUNTS = {  # username -> (role, communities)
@@ -23,10 +25,10 @@ SQ01_CARD, SQ02_CARD = CARD_A, CARD_B
 
 
 @pytest.fixture(scope="session")
-def staff_template(template_dir, tmp_path_factory):
+def staff_template(server_template, tmp_path_factory):
     path = tmp_path_factory.mktemp("staff-template") / "server"
-    shutil.copytree(template_dir, path)
-    ctx = open_context(Settings(data_dir=path, clock=FixedClock()))
+    shutil.copytree(server_template, path)
+    ctx = open_context(Settings(data_dir=path, clock=Clock()))
     for name, (role, comms) in ACCOUNTS.items():
         add_staff(ctx, SYSTEM, name, role, PASSWORD, comms)
     ctx.close()

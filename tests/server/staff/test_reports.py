@@ -15,12 +15,11 @@ from server.services.review import resolve
 from server.services.staff import SYSTEM
 from sync.board import mask_name
 from sync.calendar import local_month, month_bounds
-from tests.server.conftest import T0
+from tests.conftest import DAY, T0
 from tests.server.helpers import reply_of
 from tests.server.staff.conftest import CARD_C, SQ01_CARD, SQ02_CARD, overdraft
 
 MONTH = local_month(T0)
-DAY = 86_400_000
 
 
 @pytest.fixture
