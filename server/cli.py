@@ -13,7 +13,6 @@ from pathlib import Path
 from server.services import open_context
 from server.services.admin import LISTABLE, balance, listing, reviews, revoke
 from server.services.audit import audit
-from server.services.context import NotFound
 from server.services.demo import demo_data
 from server.services.enroll import enroll_code
 from server.settings import DEFAULT_DATA, Settings
@@ -79,10 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = open_context(settings)
     try:
         return run(ctx, args)
-    except NotFound as exc:
-        print(f"jifen-server: {exc}", file=sys.stderr)
-        return 2
-    except ProtocolError as exc:  # the staff use cases' refusals (forbidden, conflict, ...)
+    except ProtocolError as exc:  # the use cases' refusals (server.errors: not found, forbidden, conflict, ...)
         print(f"jifen-server: {exc.message}", file=sys.stderr)
         return 3 if exc.code == "conflict" else 2
     finally:
@@ -133,7 +129,7 @@ def emit(args, obj, text: str) -> int:
 
 def backup_or_restore(settings: Settings, args) -> int:
     from server.services.backup import backup, restore
-    from server.services.context import ServerKeyChanged
+    from server.errors import ServerKeyChanged
     from server.store.backup import BackupCorrupt, DatabaseInUse
 
     try:

@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException
 
 from schema.wire import ErrorBody, ErrorReply
 from sync import codec
-from sync.protocol import ERRORS, HEADER_SIGNATURE, ProtocolError
+from sync.protocol import HEADER_SIGNATURE, ProtocolError
 from sync.signing import SigningKey
 
 log = logging.getLogger("jifen.server")
@@ -58,8 +58,7 @@ def as_protocol_error(exc: Exception, request: Request) -> ProtocolError:
 
 def error_reply(exc: Exception, request: Request) -> tuple[ErrorReply, int]:
     err = as_protocol_error(exc, request)
-    _, action, _ = ERRORS[err.code]
-    body = ErrorBody(code=err.code, message=err.message, action=action, detail=dict(err.detail))
+    body = ErrorBody(code=err.code, message=err.message, action=err.action, detail=dict(err.detail))
     return ErrorReply(error=body, request=request.state.get(DIGEST_STATE)), err.status
 
 

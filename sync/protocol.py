@@ -5,10 +5,10 @@ Exception tree (every one carries a stable ``code`` and the offending id in ``de
 
     ProtocolError
       ├── RequestRejected      4xx: the request itself is wrong; never half-applied
-      └── (server-side conditions raised by the server shell reuse the same table)
+      └── (the server's staff API errors subclass it with their own table: server/errors.py)
 """
 
-from typing import Literal, TypeVar
+from typing import ClassVar, Literal, TypeVar
 
 from sync import codec
 
@@ -49,19 +49,17 @@ ERRORS: dict[str, tuple[int, Action, str]] = {
     "rate_limited": (429, "retry", "Too many requests from this kiosk; retry after the delay given."),
     "internal_error": (500, "retry", "The server failed; nothing was applied. Retry later."),
     "unavailable": (503, "retry", "The server is starting or shutting down. Retry later."),
-    # The staff API (/api) answers in the same shape; kiosks never see these.
-    "unauthorized": (401, "fix_request", "Staff API: no bearer token, or one that is unknown, expired or signed out. Sign in again."),
-    "forbidden": (403, "fix_request", "Staff API: the signed-in role or community scope does not allow this."),
-    "conflict": (409, "fix_request", "Staff API: the thing changed first (a review item already resolved, a username taken)."),
-    "invalid_input": (422, "fix_request", "Staff API: the request is well-formed but its values are not acceptable (unknown role, bad month, a points value out of range)."),
 }
 
 
 class ProtocolError(Exception):
-    """A condition with a stable code from ``ERRORS``; ``detail`` names the offending ids."""
+    """A condition with a stable code from ``table`` (``ERRORS``; a subclass may name its
+    own, in the same shape); ``detail`` names the offending ids."""
+
+    table: ClassVar[dict[str, tuple[int, Action, str]]] = ERRORS
 
     def __init__(self, code: str, message: str, **detail: str | int | None):
-        if code not in ERRORS:
+        if code not in self.table:
             raise ValueError(f"unknown error code {code!r}")
         super().__init__(f"{code}: {message}")
         self.code = code
@@ -70,11 +68,11 @@ class ProtocolError(Exception):
 
     @property
     def status(self) -> int:
-        return ERRORS[self.code][0]
+        return self.table[self.code][0]
 
     @property
     def action(self) -> Action:
-        return ERRORS[self.code][1]
+        return self.table[self.code][1]
 
 
 class RequestRejected(ProtocolError):

@@ -3,7 +3,8 @@ revoking a kiosk, listing review items."""
 
 import json
 
-from server.services.context import Context, KioskNotFound, ResidentNotFound
+from server.errors import NotFound
+from server.services.context import Context
 from server.store import catalog, chain, ledger
 from sync.ledger import resident_account
 
@@ -27,7 +28,7 @@ def balance(ctx: Context, card: str, recent: int = 20) -> dict:
     with ctx.store.read() as db:
         resident = catalog.row_by_key(db, "residents", card)
         if resident is None:
-            raise ResidentNotFound(card)
+            raise NotFound("resident", card)
         return {
             "card": card,
             "name": resident["name"],
@@ -43,7 +44,7 @@ def revoke(ctx: Context, kiosk: str) -> dict:
     with ctx.store.write() as db:
         row = chain.kiosk_by_id(db, kiosk)
         if row is None:
-            raise KioskNotFound(kiosk)
+            raise NotFound("kiosk", kiosk)
         chain.set_kiosk_status(db, kiosk, "revoked")
     return {"kiosk": kiosk, "status": "revoked", "was": row["status"]}
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from schema.wire import ChainRec
 from server.keys import load_or_create_key
+from server.errors import ServerKeyChanged
 from server.services import feed
-from server.services.context import ServerKeyChanged, open_context
+from server.services.context import open_context
 from server.settings import Settings
 from server.store import catalog, chain
 from server.store import backup as files

@@ -1,48 +1,13 @@
-"""What every use case needs: settings (with the clock), the store and the server key.
-
-Also the conditions a service raises that are not protocol errors (the CLI's lookups),
-each named for what was not found and carrying the offending id.
-"""
+"""What every use case needs: settings (with the clock), the store and the server key."""
 
 from dataclasses import dataclass, field
 
+from server.errors import ServerKeyChanged
 from server.keys import load_or_create_key
 from server.services.throttle import SignInThrottle
 from server.settings import Settings
 from server.store import Store, catalog, open_store
 from sync.signing import SigningKey, VerifyKey
-
-
-class NotFound(LookupError):
-    """Base for a named thing that does not exist; ``key`` is the id that was asked for."""
-
-    what = "thing"
-
-    def __init__(self, key: str):
-        super().__init__(f"{self.what} {key} does not exist")
-        self.key = key
-
-
-class ShopNotFound(NotFound):
-    what = "shop"
-
-
-class KioskNotFound(NotFound):
-    what = "kiosk"
-
-
-class ResidentNotFound(NotFound):
-    what = "resident"
-
-
-class ServerKeyChanged(RuntimeError):
-    """server.key does not match the key this database was created with: every stored
-    central batch and every kiosk's pinned key would stop verifying."""
-
-    def __init__(self, stored: str, loaded: str):
-        super().__init__(f"server.key holds public key {loaded} but the database was made with {stored}")
-        self.stored = stored
-        self.loaded = loaded
 
 
 @dataclass

@@ -11,7 +11,8 @@ import hashlib
 import secrets
 
 from schema.wire import EnrollReply, EnrollRequest
-from server.services.context import Context, ShopNotFound
+from server.errors import NotFound
+from server.services.context import Context
 from server.store import catalog, chain
 from sync import codec
 from sync.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS, RequestRejected
@@ -42,7 +43,7 @@ def enroll_code(ctx: Context, shop: str) -> dict:
     expires = now + ctx.settings.enroll_code_ttl_seconds * 1000
     with ctx.store.write() as db:
         if catalog.row_by_key(db, "shops", shop) is None:
-            raise ShopNotFound(shop)
+            raise NotFound("shop", shop)
         chain.insert_enroll_code(db, hash_code(code), shop, now, expires)
     return {"code": code, "shop": shop, "expires_at": expires}
 

@@ -13,11 +13,12 @@ import io
 import os
 import re
 
-from server.services.admin import revoke
+from server.errors import Invalid, NotFound
 from server.services import feed
-from server.services.context import Context, NotFound
+from server.services.admin import revoke
+from server.services.context import Context
 from server.services.enroll import enroll_code
-from server.services.staff import Invalid, Missing, Principal, record, require, scope_filter
+from server.services.staff import Principal, record, require, scope_filter
 from server.store import catalog, ledger
 from server.store import staff as store
 from sync.ledger import resident_account
@@ -96,7 +97,7 @@ def get_resident(ctx: Context, who: Principal, card: str) -> dict:
         row = catalog.row_by_key(db, "residents", card)
         # Someone else's resident looks exactly like no resident: existence is data too.
         if row is None or not who.sees(row["community"]):
-            raise Missing("resident", card)
+            raise NotFound("resident", card)
         return row | {"confirmed": ledger.account_total(db, resident_account(card)),
                       "recent": ledger.recent_postings(db, resident_account(card), 20)}
 
@@ -278,9 +279,9 @@ def put_operator(ctx: Context, who: Principal, op_id: str, shop: str, name: str,
 def _put(ctx: Context, who: Principal, table: str, kind: str, row: dict, key: str, community: str | None = None, audit: dict | None = None) -> dict:
     with ctx.store.write() as db:
         if community is not None and catalog.row_by_key(db, "communities", community) is None:
-            raise Missing("community", community)
+            raise NotFound("community", community)
         if "shop" in row and catalog.row_by_key(db, "shops", row["shop"]) is None:
-            raise Missing("shop", row["shop"])
+            raise NotFound("shop", row["shop"])
         outcome = _upsert(db, table, row)
         publish(db, kind, row)
         record(db, ctx, who, f"{kind}_put", key, {"outcome": outcome} | (audit if audit is not None else row))
@@ -289,10 +290,7 @@ def _put(ctx: Context, who: Principal, table: str, kind: str, row: dict, key: st
 
 def new_enroll_code(ctx: Context, who: Principal, shop: str) -> dict:
     require(who, "kiosk.manage")
-    try:
-        out = enroll_code(ctx, shop)
-    except NotFound as exc:
-        raise Missing(exc.what, exc.key) from None
+    out = enroll_code(ctx, shop)
     with ctx.store.write() as db:
         record(db, ctx, who, "enroll_code", shop, {"expires_at": out["expires_at"]})
     return out
@@ -300,10 +298,7 @@ def new_enroll_code(ctx: Context, who: Principal, shop: str) -> dict:
 
 def revoke_kiosk(ctx: Context, who: Principal, kiosk: str) -> dict:
     require(who, "kiosk.manage")
-    try:
-        out = revoke(ctx, kiosk)
-    except NotFound as exc:
-        raise Missing(exc.what, exc.key) from None
+    out = revoke(ctx, kiosk)
     with ctx.store.write() as db:
         record(db, ctx, who, "kiosk_revoke", kiosk, {"was": out["was"]})
     return out

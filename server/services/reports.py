@@ -14,9 +14,10 @@ from collections import defaultdict
 
 from schema.feeds import FEEDS
 from schema.wire import BoardLine, BoardRec
+from server.errors import Invalid
 from server.services import feed
 from server.services.context import Context
-from server.services.staff import Invalid, Principal, record, require, scope_filter
+from server.services.staff import Principal, record, require, scope_filter
 from server.store import catalog
 from server.store import reports as q
 from sync import codec, kinds

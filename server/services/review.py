@@ -20,9 +20,10 @@ transaction (``BEGIN IMMEDIATE``); the loser's transaction rolls back whole.
 import json
 
 from schema.wire import Adjust, Charge
+from server.errors import Conflict, Invalid, NotFound
 from server.services.central import append_central, next_central_ids
 from server.services.context import Context
-from server.services.staff import Conflict, Invalid, Missing, Principal, record, require, scope_filter
+from server.services.staff import Principal, record, require, scope_filter
 from server.store import catalog, ledger
 from server.store import staff as store
 from sync.ledger import resident_account
@@ -69,7 +70,7 @@ def show_item(ctx: Context, who: Principal, item_id: int) -> dict:
     with ctx.store.read() as db:
         item = store.review_by_id(db, item_id)
         if item is None:
-            raise Missing("review item", item_id)
+            raise NotFound("review item", item_id)
         item["community"] = community_of(db, item)
         require(who, "review.read", item["community"], scoped=True)
         item["resolution"] = store.resolution_of(db, item_id)
@@ -141,7 +142,7 @@ def resolve(ctx: Context, who: Principal, item_id: int, action: str, note: str, 
     with ctx.store.write() as db:
         item = store.review_by_id(db, item_id)
         if item is None:
-            raise Missing("review item", item_id)
+            raise NotFound("review item", item_id)
         require(who, "review.resolve", community_of(db, item), scoped=True)
         if not store.close_review(db, item_id):
             done = store.resolution_of(db, item_id) or {}

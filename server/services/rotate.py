@@ -15,10 +15,11 @@ kiosk re-signs its unsent batches with the new key; nothing recorded is lost.
 """
 
 from schema.wire import RotateReply, RotateRequest
+from server.errors import Invalid, NotFound
 from server.services.caller import enrolled_kiosk, require_headers
 from server.services.context import Context
 from server.services.enroll import hash_code, new_code
-from server.services.staff import Invalid, Missing, Principal, record, require
+from server.services.staff import Principal, record, require
 from server.store import chain
 from sync.keys import rotate_proof_message
 from sync.protocol import PROTOCOL_VERSION, RequestRejected, decode_request
@@ -106,7 +107,7 @@ def force_rotate(ctx: Context, who: Principal, kiosk_id: str) -> dict:
     with ctx.store.write() as db:
         kiosk = chain.kiosk_by_id(db, kiosk_id)
         if kiosk is None:
-            raise Missing("kiosk", kiosk_id)
+            raise NotFound("kiosk", kiosk_id)
         if kiosk["status"] == "revoked":
             raise Invalid(f"kiosk {kiosk_id} is revoked; enrol a new kiosk instead", kiosk=kiosk_id)
         fence = kiosk["rekey_from"] or max(kiosk["next_seq"], chain.max_stored_seq(db, kiosk_id) + 1)
@@ -120,5 +121,5 @@ def key_history(ctx: Context, who: Principal, kiosk_id: str) -> list[dict]:
     require(who, "report.read")
     with ctx.store.read() as db:
         if chain.kiosk_by_id(db, kiosk_id) is None:
-            raise Missing("kiosk", kiosk_id)
+            raise NotFound("kiosk", kiosk_id)
         return [{k: r[k] for k in ("public_key", "from_seq", "added_at", "retired_at")} for r in chain.key_rows(db, kiosk_id)]

@@ -17,11 +17,11 @@ import re
 import sys
 from dataclasses import dataclass
 
+from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from server.services.context import Context
 from server.store import catalog
 from server.store import staff as store
 from sync import codec
-from sync.protocol import ProtocolError
 
 ROLES = ("admin", "reconciler", "community_manager", "auditor")
 TOKEN_TTL_MS = 8 * 3_600_000
@@ -46,31 +46,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "board.publish": frozenset({"admin", "reconciler"}),
     "checkpoint.make": frozenset({"admin", "reconciler"}),
 }
-
-
-class Unauthorized(ProtocolError):
-    def __init__(self, message: str = "sign in first: no valid bearer token"):
-        super().__init__("unauthorized", message)
-
-
-class Forbidden(ProtocolError):
-    def __init__(self, message: str, **detail):
-        super().__init__("forbidden", message, **detail)
-
-
-class Missing(ProtocolError):
-    def __init__(self, what: str, key):
-        super().__init__("not_found", f"{what} {key} does not exist", **{what.replace(" ", "_"): key})
-
-
-class Conflict(ProtocolError):
-    def __init__(self, message: str, **detail):
-        super().__init__("conflict", message, **detail)
-
-
-class Invalid(ProtocolError):
-    def __init__(self, message: str, **detail):
-        super().__init__("invalid_input", message, **detail)
 
 
 @dataclass(frozen=True)
@@ -195,7 +170,7 @@ def acting_as(ctx: Context, username: str) -> Principal:
     with ctx.store.read() as db:
         row = store.staff_by_name(db, username)
     if row is None:
-        raise Missing("staff", username)
+        raise NotFound("staff", username)
     if row["status"] != "active":
         raise Unauthorized(f"staff {username} is disabled")
     return principal_of(row)
@@ -232,7 +207,7 @@ def add_staff(ctx: Context, who: Principal, username: str, role: str, password: 
             raise Conflict(f"staff {username} already exists", username=username)
         for c in communities:
             if catalog.row_by_key(db, "communities", c) is None:
-                raise Missing("community", c)
+                raise NotFound("community", c)
         store.insert_staff(db, username, role, hashed, now, communities)
         store.append_audit(db, now, who.username, "staff_add", username, {"role": role, "communities": communities})
     out = {"username": username, "role": role, "communities": communities, "status": "active"}
@@ -256,7 +231,7 @@ def disable_staff(ctx: Context, who: Principal, username: str) -> dict:
     with ctx.store.write() as db:
         row = store.staff_by_name(db, username)
         if row is None:
-            raise Missing("staff", username)
+            raise NotFound("staff", username)
         store.set_staff_status(db, username, "disabled")
         revoked = store.revoke_tokens_of(db, username, now)
         store.append_audit(db, now, who.username, "staff_disable", username, {"tokens_revoked": revoked})
@@ -273,7 +248,7 @@ def set_password(ctx: Context, who: Principal, username: str, password: str, cur
     with ctx.store.read() as db:
         row = store.staff_by_name(db, username)
     if row is None:
-        raise Missing("staff", username)
+        raise NotFound("staff", username)
     if username == who.username and who is not SYSTEM and not check_password(current or "", row["password_hash"]):
         raise Forbidden("the current password is wrong")
     hashed = hash_password(password, os.urandom(16))

@@ -13,17 +13,10 @@ injected clock); a restart forgets them, and memory is bounded by pruning stale 
 import threading
 from collections import deque
 
-from sync.protocol import ProtocolError
+from server.errors import SignInLocked
 
 #: beyond this many tracked keys, those with no recent failure are forgotten
 MAX_TRACKED = 50_000
-
-
-class SignInLocked(ProtocolError):
-    def __init__(self, key: str, retry_after_ms: int):
-        what = key.partition(":")[0]
-        super().__init__("rate_limited", f"too many failed sign-ins for this {'username' if what == 'user' else 'address'}; "
-                         f"try again in {retry_after_ms // 1000 + 1} s", retry_after_ms=retry_after_ms)
 
 
 class SignInThrottle:

@@ -1,6 +1,7 @@
 """The staff API under /api: JSON in and out, bearer tokens, listed in the OpenAPI schema
-(/schema). Errors leave in the protocol's one error shape (codes ``unauthorized``,
-``forbidden``, ``not_found``, ``conflict``, ``invalid_input``, ``malformed_request``).
+(/schema). Errors leave in the one error shape with the codes of ``server.errors``
+(``unauthorized``, ``forbidden``, ``not_found``, ``conflict``, ``invalid_input``,
+``rate_limited``; ``malformed_request`` for a body that does not decode).
 
 Sign in with ``POST /api/session``; send ``Authorization: Bearer <token>`` afterwards.
 Every handler is blocking (database, scrypt), so each runs in a worker thread.
@@ -14,6 +15,7 @@ from litestar.openapi.spec import SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from schema.staff import CommunityIn, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, ResidentIn, Resolve, RuleIn, ShopIn, SignIn
+from server.errors import Invalid
 from server.reports.render import FORMATS, render
 from server.services import checkpoint, manage, reports, review, rotate, staff
 from server.services.context import Context
@@ -202,7 +204,7 @@ class ReportApi(Controller):
         """``kind``: board, settlement, issued, coverage, kiosks; ``format``: json, csv, html."""
         out = reports.report(ctx, who, kind, month, community)
         if fmt not in FORMATS:
-            raise staff.Invalid(f"format must be one of {', '.join(FORMATS)}", format=fmt[:20])
+            raise Invalid(f"format must be one of {', '.join(FORMATS)}", format=fmt[:20])
         headers = {}
         if fmt == "csv":
             headers["Content-Disposition"] = f'attachment; filename="{kind}-{month}{"-" + community if community else ""}.csv"'

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from schema.wire import CheckpointRec
+from server.errors import Invalid
 from server.reports.render import FORMATS, render
 from server.services import checkpoint, manage, reports, review, rotate, staff
 from server.services.audit import audit
@@ -139,7 +140,7 @@ def _report(ctx, args, emit) -> int:
     principal = who(ctx, args)
     if args.publish:
         if args.kind != "board":
-            raise staff.Invalid("--publish is for the board")
+            raise Invalid("--publish is for the board")
         reports.publish_board(ctx, principal, args.month)
     out = reports.report(ctx, principal, args.kind, args.month, args.community)
     fmt = "json" if args.json else args.fmt

@@ -44,7 +44,7 @@ def test_import_reports_refused_rows_and_why(ctx, principal):
 
 
 def test_import_without_a_community_column_needs_one(ctx):
-    from server.services.staff import Invalid
+    from server.errors import Invalid
 
     with pytest.raises(Invalid):
         import_residents(ctx, SYSTEM, "card,name,phone\n5106810199001,周新华,13811112222\n")
@@ -87,7 +87,7 @@ def test_rule_change_waits_for_its_date_and_never_rewrites_events(ctx, kiosk, cl
 
 @pytest.mark.parametrize("fields", [{"points": -3}, {"kind": "prohibited"}, {"cap_day": 0}, {"colour": "red"}])
 def test_bad_rule_changes_are_refused(ctx, fields):
-    from server.services.staff import Invalid
+    from server.errors import Invalid
 
     with pytest.raises(Invalid):
         change_rule(ctx, SYSTEM, "ZYFW", fields)
@@ -149,7 +149,7 @@ def test_first_admin(tmp_path, monkeypatch, capsys):
 
 def test_operator_edit_reaches_its_shops_kiosks_only(ctx, enrolled):
     from server.services.manage import put_operator
-    from server.services.staff import Invalid
+    from server.errors import Invalid
 
     k1, k2 = enrolled(1, "S01"), enrolled(2, "S02")
     c1, c2 = (reply_of(k.pull(limit=5000), ctx)["next"] for k in (k1, k2))
@@ -163,7 +163,8 @@ def test_operator_edit_reaches_its_shops_kiosks_only(ctx, enrolled):
 
 @pytest.mark.parametrize("username", ["张三", "-x", "a" * 33, "a b", ""])
 def test_usernames_fit_the_staff_field_of_central_events(ctx, username):
-    from server.services.staff import Invalid, add_staff
+    from server.errors import Invalid
+    from server.services.staff import add_staff
 
     with pytest.raises(Invalid):
         add_staff(ctx, SYSTEM, username, "auditor", "long enough")

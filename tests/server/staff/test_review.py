@@ -11,7 +11,8 @@ from server.cli import main
 from server.services import open_context
 from server.services.audit import audit
 from server.services.review import resolve
-from server.services.staff import Conflict, acting_as
+from server.errors import Conflict
+from server.services.staff import acting_as
 from sync import codec
 from sync.signing import VerifyKey
 from tests.server.helpers import points

@@ -1,0 +1,92 @@
+"""Every error the server raises on purpose, and the codes the staff API answers with.
+
+Each one that can reach a client is a ``ProtocolError``: a stable machine ``code``, a human
+``message`` and ``detail`` naming the offending ids. They all leave in the one
+``ErrorReply`` shape (``server.replies``); the CLI prints the message and exits 2 (3 for a
+conflict). The kiosk protocol's codes are ``sync.protocol.ERRORS`` (kiosks read them);
+the staff API's are ``STAFF_ERRORS`` here (kiosks never see them)::
+
+    Exception
+     ├── sync.protocol.ProtocolError       code from sync.protocol.ERRORS (the kiosk protocol)
+     │    ├── sync.protocol.RequestRejected   a kiosk request is wrong in itself; nothing applied
+     │    └── StaffError                   code from STAFF_ERRORS: a staff use case refused
+     │         ├── Unauthorized            401 unauthorized: no live bearer token, disabled account
+     │         ├── Forbidden               403 forbidden: role or community scope does not allow it
+     │         ├── NotFound                404 not_found: a named thing (shop, kiosk, resident, …) does not exist
+     │         ├── Conflict                409 conflict: someone changed it first
+     │         ├── Invalid                 422 invalid_input: well-formed, but a value is not acceptable
+     │         └── SignInLocked            429 rate_limited: too many failed sign-ins (server.services.throttle)
+     ├── ServerKeyChanged (RuntimeError)   server.key does not match the database (open_context, restore)
+     ├── server.keys.KeyFileCorrupt (ValueError)     server.key cannot be read as a key
+     └── server.store.backup.BackupCorrupt (ValueError), DatabaseInUse (RuntimeError)   backup / restore
+
+Anything else reaching the HTTP edge is a bug: logged, answered ``500 internal_error``.
+"""
+
+from typing import ClassVar
+
+from sync.protocol import Action, ProtocolError
+
+#: code -> (HTTP status, what the caller does, meaning): the staff API's codes (docs/PROTOCOL.md § 5).
+STAFF_ERRORS: dict[str, tuple[int, Action, str]] = {
+    "unauthorized": (401, "fix_request", "Staff API: no bearer token, or one that is unknown, expired or signed out. Sign in again."),
+    "forbidden": (403, "fix_request", "Staff API: the signed-in role or community scope does not allow this."),
+    "not_found": (404, "fix_request", "Staff API: the named thing (shop, kiosk, resident, staff account, review item, ...) does not exist."),
+    "conflict": (409, "fix_request", "Staff API: the thing changed first (a review item already resolved, a username taken)."),
+    "invalid_input": (422, "fix_request", "Staff API: the request is well-formed but its values are not acceptable (unknown role, bad month, a points value out of range)."),
+    "rate_limited": (429, "retry", "Staff API: too many failed sign-ins for this username or address; retry after the delay given."),
+}
+
+
+class StaffError(ProtocolError):
+    """A staff use case refused; the code is one of ``STAFF_ERRORS``."""
+
+    table: ClassVar[dict[str, tuple[int, Action, str]]] = STAFF_ERRORS
+
+
+class Unauthorized(StaffError):
+    def __init__(self, message: str = "sign in first: no valid bearer token"):
+        super().__init__("unauthorized", message)
+
+
+class Forbidden(StaffError):
+    def __init__(self, message: str, **detail):
+        super().__init__("forbidden", message, **detail)
+
+
+class NotFound(StaffError):
+    """``what`` (shop, kiosk, resident, staff, review item, ...) ``key`` does not exist."""
+
+    def __init__(self, what: str, key: str | int):
+        super().__init__("not_found", f"{what} {key} does not exist", **{what.replace(" ", "_"): key})
+        self.what = what
+        self.key = key
+
+
+class Conflict(StaffError):
+    def __init__(self, message: str, **detail):
+        super().__init__("conflict", message, **detail)
+
+
+class Invalid(StaffError):
+    def __init__(self, message: str, **detail):
+        super().__init__("invalid_input", message, **detail)
+
+
+class SignInLocked(StaffError):
+    """``key`` is ``user:<name>`` or ``ip:<address>``; ``retry_after_ms`` until it unlocks."""
+
+    def __init__(self, key: str, retry_after_ms: int):
+        what = key.partition(":")[0]
+        super().__init__("rate_limited", f"too many failed sign-ins for this {'username' if what == 'user' else 'address'}; "
+                         f"try again in {retry_after_ms // 1000 + 1} s", retry_after_ms=retry_after_ms)
+
+
+class ServerKeyChanged(RuntimeError):
+    """server.key does not match the key this database was created with: every stored
+    central batch and every kiosk's pinned key would stop verifying."""
+
+    def __init__(self, stored: str, loaded: str):
+        super().__init__(f"server.key holds public key {loaded} but the database was made with {stored}")
+        self.stored = stored
+        self.loaded = loaded
