@@ -1,5 +1,6 @@
 """Real processes for end-to-end tests: a `jifen-server serve` on a free loopback port,
-started from its data folder, stopped (or SIGKILLed) and started again like a real one."""
+started from its data folder (a copy of the root demo template), stopped (or SIGKILLed)
+and started again like a real one."""
 
 import json
 import signal
@@ -84,10 +85,9 @@ class ServerProcess:
 
 
 @pytest.fixture
-def server(tmp_path):
-    data = tmp_path / "server"
-    cli("jifen-server", "demo-data", "--data", str(data), "--residents", "80")
-    srv = ServerProcess(data, free_port()).start()
+def server(server_dir):
+    """A real server process over this test's copy of the root demo template."""
+    srv = ServerProcess(server_dir, free_port()).start()
     yield srv
     srv.stop()
 
