@@ -58,14 +58,22 @@ def clock() -> Clock:
     return Clock()
 
 
+def _files(path: Path) -> dict[str, tuple[int, int]]:
+    return {f.name: (f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(path.iterdir())}
+
+
 @pytest.fixture(scope="session")
 def server_template(tmp_path_factory) -> Path:
-    """A server data folder with the demo data (30 residents, 3 communities), built at T0."""
+    """A server data folder with the demo data (30 residents, 3 communities), built at T0.
+    Checked unchanged at the end: a test that opened it instead of a copy would make every
+    later copy bigger and every later test see its writes."""
     path = tmp_path_factory.mktemp("server-template")
     ctx = open_context(Settings(data_dir=path, clock=Clock()))
     demo_data(ctx, residents=DEMO_RESIDENTS, communities=DEMO_COMMUNITIES)
     ctx.close()
-    return path
+    built = _files(path)
+    yield path
+    assert _files(path) == built, f"a test wrote into the demo template {path}; use server_dir"
 
 
 @pytest.fixture
