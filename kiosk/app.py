@@ -7,7 +7,7 @@ posts ``SyncDone`` back; widgets change only in message handlers, so a hanging s
 never freezes a screen. Recording is local and never waits on the network.
 """
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
@@ -20,6 +20,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import t
 from kiosk.service import KioskService
 from kiosk.settings import Settings
+from kiosk.typeahead import TypeAhead
 
 #: seconds after a transaction before it is uploaded (a burst of scans shares one round)
 SYNC_AFTER_RECORD = 2.0
@@ -75,6 +76,14 @@ class KioskApp(App):
         self.sync_problem: tuple[str, dict] | None = None
         self._next_sync: Timer | None = None
         self._recording = False
+        self.typeahead = TypeAhead(self)
+
+    async def on_event(self, event: events.Event) -> None:
+        # every key typed goes through the type-ahead queue, so a burst follows focus changes
+        if isinstance(event, events.Key) and not event.is_forwarded and not self.typeahead.is_released(event):
+            self.typeahead.hold(event)
+            return
+        await super().on_event(event)
 
     @property
     def revoked(self) -> bool:

@@ -17,6 +17,7 @@ KIND_ORDER = {"basic": 0, "encouraged": 1, "prohibited": 2}
 
 
 class AwardScreen(KioskScreen):
+    TYPE_INTO = "#q"
     BINDINGS = [
         Binding("f10", "confirm", "key_confirm"),
         Binding("escape", "back", "key_back"),

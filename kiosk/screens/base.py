@@ -7,6 +7,7 @@ Errors from the service are shown with ``say_error`` as a sentence, never a trac
 """
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -40,6 +41,10 @@ def refill(table: DataTable, rows) -> None:
 
 class KioskScreen(Screen):
     BINDINGS = [Binding("escape", "back", "key_back")]
+    #: the field that characters typed on a list go to, as a new entry (a scan while the
+    #: list has focus must reach the code field, never turn its Enter into "open the
+    #: highlighted row")
+    TYPE_INTO: str | None = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -85,12 +90,19 @@ class KioskScreen(Screen):
             self.fill()
 
     async def relang(self) -> None:
-        values = {i.id: i.value for i in self.query(Input) if i.id}
+        values = {i.id: (i.value, i.cursor_position) for i in self.query(Input) if i.id}
+        focused = self.focused.id if self.focused is not None else None
         await self.recompose()
         for input_ in self.query(Input):
             if input_.id in values:
-                input_.value = values[input_.id]
+                input_.value, input_.cursor_position = values[input_.id]
         self.fill()
+        if focused is not None:
+            # the operator keeps typing where they were (selected, the next key would replace it)
+            widget = self.query_one(f"#{focused}")
+            if isinstance(widget, Input):
+                widget.select_on_focus = False
+            self.set_focus(widget)
 
     # ------------------------------------------------------------ messages
 
@@ -110,6 +122,19 @@ class KioskScreen(Screen):
         return self.tr(key, **fields)
 
     # ------------------------------------------------------------ keys
+
+    def on_key(self, event: events.Key) -> None:
+        if self.TYPE_INTO is None or not event.is_printable or isinstance(self.focused, Input):
+            return
+        if event.key in self.active_bindings:
+            return  # + and - on the basket are keys, not text
+        field = self.query_one(self.TYPE_INTO, Input)
+        event.stop()
+        event.prevent_default()
+        field.value = event.character or ""  # a new code: the text that led to the list is done with
+        field.cursor_position = len(field.value)
+        field.select_on_focus = False  # selected, the next key of the scan would replace this one
+        field.focus()
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:

@@ -4,6 +4,8 @@
 The answer is given once; a second Enter (scanner, impatient finger) is ignored here.
 """
 
+from time import monotonic
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,12 +24,15 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen Button { margin-right: 2; }
     """
     BINDINGS = [Binding("escape", "answer(False)", "no", show=False)]
+    #: answered only by keys typed after it is on screen (kiosk.typeahead)
+    ASKS = True
 
     def __init__(self, question: str, detail: str = "") -> None:
         super().__init__()
         self.question = question
         self.detail = detail
         self._answered = False
+        self.shown_at = float("inf")
 
     def compose(self) -> ComposeResult:
         lang = self.app.lang
@@ -40,6 +45,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(t("no", lang), id="no")
 
     def on_mount(self) -> None:
+        self.shown_at = monotonic()
         self.query_one("#yes", Button).focus()
 
     @on(Button.Pressed)

@@ -13,6 +13,7 @@ from kiosk.screens.base import KioskScreen, cell
 
 
 class FindScreen(KioskScreen):
+    TYPE_INTO = "#q"
     BINDINGS = [
         Binding("escape", "clear", "key_find", show=False),
         Binding("f6", "stock", "key_stock"),

@@ -22,6 +22,7 @@ MAX_QTY = 10_000
 
 
 class RedeemScreen(KioskScreen):
+    TYPE_INTO = "#q"
     DEFAULT_CSS = """
     RedeemScreen #tables { height: 1fr; }
     RedeemScreen #goods { width: 3fr; }

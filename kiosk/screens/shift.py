@@ -14,6 +14,7 @@ from kiosk.screens.confirm import ConfirmScreen
 
 
 class ShiftScreen(KioskScreen):
+    TYPE_INTO = "#count"
     DEFAULT_CSS = """
     ShiftScreen #report-box { height: 1fr; }
     ShiftScreen #stock { height: 8; }

@@ -14,6 +14,7 @@ MAX_QTY = 10_000
 
 
 class StockInScreen(KioskScreen):
+    TYPE_INTO = "#sku"
     BINDINGS = [
         Binding("f10", "confirm", "key_confirm"),
         Binding("delete", "remove", "key_remove"),

@@ -15,6 +15,7 @@ RECENT = 30
 
 
 class VoidScreen(KioskScreen):
+    TYPE_INTO = "#reason"
     BINDINGS = [
         Binding("f10", "void", "key_void"),
         Binding("escape", "back", "key_back"),
