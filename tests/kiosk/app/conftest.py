@@ -3,7 +3,7 @@ has operator op1 (PIN 1234) and supervisor sup1 (PIN 9999), and a helper to driv
 
 import pytest
 
-from kiosk.app import KioskApp
+from kiosk.app import KioskApp, Recorded
 from schema.wire import OperatorRec
 from sync.pins import hash_pin
 from tests.kiosk.fakeserver import SHOP
@@ -37,6 +37,26 @@ def make_app(shop_kiosk):
         return KioskApp(shop_kiosk, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def posted():
+    return []
+
+
+@pytest.fixture
+def run(make_app, posted):
+    """Run the app at SIZE; collects every Recorded message in ``posted``."""
+
+    def hook(message):
+        if isinstance(message, Recorded):
+            posted.append(message)
+
+    def run_(**kwargs):
+        app = make_app(**kwargs)
+        return app, app.run_test(size=SIZE, message_hook=hook)
+
+    return run_
 
 
 async def type_text(pilot, text: str) -> None:

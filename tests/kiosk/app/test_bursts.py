@@ -8,9 +8,8 @@ the defect. Every screen that takes a code is driven this way.
 import pytest
 from textual import events
 
-from kiosk.app import Recorded
 from schema.wire import ResidentRec
-from tests.kiosk.app.conftest import OP, OP_PIN, SIZE, SUP, SUP_PIN, message_text, screen_name
+from tests.kiosk.app.conftest import OP, OP_PIN, SUP, SUP_PIN, screen_name
 from tests.kiosk.fakeserver import CARD, CARD2
 
 HAIYAN1, HAIYAN2 = "5101810000011", "5101810000012"
@@ -34,24 +33,6 @@ async def burst(pilot, *keys: str) -> None:
 def typed(text: str) -> list[str]:
     """Keys of a string; ``\\t`` is Tab and ``\\n`` is Enter."""
     return list(text)
-
-
-@pytest.fixture
-def posted():
-    return []
-
-
-@pytest.fixture
-def run(make_app, posted):
-    def hook(message):
-        if isinstance(message, Recorded):
-            posted.append(message)
-
-    def run_(**kwargs):
-        app = make_app(**kwargs)
-        return app, app.run_test(size=SIZE, message_hook=hook)
-
-    return run_
 
 
 @pytest.fixture

@@ -4,30 +4,9 @@ and bad input. Assertions are on the service's state and the messages the app po
 
 import pytest
 
-from kiosk.app import Recorded
 from kiosk.receipts import short_code
-from tests.kiosk.app.conftest import SIZE, SUP, SUP_PIN, message_text, open_resident, screen_name, sign_in, type_text
+from tests.kiosk.app.conftest import SUP, SUP_PIN, message_text, open_resident, screen_name, sign_in, type_text
 from tests.kiosk.fakeserver import CARD, CARD2
-
-
-@pytest.fixture
-def posted():
-    return []
-
-
-@pytest.fixture
-def run(make_app, posted):
-    """Run the app signed in as op1; collects every Recorded message."""
-
-    def hook(message):
-        if isinstance(message, Recorded):
-            posted.append(message)
-
-    def run_(**kwargs):
-        app = make_app(**kwargs)
-        return app, app.run_test(size=SIZE, message_hook=hook)
-
-    return run_
 
 
 async def test_scanned_card_opens_resident_and_second_enter_does_nothing(run):
