@@ -10,6 +10,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import sys
 from dataclasses import asdict
 
@@ -177,6 +178,19 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The console script: ``_main``, and a reader that stops reading (``| head``) ends it quietly."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a small output meets the closed pipe only here
+        return code
+    except BrokenPipeError:
+        # what was not printed is not wanted; point stdout at /dev/null so the interpreter's
+        # own flush at exit does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -7,6 +7,7 @@ Exit status: 0 done, 1 audit found a failure, 2 bad input (unknown shop, kiosk, 
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -66,6 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The console script: ``_main``, and a reader that stops reading (``| head``) ends it quietly."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a small output meets the closed pipe only here
+        return code
+    except BrokenPipeError:
+        # what was not printed is not wanted; point stdout at /dev/null so the interpreter's
+        # own flush at exit does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings(data_dir=args.data, **({"host": args.host, "port": args.port} if args.command == "serve" else {}))
     if args.command == "serve":
