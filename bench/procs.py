@@ -21,6 +21,7 @@ from kiosk.client import Client
 from server.services import open_context
 from server.services.demo import load
 from server.services.enroll import enroll_code
+from server.services.staff import SYSTEM
 from server.settings import Settings
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
 from sync.signing import SigningKey
@@ -75,7 +76,7 @@ def prepare_server(data: Path, residents: int, cache: Path | None = None) -> Pat
 def issue_codes(data: Path, shop: str, n: int) -> list[str]:
     ctx = open_context(Settings(data_dir=data))
     try:
-        return [enroll_code(ctx, shop)["code"] for _ in range(n)]
+        return [enroll_code(ctx, SYSTEM, shop)["code"] for _ in range(n)]
     finally:
         ctx.close()
 

@@ -1,68 +1,354 @@
-"""``jifen-server``: run the server and do the staff chores that have no screen yet.
+"""``jifen-server``: run the server and do the staff chores from the server machine.
+
+One table, ``COMMANDS``, names every subcommand with its handler and help; the one parser
+is built from it and README.md documents each row (a test checks). Handlers call the very
+same use-case functions as the staff API (``server.staff.api``), so a permission check,
+a change and its audit row are one transaction whichever way in.
+
+Who acts: ``--staff USER`` names a staff account (its role and community scope apply, as
+over the API); without it the command acts as ``local:<os user>``, an admin, because
+whoever can read the data folder holds everything in it anyway.
 
 Every subcommand takes ``--data DIR`` after its name (default ./jifen-data/server) and
 ``--json`` for machine-readable output: operators and checks script these commands.
-Exit status: 0 done, 1 audit found a failure, 2 bad input (unknown shop, kiosk, card).
+Exit status: 0 done, 1 audit found a failure, 2 bad input or not allowed (unknown shop,
+kiosk, card), 3 conflict (already resolved, taken).
 """
 
 import argparse
+import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from server.services import open_context
-from server.services.admin import LISTABLE, balance, listing, reviews, revoke
+from schema.wire import CheckpointRec
+from server.errors import Invalid, ServerKeyChanged
+from server.reports.render import FORMATS, render
+from server.services import checkpoint, enroll, manage, open_context, reports, review, rotate, staff
 from server.services.audit import audit
 from server.services.demo import demo_data
-from server.services.enroll import enroll_code
 from server.settings import DEFAULT_DATA, Settings
-from server.staff import cli as staff_cli
+from server.store.backup import BackupCorrupt, DatabaseInUse
+from sync import codec
 from sync.protocol import ProtocolError
+
+PASSWORD_ENV = "JIFEN_STAFF_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand. ``run(ctx, who, args)`` for a command on the opened data folder;
+    ``run(settings, args)`` when ``opens`` is False (it handles the folder itself)."""
+
+    name: str  # words: "kiosk rotate"
+    help: str
+    run: Callable[..., int]
+    args: Callable[[argparse.ArgumentParser], None] = lambda p: None
+    acts: bool = True  # takes --staff: a staff use case, permission-checked and audited
+    opens: bool = True
+
+
+def emit(args, obj, text: str) -> int:
+    print(json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=1) if args.json else text)
+    return 0
+
+
+def rows_text(rows: list[dict], *cols: str) -> str:
+    return "\n".join("\t".join("" if r[c] is None else str(r[c]) for c in cols) for r in rows)
+
+
+# ---------------------------------------------------------------- running and the data folder
+
+
+def _serve_args(p):
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8470)
+    p.add_argument("--cert", type=Path, default=None, metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
+    p.add_argument("--key", type=Path, default=None, metavar="FILE", help="the certificate's PEM private key")
+
+
+def serve(settings: Settings, args) -> int:
+    import uvicorn  # only the serve command needs it
+
+    from server.app import create_app
+
+    if (args.cert is None) != (args.key is None):
+        print("jifen-server: --cert and --key go together", file=sys.stderr)
+        return 2
+    ctx = open_context(settings)  # an empty data folder gets its first admin account
+    try:
+        staff.ensure_first_admin(ctx)
+    finally:
+        ctx.close()
+    tls = {"ssl_certfile": str(args.cert), "ssl_keyfile": str(args.key)} if args.cert else {}
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **tls)
+    return 0
+
+
+def _file_arg(p):
+    p.add_argument("file", type=Path)
+
+
+def backup(settings: Settings, args) -> int:
+    from server.services.backup import backup as run_backup
+
+    out = run_backup(settings, args.file)
+    return emit(args, out, f"backup written to {out['file']} ({out['bytes']} bytes)")
+
+
+def restore(settings: Settings, args) -> int:
+    from server.services.backup import restore as run_restore
+
+    out = run_restore(settings, args.file)
+    return emit(args, out, f"restored {out['restored']}; {out['kiosks']} kiosks will resend what the backup lacks"
+                           + (f"; the previous database is kept as {out['previous']}" if out["previous"] else ""))
+
+
+def _demo_args(p):
+    p.add_argument("--residents", type=int, default=2000)
+    p.add_argument("--communities", type=int, default=12)
+
+
+def demo(ctx, who, args) -> int:
+    out = demo_data(ctx, args.residents, args.communities)
+    return emit(args, out, ", ".join(f"{k}: {v}" for k, v in out.items()))
+
+
+def _audit_args(p):
+    p.add_argument("--held", type=Path, metavar="FILE",
+                   help="also prove checkpoints kept elsewhere (a JSON list of a kiosk's pulled checkpoints) against the stored log")
+
+
+def run_audit(ctx, who, args) -> int:
+    """The audit; with ``--held FILE`` each checkpoint in FILE (as a kiosk keeps them) is
+    proven against the server's log too. Exit 1 on any failure."""
+    report = audit(ctx)
+    held = []
+    if args.held:
+        raw = json.loads(args.held.read_text(encoding="utf-8"))
+        held = [codec.decode(json.dumps(r).encode(), CheckpointRec) for r in (raw if isinstance(raw, list) else [raw])]
+        for rec in held:
+            for f in checkpoint.check_held(ctx, rec):
+                report.fail(f["check"], f["subject"], f["message"])
+    out = report.as_dict() | ({"held_checkpoints": len(held)} if args.held else {})
+    counts = (f"{report.batches} batches, {len(held)} held checkpoints" if args.held else
+              f"{report.batches} batches, {report.kiosks} kiosks, {report.events} events, {report.postings} postings")
+    emit(args, out, "\n".join([f"{f['check']}\t{f['subject']}\t{f['message']}" for f in report.failures]
+                              + [f"audit {'passed' if report.ok else 'FAILED'}: {counts}, {len(report.failures)} failures"]))
+    return 0 if report.ok else 1
+
+
+# ---------------------------------------------------------------- kiosks
+
+
+def _shop_arg(p):
+    p.add_argument("--shop", required=True)
+
+
+def _kiosk_arg(p):
+    p.add_argument("kiosk")
+
+
+def enroll_code(ctx, who, args) -> int:
+    out = enroll.enroll_code(ctx, who, args.shop)
+    return emit(args, out, f"enrolment code for {out['shop']}: {out['code']}")
+
+
+def revoke(ctx, who, args) -> int:
+    out = manage.revoke_kiosk(ctx, who, args.kiosk)
+    return emit(args, out, f"kiosk {out['kiosk']} revoked")
+
+
+def kiosk_rotate(ctx, who, args) -> int:
+    out = rotate.force_rotate(ctx, who, args.kiosk)
+    return emit(args, out, f"kiosk {out['kiosk']}: key retired from batch {out['from_seq']}; re-enrolment code {out['code']} "
+                           f"(on the kiosk: jifen-kiosk rotate-key --code {out['code']})")
+
+
+def kiosk_keys(ctx, who, args) -> int:
+    rows = rotate.key_history(ctx, who, args.kiosk)
+    return emit(args, rows, "\n".join(f"{r['public_key']}\tfrom batch {r['from_seq']}\t{'retired' if r['retired_at'] else 'current'}" for r in rows))
+
+
+# ---------------------------------------------------------------- residents and reference data
+
+
+def _list_args(p):
+    p.add_argument("what", choices=manage.LISTABLE)
+
+
+def listing(ctx, who, args) -> int:
+    rows = manage.list_reference(ctx, who, args.what)
+    return emit(args, rows, "\n".join("\t".join(str(v) for v in r.values()) for r in rows))
+
+
+def _card_arg(p):
+    p.add_argument("card")
+
+
+def balance(ctx, who, args) -> int:
+    out = manage.get_resident(ctx, who, args.card)
+    return emit(args, out, f"{out['card']} {out['name']}: {out['confirmed']} points")
+
+
+def _import_args(p):
+    p.add_argument("file", type=Path)
+    p.add_argument("--community", help="community of every row (else a 'community' column)")
+
+
+def residents_import(ctx, who, args) -> int:
+    out = manage.import_residents(ctx, who, args.file.read_text(encoding="utf-8-sig"), args.community)
+    lines = [f"line {r['line']}\t{r['card']}\t{r['reason']}" for r in out["refused"]]
+    lines.append(f"{out['added']} added, {out['updated']} updated, {out['unchanged']} unchanged, {len(out['refused'])} refused")
+    return emit(args, out, "\n".join(lines))
+
+
+# ---------------------------------------------------------------- review queue
+
+
+def _review_list_args(p):
+    p.add_argument("--open", action="store_true", help="only open items")
+
+
+def review_list(ctx, who, args) -> int:
+    rows = review.list_items(ctx, who, args.open, None, with_evidence=args.json)
+    return emit(args, rows, "\n".join(f"{r['id']}\t{r['kind']}\t{r['status']}\t{r['kiosk'] or ''}\t{r['event'] or ''}\t"
+                                      f"{json.dumps(r['detail'], ensure_ascii=False)}" for r in rows))
+
+
+def _resolve_args(p):
+    p.add_argument("item", type=int)
+    p.add_argument("--action", required=True, choices=review.ACTIONS)
+    p.add_argument("--points", type=int)
+    p.add_argument("--note", required=True)
+
+
+def review_resolve(ctx, who, args) -> int:
+    if not args.staff:  # the resolution is signed into a central event under a staff id
+        raise Invalid("review resolve needs --staff USER: the staff account resolving it")
+    out = review.resolve(ctx, who, args.item, args.action, args.note, args.points)
+    return emit(args, out, f"review item {out['review']} resolved: {out['action']}"
+                + (f", {out['points']} points ({out['event']})" if out["event"] else ""))
+
+
+# ---------------------------------------------------------------- staff accounts and the audit log
+
+
+def _staff_add_args(p):
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=staff.ROLES)
+    p.add_argument("--community", action="append", default=[], help="a community a community_manager manages (repeatable)")
+
+
+def staff_add(ctx, who, args) -> int:
+    out = staff.add_staff(ctx, who, args.username, args.role, args.password, args.community)
+    text = f"staff {out['username']} ({out['role']}) added"
+    if "password" in out:
+        text += f"; password {out['password']} (shown once)"
+    return emit(args, out, text)
+
+
+def staff_list(ctx, who, args) -> int:
+    rows = staff.list_staff(ctx, who)
+    return emit(args, rows, "\n".join(f"{r['username']}\t{r['role']}\t{r['status']}\t{','.join(r['communities'])}" for r in rows))
+
+
+def _username_arg(p):
+    p.add_argument("username")
+
+
+def staff_disable(ctx, who, args) -> int:
+    out = staff.disable_staff(ctx, who, args.username)
+    return emit(args, out, f"staff {out['username']} disabled ({out['tokens_revoked']} tokens revoked)")
+
+
+def _log_args(p):
+    p.add_argument("--staff", dest="who", help="only this account's actions")
+    p.add_argument("--action")
+    p.add_argument("--since", type=int, default=0, help="only entries after this id")
+
+
+def staff_log(ctx, who, args) -> int:
+    rows = staff.audit_log(ctx, who, args.who, args.action, args.since)
+    return emit(args, rows, "\n".join(f"{r['id']}\t{r['at']}\t{r['staff']}\t{r['action']}\t{r['subject'] or ''}\t"
+                                      f"{json.dumps(r['detail'], ensure_ascii=False, sort_keys=True)}" for r in rows))
+
+
+# ---------------------------------------------------------------- reports and checkpoints
+
+
+def _report_args(p):
+    p.add_argument("kind", choices=reports.KINDS)
+    p.add_argument("--month", required=True, help="YYYY-MM (Asia/Shanghai)")
+    p.add_argument("--community")
+    p.add_argument("--format", dest="fmt", choices=list(FORMATS), default="json")
+    p.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    p.add_argument("--publish", action="store_true", help="(board) also publish it to the kiosks' feed")
+
+
+def report(ctx, who, args) -> int:
+    if args.publish:
+        if args.kind != "board":
+            raise Invalid("--publish is for the board")
+        reports.publish_board(ctx, who, args.month)
+    text = render(reports.report(ctx, who, args.kind, args.month, args.community), "json" if args.json else args.fmt)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def make_checkpoint(ctx, who, args) -> int:
+    out = checkpoint.make_checkpoint(ctx, who)
+    return emit(args, out, f"checkpoint {out['n']}: {out['size']} batches, head {out['head']}" + ("" if out["new"] else " (unchanged)"))
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("serve", "run the HTTP server (migrates the database first)", serve, _serve_args, acts=False, opens=False),
+    Command("backup", "copy the database to FILE while the server runs (SQLite online backup)", backup, _file_arg, acts=False, opens=False),
+    Command("restore", "replace a STOPPED server's database with the backup FILE", restore, _file_arg, acts=False, opens=False),
+    Command("demo-data", "load realistic demo data (idempotent)", demo, _demo_args, acts=False),
+    Command("audit", "re-verify every stored batch, chain and ledger total", run_audit, _audit_args, acts=False),
+    Command("enroll-code", "issue a one-time kiosk enrolment code", enroll_code, _shop_arg),
+    Command("revoke", "revoke a kiosk (stolen, retired)", revoke, _kiosk_arg),
+    Command("kiosk rotate", "retire a kiosk's key now (it may have leaked) and issue a re-enrolment code for a new one", kiosk_rotate, _kiosk_arg),
+    Command("kiosk keys", "every key a kiosk has held and the batches each signs", kiosk_keys, _kiosk_arg),
+    Command("list", "list reference data or kiosks", listing, _list_args),
+    Command("balance", "a resident's confirmed balance and recent postings", balance, _card_arg),
+    Command("residents import", "import a community register CSV; reports refused rows", residents_import, _import_args),
+    Command("review list", "list review items", review_list, _review_list_args),
+    Command("review resolve", "resolve a review item once (--staff names who resolves it)", review_resolve, _resolve_args),
+    Command("staff add", f"add an account (password from ${PASSWORD_ENV}, else generated and shown once)", staff_add, _staff_add_args),
+    Command("staff list", "list accounts", staff_list),
+    Command("staff disable", "disable an account and sign it out everywhere", staff_disable, _username_arg),
+    Command("staff log", "the audit log of staff actions", staff_log, _log_args, acts=False),
+    Command("report", "monthly reports and the public board", report, _report_args),
+    Command("checkpoint", "sign a checkpoint over the whole batch log", make_checkpoint),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default: %(default)s)")
     common.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    acting = argparse.ArgumentParser(add_help=False)
+    acting.add_argument("--staff", help="act as this staff account (its role and scope apply; default: local:<os user>, admin)")
     p = argparse.ArgumentParser(prog="jifen-server", description="Central server of the jifen points programme.")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    s = sub.add_parser("serve", parents=[common], help="run the HTTP server (migrates the database first)")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8470)
-    s.add_argument("--cert", type=Path, default=None, metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
-    s.add_argument("--key", type=Path, default=None, metavar="FILE", help="the certificate's PEM private key")
-
-    s = sub.add_parser("backup", parents=[common], help="copy the database to FILE while the server runs (SQLite online backup)")
-    s.add_argument("file", type=Path)
-
-    s = sub.add_parser("restore", parents=[common], help="replace a STOPPED server's database with the backup FILE")
-    s.add_argument("file", type=Path)
-
-    s = sub.add_parser("demo-data", parents=[common], help="load realistic demo data (idempotent)")
-    s.add_argument("--residents", type=int, default=2000)
-    s.add_argument("--communities", type=int, default=12)
-
-    s = sub.add_parser("enroll-code", parents=[common], help="issue a one-time kiosk enrolment code")
-    s.add_argument("--shop", required=True)
-
-    s = sub.add_parser("list", parents=[common], help="list reference data or kiosks")
-    s.add_argument("what", choices=LISTABLE)
-
-    s = sub.add_parser("balance", parents=[common], help="a resident's confirmed balance and recent postings")
-    s.add_argument("card")
-
-    s = sub.add_parser("revoke", parents=[common], help="revoke a kiosk (stolen, retired)")
-    s.add_argument("kiosk")
-
-    sub.add_parser("audit", parents=[common], help="re-verify every stored batch, chain and ledger total")
-
-    s = sub.add_parser("review", help="review items for central staff")
-    rsub = s.add_subparsers(dest="review_command", required=True)
-    r = rsub.add_parser("list", parents=[common], help="list review items")
-    r.add_argument("--open", action="store_true", help="only open items")
-    staff_cli.add_parsers(sub, rsub, common)  # staff, review resolve, report, checkpoint, residents
+    groups: dict[tuple[str, ...], argparse._SubParsersAction] = {(): p.add_subparsers(dest="command", required=True)}
+    for cmd in COMMANDS:
+        *path, leaf = cmd.name.split()
+        for depth in range(len(path)):  # a group ("kiosk", "staff", ...) the first time it is named
+            key = tuple(path[:depth + 1])
+            if key not in groups:
+                g = groups[key[:-1]].add_parser(key[-1], help=f"{key[-1]} commands")
+                groups[key] = g.add_subparsers(dest=f"{'_'.join(key)}_command", required=True)
+        s = groups[tuple(path)].add_parser(leaf, parents=[common, acting] if cmd.acts else [common], help=cmd.help)
+        cmd.args(s)
+        s.set_defaults(handler=cmd)
     return p
 
 
@@ -81,97 +367,32 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings(data_dir=args.data, **({"host": args.host, "port": args.port} if args.command == "serve" else {}))
-    if args.command == "serve":
-        if (args.cert is None) != (args.key is None):
-            print("jifen-server: --cert and --key go together", file=sys.stderr)
-            return 2
-        return serve(settings, args.cert, args.key)
-    if args.command in ("backup", "restore"):
-        return backup_or_restore(settings, args)
-    ctx = open_context(settings)
+    cmd: Command = args.handler
+    settings = Settings(data_dir=args.data, **({"host": args.host, "port": args.port} if cmd.name == "serve" else {}))
+    args.password = os.environ.get(PASSWORD_ENV) or None  # read here, at the entry point, for `staff add`
     try:
-        return run(ctx, args)
+        if not cmd.opens:
+            return cmd.run(settings, args)
+        ctx = open_context(settings)
+        try:
+            named = getattr(args, "staff", None)
+            who = staff.acting_as(ctx, named) if named else staff.local_principal(os_user())
+            return cmd.run(ctx, who, args)
+        finally:
+            ctx.close()
     except ProtocolError as exc:  # the use cases' refusals (server.errors: not found, forbidden, conflict, ...)
         print(f"jifen-server: {exc.message}", file=sys.stderr)
         return 3 if exc.code == "conflict" else 2
-    finally:
-        ctx.close()
-
-
-def run(ctx, args) -> int:
-    handled = staff_cli.run(ctx, args, emit)
-    if handled is not None:
-        return handled
-    if args.command == "demo-data":
-        return emit(args, demo_data(ctx, args.residents, args.communities), "demo data")
-    if args.command == "enroll-code":
-        out = enroll_code(ctx, args.shop)
-        return emit(args, out, f"enrolment code for {out['shop']}: {out['code']}")
-    if args.command == "list":
-        rows = listing(ctx, args.what)
-        return emit(args, rows, "\n".join("\t".join(str(v) for v in r.values()) for r in rows))
-    if args.command == "balance":
-        out = balance(ctx, args.card)
-        return emit(args, out, f"{out['card']} {out['name']}: {out['confirmed']} points")
-    if args.command == "revoke":
-        out = revoke(ctx, args.kiosk)
-        return emit(args, out, f"kiosk {out['kiosk']} revoked")
-    if args.command == "audit":
-        report = audit(ctx)
-        text = "\n".join([f"{f['check']}\t{f['subject']}\t{f['message']}" for f in report.failures]
-                         + [f"audit {'passed' if report.ok else 'FAILED'}: {report.batches} batches, {report.kiosks} kiosks, "
-                            f"{report.events} events, {report.postings} postings, {len(report.failures)} failures"])
-        emit(args, report.as_dict(), text)
-        return 0 if report.ok else 1
-    if args.command == "review":
-        rows = reviews(ctx, args.open)
-        return emit(args, rows, "\n".join(f"{r['id']}\t{r['kind']}\t{r['status']}\t{r['kiosk'] or ''}\t{r['event'] or ''}\t"
-                                          f"{json.dumps(r['detail'], ensure_ascii=False)}" for r in rows))
-    raise AssertionError(args.command)
-
-
-def emit(args, obj, text: str) -> int:
-    if args.json:
-        print(json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=1))
-    elif isinstance(obj, dict) and text in ("demo data",):
-        print(", ".join(f"{k}: {v}" for k, v in obj.items()))
-    else:
-        print(text)
-    return 0
-
-
-def backup_or_restore(settings: Settings, args) -> int:
-    from server.services.backup import backup, restore
-    from server.errors import ServerKeyChanged
-    from server.store.backup import BackupCorrupt, DatabaseInUse
-
-    try:
-        if args.command == "backup":
-            out = backup(settings, args.file)
-            return emit(args, out, f"backup written to {out['file']} ({out['bytes']} bytes)")
-        out = restore(settings, args.file)
-        return emit(args, out, f"restored {out['restored']}; {out['kiosks']} kiosks will resend what the backup lacks"
-                               + (f"; the previous database is kept as {out['previous']}" if out["previous"] else ""))
-    except (BackupCorrupt, ServerKeyChanged, DatabaseInUse) as exc:
+    except (ServerKeyChanged, BackupCorrupt, DatabaseInUse) as exc:
         print(f"jifen-server: {exc}", file=sys.stderr)
         return 2
 
 
-def serve(settings: Settings, cert: Path | None = None, key: Path | None = None) -> int:
-    import uvicorn  # only the serve command needs it
-
-    from server.app import create_app
-    from server.services.staff import ensure_first_admin
-
-    ctx = open_context(settings)  # an empty data folder gets its first admin account
+def os_user() -> str:
     try:
-        ensure_first_admin(ctx)
-    finally:
-        ctx.close()
-    tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)} if cert else {}
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **tls)
-    return 0
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment or the password database
+        return "unknown"
 
 
 if __name__ == "__main__":

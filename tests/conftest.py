@@ -26,6 +26,7 @@ from server.app import create_app
 from server.services import open_context
 from server.services.demo import demo_data
 from server.services.enroll import enroll_code
+from server.services.staff import SYSTEM
 from server.settings import Settings
 
 T0 = 1_767_225_600_000  # 2026-01-01 08:00 Asia/Shanghai
@@ -180,7 +181,7 @@ def inprocess_kiosk(tmp_path, app_server, wire, clock):
         svc = KioskService(KioskSettings(data_dir=data or tmp_path / name, **settings), clock=clock, transport=wire)
         made.append(svc)
         if data is None:
-            svc.enroll("http://central.test", enroll_code(app_server.ctx, shop)["code"], seed=seed)
+            svc.enroll("http://central.test", enroll_code(app_server.ctx, SYSTEM, shop)["code"], seed=seed)
             assert svc.sync().ok
         return svc
 

@@ -4,12 +4,12 @@ one transaction. The HTTP app and the CLI both call these and nothing below them
     enroll, enroll_code      server.services.enroll
     push                     server.services.push
     pull                     server.services.pull
-    revoke, balance, listing, reviews   server.services.admin
     audit                    server.services.audit
     demo_data                server.services.demo
     staff: accounts, tokens, roles, audit log     server.services.staff
     review queue: evidence, resolutions           server.services.review
-    residents, rules, catalog, kiosks (staff)     server.services.manage
+    residents, rules, catalog, listings, revoke   server.services.manage
+    forced re-key, key history                    server.services.rotate
     board, settlement, issued, coverage, kiosks   server.services.reports
     signed checkpoints of the batch log           server.services.checkpoint
     quarantine / gap review items (tick)          server.services.watch

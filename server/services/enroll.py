@@ -13,6 +13,7 @@ import secrets
 from schema.wire import EnrollReply, EnrollRequest
 from server.errors import NotFound
 from server.services.context import Context
+from server.services.staff import Principal, record, require
 from server.store import catalog, chain
 from sync import codec
 from sync.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS, RequestRejected
@@ -36,8 +37,10 @@ def new_code() -> str:
     return f"{chars[:4]}-{chars[4:8]}-{chars[8:]}"
 
 
-def enroll_code(ctx: Context, shop: str) -> dict:
-    """Issue a one-time enrolment code for ``shop``; only its hash is stored."""
+def enroll_code(ctx: Context, who: Principal, shop: str) -> dict:
+    """Issue a one-time enrolment code for ``shop``; only its hash is stored. The code and
+    its audit row are one transaction."""
+    require(who, "kiosk.manage")
     code = new_code()
     now = ctx.now()
     expires = now + ctx.settings.enroll_code_ttl_seconds * 1000
@@ -45,6 +48,7 @@ def enroll_code(ctx: Context, shop: str) -> dict:
         if catalog.row_by_key(db, "shops", shop) is None:
             raise NotFound("shop", shop)
         chain.insert_enroll_code(db, hash_code(code), shop, now, expires)
+        record(db, ctx, who, "enroll_code", shop, {"expires_at": expires})
     return {"code": code, "shop": shop, "expires_at": expires}
 
 

@@ -1,7 +1,7 @@
 """Running the programme: residents (one at a time or imported from a community register
-CSV), rules with effective dates, goods and prices, shops, operators, kiosk enrolment
-codes and revocation. Every change is permission-checked, written to the audit log, and
-moves the entity's feed row, which is how it reaches the kiosks.
+CSV), rules with effective dates, goods and prices, shops, operators, kiosk revocation,
+listings. Every change is permission-checked, written to the audit log in the same
+transaction, and moves the entity's feed row, which is how it reaches the kiosks.
 
 A rule change never rewrites the past: events carry the points they were recorded with.
 A change with a future ``effective_at`` waits in ``rule_changes`` until ``apply_due``
@@ -15,11 +15,9 @@ import re
 
 from server.errors import Invalid, NotFound
 from server.services import feed
-from server.services.admin import revoke
 from server.services.context import Context
-from server.services.enroll import enroll_code
 from server.services.staff import Principal, record, require, scope_filter
-from server.store import catalog, ledger
+from server.store import catalog, chain, ledger
 from server.store import staff as store
 from sync.ledger import resident_account
 from sync.pins import hash_pin
@@ -288,18 +286,33 @@ def _put(ctx: Context, who: Principal, table: str, kind: str, row: dict, key: st
     return {kind: key, "outcome": outcome}
 
 
-def new_enroll_code(ctx: Context, who: Principal, shop: str) -> dict:
-    require(who, "kiosk.manage")
-    out = enroll_code(ctx, shop)
-    with ctx.store.write() as db:
-        record(db, ctx, who, "enroll_code", shop, {"expires_at": out["expires_at"]})
-    return out
-
-
 def revoke_kiosk(ctx: Context, who: Principal, kiosk: str) -> dict:
+    """Mark a kiosk revoked: its pushes are quarantined, its pulls say so and carry no lease."""
     require(who, "kiosk.manage")
-    out = revoke(ctx, kiosk)
     with ctx.store.write() as db:
-        record(db, ctx, who, "kiosk_revoke", kiosk, {"was": out["was"]})
-    return out
+        row = chain.kiosk_by_id(db, kiosk)
+        if row is None:
+            raise NotFound("kiosk", kiosk)
+        chain.set_kiosk_status(db, kiosk, "revoked")
+        record(db, ctx, who, "kiosk_revoke", kiosk, {"was": row["status"]})
+    return {"kiosk": kiosk, "status": "revoked", "was": row["status"]}
 
+
+# ---------------------------------------------------------------- listings
+
+LISTABLE = ("shops", "rules", "goods", "residents", "operators", "kiosks", "communities")
+
+
+def list_reference(ctx: Context, who: Principal, what: str) -> list[dict]:
+    """Every row of one reference table (or the kiosks); residents within ``who``'s scope."""
+    if what not in LISTABLE:
+        raise Invalid(f"cannot list {what}; choose from {', '.join(LISTABLE)}", what=what[:40])
+    require(who, "resident.read" if what == "residents" else "report.read")
+    with ctx.store.read() as db:
+        rows = catalog.list_rows(db, what)
+    if what == "residents" and who.communities is not None:
+        rows = [r for r in rows if who.sees(r["community"])]
+    if what == "operators":
+        for r in rows:
+            r.pop("pin_hash", None)  # a PIN hash is for kiosks, not for screens and logs
+    return rows

@@ -176,7 +176,15 @@ def acting_as(ctx: Context, username: str) -> Principal:
     return principal_of(row)
 
 
+#: The server's own chores (the periodic tick); what it does is not a staff action.
 SYSTEM = Principal("system", "admin", None)
+
+
+def local_principal(os_user: str) -> Principal:
+    """Who runs ``jifen-server`` on the server machine without ``--staff``: whoever can read
+    the data folder holds everything in it, so an admin, audited as ``local:<os user>``
+    (the colon keeps it apart from every staff username)."""
+    return Principal(f"local:{os_user[:32] or 'unknown'}", "admin", None)
 
 
 # ---------------------------------------------------------------- accounts

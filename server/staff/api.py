@@ -17,7 +17,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from schema.staff import CommunityIn, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, ResidentIn, Resolve, RuleIn, ShopIn, SignIn
 from server.errors import Invalid
 from server.reports.render import FORMATS, render
-from server.services import checkpoint, manage, reports, review, rotate, staff
+from server.services import checkpoint, enroll, manage, reports, review, rotate, staff
 from server.services.context import Context
 from server.services.staff import Principal
 
@@ -174,7 +174,7 @@ class ProgrammeApi(Controller):
 
     @post("/enroll-codes", sync_to_thread=True, status_code=201)
     def enroll_code(self, ctx: Ctx, who: Who, data: JSONBody[EnrollCodeIn]) -> dict:
-        return manage.new_enroll_code(ctx, who, data.shop)
+        return enroll.enroll_code(ctx, who, data.shop)
 
     @post("/kiosks/{kiosk:str}/revoke", sync_to_thread=True, status_code=200)
     def revoke(self, ctx: Ctx, who: Who, kiosk: FromPath[str]) -> dict:

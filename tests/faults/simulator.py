@@ -20,6 +20,7 @@ from kiosk.settings import Settings as KioskSettings
 from server.services.audit import audit
 from server.services.backup import backup, restore
 from server.services.enroll import enroll_code
+from server.services.staff import SYSTEM
 from tests.faults import oracle
 from server.settings import Settings
 from tests.conftest import SECOND, Clock, InProcessServer
@@ -62,7 +63,7 @@ class Simulation:
         for name, shop, op in KIOSKS:
             k = SimKiosk(name, shop, op, root / name)
             self._open(k)
-            code = enroll_code(self.server.ctx, shop)["code"]
+            code = enroll_code(self.server.ctx, SYSTEM, shop)["code"]
             k.svc.enroll("http://central.sim", code, seed=self.rng.randbytes(32))
             self.kiosks.append(k)
             self._sync(k)

@@ -20,6 +20,7 @@ from schema.wire import Batch, EnrollRequest, PullRequest
 from server.app import create_app
 from server.services.audit import audit
 from server.services.enroll import enroll_code
+from server.services.staff import SYSTEM
 from server.settings import Settings
 from sync import codec
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, MAX_BATCH_EVENTS, MAX_BODY_BYTES
@@ -41,7 +42,7 @@ def api(app_server):
 @pytest.fixture
 def kiosk(api, clock) -> KioskDouble:
     k = KioskDouble(api, 9, clock)
-    assert k.enroll(enroll_code(api.app.state.ctx, "S01")["code"]).status_code == 200
+    assert k.enroll(enroll_code(api.app.state.ctx, SYSTEM, "S01")["code"]).status_code == 200
     return k
 
 

@@ -10,6 +10,7 @@ from kiosk.settings import Settings as KioskSettings
 from server import ratelimit
 from server.ratelimit import RateLimiter
 from server.services.enroll import enroll_code
+from server.services.staff import SYSTEM
 from server.settings import Settings
 from sync import codec
 from tests.conftest import SECOND, Clock, InProcessServer
@@ -34,7 +35,7 @@ def api(server_dir, clock, ticks):
 
 def enrolled(api, seed: int) -> KioskDouble:
     k = KioskDouble(api, seed, Clock())
-    assert k.enroll(enroll_code(api.app.state.ctx, "S01")["code"]).status_code == 200
+    assert k.enroll(enroll_code(api.app.state.ctx, SYSTEM, "S01")["code"]).status_code == 200
     return k
 
 
@@ -67,7 +68,7 @@ def test_a_rate_limited_kiosk_keeps_its_records_and_syncs_later(server_dir, tmp_
         net = Network(server, __import__("random").Random(1))
         svc = KioskService(KioskSettings(data_dir=tmp_path / "k", lang="en", batch_events=1), clock=clock,
                            transport=net.transport("k"))
-        svc.enroll("http://central.sim", enroll_code(server.ctx, "S01")["code"])
+        svc.enroll("http://central.sim", enroll_code(server.ctx, SYSTEM, "S01")["code"])
         assert svc.sync().ok
         card = svc.store._one("SELECT card FROM residents ORDER BY card")["card"]
         ids = [svc.award(card, "ZYFW", "op1") for _ in range(5)]

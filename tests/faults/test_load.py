@@ -22,6 +22,7 @@ import msgspec
 from schema.wire import Award, EnrollRequest, PullRequest
 from server.services import open_context
 from server.services.enroll import enroll_code
+from server.services.staff import SYSTEM
 from server.settings import Settings
 from sync import codec
 from sync.batch import build_batch, event_id
@@ -128,7 +129,7 @@ def test_200_kiosks_push_and_pull_at_once_without_loss_or_error(server_dir):
     data = server_dir
     ctx = open_context(Settings(data_dir=data))
     try:
-        codes = [enroll_code(ctx, ("S01", "S02")[i % 2])["code"] for i in range(KIOSKS)]
+        codes = [enroll_code(ctx, SYSTEM, ("S01", "S02")[i % 2])["code"] for i in range(KIOSKS)]
         server_key = VerifyKey(ctx.key.public_hex)
         with ctx.store.read() as db:
             cards = [r[0] for r in db.execute("SELECT card FROM residents")]

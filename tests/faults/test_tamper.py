@@ -21,10 +21,10 @@ from kiosk.errors import KioskRevoked
 from kiosk.service import KioskService
 from kiosk.settings import Settings as KioskSettings
 from schema.wire import CheckpointRec
-from server.services.admin import revoke
 from server.services.audit import audit
 from server.services.checkpoint import check_held, make_checkpoint
 from server.services.enroll import enroll_code
+from server.services.manage import revoke_kiosk
 from server.services.staff import SYSTEM, add_staff
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
 from sync.signing import SigningKey
@@ -114,7 +114,7 @@ def test_a_copied_kiosk_is_detected_as_a_fork(server, kiosk, tmp_path):
 
 
 def test_an_enrolment_code_works_once(server, kiosk, tmp_path, wire, clock):
-    code = enroll_code(server.ctx, "S01")["code"]
+    code = enroll_code(server.ctx, SYSTEM, "S01")["code"]
     first = KioskService(KioskSettings(data_dir=tmp_path / "one", lang="en"), clock=clock, transport=wire)
     second = KioskService(KioskSettings(data_dir=tmp_path / "two", lang="en"), clock=clock, transport=wire)
     try:
@@ -133,7 +133,7 @@ def test_a_revoked_kiosk_is_quarantined_told_and_stops_recording(server, kiosk):
     k = kiosk("k")
     card = first_card(k)
     k.award(card, VOLUNTEER, "op1")
-    revoke(server.ctx, k.kiosk_id)
+    revoke_kiosk(server.ctx, SYSTEM, k.kiosk_id)
     assert not k.sync().ok
     assert server_count(server, "events", "kiosk = ?", [k.kiosk_id]) == 0
     assert server_count(server, "quarantine", "kiosk = ? AND code = 'kiosk_revoked'", [k.kiosk_id]) == 1

@@ -6,6 +6,7 @@ from litestar.testing import TestClient
 
 from server.app import create_app
 from server.services.enroll import enroll_code
+from server.services.staff import SYSTEM
 from server.settings import Settings
 from tests.server.kiosk_double import KioskDouble
 
@@ -37,7 +38,7 @@ def enrolled(client, ctx, clock):
 
     def make(seed: int = 1, shop: str = "S01") -> KioskDouble:
         k = KioskDouble(client, seed, clock)
-        resp = k.enroll(enroll_code(ctx, shop)["code"])
+        resp = k.enroll(enroll_code(ctx, SYSTEM, shop)["code"])
         assert resp.status_code == 200, resp.text
         return k
 

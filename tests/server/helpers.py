@@ -2,7 +2,8 @@
 
 import msgspec
 
-from server.services.admin import balance
+from server.services.manage import get_resident
+from server.services.staff import SYSTEM
 from tests.server.kiosk_double import verified
 
 
@@ -16,7 +17,7 @@ def error_code(resp, ctx) -> str:
 
 
 def points(ctx, card: str) -> int:
-    return balance(ctx, card)["confirmed"]
+    return get_resident(ctx, SYSTEM, card)["confirmed"]
 
 
 def table_count(ctx, table: str, where: str = "1", params=()) -> int:

@@ -1,5 +1,6 @@
 """The jifen-server CLI: --data after the subcommand, --json output, exit codes."""
 
+import itertools
 import json
 import re
 import sqlite3
@@ -88,3 +89,32 @@ def test_review_list_open(kiosk, data, capsys):
     kiosk.push(kiosk.batch(kiosk.void("K0001-9")))
     code, items = jrun(capsys, "review", "list", "--open", "--data", data)
     assert code == 0 and [i["kind"] for i in items] == ["void_unknown_target"]
+
+
+def test_every_command_in_the_table_is_documented_in_the_readme():
+    from pathlib import Path
+
+    from server.cli import COMMANDS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    server_table = readme.split("Server (`jifen-server`)", 1)[1].split("Kiosk (`jifen-kiosk`", 1)[0]
+    documented = set()
+    for usage in re.findall(r"^\| `([^`]+)`", server_table, re.M):  # "kiosk rotate KIOSK [--staff USER]"
+        words = list(itertools.takewhile(lambda w: re.fullmatch(r"[a-z][a-z-]*", w), usage.split()))
+        documented.add(" ".join(words))
+    missing = [c.name for c in COMMANDS if c.name not in documented]
+    assert not missing, f"jifen-server commands missing from README.md's command table: {missing}"
+    assert documented <= {c.name for c in COMMANDS}, f"README.md documents commands that do not exist: {documented - {c.name for c in COMMANDS}}"
+
+
+def test_one_parser_reaches_every_command_in_the_table():
+    from server.cli import COMMANDS, build_parser
+
+    parser = build_parser()
+    for cmd in COMMANDS:
+        argv = cmd.name.split()
+        try:
+            args = parser.parse_args([*argv, "--help"])
+        except SystemExit:
+            continue  # --help printed this command's own usage: it is reachable
+        raise AssertionError(f"{cmd.name} parsed as {args}")

@@ -1,6 +1,7 @@
 """Business conflicts are applied and flagged, never rejected; voids reverse exactly."""
 
-from server.services.admin import reviews
+from server.services.review import list_items
+from server.services.staff import SYSTEM
 from server.store import ledger
 from tests.server.conftest import CARD_A
 from tests.server.helpers import points, reply_of
@@ -12,7 +13,7 @@ def stock(ctx, shop: str, sku: str) -> int:
 
 
 def kinds(ctx) -> list[str]:
-    return [r["kind"] for r in reviews(ctx)]
+    return [r["kind"] for r in list_items(ctx, SYSTEM)]
 
 
 def test_overdraft_across_two_kiosks_is_applied_and_reviewed(enrolled, ctx):
@@ -23,7 +24,7 @@ def test_overdraft_across_two_kiosks_is_applied_and_reviewed(enrolled, ctx):
     for k in (a, b):
         assert k.push(k.batch(k.redeem(CARD_A, ("SALT", have, 1)))).status_code == 200
     assert points(ctx, CARD_A) == -have
-    overdrafts = [r for r in reviews(ctx) if r["kind"] == "overdraft"]
+    overdrafts = [r for r in list_items(ctx, SYSTEM) if r["kind"] == "overdraft"]
     assert [(r["kiosk"], r["resident"], r["shop"]) for r in overdrafts] == [("K0002", CARD_A, "S02")]
     assert overdrafts[0]["detail"]["balance_after"] == -have
 
@@ -34,7 +35,7 @@ def test_stock_below_zero_is_applied_and_reviewed(kiosk, ctx):
     resp = kiosk.push(kiosk.batch(kiosk.redeem(CARD_A, ("RICE10", have + 2, 0))))
     assert resp.status_code == 200
     assert stock(ctx, "S01", "RICE10") == -2
-    item = [r for r in reviews(ctx) if r["kind"] == "stock_negative"][0]
+    item = [r for r in list_items(ctx, SYSTEM) if r["kind"] == "stock_negative"][0]
     assert item["detail"] == {"shop": "S01", "sku": "RICE10", "qty_after": -2}
     assert "price_mismatch" in kinds(ctx)  # recorded at 0, the list price is 400
 
@@ -84,7 +85,7 @@ def test_kiosk_clock_far_ahead_is_reviewed_once_a_day(kiosk, ctx, clock):
     assert reply_of(kiosk.push(body), ctx)["status"] == "applied"
     kiosk.push(body2)
     assert kinds(ctx) == ["clock_skew"]
-    assert reviews(ctx)[0]["detail"]["skew_ms"] >= 3_600_000
+    assert list_items(ctx, SYSTEM)[0]["detail"]["skew_ms"] >= 3_600_000
 
 
 def test_offline_events_from_days_ago_are_not_clock_skew(kiosk, ctx, clock):

@@ -5,7 +5,8 @@ import msgspec
 
 from schema.feeds import FEEDS
 from schema.wire import PullPage
-from server.services.admin import revoke
+from server.services.manage import revoke_kiosk
+from server.services.staff import SYSTEM
 from sync import codec
 from tests.server.conftest import CARD_A
 from tests.server.helpers import error_code, reply_of, table_count
@@ -73,7 +74,7 @@ def test_limit_is_clamped(kiosk, ctx):
 
 
 def test_revoked_kiosk_gets_a_signed_page_saying_so(kiosk, ctx):
-    revoke(ctx, kiosk.id)
+    revoke_kiosk(ctx, SYSTEM, kiosk.id)
     p = page(kiosk.pull(), ctx)
     assert (p.revoked, p.lease, p.changes) == (True, None, [])
 

@@ -103,9 +103,10 @@ def test_unknown_kiosk_is_refused(kiosk, ctx):
 
 
 def test_revoked_kiosk_is_refused_and_quarantined(kiosk, ctx):
-    from server.services.admin import revoke
+    from server.services.manage import revoke_kiosk
+    from server.services.staff import SYSTEM
 
-    revoke(ctx, kiosk.id)
+    revoke_kiosk(ctx, SYSTEM, kiosk.id)
     snapshot = ledger_snapshot(ctx)
     resp = kiosk.push(kiosk.batch(kiosk.award(CARD_A, "ZYFW", 10)))
     assert resp.status_code == 403 and error_code(resp, ctx) == "kiosk_revoked"
