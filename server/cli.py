@@ -56,8 +56,9 @@ def emit(args, obj, text: str) -> int:
     return 0
 
 
-def rows_text(rows: list[dict], *cols: str) -> str:
-    return "\n".join("\t".join("" if r[c] is None else str(r[c]) for c in cols) for r in rows)
+def positional(name: str, **kw) -> Callable[[argparse.ArgumentParser], None]:
+    """The ``args`` of a command whose only argument is ``name``."""
+    return lambda p: p.add_argument(name, **kw)
 
 
 # ---------------------------------------------------------------- running and the data folder
@@ -86,10 +87,6 @@ def serve(settings: Settings, args) -> int:
     tls = {"ssl_certfile": str(args.cert), "ssl_keyfile": str(args.key)} if args.cert else {}
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **tls)
     return 0
-
-
-def _file_arg(p):
-    p.add_argument("file", type=Path)
 
 
 def backup(settings: Settings, args) -> int:
@@ -148,10 +145,6 @@ def _shop_arg(p):
     p.add_argument("--shop", required=True)
 
 
-def _kiosk_arg(p):
-    p.add_argument("kiosk")
-
-
 def enroll_code(ctx, who, args) -> int:
     out = enroll.enroll_code(ctx, who, args.shop)
     return emit(args, out, f"enrolment code for {out['shop']}: {out['code']}")
@@ -183,10 +176,6 @@ def _list_args(p):
 def listing(ctx, who, args) -> int:
     rows = manage.list_reference(ctx, who, args.what)
     return emit(args, rows, "\n".join("\t".join(str(v) for v in r.values()) for r in rows))
-
-
-def _card_arg(p):
-    p.add_argument("card")
 
 
 def balance(ctx, who, args) -> int:
@@ -256,10 +245,6 @@ def staff_list(ctx, who, args) -> int:
     return emit(args, rows, "\n".join(f"{r['username']}\t{r['role']}\t{r['status']}\t{','.join(r['communities'])}" for r in rows))
 
 
-def _username_arg(p):
-    p.add_argument("username")
-
-
 def staff_disable(ctx, who, args) -> int:
     out = staff.disable_staff(ctx, who, args.username)
     return emit(args, out, f"staff {out['username']} disabled ({out['tokens_revoked']} tokens revoked)")
@@ -309,22 +294,22 @@ def make_checkpoint(ctx, who, args) -> int:
 
 COMMANDS: tuple[Command, ...] = (
     Command("serve", "run the HTTP server (migrates the database first)", serve, _serve_args, acts=False, opens=False),
-    Command("backup", "copy the database to FILE while the server runs (SQLite online backup)", backup, _file_arg, acts=False, opens=False),
-    Command("restore", "replace a STOPPED server's database with the backup FILE", restore, _file_arg, acts=False, opens=False),
+    Command("backup", "copy the database to FILE while the server runs (SQLite online backup)", backup, positional("file", type=Path), acts=False, opens=False),
+    Command("restore", "replace a STOPPED server's database with the backup FILE", restore, positional("file", type=Path), acts=False, opens=False),
     Command("demo-data", "load realistic demo data (idempotent)", demo, _demo_args, acts=False),
     Command("audit", "re-verify every stored batch, chain and ledger total", run_audit, _audit_args, acts=False),
     Command("enroll-code", "issue a one-time kiosk enrolment code", enroll_code, _shop_arg),
-    Command("revoke", "revoke a kiosk (stolen, retired)", revoke, _kiosk_arg),
-    Command("kiosk rotate", "retire a kiosk's key now (it may have leaked) and issue a re-enrolment code for a new one", kiosk_rotate, _kiosk_arg),
-    Command("kiosk keys", "every key a kiosk has held and the batches each signs", kiosk_keys, _kiosk_arg),
+    Command("revoke", "revoke a kiosk (stolen, retired)", revoke, positional("kiosk")),
+    Command("kiosk rotate", "retire a kiosk's key now (it may have leaked) and issue a re-enrolment code for a new one", kiosk_rotate, positional("kiosk")),
+    Command("kiosk keys", "every key a kiosk has held and the batches each signs", kiosk_keys, positional("kiosk")),
     Command("list", "list reference data or kiosks", listing, _list_args),
-    Command("balance", "a resident's confirmed balance and recent postings", balance, _card_arg),
+    Command("balance", "a resident's confirmed balance and recent postings", balance, positional("card")),
     Command("residents import", "import a community register CSV; reports refused rows", residents_import, _import_args),
     Command("review list", "list review items", review_list, _review_list_args),
     Command("review resolve", "resolve a review item once (--staff names who resolves it)", review_resolve, _resolve_args),
     Command("staff add", f"add an account (password from ${PASSWORD_ENV}, else generated and shown once)", staff_add, _staff_add_args),
     Command("staff list", "list accounts", staff_list),
-    Command("staff disable", "disable an account and sign it out everywhere", staff_disable, _username_arg),
+    Command("staff disable", "disable an account and sign it out everywhere", staff_disable, positional("username")),
     Command("staff log", "the audit log of staff actions", staff_log, _log_args, acts=False),
     Command("report", "monthly reports and the public board", report, _report_args),
     Command("checkpoint", "sign a checkpoint over the whole batch log", make_checkpoint),
