@@ -14,11 +14,13 @@ import os
 import sys
 from dataclasses import asdict
 
+from kiosk import errors
 from kiosk import settings as settings_mod
 from kiosk.errors import KioskError
 from kiosk.i18n import t
 from kiosk.service import KioskService
 from kiosk.settings import DEFAULT_DATA
+from sync import codes
 from sync.calendar import local_dt
 
 EXIT_REFUSED = 1
@@ -103,11 +105,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: arguments that are codes, and their kind in sync.codes (typed full-width, padded, any case)
+CODE_ARGS = {"resident": "card", "card": "card", "rule": "rule", "operator": "operator", "code": "enrol"}
+
+
+def _normalise_codes(args: argparse.Namespace) -> None:
+    for name, kind in CODE_ARGS.items():
+        if getattr(args, name, None) is not None:
+            setattr(args, name, errors.code(kind, getattr(args, name)))
+
+
 def _parse_items(raw: list[str]) -> list[tuple[str, int | str]]:
     lines = []
     for item in raw:
-        sku, _, qty = item.partition(":")
-        lines.append((sku, int(qty) if qty.strip().lstrip("-").isdigit() else (qty or 1)))
+        sku, _, qty = codes.clean(item).partition(":")
+        qty = codes.clean(qty)
+        lines.append((errors.code("sku", sku), int(qty) if qty.lstrip("-").isdigit() else (qty or 1)))
     return lines
 
 
@@ -118,6 +131,7 @@ def _when(ms: int | None, lang: str) -> str:
 def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, str, int]:
     """(JSON result, human text, exit code) of one command."""
     cmd = args.command
+    _normalise_codes(args)
     if cmd == "enroll":
         ca = open(args.ca, encoding="ascii").read() if args.ca else None
         info = svc.enroll(args.server, args.code, server_key=args.server_key, ca=ca, insecure_http=args.insecure_http)
@@ -172,7 +186,7 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
         ) or t("no_history", lang)
         return {"card": args.card, "events": rows}, text, 0
     if cmd == "find":
-        rows = svc.find_resident(args.text)
+        rows = svc.find_resident(codes.clean(args.text))
         return {"residents": rows}, "\n".join(f"{r['card']}  {r['name']}  *{r['phone_tail']}  {r['status']}" for r in rows), 0
     raise AssertionError(cmd)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from kiosk.errors import KioskError
 from kiosk.store import Store
+from sync import codes
 from sync.pins import check_pin
 
 MAX_FAILURES = 5
@@ -47,7 +48,9 @@ class Counter:
 
     def sign_in(self, operator_id: str, pin: str) -> Operator:
         """The operator, if the PIN matches and the id is not locked out."""
-        op_id = operator_id.strip()
+        op_id = codes.clean(operator_id)
+        if op_id:
+            op_id = codes.normalise_or_none("operator", op_id) or _bad_operator(op_id)
         row = self.store.operator(op_id) if op_id else None
         now = self.clock()
         state = self._failures(op_id) if row else {"fails": 0, "until": 0}
@@ -93,3 +96,8 @@ class Counter:
 
 def _key(op_id: str) -> str:
     return f"signin_failures:{op_id}"
+
+
+def _bad_operator(typed: str) -> str:
+    # not an operator id in any form: say what one looks like (no failed attempt counted)
+    raise SignInRefused("bad_code_operator", value=typed[:40])

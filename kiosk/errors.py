@@ -6,7 +6,8 @@ needs, including the offending id, so the CLI and the app show the same words::
     KioskError                      key + fields; str() is the English text
       ├── NotEnrolled, AlreadyEnrolled
       ├── KioskRevoked              central staff revoked this kiosk: no recording at all
-      ├── InvalidInput              a value that can never be right (bad card format, qty 0)
+      ├── InvalidInput              a value that can never be right (qty 0, a note too long)
+      ├── BadCode                   a card, SKU, rule, operator or enrolment code that is not one
       ├── UnknownResident / ResidentRetired / UnknownRule / RuleRetired
       ├── UnknownSku / SkuRetired / UnknownOperator / OperatorRetired
       ├── InsufficientStock
@@ -19,6 +20,7 @@ needs, including the offending id, so the CLI and the app show the same words::
 """
 
 from kiosk.i18n import t
+from sync import codes
 
 
 class KioskError(Exception):
@@ -44,6 +46,21 @@ class KioskRevoked(KioskError):
 
 class InvalidInput(KioskError):
     key = "invalid_input"
+
+
+class BadCode(KioskError):
+    """A code still invalid after ``sync.codes.normalise``; the message says what a valid one looks like."""
+
+    def __init__(self, kind: str, value: str):
+        super().__init__("bad_code_" + kind, value=value[:40])
+
+
+def code(kind: str, text: str) -> str:
+    """``sync.codes.normalise`` for the kiosk's entry points: ``BadCode`` in the operator's words."""
+    try:
+        return codes.normalise(kind, text)
+    except codes.InvalidCode as exc:
+        raise BadCode(kind, exc.value) from None
 
 
 class UnknownResident(KioskError):

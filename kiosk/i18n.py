@@ -22,6 +22,12 @@ TABLE: dict[str, dict[str, str]] = {
     "invalid_input": {"zh": "{what} 无效：{value}", "en": "Invalid {what}: {value}"},
     "unknown_resident": {"zh": "找不到居民卡号 {card}", "en": "No resident with card {card}"},
     "resident_retired": {"zh": "居民 {card} 已注销", "en": "Resident {card} is retired"},
+    # a code still invalid after sync.codes.normalise: what a valid one looks like
+    "bad_code_card": {"zh": "卡号无效：{value}。卡号是 4 到 32 位数字或字母，例如 5101810000001", "en": "Not a card number: {value}. A card number is 4 to 32 digits or letters, e.g. 5101810000001"},
+    "bad_code_sku": {"zh": "商品编码无效：{value}。编码是 1 到 32 位字母、数字或 _ . -，以字母或数字开头，例如 OIL", "en": "Not a goods code: {value}. A goods code is 1 to 32 letters, digits, _ . or -, starting with a letter or digit, e.g. OIL"},
+    "bad_code_rule": {"zh": "规则编码无效：{value}。编码是 1 到 32 位字母、数字或 _ . -，以字母或数字开头，例如 V01", "en": "Not a rule code: {value}. A rule code is 1 to 32 letters, digits, _ . or -, starting with a letter or digit, e.g. V01"},
+    "bad_code_operator": {"zh": "工号无效：{value}。工号是 1 到 32 位字母、数字或 _ . -，例如 op1", "en": "Not an operator id: {value}. An operator id is 1 to 32 letters, digits, _ . or -, e.g. op1"},
+    "bad_code_enrol": {"zh": "注册码无效：{value}。注册码是三组各 4 位的字母和数字，例如 ABCD-EFGH-JKLM", "en": "Not an enrolment code: {value}. It is 12 letters and digits in three groups of four, e.g. ABCD-EFGH-JKLM"},
     "unknown_rule": {"zh": "找不到积分规则 {rule}", "en": "No points rule {rule}"},
     "rule_retired": {"zh": "积分规则 {rule} 已停用", "en": "Points rule {rule} is retired"},
     "unknown_sku": {"zh": "找不到商品 {sku}", "en": "No goods with SKU {sku}"},

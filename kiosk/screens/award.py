@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input
 
 from kiosk.screens.base import KioskScreen, cell, refill
 from kiosk.screens.confirm import ConfirmScreen
+from sync import codes
 
 KIND_ORDER = {"basic": 0, "encouraged": 1, "prohibited": 2}
 
@@ -47,7 +48,7 @@ class AwardScreen(KioskScreen):
         self.query_one("#q", Input).focus()
 
     def fill(self) -> None:
-        text = self.query_one("#q", Input).value.strip().lower()
+        text = codes.clean(self.query_one("#q", Input).value).lower()
         refill(self.query_one("#rules", DataTable), (
             (r["code"], (cell(self.tr("rule_kind_" + r["kind"])), cell(r["code"]), cell(r["name"]),
                          cell(f"{r['points']:+d}", right=True), cell(r["cap_day"], right=True),
@@ -61,7 +62,12 @@ class AwardScreen(KioskScreen):
     @on(Input.Submitted, "#q")
     def _to_table(self) -> None:
         table = self.query_one("#rules", DataTable)
-        if table.row_count == 1:
+        code = codes.normalise_or_none("rule", self.query_one("#q", Input).value)
+        keys = [row.value for row in table.rows]
+        if code in keys:  # a scanned or typed rule code: that rule, even if others contain it
+            table.move_cursor(row=keys.index(code))
+            self.action_confirm()
+        elif table.row_count == 1:
             self.action_confirm()
         else:
             table.focus()

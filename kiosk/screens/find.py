@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Input
 
 from kiosk.screens.base import KioskScreen, cell
+from sync import codes
 
 
 class FindScreen(KioskScreen):
@@ -43,13 +44,14 @@ class FindScreen(KioskScreen):
 
     @on(Input.Submitted, "#q")
     def _search(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
+        text = codes.clean(event.value)
         event.input.value = ""
         if not text:
             return
         svc = self.app.service
-        if svc.resident(text) is not None:  # a scanned card: open it straight away
-            self.open(text)
+        card = codes.normalise_or_none("card", text)
+        if card is not None and svc.resident(card) is not None:  # a scanned card: open it straight away
+            self.open(card)
             return
         rows = svc.find_resident(text)
         table = self.query_one("#results", DataTable)

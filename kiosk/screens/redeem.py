@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Static
 
 from kiosk.screens.base import KioskScreen, cell, refill
 from kiosk.screens.confirm import ConfirmScreen
+from sync import codes
 
 MAX_QTY = 10_000
 
@@ -73,7 +74,7 @@ class RedeemScreen(KioskScreen):
         self._fill_basket()
 
     def _fill_goods(self) -> None:
-        text = self.query_one("#q", Input).value.strip().lower()
+        text = codes.clean(self.query_one("#q", Input).value).lower()
         refill(self.query_one("#goods", DataTable), (
             (g["sku"], (cell(g["sku"]), cell(f"{g['name']}/{g['unit']}"), cell(g["price"], right=True),
                         cell(g["stock"], right=True)))
@@ -119,7 +120,8 @@ class RedeemScreen(KioskScreen):
     @on(Input.Submitted, "#q")
     def _scanned(self, event: Input.Submitted) -> None:
         text = event.value.strip()
-        match = next((sku for sku in self.goods if sku.lower() == text.lower()), None)
+        sku = codes.normalise_or_none("sku", text)
+        match = sku if sku in self.goods else None
         if match:
             event.input.value = ""
             self.add(match)

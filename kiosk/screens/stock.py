@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Input
 
 from kiosk.screens.base import KioskScreen, cell
 from kiosk.screens.confirm import ConfirmScreen
+from sync import codes
 
 MAX_QTY = 10_000
 
@@ -50,7 +51,8 @@ class StockInScreen(KioskScreen):
 
     def _sku(self) -> str | None:
         text = self.query_one("#sku", Input).value.strip()
-        good = self.app.service.store.good(text) or self.app.service.store.good(text.upper())
+        sku = codes.normalise_or_none("sku", text)
+        good = self.app.service.store.good(sku) if sku else None
         if good is None or good["status"] != "active":
             self.say("no_goods", error=True, text=text[:40])
             return None
@@ -68,7 +70,7 @@ class StockInScreen(KioskScreen):
         if sku is None:
             self.query_one("#sku", Input).focus()
             return
-        raw = event.value.strip() or "1"
+        raw = codes.clean(event.value) or "1"
         if not raw.isdigit() or not 1 <= int(raw) + self.lines.get(sku, 0) <= MAX_QTY:
             self.say("bad_qty", error=True, value=raw[:12])
             return

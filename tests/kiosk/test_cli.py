@@ -100,3 +100,20 @@ def test_every_subcommand_is_documented():
     sub = next(a for a in parser._actions if a.dest == "command")
     helps = {a.dest: a.help for a in sub._choices_actions}
     assert set(helps) == set(sub.choices) and all(helps.values())
+
+
+def test_codes_typed_full_width_padded_or_in_any_case_are_the_same_code(run):
+    full_width_card = "".join(chr(ord(c) + 0xFEE0) for c in CARD)
+    code, _ = run("award", "--resident", f"\u3000{full_width_card}\r\n", "--rule", "ｖ０１", "--operator", "OP1\t")
+    assert code == 0
+    code, _ = run("redeem", "--resident", CARD, "--item", " ｔｏｗｅｌ :２", "--operator", "op1")
+    assert code == 0
+    code, out = run("balance", CARD, "--json")
+    assert out["pending"] == 0  # +10 awarded, 2 towels at 5 spent
+
+
+def test_an_invalid_code_says_what_a_valid_one_looks_like(run):
+    code, out = run("balance", "12", lang="zh")
+    assert code == 1 and "卡号是 4 到 32 位数字或字母，例如 5101810000001" in out
+    code, out = run("award", "--resident", CARD, "--rule", "V 01", "--operator", "op1", lang="zh")
+    assert code == 1 and "例如 V01" in out

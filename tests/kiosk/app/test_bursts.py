@@ -9,7 +9,7 @@ import pytest
 from textual import events
 
 from schema.wire import ResidentRec
-from tests.kiosk.app.conftest import OP, OP_PIN, SUP, SUP_PIN, screen_name
+from tests.kiosk.app.conftest import OP, OP_PIN, SUP, SUP_PIN, message_text, screen_name
 from tests.kiosk.fakeserver import CARD, CARD2
 
 HAIYAN1, HAIYAN2 = "5101810000011", "5101810000012"
@@ -178,3 +178,24 @@ async def test_f12_keeps_focus_and_what_was_typed(run, shop_kiosk, before, field
         assert app.focused.value == text + "x"
         await burst(pilot, "f12")
         assert app.lang == "zh" and app.focused.id == field and app.focused.value == text + "x"
+
+
+async def test_codes_typed_full_width_or_padded_find_the_same_rows(run, shop_kiosk):
+    full_width_card = "".join(chr(ord(c) + 0xFEE0) for c in CARD)
+    app, ctx = run()
+    async with ctx as pilot:
+        await burst(pilot, *typed("ＯＰ１\t1234\n"))
+        assert screen_name(app) == "FindScreen" and app.operator.id == OP
+        await burst(pilot, *typed("\u3000" + full_width_card + "\n"))
+        assert screen_name(app) == "ResidentScreen" and app.screen.card == CARD
+        await burst(pilot, "f3", *typed("ｔｏｗｅｌ\n"))
+        assert app.screen.basket == {"TOWEL": 1}
+        await burst(pilot, "escape", "escape", "f6", *typed("ｏｉｌ\n５\n"))
+        assert app.screen.lines == {"OIL": 5}
+
+
+async def test_an_operator_id_that_is_no_id_says_what_one_looks_like(run):
+    app, ctx = run()
+    async with ctx as pilot:
+        await burst(pilot, *typed("张 三\t1234\n"))
+        assert screen_name(app) == "SignInScreen" and "例如 op1" in message_text(app)
