@@ -43,13 +43,11 @@ def _upsert(db, table: str, row: dict) -> str:
     key = catalog.TABLES[table]
     old = catalog.row_by_key(db, table, row[key])
     if old is None:
-        cols = list(row)
-        db.execute(f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", [row[c] for c in cols])
+        catalog.insert_row(db, table, row)
         return "added"
     if all(old.get(c) == v for c, v in row.items()):
         return "unchanged"
-    sets = [c for c in row if c != key]
-    db.execute(f"UPDATE {table} SET {', '.join(c + ' = ?' for c in sets)} WHERE {key} = ?", [*(row[c] for c in sets), row[key]])
+    catalog.update_row(db, table, row)
     return "updated"
 
 
@@ -103,12 +101,8 @@ def get_resident(ctx: Context, who: Principal, card: str) -> dict:
 def list_residents(ctx: Context, who: Principal, community: str | None = None, limit: int = 1000, after: str = "") -> list[dict]:
     require(who, "resident.read")
     allowed = scope_filter(who, community)
-    where, params = "card > ?", [after]
-    if allowed is not None:
-        where += f" AND community IN ({','.join('?' * len(allowed))})"
-        params += allowed
     with ctx.store.read() as db:
-        return list(db.query(f"SELECT * FROM residents WHERE {where} ORDER BY card LIMIT ?", [*params, min(max(limit, 1), 10_000)]))
+        return catalog.residents_matching(db, after, allowed, min(max(limit, 1), 10_000))
 
 
 def import_residents(ctx: Context, who: Principal, text: str, community: str | None = None) -> dict:

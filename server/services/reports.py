@@ -44,7 +44,7 @@ def report(ctx: Context, who: Principal, kind: str, month: str, community: str |
         raise Invalid(f"report must be one of {', '.join(KINDS)}", report=kind)
     allowed = scope_filter(who, community)
     start, end = bounds(month)
-    with q.reader(ctx.settings.db_path) as db:
+    with ctx.store.read() as db:  # one snapshot, read beside the writer
         out = _BUILDERS[kind](db, start, end, allowed, ctx.now())
     return {"report": kind, "month": month, "community": community} | out
 
@@ -84,7 +84,7 @@ def publish_board(ctx: Context, who: Principal, month: str) -> dict:
     require(who, "board.publish")
     start, end = bounds(month)
     moved = 0
-    with q.reader(ctx.settings.db_path) as db:  # the long part, outside the writer's lock
+    with ctx.store.read() as db:  # the long part, outside the writer's lock
         lines = board_lines(db, start, end, None)
     with ctx.store.write() as db:
         now = ctx.now()
@@ -92,8 +92,8 @@ def publish_board(ctx: Context, who: Principal, month: str) -> dict:
             ranked = lines.get(c["id"], [])
             rec = BoardRec(community=c["id"], month=month, published=now, ranked=len(ranked),
                            top=[BoardLine(**ln) for ln in ranked[:BOARD_TOP]])
-            old = db.execute("SELECT data FROM feed WHERE kind = 'board' AND key = ?", [FEEDS["board"].key(rec)]).fetchone()
-            if old and old[0] and _same_board(old[0], rec):
+            old = catalog.feed_data(db, "board", FEEDS["board"].key(rec))
+            if old and _same_board(old, rec):
                 continue  # only 'published' would differ: keep the row where it is
             moved += feed.publish(db, "board", rec)
         if who.username != "system":

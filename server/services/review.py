@@ -24,7 +24,7 @@ from server.errors import Conflict, Invalid, NotFound
 from server.services.central import append_central, next_central_ids
 from server.services.context import Context
 from server.services.staff import Principal, record, require, scope_filter
-from server.store import catalog, ledger
+from server.store import catalog, chain, ledger
 from server.store import staff as store
 from sync.ledger import resident_account
 
@@ -88,17 +88,13 @@ def evidence(db, item: dict) -> dict:
     """The events, kiosks, operators and times an item is about."""
     detail = item["detail"]
     ids = [i for i in (item.get("event"), detail.get("target")) if i]
-    rows = {r["id"]: r for r in db.query(f"SELECT * FROM events WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
+    rows = {r["id"]: r for r in ledger.events_by_id(db, ids)}
     subject = rows.get(item.get("event"))
     related: list[dict] = []
     if item.get("resident"):
         at = subject["at"] if subject else item["created_at"]
-        where, params = "resident = ? AND at BETWEEN ? AND ?", [item["resident"], at - NEARBY_MS, at + NEARBY_MS]
-        if item["kind"] == "cap_exceeded" and subject is not None:
-            # the same kind under the same rule: the events that used up the cap
-            where += " AND kind = ? AND json_extract(body, '$.rule') = ?"
-            params += [subject["kind"], detail.get("rule")]
-        related = list(db.query(f"SELECT * FROM events WHERE {where} ORDER BY at, id LIMIT ?", [*params, EVIDENCE_EVENTS]))
+        same = (subject["kind"], detail.get("rule")) if item["kind"] == "cap_exceeded" and subject is not None else None
+        related = ledger.resident_events_between(db, item["resident"], at - NEARBY_MS, at + NEARBY_MS, EVIDENCE_EVENTS, same)
     events = {r["id"]: r for r in [*rows.values(), *related]}
     kiosk_ids = {e["kiosk"] for e in events.values()} | ({item["kiosk"]} if item.get("kiosk") else set())
     kiosks = [
@@ -122,10 +118,9 @@ def evidence(db, item: dict) -> dict:
     if item.get("resident"):
         out["balance"] = ledger.account_total(db, resident_account(item["resident"]))
     if "quarantine" in detail:
-        q = db.execute("SELECT id, kiosk, received_at, code, message, length(body) FROM quarantine WHERE id = ?",
-                       [detail["quarantine"]]).fetchone()
+        q = chain.quarantine_summary(db, detail["quarantine"])
         if q:
-            out["quarantine"] = dict(zip(("id", "kiosk", "received_at", "code", "message", "size"), q))
+            out["quarantine"] = q
     return out
 
 

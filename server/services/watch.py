@@ -8,7 +8,7 @@ programme day: its missing batch may be lost, or its disk restored from an old c
 """
 
 from server.services.context import Context
-from server.store import catalog, ledger
+from server.store import catalog, chain, ledger
 from sync.calendar import day_bounds, local_day
 
 GAP_HELD_MS = 24 * 3_600_000
@@ -20,26 +20,16 @@ def raise_items(ctx: Context) -> dict:
     out = {"quarantined": 0, "gap_held": 0}
     with ctx.store.write() as db:
         seen = int(catalog.meta_value(db, SEEN_KEY) or 0)
-        rows = db.execute(
-            """SELECT q.kiosk, q.code, min(q.id), max(q.id), count(*), min(q.received_at), k.shop
-               FROM quarantine q LEFT JOIN kiosks k ON k.id = q.kiosk
-               WHERE q.id > ? AND q.code != 'fork' GROUP BY q.kiosk, q.code ORDER BY min(q.id)""",
-            [seen],
-        ).fetchall()
+        rows = chain.quarantine_groups_after(db, seen)
         for kiosk, code, first, last, n, since, shop in rows:
-            message = db.execute("SELECT message FROM quarantine WHERE id = ?", [first]).fetchone()[0]
+            message = chain.quarantine_message(db, first)
             detail = {"quarantine": first, "last": last, "count": n, "code": code, "since": since, "message": message}
             ledger.insert_review(db, "quarantined", now, kiosk, None, None, shop, detail)
             out["quarantined"] += 1
         if rows:
             catalog.set_meta_value(db, SEEN_KEY, str(max(r[3] for r in rows)))
         day_start, _ = day_bounds(local_day(now))
-        held = db.execute(
-            """SELECT b.kiosk, min(b.seq), count(*), min(b.received_at), k.next_seq, k.shop
-               FROM batches b JOIN kiosks k ON k.id = b.kiosk
-               WHERE b.status = 'held' GROUP BY b.kiosk HAVING min(b.received_at) <= ?""",
-            [now - GAP_HELD_MS],
-        ).fetchall()
+        held = chain.held_gaps(db, now - GAP_HELD_MS)
         for kiosk, first_held, n, since, next_seq, shop in held:
             if ledger.review_exists_since(db, kiosk, "gap_held", day_start):
                 continue

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from sqlite_utils import Database
 
+from server.store.chunked import marks, rows_in
 from sync.ledger import GoodInfo, RuleInfo
 
 TABLES = {
@@ -43,6 +44,27 @@ def row_by_key(db: Database, table: str, key: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def insert_row(db: Database, table: str, row: dict) -> None:
+    cols = list(row)
+    db.execute(f"INSERT INTO {table}({', '.join(cols)}) VALUES ({marks(len(cols))})", [row[c] for c in cols])
+
+
+def update_row(db: Database, table: str, row: dict) -> None:
+    """Set the row's columns on the row with its key."""
+    key = TABLES[table]
+    sets = [c for c in row if c != key]
+    db.execute(f"UPDATE {table} SET {', '.join(c + ' = ?' for c in sets)} WHERE {key} = ?", [*(row[c] for c in sets), row[key]])
+
+
+def residents_matching(db: Database, after: str, communities: list[str] | None, limit: int) -> list[dict]:
+    """Up to ``limit`` residents with a card after ``after`` (in any of ``communities``, if given), by card."""
+    where, params = "card > ?", [after]
+    if communities is not None:
+        where += f" AND community IN ({marks(len(communities))})"
+        params += communities
+    return list(db.query(f"SELECT * FROM residents WHERE {where} ORDER BY card LIMIT ?", [*params, limit]))
+
+
 def existing_keys(db: Database, table: str) -> set[str]:
     return {r[0] for r in db.execute(f"SELECT {TABLES[table]} FROM {table}")}
 
@@ -61,28 +83,17 @@ def insert_missing(db: Database, table: str, rows: list[dict]) -> int:
     return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] - before
 
 
-def _rows_in(db: Database, sql: str, values: list, first: tuple = ()) -> list[tuple]:
-    """``sql`` with ``{}`` replaced by placeholders, run over ``values`` in chunks: one
-    query per 500 keys rather than one per key (a batch names hundreds of residents).
-    ``first`` are parameters that come before the list."""
-    rows: list[tuple] = []
-    for i in range(0, len(values), 500):
-        chunk = values[i : i + 500]
-        rows.extend(db.execute(sql.format(",".join("?" * len(chunk))), [*first, *chunk]).fetchall())
-    return rows
-
-
 def resident_statuses(db: Database, cards: Iterable[str]) -> dict[str, str]:
-    return dict(_rows_in(db, "SELECT card, status FROM residents WHERE card IN ({})", list(cards)))
+    return dict(rows_in(db, "SELECT card, status FROM residents WHERE card IN ({})", list(cards)))
 
 
 def rule_infos(db: Database, codes: Iterable[str]) -> dict[str, RuleInfo]:
-    rows = _rows_in(db, "SELECT code, kind, points, status, cap_day, cap_month FROM rules WHERE code IN ({})", list(codes))
+    rows = rows_in(db, "SELECT code, kind, points, status, cap_day, cap_month FROM rules WHERE code IN ({})", list(codes))
     return {r[0]: RuleInfo(*r[1:]) for r in rows}
 
 
 def good_infos(db: Database, skus: Iterable[str]) -> dict[str, GoodInfo]:
-    return {r[0]: GoodInfo(r[1], r[2]) for r in _rows_in(db, "SELECT sku, price, status FROM goods WHERE sku IN ({})", list(skus))}
+    return {r[0]: GoodInfo(r[1], r[2]) for r in rows_in(db, "SELECT sku, price, status FROM goods WHERE sku IN ({})", list(skus))}
 
 
 # ---------------------------------------------------------------- the pull feed
@@ -90,6 +101,12 @@ def good_infos(db: Database, skus: Iterable[str]) -> dict[str, GoodInfo]:
 
 def feed_high_water(db: Database) -> int:
     return db.execute("SELECT coalesce(max(seq), 0) FROM feed").fetchone()[0]
+
+
+def feed_data(db: Database, kind: str, key: str) -> bytes | None:
+    """The bytes of one feed row (None if there is no such row, or it is a deletion)."""
+    row = db.execute("SELECT data FROM feed WHERE kind = ? AND key = ?", [kind, key]).fetchone()
+    return row[0] if row else None
 
 
 def put_feed(db: Database, kind: str, key: str, scope: str, data: bytes | None) -> bool:
@@ -112,7 +129,7 @@ def put_feed_many(db: Database, kind: str, rows: list[tuple[str, str, bytes | No
     new seqs in the order given. Returns how many rows moved."""
     if not rows:
         return 0
-    current = {r[0]: (r[1], r[2]) for r in _rows_in(
+    current = {r[0]: (r[1], r[2]) for r in rows_in(
         db, "SELECT key, data, scope FROM feed WHERE kind = ? AND key IN ({})", [r[0] for r in rows], (kind,))}
     changed = [r for r in rows if current.get(r[0]) != (r[2], r[1])]
     seq = feed_high_water(db)

@@ -187,3 +187,36 @@ def quarantine_rows(db: Database, kiosk: str | None = None) -> list[dict]:
     if kiosk is None:
         return list(db.query("SELECT * FROM quarantine ORDER BY id"))
     return list(db.query("SELECT * FROM quarantine WHERE kiosk = ? ORDER BY id", [kiosk]))
+
+
+def quarantine_summary(db: Database, quarantine: int) -> dict | None:
+    """One quarantined request without its body: id, kiosk, received_at, code, message, size."""
+    row = db.execute("SELECT id, kiosk, received_at, code, message, length(body) FROM quarantine WHERE id = ?",
+                     [quarantine]).fetchone()
+    return dict(zip(("id", "kiosk", "received_at", "code", "message", "size"), row)) if row else None
+
+
+def quarantine_groups_after(db: Database, after: int) -> list[tuple[str | None, str, int, int, int, int, str | None]]:
+    """Quarantine rows after id ``after`` (forks aside) grouped by kiosk and code:
+    (kiosk, code, first id, last id, count, first received_at, kiosk's shop), oldest first."""
+    return db.execute(
+        """SELECT q.kiosk, q.code, min(q.id), max(q.id), count(*), min(q.received_at), k.shop
+           FROM quarantine q LEFT JOIN kiosks k ON k.id = q.kiosk
+           WHERE q.id > ? AND q.code != 'fork' GROUP BY q.kiosk, q.code ORDER BY min(q.id)""",
+        [after],
+    ).fetchall()
+
+
+def quarantine_message(db: Database, quarantine: int) -> str:
+    return db.execute("SELECT message FROM quarantine WHERE id = ?", [quarantine]).fetchone()[0]
+
+
+def held_gaps(db: Database, held_before: int) -> list[tuple[str, int, int, int, int, str]]:
+    """Kiosks with batches held since before ``held_before``:
+    (kiosk, first held seq, held count, first received_at, next_seq, shop)."""
+    return db.execute(
+        """SELECT b.kiosk, min(b.seq), count(*), min(b.received_at), k.next_seq, k.shop
+           FROM batches b JOIN kiosks k ON k.id = b.kiosk
+           WHERE b.status = 'held' GROUP BY b.kiosk HAVING min(b.received_at) <= ?""",
+        [held_before],
+    ).fetchall()

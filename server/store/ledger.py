@@ -10,33 +10,21 @@ from collections.abc import Iterable
 
 from sqlite_utils import Database
 
+from server.store.chunked import chunks, marks, rows_in
 from sync.ledger import Posting, StockMove, Target
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
-
-
-def _chunks(items: list, size: int = 500) -> Iterable[list]:
-    # SQLite caps bound parameters per statement; 500 stays far below every default.
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 # ---------------------------------------------------------------- reading the view
 
 
 def known_event_ids(db: Database, ids: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(list(ids)):
-        found.update(r[0] for r in db.execute(f"SELECT id FROM events WHERE id IN ({_marks(len(chunk))})", chunk))
-    return found
+    return {r[0] for r in rows_in(db, "SELECT id FROM events WHERE id IN ({})", list(ids))}
 
 
 def void_targets(db: Database, ids: Iterable[str]) -> dict[str, Target]:
     """The earlier events a batch's voids name, with the effects a void would undo."""
     out: dict[str, Target] = {}
-    for ev in _rows_in(db, "SELECT id, kind, kiosk, voided_by FROM events WHERE id IN ({})", list(ids)):
+    for ev in rows_in(db, "SELECT id, kind, kiosk, voided_by FROM events WHERE id IN ({})", list(ids)):
         postings = tuple(
             (r[0], r[1]) for r in db.execute("SELECT account, amount FROM postings WHERE event = ? ORDER BY id", [ev[0]])
         )
@@ -49,7 +37,7 @@ def void_targets(db: Database, ids: Iterable[str]) -> dict[str, Target]:
 
 
 def balances_of(db: Database, accounts: Iterable[str]) -> dict[str, int]:
-    return {r[0]: r[1] for r in _rows_in(db, "SELECT account, points FROM balances WHERE account IN ({})", list(accounts))}
+    return {r[0]: r[1] for r in rows_in(db, "SELECT account, points FROM balances WHERE account IN ({})", list(accounts))}
 
 
 def stock_of(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -65,8 +53,7 @@ def award_counts_of(db: Database, keys: Iterable[tuple[str, str, str]]) -> dict[
     """Cap counters for many (card, rule, period) keys, 300 keys to a query."""
     keys = list(dict.fromkeys(keys))
     out = {}
-    for i in range(0, len(keys), 300):
-        chunk = keys[i : i + 300]
+    for chunk in chunks(keys, 300):
         values = ",".join("(?,?,?)" for _ in chunk)
         for r in db.execute(
             f"WITH k(card, rule, period) AS (VALUES {values})"
@@ -78,11 +65,23 @@ def award_counts_of(db: Database, keys: Iterable[tuple[str, str, str]]) -> dict[
     return out
 
 
-def _rows_in(db: Database, sql: str, values: list) -> list[tuple]:
-    rows: list[tuple] = []
-    for chunk in _chunks(values):
-        rows.extend(db.execute(sql.format(_marks(len(chunk))), chunk).fetchall())
-    return rows
+def events_by_id(db: Database, ids: Iterable[str]) -> list[dict]:
+    """The stored rows of these events (those that exist), in no particular order."""
+    found: list[dict] = []
+    for chunk in chunks(list(ids)):
+        found += db.query(f"SELECT * FROM events WHERE id IN ({marks(len(chunk))})", chunk)
+    return found
+
+
+def resident_events_between(db: Database, card: str, start: int, end: int, limit: int,
+                            kind_and_rule: tuple[str, str | None] | None = None) -> list[dict]:
+    """Up to ``limit`` of a resident's events with ``start <= at <= end``, oldest first;
+    with ``kind_and_rule``, only the events of that kind under that rule."""
+    where, params = "resident = ? AND at BETWEEN ? AND ?", [card, start, end]
+    if kind_and_rule is not None:
+        where += " AND kind = ? AND json_extract(body, '$.rule') = ?"
+        params += kind_and_rule
+    return list(db.query(f"SELECT * FROM events WHERE {where} ORDER BY at, id LIMIT ?", [*params, limit]))
 
 
 # ---------------------------------------------------------------- writing a plan

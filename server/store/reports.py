@@ -5,25 +5,10 @@ of a local month (``sync.calendar.month_bounds``).
 A void's meaning follows its target, found by the ``target`` field of the void's bytes.
 """
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 from sqlite_utils import Database
 
+from server.store.chunked import marks
 from sync import kinds
-
-@contextmanager
-def reader(path: Path) -> Iterator[Database]:
-    """A read-only connection of its own: in WAL mode a report's long scans read a
-    consistent snapshot without taking the store's lock, so pushes are never held up."""
-    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False)
-    try:
-        conn.execute("BEGIN")  # one snapshot for every query of the report
-        yield Database(conn)
-    finally:
-        conn.close()
 
 
 def _target() -> str:
@@ -37,7 +22,7 @@ _CARD = "substr(p.account, 10)"  # after 'resident:'
 
 
 def _in(values: tuple[str, ...]) -> str:
-    return f"({','.join('?' * len(values))})"
+    return f"({marks(len(values))})"
 
 
 def earned(db: Database, start: int, end: int, communities: list[str] | None) -> list[dict]:
@@ -46,7 +31,7 @@ def earned(db: Database, start: int, end: int, communities: list[str] | None) ->
     board = kinds.tags(on_board=True)
     where, params = "", [start, end, *board, *board]
     if communities is not None:
-        where = f"AND r.community IN ({','.join('?' * len(communities))})"
+        where = f"AND r.community IN ({marks(len(communities))})"
         params += communities
     return list(db.query(
         f"""SELECT r.community, r.card, r.name, sum(p.amount) AS points
