@@ -26,6 +26,7 @@ from server.services.checkpoint import check_held, make_checkpoint
 from server.services.enroll import enroll_code
 from server.services.manage import revoke_kiosk
 from server.services.staff import SYSTEM, add_staff
+from server.store import chain, ledger
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
 from sync.signing import SigningKey
 from tests.conftest import InProcessServer
@@ -76,8 +77,9 @@ def test_a_signed_batch_edited_in_the_outbox_is_refused_and_rebuilt_from_the_eve
         db.execute("UPDATE outbox SET body = ?", (body.replace(b'"points":10', b'"points":90'),))
     assert k.sync().ok  # bad_signature -> re-sign from the (intact) events
     with server.ctx.store.read() as db:
-        assert db.execute("SELECT code FROM quarantine WHERE kiosk = ?", [k.kiosk_id]).fetchall() == [("bad_signature",)]
-        bodies = [bytes(r[0]) for r in db.execute("SELECT body FROM events WHERE kiosk = ?", [k.kiosk_id])]
+        assert [r["code"] for r in chain.quarantine_rows(db, k.kiosk_id)] == ["bad_signature"]
+        ids = [i for (kiosk, _), batch in ledger.event_ids_by_batch(db).items() if kiosk == k.kiosk_id for i in batch]
+        bodies = [bytes(r["body"]) for r in ledger.events_by_id(db, ids)]
     assert len(bodies) == 1 and b'"points":10' in bodies[0]
 
 
@@ -107,7 +109,8 @@ def test_a_copied_kiosk_is_detected_as_a_fork(server, kiosk, tmp_path):
     assert orig.sync().ok
     result = copy.sync()
     assert not result.ok and result.problem == "sync_stopped" and result.detail["code"] == "fork"
-    forks = [r for r in server.ctx.store.db.query("SELECT * FROM review_items WHERE kind = 'fork'")]
+    with server.ctx.store.read() as db:
+        forks = [r for r in ledger.list_reviews(db) if r["kind"] == "fork"]
     assert [r["kiosk"] for r in forks] == [orig.kiosk_id]
     assert server_count(server, "quarantine", "kiosk = ? AND code = 'fork'", [orig.kiosk_id]) == 1
     assert server_count(server, "events", "kiosk = ?", [orig.kiosk_id]) == 1

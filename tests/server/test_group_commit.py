@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from server.store import open_store
+from server.store import catalog, open_store
 
 
 class Boom(Exception):
@@ -21,7 +21,7 @@ def store(tmp_path):
 
 def put(key: str, fail: bool = False):
     def work(db):
-        db.execute("INSERT INTO meta(key, value) VALUES (?, 'x')", [key])
+        catalog.set_meta_value(db, key, "x")
         if fail:
             raise Boom(key)
         return key
@@ -48,7 +48,7 @@ def test_a_failing_job_is_rolled_back_alone_among_concurrent_ones(store):
     assert sorted(errors) == [0, 5, 10, 15]
     assert results == {i: f"k{i}" for i in range(20) if i % 5}
     with store.read() as db:
-        keys = {r[0] for r in db.execute("SELECT key FROM meta WHERE key LIKE 'k%'")}
+        keys = {f"k{i}" for i in range(20) if catalog.meta_value(db, f"k{i}") is not None}
     assert keys == {f"k{i}" for i in range(20) if i % 5}
 
 
@@ -57,6 +57,6 @@ def test_a_result_is_returned_only_once_committed(store, tmp_path):
     other = open_store(tmp_path / "server.db", migrate=False)  # another connection sees it
     try:
         with other.read() as db:
-            assert db.execute("SELECT value FROM meta WHERE key = 'one'").fetchone() == ("x",)
+            assert catalog.meta_value(db, "one") == "x"
     finally:
         other.close()

@@ -51,7 +51,7 @@ def test_void_reverses_postings_and_stock(kiosk, ctx):
     assert points(ctx, CARD_A) == start_points + 20
     assert stock(ctx, "S01", "SOAP") == start_stock
     with ctx.store.read() as db:
-        assert db.execute("SELECT voided_by FROM events WHERE id = ?", [redeem.id]).fetchone()[0] == "K0001-3"
+        assert ledger.events_by_id(db, [redeem.id])[0]["voided_by"] == "K0001-3"
 
 
 def test_void_of_unknown_event_is_applied_and_reviewed(kiosk, ctx):

@@ -3,7 +3,7 @@
 import sqlite3
 
 from schema.server_db import MIGRATIONS, SCHEMA_VERSION, pending
-from server.store import open_store
+from server.store import catalog, open_store
 
 
 def test_pending_lists_only_newer_migrations_in_order():
@@ -35,9 +35,9 @@ def test_a_failed_write_leaves_nothing(tmp_path):
     store = open_store(tmp_path / "s.db")
     try:
         with store.write() as db:
-            db.execute("INSERT INTO meta(key, value) VALUES ('x', 'y')")
+            catalog.set_meta_value(db, "x", "y")
             raise KeyError("boom")
     except KeyError:
         pass
     with store.read() as db:
-        assert db.execute("SELECT count(*) FROM meta WHERE key = 'x'").fetchone()[0] == 0
+        assert catalog.meta_value(db, "x") is None

@@ -7,6 +7,7 @@ from schema.feeds import FEEDS
 from schema.wire import PullPage
 from server.services.manage import revoke_kiosk
 from server.services.staff import SYSTEM
+from server.store import chain
 from sync import codec
 from tests.server.conftest import CARD_A
 from tests.server.helpers import error_code, reply_of, table_count
@@ -87,7 +88,8 @@ def test_pull_signature_is_checked(kiosk, client, ctx):
 def test_pull_with_a_wrong_clock_is_reviewed_and_recorded(kiosk, ctx, clock):
     page(kiosk.pull(clock=clock.now - 2 * 3_600_000), ctx)
     with ctx.store.read() as db:
-        skew, last = db.execute("SELECT clock_skew_ms, last_pull_at FROM kiosks WHERE id = ?", [kiosk.id]).fetchone()
+        row = chain.kiosk_by_id(db, kiosk.id)
+    skew, last = row["clock_skew_ms"], row["last_pull_at"]
     assert (skew, last) == (-2 * 3_600_000, clock.now)
     assert table_count(ctx, "review_items", "kind = 'clock_skew'") == 1
 

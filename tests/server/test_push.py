@@ -3,6 +3,7 @@ with a 4xx naming the problem, quarantined, and nothing applied."""
 
 import msgspec
 import pytest
+from server.store import chain
 
 from sync import codec
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
@@ -92,8 +93,8 @@ def test_one_changed_byte_is_a_bad_signature_and_quarantined(kiosk, ctx):
     assert resp.status_code == 401 and error_code(resp, ctx) == "bad_signature"
     assert ledger_snapshot(ctx) == snapshot
     with ctx.store.read() as db:
-        row = db.execute("SELECT body, signature, code FROM quarantine").fetchone()
-    assert (bytes(row[0]), row[1], row[2]) == (tampered, signature, "bad_signature")
+        row, = chain.quarantine_rows(db)
+    assert (bytes(row["body"]), row["signature"], row["code"]) == (tampered, signature, "bad_signature")
 
 
 def test_unknown_kiosk_is_refused(kiosk, ctx):

@@ -7,6 +7,7 @@ from schema.wire import RotateRequest
 from server.services.audit import audit
 from server.services.rotate import force_rotate
 from server.services.staff import SYSTEM
+from server.store import chain
 from sync import codec
 from sync.keys import key_for_seq, rotate_proof_message
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
@@ -56,7 +57,7 @@ def test_rotation_refused_when_signed_by_another_key_or_without_proof(kiosk, ctx
     assert error_code(send_rotate(kiosk, rotate_body(kiosk, new, 1), signer=new), ctx) == "bad_signature"
     assert error_code(send_rotate(kiosk, rotate_body(kiosk, new, 1, proof_key=kiosk.key)), ctx) == "bad_signature"
     with ctx.store.read() as db:  # both attempts are kept for staff
-        rows = list(db.query("SELECT code FROM quarantine WHERE kiosk = ?", [kiosk.id]))
+        rows = chain.quarantine_rows(db, kiosk.id)
     assert [r["code"] for r in rows] == ["bad_signature", "bad_signature"]
 
 

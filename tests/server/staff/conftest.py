@@ -9,6 +9,7 @@ import pytest
 from server.services import open_context
 from server.services.staff import SYSTEM, add_staff
 from server.settings import Settings
+from server.store import ledger
 from tests.conftest import Clock
 from tests.server.conftest import CARD_A, CARD_B
 
@@ -73,7 +74,7 @@ def overdraft(kiosk, ctx, card: str) -> int:
     resp = kiosk.push(kiosk.batch(kiosk.redeem(card, ("TOWEL", qty, 50))))
     assert resp.status_code == 200, resp.text
     with ctx.store.read() as db:
-        return db.execute("SELECT max(id) FROM review_items WHERE kind = 'overdraft' AND resident = ?", [card]).fetchone()[0]
+        return max(i["id"] for i in ledger.list_reviews(db) if i["kind"] == "overdraft" and i["resident"] == card)
 
 
 @pytest.fixture

@@ -12,6 +12,9 @@ from server.services import open_context
 from server.services.manage import apply_due, change_rule, import_residents
 from server.services.staff import ADMIN_ENV, SYSTEM, check_password, ensure_first_admin
 from server.staff.tick import tick
+from server.store import catalog, ledger
+from server.store import staff as staffq
+from sync.ledger import resident_account
 from tests.server.helpers import reply_of
 from tests.server.staff.conftest import SQ01_CARD
 
@@ -37,8 +40,8 @@ def test_import_reports_refused_rows_and_why(ctx, principal):
     assert "SQ99 does not exist" in refused[7] and "line 2" in refused[8]
     assert "not yours" in refused[9] and "more values" in refused[10]
     with ctx.store.read() as db:
-        assert db.execute("SELECT phone FROM residents WHERE card = '5106810199002'").fetchone()[0] == "13811113333"
-        assert db.execute("SELECT count(*) FROM feed WHERE kind = 'resident' AND key LIKE '51068101990%'").fetchone()[0] == 2
+        assert catalog.row_by_key(db, "residents", "5106810199002")["phone"] == "13811113333"
+        assert [i for i in range(1, 10) if catalog.feed_data(db, "resident", f"510681019900{i}") is not None] == [1, 2]
     again = import_residents(ctx, principal("admin"), REGISTER)
     assert (again["added"], again["unchanged"]) == (1, 2)  # the SQ02 row is the admin's to add
 
@@ -80,9 +83,9 @@ def test_rule_change_waits_for_its_date_and_never_rewrites_events(ctx, kiosk, cl
     changes = reply_of(kiosk.pull(cursor=cursor), ctx)["changes"]
     assert [(c["kind"], c["data"]["points"]) for c in changes] == [("rule", 12)]
     with ctx.store.read() as db:
-        body = json.loads(db.execute("SELECT body FROM events WHERE id = ?", [award.id]).fetchone()[0])
+        body = json.loads(ledger.events_by_id(db, [award.id])[0]["body"])
         assert body["points"] == 10
-        assert db.execute("SELECT amount FROM postings WHERE event = ? AND account LIKE 'resident:%'", [award.id]).fetchone()[0] == 10
+        assert [p["amount"] for p in ledger.recent_postings(db, resident_account(award.resident), 1000) if p["event"] == award.id] == [10]
 
 
 @pytest.mark.parametrize("fields", [{"points": -3}, {"kind": "prohibited"}, {"cap_day": 0}, {"colour": "red"}])
@@ -142,7 +145,7 @@ def test_first_admin(tmp_path, monkeypatch, capsys):
     out = ensure_first_admin(ctx)
     assert out["password"] in capsys.readouterr().err
     with ctx.store.read() as db:
-        stored = db.execute("SELECT password_hash FROM staff WHERE username = 'admin'").fetchone()[0]
+        stored = staffq.staff_by_name(db, "admin")["password_hash"]
     assert check_password(out["password"], stored) and out["password"] not in stored
     ctx.close()
 

@@ -13,6 +13,7 @@ from server.cli import main
 from server.services.reports import publish_board, report
 from server.services.review import resolve
 from server.services.staff import SYSTEM
+from server.store import catalog
 from sync.board import mask_name
 from sync.calendar import local_month, month_bounds
 from tests.conftest import DAY, T0
@@ -82,7 +83,8 @@ def test_issued_ties_out_to_the_programme_account(ctx, activity):
 
 def test_board_ranks_points_earned_with_masked_names(ctx, activity):
     out = report(ctx, SYSTEM, "board", MONTH, "SQ01")
-    names = {r["card"]: r["name"] for r in ctx.store.db.query("SELECT card, name FROM residents")}
+    with ctx.store.read() as db:
+        names = {r["card"]: r["name"] for r in catalog.list_rows(db, "residents")}
     assert [(r["rank"], r["points"]) for r in out["rows"]] == [(1, 5), (2, 2)]  # 10-5; 2 (+8 voided)
     assert [r["name"] for r in out["rows"]] == [mask_name(names[SQ01_CARD]), mask_name(names[CARD_C])]
     assert all("*" in r["name"] and "card" not in r for r in out["rows"])

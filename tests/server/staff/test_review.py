@@ -13,6 +13,7 @@ from server.services.audit import audit
 from server.services.review import resolve
 from server.errors import Conflict
 from server.services.staff import acting_as
+from server.store import chain, ledger
 from sync import codec
 from sync.signing import VerifyKey
 from tests.server.helpers import points
@@ -21,12 +22,12 @@ from tests.server.staff.conftest import SQ01_CARD
 
 def account(ctx, name: str) -> int:
     with ctx.store.read() as db:
-        return db.execute("SELECT coalesce(sum(amount), 0) FROM postings WHERE account = ?", [name]).fetchone()[0]
+        return ledger.account_total(db, name)
 
 
 def central_events(ctx) -> list:
     with ctx.store.read() as db:
-        rows = db.execute("SELECT body, signature FROM batches WHERE kiosk = 'C' ORDER BY seq").fetchall()
+        rows = [(b["body"], b["signature"]) for b in chain.batches_in_order(db) if b["kiosk"] == chain.CENTRAL]
     out = []
     for body, sig in rows:
         VerifyKey(ctx.key.public_hex).verify("central", bytes(body), sig)
