@@ -19,11 +19,19 @@ from server.services.context import Context
 from server.services.staff import Principal, record, require, scope_filter
 from server.store import catalog, chain, ledger
 from server.store import staff as store
+from sync import codes
 from sync.ledger import resident_account
 from sync.pins import hash_pin
 
 CARD = re.compile(r"^[0-9A-Za-z]{4,32}$")
 CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")
+
+
+def _code(kind: str, value: str | None) -> str:
+    """The stored form of a code as staff typed or pasted it (``sync.codes``: full width,
+    padding, letter case); text that is no such code stays as given for the checks below
+    to refuse, with the shape they expect."""
+    return codes.normalise_or_none(kind, value or "") or (value or "")
 PHONE = re.compile(r"^[0-9]{7,15}$")
 STATUSES = ("active", "retired")
 RULE_FIELDS = ("name", "kind", "points", "cap_day", "cap_month", "status")
@@ -76,6 +84,7 @@ def resident_problem(db, row: dict, who: Principal) -> str | None:
 
 def put_resident(ctx: Context, who: Principal, card: str, name: str, phone: str, community: str, status: str = "active") -> dict:
     require(who, "resident.write", community)
+    card = _code("card", card)
     row = {"card": card, "name": (name or "").strip(), "phone": (phone or "").strip(), "community": community, "status": status}
     with ctx.store.write() as db:
         problem = resident_problem(db, row, who)
@@ -89,6 +98,7 @@ def put_resident(ctx: Context, who: Principal, card: str, name: str, phone: str,
 
 def get_resident(ctx: Context, who: Principal, card: str) -> dict:
     require(who, "resident.read")
+    card = _code("card", card)
     with ctx.store.read() as db:
         row = catalog.row_by_key(db, "residents", card)
         # Someone else's resident looks exactly like no resident: existence is data too.
@@ -129,7 +139,7 @@ def import_residents(ctx: Context, who: Principal, text: str, community: str | N
                 refused.append({"line": line, "card": (raw.get("card") or "").strip(), "reason": "more values than header columns"})
                 continue
             row = {
-                "card": (raw.get("card") or "").strip(),
+                "card": _code("card", raw.get("card")).strip(),
                 "name": (raw.get("name") or "").strip(),
                 "phone": re.sub(r"[\s-]", "", raw.get("phone") or ""),
                 "community": (raw.get("community") or "").strip() or community,
@@ -156,6 +166,7 @@ def import_residents(ctx: Context, who: Principal, text: str, community: str | N
 def change_rule(ctx: Context, who: Principal, code: str, fields: dict, effective_at: int | None = None) -> dict:
     """Change (or create) a rule from ``effective_at`` on (now, when not given)."""
     require(who, "catalog.write")
+    code = _code("rule", code)
     if not CODE.match(code or ""):
         raise Invalid("a rule code is 1-32 letters, digits, _ . -", rule=code[:40])
     unknown = set(fields) - set(RULE_FIELDS)
@@ -223,6 +234,7 @@ def rule_history(ctx: Context, who: Principal, code: str) -> list[dict]:
 
 def put_good(ctx: Context, who: Principal, sku: str, name: str, unit: str, price: int, status: str = "active") -> dict:
     require(who, "catalog.write")
+    sku = _code("sku", sku)
     if not CODE.match(sku or "") or not 1 <= len(name or "") <= 100 or not 1 <= len(unit or "") <= 20:
         raise Invalid("a good needs a SKU code, a name (1-100) and a unit (1-20)", sku=(sku or "")[:40])
     if not isinstance(price, int) or not 0 <= price <= 1_000_000 or status not in STATUSES:
@@ -249,6 +261,7 @@ def put_community(ctx: Context, who: Principal, community: str, name: str, stree
 def put_operator(ctx: Context, who: Principal, op_id: str, shop: str, name: str, role: str = "operator",
                  pin: str | None = None, status: str = "active") -> dict:
     require(who, "catalog.write")
+    op_id = _code("operator", op_id)
     if not CODE.match(op_id or "") or not 1 <= len(name or "") <= 100 or role not in ("operator", "supervisor") or status not in STATUSES:
         raise Invalid("an operator needs an id code, a name, role operator/supervisor, status active/retired", operator=(op_id or "")[:40])
     if pin is not None and not re.fullmatch(r"[0-9]{4,8}", pin):

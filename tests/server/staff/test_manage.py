@@ -9,7 +9,7 @@ import pytest
 
 from server.cli import main
 from server.services import open_context
-from server.services.manage import apply_due, change_rule, import_residents
+from server.services.manage import apply_due, change_rule, get_resident, import_residents, put_good
 from server.services.staff import ADMIN_ENV, SYSTEM, check_password, ensure_first_admin
 from server.staff.tick import tick
 from server.store import catalog, ledger
@@ -171,3 +171,11 @@ def test_usernames_fit_the_staff_field_of_central_events(ctx, username):
 
     with pytest.raises(Invalid):
         add_staff(ctx, SYSTEM, username, "auditor", "long enough")
+
+
+def test_codes_typed_full_width_padded_or_in_any_case_are_stored_in_one_form(ctx):
+    out = import_residents(ctx, SYSTEM, "card,name,phone\n\u3000５１０６８１０１９９００８\t,孙明,13811119999\n", community="SQ01")
+    assert out["added"] == 1 and out["refused"] == []
+    assert get_resident(ctx, SYSTEM, " 5106810199008\r\n")["name"] == "孙明"
+    assert put_good(ctx, SYSTEM, "ｓｏａｐ２ ", "肥皂", "块", 8) == {"good": "SOAP2", "outcome": "added"}
+    assert put_good(ctx, SYSTEM, "soap2", "肥皂", "块", 8)["outcome"] == "unchanged"  # the same good, not a second
