@@ -234,6 +234,20 @@ class KioskApp(App):
         if synced is not None and self.screen.is_mounted:
             synced()  # balances and stock may have moved
 
+    # ------------------------------------------------------------ quitting
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: records not yet on the server are safe on disk, but the operator should
+        know that closing now leaves them there until the kiosk next runs online."""
+        pending = self.service.status().get("pending_events", 0)
+        if not pending:
+            self.exit()
+            return
+        from kiosk.screens.confirm import ConfirmScreen
+
+        self.push_screen(ConfirmScreen(t("confirm_quit_unsynced", self.lang, n=pending)),
+                         lambda yes: self.exit() if yes else None)
+
     # ------------------------------------------------------------ language
 
     def action_switch_lang(self) -> None:

@@ -87,6 +87,7 @@ TABLE: dict[str, dict[str, str]] = {
     "key_more": {"zh": "加一", "en": "+1"},
     "key_less": {"zh": "减一", "en": "-1"},
     "key_quit": {"zh": "关闭", "en": "Quit"},
+    "confirm_quit_unsynced": {"zh": "还有 {n} 条记录没有同步到中心（已保存在本机，下次联网时上传）。确定关闭吗？", "en": "{n} records are not yet synced to the server (they are saved on this kiosk and go up the next time it is online). Quit anyway?"},
     "key_find": {"zh": "查找", "en": "Find"},
     "yes": {"zh": "确认（回车）", "en": "Confirm (Enter)"},
     "no": {"zh": "取消（Esc）", "en": "Cancel (Esc)"},

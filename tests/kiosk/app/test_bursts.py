@@ -199,3 +199,22 @@ async def test_an_operator_id_that_is_no_id_says_what_one_looks_like(run):
     async with ctx as pilot:
         await burst(pilot, *typed("张 三\t1234\n"))
         assert screen_name(app) == "SignInScreen" and "例如 op1" in message_text(app)
+
+
+async def test_ctrl_q_asks_first_while_records_are_unsynced(run, shop_kiosk):
+    app, ctx = run()
+    async with ctx as pilot:
+        await signed_in(pilot)
+        await burst(pilot, "ctrl+q")
+        assert not app.is_running  # nothing unsynced: closes at once
+    shop_kiosk.award(CARD, "V01", "op1")
+    app, ctx = run()
+    async with ctx as pilot:
+        await signed_in(pilot)
+        await burst(pilot, "ctrl+q")
+        assert screen_name(app) == "ConfirmScreen" and "1 条记录没有同步" in str(app.screen.query_one("#question").render())
+        await burst(pilot, "escape")
+        assert app.is_running and screen_name(app) == "FindScreen"
+        await burst(pilot, "ctrl+q")
+        await burst(pilot, "enter")
+        assert not app.is_running
