@@ -23,10 +23,10 @@ from kiosk.pending import decode_event
 from kiosk.store import Store
 from schema.feeds import FEEDS
 from schema.wire import Change, PullPage, PullRequest
-from sync import codec
+from sync import codec, kinds
 from sync.batch import build_batch
 from sync.checkpoint import body as checkpoint_body
-from sync.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS
+from sync.protocol import BASE_EVENT_KINDS, PROTOCOL_VERSION, SUPPORTED_VERSIONS
 from sync.signing import BadKey, BadSignature, SigningKey, VerifyKey
 
 #: how often one round follows a "held"/"resend_from" before giving up until next time
@@ -39,6 +39,7 @@ class SyncResult:
     ok: bool
     pushed: int = 0  # batches the server acknowledged this round
     pulled: int = 0  # mirror changes applied this round
+    held: int = 0  # events kept back: of a kind the server does not accept (yet)
     problem: str | None = None  # translation key when not ok
     detail: dict = field(default_factory=dict)
 
@@ -74,6 +75,8 @@ class Round:
             if self.pull_all():  # the server was restored from a backup and lacks batches
                 self.push_all()
                 self.pull_all()
+            if self.result.held and self.build_batches(self.batch_events):
+                self.push_all()  # the pull said the server now accepts what was held
             if self.store.meta("revoked") == "1":
                 return self._fail("kiosk_revoked")  # the page said so: tell the operator
         except ChainBroken as exc:
@@ -96,12 +99,23 @@ class Round:
 
     def build_batches(self, size: int) -> int:
         """Cut every un-batched event into signed batches, in one transaction that also
-        marks the events batched. Refuses if any event row was altered on disk."""
+        marks the events batched. Refuses if any event row was altered on disk.
+
+        Only events of kinds the server accepts are cut: from the first one it does not,
+        every later event waits too (a chain has no gaps), and is sent once a pull says the
+        server accepts its kind. Recording and pulling go on meanwhile."""
         with self.store.transaction():
             rows = self.store.unbatched_events()
             if not rows:
+                self.result.held = 0
                 return 0
             events = self._verified(rows)
+            accepted = self.accepted_kinds()
+            sendable = next((i for i, ev in enumerate(events) if kinds.tag_of(ev) not in accepted), len(events))
+            self.result.held = len(events) - sendable
+            events = events[:sendable]
+            if not events:
+                return 0
             seq, prev = self.store.last_batch()
             now = self.clock()
             for start in range(0, len(events), size):
@@ -112,6 +126,12 @@ class Round:
                 prev = codec.digest(body)
             crash_point("kiosk.batch.before_commit")
             return len(events)
+
+    def accepted_kinds(self) -> frozenset[str]:
+        """The event kinds the server said (in an ``accepts`` feed row) it applies; the
+        first release's when it has said nothing."""
+        raw = self.store.meta("accepted_kinds")
+        return frozenset(json.loads(raw)) if raw else BASE_EVENT_KINDS
 
     def _verified(self, rows: list[dict]) -> list:
         prev = self.store.chain_before(rows[0]["kseq"])
@@ -215,8 +235,12 @@ class Round:
             conflicts = self._check_checkpoints(page.changes)
             changes = [c for c in self._decode_changes(page.changes) if not (c[0] == "checkpoint" and c[1] in conflicts)]
             lost_from = self._server_lost_from(page.changes)
+            meta = self._page_meta(page)
+            accepts = self._accepts(page.changes)
+            if accepts is not None:
+                meta["accepted_kinds"] = json.dumps(sorted(accepts))
             with self.store.transaction():
-                self.store.apply_changes(changes, self._page_meta(page))
+                self.store.apply_changes(changes, meta)
                 if conflicts:
                     self.store.set_meta(checkpoint_alert=next(iter(conflicts.values())))
                 if lost_from is not None:
@@ -236,6 +260,17 @@ class Round:
                 except codec.DecodeError as exc:
                     raise Offline(f"garbled chain {ch.key}: {exc.message}") from None
         return None
+
+    def _accepts(self, changes: list[Change]) -> list[str] | None:
+        """The event kinds an ``accepts`` row on this page names, if there is one."""
+        found = None
+        for ch in changes:
+            if ch.kind == "accepts" and bytes(ch.data) != b"null":
+                try:
+                    found = codec.decode(bytes(ch.data), FEEDS["accepts"].record).events
+                except codec.DecodeError as exc:
+                    raise Offline(f"garbled accepts {ch.key}: {exc.message}") from None
+        return found
 
     def _check_page(self, page: PullPage, nonce: str, cursor: int) -> None:
         if page.nonce != nonce or page.kiosk != self.kiosk or page.cursor != cursor:

@@ -4,9 +4,9 @@ kiosk that mirrors.
 For each kind: the record type its ``data`` decodes as, how its key and scope follow from
 a record (scope ``''`` reaches every kiosk, a shop id only that shop's kiosks), the kiosk
 table it is mirrored into (with that table's key and how a record becomes a row), and for
-reference data the server's table row it is published from. ``checkpoint`` and ``chain``
-are acted on by the kiosk's sync round as well as (checkpoint) or instead of (chain)
-mirrored. A kiosk skips a kind that is not in its table: the server may learn new kinds
+reference data the server's table row it is published from. ``checkpoint``, ``chain`` and
+``accepts`` are acted on by the kiosk's sync round as well as (checkpoint) or instead of
+(chain, accepts) mirrored. A kiosk skips a kind that is not in its table: the server may learn new kinds
 before every kiosk has (docs/PROTOCOL.md, "Protocol evolution").
 """
 
@@ -17,6 +17,7 @@ from typing import Any, Literal
 import msgspec
 
 from schema.wire import (
+    AcceptsRec,
     BalanceRec,
     BoardRec,
     ChainRec,
@@ -91,4 +92,6 @@ FEEDS: dict[str, Feed] = {f.kind: f for f in (
     Feed("checkpoint", CheckpointRec, lambda r: "latest", "global", table="checkpoints", table_key="n"),
     # where the server stands in one kiosk's chain, after a restore: the kiosk resends
     Feed("chain", ChainRec, lambda r: r.kiosk, "shop"),
+    # the event kinds the server applies: the kiosk sends no other (kept in its meta)
+    Feed("accepts", AcceptsRec, lambda r: "events", "global"),
 )}

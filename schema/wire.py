@@ -446,3 +446,11 @@ class ChainRec(Wire):
 
     kiosk: KioskId
     next_seq: Seq
+
+
+class AcceptsRec(Wire):
+    """What this server accepts from kiosks (kind ``accepts``, key ``events``): the event
+    kinds it can apply. A kiosk puts no event of another kind in a batch; it holds such
+    events until the server names their kind (docs/PROTOCOL.md, "Protocol evolution")."""
+
+    events: list[str]

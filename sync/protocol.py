@@ -15,6 +15,10 @@ from sync import codec
 PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
 
+#: the event kinds of the first release: what a server that publishes no ``accepts`` row
+#: applies, so a kiosk sends it nothing else (docs/PROTOCOL.md, "Protocol evolution")
+BASE_EVENT_KINDS = frozenset({"award", "redeem", "void", "stock_in"})
+
 HEADER_KIOSK = "Jifen-Kiosk"
 HEADER_SIGNATURE = "Jifen-Signature"
 HEADER_VERSION = "Jifen-Version"

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from server.errors import ServerKeyChanged
 from server.keys import load_or_create_key
+from server.services import feed
 from server.services.throttle import SignInThrottle
 from server.settings import Settings
 from server.store import Store, catalog, open_store
@@ -44,4 +45,6 @@ def open_context(settings: Settings) -> Context:
     if stored is not None and stored != key.public_hex:
         store.close()
         raise ServerKeyChanged(stored, key.public_hex)
+    with store.write() as db:
+        feed.publish_accepts(db)  # a new release may apply new event kinds
     return Context(settings=settings, store=store, key=key)

@@ -5,8 +5,9 @@ here, so each row's key and scope follow the one table of feed kinds, ``schema.f
 from typing import Any
 
 from schema.feeds import FEEDS
+from schema.wire import AcceptsRec
 from server.store import catalog
-from sync import codec
+from sync import codec, kinds
 
 
 def publish(db, kind: str, rec: Any, shop: str | None = None) -> bool:
@@ -25,3 +26,9 @@ def publish_many(db, kind: str, recs: list[Any]) -> int:
 def publish_rows(db, kind: str, rows: list[dict]) -> int:
     """Publish reference data from the server's own table rows."""
     return publish_many(db, kind, [FEEDS[kind].from_row(row) for row in rows])
+
+
+def publish_accepts(db) -> bool:
+    """Name the event kinds this server applies (every kiosk kind registered in
+    ``sync.kinds``); the row moves only when a release changes them."""
+    return publish(db, "accepts", AcceptsRec(events=sorted(kinds.tags("kiosk"))))

@@ -1,0 +1,475 @@
+"""FROZEN: the wire schema of release 1 (protocol version 1), as kiosks of that release
+decode and encode it. Never edit this file: it is what an old kiosk in the field runs, and
+tests/compat checks the current server against it. (Copied from schema/wire.py and
+schema/types.py of release 1, the scalar types inlined.)
+
+The protocol's wire types: what a kiosk and the server send each other.
+
+Every struct is frozen and forbids unknown fields, so a decoder rejects anything it does
+not understand instead of silently dropping it. The byte form of these structs is made by
+``sync.codec`` alone (sorted keys, no whitespace, UTF-8); docs/PROTOCOL.md describes it.
+"""
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from msgspec import Meta
+
+#: Points are integers, always. One award or price never exceeds a million points.
+Points = Annotated[int, Meta(ge=-1_000_000, le=1_000_000)]
+#: A non-negative amount of points (prices, totals).
+Price = Annotated[int, Meta(ge=0, le=1_000_000)]
+#: A quantity of goods in one line of a redemption or delivery.
+Qty = Annotated[int, Meta(ge=1, le=10_000)]
+#: Milliseconds since the Unix epoch, UTC. Bounded to years 2000..2200 to catch garbage.
+Millis = Annotated[int, Meta(ge=946_684_800_000, le=7_258_118_400_000)]
+#: A batch or event sequence number (gap-free per kiosk, starting at 1).
+Seq = Annotated[int, Meta(ge=1, le=2**53)]
+#: A feed cursor (0 = from the beginning).
+Cursor = Annotated[int, Meta(ge=0, le=2**53)]
+
+KioskId = Annotated[str, Meta(pattern=r"^K[0-9]{4,12}$")]
+#: "<kiosk id>-<kiosk event seq>", e.g. "K0001-42"; central events use "C-<n>".
+EventId = Annotated[str, Meta(pattern=r"^(K[0-9]{4,12}|C)-[1-9][0-9]{0,15}$")]
+Card = Annotated[str, Meta(pattern=r"^[0-9A-Za-z]{4,32}$")]
+Code = Annotated[str, Meta(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")]
+OperatorId = Annotated[str, Meta(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")]
+Hex64 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
+Hex32 = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
+Text = Annotated[str, Meta(max_length=500)]
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+
+
+EnrollCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$")]
+
+
+class Wire(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Base for every wire struct."""
+
+
+# ---------------------------------------------------------------- kiosk events
+
+
+class Item(Wire):
+    """One line of a redemption: goods, quantity, unit price in points when recorded."""
+
+    sku: Code
+    qty: Qty
+    price: Price
+
+
+class StockLine(Wire):
+    """One line of goods received at the shop."""
+
+    sku: Code
+    qty: Qty
+
+
+class Award(Wire, tag="award"):
+    """Points awarded (or deducted, for a prohibited-conduct rule) under a rule.
+
+    ``points`` is the rule's value as the kiosk saw it when recording: a later rule change
+    never rewrites this event.
+    """
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    resident: Card
+    rule: Code
+    points: Points
+    note: Text = ""
+
+
+class Redeem(Wire, tag="redeem"):
+    """Goods handed to a resident in exchange for points. ``total`` is the sum of lines."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    resident: Card
+    items: list[Item]
+    total: Price
+
+
+class Void(Wire, tag="void"):
+    """Reverses an earlier event of the same kiosk. Nothing recorded is ever edited."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    target: EventId
+    reason: Text
+
+
+class StockIn(Wire, tag="stock_in"):
+    """Goods delivered to the shop."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    items: list[StockLine]
+    note: Text = ""
+
+
+KioskEvent = Award | Redeem | Void | StockIn
+
+
+# ---------------------------------------------------------------- central events
+
+
+class Adjust(Wire, tag="adjust"):
+    """A central correction or opening balance, signed with the server key. ``review``
+    names the review item it resolves, when it resolves one."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    staff: OperatorId
+    resident: Card
+    points: Points
+    reason: Text
+    review: int | None = None
+
+
+class StockAdjust(Wire, tag="stock_adjust"):
+    """A central correction of a shop's stock (opening stock, a count, a write-off)."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    staff: OperatorId
+    shop: Code
+    sku: Code
+    delta: Annotated[int, msgspec.Meta(ge=-1_000_000, le=1_000_000)]
+    reason: Text
+
+
+class Charge(Wire, tag="charge"):
+    """A central resolution that credits a resident's account ``points`` (clearing an
+    overdraft) against another account than ``programme:adjustments``: the shop it happened
+    at (``against`` = ``shop``, deducted from that shop's settlement) or the programme's
+    write-off account (``against`` = ``writeoff``). ``review`` names the item it resolves."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    staff: OperatorId
+    resident: Card
+    points: Points
+    against: Literal["shop", "writeoff"]
+    reason: Text
+    shop: Code | None = None
+    review: int | None = None
+
+
+CentralEvent = Adjust | StockAdjust | Charge
+
+
+class CentralBatch(Wire):
+    """The server's own chain of events, kiosk id ``C``, signed under domain ``central``."""
+
+    v: int
+    seq: Seq
+    prev: Hex64
+    created: Millis
+    events: list[CentralEvent]
+
+
+class Batch(Wire):
+    """A kiosk's signed unit of upload. ``prev`` chains it to the kiosk's previous batch."""
+
+    v: int
+    kiosk: KioskId
+    seq: Seq
+    prev: Hex64
+    created: Millis
+    events: list[KioskEvent]
+
+
+# ---------------------------------------------------------------- replies
+
+
+class PushReply(Wire):
+    """The server's signed acknowledgement of one batch.
+
+    ``status``: ``applied`` (now durable), ``duplicate`` (already applied earlier: the same
+    acknowledgement again), ``held`` (verified and stored, but waiting for earlier batches;
+    resend from ``next_seq``).
+    """
+
+    v: int
+    kiosk: KioskId
+    seq: Seq
+    hash: Hex64
+    status: Literal["applied", "duplicate", "held"]
+    next_seq: Seq
+    feed: Cursor
+    server_time: Millis
+
+
+class ErrorBody(Wire):
+    """One shape for every error. ``action`` tells a kiosk what to do next."""
+
+    code: str
+    message: str
+    action: Literal["retry", "resign", "resend_from", "stop", "upgrade", "fix_request"]
+    detail: dict[str, str | int | None] = {}
+
+
+class ErrorReply(Wire):
+    """``request`` is the SHA-256 of the request body the error answers, so a signed error
+    cannot be replayed against another request."""
+
+    error: ErrorBody
+    request: Hex64 | None = None
+    v: int = 1
+
+
+# ---------------------------------------------------------------- enrolment
+
+
+class EnrollRequest(Wire):
+    """A kiosk presents its new public key with a one-time code; ``proof`` is a signature
+    over the code and key (domain ``enroll``), proving it holds the private key."""
+
+    v: int
+    code: EnrollCode
+    public_key: Hex64
+    label: Text
+    proof: str
+
+
+class EnrollReply(Wire):
+    """``key_from_seq``: the first batch seq the new key signs (1 for a new kiosk; for a
+    re-enrolment that binds a new key to an existing kiosk, where the old key stopped)."""
+
+    v: int
+    kiosk: KioskId
+    shop: Code
+    shop_name: str
+    server_key: Hex64
+    enrolled_at: Millis
+    key_from_seq: Seq = 1
+
+
+# ---------------------------------------------------------------- key rotation
+
+
+class RotateRequest(Wire):
+    """Sent to ``POST /v1/rotate``, signed by the kiosk's CURRENT key (domain ``rotate``,
+    over the exact body). ``public_key`` is the new key, signing batches from ``from_seq``
+    on; ``proof`` is the new key's signature (domain ``rotate``) over
+    ``kiosk + "\n" + from_seq + "\n" + public_key`` (ASCII, from_seq in decimal)."""
+
+    v: int
+    kiosk: KioskId
+    from_seq: Seq
+    public_key: Hex64
+    proof: str
+
+
+class RotateReply(Wire):
+    """The server's signed confirmation: ``public_key`` signs this kiosk's batches from
+    ``from_seq`` on (the same reply again for a repeated request)."""
+
+    v: int
+    kiosk: KioskId
+    public_key: Hex64
+    from_seq: Seq
+    rotated_at: Millis
+
+
+# ---------------------------------------------------------------- pull
+
+
+class PullRequest(Wire):
+    """Signed by the kiosk (domain ``pull``). ``clock`` is the kiosk's own time, so the
+    server can notice a wrong clock; ``nonce`` is echoed in the signed page so an old page
+    cannot be replayed to the kiosk."""
+
+    v: int
+    kiosk: KioskId
+    cursor: Cursor
+    limit: int
+    nonce: Hex32
+    clock: Millis
+    app: Text = ""
+
+
+class Lease(Wire):
+    """Permission to hand out goods while offline, for ``seconds`` from receipt."""
+
+    kiosk: KioskId
+    issued: Millis
+    seconds: int
+
+
+class Policy(Wire):
+    """Central settings every kiosk follows (bounds on offline risk)."""
+
+    lease_seconds: int
+    balance_max_age_seconds: int
+    offline_daily_cap: Price
+
+
+class Change(Wire):
+    """One entity's newest state. ``data`` is null when the entity is gone from the view.
+
+    ``data`` is typed ``Raw`` alone because msgspec cannot decode ``Raw | None``: a JSON
+    null arrives as ``Raw(b"null")`` (``None`` still encodes as null when building one).
+    """
+
+    kind: str
+    key: str
+    seq: Cursor
+    data: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class PullPage(Wire):
+    v: int
+    kiosk: KioskId
+    nonce: Hex32
+    cursor: Cursor
+    next: Cursor
+    more: bool
+    server_time: Millis
+    revoked: bool
+    policy: Policy
+    lease: Lease | None
+    changes: list[Change]
+
+
+# ---------------------------------------------------------------- records carried by pull
+
+
+class ResidentRec(Wire):
+    """What a kiosk keeps of a resident: enough to find and serve them, no more.
+    Only the last four digits of the phone number leave the server."""
+
+    card: Card
+    name: Name
+    phone_tail: str
+    community: Code
+    status: Literal["active", "retired"]
+
+
+class RuleRec(Wire):
+    code: Code
+    name: Name
+    kind: Literal["basic", "encouraged", "prohibited"]
+    points: Points
+    cap_day: int | None
+    cap_month: int | None
+    status: Literal["active", "retired"]
+
+
+class GoodRec(Wire):
+    sku: Code
+    name: Name
+    unit: str
+    price: Price
+    status: Literal["active", "retired"]
+
+
+class StockRec(Wire):
+    shop: Code
+    sku: Code
+    qty: int
+
+
+class BalanceRec(Wire):
+    card: Card
+    points: int
+
+
+class ShopRec(Wire):
+    id: Code
+    name: Name
+    community: Code
+    kind: Literal["shop", "station"]
+
+
+class CommunityRec(Wire):
+    id: Code
+    name: Name
+    street: str
+
+
+class OperatorRec(Wire):
+    id: OperatorId
+    shop: Code
+    name: Name
+    role: Literal["operator", "supervisor"]
+    pin_hash: str
+    status: Literal["active", "retired"]
+
+
+class BoardLine(Wire):
+    """One resident on a public board: the name masked (张*明), never the phone."""
+
+    rank: int
+    card: Card
+    name: str
+    points: int
+
+
+class BoardRec(Wire):
+    """A community's public board for one local month (feed key ``<community>/<month>``):
+    the top ``len(top)`` of ``ranked`` residents, by points earned that month."""
+
+    community: Code
+    month: str
+    published: Millis
+    ranked: int
+    top: list[BoardLine]
+
+
+class CheckpointBody(Wire):
+    """What the server signs (domain ``checkpoint``): the batch log's size and head."""
+
+    v: int
+    n: int
+    size: int
+    head: Hex64
+    at: Millis
+
+
+class CheckpointRec(Wire):
+    """A signed checkpoint as it rides the feed (key ``latest``); a kiosk re-encodes the
+    fields other than ``signature`` as a ``CheckpointBody`` to verify it."""
+
+    v: int
+    n: int
+    size: int
+    head: Hex64
+    at: Millis
+    signature: str
+
+
+class ChainRec(Wire):
+    """Where the server stands in one kiosk's batch chain (kind ``chain``, key the kiosk id,
+    scope its shop). Published when the server's data were restored from a backup: a kiosk
+    that had batches acknowledged at or past ``next_seq`` sends them again from its outbox."""
+
+    kiosk: KioskId
+    next_seq: Seq
+
+
+RECORD_TYPES: dict[str, type] = {
+    "resident": ResidentRec,
+    "rule": RuleRec,
+    "good": GoodRec,
+    "stock": StockRec,
+    "balance": BalanceRec,
+    "shop": ShopRec,
+    "community": CommunityRec,
+    "operator": OperatorRec,
+    "board": BoardRec,
+    "checkpoint": CheckpointRec,
+}
