@@ -8,10 +8,8 @@ import pytest
 
 from kiosk import shift
 from kiosk.service import KioskService
-from kiosk.settings import Settings as KioskSettings
 from schema.types import Card, EventId, Millis, OperatorId, Points, Seq
 from schema.wire import Wire
-from server.services.enroll import enroll_code
 from server.services.reports import report
 from server.services.staff import SYSTEM
 from sync import kinds
@@ -19,8 +17,7 @@ from sync.batch import event_id
 from sync.calendar import local_month
 from sync.kinds.base import screen_resident
 from sync.postings import ISSUED, Posting, resident_account
-from tests.faults.conftest import T0
-from tests.faults.test_tamper import Middle
+from tests.conftest import T0
 
 
 class Gift(Wire, tag="gift"):
@@ -67,15 +64,6 @@ def gift():
     kinds.unregister("gift")
 
 
-@pytest.fixture
-def kiosk(tmp_path, server):
-    svc = KioskService(KioskSettings(data_dir=tmp_path / "k", lang="en"), clock=lambda: T0, transport=Middle(server))
-    svc.enroll("http://central.test", enroll_code(server.ctx, "S01")["code"])
-    assert svc.sync().ok
-    yield svc
-    svc.close()
-
-
 def _record_gift(svc: KioskService, points: int) -> tuple[str, str]:
     card = svc.store._one("SELECT card FROM residents WHERE status = 'active' ORDER BY card")["card"]
     op = svc.store._one("SELECT id FROM operators ORDER BY id")["id"]
@@ -90,7 +78,8 @@ def _server_event(server, event: str) -> dict | None:
     return None if row is None else {"kind": row[0], "resident": row[1]}
 
 
-def test_a_kind_registered_in_one_place_is_recorded_synced_applied_and_reported(gift, server, kiosk):
+def test_a_kind_registered_in_one_place_is_recorded_synced_applied_and_reported(gift, app_server, inprocess_kiosk):
+    server, kiosk = app_server, inprocess_kiosk()
     # registered before the server started: it names the kind among those it accepts
     event, card = _record_gift(kiosk, 37)
     confirmed = kiosk.balance(card).confirmed
@@ -110,8 +99,9 @@ def test_a_kind_registered_in_one_place_is_recorded_synced_applied_and_reported(
     assert sum(t.awarded for t in rep.per_operator.values()) == 37
 
 
-def test_a_kiosk_holds_a_kind_its_server_does_not_accept_and_sends_it_once_accepted(server, kiosk, gift):
+def test_a_kiosk_holds_a_kind_its_server_does_not_accept_and_sends_it_once_accepted(app_server, gift, inprocess_kiosk):
     # the server started before the kind existed: its accepts row does not name it
+    server, kiosk = app_server, inprocess_kiosk()
     event, card = _record_gift(kiosk, 5)
     rule = next(r for r in kiosk.rules() if r["kind"] != "prohibited" and r["status"] == "active")
     award = kiosk.award(card, rule["code"], kiosk.store._one("SELECT id FROM operators ORDER BY id")["id"])

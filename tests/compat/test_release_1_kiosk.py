@@ -4,10 +4,11 @@ builder): what the server learned since must not break a kiosk that never heard 
 from server.services.enroll import enroll_code
 from tests.compat.v1 import wire as v1
 from tests.compat.v1.kiosk import V1Kiosk
-from tests.faults.conftest import T0
+from tests.conftest import T0
 
 
-def test_a_release_1_kiosk_enrols_pulls_pushes_every_kind_it_knows_and_reads_the_result(server):
+def test_a_release_1_kiosk_enrols_pulls_pushes_every_kind_it_knows_and_reads_the_result(app_server):
+    server = app_server
     k = V1Kiosk(server.client, 7, lambda: T0)
     k.enroll(enroll_code(server.ctx, "S01")["code"])
     k.pull()  # every page decodes under release 1's strict structs
