@@ -2,6 +2,7 @@
 builder): what the server learned since must not break a kiosk that never heard of it."""
 
 from server.services.enroll import enroll_code
+from server.services.staff import SYSTEM
 from tests.compat.v1 import wire as v1
 from tests.compat.v1.kiosk import V1Kiosk
 from tests.conftest import T0
@@ -10,7 +11,7 @@ from tests.conftest import T0
 def test_a_release_1_kiosk_enrols_pulls_pushes_every_kind_it_knows_and_reads_the_result(app_server):
     server = app_server
     k = V1Kiosk(server.client, 7, lambda: T0)
-    k.enroll(enroll_code(server.ctx, "S01")["code"])
+    k.enroll(enroll_code(server.ctx, SYSTEM, "S01")["code"])
     k.pull()  # every page decodes under release 1's strict structs
     assert "accepts" in k.skipped  # newer than release 1: skipped, never fatal
     records = k.mirror.values()
