@@ -32,6 +32,22 @@ def test_import_contracts_hold():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_no_sql_above_the_stores():
+    """import-linter keeps the drivers in the stores; this keeps the statements there too:
+    no module outside ``server/store`` and ``kiosk/store.py`` runs SQL through a handle it
+    was given (a ``Tx``'s ``sql``, or a connection's ``execute``)."""
+    import re
+
+    stores = {ROOT / "kiosk" / "store.py"}
+    found = []
+    for path in [*(ROOT / "server").rglob("*.py"), *(ROOT / "kiosk").rglob("*.py")]:
+        if path in stores or (ROOT / "server" / "store") in path.parents:
+            continue
+        text = path.read_text(encoding="utf-8")
+        found += [f"{path.relative_to(ROOT)}: {m.group(0)}" for m in re.finditer(r"\.sql\.\w+|\.execute(many|script)?\(", text)]
+    assert not found, found
+
+
 def _subcommands(script: str) -> list[str]:
     import re
 

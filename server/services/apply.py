@@ -5,12 +5,10 @@ events, postings, stock moves, cap counters, voids, review items and feed rows. 
 kiosk batches and the server's own central batches, so both follow the same rules.
 """
 
-from sqlite_utils import Database
-
 from schema.wire import BalanceRec, CentralEvent, KioskEvent, StockRec
 from server.crashpoint import crash_point
 from server.services import feed
-from server.store import catalog, ledger
+from server.store import Tx, catalog, ledger
 from sync import codec, kinds
 from sync.ledger import ADJUSTMENTS, ISSUED, Plan, View, plan_batch, references, resident_account, shop_account
 
@@ -19,7 +17,7 @@ RESIDENT_PREFIX = resident_account("")
 Event = KioskEvent | CentralEvent
 
 
-def apply_events(db: Database, events: list[Event], kiosk: str, shop: str, batch_seq: int, now: int) -> Plan:
+def apply_events(db: Tx, events: list[Event], kiosk: str, shop: str, batch_seq: int, now: int) -> Plan:
     """Plan and write ``events``. Raises ``RequestRejected`` (writing nothing) when the plan does."""
     plan = plan_batch(events, kiosk, shop, read_view(db, events, shop))
     write_events(db, events, kiosk, shop, batch_seq, now)
@@ -36,7 +34,7 @@ def apply_events(db: Database, events: list[Event], kiosk: str, shop: str, batch
     return plan
 
 
-def read_view(db: Database, events: list[Event], shop: str) -> View:
+def read_view(db: Tx, events: list[Event], shop: str) -> View:
     refs = references(events)
     targets = ledger.void_targets(db, refs.targets)
     accounts = {resident_account(c) for c in refs.cards} | {ISSUED, ADJUSTMENTS, shop_account(shop)}
@@ -56,7 +54,7 @@ def read_view(db: Database, events: list[Event], shop: str) -> View:
     )
 
 
-def write_events(db: Database, events: list[Event], kiosk: str, shop: str, batch_seq: int, now: int) -> None:
+def write_events(db: Tx, events: list[Event], kiosk: str, shop: str, batch_seq: int, now: int) -> None:
     """Each event under the columns its kind names (``sync.kinds``)."""
     rows = []
     for ev in events:
@@ -90,7 +88,7 @@ def voids_applied(events: list[Event], plan: Plan) -> list[tuple[str, str]]:
     return out
 
 
-def publish_touched(db: Database, plan: Plan) -> None:
+def publish_touched(db: Tx, plan: Plan) -> None:
     """Move the feed rows of every resident balance and shop stock the plan changed."""
     accounts = sorted({p.account for p in plan.postings if p.account.startswith(RESIDENT_PREFIX)})
     feed.publish_many(db, "balance", [BalanceRec(card=account[len(RESIDENT_PREFIX):], points=points)

@@ -5,12 +5,10 @@ server key under domain ``central``, stored verbatim as kiosk ``C``, applied by 
 ledger rules, re-verified by ``audit``.
 """
 
-from sqlite_utils import Database
-
 from schema.wire import CentralBatch, CentralEvent
 from server.services.apply import apply_events
 from server.services.context import Context
-from server.store import chain
+from server.store import Tx, chain
 from sync import codec
 from sync.protocol import PROTOCOL_VERSION
 
@@ -18,13 +16,13 @@ CENTRAL = chain.CENTRAL
 CENTRAL_BATCH_EVENTS = 1000
 
 
-def next_central_ids(db: Database, n: int) -> list[tuple[str, int]]:
+def next_central_ids(db: Tx, n: int) -> list[tuple[str, int]]:
     """(event id, kseq) for the next ``n`` central events."""
     _, _, kseq = chain.central_head(db)
     return [(f"{CENTRAL}-{k}", k) for k in range(kseq, kseq + n)]
 
 
-def append_central(ctx: Context, db: Database, events: list[CentralEvent]) -> list[int]:
+def append_central(ctx: Context, db: Tx, events: list[CentralEvent]) -> list[int]:
     """Sign, store and apply ``events`` as central batches, inside the caller's transaction."""
     seqs = []
     for i in range(0, len(events), CENTRAL_BATCH_EVENTS):

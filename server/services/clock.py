@@ -4,14 +4,12 @@ A wrong clock puts events on the wrong day (caps, boards, settlement) and can st
 offline lease, so central staff hear about it, but only once a day, not once a batch.
 """
 
-from sqlite_utils import Database
-
 from server.services.context import Context
-from server.store import ledger
+from server.store import Tx, ledger
 from sync.calendar import day_bounds, local_day
 
 
-def note_clock_skew(ctx: Context, db: Database, kiosk: dict, skew_ms: int, now: int) -> None:
+def note_clock_skew(ctx: Context, db: Tx, kiosk: dict, skew_ms: int, now: int) -> None:
     day_start, _ = day_bounds(local_day(now))
     if ledger.review_exists_since(db, kiosk["id"], "clock_skew", day_start):
         return

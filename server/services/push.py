@@ -10,15 +10,13 @@ quarantine with the bytes as received.
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from schema.wire import Batch, PushReply
 from server.crashpoint import crash_point
 from server.services.apply import apply_events
 from server.services.caller import enrolled_kiosk
 from server.services.clock import note_clock_skew
 from server.services.context import Context
-from server.store import catalog, chain, ledger
+from server.store import Tx, catalog, chain, ledger
 from sync import codec
 from sync.batch import ChainState, parse_batch, place
 from sync.keys import key_for_seq, peek_seq
@@ -87,7 +85,7 @@ def key_state(kiosk: dict) -> tuple:
     return kiosk["public_key"], kiosk["key_from_seq"], kiosk["rekey_from"]
 
 
-def place_batch(ctx: Context, db: Database, kiosk_id: str, batch: Batch, body: bytes, signature: str,
+def place_batch(ctx: Context, db: Tx, kiosk_id: str, batch: Batch, body: bytes, signature: str,
                 verified_with: tuple | None = None) -> PushOutcome:
     # Read the kiosk again under the write lock: a concurrent push or revoke may have moved it.
     kiosk = chain.with_keys(db, chain.kiosk_by_id(db, kiosk_id))
@@ -124,7 +122,7 @@ def place_batch(ctx: Context, db: Database, kiosk_id: str, batch: Batch, body: b
     return _reply(200, kiosk_id, batch.seq, body_hash, "applied", state.next_seq, feed, now)
 
 
-def apply_batch(ctx: Context, db: Database, kiosk: dict, state: ChainState, batch: Batch, body_hash: str, now: int) -> ChainState:
+def apply_batch(ctx: Context, db: Tx, kiosk: dict, state: ChainState, batch: Batch, body_hash: str, now: int) -> ChainState:
     """Apply one stored batch whose place is ``apply`` and advance the kiosk's chain."""
     first = batch.events[0]
     if first.kseq != state.next_kseq:
@@ -146,13 +144,13 @@ def apply_batch(ctx: Context, db: Database, kiosk: dict, state: ChainState, batc
     return new
 
 
-def drain_held(ctx: Context, db: Database, kiosk: dict, state: ChainState, now: int) -> ChainState:
+def drain_held(ctx: Context, db: Tx, kiosk: dict, state: ChainState, now: int) -> ChainState:
     """Apply held batches that are now contiguous, each checked again as if just received.
     A held batch that no longer fits is moved to quarantine; the kiosk will resend it."""
     while (held := chain.batch_at(db, kiosk["id"], state.next_seq)) is not None and held["status"] == "held":
         body = held["body"]
         try:
-            with db.atomic():  # a savepoint: a failing held batch unwinds alone
+            with db.savepoint():  # a savepoint: a failing held batch unwinds alone
                 batch = verify_batch(ctx, kiosk, held["signature"], body)
                 if place(state, batch.seq, batch.prev, held["hash"], None) != "apply":
                     raise RequestRejected("fork", f"held batch {batch.seq} of kiosk {kiosk['id']} does not chain", kiosk=kiosk["id"], seq=batch.seq)
@@ -170,7 +168,7 @@ def quarantine(ctx: Context, kiosk: dict, exc: RequestRejected, body: bytes, sig
         record_rejection(db, kiosk, exc, body, signature, headers, ctx.now())
 
 
-def record_rejection(db: Database, kiosk: dict, exc: RequestRejected, body: bytes, signature: str | None, headers: dict, now: int) -> None:
+def record_rejection(db: Tx, kiosk: dict, exc: RequestRejected, body: bytes, signature: str | None, headers: dict, now: int) -> None:
     qid = chain.insert_quarantine(db, kiosk["id"], now, exc.code, exc.message, body, signature, headers)
     if exc.code == "fork":
         # A second history for one kiosk: its key or its disk is in someone else's hands.

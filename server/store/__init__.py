@@ -1,12 +1,17 @@
 """The server store: the only code that opens or queries the server database.
 
-``Store`` owns the single connection, guarded by one lock, and hands it out for reads and
-for write transactions (each ``BEGIN IMMEDIATE``). The query functions live in
-``chain`` (kiosks, enrolment codes, batches, quarantine), ``ledger`` (events, postings,
-caches, review items) and ``catalog`` (reference data and the pull feed); each takes the
-connection handed out by ``Store`` as its first argument and is named for its query.
+``Store`` owns the single writer connection, guarded by one lock, and hands out a ``Tx``
+(``server.store.tx``) for snapshot reads and for write transactions (each ``BEGIN
+IMMEDIATE``; ``write_grouped`` shares one commit among concurrent writers). The query
+functions live in ``chain`` (kiosks, enrolment codes, batches, quarantine), ``ledger``
+(events, postings, caches, review items), ``catalog`` (reference data, meta and the pull
+feed), ``staff`` (staff, tokens, audit log, resolutions, rule changes), ``checkpoints``
+(the checkpoint log) and ``reports``; each takes the ``Tx`` as its first argument and is
+named for its query. Lists of keys go through ``chunked``. Services see only ``Tx`` and
+these functions: import-linter keeps ``sqlite3``/``sqlite_utils`` inside this package.
 """
 
 from server.store.db import Store, open_store
+from server.store.tx import Tx
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "Tx", "open_store"]

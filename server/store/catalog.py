@@ -7,9 +7,8 @@ when its bytes change, so writing the same data twice is invisible to kiosks.
 
 from collections.abc import Iterable
 
-from sqlite_utils import Database
-
 from server.store.chunked import marks, rows_in
+from server.store.tx import Tx
 from sync.ledger import GoodInfo, RuleInfo
 
 TABLES = {
@@ -23,99 +22,99 @@ TABLES = {
 }
 
 
-def meta_value(db: Database, key: str) -> str | None:
-    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+def meta_value(db: Tx, key: str) -> str | None:
+    row = db.sql.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     return row[0] if row else None
 
 
-def set_meta_value(db: Database, key: str, value: str) -> None:
-    db.execute(
+def set_meta_value(db: Tx, key: str, value: str) -> None:
+    db.sql.execute(
         "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value]
     )
 
 
-def list_rows(db: Database, table: str) -> list[dict]:
+def list_rows(db: Tx, table: str) -> list[dict]:
     key = TABLES[table]  # KeyError for anything else: table names are never user text
-    return list(db.query(f"SELECT * FROM {table} ORDER BY {key}"))
+    return list(db.sql.query(f"SELECT * FROM {table} ORDER BY {key}"))
 
 
-def row_by_key(db: Database, table: str, key: str) -> dict | None:
-    rows = list(db.query(f"SELECT * FROM {table} WHERE {TABLES[table]} = ?", [key]))
+def row_by_key(db: Tx, table: str, key: str) -> dict | None:
+    rows = list(db.sql.query(f"SELECT * FROM {table} WHERE {TABLES[table]} = ?", [key]))
     return rows[0] if rows else None
 
 
-def insert_row(db: Database, table: str, row: dict) -> None:
+def insert_row(db: Tx, table: str, row: dict) -> None:
     cols = list(row)
-    db.execute(f"INSERT INTO {table}({', '.join(cols)}) VALUES ({marks(len(cols))})", [row[c] for c in cols])
+    db.sql.execute(f"INSERT INTO {table}({', '.join(cols)}) VALUES ({marks(len(cols))})", [row[c] for c in cols])
 
 
-def update_row(db: Database, table: str, row: dict) -> None:
+def update_row(db: Tx, table: str, row: dict) -> None:
     """Set the row's columns on the row with its key."""
     key = TABLES[table]
     sets = [c for c in row if c != key]
-    db.execute(f"UPDATE {table} SET {', '.join(c + ' = ?' for c in sets)} WHERE {key} = ?", [*(row[c] for c in sets), row[key]])
+    db.sql.execute(f"UPDATE {table} SET {', '.join(c + ' = ?' for c in sets)} WHERE {key} = ?", [*(row[c] for c in sets), row[key]])
 
 
-def residents_matching(db: Database, after: str, communities: list[str] | None, limit: int) -> list[dict]:
+def residents_matching(db: Tx, after: str, communities: list[str] | None, limit: int) -> list[dict]:
     """Up to ``limit`` residents with a card after ``after`` (in any of ``communities``, if given), by card."""
     where, params = "card > ?", [after]
     if communities is not None:
         where += f" AND community IN ({marks(len(communities))})"
         params += communities
-    return list(db.query(f"SELECT * FROM residents WHERE {where} ORDER BY card LIMIT ?", [*params, limit]))
+    return list(db.sql.query(f"SELECT * FROM residents WHERE {where} ORDER BY card LIMIT ?", [*params, limit]))
 
 
-def existing_keys(db: Database, table: str) -> set[str]:
-    return {r[0] for r in db.execute(f"SELECT {TABLES[table]} FROM {table}")}
+def existing_keys(db: Tx, table: str) -> set[str]:
+    return {r[0] for r in db.sql.execute(f"SELECT {TABLES[table]} FROM {table}")}
 
 
-def insert_missing(db: Database, table: str, rows: list[dict]) -> int:
+def insert_missing(db: Tx, table: str, rows: list[dict]) -> int:
     """Insert rows whose key is not there yet; existing rows are left as they are."""
     if not rows:
         return 0
-    before = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    before = db.sql.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     cols = list(rows[0])
-    db.conn.executemany(
+    db.sql.conn.executemany(
         f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
         f" ON CONFLICT({TABLES[table]}) DO NOTHING",
         rows,
     )
-    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] - before
+    return db.sql.execute(f"SELECT count(*) FROM {table}").fetchone()[0] - before
 
 
-def resident_statuses(db: Database, cards: Iterable[str]) -> dict[str, str]:
+def resident_statuses(db: Tx, cards: Iterable[str]) -> dict[str, str]:
     return dict(rows_in(db, "SELECT card, status FROM residents WHERE card IN ({})", list(cards)))
 
 
-def rule_infos(db: Database, codes: Iterable[str]) -> dict[str, RuleInfo]:
+def rule_infos(db: Tx, codes: Iterable[str]) -> dict[str, RuleInfo]:
     rows = rows_in(db, "SELECT code, kind, points, status, cap_day, cap_month FROM rules WHERE code IN ({})", list(codes))
     return {r[0]: RuleInfo(*r[1:]) for r in rows}
 
 
-def good_infos(db: Database, skus: Iterable[str]) -> dict[str, GoodInfo]:
+def good_infos(db: Tx, skus: Iterable[str]) -> dict[str, GoodInfo]:
     return {r[0]: GoodInfo(r[1], r[2]) for r in rows_in(db, "SELECT sku, price, status FROM goods WHERE sku IN ({})", list(skus))}
 
 
 # ---------------------------------------------------------------- the pull feed
 
 
-def feed_high_water(db: Database) -> int:
-    return db.execute("SELECT coalesce(max(seq), 0) FROM feed").fetchone()[0]
+def feed_high_water(db: Tx) -> int:
+    return db.sql.execute("SELECT coalesce(max(seq), 0) FROM feed").fetchone()[0]
 
 
-def feed_data(db: Database, kind: str, key: str) -> bytes | None:
+def feed_data(db: Tx, kind: str, key: str) -> bytes | None:
     """The bytes of one feed row (None if there is no such row, or it is a deletion)."""
-    row = db.execute("SELECT data FROM feed WHERE kind = ? AND key = ?", [kind, key]).fetchone()
+    row = db.sql.execute("SELECT data FROM feed WHERE kind = ? AND key = ?", [kind, key]).fetchone()
     return row[0] if row else None
 
 
-def put_feed(db: Database, kind: str, key: str, scope: str, data: bytes | None) -> bool:
+def put_feed(db: Tx, kind: str, key: str, scope: str, data: bytes | None) -> bool:
     """Record an entity's newest state; True if the row moved (its bytes changed)."""
-    row = db.execute("SELECT data, scope FROM feed WHERE kind = ? AND key = ?", [kind, key]).fetchone()
+    row = db.sql.execute("SELECT data, scope FROM feed WHERE kind = ? AND key = ?", [kind, key]).fetchone()
     if row is not None and row[0] == data and row[1] == scope:
         return False
     seq = feed_high_water(db) + 1
-    db.execute(
+    db.sql.execute(
         "INSERT INTO feed(kind, key, scope, seq, data) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT(kind, key) DO UPDATE SET scope = excluded.scope, seq = excluded.seq, data = excluded.data",
         [kind, key, scope, seq, data],
@@ -123,7 +122,7 @@ def put_feed(db: Database, kind: str, key: str, scope: str, data: bytes | None) 
     return True
 
 
-def put_feed_many(db: Database, kind: str, rows: list[tuple[str, str, bytes | None]]) -> int:
+def put_feed_many(db: Tx, kind: str, rows: list[tuple[str, str, bytes | None]]) -> int:
     """``put_feed`` for many entities of one kind at once: (key, scope, data) rows, read in
     one query and written in one ``executemany``; unchanged rows keep their seq. Rows get
     new seqs in the order given. Returns how many rows moved."""
@@ -133,7 +132,7 @@ def put_feed_many(db: Database, kind: str, rows: list[tuple[str, str, bytes | No
         db, "SELECT key, data, scope FROM feed WHERE kind = ? AND key IN ({})", [r[0] for r in rows], (kind,))}
     changed = [r for r in rows if current.get(r[0]) != (r[2], r[1])]
     seq = feed_high_water(db)
-    db.conn.executemany(
+    db.sql.conn.executemany(
         "INSERT INTO feed(kind, key, scope, seq, data) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT(kind, key) DO UPDATE SET scope = excluded.scope, seq = excluded.seq, data = excluded.data",
         [(kind, key, scope, seq + i, data) for i, (key, scope, data) in enumerate(changed, start=1)],
@@ -141,9 +140,9 @@ def put_feed_many(db: Database, kind: str, rows: list[tuple[str, str, bytes | No
     return len(changed)
 
 
-def changes_since(db: Database, cursor: int, shop: str, limit: int) -> list[tuple[str, str, int, bytes | None]]:
+def changes_since(db: Tx, cursor: int, shop: str, limit: int) -> list[tuple[str, str, int, bytes | None]]:
     """Up to ``limit`` feed rows after ``cursor`` visible to ``shop`` (global or its own)."""
-    return db.execute(
+    return db.sql.execute(
         "SELECT kind, key, seq, data FROM feed WHERE seq > ? AND scope IN ('', ?) ORDER BY seq LIMIT ?",
         [cursor, shop, limit],
     ).fetchall()

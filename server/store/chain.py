@@ -5,60 +5,59 @@ Each function takes the database handed out by ``Store.read()`` / ``Store.write(
 
 import json
 
-from sqlite_utils import Database
-
 from schema.server_db import GENESIS_HASH
+from server.store.tx import Tx
 
 CENTRAL = "C"
 
 
-def kiosk_by_id(db: Database, kiosk: str) -> dict | None:
-    rows = list(db.query("SELECT * FROM kiosks WHERE id = ?", [kiosk]))
+def kiosk_by_id(db: Tx, kiosk: str) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM kiosks WHERE id = ?", [kiosk]))
     return rows[0] if rows else None
 
 
-def kiosk_by_public_key(db: Database, public_key: str) -> dict | None:
-    rows = list(db.query("SELECT * FROM kiosks WHERE public_key = ?", [public_key]))
+def kiosk_by_public_key(db: Tx, public_key: str) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM kiosks WHERE public_key = ?", [public_key]))
     return rows[0] if rows else None
 
 
-def list_kiosks(db: Database) -> list[dict]:
-    return list(db.query("SELECT * FROM kiosks ORDER BY id"))
+def list_kiosks(db: Tx) -> list[dict]:
+    return list(db.sql.query("SELECT * FROM kiosks ORDER BY id"))
 
 
-def next_kiosk_id(db: Database) -> str:
+def next_kiosk_id(db: Tx) -> str:
     """K0001, K0002, ... (the number grows past four digits if it must)."""
-    row = db.execute("SELECT max(CAST(substr(id, 2) AS INTEGER)) FROM kiosks").fetchone()
+    row = db.sql.execute("SELECT max(CAST(substr(id, 2) AS INTEGER)) FROM kiosks").fetchone()
     return f"K{(row[0] or 0) + 1:04d}"
 
 
-def insert_kiosk(db: Database, kiosk: str, shop: str, label: str, public_key: str, at: int) -> None:
-    db.execute(
+def insert_kiosk(db: Tx, kiosk: str, shop: str, label: str, public_key: str, at: int) -> None:
+    db.sql.execute(
         "INSERT INTO kiosks(id, shop, label, public_key, enrolled_at) VALUES (?, ?, ?, ?, ?)",
         [kiosk, shop, label, public_key, at],
     )
-    db.execute("INSERT INTO kiosk_keys(kiosk, public_key, from_seq, added_at) VALUES (?, ?, 1, ?)", [kiosk, public_key, at])
+    db.sql.execute("INSERT INTO kiosk_keys(kiosk, public_key, from_seq, added_at) VALUES (?, ?, 1, ?)", [kiosk, public_key, at])
 
 
 # ---------------------------------------------------------------- key history
 
 
-def key_history(db: Database, kiosk: str) -> list[tuple[int, str]]:
+def key_history(db: Tx, kiosk: str) -> list[tuple[int, str]]:
     """(from_seq, public_key) of every key the kiosk has held, in the order added."""
-    return [(r[0], r[1]) for r in db.execute("SELECT from_seq, public_key FROM kiosk_keys WHERE kiosk = ? ORDER BY id", [kiosk])]
+    return [(r[0], r[1]) for r in db.sql.execute("SELECT from_seq, public_key FROM kiosk_keys WHERE kiosk = ? ORDER BY id", [kiosk])]
 
 
-def key_rows(db: Database, kiosk: str) -> list[dict]:
-    return list(db.query("SELECT * FROM kiosk_keys WHERE kiosk = ? ORDER BY id", [kiosk]))
+def key_rows(db: Tx, kiosk: str) -> list[dict]:
+    return list(db.sql.query("SELECT * FROM kiosk_keys WHERE kiosk = ? ORDER BY id", [kiosk]))
 
 
-def key_known(db: Database, public_key: str) -> str | None:
+def key_known(db: Tx, public_key: str) -> str | None:
     """The kiosk that holds or held ``public_key``, if any."""
-    row = db.execute("SELECT kiosk FROM kiosk_keys WHERE public_key = ?", [public_key]).fetchone()
+    row = db.sql.execute("SELECT kiosk FROM kiosk_keys WHERE public_key = ?", [public_key]).fetchone()
     return row[0] if row else None
 
 
-def with_keys(db: Database, kiosk: dict | None) -> dict | None:
+def with_keys(db: Tx, kiosk: dict | None) -> dict | None:
     """The kiosk row plus ``keys`` (its key history) when it ever rotated; a kiosk with one
     key (the usual case) costs no query."""
     if kiosk is not None and kiosk["key_from_seq"] > 1:
@@ -66,104 +65,104 @@ def with_keys(db: Database, kiosk: dict | None) -> dict | None:
     return kiosk
 
 
-def max_stored_seq(db: Database, kiosk: str) -> int:
-    return db.execute("SELECT coalesce(max(seq), 0) FROM batches WHERE kiosk = ?", [kiosk]).fetchone()[0]
+def max_stored_seq(db: Tx, kiosk: str) -> int:
+    return db.sql.execute("SELECT coalesce(max(seq), 0) FROM batches WHERE kiosk = ?", [kiosk]).fetchone()[0]
 
 
-def set_kiosk_key(db: Database, kiosk: str, public_key: str, from_seq: int, at: int) -> None:
+def set_kiosk_key(db: Tx, kiosk: str, public_key: str, from_seq: int, at: int) -> None:
     """Make ``public_key`` the kiosk's key from batch ``from_seq`` on; the old one is kept
     (retired) so the batches it signed still verify."""
-    db.execute("UPDATE kiosk_keys SET retired_at = ? WHERE kiosk = ? AND retired_at IS NULL", [at, kiosk])
-    db.execute("INSERT INTO kiosk_keys(kiosk, public_key, from_seq, added_at) VALUES (?, ?, ?, ?)", [kiosk, public_key, from_seq, at])
-    db.execute("UPDATE kiosks SET public_key = ?, key_from_seq = ?, rekey_from = NULL WHERE id = ?", [public_key, from_seq, kiosk])
+    db.sql.execute("UPDATE kiosk_keys SET retired_at = ? WHERE kiosk = ? AND retired_at IS NULL", [at, kiosk])
+    db.sql.execute("INSERT INTO kiosk_keys(kiosk, public_key, from_seq, added_at) VALUES (?, ?, ?, ?)", [kiosk, public_key, from_seq, at])
+    db.sql.execute("UPDATE kiosks SET public_key = ?, key_from_seq = ?, rekey_from = NULL WHERE id = ?", [public_key, from_seq, kiosk])
 
 
-def set_rekey_from(db: Database, kiosk: str, from_seq: int | None) -> None:
-    db.execute("UPDATE kiosks SET rekey_from = ? WHERE id = ?", [from_seq, kiosk])
+def set_rekey_from(db: Tx, kiosk: str, from_seq: int | None) -> None:
+    db.sql.execute("UPDATE kiosks SET rekey_from = ? WHERE id = ?", [from_seq, kiosk])
 
 
-def set_kiosk_status(db: Database, kiosk: str, status: str) -> None:
-    db.execute("UPDATE kiosks SET status = ? WHERE id = ?", [status, kiosk])
+def set_kiosk_status(db: Tx, kiosk: str, status: str) -> None:
+    db.sql.execute("UPDATE kiosks SET status = ? WHERE id = ?", [status, kiosk])
 
 
-def advance_kiosk_chain(db: Database, kiosk: str, next_seq: int, last_hash: str, next_kseq: int, at: int) -> None:
-    db.execute(
+def advance_kiosk_chain(db: Tx, kiosk: str, next_seq: int, last_hash: str, next_kseq: int, at: int) -> None:
+    db.sql.execute(
         "UPDATE kiosks SET next_seq = ?, last_hash = ?, next_kseq = ?, last_push_at = ? WHERE id = ?",
         [next_seq, last_hash, next_kseq, at, kiosk],
     )
 
 
-def record_push(db: Database, kiosk: str, at: int) -> None:
-    db.execute("UPDATE kiosks SET last_push_at = ? WHERE id = ?", [at, kiosk])
+def record_push(db: Tx, kiosk: str, at: int) -> None:
+    db.sql.execute("UPDATE kiosks SET last_push_at = ? WHERE id = ?", [at, kiosk])
 
 
-def record_pull(db: Database, kiosk: str, at: int, skew_ms: int) -> None:
-    db.execute("UPDATE kiosks SET last_pull_at = ?, clock_skew_ms = ? WHERE id = ?", [at, skew_ms, kiosk])
+def record_pull(db: Tx, kiosk: str, at: int, skew_ms: int) -> None:
+    db.sql.execute("UPDATE kiosks SET last_pull_at = ?, clock_skew_ms = ? WHERE id = ?", [at, skew_ms, kiosk])
 
 
-def record_clock_skew(db: Database, kiosk: str, skew_ms: int) -> None:
-    db.execute("UPDATE kiosks SET clock_skew_ms = ? WHERE id = ?", [skew_ms, kiosk])
+def record_clock_skew(db: Tx, kiosk: str, skew_ms: int) -> None:
+    db.sql.execute("UPDATE kiosks SET clock_skew_ms = ? WHERE id = ?", [skew_ms, kiosk])
 
 
 # ---------------------------------------------------------------- enrolment codes
 
 
-def insert_enroll_code(db: Database, code_hash: str, shop: str, at: int, expires_at: int, rekey: str | None = None) -> None:
-    db.execute(
+def insert_enroll_code(db: Tx, code_hash: str, shop: str, at: int, expires_at: int, rekey: str | None = None) -> None:
+    db.sql.execute(
         "INSERT INTO enroll_codes(code_hash, shop, created_at, expires_at, rekey) VALUES (?, ?, ?, ?, ?)",
         [code_hash, shop, at, expires_at, rekey],
     )
 
 
-def enroll_code_by_hash(db: Database, code_hash: str) -> dict | None:
-    rows = list(db.query("SELECT * FROM enroll_codes WHERE code_hash = ?", [code_hash]))
+def enroll_code_by_hash(db: Tx, code_hash: str) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM enroll_codes WHERE code_hash = ?", [code_hash]))
     return rows[0] if rows else None
 
 
-def use_enroll_code(db: Database, code_hash: str, at: int, kiosk: str) -> None:
-    db.execute("UPDATE enroll_codes SET used_at = ?, kiosk = ? WHERE code_hash = ?", [at, kiosk, code_hash])
+def use_enroll_code(db: Tx, code_hash: str, at: int, kiosk: str) -> None:
+    db.sql.execute("UPDATE enroll_codes SET used_at = ?, kiosk = ? WHERE code_hash = ?", [at, kiosk, code_hash])
 
 
 # ---------------------------------------------------------------- batches
 
 
-def batch_at(db: Database, kiosk: str, seq: int) -> dict | None:
-    rows = list(db.query("SELECT * FROM batches WHERE kiosk = ? AND seq = ?", [kiosk, seq]))
+def batch_at(db: Tx, kiosk: str, seq: int) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM batches WHERE kiosk = ? AND seq = ?", [kiosk, seq]))
     return rows[0] if rows else None
 
 
 def insert_batch(
-    db: Database, kiosk: str, seq: int, hash_: str, prev: str, body: bytes, signature: str, status: str, at: int
+    db: Tx, kiosk: str, seq: int, hash_: str, prev: str, body: bytes, signature: str, status: str, at: int
 ) -> None:
-    db.execute(
+    db.sql.execute(
         "INSERT INTO batches(kiosk, seq, hash, prev, body, signature, status, received_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [kiosk, seq, hash_, prev, body, signature, status, at],
     )
 
 
-def mark_batch_applied(db: Database, kiosk: str, seq: int, at: int) -> None:
-    db.execute("UPDATE batches SET status = 'applied', applied_at = ? WHERE kiosk = ? AND seq = ?", [at, kiosk, seq])
+def mark_batch_applied(db: Tx, kiosk: str, seq: int, at: int) -> None:
+    db.sql.execute("UPDATE batches SET status = 'applied', applied_at = ? WHERE kiosk = ? AND seq = ?", [at, kiosk, seq])
 
 
-def set_batch_feed(db: Database, kiosk: str, seq: int, feed: int) -> None:
-    db.execute("UPDATE batches SET feed = ? WHERE kiosk = ? AND seq = ?", [feed, kiosk, seq])
+def set_batch_feed(db: Tx, kiosk: str, seq: int, feed: int) -> None:
+    db.sql.execute("UPDATE batches SET feed = ? WHERE kiosk = ? AND seq = ?", [feed, kiosk, seq])
 
 
-def delete_held_batch(db: Database, kiosk: str, seq: int) -> None:
-    db.execute("DELETE FROM batches WHERE kiosk = ? AND seq = ? AND status = 'held'", [kiosk, seq])
+def delete_held_batch(db: Tx, kiosk: str, seq: int) -> None:
+    db.sql.execute("DELETE FROM batches WHERE kiosk = ? AND seq = ? AND status = 'held'", [kiosk, seq])
 
 
-def batches_in_order(db: Database) -> list[dict]:
-    return list(db.query("SELECT * FROM batches ORDER BY kiosk, seq"))
+def batches_in_order(db: Tx) -> list[dict]:
+    return list(db.sql.query("SELECT * FROM batches ORDER BY kiosk, seq"))
 
 
-def central_head(db: Database) -> tuple[int, str, int]:
+def central_head(db: Tx) -> tuple[int, str, int]:
     """(next seq, last hash, next event seq) of the server's own central chain."""
-    row = db.execute(
+    row = db.sql.execute(
         "SELECT seq, hash FROM batches WHERE kiosk = ? ORDER BY seq DESC LIMIT 1", [CENTRAL]
     ).fetchone()
-    n_events = db.execute("SELECT count(*) FROM events WHERE kiosk = ?", [CENTRAL]).fetchone()[0]
+    n_events = db.sql.execute("SELECT count(*) FROM events WHERE kiosk = ?", [CENTRAL]).fetchone()[0]
     if row is None:
         return 1, GENESIS_HASH, n_events + 1
     return row[0] + 1, row[1], n_events + 1
@@ -173,9 +172,9 @@ def central_head(db: Database) -> tuple[int, str, int]:
 
 
 def insert_quarantine(
-    db: Database, kiosk: str | None, at: int, code: str, message: str, body: bytes, signature: str | None, headers: dict
+    db: Tx, kiosk: str | None, at: int, code: str, message: str, body: bytes, signature: str | None, headers: dict
 ) -> int:
-    cur = db.execute(
+    cur = db.sql.execute(
         "INSERT INTO quarantine(kiosk, received_at, code, message, body, signature, headers)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         [kiosk, at, code, message, body, signature, json.dumps(headers, ensure_ascii=False, sort_keys=True)],
@@ -183,23 +182,23 @@ def insert_quarantine(
     return cur.lastrowid
 
 
-def quarantine_rows(db: Database, kiosk: str | None = None) -> list[dict]:
+def quarantine_rows(db: Tx, kiosk: str | None = None) -> list[dict]:
     if kiosk is None:
-        return list(db.query("SELECT * FROM quarantine ORDER BY id"))
-    return list(db.query("SELECT * FROM quarantine WHERE kiosk = ? ORDER BY id", [kiosk]))
+        return list(db.sql.query("SELECT * FROM quarantine ORDER BY id"))
+    return list(db.sql.query("SELECT * FROM quarantine WHERE kiosk = ? ORDER BY id", [kiosk]))
 
 
-def quarantine_summary(db: Database, quarantine: int) -> dict | None:
+def quarantine_summary(db: Tx, quarantine: int) -> dict | None:
     """One quarantined request without its body: id, kiosk, received_at, code, message, size."""
-    row = db.execute("SELECT id, kiosk, received_at, code, message, length(body) FROM quarantine WHERE id = ?",
+    row = db.sql.execute("SELECT id, kiosk, received_at, code, message, length(body) FROM quarantine WHERE id = ?",
                      [quarantine]).fetchone()
     return dict(zip(("id", "kiosk", "received_at", "code", "message", "size"), row)) if row else None
 
 
-def quarantine_groups_after(db: Database, after: int) -> list[tuple[str | None, str, int, int, int, int, str | None]]:
+def quarantine_groups_after(db: Tx, after: int) -> list[tuple[str | None, str, int, int, int, int, str | None]]:
     """Quarantine rows after id ``after`` (forks aside) grouped by kiosk and code:
     (kiosk, code, first id, last id, count, first received_at, kiosk's shop), oldest first."""
-    return db.execute(
+    return db.sql.execute(
         """SELECT q.kiosk, q.code, min(q.id), max(q.id), count(*), min(q.received_at), k.shop
            FROM quarantine q LEFT JOIN kiosks k ON k.id = q.kiosk
            WHERE q.id > ? AND q.code != 'fork' GROUP BY q.kiosk, q.code ORDER BY min(q.id)""",
@@ -207,14 +206,14 @@ def quarantine_groups_after(db: Database, after: int) -> list[tuple[str | None, 
     ).fetchall()
 
 
-def quarantine_message(db: Database, quarantine: int) -> str:
-    return db.execute("SELECT message FROM quarantine WHERE id = ?", [quarantine]).fetchone()[0]
+def quarantine_message(db: Tx, quarantine: int) -> str:
+    return db.sql.execute("SELECT message FROM quarantine WHERE id = ?", [quarantine]).fetchone()[0]
 
 
-def held_gaps(db: Database, held_before: int) -> list[tuple[str, int, int, int, int, str]]:
+def held_gaps(db: Tx, held_before: int) -> list[tuple[str, int, int, int, int, str]]:
     """Kiosks with batches held since before ``held_before``:
     (kiosk, first held seq, held count, first received_at, next_seq, shop)."""
-    return db.execute(
+    return db.sql.execute(
         """SELECT b.kiosk, min(b.seq), count(*), min(b.received_at), k.next_seq, k.shop
            FROM batches b JOIN kiosks k ON k.id = b.kiosk
            WHERE b.status = 'held' GROUP BY b.kiosk HAVING min(b.received_at) <= ?""",

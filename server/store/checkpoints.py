@@ -1,63 +1,62 @@
 """Queries on the checkpoint log and the signed checkpoints (migration 2), and the
 derived effects (postings, stock moves) of one stored batch that a leaf commits to."""
 
-from sqlite_utils import Database
-
 from schema.server_db import GENESIS_HASH
+from server.store.tx import Tx
 
 
-def log_head(db: Database) -> tuple[int, str]:
+def log_head(db: Tx) -> tuple[int, str]:
     """(size, head) of the checkpoint log."""
-    row = db.execute("SELECT n, head FROM checkpoint_log ORDER BY n DESC LIMIT 1").fetchone()
+    row = db.sql.execute("SELECT n, head FROM checkpoint_log ORDER BY n DESC LIMIT 1").fetchone()
     return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
-def unlogged_batches(db: Database, limit: int = -1) -> list[tuple[str, int, str]]:
+def unlogged_batches(db: Tx, limit: int = -1) -> list[tuple[str, int, str]]:
     """(kiosk, seq, hash) of applied batches not yet in the log, in the order they were applied."""
-    return db.execute(
+    return db.sql.execute(
         """SELECT b.kiosk, b.seq, b.hash FROM batches b
            LEFT JOIN checkpoint_log l ON l.kiosk = b.kiosk AND l.seq = b.seq
            WHERE b.status = 'applied' AND l.n IS NULL ORDER BY b.applied_at, b.kiosk, b.seq LIMIT ?""", [limit]
     ).fetchall()
 
 
-def append_log(db: Database, n: int, kiosk: str, seq: int, leaf: str, head: str) -> None:
-    db.execute("INSERT INTO checkpoint_log(n, kiosk, seq, leaf, head) VALUES (?, ?, ?, ?, ?)", [n, kiosk, seq, leaf, head])
+def append_log(db: Tx, n: int, kiosk: str, seq: int, leaf: str, head: str) -> None:
+    db.sql.execute("INSERT INTO checkpoint_log(n, kiosk, seq, leaf, head) VALUES (?, ?, ?, ?, ?)", [n, kiosk, seq, leaf, head])
 
 
-def log_rows(db: Database) -> list[tuple[int, str, int, str, str]]:
-    return db.execute("SELECT n, kiosk, seq, leaf, head FROM checkpoint_log ORDER BY n").fetchall()
+def log_rows(db: Tx) -> list[tuple[int, str, int, str, str]]:
+    return db.sql.execute("SELECT n, kiosk, seq, leaf, head FROM checkpoint_log ORDER BY n").fetchall()
 
 
-def batch_effects(db: Database, kiosk: str, seq: int) -> tuple[list[tuple], list[tuple]]:
+def batch_effects(db: Tx, kiosk: str, seq: int) -> tuple[list[tuple], list[tuple]]:
     """The postings and stock moves derived from one batch's events, in the order written."""
-    postings = db.execute(
+    postings = db.sql.execute(
         """SELECT p.event, p.account, p.amount FROM postings p JOIN events e ON e.id = p.event
            WHERE e.kiosk = ? AND e.batch_seq = ? ORDER BY p.id""", [kiosk, seq]
     ).fetchall()
-    moves = db.execute(
+    moves = db.sql.execute(
         """SELECT m.event, m.shop, m.sku, m.delta FROM stock_moves m JOIN events e ON e.id = m.event
            WHERE e.kiosk = ? AND e.batch_seq = ? ORDER BY m.rowid""", [kiosk, seq]
     ).fetchall()
     return postings, moves
 
 
-def stored_batch(db: Database, kiosk: str, seq: int) -> tuple[bytes, str] | None:
-    row = db.execute("SELECT body, status FROM batches WHERE kiosk = ? AND seq = ?", [kiosk, seq]).fetchone()
+def stored_batch(db: Tx, kiosk: str, seq: int) -> tuple[bytes, str] | None:
+    row = db.sql.execute("SELECT body, status FROM batches WHERE kiosk = ? AND seq = ?", [kiosk, seq]).fetchone()
     return (bytes(row[0]), row[1]) if row else None
 
 
-def latest_checkpoint(db: Database) -> dict | None:
-    rows = list(db.query("SELECT * FROM checkpoints ORDER BY n DESC LIMIT 1"))
+def latest_checkpoint(db: Tx) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM checkpoints ORDER BY n DESC LIMIT 1"))
     return rows[0] if rows else None
 
 
-def insert_checkpoint(db: Database, n: int, size: int, head: str, at: int, body: bytes, signature: str) -> None:
-    db.execute(
+def insert_checkpoint(db: Tx, n: int, size: int, head: str, at: int, body: bytes, signature: str) -> None:
+    db.sql.execute(
         "INSERT INTO checkpoints(n, size, head, at, body, signature) VALUES (?, ?, ?, ?, ?, ?)",
         [n, size, head, at, body, signature],
     )
 
 
-def all_checkpoints(db: Database) -> list[dict]:
-    return list(db.query("SELECT * FROM checkpoints ORDER BY n"))
+def all_checkpoints(db: Tx) -> list[dict]:
+    return list(db.sql.query("SELECT * FROM checkpoints ORDER BY n"))

@@ -6,6 +6,8 @@ and events, so a lookup runs one query per ``CHUNK`` keys rather than one per ke
 
 from collections.abc import Iterable
 
+from server.store.tx import Tx
+
 CHUNK = 500  # far below every SQLite default limit on bound parameters
 
 
@@ -19,10 +21,10 @@ def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
         yield items[i : i + size]
 
 
-def rows_in(db, sql: str, values: list, first: tuple = ()) -> list[tuple]:
+def rows_in(db: Tx, sql: str, values: list, first: tuple = ()) -> list[tuple]:
     """``sql`` with ``{}`` replaced by placeholders, run over ``values`` in chunks.
     ``first`` are parameters that come before the list."""
     rows: list[tuple] = []
     for chunk in chunks(values):
-        rows.extend(db.execute(sql.format(marks(len(chunk))), [*first, *chunk]).fetchall())
+        rows.extend(db.sql.execute(sql.format(marks(len(chunk))), [*first, *chunk]).fetchall())
     return rows

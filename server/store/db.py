@@ -16,6 +16,7 @@ from typing import TypeVar
 import sqlite_utils
 
 from schema.server_db import MIGRATIONS, pending
+from server.store.tx import Tx
 
 
 T = TypeVar("T")
@@ -82,12 +83,13 @@ class Checkpointer(threading.Thread):
 
 
 class Store:
-    """The server database behind one connection. Use ``read()`` and ``write()``."""
+    """The server database behind one connection. Use ``read()`` and ``write()``; each
+    hands out a ``Tx`` for the store's query functions."""
 
     def __init__(self, conn: sqlite3.Connection, checkpointer: Checkpointer | None = None, path: Path | None = None):
         self._conn = conn
         self._lock = threading.RLock()
-        self.db = sqlite_utils.Database(conn)
+        self._tx = Tx(sqlite_utils.Database(conn))
         self._checkpointer = checkpointer
         self._path = path  # with a path, reads get their own connections (see ``read``)
         self._local = threading.local()
@@ -96,7 +98,7 @@ class Store:
         self._queue_lock = threading.Lock()
 
     @contextmanager
-    def read(self) -> Iterator[sqlite_utils.Database]:
+    def read(self) -> Iterator[Tx]:
         """A consistent snapshot of what is committed.
 
         Each thread reads through its own connection inside a read transaction, so a
@@ -107,37 +109,37 @@ class Store:
         local = self._local
         if self._path is None or getattr(local, "writing", 0):
             with self._lock:
-                yield self.db
+                yield self._tx
             return
         if getattr(local, "reading", 0):  # nested: the same snapshot
             local.reading += 1
             try:
-                yield local.db
+                yield local.tx
             finally:
                 local.reading -= 1
             return
-        if getattr(local, "db", None) is None:
+        if getattr(local, "tx", None) is None:
             conn = _connect(self._path)
             with self._lock:
                 self._readers.append(conn)
-            local.db = sqlite_utils.Database(conn)
-        conn = local.db.conn
+            local.tx = Tx(sqlite_utils.Database(conn))
+        conn = local.tx.sql.conn
         conn.execute("BEGIN")
         local.reading = 1
         try:
-            yield local.db
+            yield local.tx
         finally:
             local.reading = 0
             if conn.in_transaction:
                 conn.execute("COMMIT")
 
     @contextmanager
-    def write(self) -> Iterator[sqlite_utils.Database]:
+    def write(self) -> Iterator[Tx]:
         """One transaction: committed (durably) on exit, rolled back on any exception."""
         with self._lock, self._writing():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.db
+                yield self._tx
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
@@ -156,7 +158,7 @@ class Store:
         if self._checkpointer is not None:
             self._checkpointer.poke()
 
-    def write_grouped(self, work: Callable[[sqlite_utils.Database], T]) -> T:
+    def write_grouped(self, work: Callable[[Tx], T]) -> T:
         """``work(db)`` in a write transaction shared with the other ``write_grouped``
         calls waiting at the same moment (group commit), and its result once that
         transaction is durably committed.
@@ -185,7 +187,7 @@ class Store:
             for job in jobs:
                 self._conn.execute("SAVEPOINT grouped_job")
                 try:
-                    job.result = job.work(self.db)
+                    job.result = job.work(self._tx)
                 except BaseException as exc:  # handed to the job's own caller
                     self._conn.execute("ROLLBACK TO grouped_job")
                     job.error = exc
@@ -205,9 +207,9 @@ class Store:
 
     def schema_version(self) -> int:
         with self.read() as db:
-            if not db["meta"].exists():
+            if not db.sql["meta"].exists():
                 return 0
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            row = db.sql.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             return int(row[0]) if row else 0
 
     def migrate(self) -> list[int]:

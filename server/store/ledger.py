@@ -8,54 +8,53 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlite_utils import Database
-
 from server.store.chunked import chunks, marks, rows_in
+from server.store.tx import Tx
 from sync.ledger import Posting, StockMove, Target
 
 
 # ---------------------------------------------------------------- reading the view
 
 
-def known_event_ids(db: Database, ids: Iterable[str]) -> set[str]:
+def known_event_ids(db: Tx, ids: Iterable[str]) -> set[str]:
     return {r[0] for r in rows_in(db, "SELECT id FROM events WHERE id IN ({})", list(ids))}
 
 
-def void_targets(db: Database, ids: Iterable[str]) -> dict[str, Target]:
+def void_targets(db: Tx, ids: Iterable[str]) -> dict[str, Target]:
     """The earlier events a batch's voids name, with the effects a void would undo."""
     out: dict[str, Target] = {}
     for ev in rows_in(db, "SELECT id, kind, kiosk, voided_by FROM events WHERE id IN ({})", list(ids)):
         postings = tuple(
-            (r[0], r[1]) for r in db.execute("SELECT account, amount FROM postings WHERE event = ? ORDER BY id", [ev[0]])
+            (r[0], r[1]) for r in db.sql.execute("SELECT account, amount FROM postings WHERE event = ? ORDER BY id", [ev[0]])
         )
         stock = tuple(
             (r[0], r[1], r[2])
-            for r in db.execute("SELECT shop, sku, delta FROM stock_moves WHERE event = ? ORDER BY rowid", [ev[0]])
+            for r in db.sql.execute("SELECT shop, sku, delta FROM stock_moves WHERE event = ? ORDER BY rowid", [ev[0]])
         )
         out[ev[0]] = Target(kind=ev[1], kiosk=ev[2], postings=postings, stock=stock, voided=ev[3] is not None)
     return out
 
 
-def balances_of(db: Database, accounts: Iterable[str]) -> dict[str, int]:
+def balances_of(db: Tx, accounts: Iterable[str]) -> dict[str, int]:
     return {r[0]: r[1] for r in rows_in(db, "SELECT account, points FROM balances WHERE account IN ({})", list(accounts))}
 
 
-def stock_of(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+def stock_of(db: Tx, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     out = {}
     for shop, sku in keys:
-        row = db.execute("SELECT qty FROM stock WHERE shop = ? AND sku = ?", [shop, sku]).fetchone()
+        row = db.sql.execute("SELECT qty FROM stock WHERE shop = ? AND sku = ?", [shop, sku]).fetchone()
         if row is not None:
             out[(shop, sku)] = row[0]
     return out
 
 
-def award_counts_of(db: Database, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+def award_counts_of(db: Tx, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
     """Cap counters for many (card, rule, period) keys, 300 keys to a query."""
     keys = list(dict.fromkeys(keys))
     out = {}
     for chunk in chunks(keys, 300):
         values = ",".join("(?,?,?)" for _ in chunk)
-        for r in db.execute(
+        for r in db.sql.execute(
             f"WITH k(card, rule, period) AS (VALUES {values})"
             " SELECT a.card, a.rule, a.period, a.n FROM k JOIN award_counts a"
             " ON a.card = k.card AND a.rule = k.rule AND a.period = k.period",
@@ -65,15 +64,15 @@ def award_counts_of(db: Database, keys: Iterable[tuple[str, str, str]]) -> dict[
     return out
 
 
-def events_by_id(db: Database, ids: Iterable[str]) -> list[dict]:
+def events_by_id(db: Tx, ids: Iterable[str]) -> list[dict]:
     """The stored rows of these events (those that exist), in no particular order."""
     found: list[dict] = []
     for chunk in chunks(list(ids)):
-        found += db.query(f"SELECT * FROM events WHERE id IN ({marks(len(chunk))})", chunk)
+        found += db.sql.query(f"SELECT * FROM events WHERE id IN ({marks(len(chunk))})", chunk)
     return found
 
 
-def resident_events_between(db: Database, card: str, start: int, end: int, limit: int,
+def resident_events_between(db: Tx, card: str, start: int, end: int, limit: int,
                             kind_and_rule: tuple[str, str | None] | None = None) -> list[dict]:
     """Up to ``limit`` of a resident's events with ``start <= at <= end``, oldest first;
     with ``kind_and_rule``, only the events of that kind under that rule."""
@@ -81,87 +80,87 @@ def resident_events_between(db: Database, card: str, start: int, end: int, limit
     if kind_and_rule is not None:
         where += " AND kind = ? AND json_extract(body, '$.rule') = ?"
         params += kind_and_rule
-    return list(db.query(f"SELECT * FROM events WHERE {where} ORDER BY at, id LIMIT ?", [*params, limit]))
+    return list(db.sql.query(f"SELECT * FROM events WHERE {where} ORDER BY at, id LIMIT ?", [*params, limit]))
 
 
 # ---------------------------------------------------------------- writing a plan
 
 
-def insert_events(db: Database, rows: list[dict]) -> None:
-    db.conn.executemany(
+def insert_events(db: Tx, rows: list[dict]) -> None:
+    db.sql.conn.executemany(
         "INSERT INTO events(id, kiosk, batch_seq, kseq, kind, at, received_at, resident, operator, shop, body)"
         " VALUES (:id, :kiosk, :batch_seq, :kseq, :kind, :at, :received_at, :resident, :operator, :shop, :body)",
         rows,
     )
 
 
-def insert_postings(db: Database, postings: list[Posting], at_of: dict[str, int]) -> None:
+def insert_postings(db: Tx, postings: list[Posting], at_of: dict[str, int]) -> None:
     """Append postings and move the balance cache by the same amounts."""
-    db.conn.executemany(
+    db.sql.conn.executemany(
         "INSERT INTO postings(event, account, amount, at) VALUES (?, ?, ?, ?)",
         [(p.event, p.account, p.amount, at_of[p.event]) for p in postings],
     )
     deltas: dict[str, int] = defaultdict(int)
     for p in postings:
         deltas[p.account] += p.amount
-    db.conn.executemany(
+    db.sql.conn.executemany(
         "INSERT INTO balances(account, points) VALUES (?, ?)"
         " ON CONFLICT(account) DO UPDATE SET points = points + excluded.points",
         list(deltas.items()),
     )
 
 
-def insert_stock_moves(db: Database, moves: list[StockMove]) -> None:
+def insert_stock_moves(db: Tx, moves: list[StockMove]) -> None:
     """Append stock moves and move the stock cache by the same deltas."""
-    db.conn.executemany(
+    db.sql.conn.executemany(
         "INSERT INTO stock_moves(event, shop, sku, delta) VALUES (?, ?, ?, ?)",
         [(m.event, m.shop, m.sku, m.delta) for m in moves],
     )
     deltas: dict[tuple[str, str], int] = defaultdict(int)
     for m in moves:
         deltas[(m.shop, m.sku)] += m.delta
-    db.conn.executemany(
+    db.sql.conn.executemany(
         "INSERT INTO stock(shop, sku, qty) VALUES (?, ?, ?)"
         " ON CONFLICT(shop, sku) DO UPDATE SET qty = qty + excluded.qty",
         [(shop, sku, d) for (shop, sku), d in deltas.items()],
     )
 
 
-def set_award_counts(db: Database, counts: dict[tuple[str, str, str], int]) -> None:
-    db.conn.executemany(
+def set_award_counts(db: Tx, counts: dict[tuple[str, str, str], int]) -> None:
+    db.sql.conn.executemany(
         "INSERT INTO award_counts(card, rule, period, n) VALUES (?, ?, ?, ?)"
         " ON CONFLICT(card, rule, period) DO UPDATE SET n = excluded.n",
         [(*key, n) for key, n in counts.items()],
     )
 
 
-def mark_voided(db: Database, target: str, by: str) -> None:
-    db.execute("UPDATE events SET voided_by = ? WHERE id = ? AND voided_by IS NULL", [by, target])
+def mark_voided(db: Tx, target: str, by: str) -> None:
+    db.sql.execute("UPDATE events SET voided_by = ? WHERE id = ? AND voided_by IS NULL", [by, target])
 
 
 # ---------------------------------------------------------------- review items
 
 
 def insert_review(
-    db: Database, kind: str, at: int, kiosk: str | None, event: str | None, resident: str | None, shop: str | None, detail: dict
+    db: Tx, kind: str, at: int, kiosk: str | None, event: str | None, resident: str | None, shop: str | None, detail: dict
 ) -> int:
-    cur = db.execute(
+    cur = db.sql.execute(
         "INSERT INTO review_items(kind, created_at, kiosk, event, resident, shop, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [kind, at, kiosk, event, resident, shop, json.dumps(detail, ensure_ascii=False, sort_keys=True)],
     )
     return cur.lastrowid
 
 
-def review_exists_since(db: Database, kiosk: str, kind: str, since: int) -> bool:
-    row = db.execute(
+def review_exists_since(db: Tx, kiosk: str, kind: str, since: int) -> bool:
+    row = db.sql.execute(
         "SELECT 1 FROM review_items WHERE kiosk = ? AND kind = ? AND created_at >= ? LIMIT 1", [kiosk, kind, since]
     ).fetchone()
     return row is not None
 
 
-def list_reviews(db: Database, open_only: bool = False) -> list[dict]:
+def list_reviews(db: Tx, open_only: bool = False) -> list[dict]:
     where = "WHERE status = 'open'" if open_only else ""
-    rows = list(db.query(f"SELECT * FROM review_items {where} ORDER BY id"))
+    rows = list(db.sql.query(f"SELECT * FROM review_items {where} ORDER BY id"))
     for r in rows:
         r["detail"] = json.loads(r["detail"])
     return rows
@@ -170,13 +169,13 @@ def list_reviews(db: Database, open_only: bool = False) -> list[dict]:
 # ---------------------------------------------------------------- balances and audit
 
 
-def account_total(db: Database, account: str) -> int:
-    return db.execute("SELECT coalesce(sum(amount), 0) FROM postings WHERE account = ?", [account]).fetchone()[0]
+def account_total(db: Tx, account: str) -> int:
+    return db.sql.execute("SELECT coalesce(sum(amount), 0) FROM postings WHERE account = ?", [account]).fetchone()[0]
 
 
-def recent_postings(db: Database, account: str, limit: int = 20) -> list[dict]:
+def recent_postings(db: Tx, account: str, limit: int = 20) -> list[dict]:
     return list(
-        db.query(
+        db.sql.query(
             "SELECT p.event, p.amount, p.at, e.kind, e.shop, e.voided_by FROM postings p JOIN events e ON e.id = p.event"
             " WHERE p.account = ? ORDER BY p.id DESC LIMIT ?",
             [account, limit],
@@ -184,33 +183,33 @@ def recent_postings(db: Database, account: str, limit: int = 20) -> list[dict]:
     )
 
 
-def unbalanced_events(db: Database) -> list[tuple[str, int]]:
-    return db.execute("SELECT event, sum(amount) FROM postings GROUP BY event HAVING sum(amount) != 0").fetchall()
+def unbalanced_events(db: Tx) -> list[tuple[str, int]]:
+    return db.sql.execute("SELECT event, sum(amount) FROM postings GROUP BY event HAVING sum(amount) != 0").fetchall()
 
 
-def all_postings(db: Database) -> Iterable[Posting]:
-    for r in db.execute("SELECT event, account, amount FROM postings ORDER BY id"):
+def all_postings(db: Tx) -> Iterable[Posting]:
+    for r in db.sql.execute("SELECT event, account, amount FROM postings ORDER BY id"):
         yield Posting(r[0], r[1], r[2])
 
 
-def balance_cache(db: Database) -> dict[str, int]:
-    return {r[0]: r[1] for r in db.execute("SELECT account, points FROM balances")}
+def balance_cache(db: Tx) -> dict[str, int]:
+    return {r[0]: r[1] for r in db.sql.execute("SELECT account, points FROM balances")}
 
 
-def stock_cache(db: Database) -> dict[tuple[str, str], int]:
-    return {(r[0], r[1]): r[2] for r in db.execute("SELECT shop, sku, qty FROM stock")}
+def stock_cache(db: Tx) -> dict[tuple[str, str], int]:
+    return {(r[0], r[1]): r[2] for r in db.sql.execute("SELECT shop, sku, qty FROM stock")}
 
 
-def stock_fold(db: Database) -> dict[tuple[str, str], int]:
-    return {(r[0], r[1]): r[2] for r in db.execute("SELECT shop, sku, sum(delta) FROM stock_moves GROUP BY shop, sku")}
+def stock_fold(db: Tx) -> dict[tuple[str, str], int]:
+    return {(r[0], r[1]): r[2] for r in db.sql.execute("SELECT shop, sku, sum(delta) FROM stock_moves GROUP BY shop, sku")}
 
 
-def event_ids_by_batch(db: Database) -> dict[tuple[str, int], list[str]]:
+def event_ids_by_batch(db: Tx) -> dict[tuple[str, int], list[str]]:
     out: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for r in db.execute("SELECT kiosk, batch_seq, id FROM events ORDER BY kiosk, kseq"):
+    for r in db.sql.execute("SELECT kiosk, batch_seq, id FROM events ORDER BY kiosk, kseq"):
         out[(r[0], r[1])].append(r[2])
     return out
 
 
-def cards_with_central_events(db: Database) -> set[str]:
-    return {r[0] for r in db.execute("SELECT DISTINCT resident FROM events WHERE kiosk = 'C' AND resident IS NOT NULL")}
+def cards_with_central_events(db: Tx) -> set[str]:
+    return {r[0] for r in db.sql.execute("SELECT DISTINCT resident FROM events WHERE kiosk = 'C' AND resident IS NOT NULL")}

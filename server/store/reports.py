@@ -5,7 +5,7 @@ of a local month (``sync.calendar.month_bounds``).
 A void's meaning follows its target, found by the ``target`` field of the void's bytes.
 """
 
-from sqlite_utils import Database
+from server.store.tx import Tx
 
 from server.store.chunked import marks
 from sync import kinds
@@ -25,7 +25,7 @@ def _in(values: tuple[str, ...]) -> str:
     return f"({marks(len(values))})"
 
 
-def earned(db: Database, start: int, end: int, communities: list[str] | None) -> list[dict]:
+def earned(db: Tx, start: int, end: int, communities: list[str] | None) -> list[dict]:
     """(community, card, name, points) earned in the window: events of the kinds on the
     board (awards) and voids of them."""
     board = kinds.tags(on_board=True)
@@ -33,7 +33,7 @@ def earned(db: Database, start: int, end: int, communities: list[str] | None) ->
     if communities is not None:
         where = f"AND r.community IN ({marks(len(communities))})"
         params += communities
-    return list(db.query(
+    return list(db.sql.query(
         f"""SELECT r.community, r.card, r.name, sum(p.amount) AS points
             FROM postings p JOIN events e ON e.id = p.event {_target()}
             JOIN residents r ON r.card = {_CARD}
@@ -44,9 +44,9 @@ def earned(db: Database, start: int, end: int, communities: list[str] | None) ->
     ))
 
 
-def resident_flows(db: Database, start: int, end: int) -> list[dict]:
+def resident_flows(db: Tx, start: int, end: int) -> list[dict]:
     """Resident-side postings in the window by community, event kind, void target kind and rule."""
-    return list(db.query(
+    return list(db.sql.query(
         f"""SELECT r.community, e.kind, t.kind AS target_kind,
                    coalesce(json_extract(e.body, '$.rule'), json_extract(t.body, '$.rule')) AS rule,
                    count(*) AS n, sum(p.amount) AS points
@@ -58,9 +58,9 @@ def resident_flows(db: Database, start: int, end: int) -> list[dict]:
     ))
 
 
-def shop_postings(db: Database, shop: str, start: int, end: int) -> list[dict]:
+def shop_postings(db: Tx, shop: str, start: int, end: int) -> list[dict]:
     """Postings to ``shop:<id>`` in the window, by event kind and (for voids) target kind."""
-    return list(db.query(
+    return list(db.sql.query(
         f"""SELECT e.kind, t.kind AS target_kind, count(*) AS n, sum(p.amount) AS points
             FROM postings p JOIN events e ON e.id = p.event {_target()}
             WHERE p.account = ? AND p.at >= ? AND p.at < ? GROUP BY 1, 2 ORDER BY 1, 2""",
@@ -68,11 +68,11 @@ def shop_postings(db: Database, shop: str, start: int, end: int) -> list[dict]:
     ))
 
 
-def redemption_bodies(db: Database, shop: str, start: int, end: int) -> list[tuple[str, bytes, bytes | None]]:
+def redemption_bodies(db: Tx, shop: str, start: int, end: int) -> list[tuple[str, bytes, bytes | None]]:
     """(kind, body, target body) of events of the kinds that hand out goods (redemptions)
     and voids of them at ``shop``."""
     out = kinds.tags(hands_out_goods=True)
-    return db.execute(
+    return db.sql.execute(
         f"""SELECT e.kind, e.body, t.body FROM events e {_target()}
             WHERE e.shop = ? AND e.at >= ? AND e.at < ? AND (e.kind IN {_in(out)} OR t.kind IN {_in(out)})
             ORDER BY e.at, e.id""",
@@ -80,8 +80,8 @@ def redemption_bodies(db: Database, shop: str, start: int, end: int) -> list[tup
     ).fetchall()
 
 
-def coverage(db: Database, start: int, end: int) -> list[dict]:
-    return list(db.query(
+def coverage(db: Tx, start: int, end: int) -> list[dict]:
+    return list(db.sql.query(
         """SELECT c.id AS community, c.name, c.street,
                   count(r.card) AS residents,
                   sum(r.status = 'active') AS active,
@@ -94,8 +94,8 @@ def coverage(db: Database, start: int, end: int) -> list[dict]:
     ))
 
 
-def kiosk_rows(db: Database, start: int, end: int) -> list[dict]:
-    return list(db.query(
+def kiosk_rows(db: Tx, start: int, end: int) -> list[dict]:
+    return list(db.sql.query(
         """SELECT k.id AS kiosk, k.shop, s.community, k.label, k.status, k.enrolled_at,
                   k.last_push_at, k.last_pull_at, k.clock_skew_ms, k.next_seq - 1 AS applied_batches,
                   (SELECT count(*) FROM batches b WHERE b.kiosk = k.id AND b.status = 'held') AS held_batches,
@@ -110,7 +110,7 @@ def kiosk_rows(db: Database, start: int, end: int) -> list[dict]:
     ))
 
 
-def account_sum(db: Database, account: str, start: int, end: int) -> int:
-    return db.execute(
+def account_sum(db: Tx, account: str, start: int, end: int) -> int:
+    return db.sql.execute(
         "SELECT coalesce(sum(amount), 0) FROM postings WHERE account = ? AND at >= ? AND at < ?", [account, start, end]
     ).fetchone()[0]

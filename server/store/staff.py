@@ -6,11 +6,11 @@ Each function takes the database handed out by ``Store.read()`` / ``Store.write(
 
 import json
 
-from sqlite_utils import Database
+from server.store.tx import Tx
 
 
-def staff_by_name(db: Database, username: str) -> dict | None:
-    rows = list(db.query("SELECT * FROM staff WHERE username = ?", [username]))
+def staff_by_name(db: Tx, username: str) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM staff WHERE username = ?", [username]))
     if not rows:
         return None
     row = rows[0]
@@ -18,62 +18,62 @@ def staff_by_name(db: Database, username: str) -> dict | None:
     return row
 
 
-def communities_of(db: Database, username: str) -> list[str]:
-    return [r[0] for r in db.execute("SELECT community FROM staff_communities WHERE username = ? ORDER BY community", [username])]
+def communities_of(db: Tx, username: str) -> list[str]:
+    return [r[0] for r in db.sql.execute("SELECT community FROM staff_communities WHERE username = ? ORDER BY community", [username])]
 
 
-def list_staff(db: Database) -> list[dict]:
-    rows = list(db.query("SELECT username, role, status, created_at FROM staff ORDER BY username"))
+def list_staff(db: Tx) -> list[dict]:
+    rows = list(db.sql.query("SELECT username, role, status, created_at FROM staff ORDER BY username"))
     for r in rows:
         r["communities"] = communities_of(db, r["username"])
     return rows
 
 
-def staff_count(db: Database) -> int:
-    return db.execute("SELECT count(*) FROM staff").fetchone()[0]
+def staff_count(db: Tx) -> int:
+    return db.sql.execute("SELECT count(*) FROM staff").fetchone()[0]
 
 
-def insert_staff(db: Database, username: str, role: str, password_hash: str, at: int, communities: list[str]) -> None:
-    db.execute(
+def insert_staff(db: Tx, username: str, role: str, password_hash: str, at: int, communities: list[str]) -> None:
+    db.sql.execute(
         "INSERT INTO staff(username, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
         [username, role, password_hash, at],
     )
-    db.conn.executemany(
+    db.sql.conn.executemany(
         "INSERT INTO staff_communities(username, community) VALUES (?, ?)", [(username, c) for c in communities]
     )
 
 
-def set_staff_status(db: Database, username: str, status: str) -> None:
-    db.execute("UPDATE staff SET status = ? WHERE username = ?", [status, username])
+def set_staff_status(db: Tx, username: str, status: str) -> None:
+    db.sql.execute("UPDATE staff SET status = ? WHERE username = ?", [status, username])
 
 
-def set_password_hash(db: Database, username: str, password_hash: str) -> None:
-    db.execute("UPDATE staff SET password_hash = ? WHERE username = ?", [password_hash, username])
+def set_password_hash(db: Tx, username: str, password_hash: str) -> None:
+    db.sql.execute("UPDATE staff SET password_hash = ? WHERE username = ?", [password_hash, username])
 
 
 # ---------------------------------------------------------------- tokens
 
 
-def insert_token(db: Database, token_hash: str, username: str, at: int, expires_at: int) -> None:
-    db.execute(
+def insert_token(db: Tx, token_hash: str, username: str, at: int, expires_at: int) -> None:
+    db.sql.execute(
         "INSERT INTO staff_tokens(token_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)",
         [token_hash, username, at, expires_at],
     )
 
 
-def token_by_hash(db: Database, token_hash: str) -> dict | None:
-    rows = list(db.query("SELECT * FROM staff_tokens WHERE token_hash = ?", [token_hash]))
+def token_by_hash(db: Tx, token_hash: str) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM staff_tokens WHERE token_hash = ?", [token_hash]))
     return rows[0] if rows else None
 
 
-def revoke_token(db: Database, token_hash: str, at: int) -> int:
-    return db.execute(
+def revoke_token(db: Tx, token_hash: str, at: int) -> int:
+    return db.sql.execute(
         "UPDATE staff_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL", [at, token_hash]
     ).rowcount
 
 
-def revoke_tokens_of(db: Database, username: str, at: int) -> int:
-    return db.execute(
+def revoke_tokens_of(db: Tx, username: str, at: int) -> int:
+    return db.sql.execute(
         "UPDATE staff_tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL", [at, username]
     ).rowcount
 
@@ -81,15 +81,15 @@ def revoke_tokens_of(db: Database, username: str, at: int) -> int:
 # ---------------------------------------------------------------- audit log
 
 
-def append_audit(db: Database, at: int, staff: str, action: str, subject: str | None, detail: dict) -> int:
-    cur = db.execute(
+def append_audit(db: Tx, at: int, staff: str, action: str, subject: str | None, detail: dict) -> int:
+    cur = db.sql.execute(
         "INSERT INTO audit_log(at, staff, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
         [at, staff, action, subject, json.dumps(detail, ensure_ascii=False, sort_keys=True)],
     )
     return cur.lastrowid
 
 
-def audit_rows(db: Database, staff: str | None = None, action: str | None = None, since_id: int = 0, limit: int = 1000) -> list[dict]:
+def audit_rows(db: Tx, staff: str | None = None, action: str | None = None, since_id: int = 0, limit: int = 1000) -> list[dict]:
     where, params = ["id > ?"], [since_id]
     if staff:
         where.append("staff = ?")
@@ -97,7 +97,7 @@ def audit_rows(db: Database, staff: str | None = None, action: str | None = None
     if action:
         where.append("action = ?")
         params.append(action)
-    rows = list(db.query(f"SELECT * FROM audit_log WHERE {' AND '.join(where)} ORDER BY id LIMIT ?", [*params, limit]))
+    rows = list(db.sql.query(f"SELECT * FROM audit_log WHERE {' AND '.join(where)} ORDER BY id LIMIT ?", [*params, limit]))
     for r in rows:
         r["detail"] = json.loads(r["detail"])
     return rows
@@ -106,8 +106,8 @@ def audit_rows(db: Database, staff: str | None = None, action: str | None = None
 # ---------------------------------------------------------------- review items and resolutions
 
 
-def review_by_id(db: Database, item: int) -> dict | None:
-    rows = list(db.query("SELECT * FROM review_items WHERE id = ?", [item]))
+def review_by_id(db: Tx, item: int) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM review_items WHERE id = ?", [item]))
     if not rows:
         return None
     row = rows[0]
@@ -115,36 +115,36 @@ def review_by_id(db: Database, item: int) -> dict | None:
     return row
 
 
-def close_review(db: Database, item: int) -> bool:
+def close_review(db: Tx, item: int) -> bool:
     """The one conditional write that decides who resolves an item: True for the winner."""
-    return db.execute("UPDATE review_items SET status = 'resolved' WHERE id = ? AND status = 'open'", [item]).rowcount == 1
+    return db.sql.execute("UPDATE review_items SET status = 'resolved' WHERE id = ? AND status = 'open'", [item]).rowcount == 1
 
 
-def insert_resolution(db: Database, item: int, action: str, staff: str, at: int, note: str, points: int | None, event: str | None) -> None:
-    db.execute(
+def insert_resolution(db: Tx, item: int, action: str, staff: str, at: int, note: str, points: int | None, event: str | None) -> None:
+    db.sql.execute(
         "INSERT INTO resolutions(review, action, staff, at, note, points, event) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [item, action, staff, at, note, points, event],
     )
 
 
-def resolution_of(db: Database, item: int) -> dict | None:
-    rows = list(db.query("SELECT * FROM resolutions WHERE review = ?", [item]))
+def resolution_of(db: Tx, item: int) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM resolutions WHERE review = ?", [item]))
     return rows[0] if rows else None
 
 
 # ---------------------------------------------------------------- rule changes
 
 
-def insert_rule_change(db: Database, code: str, effective_at: int, fields: dict, staff: str, at: int) -> int:
-    cur = db.execute(
+def insert_rule_change(db: Tx, code: str, effective_at: int, fields: dict, staff: str, at: int) -> int:
+    cur = db.sql.execute(
         "INSERT INTO rule_changes(code, effective_at, fields, staff, created_at) VALUES (?, ?, ?, ?, ?)",
         [code, effective_at, json.dumps(fields, ensure_ascii=False, sort_keys=True), staff, at],
     )
     return cur.lastrowid
 
 
-def due_rule_changes(db: Database, now: int) -> list[dict]:
-    rows = list(db.query(
+def due_rule_changes(db: Tx, now: int) -> list[dict]:
+    rows = list(db.sql.query(
         "SELECT * FROM rule_changes WHERE applied_at IS NULL AND effective_at <= ? ORDER BY effective_at, id", [now]
     ))
     for r in rows:
@@ -152,12 +152,12 @@ def due_rule_changes(db: Database, now: int) -> list[dict]:
     return rows
 
 
-def mark_rule_change_applied(db: Database, change: int, at: int) -> None:
-    db.execute("UPDATE rule_changes SET applied_at = ? WHERE id = ?", [at, change])
+def mark_rule_change_applied(db: Tx, change: int, at: int) -> None:
+    db.sql.execute("UPDATE rule_changes SET applied_at = ? WHERE id = ?", [at, change])
 
 
-def rule_changes_of(db: Database, code: str) -> list[dict]:
-    rows = list(db.query("SELECT * FROM rule_changes WHERE code = ? ORDER BY id", [code]))
+def rule_changes_of(db: Tx, code: str) -> list[dict]:
+    rows = list(db.sql.query("SELECT * FROM rule_changes WHERE code = ? ORDER BY id", [code]))
     for r in rows:
         r["fields"] = json.loads(r["fields"])
     return rows

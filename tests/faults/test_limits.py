@@ -12,6 +12,7 @@ from server.ratelimit import RateLimiter
 from server.services.enroll import enroll_code
 from server.services.staff import SYSTEM
 from server.settings import Settings
+from server.store import ledger
 from sync import codec
 from tests.conftest import SECOND, Clock, InProcessServer
 from tests.faults.simnet import Network
@@ -79,7 +80,8 @@ def test_a_rate_limited_kiosk_keeps_its_records_and_syncs_later(server_dir, tmp_
         assert svc.sync().ok
         assert svc.status()["pending_events"] == 0
         with server.ctx.store.read() as db:
-            assert {r[0] for r in db.execute("SELECT id FROM events WHERE kiosk = ?", [svc.kiosk_id])} == set(ids)
+            stored = {i for (kiosk, _), batch in ledger.event_ids_by_batch(db).items() if kiosk == svc.kiosk_id for i in batch}
+            assert stored == set(ids)
         svc.close()
     finally:
         server.stop()

@@ -24,6 +24,7 @@ from server.services import open_context
 from server.services.enroll import enroll_code
 from server.services.staff import SYSTEM
 from server.settings import Settings
+from server.store import catalog
 from sync import codec
 from sync.batch import build_batch, event_id
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
@@ -132,7 +133,7 @@ def test_200_kiosks_push_and_pull_at_once_without_loss_or_error(server_dir):
         codes = [enroll_code(ctx, SYSTEM, ("S01", "S02")[i % 2])["code"] for i in range(KIOSKS)]
         server_key = VerifyKey(ctx.key.public_hex)
         with ctx.store.read() as db:
-            cards = [r[0] for r in db.execute("SELECT card FROM residents")]
+            cards = [r["card"] for r in catalog.list_rows(db, "residents")]
     finally:
         ctx.close()
     kiosks = [LoadKiosk(SigningKey(os.urandom(32)), code) for code in codes]

@@ -51,7 +51,7 @@ def first_card(k: KioskService) -> str:
 
 def server_count(server, table: str, where: str = "1", params=()) -> int:
     with server.ctx.store.read() as db:
-        return db.execute(f"SELECT count(*) FROM {table} WHERE {where}", list(params)).fetchone()[0]
+        return db.sql.execute(f"SELECT count(*) FROM {table} WHERE {where}", list(params)).fetchone()[0]
 
 
 def test_a_row_edited_in_the_kiosk_database_is_never_signed(server, kiosk):

@@ -21,13 +21,15 @@ def points(ctx, card: str) -> int:
 
 
 def table_count(ctx, table: str, where: str = "1", params=()) -> int:
-    with ctx.store.read() as db:
-        return db.execute(f"SELECT count(*) FROM {table} WHERE {where}", list(params)).fetchone()[0]
+    with ctx.store.read() as db:  # any table, any condition: the test's own SQL
+        return db.sql.execute(f"SELECT count(*) FROM {table} WHERE {where}", list(params)).fetchone()[0]
 
 
 def ledger_snapshot(ctx) -> tuple:
-    """Everything an applied batch would change: compared before/after a rejection."""
-    with ctx.store.read() as db:
+    """Everything an applied batch would change, table by table (a dump, so raw SQL):
+    compared before/after a rejection."""
+    with ctx.store.read() as tx:
+        db = tx.sql
         return tuple(
             db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
             for t in ("events", "postings", "balances", "stock", "award_counts", "review_items", "feed")

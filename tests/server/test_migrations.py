@@ -23,9 +23,9 @@ def test_open_migrates_once_and_sets_pragmas(tmp_path):
     assert store.schema_version() == SCHEMA_VERSION
     assert store.migrate() == []
     with store.read() as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert db.sql.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.sql.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert db.sql.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     store.close()
     conn = sqlite3.connect(tmp_path / "s.db")
     assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)

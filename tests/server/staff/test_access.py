@@ -38,7 +38,7 @@ def test_bad_credentials_are_refused(client, username, password):
 def test_token_is_stored_hashed(client, ctx):
     token = client.post("/api/session", json={"username": "ada", "password": PASSWORD}).json()["token"]
     with ctx.store.read() as db:
-        stored = [r[0] for r in db.execute("SELECT token_hash FROM staff_tokens")]
+        stored = [r[0] for r in db.sql.execute("SELECT token_hash FROM staff_tokens")]
     assert token not in stored and len(stored) == 1
 
 

@@ -46,7 +46,7 @@ def activity(enrolled, ctx, clock):
 
 def sql(ctx, query: str, *params):
     with ctx.store.read() as db:
-        return db.execute(query, list(params)).fetchone()[0]
+        return db.sql.execute(query, list(params)).fetchone()[0]  # the tie-out's own SQL, independent of the store's
 
 
 def test_settlement_ties_out_to_the_ledger(ctx, activity):
