@@ -11,6 +11,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from server.store.tx import Tx
+
 
 class BackupCorrupt(ValueError):
     """A backup file that is not an intact jifen server database."""
@@ -106,18 +108,18 @@ def copy_in(src: Path, db_path: Path, keep_as: Path) -> None:
         Path(str(staged) + suffix).unlink(missing_ok=True)
 
 
-def renumber_feed(db, above: int) -> int:
+def renumber_feed(db: Tx, above: int) -> int:
     """Move every feed row (in order) above ``above`` and point every stored batch's
     acknowledgement at the new high-water mark; returns the new high-water mark.
 
     After a restore, kiosks hold cursors the restored feed never reached: with every row
     above any cursor handed out before, each kiosk pulls the restored state whole again.
     """
-    low = db.execute("SELECT coalesce(min(seq), 1) FROM feed").fetchone()[0]
+    low = db.sql.execute("SELECT coalesce(min(seq), 1) FROM feed").fetchone()[0]
     shift = above - low + 1
-    db.execute("UPDATE feed SET seq = seq + ?", [shift])
-    high = db.execute("SELECT coalesce(max(seq), ?) FROM feed", [above]).fetchone()[0]
-    db.execute("UPDATE batches SET feed = ? WHERE feed IS NOT NULL", [high])
+    db.sql.execute("UPDATE feed SET seq = seq + ?", [shift])
+    high = db.sql.execute("SELECT coalesce(max(seq), ?) FROM feed", [above]).fetchone()[0]
+    db.sql.execute("UPDATE batches SET feed = ? WHERE feed IS NOT NULL", [high])
     return high
 
 
