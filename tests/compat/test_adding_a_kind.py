@@ -12,6 +12,7 @@ from schema.types import Card, EventId, Millis, OperatorId, Points, Seq
 from schema.wire import Wire
 from server.services.reports import report
 from server.services.staff import SYSTEM
+from server.store import ledger
 from sync import kinds
 from sync.batch import event_id
 from sync.calendar import local_month
@@ -74,8 +75,8 @@ def _record_gift(svc: KioskService, points: int) -> tuple[str, str]:
 
 def _server_event(server, event: str) -> dict | None:
     with server.ctx.store.read() as db:
-        row = db.execute("SELECT kind, resident FROM events WHERE id = ?", [event]).fetchone()
-    return None if row is None else {"kind": row[0], "resident": row[1]}
+        rows = ledger.events_by_id(db, [event])
+    return {"kind": rows[0]["kind"], "resident": rows[0]["resident"]} if rows else None
 
 
 def test_a_kind_registered_in_one_place_is_recorded_synced_applied_and_reported(gift, app_server, inprocess_kiosk):
