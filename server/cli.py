@@ -76,7 +76,7 @@ def serve(settings: Settings, args) -> int:
 
     from server.app import create_app
 
-    if (args.cert is None) != (args.key is None):
+    if (settings.tls_cert is None) != (settings.tls_key is None):
         print("jifen-server: --cert and --key go together", file=sys.stderr)
         return 2
     ctx = open_context(settings)  # an empty data folder gets its first admin account
@@ -84,7 +84,7 @@ def serve(settings: Settings, args) -> int:
         staff.ensure_first_admin(ctx)
     finally:
         ctx.close()
-    tls = {"ssl_certfile": str(args.cert), "ssl_keyfile": str(args.key)} if args.cert else {}
+    tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)} if settings.tls_cert else {}
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **tls)
     return 0
 
@@ -353,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     cmd: Command = args.handler
-    settings = Settings(data_dir=args.data, **({"host": args.host, "port": args.port} if cmd.name == "serve" else {}))
+    flags = {"host": args.host, "port": args.port, "tls_cert": args.cert, "tls_key": args.key} if cmd.name == "serve" else {}
+    settings = Settings.from_env(os.environ, data_dir=args.data, **flags)
     args.password = os.environ.get(PASSWORD_ENV) or None  # read here, at the entry point, for `staff add`
     try:
         if not cmd.opens:

@@ -1,11 +1,13 @@
-"""The one settings object of a server process: loaded at the entry point, passed down.
+"""The one settings object of a server process: loaded at the entry point (``jifen-server``,
+``Settings.from_env``: flags over environment over defaults), passed down. Nothing deeper
+reads the environment.
 
 The clock lives here too, so tests can fix time and every timestamp the server writes
 comes from one place (integer UTC milliseconds).
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +39,21 @@ class Settings:
     # Per-kiosk token bucket on push and pull (server.ratelimit); 0 turns it off.
     rate_limit_per_second: float = 20.0
     rate_limit_burst: int = 300
+    # The periodic chores (server.staff.tick) run this often; 0 turns them off.
+    tick_seconds: float = 300.0
+    # The first admin's password on an empty staff table (else one is generated and shown once).
+    admin_password: str | None = field(default=None, repr=False)
+    # HTTPS: a PEM certificate (chain) and its private key, or neither.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     clock: Callable[[], int] = field(default=system_clock, compare=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **flags) -> "Settings":
+        """Defaults, overridden by the variables of ``ENV`` that are set, overridden by
+        ``flags`` (the command line)."""
+        values = {name: parse(environ[var]) for name, (var, parse) in ENV.items() if environ.get(var)}
+        return cls(**(values | flags))
 
     @property
     def db_path(self) -> Path:
@@ -53,3 +69,15 @@ class Settings:
             balance_max_age_seconds=self.balance_max_age_seconds,
             offline_daily_cap=self.offline_daily_cap,
         )
+
+
+#: field -> (environment variable, parser). README.md lists them.
+ENV: dict[str, tuple[str, Callable[[str], object]]] = {
+    "lease_seconds": ("JIFEN_LEASE_SECONDS", int),
+    "balance_max_age_seconds": ("JIFEN_BALANCE_MAX_AGE_SECONDS", int),
+    "offline_daily_cap": ("JIFEN_OFFLINE_DAILY_CAP", int),
+    "rate_limit_per_second": ("JIFEN_RATE_LIMIT_PER_SECOND", float),
+    "rate_limit_burst": ("JIFEN_RATE_LIMIT_BURST", int),
+    "tick_seconds": ("JIFEN_TICK_SECONDS", float),
+    "admin_password": ("JIFEN_ADMIN_PASSWORD", str),
+}

@@ -25,7 +25,6 @@ from sync import codec
 
 ROLES = ("admin", "reconciler", "community_manager", "auditor")
 TOKEN_TTL_MS = 8 * 3_600_000
-ADMIN_ENV = "JIFEN_ADMIN_PASSWORD"
 MIN_PASSWORD = 8
 USERNAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")  # schema.types.OperatorId
 
@@ -269,19 +268,19 @@ def set_password(ctx: Context, who: Principal, username: str, password: str, cur
 
 
 def ensure_first_admin(ctx: Context, stream=None) -> dict | None:
-    """On an empty staff table, create ``admin``: password from $JIFEN_ADMIN_PASSWORD, or
-    a random one printed once to ``stream`` (stderr). None when staff already exist."""
+    """On an empty staff table, create ``admin``: password from ``settings.admin_password``
+    ($JIFEN_ADMIN_PASSWORD), or a random one printed once to ``stream`` (stderr). None when staff already exist."""
     with ctx.store.read() as db:
         if store.staff_count(db):
             return None
-    password = os.environ.get(ADMIN_ENV) or None
+    password = ctx.settings.admin_password
     try:
         out = add_staff(ctx, SYSTEM, "admin", "admin", password)
     except Conflict:
         return None  # another process made it first
     if "password" in out:
         print(f"jifen-server: created staff account 'admin' with password {out['password']} "
-              f"(shown once; set {ADMIN_ENV} to choose it)", file=stream or sys.stderr, flush=True)
+              f"(shown once; set JIFEN_ADMIN_PASSWORD to choose it)", file=stream or sys.stderr, flush=True)
     return out
 
 

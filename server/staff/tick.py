@@ -1,10 +1,10 @@
 """The server's periodic chores, as a Litestar lifespan hook: put due rule changes into
 effect, raise review items for quarantined requests and long-held gaps, refresh this month's and last month's boards in the feed, and sign a checkpoint
-when the batch log has grown. Every ``JIFEN_TICK_SECONDS`` (default 300; 0 turns it off).
+when the batch log has grown. Every ``settings.tick_seconds`` (``JIFEN_TICK_SECONDS``,
+default 300; 0 turns it off).
 """
 
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,7 +19,6 @@ from server.services.staff import SYSTEM
 from server.services.watch import raise_items
 
 log = logging.getLogger("jifen.server.tick")
-TICK_ENV = "JIFEN_TICK_SECONDS"
 
 
 def tick(ctx: Context) -> dict:
@@ -42,7 +41,7 @@ async def _loop(ctx: Context, seconds: float) -> None:
 
 @asynccontextmanager
 async def periodic(app: Litestar) -> AsyncIterator[None]:
-    seconds = float(os.environ.get(TICK_ENV, "300") or 0)
+    seconds = app.state.ctx.settings.tick_seconds
     if seconds <= 0:
         yield
         return

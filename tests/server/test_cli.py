@@ -97,7 +97,7 @@ def test_every_command_in_the_table_is_documented_in_the_readme():
     from server.cli import COMMANDS
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    server_table = readme.split("Server (`jifen-server`)", 1)[1].split("Kiosk (`jifen-kiosk`", 1)[0]
+    server_table = readme.split("Server (`jifen-server`)", 1)[1].split("Server settings", 1)[0]
     documented = set()
     for usage in re.findall(r"^\| `([^`]+)`", server_table, re.M):  # "kiosk rotate KIOSK [--staff USER]"
         words = list(itertools.takewhile(lambda w: re.fullmatch(r"[a-z][a-z-]*", w), usage.split()))

@@ -10,7 +10,7 @@ import pytest
 from server.cli import main
 from server.services import open_context
 from server.services.manage import apply_due, change_rule, get_resident, import_residents, put_good
-from server.services.staff import ADMIN_ENV, SYSTEM, check_password, ensure_first_admin
+from server.services.staff import SYSTEM, check_password, ensure_first_admin
 from server.staff.tick import tick
 from server.store import catalog, ledger
 from server.store import staff as staffq
@@ -134,13 +134,11 @@ def test_staff_cli(settings, capsys, monkeypatch):
 def test_first_admin(tmp_path, monkeypatch, capsys):
     from server.settings import Settings
 
-    ctx = open_context(Settings(data_dir=tmp_path / "a"))
-    monkeypatch.setenv(ADMIN_ENV, "chosen password")
+    ctx = open_context(Settings.from_env({"JIFEN_ADMIN_PASSWORD": "chosen password"}, data_dir=tmp_path / "a"))
     out = ensure_first_admin(ctx)
     assert out["username"] == "admin" and "password" not in out and "chosen password" not in capsys.readouterr().err
     assert ensure_first_admin(ctx) is None
     ctx.close()
-    monkeypatch.delenv(ADMIN_ENV)
     ctx = open_context(Settings(data_dir=tmp_path / "b"))
     out = ensure_first_admin(ctx)
     assert out["password"] in capsys.readouterr().err
