@@ -163,6 +163,7 @@ TABLE: dict[str, dict[str, str]] = {
     "award_note": {"zh": "备注（可不填）", "en": "Note (optional)"},
     "award_pick": {"zh": "用方向键选规则，回车确认", "en": "Pick a rule with the arrow keys, Enter to confirm"},
     "confirm_award": {"zh": "给 {name}（{card}）记 {points:+d} 分：{rule}？", "en": "Record {points:+d} points for {name} ({card}): {rule}?"},
+    "confirm_deduct": {"zh": "给 {name}（{card}）扣 {points} 分：{rule}？", "en": "Deduct {points} points from {name} ({card}): {rule}?"},
     "redeem_title": {"zh": "兑换商品：{name}（{card}）", "en": "Redeem goods: {name} ({card})"},
     "redeem_search": {"zh": "扫商品码或输入名称，回车加入", "en": "Scan goods or type a name, Enter to add"},
     "basket_total": {"zh": "合计 {total} 分 / 可用 {available} 分", "en": "Total {total} / available {available} points"},

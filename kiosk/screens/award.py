@@ -84,7 +84,9 @@ class AwardScreen(KioskScreen):
         code = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         rule = next(r for r in self.rules if r["code"] == code)
         note = self.query_one("#note", Input).value.strip()
-        question = self.tr("confirm_award", name=self.resident_name, card=self.card, points=rule["points"],
+        # a deduction reads "扣 5 分", as an operator says it, never "记 -5 分"
+        question = self.tr("confirm_deduct" if rule["points"] < 0 else "confirm_award", name=self.resident_name,
+                           card=self.card, points=abs(rule["points"]) if rule["points"] < 0 else rule["points"],
                            rule=f"{rule['code']} {rule['name']}")
         self.app.push_screen(ConfirmScreen(question, note), lambda yes: self._record(yes, code, note))
 

@@ -218,3 +218,12 @@ async def test_ctrl_q_asks_first_while_records_are_unsynced(run, shop_kiosk):
         await burst(pilot, "ctrl+q")
         await burst(pilot, "enter")
         assert not app.is_running
+
+
+async def test_a_deduction_asks_in_the_operators_words(run, shop_kiosk):
+    app, ctx = run()
+    async with ctx as pilot:
+        await signed_in(pilot)
+        await burst(pilot, *typed(CARD + "\n"), "f2", *typed("P01\n"))
+        question = str(app.screen.query_one("#question").render())
+        assert "扣 5 分" in question and "-5" not in question
