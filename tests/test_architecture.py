@@ -63,3 +63,95 @@ def test_every_cli_command_is_documented_in_the_readme():
         assert commands, f"could not read {script}'s subcommands"
         missing += [f"{script} {c}" for c in commands if f"| `{c}" not in readme]
     assert not missing, f"undocumented in README.md: {missing}"
+
+
+# docs/ARCHITECTURE.md, checked against the tree
+
+_ARCH = ROOT / "docs" / "ARCHITECTURE.md"
+_PACKAGES = ("schema", "sync", "server", "kiosk")
+
+
+def _modules_on_disk() -> set[str]:
+    """Every module under the four packages, named as the table names it: ``pkg/`` for a
+    package (its ``__init__.py``), ``pkg/mod.py`` for a module."""
+    found = set()
+    for top in _PACKAGES:
+        for path in (ROOT / top).rglob("*.py"):
+            rel = path.relative_to(ROOT)
+            found.add(f"{rel.parent.as_posix()}/" if path.name == "__init__.py" else rel.as_posix())
+    return found
+
+
+def _module_table() -> dict[str, str]:
+    """The rows of the "## Modules" table: module → its one job."""
+    import re
+
+    text = _ARCH.read_text(encoding="utf-8")
+    section = text.split("\n## Modules\n", 1)
+    assert len(section) == 2, "docs/ARCHITECTURE.md has no '## Modules' section"
+    body = section[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in body.splitlines():
+        m = re.fullmatch(r"\|\s*`([^`]+)`\s*\|(.*)\|\s*", line)
+        if m:
+            assert m.group(1) not in rows, f"{m.group(1)} is listed twice in the module table"
+            rows[m.group(1)] = m.group(2).strip()
+    assert rows, "the '## Modules' table in docs/ARCHITECTURE.md has no rows"
+    return rows
+
+
+def test_every_listed_module_exists():
+    gone = sorted(set(_module_table()) - _modules_on_disk())
+    assert not gone, f"docs/ARCHITECTURE.md lists modules that no longer exist: {gone}"
+
+
+def test_every_module_is_listed_with_its_job():
+    table = _module_table()
+    unlisted = sorted(_modules_on_disk() - set(table))
+    assert not unlisted, f"modules missing from the table in docs/ARCHITECTURE.md § Modules: {unlisted}"
+    jobless = sorted(name for name, job in table.items() if not job)
+    assert not jobless, f"modules listed without their job: {jobless}"
+
+
+def test_every_module_opens_with_a_docstring():
+    import ast
+
+    bare = sorted(name for name in _modules_on_disk()
+                  if not ast.get_docstring(ast.parse((ROOT / (name + "__init__.py" if name.endswith("/") else name)).read_text(encoding="utf-8"))))
+    assert not bare, f"modules with no docstring (their one job and why): {bare}"
+
+
+def _resolves(ref: str) -> bool:
+    """Whether a reference in the prose names something real: a path (``sync/codec.py``,
+    ``server/store/``, ``tests/…/contract.py``), a module (``server.store.tx``) or a name in
+    one (``schema/feeds.FEEDS``, ``sync.kinds.KINDS``)."""
+    import importlib
+
+    if (ROOT / ref).exists():
+        return True
+    if ref.startswith("tests/"):
+        return False
+    parts = ref.removesuffix("/").removesuffix(".py").replace("/", ".").split(".")
+    for cut in range(len(parts), 0, -1):
+        name = ".".join(parts[:cut])
+        if not (ROOT / name.replace(".", "/")).exists() and not (ROOT / (name.replace(".", "/") + ".py")).exists():
+            continue
+        obj = importlib.import_module(name)
+        for attr in parts[cut:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
+def test_every_module_and_name_the_prose_mentions_exists():
+    """The prose names modules, packages, files and names (``sync/signing.py``,
+    ``schema/feeds.FEEDS``, ``server.store.chain.insert_batch``): each must still be there."""
+    import re
+
+    text = _ARCH.read_text(encoding="utf-8")
+    refs = set(re.findall(r"`((?:schema|sync|server|kiosk|tests)[/.][\w./]*)`", text))
+    assert refs, "found no module references in docs/ARCHITECTURE.md"
+    broken = sorted(ref for ref in refs if not _resolves(ref))
+    assert not broken, f"docs/ARCHITECTURE.md mentions what does not exist: {broken}"
