@@ -155,3 +155,42 @@ def test_every_module_and_name_the_prose_mentions_exists():
     assert refs, "found no module references in docs/ARCHITECTURE.md"
     broken = sorted(ref for ref in refs if not _resolves(ref))
     assert not broken, f"docs/ARCHITECTURE.md mentions what does not exist: {broken}"
+
+
+def _normal_route(path: str) -> str:
+    """``/api/staff/{username:str}/disable`` and ``/api/staff/{user}/disable`` alike."""
+    import re
+
+    return re.sub(r"\{[^}]*\}", "{}", path.rstrip("/") or "/")
+
+
+def test_the_route_tables_list_every_route_of_the_app(tmp_path):
+    """Every ``METHOD /path`` the doc names is a route of ``create_app``, and every route
+    of the app (but the OpenAPI pages) is named in the doc."""
+    import re
+
+    from server.app import create_app
+    from server.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path))
+    served = {(method, _normal_route(route.path))
+              for route in app.routes if not route.path.startswith("/schema")
+              for method in getattr(route, "methods", ()) if method not in ("HEAD", "OPTIONS")}
+    assert served, "found no routes in the app"
+    text = _ARCH.read_text(encoding="utf-8")
+    named = {(m, _normal_route(p)) for m, p in re.findall(r"`(GET|POST|PUT|DELETE|PATCH) (/[^`\s?]*)", text)}
+    assert not sorted(named - served), f"docs/ARCHITECTURE.md names routes the app does not serve: {sorted(named - served)}"
+    assert not sorted(served - named), f"routes missing from the tables in docs/ARCHITECTURE.md: {sorted(served - named)}"
+
+
+def test_the_pull_feed_paragraph_names_every_feed_kind():
+    """The "Kinds: `resident`, `rule`, …" sentence lists exactly the kinds of ``FEEDS``."""
+    import re
+
+    from schema.feeds import FEEDS
+
+    text = _ARCH.read_text(encoding="utf-8")
+    kinds_sentence = text.split("\nKinds: ", 1)[1].split("Every kind is one", 1)[0]
+    named = {m for m in re.findall(r"(?:^|, )`(\w+)`", kinds_sentence)}
+    assert named == set(FEEDS), (f"docs/ARCHITECTURE.md's pull-feed kinds differ from schema/feeds.FEEDS: "
+                                 f"only in the doc {sorted(named - set(FEEDS))}, only in FEEDS {sorted(set(FEEDS) - named)}")
