@@ -1,9 +1,12 @@
-"""Opening the server database: pragmas, migrations, and the one guarded connection.
+"""Opening the server database: pragmas, migrations, the one guarded writer connection and
+the snapshot readers.
 
 SQLite in WAL mode with ``synchronous=FULL``: nothing is acknowledged before its
-transaction is durable. One connection and one lock serialise every use of it, so each
-write use case is exactly one ``BEGIN IMMEDIATE`` transaction and readers never see half
-of one (datasette's single-writer design, at the scale of one shop network).
+transaction is durable. One writer connection and one lock serialise every write, so each
+write use case is exactly one ``BEGIN IMMEDIATE`` transaction (datasette's single-writer
+design, at the scale of one shop network); ``write_grouped`` lets concurrent ones share a
+commit. Reads take a snapshot on their own thread's connection, so they never wait for the
+writer and never see half of a write.
 """
 
 import sqlite3
