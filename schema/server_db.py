@@ -6,7 +6,8 @@ appended: a released one is never edited, so every database reaches the same sha
 
 Conventions: times are integer UTC milliseconds, points and quantities are integers,
 ``body`` columns hold the exact signed bytes (never re-encoded), and nothing recorded is
-updated except the caches (``balances``, ``stock``, ``award_counts``, ``feed``) and the
+updated except the caches (``balances``, ``stock``, ``award_counts``, ``feed``), the
+counters of ``unstored_rejections``, and the
 bookkeeping columns of ``kiosks``, ``enroll_codes``, ``batches`` and ``review_items``.
 """
 
@@ -321,8 +322,26 @@ _V4 = """
 CREATE INDEX postings_at ON postings(at);
 """
 
+# Version 5: what is not kept in quarantine. A body that fails its signature may come from
+# anyone, and a verified kiosk's refused bodies beyond its quarantine allowance would fill
+# the disk, so of those only a count per (kiosk, code) is kept, with their total size, the
+# last one's SHA-256 and time; ``reviewed`` is the count the last review item covered.
+_V5 = """
+CREATE TABLE unstored_rejections (
+    kiosk TEXT NOT NULL,
+    code TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    first_at INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    last_hash TEXT NOT NULL,
+    reviewed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (kiosk, code)
+);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

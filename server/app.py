@@ -14,7 +14,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
 
-from server.ratelimit import RateLimiter
 from server.replies import handle_exception, read_payload, signed
 from server.services import Context, open_context
 from server.services.enroll import enroll
@@ -35,11 +34,20 @@ def kept_headers(request: Request) -> dict[str, str]:
     return {h: request.headers[h] for h in KEPT_HEADERS if h in request.headers}
 
 
+def client_address(request: Request) -> str | None:
+    """The socket's peer (or, behind a proxy named in settings.forwarded_allow_ips, the
+    address it forwards): what the unverified allowance and the sign-in lockout key on."""
+    return request.client.host if request.client else None
+
+
 async def rate_limit(request: Request) -> None:
-    """Before a push or pull: spend one of this kiosk id's tokens (server.ratelimit). The
-    body is read first so that a 429 names the request it answers, like every error."""
+    """Before a push, pull or rotate: refuse an address that spent its unverified allowance
+    (server.ratelimit), before any signature work. The body is read first so that a 429
+    names the request it answers, like every error. The kiosk's own allowance is spent by
+    the use case, once the signature verifies."""
     await read_payload(request)
-    request.app.state.limiter.check(request.headers.get(HEADER_KIOSK))
+    ctx = request.app.state.ctx
+    ctx.limits.screen(client_address(request))
 
 
 class KioskApi(Controller):
@@ -54,18 +62,18 @@ class KioskApi(Controller):
     @post("/push", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def push(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
         h = request.headers
-        outcome = push(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, kept_headers(request))
+        outcome = push(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, kept_headers(request), client_address(request))
         return signed(ctx.key, outcome.reply, outcome.status_code)
 
     @post("/pull", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def pull(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
         h = request.headers
-        return signed(ctx.key, pull(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload))
+        return signed(ctx.key, pull(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, client_address(request)))
 
     @post("/rotate", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def rotate(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
         h = request.headers
-        return signed(ctx.key, rotate(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload))
+        return signed(ctx.key, rotate(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, client_address(request)))
 
     @get("/health", sync_to_thread=False)
     def health(self, ctx: NamedDependency[Context]) -> Response:
@@ -97,5 +105,4 @@ def create_app(settings: Settings) -> Litestar:
                                      components=Components(security_schemes=STAFF_SECURITY_SCHEMES)),
         debug=False,
     )
-    app.state.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     return app

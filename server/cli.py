@@ -85,7 +85,10 @@ def serve(settings: Settings, args) -> int:
     finally:
         ctx.close()
     tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)} if settings.tls_cert else {}
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **tls)
+    # X-Forwarded-For names the client (whose address the /v1 and sign-in limits key on)
+    # only when it comes from a proxy named in settings.forwarded_allow_ips.
+    proxy = {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips} if settings.forwarded_allow_ips else {"proxy_headers": False}
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **proxy, **tls)
     return 0
 
 

@@ -36,9 +36,20 @@ class Settings:
     # A kiosk clock further than this from ours is reported once a day for review.
     clock_skew_threshold_ms: int = 10 * 60_000
     max_body_bytes: int = MAX_BODY_BYTES
-    # Per-kiosk token bucket on push and pull (server.ratelimit); 0 turns it off.
+    # Per-kiosk token bucket on push, pull and rotate, spent once the signature verifies
+    # (server.ratelimit); 0 turns it off.
     rate_limit_per_second: float = 20.0
     rate_limit_burst: int = 300
+    # Per-client-address token bucket spent by /v1 requests that fail before their signature
+    # verifies; an address that spent it is refused before any signature work. 0 turns it off.
+    unverified_per_second: float = 1.0
+    unverified_burst: int = 30
+    # Quarantine kept per kiosk (bodies that verified but were refused), in bytes with 512 per
+    # row; beyond it only a count and the last hash are kept (server.services.push).
+    quarantine_bytes_per_kiosk: int = 16 * 1024 * 1024
+    # Proxies whose X-Forwarded-For names the client address (uvicorn's forwarded_allow_ips);
+    # None trusts no header: the address is the socket's peer.
+    forwarded_allow_ips: str | None = None
     # The periodic chores (server.staff.tick) run this often; 0 turns them off.
     tick_seconds: float = 300.0
     # The first admin's password on an empty staff table (else one is generated and shown once).
@@ -78,6 +89,10 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "offline_daily_cap": ("JIFEN_OFFLINE_DAILY_CAP", int),
     "rate_limit_per_second": ("JIFEN_RATE_LIMIT_PER_SECOND", float),
     "rate_limit_burst": ("JIFEN_RATE_LIMIT_BURST", int),
+    "unverified_per_second": ("JIFEN_UNVERIFIED_PER_SECOND", float),
+    "unverified_burst": ("JIFEN_UNVERIFIED_BURST", int),
+    "quarantine_bytes_per_kiosk": ("JIFEN_QUARANTINE_BYTES_PER_KIOSK", int),
+    "forwarded_allow_ips": ("JIFEN_FORWARDED_ALLOW_IPS", str),
     "tick_seconds": ("JIFEN_TICK_SECONDS", float),
     "admin_password": ("JIFEN_ADMIN_PASSWORD", str),
 }

@@ -108,7 +108,7 @@ class InProcessServer:
         self.client = TestClient(create_app(self.settings), raise_server_exceptions=False)
         self.client.__enter__()
         if self.limiter_clock is not None:
-            self.client.app.state.limiter.clock = self.limiter_clock
+            self.ctx.limits.set_clock(self.limiter_clock)
         return self
 
     def stop(self) -> None:

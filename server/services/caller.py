@@ -1,8 +1,21 @@
-"""Who is calling a /v1 endpoint: the headers every signed kiosk request carries, and the
-enrolled kiosk they name. Shared by push, pull and rotate so each refuses the same way."""
+"""Who is calling a /v1 endpoint: the headers every signed kiosk request carries, the
+enrolled kiosk they name, and its signature. Shared by push, pull and rotate so each
+refuses, counts and charges the same way.
 
+A request that fails before its signature verifies may come from anyone: its body is not
+kept (only a count and the last SHA-256 per kiosk and code, ``chain.count_unstored``), and
+it spends its client address's allowance, never the kiosk's (``server.ratelimit``).
+"""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from server.services.context import Context
 from server.store import Tx, chain
+from sync import codec
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, RequestRejected
+
+T = TypeVar("T")
 
 
 def require_headers(kiosk_id: str | None, signature: str | None) -> None:
@@ -18,3 +31,26 @@ def enrolled_kiosk(db: Tx, kiosk_id: str) -> dict:
     if kiosk is None:
         raise RequestRejected("unknown_kiosk", f"no kiosk {kiosk_id[:40]} is enrolled", kiosk=kiosk_id[:40])
     return kiosk
+
+
+def authenticate(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes, address: str | None,
+                 verify: Callable[[dict], T]) -> tuple[dict, T]:
+    """The enrolled kiosk ``kiosk_id`` (with its key history) and what ``verify(kiosk)``
+    returned: the endpoint's signature check, which raises ``RequestRejected`` when the
+    body is not signed by a key the kiosk may use. Then one of the kiosk's tokens is spent
+    (``429 rate_limited`` when there is none left). On any failure before that, one of the
+    ``address``'s tokens is spent and, for a known kiosk, the failure is counted."""
+    kiosk = None
+    try:
+        require_headers(kiosk_id, signature)
+        with ctx.store.read() as db:
+            kiosk = chain.with_keys(db, enrolled_kiosk(db, kiosk_id))
+        proof = verify(kiosk)
+    except RequestRejected as exc:
+        ctx.limits.unverified(address)
+        if kiosk is not None:
+            with ctx.store.write() as db:
+                chain.count_unstored(db, kiosk["id"], exc.code, codec.digest(body), len(body), ctx.now())
+        raise
+    ctx.limits.verified(kiosk["id"])
+    return kiosk, proof

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from server.errors import ServerKeyChanged
 from server.keys import load_or_create_key
+from server.ratelimit import RequestLimits
 from server.services import feed
 from server.services.throttle import SignInThrottle
 from server.settings import Settings
@@ -19,6 +20,13 @@ class Context:
     _verify_keys: dict[str, VerifyKey] = field(default_factory=dict)
     #: failed staff sign-ins (server.services.throttle), in this process's memory
     signins: SignInThrottle = field(default_factory=SignInThrottle)
+    #: the /v1 request allowances per kiosk and per client address (server.ratelimit)
+    limits: RequestLimits | None = None
+
+    def __post_init__(self) -> None:
+        if self.limits is None:
+            s = self.settings
+            self.limits = RequestLimits(s.rate_limit_per_second, s.rate_limit_burst, s.unverified_per_second, s.unverified_burst)
 
     def now(self) -> int:
         return self.settings.clock()

@@ -9,7 +9,7 @@ saying so, with no changes and no lease: it must learn to stop.
 import msgspec
 
 from schema.wire import Change, Lease, PullPage, PullRequest
-from server.services.caller import enrolled_kiosk, require_headers
+from server.services.caller import authenticate
 from server.services.clock import note_clock_skew
 from server.services.context import Context
 from server.store import catalog, chain
@@ -22,8 +22,8 @@ from sync.protocol import (
 from sync.signing import BadKey, BadSignature
 
 
-def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes) -> PullPage:
-    kiosk = authenticate(ctx, kiosk_id, signature, body)
+def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes, address: str | None = None) -> PullPage:
+    kiosk, _ = authenticate(ctx, kiosk_id, signature, body, address, lambda k: check_signature(ctx, k, body, signature))
     req = parse_pull(body, kiosk["id"])
     limit = min(max(req.limit, 1), MAX_PULL_LIMIT)
     now = ctx.now()
@@ -59,19 +59,15 @@ def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes)
     )
 
 
-def authenticate(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes) -> dict:
-    """The enrolled kiosk whose key signed ``body`` under domain ``pull``."""
-    require_headers(kiosk_id, signature)
-    with ctx.store.read() as db:
-        kiosk = enrolled_kiosk(db, kiosk_id)
+def check_signature(ctx: Context, kiosk: dict, body: bytes, signature: str) -> None:
+    """Raise unless the kiosk's current key signed ``body`` under domain ``pull``."""
     if kiosk["rekey_from"] is not None:  # its key may have leaked: no data for it
-        raise RequestRejected("key_retired", f"central staff retired the key of kiosk {kiosk_id}; re-enrol with the code they give",
-                              kiosk=kiosk_id, seq=kiosk["rekey_from"])
+        raise RequestRejected("key_retired", f"central staff retired the key of kiosk {kiosk['id']}; re-enrol with the code they give",
+                              kiosk=kiosk["id"], seq=kiosk["rekey_from"])
     try:
         ctx.verify_key(kiosk["public_key"]).verify("pull", body, signature)
     except (BadSignature, BadKey) as exc:
-        raise RequestRejected("bad_signature", f"pull signature of kiosk {kiosk_id}: {exc}", kiosk=kiosk_id) from None
-    return kiosk
+        raise RequestRejected("bad_signature", f"pull signature of kiosk {kiosk['id']}: {exc}", kiosk=kiosk["id"]) from None
 
 
 def parse_pull(body: bytes, kiosk_id: str) -> PullRequest:

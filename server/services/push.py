@@ -4,8 +4,9 @@ Verify the signature over the exact bytes before decoding anything, parse, then 
 batch in the kiosk's chain (``sync.batch.place``): apply it (and any held batches it makes
 contiguous), answer a duplicate with the same acknowledgement, hold one that skips ahead,
 reject a fork. The (kiosk, seq) row is written in the same transaction as the ledger
-effects, so a replay can never apply twice. Every rejection from a known kiosk is kept in
-quarantine with the bytes as received.
+effects, so a replay can never apply twice. A rejection of a verified batch is kept in
+quarantine with the bytes as received, up to the kiosk's quarantine allowance; a body that
+fails its signature may come from anyone and is only counted (``server.services.caller``).
 """
 
 from dataclasses import dataclass
@@ -13,14 +14,14 @@ from dataclasses import dataclass
 from schema.wire import Batch, PushReply
 from server.crashpoint import crash_point
 from server.services.apply import apply_events
-from server.services.caller import enrolled_kiosk
+from server.services.caller import authenticate
 from server.services.clock import note_clock_skew
 from server.services.context import Context
 from server.store import Tx, catalog, chain, ledger
 from sync import codec
 from sync.batch import ChainState, parse_batch, place
 from sync.keys import key_for_seq, peek_seq
-from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, PROTOCOL_VERSION, RequestRejected
+from sync.protocol import HEADER_SIGNATURE, PROTOCOL_VERSION, RequestRejected
 from sync.signing import BadKey, BadSignature
 
 
@@ -32,13 +33,12 @@ class PushOutcome:
     reply: PushReply
 
 
-def push(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes, headers: dict[str, str]) -> PushOutcome:
-    if not kiosk_id:
-        raise RequestRejected("missing_header", f"header {HEADER_KIOSK} is required", header=HEADER_KIOSK)
-    with ctx.store.read() as db:
-        kiosk = chain.with_keys(db, enrolled_kiosk(db, kiosk_id))
+def push(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes, headers: dict[str, str],
+         address: str | None = None) -> PushOutcome:
+    # the signature first: what fails it is counted, never stored, and spends the address's allowance
+    kiosk, seq = authenticate(ctx, kiosk_id, signature, body, address, lambda k: check_signature(ctx, k, signature, body))
     try:
-        batch = verify_batch(ctx, kiosk, signature, body)
+        batch = checked_batch(kiosk, body, seq)
         crash_point("server.push.verified")
         # group commit: concurrent pushes share one transaction (each in its own savepoint)
         outcome = ctx.store.write_grouped(lambda db: place_batch(ctx, db, kiosk_id, batch, body, signature, key_state(kiosk)))
@@ -51,8 +51,12 @@ def push(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
 
 def verify_batch(ctx: Context, kiosk: dict, signature: str | None, body: bytes) -> Batch:
     """Signature first (over the exact bytes), then the rules that need no database."""
-    if kiosk["status"] == "revoked":
-        raise RequestRejected("kiosk_revoked", f"kiosk {kiosk['id']} is revoked", kiosk=kiosk["id"])
+    return checked_batch(kiosk, body, check_signature(ctx, kiosk, signature, body))
+
+
+def check_signature(ctx: Context, kiosk: dict, signature: str | None, body: bytes) -> int | None:
+    """Raise unless ``body`` is signed by the key the kiosk may use for it; the seq read
+    from the bytes to choose that key (None when the kiosk has one key)."""
     if not signature:
         raise RequestRejected("missing_header", f"header {HEADER_SIGNATURE} is required", header=HEADER_SIGNATURE)
     key, seq = kiosk["public_key"], None
@@ -62,6 +66,14 @@ def verify_batch(ctx: Context, kiosk: dict, signature: str | None, body: bytes) 
         ctx.verify_key(key).verify("batch", body, signature)
     except (BadSignature, BadKey) as exc:
         raise RequestRejected("bad_signature", f"batch signature of kiosk {kiosk['id']}: {exc}", kiosk=kiosk["id"]) from None
+    return seq
+
+
+def checked_batch(kiosk: dict, body: bytes, seq: int | None) -> Batch:
+    """A verified body as a batch of this kiosk: refused when the kiosk is revoked (kept in
+    quarantine: the thief's batches are evidence), or when it does not parse."""
+    if kiosk["status"] == "revoked":
+        raise RequestRejected("kiosk_revoked", f"kiosk {kiosk['id']} is revoked", kiosk=kiosk["id"])
     batch = parse_batch(body, kiosk["id"])
     if seq is not None and batch.seq != seq:
         raise RequestRejected("malformed_request", "the batch's seq could not be read unambiguously", kiosk=kiosk["id"])
@@ -158,21 +170,29 @@ def drain_held(ctx: Context, db: Tx, kiosk: dict, state: ChainState, now: int) -
                 chain.set_batch_feed(db, kiosk["id"], batch.seq, catalog.feed_high_water(db))
         except RequestRejected as exc:
             chain.delete_held_batch(db, kiosk["id"], held["seq"])
-            record_rejection(db, kiosk, exc, body, held["signature"], {"source": "held"}, now)
+            record_rejection(ctx, db, kiosk, exc, body, held["signature"], {"source": "held"}, now)
             break
     return state
 
 
 def quarantine(ctx: Context, kiosk: dict, exc: RequestRejected, body: bytes, signature: str | None, headers: dict) -> None:
     with ctx.store.write() as db:
-        record_rejection(db, kiosk, exc, body, signature, headers, ctx.now())
+        record_rejection(ctx, db, kiosk, exc, body, signature, headers, ctx.now())
 
 
-def record_rejection(db: Tx, kiosk: dict, exc: RequestRejected, body: bytes, signature: str | None, headers: dict, now: int) -> None:
-    qid = chain.insert_quarantine(db, kiosk["id"], now, exc.code, exc.message, body, signature, headers)
+def record_rejection(ctx: Context, db: Tx, kiosk: dict, exc: RequestRejected, body: bytes, signature: str | None,
+                     headers: dict, now: int) -> None:
+    """Keep a refused, verified request in quarantine, within the kiosk's allowance
+    (``settings.quarantine_bytes_per_kiosk``); beyond it only count it."""
+    body_hash = codec.digest(body)
+    qid = None
+    if chain.quarantine_bytes(db, kiosk["id"]) + len(body) + chain.QUARANTINE_ROW_BYTES <= ctx.settings.quarantine_bytes_per_kiosk:
+        qid = chain.insert_quarantine(db, kiosk["id"], now, exc.code, exc.message, body, signature, headers)
+    else:
+        chain.count_unstored(db, kiosk["id"], exc.code, body_hash, len(body), now)
     if exc.code == "fork":
         # A second history for one kiosk: its key or its disk is in someone else's hands.
-        detail = {"quarantine": qid, "seq": exc.detail.get("seq"), "message": exc.message}
+        detail = {"quarantine": qid, "hash": body_hash, "seq": exc.detail.get("seq"), "message": exc.message}
         ledger.insert_review(db, "fork", now, kiosk["id"], None, None, kiosk["shop"], detail)
 
 

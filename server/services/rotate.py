@@ -16,9 +16,10 @@ kiosk re-signs its unsent batches with the new key; nothing recorded is lost.
 
 from schema.wire import RotateReply, RotateRequest
 from server.errors import Invalid, NotFound
-from server.services.caller import enrolled_kiosk, require_headers
+from server.services.caller import authenticate
 from server.services.context import Context
 from server.services.enroll import hash_code, new_code
+from server.services.push import record_rejection
 from server.services.staff import Principal, record, require
 from server.store import chain
 from sync.keys import rotate_proof_message
@@ -26,33 +27,33 @@ from sync.protocol import PROTOCOL_VERSION, RequestRejected, decode_request
 from sync.signing import BadKey, BadSignature
 
 
-def rotate(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes) -> RotateReply:
-    require_headers(kiosk_id, signature)
-    with ctx.store.read() as db:
-        kiosk = enrolled_kiosk(db, kiosk_id)
-        keys = chain.key_history(db, kiosk_id)
+def rotate(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes, address: str | None = None) -> RotateReply:
+    kiosk, signer = authenticate(ctx, kiosk_id, signature, body, address, lambda k: rotation_signer(ctx, k, signature, body))
     try:
-        return _rotate(ctx, kiosk, keys, signature, body)
-    except RequestRejected as exc:  # an attempt to re-key a kiosk is kept for staff, like a bad batch
+        return _rotate(ctx, kiosk, signer, body)
+    except RequestRejected as exc:  # a verified attempt to re-key a kiosk is kept for staff, like a bad batch
         with ctx.store.write() as db:
-            chain.insert_quarantine(db, kiosk_id, ctx.now(), exc.code, exc.message, body, signature, {"source": "rotate"})
+            record_rejection(ctx, db, kiosk, exc, body, signature, {"source": "rotate"}, ctx.now())
         raise
 
 
-def _rotate(ctx: Context, kiosk: dict, keys: list, signature: str, body: bytes) -> RotateReply:
-    kiosk_id = kiosk["id"]
-    check_usable(kiosk)
-    # the current key, or (a repeated request) the key this rotation replaced
-    signer = None
+def rotation_signer(ctx: Context, kiosk: dict, signature: str, body: bytes) -> str:
+    """The key that signed ``body``: the current one, or (a repeated request) the key
+    this rotation replaced; ``bad_signature`` for any other."""
+    with ctx.store.read() as db:
+        keys = chain.key_history(db, kiosk["id"])
     for key in dict.fromkeys([kiosk["public_key"], *([keys[-2][1]] if len(keys) > 1 else [])]):
         try:
             ctx.verify_key(key).verify("rotate", body, signature)
-            signer = key
-            break
+            return key
         except (BadSignature, BadKey):
             continue
-    if signer is None:
-        raise RequestRejected("bad_signature", f"rotation request of kiosk {kiosk_id} is not signed by its key", kiosk=kiosk_id)
+    raise RequestRejected("bad_signature", f"rotation request of kiosk {kiosk['id']} is not signed by its key", kiosk=kiosk["id"])
+
+
+def _rotate(ctx: Context, kiosk: dict, signer: str, body: bytes) -> RotateReply:
+    kiosk_id = kiosk["id"]
+    check_usable(kiosk)
     req = parse_rotate(body, kiosk_id)
     try:
         ctx.verify_key(req.public_key).verify("rotate", rotate_proof_message(req.kiosk, req.from_seq, req.public_key), req.proof)

@@ -1,8 +1,11 @@
 """Review items that no single push raises: quarantined requests and gaps held too long.
 
-Run by the periodic tick. Quarantined requests (a bad signature, an invalid batch, …;
+Run by the periodic tick. Quarantined requests (an invalid batch, a revoked kiosk's push, …;
 forks already raise their own item) become one ``quarantined`` item per kiosk, code and
-round, naming the first quarantine row and how many there were. A kiosk whose held batches
+round, naming the first quarantine row and how many there were. Refused requests whose
+bodies were not kept (a bad signature, or beyond the kiosk's quarantine allowance) become
+one ``quarantined`` item per kiosk, code and round too, with ``stored: false``, how many
+arrived since the last item, and the last one's SHA-256. A kiosk whose held batches
 have waited longer than ``GAP_HELD_MS`` for the missing one gets one ``gap_held`` item per
 programme day: its missing batch may be lost, or its disk restored from an old copy.
 """
@@ -28,6 +31,12 @@ def raise_items(ctx: Context) -> dict:
             out["quarantined"] += 1
         if rows:
             catalog.set_meta_value(db, SEEN_KEY, str(max(r[3] for r in rows)))
+        for u in chain.unstored_unreviewed(db):
+            detail = {"stored": False, "code": u["code"], "count": u["count"] - u["reviewed"], "total": u["count"],
+                      "bytes": u["bytes"], "last_hash": u["last_hash"], "last_at": u["last_at"]}
+            ledger.insert_review(db, "quarantined", now, u["kiosk"], None, None, u["shop"], detail)
+            chain.mark_unstored_reviewed(db, u["kiosk"], u["code"], u["count"])
+            out["quarantined"] += 1
         day_start, _ = day_bounds(local_day(now))
         held = chain.held_gaps(db, now - GAP_HELD_MS)
         for kiosk, first_held, n, since, next_seq, shop in held:

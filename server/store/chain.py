@@ -182,6 +182,44 @@ def insert_quarantine(
     return cur.lastrowid
 
 
+#: what one quarantine row costs beside its body, in a kiosk's quarantine allowance
+QUARANTINE_ROW_BYTES = 512
+
+
+def quarantine_bytes(db: Tx, kiosk: str) -> int:
+    """What a kiosk's quarantine holds: its bodies' bytes plus ``QUARANTINE_ROW_BYTES`` a row."""
+    return db.sql.execute("SELECT coalesce(sum(length(body)), 0) + count(*) * ? FROM quarantine WHERE kiosk = ?",
+                          [QUARANTINE_ROW_BYTES, kiosk]).fetchone()[0]
+
+
+def count_unstored(db: Tx, kiosk: str, code: str, body_hash: str, size: int, at: int) -> None:
+    """Count one refused request whose body is not kept: its size, hash and time."""
+    db.sql.execute(
+        """INSERT INTO unstored_rejections(kiosk, code, count, bytes, first_at, last_at, last_hash)
+           VALUES (?, ?, 1, ?, ?, ?, ?)
+           ON CONFLICT (kiosk, code) DO UPDATE SET count = count + 1, bytes = bytes + excluded.bytes,
+               last_at = excluded.last_at, last_hash = excluded.last_hash""",
+        [kiosk, code, size, at, at, body_hash],
+    )
+
+
+def unstored_rows(db: Tx, kiosk: str | None = None) -> list[dict]:
+    if kiosk is None:
+        return list(db.sql.query("SELECT * FROM unstored_rejections ORDER BY kiosk, code"))
+    return list(db.sql.query("SELECT * FROM unstored_rejections WHERE kiosk = ? ORDER BY code", [kiosk]))
+
+
+def unstored_unreviewed(db: Tx) -> list[dict]:
+    """Counters that grew since their last review item, each with its kiosk's shop."""
+    return list(db.sql.query(
+        """SELECT u.*, k.shop FROM unstored_rejections u LEFT JOIN kiosks k ON k.id = u.kiosk
+           WHERE u.count > u.reviewed ORDER BY u.kiosk, u.code"""))
+
+
+def mark_unstored_reviewed(db: Tx, kiosk: str, code: str, count: int) -> None:
+    db.sql.execute("UPDATE unstored_rejections SET reviewed = ? WHERE kiosk = ? AND code = ?", [count, kiosk, code])
+
+
 def quarantine_rows(db: Tx, kiosk: str | None = None) -> list[dict]:
     if kiosk is None:
         return list(db.sql.query("SELECT * FROM quarantine ORDER BY id"))

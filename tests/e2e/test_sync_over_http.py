@@ -125,7 +125,7 @@ def test_replayed_batch_changes_nothing(server, make_kiosk):
     assert server_balance(server, card) == balance
 
 
-def test_one_changed_byte_is_rejected_and_quarantined(server, make_kiosk):
+def test_one_changed_byte_is_rejected_and_counted(server, make_kiosk):
     k = make_kiosk("ka")
     card = residents_with_balance(k, 0, 10_000, 1)[0]
     k.award(card, VOLUNTEER, "op1")
@@ -138,9 +138,10 @@ def test_one_changed_byte_is_rejected_and_quarantined(server, make_kiosk):
     r = push_raw(server, k.kiosk_id, tampered, sig)
     assert r.status_code == 401 and r.json()["error"]["code"] == "bad_signature"
     assert counts(server) == before
-    with server_db(server) as db:
-        q = db.execute("SELECT code, body FROM quarantine WHERE kiosk = ?", (k.kiosk_id,)).fetchall()
-    assert q == [("bad_signature", tampered)]
+    with server_db(server) as db:  # a body failing its signature is counted with its hash, not kept
+        assert db.execute("SELECT count(*) FROM quarantine WHERE kiosk = ?", (k.kiosk_id,)).fetchone() == (0,)
+        q = db.execute("SELECT code, count, last_hash FROM unstored_rejections WHERE kiosk = ?", (k.kiosk_id,)).fetchall()
+    assert q == [("bad_signature", 1, codec.digest(tampered))]
     assert k.sync().ok  # the honest batch still goes through afterwards
     assert counts(server)[0] == before[0] + 1
 

@@ -1,6 +1,8 @@
-"""Limits: the per-kiosk request rate (429 rate_limited with a retry delay, checked before
-any signature work or quarantine write), alongside the size limits the bad-input suite
-covers (body 4 MiB -> body_too_large, 1000 events -> batch_too_large)."""
+"""Limits: the per-kiosk request rate (429 rate_limited with a retry delay, spent once a
+signature verifies), the per-address allowance of requests that fail before that (checked
+before any signature work), the per-kiosk quarantine allowance, alongside the size limits
+the bad-input suite covers (body 4 MiB -> body_too_large, 1000 events -> batch_too_large).
+Over real HTTP from two loopback addresses: tests/e2e/test_floods_over_http.py."""
 
 import msgspec
 import pytest
@@ -12,11 +14,12 @@ from server.ratelimit import RateLimiter
 from server.services.enroll import enroll_code
 from server.services.staff import SYSTEM
 from server.settings import Settings
-from server.store import ledger
+from server.store import chain, ledger
 from sync import codec
+from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
 from tests.conftest import SECOND, Clock, InProcessServer
 from tests.faults.simnet import Network
-from tests.server.helpers import table_count
+from tests.server.helpers import error_code, table_count
 from tests.server.kiosk_double import KioskDouble, verified
 
 
@@ -28,7 +31,8 @@ def ticks() -> Clock:
 
 @pytest.fixture
 def api(server_dir, clock, ticks):
-    settings = Settings(data_dir=server_dir, clock=clock, rate_limit_per_second=1, rate_limit_burst=3)
+    settings = Settings(data_dir=server_dir, clock=clock, rate_limit_per_second=1, rate_limit_burst=3,
+                        unverified_per_second=1, unverified_burst=3)
     server = InProcessServer(settings, limiter_clock=lambda: ticks() / SECOND).start()
     yield server.client
     server.stop()
@@ -54,12 +58,50 @@ def test_a_kiosk_over_its_rate_gets_429_with_a_retry_delay(api, ticks):
     assert k.pull().status_code == 200
 
 
-def test_a_flood_under_a_kiosk_id_writes_no_quarantine_rows(api, ticks):
+def test_a_flood_of_bad_signatures_is_counted_and_stopped_at_its_address_not_stored(api, ticks):
     k = enrolled(api, 1)
     ctx = api.app.state.ctx
     codes = [k.push(b'{"x":1}', signature="00" * 64).status_code for _ in range(50)]
     assert codes[:3] == [401, 401, 401] and set(codes[3:]) == {429}
-    assert table_count(ctx, "quarantine") == 3
+    assert table_count(ctx, "quarantine") == 0
+    assert table_count(ctx, "unstored_rejections", "kiosk = ? AND count = 3", [k.id]) == 1
+    ticks.advance(SECOND)  # the address has one token back: the next bad one is answered, and counted
+    assert k.push(b'{"x":2}', signature="00" * 64).status_code == 401
+
+
+def test_failed_requests_claiming_a_kiosk_do_not_spend_its_allowance(server_dir, clock, ticks):
+    """The kiosk's own allowance is spent only by requests its key signed (here the
+    stranger shares the test client's address, so the address limit is off)."""
+    server = InProcessServer(Settings(data_dir=server_dir, clock=clock, rate_limit_per_second=1, rate_limit_burst=3,
+                                      unverified_per_second=0), limiter_clock=lambda: ticks() / SECOND).start()
+    try:
+        k = enrolled(server.client, 1)
+        for _ in range(20):
+            assert k.push(b'{"x":1}', kiosk=k.id, signature="00" * 64).status_code == 401
+            bad_pull = {HEADER_KIOSK: k.id, HEADER_SIGNATURE: "00" * 64}
+            assert server.client.post("/v1/pull", content=b"{}", headers=bad_pull).status_code == 401
+        assert [k.pull().status_code for _ in range(4)] == [200, 200, 200, 429]
+    finally:
+        server.stop()
+
+
+def test_what_a_kiosk_gets_quarantined_is_capped(server_dir, clock):
+    """A verified kiosk (or its thief) pushing refused bodies fills at most its allowance;
+    beyond it only a count and the last hash are kept."""
+    cap = 64 * 1024
+    server = InProcessServer(Settings(data_dir=server_dir, clock=clock, quarantine_bytes_per_kiosk=cap)).start()
+    try:
+        k = enrolled(server.client, 1)
+        junk = [b"[" + bytes([65 + i]) * 16_000 for i in range(20)]  # signed by the kiosk, not batches
+        assert {error_code(k.push(body), server.ctx) for body in junk} == {"malformed_request"}
+        with server.ctx.store.read() as db:
+            assert chain.quarantine_bytes(db, k.id) <= cap
+            kept = len(chain.quarantine_rows(db, k.id))
+            [counted] = chain.unstored_rows(db, k.id)
+        assert kept == 3 and (counted["code"], counted["count"]) == ("malformed_request", 17)
+        assert counted["last_hash"] == codec.digest(junk[-1])
+    finally:
+        server.stop()
 
 
 def test_a_rate_limited_kiosk_keeps_its_records_and_syncs_later(server_dir, tmp_path, clock, ticks):

@@ -76,8 +76,9 @@ def test_a_signed_batch_edited_in_the_outbox_is_refused_and_rebuilt_from_the_eve
         body = db.execute("SELECT body FROM outbox").fetchone()[0]
         db.execute("UPDATE outbox SET body = ?", (body.replace(b'"points":10', b'"points":90'),))
     assert k.sync().ok  # bad_signature -> re-sign from the (intact) events
-    with server.ctx.store.read() as db:
-        assert [r["code"] for r in chain.quarantine_rows(db, k.kiosk_id)] == ["bad_signature"]
+    with server.ctx.store.read() as db:  # counted, with its hash; a body failing its signature is not kept
+        assert chain.quarantine_rows(db, k.kiosk_id) == []
+        assert [(u["code"], u["count"]) for u in chain.unstored_rows(db, k.kiosk_id)] == [("bad_signature", 1)]
         ids = [i for (kiosk, _), batch in ledger.event_ids_by_batch(db).items() if kiosk == k.kiosk_id for i in batch]
         bodies = [bytes(r["body"]) for r in ledger.events_by_id(db, ids)]
     assert len(bodies) == 1 and b'"points":10' in bodies[0]
@@ -95,7 +96,8 @@ def test_a_batch_replayed_under_another_kiosk_id_is_refused(server, kiosk, wire)
     resp = server.deliver("POST", "/v1/push", bytes(row["body"]), {HEADER_KIOSK: b.kiosk_id, HEADER_SIGNATURE: SigningKey(bytes(32)).sign("batch", bytes(row["body"]))})
     assert resp.status_code == 401
     assert server_count(server, "events") == before
-    assert server_count(server, "quarantine", "kiosk = ?", [b.kiosk_id]) == 2
+    assert server_count(server, "quarantine", "kiosk = ?", [b.kiosk_id]) == 0  # neither verified: counted, not kept
+    assert server_count(server, "unstored_rejections", "kiosk = ? AND code = 'bad_signature' AND count = 2", [b.kiosk_id]) == 1
 
 
 def test_a_copied_kiosk_is_detected_as_a_fork(server, kiosk, tmp_path):

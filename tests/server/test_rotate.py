@@ -56,9 +56,11 @@ def test_rotation_refused_when_signed_by_another_key_or_without_proof(kiosk, ctx
     new = SigningKey(bytes([42]) * 32)
     assert error_code(send_rotate(kiosk, rotate_body(kiosk, new, 1), signer=new), ctx) == "bad_signature"
     assert error_code(send_rotate(kiosk, rotate_body(kiosk, new, 1, proof_key=kiosk.key)), ctx) == "bad_signature"
-    with ctx.store.read() as db:  # both attempts are kept for staff
+    with ctx.store.read() as db:  # the one signed by the kiosk's key is kept for staff, the other counted
         rows = chain.quarantine_rows(db, kiosk.id)
-    assert [r["code"] for r in rows] == ["bad_signature", "bad_signature"]
+        unstored = chain.unstored_rows(db, kiosk.id)
+    assert [r["code"] for r in rows] == ["bad_signature"]
+    assert [(u["code"], u["count"]) for u in unstored] == [("bad_signature", 1)]
 
 
 def test_rotation_refused_behind_batches_the_server_holds(kiosk, ctx):
