@@ -340,8 +340,24 @@ CREATE TABLE unstored_rejections (
 );
 """
 
+# Version 6: four-eyes resolutions. A resolution that moves more points than its item is
+# about waits in ``pending_resolutions`` (one per item) until a second authorised staff
+# member approves it (the row moves to ``resolutions`` with ``approved_by``) or declines it.
+_V6 = """
+CREATE TABLE pending_resolutions (
+    review INTEGER PRIMARY KEY REFERENCES review_items(id),
+    action TEXT NOT NULL CHECK (action IN ('adjust', 'charge-shop', 'write-off')),
+    points INTEGER NOT NULL,
+    bound INTEGER NOT NULL,
+    staff TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    note TEXT NOT NULL
+);
+ALTER TABLE resolutions ADD COLUMN approved_by TEXT;
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

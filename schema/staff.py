@@ -35,6 +35,12 @@ class Resolve(Body):
     points: int | None = None
 
 
+class Decision(Body):
+    """Approving or declining a proposed resolution: why."""
+
+    note: str
+
+
 class ResidentIn(Body):
     name: str
     phone: str

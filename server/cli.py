@@ -213,7 +213,10 @@ def review_list(ctx, who, args) -> int:
 
 def _resolve_args(p):
     p.add_argument("item", type=int)
-    p.add_argument("--action", required=True, choices=review.ACTIONS)
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--action", choices=review.ACTIONS)
+    how.add_argument("--approve", action="store_true", help="approve the resolution another staff member proposed")
+    how.add_argument("--decline", action="store_true", help="decline (or withdraw your own) proposed resolution")
     p.add_argument("--points", type=int)
     p.add_argument("--note", required=True)
 
@@ -221,9 +224,18 @@ def _resolve_args(p):
 def review_resolve(ctx, who, args) -> int:
     if not args.staff:  # the resolution is signed into a central event under a staff id
         raise Invalid("review resolve needs --staff USER: the staff account resolving it")
-    out = review.resolve(ctx, who, args.item, args.action, args.note, args.points)
+    if args.action is None:
+        out = review.decide(ctx, who, args.item, args.approve, args.note)
+    else:
+        out = review.resolve(ctx, who, args.item, args.action, args.note, args.points)
+    if out["status"] == "pending":
+        return emit(args, out, f"review item {out['review']}: {out['action']} of {out['points']} points exceeds the item's "
+                    f"{out['bound']}; proposed, awaiting a second staff member's --approve")
+    if out["status"] == "open":
+        return emit(args, out, f"review item {out['review']}: proposed {out['declined']} declined; the item stays open")
     return emit(args, out, f"review item {out['review']} resolved: {out['action']}"
-                + (f", {out['points']} points ({out['event']})" if out["event"] else ""))
+                + (f", {out['points']} points ({out['event']})" if out["event"] else "")
+                + (f", approved by {out['approved_by']}" if out.get("approved_by") else ""))
 
 
 # ---------------------------------------------------------------- staff accounts and the audit log
@@ -309,7 +321,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("balance", "a resident's confirmed balance and recent postings", balance, positional("card")),
     Command("residents import", "import a community register CSV; reports refused rows", residents_import, _import_args),
     Command("review list", "list review items", review_list, _review_list_args),
-    Command("review resolve", "resolve a review item once (--staff names who resolves it)", review_resolve, _resolve_args),
+    Command("review resolve", "resolve a review item once, or --approve / --decline a proposed resolution (--staff names who)",
+            review_resolve, _resolve_args),
     Command("staff add", f"add an account (password from ${PASSWORD_ENV}, else generated and shown once)", staff_add, _staff_add_args),
     Command("staff list", "list accounts", staff_list),
     Command("staff disable", "disable an account and sign it out everywhere", staff_disable, positional("username")),

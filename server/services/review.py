@@ -13,6 +13,18 @@ Ledger resolutions are central events in a ``CentralBatch`` signed with the serv
 carrying the staff id and the item id. Items without a resident (a fork, a clock, stock
 below zero) can be accepted, charged or written off as a recorded resolution only.
 
+Who may: an item touches every community of its resident, its shop(s) and its kiosk's
+shop; a community manager sees an item touching one of theirs, and resolves only one whose
+every community is theirs. ``charge-shop`` and ``write-off`` move points onto a shop's
+settlement or the programme's budget: a money decision for ``admin`` and ``reconciler``
+(permission ``review.charge``), never a community manager's.
+
+How much: a resolution moves at most what its item is about (``bound_of``: the overdraft,
+the difference from the rule's value, the event's points). Beyond that it is *proposed*
+(``pending_resolutions``) and posts nothing until a second staff member, allowed the same
+action on every community the item touches, approves it (``decide``); the proposer may only
+withdraw it. Proposal, approval and decline are each one transaction with their audit row.
+
 Who wins a race: the conditional ``UPDATE ... WHERE status = 'open'`` inside the write
 transaction (``BEGIN IMMEDIATE``); the loser's transaction rolls back whole.
 """
@@ -20,7 +32,7 @@ transaction (``BEGIN IMMEDIATE``); the loser's transaction rolls back whole.
 import json
 
 from schema.wire import Adjust, Charge
-from server.errors import Conflict, Invalid, NotFound
+from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.central import append_central, next_central_ids
 from server.services.context import Context
 from server.services.staff import Principal, record, require, scope_filter
@@ -29,6 +41,8 @@ from server.store import staff as store
 from sync.ledger import resident_account
 
 ACTIONS = ("accept", "adjust", "charge-shop", "write-off")
+#: actions that charge a shop or the programme: permission ``review.charge``
+CHARGING = frozenset({"charge-shop", "write-off"})
 MAX_POINTS = 1_000_000
 NEARBY_MS = 3 * 86_400_000
 EVIDENCE_EVENTS = 30
@@ -48,6 +62,40 @@ def community_of(db, item: dict) -> str | None:
     return s["community"] if s else None
 
 
+def communities_of(db, item: dict) -> list[str]:
+    """Every community an item touches: its resident's, and those of its shop, the shop its
+    detail names and its kiosk's shop (a resident overdrawn at another community's shop
+    touches both)."""
+    out = set()
+    if item.get("resident"):
+        r = catalog.row_by_key(db, "residents", item["resident"])
+        if r:
+            out.add(r["community"])
+    shops = {item.get("shop"), item["detail"].get("shop")}
+    if item.get("kiosk"):
+        k = catalog.row_by_key(db, "kiosks", item["kiosk"])
+        shops.add(k["shop"] if k else None)
+    for shop in shops - {None}:
+        row = catalog.row_by_key(db, "shops", shop)
+        if row:
+            out.add(row["community"])
+    return sorted(out)
+
+
+def require_everywhere(who: Principal, permission: str, communities: list[str]) -> None:
+    """``require`` in every community an item touches (a scoped role needs at least one)."""
+    for c in communities or [None]:
+        require(who, permission, c, scoped=True)
+
+
+def _annotate(db, item: dict) -> dict:
+    item["community"] = community_of(db, item)
+    item["communities"] = communities_of(db, item)
+    item["resolution"] = store.resolution_of(db, item["id"])
+    item["pending"] = store.pending_resolution_of(db, item["id"])
+    return item
+
+
 def list_items(ctx: Context, who: Principal, open_only: bool = False, community: str | None = None,
                with_evidence: bool = False) -> list[dict]:
     require(who, "review.read")
@@ -55,10 +103,10 @@ def list_items(ctx: Context, who: Principal, open_only: bool = False, community:
     out = []
     with ctx.store.read() as db:
         for item in ledger.list_reviews(db, open_only):
-            item["community"] = community_of(db, item)
-            if allowed is not None and item["community"] not in allowed:
+            item["communities"] = communities_of(db, item)
+            if allowed is not None and not set(allowed) & set(item["communities"]):
                 continue
-            item["resolution"] = store.resolution_of(db, item["id"])
+            _annotate(db, item)
             if with_evidence:
                 item["evidence"] = evidence(db, item)
             out.append(item)
@@ -71,9 +119,10 @@ def show_item(ctx: Context, who: Principal, item_id: int) -> dict:
         item = store.review_by_id(db, item_id)
         if item is None:
             raise NotFound("review item", item_id)
-        item["community"] = community_of(db, item)
-        require(who, "review.read", item["community"], scoped=True)
-        item["resolution"] = store.resolution_of(db, item_id)
+        _annotate(db, item)
+        if not any(who.sees(c) for c in item["communities"] or [None]):
+            raise Forbidden(f"{who.username} manages none of the communities of review item {item_id}",
+                            communities=item["communities"])
         item["evidence"] = evidence(db, item)
     return item
 
@@ -124,38 +173,121 @@ def evidence(db, item: dict) -> dict:
     return out
 
 
+def bound_of(db, item: dict) -> int:
+    """The most points a resolution of ``item`` may move without a second person: what the
+    item is about (an overdraft's depth, the difference from the rule's value, the points
+    or total of its event); 0 for an item about no amount."""
+    detail = item["detail"]
+    if item["kind"] == "overdraft" and isinstance(detail.get("balance_after"), int):
+        return max(0, -detail["balance_after"])
+    if item["kind"] == "rule_value_mismatch":
+        return abs(int(detail.get("recorded", 0)) - int(detail.get("current", 0)))
+    if item.get("event"):
+        rows = ledger.events_by_id(db, [item["event"]])
+        body = json.loads(bytes(rows[0]["body"])) if rows else {}
+        amount = body.get("points", body.get("total", 0))
+        return abs(amount) if isinstance(amount, int) else 0
+    return 0
+
+
 def resolve(ctx: Context, who: Principal, item_id: int, action: str, note: str, points: int | None = None) -> dict:
-    """Resolve an open item once. ``Conflict`` if it is already resolved (or just was)."""
+    """Resolve an open item once. ``Conflict`` if it is already resolved (or just was), or a
+    proposal for it awaits a second person. A resolution moving more than ``bound_of`` the
+    item is recorded as a proposal (``status: pending``) and posts nothing yet."""
     require(who, "review.resolve")
     if action not in ACTIONS:
         raise Invalid(f"action must be one of {', '.join(ACTIONS)}", action=action)
-    note = (note or "").strip()
-    if not note or len(note) > 500:
-        raise Invalid("a note of 1-500 characters says why")
+    if action in CHARGING:
+        require(who, "review.charge")
+    note = _note(note)
     if points is not None and (points == 0 or abs(points) > MAX_POINTS):
         raise Invalid(f"points must be non-zero and within ±{MAX_POINTS}", points=points)
     with ctx.store.write() as db:
         item = store.review_by_id(db, item_id)
         if item is None:
             raise NotFound("review item", item_id)
-        require(who, "review.resolve", community_of(db, item), scoped=True)
-        if not store.close_review(db, item_id):
-            done = store.resolution_of(db, item_id) or {}
-            raise Conflict(f"review item {item_id} is already resolved", review=item_id, by=done.get("staff"))
-        event = compensation(ctx, db, who, item, action, note, points)
-        if event is not None:
-            append_central(ctx, db, [event])
-            points = event.points
+        require_everywhere(who, "review.resolve", communities_of(db, item))
+        if item["status"] != "open":
+            raise _resolved(db, item_id)
+        if (waiting := store.pending_resolution_of(db, item_id)) is not None:
+            raise Conflict(f"review item {item_id} has a resolution by {waiting['staff']} awaiting approval; approve or decline it first",
+                           review=item_id, by=waiting["staff"])
+        points = points_of(db, item, action, points)
+        bound = bound_of(db, item)
         now = ctx.now()
-        store.insert_resolution(db, item_id, action, who.username, now, note, points, event.id if event else None)
-        record(db, ctx, who, "review_resolve", str(item_id),
-               {"action": action, "points": points, "event": event.id if event else None, "note": note, "kind": item["kind"]})
-    return {"review": item_id, "action": action, "staff": who.username, "at": now, "note": note,
-            "points": points, "event": event.id if event else None, "status": "resolved"}
+        if points is not None and abs(points) > bound:
+            store.insert_pending_resolution(db, item_id, action, points, bound, who.username, now, note)
+            record(db, ctx, who, "review_propose", str(item_id),
+                   {"action": action, "points": points, "bound": bound, "note": note, "kind": item["kind"]})
+            return {"review": item_id, "action": action, "staff": who.username, "at": now, "note": note,
+                    "points": points, "bound": bound, "event": None, "status": "pending"}
+        return _close(ctx, db, who, item, action, note, points)
 
 
-def compensation(ctx: Context, db, who: Principal, item: dict, action: str, note: str, points: int | None):
-    """The central event a resolution posts, or None for a recorded-only resolution."""
+def decide(ctx: Context, who: Principal, item_id: int, approve: bool, note: str) -> dict:
+    """Approve (a second person) or decline (anyone allowed, the proposer too) the
+    resolution proposed for an item; approving posts it and closes the item."""
+    require(who, "review.resolve")
+    note = _note(note)
+    with ctx.store.write() as db:
+        item = store.review_by_id(db, item_id)
+        if item is None:
+            raise NotFound("review item", item_id)
+        waiting = store.pending_resolution_of(db, item_id)
+        if waiting is None:
+            raise NotFound("pending resolution", item_id)
+        if waiting["action"] in CHARGING:
+            require(who, "review.charge")
+        require_everywhere(who, "review.resolve", communities_of(db, item))
+        store.delete_pending_resolution(db, item_id)
+        if not approve:
+            record(db, ctx, who, "review_decline", str(item_id),
+                   {"action": waiting["action"], "points": waiting["points"], "proposed_by": waiting["staff"], "note": note})
+            return {"review": item_id, "status": "open", "declined": waiting["action"], "staff": who.username, "note": note}
+        if waiting["staff"] == who.username:
+            raise Forbidden(f"{who.username} proposed this resolution: a second person approves it", review=item_id)
+        return _close(ctx, db, who, item, waiting["action"], waiting["note"], waiting["points"],
+                      proposed_by=waiting["staff"], approval_note=note)
+
+
+def _note(note: str | None) -> str:
+    note = (note or "").strip()
+    if not note or len(note) > 500:
+        raise Invalid("a note of 1-500 characters says why")
+    return note
+
+
+def _resolved(db, item_id: int) -> Conflict:
+    done = store.resolution_of(db, item_id) or {}
+    return Conflict(f"review item {item_id} is already resolved", review=item_id, by=done.get("staff"))
+
+
+def _close(ctx: Context, db, who: Principal, item: dict, action: str, note: str, points: int | None,
+           proposed_by: str | None = None, approval_note: str | None = None) -> dict:
+    """Post the resolution's central event (if any), close the item, record both. ``who``
+    resolves it, or (``proposed_by`` given) approves what ``proposed_by`` proposed: the
+    event and the resolution name the proposer, the resolution and the audit row the approver."""
+    item_id = item["id"]
+    if not store.close_review(db, item_id):
+        raise _resolved(db, item_id)
+    staff = proposed_by or who.username
+    approved_by = who.username if proposed_by else None
+    event = central_event(ctx, db, staff, item, action, note, points, approved_by)
+    if event is not None:
+        append_central(ctx, db, [event])
+    now = ctx.now()
+    store.insert_resolution(db, item_id, action, staff, now, note, points, event.id if event else None, approved_by)
+    detail = {"action": action, "points": points, "event": event.id if event else None, "note": note, "kind": item["kind"]}
+    if proposed_by is None:
+        record(db, ctx, who, "review_resolve", str(item_id), detail)
+    else:
+        record(db, ctx, who, "review_approve", str(item_id), detail | {"proposed_by": proposed_by, "approval_note": approval_note})
+    return {"review": item_id, "action": action, "staff": staff, "at": now, "note": note, "points": points,
+            "event": event.id if event else None, "status": "resolved", "approved_by": approved_by}
+
+
+def points_of(db, item: dict, action: str, points: int | None) -> int | None:
+    """The points a resolution moves (None: recorded only), checked against the item."""
     if action == "accept":
         if points is not None:
             raise Invalid("accept posts nothing: leave out --points, or choose adjust")
@@ -165,28 +297,39 @@ def compensation(ctx: Context, db, who: Principal, item: dict, action: str, note
         if action == "adjust" or points is not None:
             raise Invalid(f"review item {item['id']} names no resident to credit or debit", review=item["id"])
         return None  # charge-shop / write-off of a stock or chain item: recorded, no postings
-    balance = ledger.account_total(db, resident_account(resident))
     if action == "adjust":
         if points is None:
             raise Invalid("adjust needs --points (positive credits, negative debits the resident)")
-    elif points is None:
+        return points
+    if action == "charge-shop" and not (item.get("shop") or item["detail"].get("shop")):
+        raise Invalid(f"review item {item['id']} names no shop to charge", review=item["id"])
+    if points is None:
+        balance = ledger.account_total(db, resident_account(resident))
         if balance >= 0:
             raise Invalid(f"resident {resident} is not overdrawn ({balance}); give --points", balance=balance)
-        points = -balance
-        if points > MAX_POINTS:
-            raise Invalid(f"the overdraft of {points} exceeds one correction's ±{MAX_POINTS}; give --points", points=points)
-    elif points < 0:
+        if -balance > MAX_POINTS:
+            raise Invalid(f"the overdraft of {-balance} exceeds one correction's ±{MAX_POINTS}; give --points", points=-balance)
+        return -balance
+    if points < 0:
         raise Invalid("charge-shop and write-off credit the resident: points must be positive", points=points)
+    return points
+
+
+def central_event(ctx: Context, db, staff: str, item: dict, action: str, note: str, points: int | None,
+                  approved_by: str | None = None):
+    """The central event a resolution posts, or None for a recorded-only resolution."""
+    if points is None:
+        return None
+    resident = item["resident"]
     (eid, kseq), = next_central_ids(db, 1)
-    reason = f"review {item['id']}: {note}"[:500]
+    reason = f"review {item['id']}: {note}" + (f" (approved by {approved_by})" if approved_by else "")
+    reason = reason[:500]
     at = ctx.now()
     if action == "adjust":
-        return Adjust(id=eid, kseq=kseq, at=at, staff=who.username, resident=resident, points=points, reason=reason, review=item["id"])
+        return Adjust(id=eid, kseq=kseq, at=at, staff=staff, resident=resident, points=points, reason=reason, review=item["id"])
     if action == "charge-shop":
         shop = item.get("shop") or item["detail"].get("shop")
-        if not shop:
-            raise Invalid(f"review item {item['id']} names no shop to charge", review=item["id"])
-        return Charge(id=eid, kseq=kseq, at=at, staff=who.username, resident=resident, points=points,
+        return Charge(id=eid, kseq=kseq, at=at, staff=staff, resident=resident, points=points,
                       against="shop", shop=shop, reason=reason, review=item["id"])
-    return Charge(id=eid, kseq=kseq, at=at, staff=who.username, resident=resident, points=points,
+    return Charge(id=eid, kseq=kseq, at=at, staff=staff, resident=resident, points=points,
                   against="writeoff", reason=reason, review=item["id"])

@@ -1,8 +1,9 @@
 """Central staff: accounts, roles and community scope, passwords, bearer tokens, the
 permission check every staff use case starts with, and the audit log.
 
-Roles: ``admin`` (everything), ``reconciler`` (review queue, corrections, settlement),
-``community_manager`` (reads and acts only within its own communities), ``auditor``
+Roles: ``admin`` (everything), ``reconciler`` (review queue, corrections, charging a shop or
+writing off, settlement), ``community_manager`` (reads and acts only within its own
+communities; accepts and adjusts, never charges a shop or writes off), ``auditor``
 (reads everything, changes nothing). The check is made here, on the server, by every
 use case — the HTTP layer and the CLI only say who is asking.
 
@@ -37,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.read": frozenset({"admin", "auditor"}),
     "review.read": frozenset(ROLES),
     "review.resolve": frozenset({"admin", "reconciler", "community_manager"}),
+    # charge-shop / write-off move points onto a shop's settlement or the programme's budget
+    "review.charge": frozenset({"admin", "reconciler"}),
     "resident.read": frozenset(ROLES),
     "resident.write": frozenset({"admin", "community_manager"}),
     "catalog.write": frozenset({"admin"}),

@@ -14,7 +14,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from schema.staff import CommunityIn, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, ResidentIn, Resolve, RuleIn, ShopIn, SignIn
+from schema.staff import (CommunityIn, Decision, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, ResidentIn, Resolve, RuleIn,
+                          ShopIn, SignIn)
 from server.errors import Invalid
 from server.reports.render import FORMATS, render
 from server.services import checkpoint, enroll, manage, reports, review, rotate, staff
@@ -118,6 +119,17 @@ class ReviewApi(Controller):
     @post("/{item:int}/resolve", sync_to_thread=True, status_code=200)
     def resolve(self, ctx: Ctx, who: Who, item: FromPath[int], data: JSONBody[Resolve]) -> dict:
         return review.resolve(ctx, who, item, data.action, data.note, data.points)
+
+    @post("/{item:int}/approve", sync_to_thread=True, status_code=200)
+    def approve(self, ctx: Ctx, who: Who, item: FromPath[int], data: JSONBody[Decision]) -> dict:
+        """A second staff member approves the resolution proposed for this item (it moved
+        more points than the item is about): it posts now."""
+        return review.decide(ctx, who, item, True, data.note)
+
+    @post("/{item:int}/decline", sync_to_thread=True, status_code=200)
+    def decline(self, ctx: Ctx, who: Who, item: FromPath[int], data: JSONBody[Decision]) -> dict:
+        """Decline (or, as its proposer, withdraw) the resolution proposed for this item."""
+        return review.decide(ctx, who, item, False, data.note)
 
 
 class ProgrammeApi(Controller):

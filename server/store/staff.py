@@ -120,11 +120,29 @@ def close_review(db: Tx, item: int) -> bool:
     return db.sql.execute("UPDATE review_items SET status = 'resolved' WHERE id = ? AND status = 'open'", [item]).rowcount == 1
 
 
-def insert_resolution(db: Tx, item: int, action: str, staff: str, at: int, note: str, points: int | None, event: str | None) -> None:
+def insert_resolution(db: Tx, item: int, action: str, staff: str, at: int, note: str, points: int | None, event: str | None,
+                      approved_by: str | None = None) -> None:
     db.sql.execute(
-        "INSERT INTO resolutions(review, action, staff, at, note, points, event) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [item, action, staff, at, note, points, event],
+        "INSERT INTO resolutions(review, action, staff, at, note, points, event, approved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [item, action, staff, at, note, points, event, approved_by],
     )
+
+
+def insert_pending_resolution(db: Tx, item: int, action: str, points: int, bound: int, staff: str, at: int, note: str) -> bool:
+    """Propose a resolution awaiting a second person; False when one already waits."""
+    return db.sql.execute(
+        "INSERT OR IGNORE INTO pending_resolutions(review, action, points, bound, staff, at, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [item, action, points, bound, staff, at, note],
+    ).rowcount == 1
+
+
+def pending_resolution_of(db: Tx, item: int) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM pending_resolutions WHERE review = ?", [item]))
+    return rows[0] if rows else None
+
+
+def delete_pending_resolution(db: Tx, item: int) -> bool:
+    return db.sql.execute("DELETE FROM pending_resolutions WHERE review = ?", [item]).rowcount == 1
 
 
 def resolution_of(db: Tx, item: int) -> dict | None:

@@ -85,7 +85,7 @@ def test_charge_shop_clears_the_overdraft_against_the_shop(client, login, ctx, i
 
 def test_write_off_posts_to_the_programme(client, login, ctx, items):
     owed = -points(ctx, SQ01_CARD)
-    resp = client.post(f"/api/reviews/{items['SQ01']}/resolve", headers=login("community_manager"),
+    resp = client.post(f"/api/reviews/{items['SQ01']}/resolve", headers=login("reconciler"),
                        json={"action": "write-off", "note": "困难户，核销"})
     assert resp.status_code == 200
     assert points(ctx, SQ01_CARD) == 0 and account(ctx, "programme:writeoff") == -owed
