@@ -282,6 +282,11 @@ class KioskService:
     def find_resident(self, text: str, limit: int = 20) -> list[dict]:
         return self.store.find_residents(text.strip(), limit) if text.strip() else []
 
+    def count_residents(self, text: str, cap: int = 1000) -> int:
+        """How many residents ``find_resident`` would find with no limit, up to ``cap`` + 1
+        (said when the list shown is cut)."""
+        return self.store.count_residents(text.strip(), cap) if text.strip() else 0
+
     def resident(self, card: str) -> dict | None:
         return self.store.resident(card)
 

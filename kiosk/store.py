@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from kiosk.crashpoint import crash_point
+from kiosk.initials import initials, is_initials
 from schema import kiosk_db
 from schema.feeds import FEEDS
 from schema.wire import KioskEvent
@@ -35,6 +36,8 @@ class Store:
         # residents through four indexes, and with the default most index pages were
         # re-read on every page of the pull (first sync at 500,000: ~25 s -> ~20 s)
         conn.execute("PRAGMA cache_size=-65536")
+        # migration 4 fills the initials of residents mirrored before it
+        conn.create_function(kiosk_db.INITIALS_FUNCTION, 1, initials, deterministic=True)
         self.db = Database(conn, execute_plugins=False)
         self._lock = threading.RLock()
         self._depth = 0
@@ -253,6 +256,8 @@ class Store:
             run: list = []
             shape = None
             for kind, key, row in changes:
+                if row is not None and FEEDS[kind].table == "residents":
+                    row = {**row, "initials": initials(row["name"])}  # searched by (migration 4)
                 this = (kind, None if row is None else tuple(row))
                 if this != shape:
                     self._apply_run(shape, run)
@@ -293,33 +298,53 @@ class Store:
         row = self._one("SELECT points FROM balances WHERE card = ?", (card,))
         return row["points"] if row else 0
 
-    def find_residents(self, text: str, limit: int = 20) -> list[dict]:
-        """By exact card, by last phone digits, or by name (prefix first, then anywhere)."""
-        found = self._rows("SELECT * FROM residents WHERE card = ?", (text,))
+    def _resident_matches(self, text: str) -> list[tuple[str, str, tuple]]:
+        """The queries that find residents for a search text, best first: exact card, last
+        phone digits, name prefix, pinyin initials prefix, then anywhere in the name. Each
+        is (FROM ... WHERE naming the row ``r``, ORDER BY, parameters): an index seek."""
+        found = [("residents r WHERE card = ?", "", (text,))]
         if text.isdigit() and len(text) <= 4:
-            found += self._rows("SELECT * FROM residents WHERE phone_tail = ? LIMIT ?", (text, limit))
+            found.append(("residents r WHERE phone_tail = ?", "", (text,)))
         # a range scan uses the name index; LIKE would not for non-ASCII names
-        found += self._rows(
-            "SELECT * FROM residents WHERE name >= ? AND name < ? ORDER BY name LIMIT ?",
-            (text, text + "\U0010ffff", limit),
-        )
-        if len(found) < limit and len(text) <= kiosk_db.GRAM_MAX:
+        found.append(("residents r WHERE name >= ? AND name < ?", "ORDER BY name", (text, text + "\U0010ffff")))
+        if is_initials(text):
+            key = text.lower()
+            found.append(("residents r WHERE initials >= ? AND initials < ?", "ORDER BY initials, name",
+                          (key, key + "\U0010ffff")))
+        if len(text) <= kiosk_db.GRAM_MAX:
             # anywhere else in the name: the gram index, checked against the row itself
-            found += self._rows(
-                "SELECT r.* FROM resident_grams g JOIN residents r ON r.card = g.card"
-                " WHERE g.gram = ? AND instr(r.name, ?) > 0 LIMIT ?",
-                (text, text, limit),
-            )
-        elif len(found) < limit and not text.isdigit():
+            found.append(("resident_grams g JOIN residents r ON r.card = g.card WHERE g.gram = ? AND instr(r.name, ?) > 0",
+                          "", (text, text)))
+        elif not text.isdigit():
             # longer than the index reaches: scan (a long run of digits is a card or a
             # phone number, never part of a name, so a card lookup never gets here)
-            found += self._rows(
-                "SELECT * FROM residents WHERE instr(name, ?) > 0 LIMIT ?", (text, limit)
-            )
+            found.append(("residents r WHERE instr(r.name, ?) > 0", "", (text,)))
+        return found
+
+    def find_residents(self, text: str, limit: int = 20) -> list[dict]:
+        """By exact card, by last phone digits, by name (prefix first, then anywhere) or by
+        the pinyin initials of the name; each row with its community's name
+        (``community_name``, the id until communities are mirrored)."""
         seen: dict[str, dict] = {}
-        for row in found:
-            seen.setdefault(row["card"], row)
-        return list(seen.values())[:limit]
+        for where, order, params in self._resident_matches(text):
+            if len(seen) >= limit:
+                break
+            for row in self._rows(f"SELECT r.* FROM {where} {order} LIMIT ?", (*params, limit)):
+                seen.setdefault(row["card"], row)
+        rows = list(seen.values())[:limit]
+        ids = sorted({r["community"] for r in rows})
+        names = {c["id"]: c["name"] for c in self._rows(
+            f"SELECT id, name FROM communities WHERE id IN ({','.join('?' * len(ids))})", tuple(ids))} if ids else {}
+        return [{**r, "community_name": names.get(r["community"], r["community"])} for r in rows]
+
+    def count_residents(self, text: str, cap: int) -> int:
+        """How many residents ``find_residents`` would list with no limit, but at most
+        ``cap`` + 1: each query reads no more than that many index entries."""
+        matches = self._resident_matches(text)
+        most = int(cap) + 1
+        union = " UNION ".join(f"SELECT card FROM (SELECT r.card FROM {where} LIMIT {most})" for where, _, _ in matches)
+        row = self._one(f"SELECT count(*) AS n FROM ({union})", tuple(p for _, _, params in matches for p in params))
+        return min(row["n"], most) if row else 0
 
     def rules(self) -> list[dict]:
         return self._rows("SELECT * FROM rules ORDER BY kind, code")

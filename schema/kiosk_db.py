@@ -175,8 +175,22 @@ END;
 #: the longest name fragment ``resident_grams`` answers (a longer one scans the names)
 GRAM_MAX = 8
 
+#: the SQL function the kiosk store registers on its connection: a name's pinyin
+#: initials (``kiosk.initials``); SQL alone cannot read Chinese, so migration 4 needs it
+INITIALS_FUNCTION = "pinyin_initials"
+
+# Version 4: finding a resident by the pinyin initials of the name (张三明 → ``zsm``).
+# ``initials`` is written by the store whenever it mirrors a resident; this migration fills
+# it for residents mirrored before it. The index also orders by name, so a prefix of the
+# initials is one range seek that returns rows in the order shown.
+_V4 = f"""
+ALTER TABLE residents ADD COLUMN initials TEXT NOT NULL DEFAULT '';
+UPDATE residents SET initials = {INITIALS_FUNCTION}(name);
+CREATE INDEX residents_initials ON residents (initials, name);
+"""
+
 #: (version, SQL), in order. Append only: a released migration is never edited.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

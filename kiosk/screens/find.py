@@ -1,7 +1,9 @@
 """Home screen: find a resident. The input keeps focus for the scanner: a scanned card
-and Enter opens the resident at once (one primary-key lookup); a name fragment or the
-last phone digits lists matches in a table. Searching happens on Enter only, never per
-keystroke, so 500,000 residents cost nothing while the operator types.
+and Enter opens the resident at once (one primary-key lookup); a name fragment, the pinyin
+initials of a name (``zsm`` for 张三明) or the last phone digits list matches in a table,
+at most ``SHOWN`` of them, and when more match the message says how many. Searching
+happens on Enter only, never per keystroke, so 500,000 residents cost nothing while the
+operator types.
 """
 
 from textual import on
@@ -11,6 +13,11 @@ from textual.widgets import DataTable, Input
 
 from kiosk.screens.base import KioskScreen, cell
 from sync import codes
+
+#: rows listed for a search; when more match, the operator is told how many and asked to type more
+SHOWN = 20
+#: matches counted at most (each index read stops there); more reads "more than 1000"
+COUNTED = 1000
 
 
 class FindScreen(KioskScreen):
@@ -53,18 +60,24 @@ class FindScreen(KioskScreen):
         if card is not None and svc.resident(card) is not None:  # a scanned card: open it straight away
             self.open(card)
             return
-        rows = svc.find_resident(text)
+        rows = svc.find_resident(text, SHOWN)
         table = self.query_one("#results", DataTable)
         table.clear()
         for r in rows:
-            table.add_row(cell(r["card"]), cell(r["name"]), cell("*" + r["phone_tail"]), cell(r["community"]),
+            table.add_row(cell(r["card"]), cell(r["name"]), cell("*" + r["phone_tail"]), cell(r["community_name"]),
                           cell(self.tr("status_" + r["status"])), key=r["card"])
         if not rows:
             self.say("find_none", error=True, text=text[:40])
         elif len(rows) == 1:
             self.open(rows[0]["card"])
         else:
-            self.say("find_many", n=len(rows))
+            found = svc.count_residents(text, COUNTED) if len(rows) == SHOWN else len(rows)
+            if found > COUNTED:
+                self.say("find_cut_many", n=COUNTED, shown=len(rows))
+            elif found > len(rows):
+                self.say("find_cut", n=found, shown=len(rows))
+            else:
+                self.say("find_many", n=len(rows))
             table.focus()
 
     @on(DataTable.RowSelected, "#results")

@@ -2,6 +2,7 @@
 has operator op1 (PIN 1234) and supervisor sup1 (PIN 9999), and a helper to drive it."""
 
 import pytest
+from textual import events
 
 from kiosk.app import KioskApp, Recorded
 from schema.wire import OperatorRec
@@ -83,3 +84,31 @@ async def open_resident(pilot, card: str) -> None:
     await type_text(pilot, card)
     await pilot.press("enter")
     await pilot.pause()
+
+
+#: keys of ``typed`` text that are named keys to Textual
+NAMED_KEYS = {"\t": "tab", "\n": "enter", "+": "plus", "-": "minus"}
+
+
+async def burst(pilot, *keys: str) -> None:
+    """Post every key to the app at once, then wait until the app has handled them all."""
+    app = pilot.app
+    for key in keys:
+        name = NAMED_KEYS.get(key, key)
+        char = key if len(key) == 1 else {"tab": "\t", "enter": "\r", "plus": "+", "minus": "-"}.get(name)
+        app.post_message(events.Key(name, char))
+    for _ in range(500):
+        await pilot.pause()
+        if not app.typeahead.pending:
+            break
+    await pilot.pause()
+
+
+def typed(text: str) -> list[str]:
+    """Keys of a string; ``\\t`` is Tab and ``\\n`` is Enter."""
+    return list(text)
+
+
+async def signed_in(pilot) -> None:
+    await burst(pilot, *typed(f"{OP}\t{OP_PIN}\n"))
+    assert screen_name(pilot.app) == "FindScreen"

@@ -1,38 +1,17 @@
 """Keys typed or scanned as one burst land where the operator sees focus next.
 
-``burst`` posts every key to the app back to back with no pause, as a barcode scanner or a
-fast typist delivers them; ``pilot.press`` waits for the app between keys and would hide
-the defect. Every screen that takes a code is driven this way.
+``burst`` (tests/kiosk/app/conftest.py) posts every key to the app back to back with no
+pause, as a barcode scanner or a fast typist delivers them; ``pilot.press`` waits for the
+app between keys and would hide the defect. Every screen that takes a code is driven this way.
 """
 
 import pytest
-from textual import events
 
 from schema.wire import ResidentRec
-from tests.kiosk.app.conftest import OP, OP_PIN, SUP, SUP_PIN, message_text, screen_name
+from tests.kiosk.app.conftest import OP, OP_PIN, SUP, SUP_PIN, burst, message_text, screen_name, signed_in, typed
 from tests.kiosk.fakeserver import CARD, CARD2
 
 HAIYAN1, HAIYAN2 = "5101810000011", "5101810000012"
-NAMED_KEYS = {"\t": "tab", "\n": "enter", "+": "plus", "-": "minus"}
-
-
-async def burst(pilot, *keys: str) -> None:
-    """Post every key to the app at once, then wait until the app has handled them all."""
-    app = pilot.app
-    for key in keys:
-        name = NAMED_KEYS.get(key, key)
-        char = key if len(key) == 1 else {"tab": "\t", "enter": "\r", "plus": "+", "minus": "-"}.get(name)
-        app.post_message(events.Key(name, char))
-    for _ in range(500):
-        await pilot.pause()
-        if not app.typeahead.pending:
-            break
-    await pilot.pause()
-
-
-def typed(text: str) -> list[str]:
-    """Keys of a string; ``\\t`` is Tab and ``\\n`` is Enter."""
-    return list(text)
 
 
 @pytest.fixture
@@ -42,11 +21,6 @@ def two_haiyan(shop_kiosk, server):
                                                  status="active"))
     assert shop_kiosk.sync().ok
     return shop_kiosk
-
-
-async def signed_in(pilot) -> None:
-    await burst(pilot, *typed(f"{OP}\t{OP_PIN}\n"))
-    assert screen_name(pilot.app) == "FindScreen"
 
 
 async def test_sign_in_typed_at_once(run, shop_kiosk):
