@@ -170,6 +170,8 @@ TABLE: dict[str, dict[str, str]] = {
     "redeem_search": {"zh": "扫商品码或输入名称，回车加入", "en": "Scan goods or type a name, Enter to add"},
     "basket_total": {"zh": "合计 {total} 分 / 可用 {available} 分", "en": "Total {total} / available {available} points"},
     "basket_over": {"zh": "超出可用积分 {over} 分", "en": "{over} points more than available"},
+    "basket_keys": {"zh": "购物篮：+ 加一  - 减一  Delete 删除  输入数字回车改数量（或 编码*数量）", "en": "Basket: + one more  - one less  Delete remove  type a number and Enter for the quantity (or CODE*QTY)"},
+    "confirm_drop_basket": {"zh": "购物篮里还有 {count} 件商品，放弃这次兑换吗？", "en": "The basket holds {count} items. Drop this redemption?"},
     "basket_empty": {"zh": "购物篮是空的", "en": "The basket is empty"},
     "offline_rule": {"zh": "离线模式：每位居民每天最多兑换 {cap} 分，今天还可兑换 {left} 分；联网同步后不受此限", "en": "Offline: a resident may redeem at most {cap} points a day here; {left} left today. The limit lifts once synced"},
     "confirm_redeem": {"zh": "为 {name}（{card}）兑换 {count} 件，共 {total} 分？", "en": "Redeem {count} items for {name} ({card}), {total} points?"},

@@ -2,12 +2,19 @@
 running total against what the resident may spend, the offline floor limit in words when
 it applies, and a confirm step.
 
-The input keeps focus for the scanner: a scanned SKU and Enter adds one; a name fragment
-filters the goods table (Enter on a row adds one). In the basket, + / - change the
-quantity and Delete removes the line. F10 confirms. The service re-checks everything
-(balance, stock, lease, offline cap) inside the recording transaction; the screen's
-figures are a guide for the operator, not the decision.
+The input keeps focus for the scanner: a scanned SKU and Enter adds one; ``SKU*3`` (or
+``SKU×3``, ``SKU:3``) adds three; a number alone sets the quantity of the basket's current
+line (the one last added); a name fragment filters the goods table (Enter on a row adds
+one). In the basket, + / - change the quantity and Delete removes the line; a line under
+the basket says so. More than the stock is refused as it is asked for, and F10 says what
+is over (points, stock, the offline limit) instead of asking to confirm. Esc with goods in
+the basket asks first. The service re-checks everything (balance, stock, lease, offline
+cap) inside the recording transaction; the screen's figures are a guide for the operator,
+not the decision.
 """
+
+import re
+
 
 from textual import on
 from textual.app import ComposeResult
@@ -20,6 +27,8 @@ from kiosk.screens.confirm import ConfirmScreen
 from sync import codes
 
 MAX_QTY = 10_000
+#: a code with a quantity typed after it: ``OIL*3``, ``OIL×3``, ``OIL:3``
+WITH_QTY = re.compile(r"^(?P<code>.+?)\s*[*×:]\s*(?P<qty>\d{1,5})$")
 
 
 class RedeemScreen(KioskScreen):
@@ -31,13 +40,14 @@ class RedeemScreen(KioskScreen):
     RedeemScreen #total { padding: 0 1; text-style: bold; }
     RedeemScreen #total.over { color: $error; }
     RedeemScreen #offline { padding: 0 1; color: $warning; height: auto; }
+    RedeemScreen #basket-keys { height: auto; }
     """
     BINDINGS = [
         Binding("f10", "confirm", "key_confirm"),
         Binding("plus", "more", "key_more", show=False),
         Binding("minus", "less", "key_less", show=False),
         Binding("delete", "remove", "key_remove"),
-        Binding("escape", "back", "key_back"),
+        Binding("escape", "leave", "key_back"),
     ]
 
     def __init__(self, card: str, name: str) -> None:
@@ -59,6 +69,7 @@ class RedeemScreen(KioskScreen):
             basket = DataTable(id="basket", cursor_type="row")
             basket.add_columns(*(self.tr(k) for k in ("col_good", "col_qty", "col_subtotal")))
             yield basket
+        yield Static(self.tr("basket_keys"), id="basket-keys", classes="hint", markup=False)
         yield Static("", id="total", markup=False)
         yield Static("", id="offline", markup=False)
 
@@ -97,7 +108,10 @@ class RedeemScreen(KioskScreen):
         self.query_one("#offline", Static).update("" if left is None else self.tr("offline_rule", cap=cap, left=left))
 
     def synced(self) -> None:
-        self._fill_basket()  # the available balance may have moved; the goods cursor stays put
+        # the balance and the stock may have moved; the cursors stay put
+        self.goods = {g["sku"]: g for g in self.app.service.goods() if g["status"] == "active"}
+        self.basket = {sku: qty for sku, qty in self.basket.items() if sku in self.goods}
+        self.fill()
 
     def total(self) -> int:
         return sum(qty * self.goods[sku]["price"] for sku, qty in self.basket.items())
@@ -105,13 +119,23 @@ class RedeemScreen(KioskScreen):
     # ------------------------------------------------------------ changing the basket
 
     def add(self, sku: str, qty: int = 1) -> None:
-        new = self.basket.get(sku, 0) + qty
-        if new <= 0:
+        self.set_qty(sku, self.basket.get(sku, 0) + qty)
+
+    def set_qty(self, sku: str, qty: int) -> None:
+        """Put ``qty`` of ``sku`` in the basket (0 removes the line); more than the stock
+        is refused with the figures, and the basket stays as it was."""
+        good = self.goods[sku]
+        if qty > good["stock"]:
+            self.say("insufficient_stock", error=True, sku=good["name"], available=good["stock"], wanted=qty)
+            return
+        if qty <= 0:
             self.basket.pop(sku, None)
         else:
-            self.basket[sku] = min(new, MAX_QTY)
+            self.basket[sku] = min(qty, MAX_QTY)
         self.say(None)
         self._fill_basket()
+        if sku in self.basket:  # the current line: a number typed next sets its quantity
+            self.query_one("#basket", DataTable).move_cursor(row=list(self.basket).index(sku))
 
     @on(Input.Changed, "#q")
     def _filter(self) -> None:
@@ -119,12 +143,20 @@ class RedeemScreen(KioskScreen):
 
     @on(Input.Submitted, "#q")
     def _scanned(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
+        text = codes.clean(event.value)
         sku = codes.normalise_or_none("sku", text)
         match = sku if sku in self.goods else None
+        typed = WITH_QTY.match(text)
+        with_qty = codes.normalise_or_none("sku", typed["code"]) if typed and not match else None
         if match:
             event.input.value = ""
             self.add(match)
+        elif with_qty in self.goods:
+            event.input.value = ""
+            self.add(with_qty, int(typed["qty"]))
+        elif text.isdigit() and self._basket_line() is not None:  # a quantity for the current line
+            event.input.value = ""
+            self.set_qty(self._basket_line(), int(text))
         elif self.query_one("#goods", DataTable).row_count:
             self.query_one("#goods", DataTable).focus()
         elif text:
@@ -134,6 +166,10 @@ class RedeemScreen(KioskScreen):
     @on(DataTable.RowSelected, "#goods")
     def _picked(self, event: DataTable.RowSelected) -> None:
         self.add(event.row_key.value)
+
+    def _basket_line(self) -> str | None:
+        table = self.query_one("#basket", DataTable)
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
 
     def _basket_sku(self) -> str | None:
         table = self.query_one("#basket", DataTable)
@@ -161,11 +197,40 @@ class RedeemScreen(KioskScreen):
 
     # ------------------------------------------------------------ recording
 
+    def action_leave(self) -> None:
+        """Esc: back to the resident, asking first if goods are in the basket."""
+        if not self.basket or self.done:
+            self.action_back()
+            return
+        question = self.tr("confirm_drop_basket", count=sum(self.basket.values()))
+        self.app.push_screen(ConfirmScreen(question), lambda yes: self.action_back() if yes else None)
+
+    def _over(self) -> tuple[str, dict] | None:
+        """What the basket asks for beyond the figures on screen: stock, points or the
+        offline limit, as the service would refuse it."""
+        for sku, qty in self.basket.items():
+            if qty > self.goods[sku]["stock"]:
+                return "insufficient_stock", {"sku": self.goods[sku]["name"], "available": self.goods[sku]["stock"],
+                                              "wanted": qty}
+        svc, total = self.app.service, self.total()
+        available = svc.balance(self.card).available
+        if total > available:
+            return "insufficient_balance", {"available": available, "total": total}
+        left = svc.offline_allowance(self.card)
+        if left is not None and total > left:
+            cap = svc.policy().offline_daily_cap
+            return "offline_cap", {"cap": cap, "used": cap - left, "total": total}
+        return None
+
     def action_confirm(self) -> None:
         if self.done:
             return
         if not self.basket:
             self.say("basket_empty", error=True)
+            return
+        over = self._over()
+        if over is not None:
+            self.say(over[0], error=True, **over[1])
             return
         items = list(self.basket.items())
         detail = "\n".join(f"{self.goods[s]['name']} ×{q} = {q * self.goods[s]['price']}" for s, q in items)

@@ -127,10 +127,10 @@ async def test_basket_keys_change_quantities(run):
         await sign_in(pilot)
         await open_resident(pilot, CARD)
         await pilot.press("f3")
-        await type_text(pilot, "RICE")
+        await type_text(pilot, "TOWEL")
         await pilot.press("enter", "tab", "tab")  # focus the basket
         await pilot.press("plus", "plus", "minus")
-        assert app.screen.basket == {"RICE": 2}
+        assert app.screen.basket == {"TOWEL": 2}
         await pilot.press("delete")
         assert app.screen.basket == {}
         await pilot.press("f10")
