@@ -157,7 +157,7 @@ TABLE: dict[str, dict[str, str]] = {
     "rule_kind_encouraged": {"zh": "鼓励", "en": "encouraged"},
     "rule_kind_prohibited": {"zh": "禁止", "en": "prohibited"},
     "res_balance": {"zh": "已确认 {confirmed} 分 · 待同步 {pending:+d} 分 · 可用 {available} 分", "en": "Confirmed {confirmed} · pending {pending:+d} · available {available}"},
-    "res_rank_of": {"zh": "第 {rank} 名 / 共 {ranked} 人（{month} 月榜，{points} 分）", "en": "#{rank} of {ranked} ({month} board, {points} points)"},
+    "res_rank_of": {"zh": "第 {rank} 名 / 共 {ranked} 人（{month}榜，{points} 分）", "en": "#{rank} of {ranked} ({month} board, {points} points)"},
     "res_rank": {"zh": "本月社区排名：{rank}", "en": "This month's rank in community: {rank}"},
     "res_history": {"zh": "最近记录（本机）", "en": "Recent history (this kiosk)"},
     "award_title": {"zh": "加分 / 扣分：{name}（{card}）", "en": "Award or deduct: {name} ({card})"},
@@ -185,6 +185,8 @@ TABLE: dict[str, dict[str, str]] = {
     "receipt_resident": {"zh": "居民 {name}（{card}）", "en": "Resident {name} ({card})"},
     "receipt_target": {"zh": "撤销单号 {target}", "en": "Voids {target}"},
     "receipt_note": {"zh": "备注：{note}", "en": "Note: {note}"},
+    "receipt_add": {"zh": "加 {n} 分", "en": "+{n} points"},
+    "receipt_deduct": {"zh": "扣 {n} 分", "en": "-{n} points"},
     "receipt_points": {"zh": "积分：{before} → {after}", "en": "Points: {before} → {after}"},
     "receipt_saved": {"zh": "凭条已保存：{path}", "en": "Receipt saved: {path}"},
     "void_title": {"zh": "撤销本机最近的记录", "en": "Void a recent transaction of this kiosk"},
@@ -215,7 +217,12 @@ TABLE: dict[str, dict[str, str]] = {
     "bad_qty": {"zh": "数量必须是 1 到 10000 的整数：{value}", "en": "Quantity must be a whole number 1 to 10000: {value}"},
     "nothing_selected": {"zh": "请先用方向键选中一行", "en": "Select a row with the arrow keys first"},
     "unknown_key": {"zh": "未知", "en": "unknown"},
+    # a programme month (YYYY-MM) as people write it: month_text()
+    "month": {"zh": "{year}年{month}月", "en": "{month_name} {year}"},
 }
+
+MONTH_NAMES_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December")
 
 
 def resolve_lang(explicit: str | None = None) -> str:
@@ -229,6 +236,15 @@ def resolve_lang(explicit: str | None = None) -> str:
 class _Blank(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def month_text(month: str, lang: str = DEFAULT_LANG) -> str:
+    """A programme month ``YYYY-MM`` as people write it: 2026年12月, December 2026; a
+    value that is no such month shows as it is."""
+    year, _, number = month.partition("-")
+    if not (year.isdigit() and number.isdigit() and 1 <= int(number) <= 12):
+        return month
+    return t("month", lang, year=int(year), month=int(number), month_name=MONTH_NAMES_EN[int(number) - 1])
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields) -> str:

@@ -91,7 +91,9 @@ def render(r: Receipt, lang: str) -> list[str]:
     if r.target:
         out.append(t("receipt_target", lang, target=r.target))
     for line in r.lines:
-        amount = f"×{line.qty}" if r.quantities_only else f"×{line.qty}  {line.points:+d}"
+        # in the operator's words: a deduction reads 扣 5 分, never -5
+        points = t("receipt_deduct" if line.points < 0 else "receipt_add", lang, n=abs(line.points))
+        amount = f"×{line.qty}" if r.quantities_only else f"×{line.qty}  {points}"
         out.append(f"  {pad(line.label, 20)} {amount}")
     if r.note:
         out.append(t("receipt_note", lang, note=r.note))

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from kiosk.i18n import month_text
 from kiosk.screens.base import KioskScreen, cell
 from sync.calendar import local_dt
 
@@ -41,7 +42,7 @@ class ResidentScreen(KioskScreen):
             self.tr("res_balance", confirmed=bal.confirmed, pending=bal.pending, available=bal.available))
         # the newest public board pulled from the server; "—" until one is published
         rank = svc.rank(self.card)
-        shown = self.tr("res_rank_of", **rank) if rank else "—"
+        shown = self.tr("res_rank_of", **{**rank, "month": month_text(rank["month"], self.lang)}) if rank else "—"
         self.query_one("#rank", Static).update(self.tr("res_rank", rank=shown))
         if self.row.get("status") == "retired":
             self.say("resident_retired", error=True, card=self.card)
