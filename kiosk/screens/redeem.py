@@ -64,10 +64,12 @@ class RedeemScreen(KioskScreen):
         yield Input(placeholder=self.tr("redeem_search"), id="q", max_length=40)
         with Horizontal(id="tables"):
             goods = DataTable(id="goods", cursor_type="row", zebra_stripes=True)
-            goods.add_columns(*(self.tr(k) for k in ("col_code", "col_good", "col_price", "col_stock")))
+            # the name last: a long one (20 characters) is cut at the edge, never pushes
+            # the price and the stock off the screen
+            goods.add_columns(*(self.tr(k) for k in ("col_code", "col_price", "col_stock", "col_good")))
             yield goods
             basket = DataTable(id="basket", cursor_type="row")
-            basket.add_columns(*(self.tr(k) for k in ("col_good", "col_qty", "col_subtotal")))
+            basket.add_columns(*(self.tr(k) for k in ("col_qty", "col_subtotal", "col_good")))
             yield basket
         yield Static(self.tr("basket_keys"), id="basket-keys", classes="hint", markup=False)
         yield Static("", id="total", markup=False)
@@ -87,13 +89,13 @@ class RedeemScreen(KioskScreen):
     def _fill_goods(self) -> None:
         text = codes.clean(self.query_one("#q", Input).value).lower()
         refill(self.query_one("#goods", DataTable), (
-            (g["sku"], (cell(g["sku"]), cell(f"{g['name']}/{g['unit']}"), cell(g["price"], right=True),
-                        cell(g["stock"], right=True)))
+            (g["sku"], (cell(g["sku"]), cell(g["price"], right=True), cell(g["stock"], right=True),
+                        cell(f"{g['name']}/{g['unit']}")))
             for g in self.goods.values() if not text or text in g["sku"].lower() or text in g["name"].lower()))
 
     def _fill_basket(self) -> None:
         refill(self.query_one("#basket", DataTable), (
-            (sku, (cell(self.goods[sku]["name"]), cell(qty, right=True), cell(qty * self.goods[sku]["price"], right=True)))
+            (sku, (cell(qty, right=True), cell(qty * self.goods[sku]["price"], right=True), cell(self.goods[sku]["name"])))
             for sku, qty in self.basket.items()))
         svc = self.app.service
         available = svc.balance(self.card).available

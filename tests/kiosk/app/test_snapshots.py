@@ -1,17 +1,29 @@
-"""Snapshots of the main screens at 80×24, in Chinese and in English, with the clock
-fixed (tests/kiosk/conftest.py) so the pictures are stable. One class per screen.
+"""Snapshots of the main screens in Chinese and in English, with the clock fixed
+(tests/kiosk/conftest.py) so the pictures are stable. One class per screen; the home,
+resident and redeem screens at both 80×24 and 120×40, the redeem screen with a goods name
+of 20 Chinese characters (its price and stock stay on screen).
 
 Regenerate after an intended change: pytest tests/kiosk/app/test_snapshots.py --snapshot-update
 """
 
 import pytest
 
-from schema.wire import ResidentRec
+from schema.wire import CommunityRec, GoodRec, ResidentRec
 from tests.kiosk.app.conftest import open_resident, sign_in, type_text
 from tests.kiosk.fakeserver import CARD
 
 LANGS = pytest.mark.parametrize("lang", ["zh", "en"])
 SIZE = (80, 24)
+SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+LONG_NAME = "特级压榨一级花生油家庭装五升桶装限量供应"  # 20 characters, 40 cells
+
+
+@pytest.fixture
+def communities(server, shop_kiosk):
+    """Communities mirrored, so screens show their names (never the codes)."""
+    server.put("community", "C001", CommunityRec(id="C001", name="龙居社区", street="雒城街道"))
+    server.put("community", "C002", CommunityRec(id="C002", name="金雁社区", street="金雁街道"))
+    assert shop_kiosk.sync().ok
 
 
 class TestSignIn:
@@ -21,8 +33,9 @@ class TestSignIn:
 
 
 class TestFind:
+    @SIZES
     @LANGS
-    def test_results_table(self, snap_compare, make_app, server, shop_kiosk, lang):
+    def test_results_table(self, snap_compare, make_app, server, shop_kiosk, communities, lang, size):
         for n, name in enumerate(("李华明", "李小红", "李[宝]"), start=3):  # brackets: shown, not markup
             server.put("resident", f"510181000000{n}", ResidentRec(card=f"510181000000{n}", name=name,
                        phone_tail=f"55{n:02d}", community="C002", status="active"))
@@ -33,12 +46,13 @@ class TestFind:
             await type_text(pilot, "李")
             await pilot.press("enter")
 
-        assert snap_compare(make_app(lang=lang), terminal_size=SIZE, run_before=before)
+        assert snap_compare(make_app(lang=lang), terminal_size=size, run_before=before)
 
 
 class TestResident:
+    @SIZES
     @LANGS
-    def test_resident_with_history(self, snap_compare, make_app, shop_kiosk, lang):
+    def test_resident_with_history(self, snap_compare, make_app, shop_kiosk, communities, lang, size):
         shop_kiosk.award(CARD, "V01", "op1", "扫雪")
         shop_kiosk.redeem(CARD, [("TOWEL", 2)], "op1")
 
@@ -46,21 +60,26 @@ class TestResident:
             await sign_in(pilot)
             await open_resident(pilot, CARD)
 
-        assert snap_compare(make_app(lang=lang), terminal_size=SIZE, run_before=before)
+        assert snap_compare(make_app(lang=lang), terminal_size=size, run_before=before)
 
 
 class TestRedeem:
+    @SIZES
     @LANGS
-    def test_basket(self, snap_compare, make_app, lang):
+    def test_basket(self, snap_compare, make_app, server, shop_kiosk, lang, size):
+        server.put("good", "PEANUT", GoodRec(sku="PEANUT", name=LONG_NAME, unit="桶", price=80, status="active"))
+        server.set_stock("PEANUT", 7)
+        assert shop_kiosk.sync().ok
+
         async def before(pilot):
             await sign_in(pilot)
             await open_resident(pilot, CARD)
             await pilot.press("f3")
-            for sku in ("OIL", "TOWEL", "TOWEL"):
+            for sku in ("PEANUT", "TOWEL", "TOWEL"):
                 await type_text(pilot, sku)
                 await pilot.press("enter")
 
-        assert snap_compare(make_app(lang=lang), terminal_size=SIZE, run_before=before)
+        assert snap_compare(make_app(lang=lang), terminal_size=size, run_before=before)
 
 
 class TestReceipt:
