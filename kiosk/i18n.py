@@ -191,6 +191,7 @@ TABLE: dict[str, dict[str, str]] = {
     "receipt_saved": {"zh": "凭条已保存：{path}", "en": "Receipt saved: {path}"},
     "void_title": {"zh": "撤销本机最近的记录", "en": "Void a recent transaction of this kiosk"},
     "void_pick": {"zh": "选中要撤销的记录，按回车", "en": "Pick the transaction to void, then Enter"},
+    "void_ask_reason": {"zh": "撤销 {event}（{who} {kind} {points}）：请输入撤销原因，按回车；Esc 重新选择", "en": "Void {event} ({who} {kind} {points}): type the reason, then Enter; Esc to pick again"},
     "void_reason": {"zh": "撤销原因", "en": "Reason"},
     "void_by": {"zh": "{reason}（主管 {supervisor} 授权）", "en": "{reason} (authorised by {supervisor})"},
     "sup_title": {"zh": "撤销 {event}：需要主管授权", "en": "Void {event}: supervisor approval needed"},

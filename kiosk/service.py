@@ -290,6 +290,20 @@ class KioskService:
     def resident(self, card: str) -> dict | None:
         return self.store.resident(card)
 
+    def voidable(self, limit: int = 30) -> list[dict]:
+        """This kiosk's newest events for the void screen, newest first: id, kind, at,
+        operator, the resident (card and name, None for a delivery), how far the event moved
+        their points, and the void that reversed it (``voided_by``), if any."""
+        out = []
+        for row in self.store.recent_events(limit):
+            card = row["resident"]
+            person = self.store.resident(card) if card else None
+            points = points_delta([decode_event(row["body"])], self._lookup, card, self.shop or "") if card else None
+            out.append({"id": row["id"], "kind": row["kind"], "at": row["at"], "operator": row["operator"],
+                        "resident": card, "name": person["name"] if person else None, "points": points,
+                        "voided_by": row["voided_by"]})
+        return out
+
     def rules(self) -> list[dict]:
         return self.store.rules()
 
