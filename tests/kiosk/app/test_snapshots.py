@@ -7,6 +7,7 @@ Regenerate after an intended change: pytest tests/kiosk/app/test_snapshots.py --
 """
 
 import pytest
+from textual.widgets import Input
 
 from schema.wire import CommunityRec, GoodRec, ResidentRec
 from tests.kiosk.app.conftest import open_resident, sign_in, type_text
@@ -16,6 +17,13 @@ LANGS = pytest.mark.parametrize("lang", ["zh", "en"])
 SIZE = (80, 24)
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 LONG_NAME = "特级压榨一级花生油家庭装五升桶装限量供应"  # 20 characters, 40 cells
+
+
+async def steady(pilot) -> None:
+    """The input cursor drawn solid: a blinking one is caught at either phase."""
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
 
 
 @pytest.fixture
@@ -29,7 +37,7 @@ def communities(server, shop_kiosk):
 class TestSignIn:
     @LANGS
     def test_sign_in(self, snap_compare, make_app, lang):
-        assert snap_compare(make_app(lang=lang), terminal_size=SIZE)
+        assert snap_compare(make_app(lang=lang), terminal_size=SIZE, run_before=steady)
 
 
 class TestFind:
@@ -46,6 +54,8 @@ class TestFind:
             await type_text(pilot, "李")
             await pilot.press("enter")
 
+            await steady(pilot)
+
         assert snap_compare(make_app(lang=lang), terminal_size=size, run_before=before)
 
 
@@ -59,6 +69,8 @@ class TestResident:
         async def before(pilot):
             await sign_in(pilot)
             await open_resident(pilot, CARD)
+
+            await steady(pilot)
 
         assert snap_compare(make_app(lang=lang), terminal_size=size, run_before=before)
 
@@ -79,6 +91,8 @@ class TestRedeem:
                 await type_text(pilot, sku)
                 await pilot.press("enter")
 
+            await steady(pilot)
+
         assert snap_compare(make_app(lang=lang), terminal_size=size, run_before=before)
 
 
@@ -91,5 +105,7 @@ class TestReceipt:
             await pilot.press("f2")
             await type_text(pilot, "V01")
             await pilot.press("enter", "enter")
+
+            await steady(pilot)
 
         assert snap_compare(make_app(lang=lang), terminal_size=SIZE, run_before=before)
