@@ -15,7 +15,7 @@ from textual.timer import Timer
 
 from kiosk import receipts
 from kiosk.background import Backoff, SyncOutcome, sync_once
-from kiosk.counter import Counter, Operator
+from kiosk.counter import Operator
 from kiosk.errors import KioskError
 from kiosk.i18n import t
 from kiosk.service import KioskService
@@ -69,7 +69,7 @@ class KioskApp(App):
         self.lang = lang
         self.auto_sync = auto_sync
         self.backoff = backoff or Backoff()
-        self.counter = Counter(service.store, service.clock)
+        self.counter = service.counter
         self.operator: Operator | None = None
         self.status: dict = service.status()
         self.syncing = False
@@ -115,8 +115,10 @@ class KioskApp(App):
 
     # ------------------------------------------------------------ recording
 
-    def record(self, do, card: str | None = None) -> str | None:
-        """Run one recording call ``do(operator_id) -> event id`` and show its receipt.
+    def record(self, do) -> str | None:
+        """Run one recording call ``do(operator_id) -> Recorded`` (recorded with
+        ``receipt=True``) and show its receipt, built from what the recording transaction
+        returned; returns the event id.
 
         The one path every transaction takes: a second call while one is running (a
         scanner's double Enter) does nothing, and a refusal becomes a sentence on the
@@ -126,23 +128,21 @@ class KioskApp(App):
             return None
         self._recording = True
         try:
-            before = self.service.balance(card).available if card else None
-            event_id = do(self.operator.id)
+            recorded = do(self.operator.id)
         except KioskError as exc:
             self.screen.say_error(exc)
             return None
         finally:
             self._recording = False
-        after = self.service.balance(card).available if card else None
-        receipt = receipts.build(self.service, event_id, before, after)
+        receipt = receipts.build(recorded)
         path = receipts.save(receipt, self.lang, self.service.settings.data_dir)
         self.refresh_status()
         from kiosk.screens.receipt import ReceiptScreen
 
         self.pop_screen()  # the action screen: done with it, back to where it came from after the receipt
         self.push_screen(ReceiptScreen(receipt, path))
-        self.post_message(Recorded(event_id, receipt.kind))
-        return event_id
+        self.post_message(Recorded(recorded.id, receipt.kind))
+        return recorded.id
 
     # ------------------------------------------------------------ status
 

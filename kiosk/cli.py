@@ -141,14 +141,14 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
         return info, t("key_rotated", lang, **info), 0
     if cmd in ("award", "redeem", "void", "stock-in"):
         if cmd == "award":
-            ev = svc.award(args.resident, args.rule, args.operator, args.note)
+            rec = svc.award(args.resident, args.rule, args.operator, args.note)
         elif cmd == "redeem":
-            ev = svc.redeem(args.resident, _parse_items(args.items), args.operator)
+            rec = svc.redeem(args.resident, _parse_items(args.items), args.operator)
         elif cmd == "void":
-            ev = svc.void(args.event_id, args.reason, args.operator)
+            rec = svc.void(args.event_id, args.reason, args.operator)
         else:
-            ev = svc.stock_in(_parse_items(args.items), args.operator, args.note)
-        return {"id": ev}, t("recorded", lang, id=ev), 0
+            rec = svc.stock_in(_parse_items(args.items), args.operator, args.note)
+        return {"id": rec.id}, t("recorded", lang, id=rec.id), 0
     if cmd == "sync":
         if args.resume:
             svc.resume()

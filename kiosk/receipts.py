@@ -15,7 +15,7 @@ from pathlib import Path
 import segno
 
 from kiosk.i18n import t
-from kiosk.pending import decode_event
+from kiosk.recording import Recorded
 from sync import kinds
 from sync.calendar import local_dt
 
@@ -123,29 +123,26 @@ def save(r: Receipt, lang: str, data_dir: Path) -> Path:
     return path
 
 
-def build(svc, event_id: str, before: int | None = None, after: int | None = None) -> Receipt:
-    """The receipt of one of this kiosk's recorded events, as its kind reads it
-    (``sync.kinds``). ``svc`` is a KioskService."""
-    row = svc.store.event_row(event_id)
-    ev = decode_event(row["body"])
-    part = kinds.lookup(row["kind"]).receipt(ev)
-    card = row["resident"] if part.resident else None
-    name = (svc.resident(card) or {}).get("name") if card else None
-    return Receipt(kind=row["kind"], event_id=ev.id, at=ev.at, kiosk=svc.kiosk_id or "",
-                   shop_name=svc.store.meta("shop_name") or svc.shop or "", operator=ev.operator,
-                   before=before, after=after, resident=card, resident_name=name,
-                   lines=[Line(_line_name(svc, *line.name), line.qty, line.points) for line in part.lines],
+def build(rec: Recorded) -> Receipt:
+    """The receipt of one recorded event, as its kind reads it (``sync.kinds``), from what
+    the recording transaction returned (``kiosk.recording.Recorded``)."""
+    ev = rec.event
+    part = kinds.lookup(rec.kind).receipt(ev)
+    card = rec.resident if part.resident else None
+    return Receipt(kind=rec.kind, event_id=ev.id, at=ev.at, kiosk=rec.kiosk, shop_name=rec.shop_name,
+                   operator=ev.operator, before=rec.before, after=rec.after, resident=card,
+                   resident_name=rec.resident_name if card else None,
+                   lines=[Line(_line_name(rec, line.name), line.qty, line.points) for line in part.lines],
                    target=part.target, note=part.note, quantities_only=part.quantities_only)
 
 
-def _line_name(svc, what: str, code: str) -> str:
+def _line_name(rec: Recorded, name: tuple[str, str]) -> str:
     """A receipt line's label: the code and the name this kiosk mirrors for it."""
+    what, code = name
     match what:
         case "rule":
-            rule = svc.store.rule(code)
-            return f"{code} {rule['name'] if rule else code}"
+            return f"{code} {rec.names.get(name, code)}"
         case "good":
-            good = svc.store.good(code)
-            return f"{code} {good['name']}" if good else code
+            return f"{code} {rec.names[name]}" if name in rec.names else code
         case _:
             raise ValueError(f"a receipt line names a {what!r}")

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.i18n import t
-from kiosk.pending import decode_event
 from kiosk.receipts import pad
 from sync import kinds
 from sync.calendar import local_dt
@@ -42,19 +41,16 @@ class ShiftReport:
 
 
 def report(svc, counted: dict[str, int], now: int) -> ShiftReport:
-    """Totals of the open shift; ``counted`` is what the operator counted per SKU."""
-    first = int(svc.store.meta("shift_start_kseq") or 1)
-    started = svc.store.meta("shift_started_at")
-    rep = ShiftReport(svc.kiosk_id or "", svc.store.meta("shop_name") or "", int(started) if started else None,
-                      now, first)
-    rows = svc.store.events_from(first)
-    voided = {r["target"] for r in rows if kinds.lookup(r["kind"]).reverses}
+    """Totals of the open shift; ``counted`` is what the operator counted per SKU. ``svc``
+    is a KioskService."""
+    first, started, events = svc.shift_events()
+    rep = ShiftReport(svc.kiosk_id or "", svc.shop_name, started, now, first)
+    voided = {kinds.lookup(tag).target(ev) for tag, ev in events if kinds.lookup(tag).reverses}
     ops: dict[str, OperatorTotals] = defaultdict(OperatorTotals)
     rules: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     goods: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for row in rows:
-        kind = kinds.lookup(row["kind"])
-        ev = decode_event(row["body"])
+    for tag, ev in events:
+        kind = kinds.lookup(tag)
         tot = ops[ev.operator]
         tot.events += 1
         if kind.reverses:
@@ -75,7 +71,7 @@ def report(svc, counted: dict[str, int], now: int) -> ShiftReport:
                 case "received":
                     rep.received[line.key] = rep.received.get(line.key, 0) + line.count
                 case _:
-                    raise ValueError(f"kind {row['kind']} adds to shift section {line.section!r}")
+                    raise ValueError(f"kind {tag} adds to shift section {line.section!r}")
     rep.per_operator = dict(ops)
     rep.per_rule = {k: (v[0], v[1]) for k, v in sorted(rules.items())}
     rep.per_good = {k: (v[0], v[1]) for k, v in sorted(goods.items())}

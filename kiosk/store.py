@@ -290,6 +290,9 @@ class Store:
     def operator(self, op_id: str) -> dict | None:
         return self._one("SELECT * FROM operators WHERE id = ?", (op_id,))
 
+    def community(self, community: str) -> dict | None:
+        return self._one("SELECT * FROM communities WHERE id = ?", (community,))
+
     def stock_qty(self, sku: str) -> int:
         row = self._one("SELECT qty FROM stock WHERE sku = ?", (sku,))
         return row["qty"] if row else 0

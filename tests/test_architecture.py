@@ -48,6 +48,26 @@ def test_no_sql_above_the_stores():
     assert not found, found
 
 
+#: the kiosk's service layer: the facade and the concerns it composes, over the store
+KIOSK_SERVICE_LAYER = {"service.py", "recording.py", "enrolment.py", "syncing.py", "counter.py", "store.py"}
+
+
+def test_kiosk_views_and_helpers_reach_no_store():
+    """Screens, widgets, the app, receipts, shift reports and the CLI ask ``KioskService``;
+    only the service layer holds the store (import-linter forbids importing it; this also
+    catches ``service.store.…`` reached through an attribute)."""
+    import re
+
+    found = []
+    for path in (ROOT / "kiosk").rglob("*.py"):
+        if path.parent == ROOT / "kiosk" and path.name in KIOSK_SERVICE_LAYER:
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"\.store\b", line):
+                found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not found, found
+
+
 def _subcommands(script: str) -> list[str]:
     import re
 

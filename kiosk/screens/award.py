@@ -94,5 +94,5 @@ class AwardScreen(KioskScreen):
         if not yes or self.done:
             return
         svc = self.app.service
-        if self.app.record(lambda op: svc.award(self.card, code, op, note), card=self.card):
+        if self.app.record(lambda op: svc.award(self.card, code, op, note, receipt=True)):
             self.done = True

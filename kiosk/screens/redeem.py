@@ -244,5 +244,5 @@ class RedeemScreen(KioskScreen):
         if not yes or self.done:
             return
         svc = self.app.service
-        if self.app.record(lambda op: svc.redeem(self.card, items, op), card=self.card):
+        if self.app.record(lambda op: svc.redeem(self.card, items, op, receipt=True)):
             self.done = True

@@ -48,7 +48,7 @@ class ResidentScreen(KioskScreen):
             self.say("resident_retired", error=True, card=self.card)
         table = self.query_one("#history", DataTable)
         table.clear()
-        where = f"{svc.store.meta('shop_name') or svc.shop or ''} {svc.kiosk_id or ''}".strip()
+        where = f"{svc.shop_name} {svc.kiosk_id or ''}".strip()
         for h in svc.history(self.card, 30):
             state = self.tr("voided_mark") if h["voided_by"] else "" if h["synced"] else self.tr("pending_mark")
             table.add_row(cell(local_dt(h["at"]).strftime("%m-%d %H:%M")), cell(h["id"]),

@@ -54,7 +54,7 @@ class ShiftScreen(KioskScreen):
         keep = table.cursor_row
         table.clear()
         for sku, expected, counted in rep.stock:
-            good = self.app.service.store.good(sku) or {"name": "?"}
+            good = self.app.service.good(sku) or {"name": "?"}
             diff = None if counted is None else f"{counted - expected:+d}"
             table.add_row(cell(sku), cell(good["name"]), cell(expected, right=True), cell(counted, right=True),
                           cell(diff, right=True), key=sku)

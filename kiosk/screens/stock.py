@@ -46,13 +46,13 @@ class StockInScreen(KioskScreen):
         table = self.query_one("#lines", DataTable)
         table.clear()
         for sku, qty in self.lines.items():
-            good = self.app.service.store.good(sku) or {"name": "?"}
+            good = self.app.service.good(sku) or {"name": "?"}
             table.add_row(cell(sku), cell(good["name"]), cell(qty, right=True), key=sku)
 
     def _sku(self) -> str | None:
         text = self.query_one("#sku", Input).value.strip()
         sku = codes.normalise_or_none("sku", text)
-        good = self.app.service.store.good(sku) if sku else None
+        good = self.app.service.good(sku) if sku else None
         if good is None or good["status"] != "active":
             self.say("no_goods", error=True, text=text[:40])
             return None
@@ -103,5 +103,5 @@ class StockInScreen(KioskScreen):
         if not yes or self.done:
             return
         svc = self.app.service
-        if self.app.record(lambda op: svc.stock_in(items, op, note)):
+        if self.app.record(lambda op: svc.stock_in(items, op, note, receipt=True)):
             self.done = True

@@ -123,9 +123,8 @@ class VoidScreen(KioskScreen):
         if sup is None or self.done:
             return
         svc = self.app.service
-        card = self.rows[event_id]["resident"]
         # the event carries the signed-in operator; the approving supervisor goes in the
         # reason, in the operator's words (it is printed on the receipt)
         text = self.tr("void_by", reason=reason, supervisor=sup.id)
-        if self.app.record(lambda op: svc.void(event_id, text, op), card=card):
+        if self.app.record(lambda op: svc.void(event_id, text, op, receipt=True)):
             self.done = True

@@ -105,7 +105,7 @@ def test_a_kiosk_holds_a_kind_its_server_does_not_accept_and_sends_it_once_accep
     server, kiosk = app_server, inprocess_kiosk()
     event, card = _record_gift(kiosk, 5)
     rule = next(r for r in kiosk.rules() if r["kind"] != "prohibited" and r["status"] == "active")
-    award = kiosk.award(card, rule["code"], kiosk.store._one("SELECT id FROM operators ORDER BY id")["id"])
+    award = kiosk.award(card, rule["code"], kiosk.store._one("SELECT id FROM operators ORDER BY id")["id"]).id
 
     result = kiosk.sync()
     assert result.ok and result.held == 2  # the gift, and the award after it (a chain has no gaps)

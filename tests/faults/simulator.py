@@ -167,11 +167,11 @@ class Simulation:
     def _record(self, k: SimKiosk, kind: str, *args) -> None:
         try:
             if kind == "award":
-                eid = k.svc.award(args[0], args[1], k.operator)
+                eid = k.svc.award(args[0], args[1], k.operator).id
             elif kind == "redeem":
-                eid = k.svc.redeem(args[0], args[1], k.operator)
+                eid = k.svc.redeem(args[0], args[1], k.operator).id
             else:
-                eid = k.svc.stock_in(args[0], k.operator)
+                eid = k.svc.stock_in(args[0], k.operator).id
         except KioskError:
             return
         k.confirmed.append(eid)
@@ -179,7 +179,7 @@ class Simulation:
     def _void(self, k: SimKiosk) -> None:
         rows = [r for r in k.svc.store.recent_events(20) if r["kind"] != "void" and not r["voided_by"]]
         if rows:
-            eid = k.svc.void(self.rng.choice(rows)["id"], "录入错误", k.operator)
+            eid = k.svc.void(self.rng.choice(rows)["id"], "录入错误", k.operator).id
             k.confirmed.append(eid)
 
     # ------------------------------------------------------------ the end

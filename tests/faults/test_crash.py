@@ -226,7 +226,7 @@ from kiosk.service import KioskService
 svc = KioskService(settings.load(sys.argv[1], lang="en"))
 card = svc.store._one("SELECT card FROM residents ORDER BY card")["card"]
 while True:
-    print(svc.award(card, "ZYFW", "op1"), flush=True)
+    print(svc.award(card, "ZYFW", "op1").id, flush=True)
 """
 
 

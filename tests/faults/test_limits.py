@@ -114,7 +114,7 @@ def test_a_rate_limited_kiosk_keeps_its_records_and_syncs_later(server_dir, tmp_
         svc.enroll("http://central.sim", enroll_code(server.ctx, SYSTEM, "S01")["code"])
         assert svc.sync().ok
         card = svc.store._one("SELECT card FROM residents ORDER BY card")["card"]
-        ids = [svc.award(card, "ZYFW", "op1") for _ in range(5)]
+        ids = [svc.award(card, "ZYFW", "op1").id for _ in range(5)]
         result = svc.sync()
         assert (result.ok, result.problem, result.detail["code"]) == (False, "sync_retry", "rate_limited")
         assert svc.status()["pending_events"] > 0 and not svc.status()["stopped_reason"]

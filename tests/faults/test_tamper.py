@@ -56,7 +56,7 @@ def server_count(server, table: str, where: str = "1", params=()) -> int:
 
 def test_a_row_edited_in_the_kiosk_database_is_never_signed(server, kiosk):
     k = kiosk("k")
-    eid = k.award(first_card(k), VOLUNTEER, "op1")
+    eid = k.award(first_card(k), VOLUNTEER, "op1").id
     with sqlite3.connect(k.settings.db_path) as db:  # 10 points become 90, on disk
         body = db.execute("SELECT body FROM events WHERE id = ?", (eid,)).fetchone()[0]
         db.execute("UPDATE events SET body = ? WHERE id = ?", (body.replace(b'"points":10', b'"points":90'), eid))

@@ -28,7 +28,7 @@ def test_day_cap_refuses_second_award_same_day(capped, clock):
 
 
 def test_month_cap_counts_the_month_and_ignores_voided(capped, clock):
-    first = capped.award(CARD, "MON2", "op1")
+    first = capped.award(CARD, "MON2", "op1").id
     capped.award(CARD, "MON2", "op1")
     with pytest.raises(E.CapReached) as err:
         capped.award(CARD, "MON2", "op1")

@@ -36,11 +36,11 @@ def test_names_are_masked_on_receipts(name, masked):
 
 
 def test_receipt_saved_with_qr_and_wide_characters_aligned(kiosk, tmp_path):
-    event = kiosk.redeem(CARD, [("OIL", 1), ("TOWEL", 2)], "op1")
-    r = receipts.build(kiosk, event, 100, 40)
+    event = kiosk.redeem(CARD, [("OIL", 1), ("TOWEL", 2)], "op1", receipt=True)
+    r = receipts.build(event)
     path = receipts.save(r, "zh", tmp_path)
     text = path.read_text()
-    assert path.name == f"{event}.txt" and r.code in text and "100 → 40" in text
+    assert path.name == f"{event.id}.txt" and r.code in text and "100 → 40" in text
     lines = [ln for ln in receipts.render(r, "zh") if "×" in ln]
     assert len({receipts.width(ln.split("×")[0]) for ln in lines}) == 1  # columns line up
     qr = receipts.qr_lines(r.qr_payload)
@@ -85,7 +85,7 @@ def test_shift_totals_cancel_voids_and_compare_stock(kiosk, clock):
     kiosk.store.set_meta(shift_start_kseq=1)
     kiosk.award(CARD, "V01", "op1")
     kiosk.award(CARD, "P01", "op1")
-    gone = kiosk.redeem(CARD, [("RICE", 1)], "op1")
+    gone = kiosk.redeem(CARD, [("RICE", 1)], "op1").id
     kiosk.void(gone, "退货", "op1")
     kiosk.redeem(CARD, [("OIL", 1)], "op1")
     kiosk.stock_in([("TOWEL", 5)], "op1")

@@ -25,8 +25,8 @@ def test_database_is_wal_with_full_sync(kiosk):
 
 def test_award_records_offline_and_survives_reopen(kiosk, server, open_service, tmp_path):
     server.down = True
-    first = kiosk.award(CARD, "V01", "op1", note="扫雪")
-    second = kiosk.award(CARD2, "R01", "op1")
+    first = kiosk.award(CARD, "V01", "op1", note="扫雪").id
+    second = kiosk.award(CARD2, "R01", "op1").id
     assert (first, second) == ("K0001-1", "K0001-2")  # gap-free kseq, id = kiosk-kseq
     kiosk.close()
     reopened = open_service()
@@ -36,6 +36,27 @@ def test_award_records_offline_and_survives_reopen(kiosk, server, open_service, 
     assert reopened.balance(CARD).pending == 10
     assert reopened.status()["pending_events"] == 2
     assert server.pushes == []  # recording never touched the network
+
+
+def test_recording_returns_what_its_receipt_shows(kiosk):
+    """award, redeem, void and stock-in each return a frozen ``Recorded`` read inside the
+    recording transaction: the stored event, the names and (receipt=True) the points before
+    and after."""
+    assert (kiosk.award(CARD, "R01", "op1").before, kiosk.void("K0001-1", "错", "op1").after) == (None, None)
+    award = kiosk.award(CARD, "V01", "op1", note="扫雪", receipt=True)
+    stored = decode_event(kiosk.store.event_row(award.id)["body"])
+    assert award.event == stored and (award.kind, award.kiosk, award.resident) == ("award", "K0001", CARD)
+    assert award.id == "K0001-3"
+    assert (award.before, award.after) == (100, 110) == (100, kiosk.balance(CARD).available)
+    assert award.resident_name == kiosk.resident(CARD)["name"] and award.names == {("rule", "V01"): "志愿服务"}
+    redeem = kiosk.redeem(CARD, [("OIL", 1), ("RICE", 1)], "op1", receipt=True)
+    assert (redeem.before, redeem.after) == (110, 30) and redeem.names == {("good", "OIL"): "食用油", ("good", "RICE"): "大米"}
+    void = kiosk.void(redeem.id, "退货", "op1", receipt=True)
+    assert (void.kind, void.resident, void.before, void.after, void.names) == ("void", CARD, 30, 110, {})
+    delivery = kiosk.stock_in([("OIL", 3)], "op1", receipt=True)
+    assert (delivery.resident, delivery.resident_name, delivery.before, delivery.after) == (None, None, None, None)
+    with pytest.raises(AttributeError):
+        delivery.after = 1  # frozen: what was recorded is not edited on its way to the receipt
 
 
 def test_prohibited_rule_deducts_its_own_points(kiosk):
@@ -82,8 +103,8 @@ def test_stock_in_adds_pending_stock(kiosk):
 
 
 def test_void_reverses_and_only_once(kiosk):
-    award = kiosk.award(CARD, "V01", "op1")
-    void = kiosk.void(award, "录错了", "op1")
+    award = kiosk.award(CARD, "V01", "op1").id
+    void = kiosk.void(award, "录错了", "op1").id
     assert kiosk.balance(CARD).pending == 0
     with pytest.raises(E.VoidRefused) as info:
         kiosk.void(award, "again", "op1")
@@ -100,7 +121,7 @@ def test_void_reverses_and_only_once(kiosk):
 
 
 def test_void_of_redeem_returns_points_and_stock(kiosk):
-    redeem = kiosk.redeem(CARD, [("OIL", 2)], "op1")
+    redeem = kiosk.redeem(CARD, [("OIL", 2)], "op1").id
     assert kiosk.balance(CARD).available == 0 and kiosk.stock_available()["OIL"] == 8
     kiosk.void(redeem, "退货", "op1")
     assert kiosk.balance(CARD).available == 100 and kiosk.stock_available()["OIL"] == 10

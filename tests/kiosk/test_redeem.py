@@ -10,8 +10,8 @@ from tests.kiosk.fakeserver import CARD, CARD2
 
 
 def test_redeem_within_balance_and_stock(kiosk):
-    event = kiosk.redeem(CARD, [("RICE", 1), ("TOWEL", 2), ("TOWEL", 1)], "op1")
-    assert event == "K0001-1"
+    event = kiosk.redeem(CARD, [("RICE", 1), ("TOWEL", 2), ("TOWEL", 1)], "op1", receipt=True)
+    assert event.id == "K0001-1" and (event.before, event.after) == (100, 55)
     bal = kiosk.balance(CARD)
     assert (bal.confirmed, bal.pending, bal.available) == (100, -45, 55)
     assert kiosk.stock_available()["TOWEL"] == 997  # duplicate lines merged
@@ -95,7 +95,7 @@ def test_voided_redeem_does_not_count_toward_cap(kiosk, server, clock):
     server.policy = Policy(lease_seconds=86_400, balance_max_age_seconds=1, offline_daily_cap=50)
     assert kiosk.sync().ok
     clock.advance(5 * SECOND)
-    first = kiosk.redeem(CARD, [("OIL", 1)], "op1")
+    first = kiosk.redeem(CARD, [("OIL", 1)], "op1").id
     kiosk.void(first, "退货", "op1")
     kiosk.redeem(CARD, [("OIL", 1)], "op1")
 

@@ -139,7 +139,7 @@ async def test_basket_keys_change_quantities(run):
 
 async def test_void_needs_a_supervisor_and_reverses(run, posted, shop_kiosk):
     app, ctx = run()
-    award = shop_kiosk.award(CARD, "V01", "op1")
+    award = shop_kiosk.award(CARD, "V01", "op1").id
     async with ctx as pilot:
         await sign_in(pilot)
         await pilot.press("f7")
@@ -197,7 +197,7 @@ async def test_goods_received(run, posted, shop_kiosk):
 
 async def test_shift_close_totals_counts_and_file(run, shop_kiosk):
     shop_kiosk.award(CARD, "V01", "op1")
-    voided = shop_kiosk.award(CARD, "R01", "op1")
+    voided = shop_kiosk.award(CARD, "R01", "op1").id
     shop_kiosk.void(voided, "错", "op1")
     shop_kiosk.redeem(CARD, [("OIL", 1)], "op1")
     app, ctx = run()

@@ -70,7 +70,7 @@ async def test_hanging_server_does_not_freeze_the_counter(make_app, server, shop
         gate.wait(10)  # the network hangs until the test lets go
         return server.handle(request)
 
-    shop_kiosk._transport = httpx.MockTransport(slow)
+    shop_kiosk.enrolment.transport = httpx.MockTransport(slow)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot)

@@ -1,0 +1,295 @@
+"""Recording: award, redeem, void and stock-in, each one check-then-append in ONE store
+transaction, and the figures those checks decide by (balance, stock, lease, offline cap).
+
+Recording never touches the network. Each use case checks its input against the mirror
+and appends one immutable event; what the receipt shows (the event, the names it prints
+and, with ``receipt=True``, the resident's points before and after) is read inside the
+same transaction and returned as a frozen ``Recorded``, so a sync landing between
+"recorded" and "receipt" cannot make the two disagree. The points cost a walk over the
+resident's pending events, so only a caller that prints a receipt asks for them: a bulk
+load of thousands of offline events must not pay that walk on every one. Time comes from
+an injected ``clock`` (UTC ms). Imports no Textual.
+"""
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from kiosk import errors as E
+from kiosk.pending import decode_event, points_delta, stock_delta
+from kiosk.store import Store
+from schema.types import Card, Code, EventId, OperatorId, Qty, Text
+from schema.wire import Award, Item, KioskEvent, Policy, Redeem, StockIn, StockLine, Void
+from sync import codec, kinds
+from sync.batch import event_id
+from sync.calendar import day_bounds, local_day, local_month, month_bounds
+from sync.policy import DEFAULT_POLICY, LeaseState, check_redeem, is_offline_mode
+from sync.protocol import MAX_ITEMS_PER_EVENT
+
+MAX_TOTAL = 1_000_000
+
+
+@dataclass(frozen=True)
+class Balance:
+    card: str
+    confirmed: int  # the server's balance as last pulled
+    pending: int  # this kiosk's events the server's figure does not include yet
+    available: int  # confirmed + pending: what may be spent here now
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One committed event and what its receipt shows, as read inside the transaction that
+    recorded it."""
+
+    event: KioskEvent
+    kind: str  # the event's tag in ``sync.kinds``
+    kiosk: str
+    shop_name: str
+    resident: str | None = None  # the card it is stored under (a void: its target's)
+    resident_name: str | None = None
+    before: int | None = None  # the resident's available points before and after it
+    after: int | None = None  # (both None without ``receipt=True``, or without a resident)
+    #: ("rule" | "good", code) -> the name this kiosk mirrors, for each code its receipt names
+    names: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.event.id
+
+
+def valid(value: Any, type_: Any, what: str) -> Any:
+    """``value`` as ``type_``, or ``InvalidInput`` naming ``what``."""
+    try:
+        return msgspec.convert(value, type_)
+    except msgspec.ValidationError:
+        raise E.InvalidInput(what=what, value=str(value)[:60]) from None
+
+
+class Recorder:
+    def __init__(self, store: Store, clock: Callable[[], int]):
+        self.store = store
+        self.clock = clock
+
+    # ------------------------------------------------------------ recording
+
+    def award(self, card: str, rule: str, operator: str, note: str = "", *, receipt: bool = False) -> Recorded:
+        """Award (or, for a prohibited-conduct rule, deduct) the rule's own points."""
+        card, rule, note = valid(card, Card, "card"), valid(rule, Code, "rule"), valid(note, Text, "note")
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            self._active_resident(card)
+            row = self.store.rule(rule)
+            if row is None:
+                raise E.UnknownRule(rule=rule)
+            if row["status"] != "active":
+                raise E.RuleRetired(rule=rule)
+            now = self._tick()
+            self._check_caps(card, row, now)
+            return self._append(lambda kseq: Award(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator,
+                resident=card, rule=rule, points=row["points"], note=note), kiosk, card, receipt)
+
+    def redeem(self, card: str, items: list[tuple[str, int]], operator: str, *, receipt: bool = False) -> Recorded:
+        """Hand out goods for points, if balance, stock, lease and offline cap allow."""
+        card = valid(card, Card, "card")
+        lines = self._lines(items)
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            self._active_resident(card)
+            priced = [Item(sku=sku, qty=qty, price=self._active_good(sku)["price"]) for sku, qty in lines]
+            total = sum(i.qty * i.price for i in priced)
+            if total > MAX_TOTAL:
+                raise E.InvalidInput(what="total", value=str(total))
+            now = self._tick()
+            available = self.balance(card).available
+            decision = check_redeem(
+                total=total, available=available, lease=self.lease(), now=now,
+                offline=self.offline(now), redeemed_today=self.redeemed_today(card, now),
+                policy=self.policy(), revoked=self._revoked())
+            if not decision.ok:
+                raise E.RedeemRefused(decision.reason, card=card, **(decision.detail or {}))
+            stock = self.stock_available()
+            for item in priced:
+                if item.qty > stock.get(item.sku, 0):
+                    raise E.InsufficientStock(sku=item.sku, available=stock.get(item.sku, 0), wanted=item.qty)
+            return self._append(lambda kseq: Redeem(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator,
+                resident=card, items=priced, total=total), kiosk, card, receipt, before=available)
+
+    def void(self, target: str, reason: str, operator: str, *, receipt: bool = False) -> Recorded:
+        """Reverse one of this kiosk's own events; the original stays as recorded."""
+        target = valid(target, EventId, "event id")
+        reason = valid(reason.strip(), Text, "reason")
+        if not reason:
+            raise E.InvalidInput(what="reason", value="")
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            row = self.store.event_row(target)
+            if row is None or not target.startswith(kiosk + "-"):
+                raise E.VoidRefused("void_unknown", event=target)
+            if kinds.lookup(row["kind"]).reverses:
+                raise E.VoidRefused("void_of_void", event=target)
+            if self.store.void_of(target):
+                raise E.VoidRefused("void_repeated", event=target)
+            now = self._tick()
+            return self._append(lambda kseq: Void(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator, target=target, reason=reason),
+                kiosk, row["resident"], receipt)
+
+    def stock_in(self, items: list[tuple[str, int]], operator: str, note: str = "", *, receipt: bool = False) -> Recorded:
+        """Record goods delivered to this shop."""
+        lines = self._lines(items)
+        note = valid(note, Text, "note")
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            for sku, _ in lines:
+                self._active_good(sku)
+            now = self._tick()
+            return self._append(lambda kseq: StockIn(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator,
+                items=[StockLine(sku=sku, qty=qty) for sku, qty in lines], note=note), kiosk, None, receipt)
+
+    def _append(self, make: Callable[[int], KioskEvent], kiosk: str, resident: str | None, receipt: bool,
+                before: int | None = None) -> Recorded:
+        """Append the event (inside the caller's transaction) and read what its receipt shows.
+        ``resident``: the card it is stored under, for a kind that names none itself;
+        ``before``: its available points, if the caller already has them."""
+        points = receipt and resident is not None
+        if points and before is None:
+            before = self.balance(resident).available
+        ev = self.store.append_event(make, resident=resident)
+        tag = kinds.tag_of(ev)
+        names: dict[tuple[str, str], str] = {}
+        for line in kinds.lookup(tag).receipt(ev).lines:
+            what, code = line.name
+            row = self.store.rule(code) if what == "rule" else self.store.good(code) if what == "good" else None
+            if row is not None:
+                names[line.name] = row["name"]
+        return Recorded(
+            event=ev, kind=tag, kiosk=kiosk, shop_name=self.store.meta("shop_name") or self.shop or "",
+            resident=resident, resident_name=(self.store.resident(resident) or {}).get("name") if resident else None,
+            before=before if points else None,
+            # the balance is a sum over pending events, so the new event adds exactly its own delta
+            after=before + points_delta([ev], self.lookup, resident, self.shop or "") if points else None,
+            names=names)
+
+    # ------------------------------------------------------------ the figures recording decides by
+
+    @property
+    def shop(self) -> str | None:
+        return self.store.meta("shop")
+
+    def balance(self, card: str) -> Balance:
+        card = valid(card, Card, "card")
+        confirmed = self.store.balance_points(card)
+        events = [decode_event(r["body"]) for r in self.store.unreflected_events(resident=card)]
+        pending = points_delta(events, self.lookup, card, self.shop or "")
+        return Balance(card, confirmed, pending, confirmed + pending)
+
+    def stock_available(self) -> dict[str, int]:
+        """Mirrored stock of this shop plus this kiosk's pending moves, per SKU."""
+        rows = self.store.unreflected_events(kinds=kinds.tags(moves_stock=True) + kinds.tags(reverses=True))
+        delta = stock_delta([decode_event(r["body"]) for r in rows], self.lookup, self.shop or "")
+        out = {g["sku"]: g["stock"] for g in self.store.goods()}
+        for sku, d in delta.items():
+            out[sku] = out.get(sku, 0) + d
+        return out
+
+    def policy(self) -> Policy:
+        raw = self.store.meta("policy")
+        return codec.decode(raw.encode(), Policy) if raw else DEFAULT_POLICY
+
+    def lease(self) -> LeaseState | None:
+        raw = self.store.meta("lease")
+        if not raw:
+            return None
+        return LeaseState(seconds=json.loads(raw)["seconds"], received_local=int(self.store.meta("lease_received_local") or 0),
+                          high_water=int(self.store.meta("clock_high_water") or 0))
+
+    def offline(self, now: int) -> bool:
+        last_pull = self.store.meta("last_pull_at")
+        return is_offline_mode(self.store.meta("reachable") == "1", int(last_pull) if last_pull else None, now, self.policy())
+
+    def redeemed_today(self, card: str, now: int) -> int:
+        start, end = day_bounds(local_day(now))
+        return sum(decode_event(r["body"]).total for r in self.store.events_between(card, start, end, "redeem")
+                   if not self.store.void_of(r["id"]))
+
+    def lookup(self, event: str) -> KioskEvent | None:
+        """One of this kiosk's events by id (what a void's effects are read from)."""
+        row = self.store.event_row(event)
+        return decode_event(row["body"]) if row else None
+
+    # ------------------------------------------------------------ checks
+
+    def _tick(self) -> int:
+        """Now, remembering the latest reading so a clock wound back cannot stretch a lease."""
+        now = self.clock()
+        high = int(self.store.meta("clock_high_water") or 0)
+        if now > high:
+            self.store.set_meta(clock_high_water=now)
+        return now
+
+    def _revoked(self) -> bool:
+        return self.store.meta("revoked") == "1"
+
+    def _recording_as(self, operator: str) -> tuple[str, str]:
+        kiosk = self.store.meta("kiosk_id")
+        if not kiosk:
+            raise E.NotEnrolled()
+        if self._revoked():
+            raise E.KioskRevoked(kiosk=kiosk)
+        operator = valid(operator, OperatorId, "operator")
+        row = self.store.operator(operator)
+        if row is None:
+            raise E.UnknownOperator(operator=operator)
+        if row["status"] != "active":
+            raise E.OperatorRetired(operator=operator)
+        return kiosk, operator
+
+    def _active_resident(self, card: str) -> dict:
+        row = self.store.resident(card)
+        if row is None:
+            raise E.UnknownResident(card=card)
+        if row["status"] != "active":
+            raise E.ResidentRetired(card=card)
+        return row
+
+    def _active_good(self, sku: str) -> dict:
+        row = self.store.good(sku)
+        if row is None:
+            raise E.UnknownSku(sku=sku)
+        if row["status"] != "active":
+            raise E.SkuRetired(sku=sku)
+        return row
+
+    def _lines(self, items: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """Validated lines, the same SKU given twice merged into one line."""
+        merged: dict[str, int] = {}
+        for sku, qty in items:
+            sku = valid(sku, Code, "SKU")
+            merged[sku] = merged.get(sku, 0) + valid(qty, int, "quantity")
+        if not merged or len(merged) > MAX_ITEMS_PER_EVENT:
+            raise E.InvalidInput(what="items", value=str(len(merged)))
+        return [(sku, valid(qty, Qty, f"quantity of {sku}")) for sku, qty in merged.items()]
+
+    def _check_caps(self, card: str, rule: dict, now: int) -> None:
+        """Refuse an award past the rule's per-day or per-month cap, counting what this kiosk
+        recorded (not voided). Awards on other offline kiosks are the server's to review."""
+        for cap, bounds, period in (
+            (rule["cap_day"], day_bounds(local_day(now)), "day"),
+            (rule["cap_month"], month_bounds(local_month(now)), "month"),
+        ):
+            if cap is None:
+                continue
+            done = sum(
+                1
+                for e in self.store.events_between(card, bounds[0], bounds[1], "award")
+                if decode_event(e["body"]).rule == rule["code"] and self.store.void_of(e["id"]) is None
+            )
+            if done >= cap:
+                raise E.CapReached(f"cap_reached_{period}", rule=rule["code"], cap=cap)
