@@ -174,7 +174,7 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
     if cmd == "balance":
         bal = svc.balance(args.card)
         if svc.resident(bal.card) is None and not bal.confirmed and not bal.pending:
-            raise KioskError("unknown_resident", card=bal.card)
+            raise errors.UnknownResident(card=bal.card)
         return asdict(bal), t("balance_line", lang, **asdict(bal)), 0
     if cmd == "history":
         rows = svc.history(args.card, args.limit)

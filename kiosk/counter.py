@@ -11,20 +11,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kiosk.errors import KioskError
+from kiosk.errors import SignInRefused
 from kiosk.store import Store
 from sync import codes
 from sync.pins import check_pin
 
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 5 * 60
-
-
-class SignInRefused(KioskError):
-    """``key``: ``signin_wrong`` (with ``left`` tries), ``signin_locked`` (``minutes``),
-    ``signin_not_supervisor`` or ``signin_other_shop``."""
-
-    key = "signin_wrong"
 
 
 @dataclass(frozen=True)

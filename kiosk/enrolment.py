@@ -142,7 +142,7 @@ class Enrolment:
                     if attempt == "enroll":
                         reply = client.enroll(code, self.settings.label, self.store.meta("server_key"))
                         if reply.kiosk != kiosk:
-                            raise E.KioskError("rekey_wrong_kiosk", other=reply.kiosk, kiosk=kiosk)
+                            raise E.RekeyWrongKiosk(other=reply.kiosk, kiosk=kiosk)
                         from_seq = reply.key_from_seq
                     else:
                         reply = client.rotate(new, from_seq)

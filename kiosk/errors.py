@@ -1,22 +1,31 @@
-"""Every condition the kiosk reports to its operator, as one exception tree.
+"""Every exception the kiosk raises, as one tree: each carries a translation key
+(``kiosk.i18n``) and the fields that message needs, including the offending id, so the CLI,
+the app and background sync show the same words (``str()`` is the English text)::
 
-Each exception carries a translation key (``kiosk.i18n``) and the fields that message
-needs, including the offending id, so the CLI and the app show the same words::
-
-    KioskError                      key + fields; str() is the English text
-      ├── NotEnrolled, AlreadyEnrolled
+    KioskError                      key + fields
+      ├── NotEnrolled               no kiosk id yet: run enroll first
+      ├── AlreadyEnrolled           enroll on a kiosk that has an id
       ├── KioskRevoked              central staff revoked this kiosk: no recording at all
       ├── InvalidInput              a value that can never be right (qty 0, a note too long)
       ├── BadCode                   a card, SKU, rule, operator or enrolment code that is not one
       ├── UnknownResident / ResidentRetired / UnknownRule / RuleRetired
       ├── UnknownSku / SkuRetired / UnknownOperator / OperatorRetired
-      ├── InsufficientStock
+      ├── InsufficientStock         a redeem wants more than the shop has
+      ├── CapReached                an award past its rule's per-day or per-month cap
       ├── RedeemRefused             balance, lease or offline cap (sync.policy decided)
       ├── VoidRefused               unknown, foreign, void-of-void or already voided
-      ├── ChainBroken               an event row was changed on disk
-      ├── SyncStopped               the server told this kiosk to stop; operator must act
-      ├── Offline                   the server could not be reached or did not verify
+      ├── SignInRefused             wrong PIN, locked out, not a supervisor, another shop (kiosk.counter)
+      ├── RekeyWrongKiosk           a re-enrolment code bound the new key to another kiosk id
+      ├── KeyMissing                the kiosk's key file is gone
+      ├── SchemaTooNew              the database was written by a newer kiosk release (the store refuses it)
+      ├── InsecureServer            plain http to another machine without --insecure-http (kiosk.tls)
+      ├── CertificateUnavailable    the server's certificate could not be fetched to pin (kiosk.tls)
+      ├── ChainBroken               an event row was changed on disk (kiosk.syncing)
+      ├── Offline                   the server could not be reached or did not verify (kiosk.client)
       └── Rejected                  a verified ErrorReply: code, action, message, detail
+
+Private control flow inside one module (``kiosk.syncing``'s ``_Stop`` and ``_Held``) never
+leaves it. ``tests/kiosk/test_errors.py`` checks this tree against the code.
 """
 
 from kiosk.i18n import t
@@ -111,12 +120,45 @@ class VoidRefused(KioskError):
     key = "void_unknown"
 
 
+class SignInRefused(KioskError):
+    """``key``: ``signin_wrong`` (with ``left`` tries), ``signin_locked`` (``minutes``),
+    ``signin_not_supervisor``, ``signin_other_shop`` or ``bad_code_operator``."""
+
+    key = "signin_wrong"
+
+
+class RekeyWrongKiosk(KioskError):
+    """The server bound the re-enrolled key to kiosk ``other``, not to this ``kiosk``."""
+
+    key = "rekey_wrong_kiosk"
+
+
+class KeyMissing(KioskError):
+    """No key file at ``path``: enrolment never finished here, or the file was removed."""
+
+    key = "key_missing"
+
+
+class SchemaTooNew(KioskError):
+    """The database was written by a newer kiosk release; refuse rather than corrupt it."""
+
+    key = "schema_too_new"
+
+
+class InsecureServer(KioskError):
+    """A plain-http URL to another machine, without the operator's explicit consent."""
+
+    key = "insecure_server"
+
+
+class CertificateUnavailable(KioskError):
+    """The server's certificate could not be fetched to pin it."""
+
+    key = "certificate_unavailable"
+
+
 class ChainBroken(KioskError):
     key = "chain_broken"
-
-
-class SyncStopped(KioskError):
-    key = "sync_stopped"
 
 
 class Offline(KioskError):

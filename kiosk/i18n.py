@@ -58,6 +58,8 @@ TABLE: dict[str, dict[str, str]] = {
     "recorded": {"zh": "已记录 {id}", "en": "Recorded {id}"},
     "key_rotated": {"zh": "本机 {kiosk} 已换用新密钥（从第 {from_seq} 批起），指纹 {fingerprint}", "en": "Kiosk {kiosk} now signs with a new key (from batch {from_seq}); fingerprint {fingerprint}"},
     "rekey_wrong_kiosk": {"zh": "这个注册码属于 {other}，不是本机 {kiosk}", "en": "This code re-keys {other}, not this kiosk {kiosk}"},
+    "key_missing": {"zh": "本机密钥文件 {path} 不见了，请联系管理员重新注册", "en": "This kiosk's key file {path} is missing; ask central staff to re-enrol it"},
+    "schema_too_new": {"zh": "本机数据库由更新版本的程序写入（数据库版本 {current}，本程序只认到 {supported}），请升级本程序", "en": "The kiosk database was written by a newer release (schema {current}; this kiosk knows up to {supported}): upgrade this kiosk"},
     "enrolled": {"zh": "注册成功：本机 {kiosk}，站点 {shop_name}（{shop}），服务器指纹 {fingerprint}", "en": "Enrolled as {kiosk} at {shop_name} ({shop}); server fingerprint {fingerprint}"},
     "balance_line": {"zh": "居民 {card}：已确认 {confirmed} 分，待同步 {pending} 分，可用 {available} 分", "en": "Resident {card}: confirmed {confirmed}, pending {pending}, available {available}"},
     "status_kiosk": {"zh": "本机 {kiosk}，站点 {shop_name}（{shop}）", "en": "Kiosk {kiosk} at {shop_name} ({shop})"},

@@ -4,11 +4,8 @@ and never sent anywhere (only its public half and signatures leave the kiosk).""
 import os
 from pathlib import Path
 
+from kiosk.errors import KeyMissing
 from sync.signing import BadKey, SigningKey
-
-
-class KeyMissing(FileNotFoundError):
-    """No key file at the path: the kiosk is not enrolled."""
 
 
 def create_key(path: Path, seed: bytes | None = None) -> SigningKey:
@@ -42,7 +39,7 @@ def load_key(path: Path) -> SigningKey:
     try:
         text = path.read_text("ascii").strip()
     except FileNotFoundError:
-        raise KeyMissing(str(path)) from None
+        raise KeyMissing(path=str(path)) from None
     try:
         return SigningKey(bytes.fromhex(text))
     except ValueError:

@@ -16,15 +16,12 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from kiosk.crashpoint import crash_point
+from kiosk.errors import SchemaTooNew
 from kiosk.initials import initials, is_initials
 from schema import kiosk_db
 from schema.feeds import FEEDS
 from schema.wire import KioskEvent
 from sync import codec, kinds
-
-class SchemaTooNew(RuntimeError):
-    """The database was written by a newer kiosk release; refuse rather than corrupt it."""
-
 
 class Store:
     def __init__(self, path: Path):
@@ -86,7 +83,7 @@ class Store:
             if self.db["meta"].exists():
                 current = int(self.meta("schema_version") or 0)
             if current > kiosk_db.SCHEMA_VERSION:
-                raise SchemaTooNew(f"database schema {current} is newer than this kiosk ({kiosk_db.SCHEMA_VERSION})")
+                raise SchemaTooNew(current=current, supported=kiosk_db.SCHEMA_VERSION)
             for version, sql in kiosk_db.pending(current):
                 self.db.executescript(sql)
                 self.set_meta(schema_version=version)

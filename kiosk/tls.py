@@ -15,21 +15,9 @@ import ipaddress
 import ssl
 from urllib.parse import urlsplit
 
-from kiosk.errors import KioskError
+from kiosk.errors import CertificateUnavailable, InsecureServer
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
-
-
-class InsecureServer(KioskError):
-    """A plain-http URL to another machine, without the operator's explicit consent."""
-
-    key = "insecure_server"
-
-
-class CertificateUnavailable(KioskError):
-    """The server's certificate could not be fetched to pin it."""
-
-    key = "certificate_unavailable"
 
 
 def is_loopback(url: str) -> bool:

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
-from kiosk.counter import SignInRefused
+from kiosk.errors import SignInRefused
 from kiosk.screens.base import KioskScreen
 
 

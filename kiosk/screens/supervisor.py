@@ -8,7 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from kiosk.counter import Operator, SignInRefused
+from kiosk.counter import Operator
+from kiosk.errors import SignInRefused
 from kiosk.i18n import t
 
 

@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from kiosk import settings as kiosk_settings
 from kiosk.service import KioskService
-from kiosk.tls import InsecureServer
+from kiosk.errors import InsecureServer
 from tests.e2e.conftest import BIN, free_port
 
 

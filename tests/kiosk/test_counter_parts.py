@@ -5,7 +5,8 @@ import pytest
 
 from kiosk import receipts, shift
 from kiosk.background import Backoff, sync_once
-from kiosk.counter import MAX_FAILURES, Counter, SignInRefused
+from kiosk.counter import MAX_FAILURES, Counter
+from kiosk.errors import SignInRefused
 from schema.wire import OperatorRec
 from sync.pins import hash_pin
 from tests.conftest import MINUTE, SECOND

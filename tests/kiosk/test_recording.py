@@ -4,7 +4,6 @@ import pytest
 
 from kiosk import errors as E
 from kiosk.pending import decode_event
-from kiosk.store import SchemaTooNew
 from schema import kiosk_db
 from schema.wire import Award
 from sync import codec
@@ -159,5 +158,5 @@ def test_events_table_body_is_canonical_and_chained(kiosk):
 def test_schema_too_new_is_refused(kiosk, open_service):
     kiosk.store.set_meta(schema_version=99)
     kiosk.close()
-    with pytest.raises(SchemaTooNew, match="newer"):
+    with pytest.raises(E.SchemaTooNew, match="newer"):
         open_service()
