@@ -87,5 +87,12 @@ class OperatorIn(Body):
     status: Literal["active", "retired"] = "active"
 
 
+class PinIn(Body):
+    """A new operator PIN (4-8 digits); without one the server makes 6 random digits and
+    returns them, once."""
+
+    pin: str | None = None
+
+
 class EnrollCodeIn(Body):
     shop: str

@@ -32,10 +32,11 @@ from server.services.audit import audit
 from server.services.demo import demo_data
 from server.settings import DEFAULT_DATA, Settings
 from server.store.backup import BackupCorrupt, DatabaseInUse
-from sync import codec
+from sync import calendar, codec, codes
 from sync.protocol import ProtocolError
 
 PASSWORD_ENV = "JIFEN_STAFF_PASSWORD"
+PIN_ENV = "JIFEN_OPERATOR_PIN"  # a PIN on the command line would sit in the shell history
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,116 @@ def residents_import(ctx, who, args) -> int:
     return emit(args, out, "\n".join(lines))
 
 
+# ---------------------------------------------------------------- rules, goods, shops, communities, operators
+
+
+def cap(text: str) -> int | None:
+    """A cap as typed: a number, or ``none`` to take the cap away."""
+    value = codes.clean(text).lower()
+    return None if value == "none" else int(value)
+
+
+def _rule_args(p):
+    p.add_argument("code")
+    given = {"default": argparse.SUPPRESS}  # only the fields given change
+    p.add_argument("--name", **given)
+    p.add_argument("--kind", choices=("basic", "encouraged", "prohibited"), **given)
+    p.add_argument("--points", type=int, help="awarded (basic, encouraged) or deducted (prohibited: negative)", **given)
+    p.add_argument("--cap-day", type=cap, metavar="N|none", help="times a resident may earn it per programme day", **given)
+    p.add_argument("--cap-month", type=cap, metavar="N|none", help="times per programme month", **given)
+    p.add_argument("--status", choices=manage.STATUSES, **given)
+    p.add_argument("--effective-at", metavar="TIME", help="YYYY-MM-DD, YYYY-MM-DD HH:MM (Asia/Shanghai) or ISO 8601 with an offset; default now")
+
+
+def rule_set(ctx, who, args) -> int:
+    fields = {f: getattr(args, f) for f in manage.RULE_FIELDS if hasattr(args, f)}
+    if not fields:
+        raise Invalid("say what changes: --name, --kind, --points, --cap-day, --cap-month or --status")
+    try:
+        when = None if args.effective_at is None else calendar.parse_local(args.effective_at)
+    except ValueError as exc:
+        raise Invalid(f"--effective-at: {exc}") from None
+    out = manage.change_rule(ctx, who, args.code, fields, when)
+    return emit(args, out, f"rule {out['rule']}: change {out['change']} "
+                + ("in effect now" if out["applied"] else f"waits until {_local(out['effective_at'])}"))
+
+
+def rule_changes(ctx, who, args) -> int:
+    rows = manage.rule_history(ctx, who, args.code)
+    return emit(args, rows, "\n".join(f"{r['id']}\t{_local(r['effective_at'])}\t"
+                                      f"{'applied' if r['applied_at'] is not None else 'waiting'}\t{r['staff']}\t"
+                                      f"{json.dumps(r['fields'], ensure_ascii=False, sort_keys=True)}" for r in rows))
+
+
+def _local(ms: int) -> str:
+    return calendar.local_dt(ms).strftime("%Y-%m-%d %H:%M")
+
+
+def _good_args(p):
+    p.add_argument("sku")
+    p.add_argument("--name", required=True)
+    p.add_argument("--unit", required=True, help="what one is: 瓶, 袋, kg")
+    p.add_argument("--price", type=int, required=True, help="points")
+    p.add_argument("--status", choices=manage.STATUSES, default="active")
+
+
+def _done(args, kind: str, out: dict) -> int:
+    """A put's or a retirement's outcome: ``good SOAP added``, ``operator op7 retired (was active)``."""
+    return emit(args, out, f"{kind} {out[kind]} " + (out["outcome"] if "outcome" in out else f"retired (was {out['was']})"))
+
+
+def good_set(ctx, who, args) -> int:
+    return _done(args, "good", manage.put_good(ctx, who, args.sku, args.name, args.unit, args.price, args.status))
+
+
+def good_retire(ctx, who, args) -> int:
+    return _done(args, "good", manage.retire_good(ctx, who, args.sku))
+
+
+def _shop_set_args(p):
+    p.add_argument("shop")
+    p.add_argument("--name", required=True)
+    p.add_argument("--community", required=True)
+    p.add_argument("--kind", required=True, choices=("shop", "station"), help="a points-exchange shop or a service station")
+
+
+def shop_set(ctx, who, args) -> int:
+    return _done(args, "shop", manage.put_shop(ctx, who, args.shop, args.name, args.community, args.kind))
+
+
+def _community_args(p):
+    p.add_argument("community")
+    p.add_argument("--name", required=True)
+    p.add_argument("--street", default="")
+
+
+def community_set(ctx, who, args) -> int:
+    return _done(args, "community", manage.put_community(ctx, who, args.community, args.name, args.street))
+
+
+def _operator_args(p):
+    p.add_argument("operator")
+    p.add_argument("--shop", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", choices=("operator", "supervisor"), default="operator")
+    p.add_argument("--status", choices=manage.STATUSES, default="active")
+
+
+def operator_set(ctx, who, args) -> int:
+    return _done(args, "operator", manage.put_operator(ctx, who, args.operator, args.shop, args.name, args.role, args.pin, args.status))
+
+
+def operator_pin(ctx, who, args) -> int:
+    out = manage.reset_operator_pin(ctx, who, args.operator, args.pin)
+    return emit(args, out, f"operator {out['operator']} ({out['shop']}): new PIN "
+                + (f"{out['pin']} (shown once)" if "pin" in out else f"from ${PIN_ENV}")
+                + "; the shop's kiosks take it at their next sync")
+
+
+def operator_retire(ctx, who, args) -> int:
+    return _done(args, "operator", manage.retire_operator(ctx, who, args.operator))
+
+
 # ---------------------------------------------------------------- review queue
 
 
@@ -320,6 +431,15 @@ COMMANDS: tuple[Command, ...] = (
     Command("list", "list reference data or kiosks", listing, _list_args),
     Command("balance", "a resident's confirmed balance and recent postings", balance, positional("card")),
     Command("residents import", "import a community register CSV; reports refused rows", residents_import, _import_args),
+    Command("rule set", "add a rule or change it, now or from --effective-at (the change waits until then)", rule_set, _rule_args),
+    Command("rule changes", "every change made to a rule, applied or waiting for its time", rule_changes, positional("code")),
+    Command("good set", "add or change a good (name, unit, price in points)", good_set, _good_args),
+    Command("good retire", "take a good off every kiosk's shelf", good_retire, positional("sku")),
+    Command("shop set", "add or change a shop or service station", shop_set, _shop_set_args),
+    Command("community set", "add or change a community", community_set, _community_args),
+    Command("operator set", f"add or change a kiosk operator (a new one's PIN from ${PIN_ENV})", operator_set, _operator_args),
+    Command("operator pin", f"reset an operator's PIN (from ${PIN_ENV}, else 6 digits shown once)", operator_pin, positional("operator")),
+    Command("operator retire", "retire an operator: their shop's kiosks refuse their sign-in", operator_retire, positional("operator")),
     Command("review list", "list review items", review_list, _review_list_args),
     Command("review resolve", "resolve a review item once, or --approve / --decline a proposed resolution (--staff names who)",
             review_resolve, _resolve_args),
@@ -372,6 +492,7 @@ def _main(argv: list[str] | None) -> int:
     flags = {"host": args.host, "port": args.port, "tls_cert": args.cert, "tls_key": args.key} if cmd.name == "serve" else {}
     settings = Settings.from_env(os.environ, data_dir=args.data, **flags)
     args.password = os.environ.get(PASSWORD_ENV) or None  # read here, at the entry point, for `staff add`
+    args.pin = os.environ.get(PIN_ENV) or None  # and for `operator set`, `operator pin`
     try:
         if not cmd.opens:
             return cmd.run(settings, args)

@@ -1,6 +1,7 @@
 """The programme's calendar. Times are stored in UTC milliseconds; days and months (caps,
 boards, settlement, the offline daily cap) follow Asia/Shanghai local time."""
 
+import unicodedata
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -34,3 +35,18 @@ def day_bounds(day: str) -> tuple[int, int]:
     start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=LOCAL)
     s = int(start.timestamp() * 1000)
     return s, s + 86_400_000
+
+
+def parse_local(text: str) -> int:
+    """UTC ms of a time as staff write it: ``YYYY-MM-DD`` (the start of that programme day),
+    ``YYYY-MM-DD HH:MM[:SS]`` in Asia/Shanghai, or ISO 8601 with its own offset (``Z``,
+    ``+08:00``). ``ValueError`` saying what was expected for anything else."""
+    value = unicodedata.normalize("NFKC", text).strip()
+    try:
+        if len(value) == 10:
+            return day_bounds(value)[0]
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not a time: {text[:40]!r} (expected YYYY-MM-DD or YYYY-MM-DD HH:MM, Asia/Shanghai,"
+                         " or ISO 8601 with an offset)") from None
+    return int((dt if dt.tzinfo else dt.replace(tzinfo=LOCAL)).timestamp() * 1000)

@@ -1,16 +1,18 @@
 """What people and scanners type, made into the one form a code is stored in.
 
-Card numbers, goods codes (SKUs), rule codes, operator ids and enrolment codes reach the
-system from a barcode scanner (which may add CR LF or a Tab), from a Chinese input method
-left in full-width mode (``５１０１``, ``ＯＩＬ``), from a paste with an ideographic space
-(U+3000) around it, and in whatever letter case the person used. ``normalise`` is the one
-function every entry point calls (the kiosk app and CLI, the server's staff API, CLI and
-CSV import), so the same code typed any of those ways finds the same row.
+Card numbers, goods codes (SKUs), rule codes, operator ids, enrolment codes and kiosk ids
+(``K0001``, as staff type them into ``jifen-server``) reach the system from a barcode
+scanner (which may add CR LF or a Tab), from a Chinese input method left in full-width mode
+(``５１０１``, ``ＯＩＬ``), from a paste with an ideographic space (U+3000) around it, and in
+whatever letter case the person used. ``normalise`` is the one function every entry point
+calls (the kiosk app and CLI, the server's staff API, CLI and CSV import), so the same code
+typed any of those ways finds the same row.
 
 The steps: Unicode NFKC (full-width forms and the ideographic space become ASCII), strip
 surrounding whitespace (tabs, CR, LF, U+3000 included), then the kind's letter case
 (operator ids are lower case, every other code upper case). What is still not a valid
-code raises ``InvalidCode``, whose ``shape`` says what a valid one looks like.
+code raises ``InvalidCode``, whose ``shape`` says what a valid one looks like. Shop and
+community ids keep the letter case staff gave them when they made them: they are ``clean``ed.
 
 Pure: strings in, strings out; the app and the server translate ``InvalidCode`` into
 their own words.
@@ -40,6 +42,7 @@ KINDS = {k.name: k for k in (
              "1 to 32 letters, digits, '_', '.' or '-', starting with a letter or digit", "op1"),
     CodeKind("enrol", re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}"), True,
              "12 letters and digits in three groups of four, as printed", "ABCD-EFGH-JKLM"),
+    CodeKind("kiosk", re.compile(r"K[0-9]{4,12}"), True, "K and 4 to 12 digits", "K0001"),  # schema.types.KioskId
 )}
 
 
@@ -84,3 +87,9 @@ def normalise_or_none(kind: str, text: str) -> str | None:
         return normalise(kind, text)
     except InvalidCode:
         return None
+
+
+def normalise_or_keep(kind: str, text: str | None) -> str:
+    """``normalise``, or the text as given when it is no such code: for a use case whose own
+    check then refuses it in its words, or whose lookup then finds nothing and says so."""
+    return normalise_or_none(kind, text or "") or (text or "")

@@ -15,7 +15,7 @@ from server.errors import NotFound
 from server.services.context import Context
 from server.services.staff import Principal, record, require
 from server.store import catalog, chain
-from sync import codec
+from sync import codec, codes
 from sync.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS, RequestRejected
 from sync.signing import BadKey, BadSignature
 
@@ -41,6 +41,7 @@ def enroll_code(ctx: Context, who: Principal, shop: str) -> dict:
     """Issue a one-time enrolment code for ``shop``; only its hash is stored. The code and
     its audit row are one transaction."""
     require(who, "kiosk.manage")
+    shop = codes.clean(shop or "")  # as typed or pasted; a shop id keeps its case
     code = new_code()
     now = ctx.now()
     expires = now + ctx.settings.enroll_code_ttl_seconds * 1000

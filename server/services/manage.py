@@ -1,7 +1,8 @@
 """Running the programme: residents (one at a time or imported from a community register
-CSV), rules with effective dates, goods and prices, shops, operators, kiosk revocation,
-listings. Every change is permission-checked, written to the audit log in the same
-transaction, and moves the entity's feed row, which is how it reaches the kiosks.
+CSV), rules with effective dates, goods and prices, shops, communities, operators (a PIN
+reset; goods and operators retired), kiosk revocation, listings. Every change is
+permission-checked, written to the audit log in the same transaction, and moves the
+entity's feed row, which is how it reaches the kiosks.
 
 A rule change never rewrites the past: events carry the points they were recorded with.
 A change with a future ``effective_at`` waits in ``rule_changes`` until ``apply_due``
@@ -12,6 +13,7 @@ import csv
 import io
 import os
 import re
+import secrets
 
 from server.errors import Invalid, NotFound
 from server.services import feed
@@ -31,7 +33,14 @@ def _code(kind: str, value: str | None) -> str:
     """The stored form of a code as staff typed or pasted it (``sync.codes``: full width,
     padding, letter case); text that is no such code stays as given for the checks below
     to refuse, with the shape they expect."""
-    return codes.normalise_or_none(kind, value or "") or (value or "")
+    return codes.normalise_or_keep(kind, value)
+
+
+def _id(value: str | None) -> str:
+    """A shop or community id as typed: full width and padding gone, its case kept."""
+    return codes.clean(value or "")
+
+
 PHONE = re.compile(r"^[0-9]{7,15}$")
 STATUSES = ("active", "retired")
 RULE_FIELDS = ("name", "kind", "points", "cap_day", "cap_month", "status")
@@ -83,6 +92,7 @@ def resident_problem(db, row: dict, who: Principal) -> str | None:
 
 
 def put_resident(ctx: Context, who: Principal, card: str, name: str, phone: str, community: str, status: str = "active") -> dict:
+    community = _id(community)
     require(who, "resident.write", community)
     card = _code("card", card)
     row = {"card": card, "name": (name or "").strip(), "phone": (phone or "").strip(), "community": community, "status": status}
@@ -224,9 +234,14 @@ def apply_due(ctx: Context) -> int:
 
 
 def rule_history(ctx: Context, who: Principal, code: str) -> list[dict]:
+    """Every change made to a rule, in the order made: applied ones and those still waiting."""
     require(who, "report.read")
+    code = _code("rule", code)
     with ctx.store.read() as db:
-        return store.rule_changes_of(db, code)
+        changes = store.rule_changes_of(db, code)
+        if not changes and catalog.row_by_key(db, "rules", code) is None:
+            raise NotFound("rule", code[:40])
+        return changes
 
 
 # ---------------------------------------------------------------- goods, shops, operators, kiosks
@@ -235,16 +250,27 @@ def rule_history(ctx: Context, who: Principal, code: str) -> list[dict]:
 def put_good(ctx: Context, who: Principal, sku: str, name: str, unit: str, price: int, status: str = "active") -> dict:
     require(who, "catalog.write")
     sku = _code("sku", sku)
-    if not CODE.match(sku or "") or not 1 <= len(name or "") <= 100 or not 1 <= len(unit or "") <= 20:
-        raise Invalid("a good needs a SKU code, a name (1-100) and a unit (1-20)", sku=(sku or "")[:40])
-    if not isinstance(price, int) or not 0 <= price <= 1_000_000 or status not in STATUSES:
-        raise Invalid("price is 0-1,000,000 points; status active or retired", sku=sku)
+    if not CODE.match(sku or ""):
+        raise Invalid(f"not a SKU: {sku[:40]!r} (a SKU is {codes.KINDS['sku'].shape})", sku=sku[:40])
+    if not 1 <= len(name or "") <= 100 or not 1 <= len(unit or "") <= 20:
+        raise Invalid("a good needs a name (1-100 characters) and a unit (1-20)", sku=sku)
+    if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= 1_000_000:
+        raise Invalid("price is a whole number of points, 0-1,000,000", sku=sku)
+    if status not in STATUSES:
+        raise Invalid("status must be active or retired", sku=sku)
     row = {"sku": sku, "name": name, "unit": unit, "price": price, "status": status}
     return _put(ctx, who, "goods", "good", row, sku)
 
 
+def retire_good(ctx: Context, who: Principal, sku: str) -> dict:
+    """Take a good off the shelves: kiosks stop offering it; what was redeemed stays."""
+    require(who, "catalog.write")
+    return _retire(ctx, who, "goods", "good", _code("sku", sku))
+
+
 def put_shop(ctx: Context, who: Principal, shop_id: str, name: str, community: str, kind: str) -> dict:
     require(who, "catalog.write")
+    shop_id, community = _id(shop_id), _id(community)
     if not CODE.match(shop_id or "") or not 1 <= len(name or "") <= 100 or kind not in ("shop", "station"):
         raise Invalid("a shop needs an id code, a name (1-100) and kind shop or station", shop=(shop_id or "")[:40])
     row = {"id": shop_id, "name": name, "community": community, "kind": kind}
@@ -253,6 +279,7 @@ def put_shop(ctx: Context, who: Principal, shop_id: str, name: str, community: s
 
 def put_community(ctx: Context, who: Principal, community: str, name: str, street: str) -> dict:
     require(who, "catalog.write")
+    community = _id(community)
     if not CODE.match(community or "") or not 1 <= len(name or "") <= 100:
         raise Invalid("a community needs an id code and a name (1-100)", community=(community or "")[:40])
     return _put(ctx, who, "communities", "community", {"id": community, "name": name, "street": street or ""}, community)
@@ -261,17 +288,17 @@ def put_community(ctx: Context, who: Principal, community: str, name: str, stree
 def put_operator(ctx: Context, who: Principal, op_id: str, shop: str, name: str, role: str = "operator",
                  pin: str | None = None, status: str = "active") -> dict:
     require(who, "catalog.write")
-    op_id = _code("operator", op_id)
-    if not CODE.match(op_id or "") or not 1 <= len(name or "") <= 100 or role not in ("operator", "supervisor") or status not in STATUSES:
-        raise Invalid("an operator needs an id code, a name, role operator/supervisor, status active/retired", operator=(op_id or "")[:40])
-    if pin is not None and not re.fullmatch(r"[0-9]{4,8}", pin):
-        raise Invalid("a PIN is 4-8 digits", operator=op_id)
-    pin_hash = hash_pin(pin, os.urandom(16)) if pin is not None else None
+    op_id, shop = _code("operator", op_id), _id(shop)
+    if not CODE.match(op_id or ""):
+        raise Invalid(f"not an operator id: {op_id[:40]!r} (an operator id is {codes.KINDS['operator'].shape})", operator=op_id[:40])
+    if not 1 <= len(name or "") <= 100 or role not in ("operator", "supervisor") or status not in STATUSES:
+        raise Invalid("an operator needs a name (1-100 characters), role operator or supervisor, status active or retired", operator=op_id)
+    pin_hash = _pin_hash(pin, op_id) if pin is not None else None
     with ctx.store.read() as db:
         old = catalog.row_by_key(db, "operators", op_id)
     if pin_hash is None:
         if old is None:
-            raise Invalid("a new operator needs a PIN", operator=op_id)
+            raise Invalid("a new operator needs a PIN (4-8 digits)", operator=op_id)
         pin_hash = old["pin_hash"]
     if old is not None and old["shop"] != shop:
         # The feed row is scoped to one shop: moving it would leave the old shop's kiosks
@@ -279,6 +306,39 @@ def put_operator(ctx: Context, who: Principal, op_id: str, shop: str, name: str,
         raise Invalid("an operator's shop never changes: retire this one and add a new operator id", operator=op_id)
     row = {"id": op_id, "shop": shop, "name": name, "role": role, "pin_hash": pin_hash, "status": status}
     return _put(ctx, who, "operators", "operator", row, op_id, audit={"shop": shop, "role": role, "status": status, "pin_changed": pin is not None})
+
+
+def reset_operator_pin(ctx: Context, who: Principal, op_id: str, pin: str | None = None) -> dict:
+    """Give an operator a new PIN (a forgotten or seen one): ``pin``, or 6 random digits
+    returned once. Their shop's kiosks check the new one from their next pull on."""
+    require(who, "catalog.write")
+    op_id = _code("operator", op_id)
+    generated = pin is None
+    if generated:
+        pin = "".join(secrets.choice("0123456789") for _ in range(6))
+    pin_hash = _pin_hash(pin, op_id)  # scrypt: before the write lock
+    with ctx.store.write() as db:
+        old = catalog.row_by_key(db, "operators", op_id)
+        if old is None:
+            raise NotFound("operator", op_id[:40])
+        row = old | {"pin_hash": pin_hash}
+        catalog.update_row(db, "operators", row)
+        publish(db, "operator", row)
+        record(db, ctx, who, "operator_pin", op_id, {"shop": old["shop"], "generated": generated})
+    return {"operator": op_id, "shop": old["shop"]} | ({"pin": pin} if generated else {})
+
+
+def retire_operator(ctx: Context, who: Principal, op_id: str) -> dict:
+    """An operator who has left: their shop's kiosks refuse their sign-in from the next pull on."""
+    require(who, "catalog.write")
+    return _retire(ctx, who, "operators", "operator", _code("operator", op_id))
+
+
+def _pin_hash(pin: str, op_id: str) -> str:
+    pin = codes.clean(pin)  # digits typed full width are digits
+    if not re.fullmatch(r"[0-9]{4,8}", pin):
+        raise Invalid("a PIN is 4-8 digits", operator=op_id)
+    return hash_pin(pin, os.urandom(16))
 
 
 def _put(ctx: Context, who: Principal, table: str, kind: str, row: dict, key: str, community: str | None = None, audit: dict | None = None) -> dict:
@@ -293,9 +353,23 @@ def _put(ctx: Context, who: Principal, table: str, kind: str, row: dict, key: st
     return {kind: key, "outcome": outcome}
 
 
+def _retire(ctx: Context, who: Principal, table: str, kind: str, key: str) -> dict:
+    """Set one reference row's status to retired, move its feed row, audit it: one transaction."""
+    with ctx.store.write() as db:
+        old = catalog.row_by_key(db, table, key)
+        if old is None:
+            raise NotFound(kind, key[:40])
+        row = old | {"status": "retired"}
+        catalog.update_row(db, table, row)
+        publish(db, kind, row)
+        record(db, ctx, who, f"{kind}_retire", key, {"was": old["status"]})
+    return {kind: key, "status": "retired", "was": old["status"]}
+
+
 def revoke_kiosk(ctx: Context, who: Principal, kiosk: str) -> dict:
     """Mark a kiosk revoked: its pushes are quarantined, its pulls say so and carry no lease."""
     require(who, "kiosk.manage")
+    kiosk = _code("kiosk", kiosk)
     with ctx.store.write() as db:
         row = chain.kiosk_by_id(db, kiosk)
         if row is None:

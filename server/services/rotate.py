@@ -22,6 +22,7 @@ from server.services.enroll import hash_code, new_code
 from server.services.push import record_rejection
 from server.services.staff import Principal, record, require
 from server.store import chain
+from sync import codes
 from sync.keys import rotate_proof_message
 from sync.protocol import PROTOCOL_VERSION, RequestRejected, decode_request
 from sync.signing import BadKey, BadSignature
@@ -102,6 +103,7 @@ def force_rotate(ctx: Context, who: Principal, kiosk_id: str) -> dict:
     """Retire a kiosk's key now (for every batch the server does not hold yet, and for
     pulls) and issue a one-time re-enrolment code that binds a new key to the same id."""
     require(who, "kiosk.manage")
+    kiosk_id = codes.normalise_or_keep("kiosk", kiosk_id)
     code = new_code()
     now = ctx.now()
     expires = now + ctx.settings.enroll_code_ttl_seconds * 1000
@@ -120,6 +122,7 @@ def force_rotate(ctx: Context, who: Principal, kiosk_id: str) -> dict:
 
 def key_history(ctx: Context, who: Principal, kiosk_id: str) -> list[dict]:
     require(who, "report.read")
+    kiosk_id = codes.normalise_or_keep("kiosk", kiosk_id)
     with ctx.store.read() as db:
         if chain.kiosk_by_id(db, kiosk_id) is None:
             raise NotFound("kiosk", kiosk_id)

@@ -14,8 +14,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from schema.staff import (CommunityIn, Decision, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, ResidentIn, Resolve, RuleIn,
-                          ShopIn, SignIn)
+from schema.staff import (CommunityIn, Decision, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, PinIn, ResidentIn, Resolve,
+                          RuleIn, ShopIn, SignIn)
 from server.errors import Invalid
 from server.reports.render import FORMATS, render
 from server.services import checkpoint, enroll, manage, reports, review, rotate, staff
@@ -172,6 +172,10 @@ class ProgrammeApi(Controller):
     def put_good(self, ctx: Ctx, who: Who, sku: FromPath[str], data: JSONBody[GoodIn]) -> dict:
         return manage.put_good(ctx, who, sku, data.name, data.unit, data.price, data.status)
 
+    @post("/goods/{sku:str}/retire", sync_to_thread=True, status_code=200)
+    def retire_good(self, ctx: Ctx, who: Who, sku: FromPath[str]) -> dict:
+        return manage.retire_good(ctx, who, sku)
+
     @put("/shops/{shop:str}", sync_to_thread=True)
     def put_shop(self, ctx: Ctx, who: Who, shop: FromPath[str], data: JSONBody[ShopIn]) -> dict:
         return manage.put_shop(ctx, who, shop, data.name, data.community, data.kind)
@@ -183,6 +187,15 @@ class ProgrammeApi(Controller):
     @put("/operators/{operator:str}", sync_to_thread=True)
     def put_operator(self, ctx: Ctx, who: Who, operator: FromPath[str], data: JSONBody[OperatorIn]) -> dict:
         return manage.put_operator(ctx, who, operator, data.shop, data.name, data.role, data.pin, data.status)
+
+    @post("/operators/{operator:str}/pin", sync_to_thread=True, status_code=200)
+    def reset_pin(self, ctx: Ctx, who: Who, operator: FromPath[str], data: JSONBody[PinIn]) -> dict:
+        """A new PIN for the operator (theirs to type at their shop's kiosks from its next pull on)."""
+        return manage.reset_operator_pin(ctx, who, operator, data.pin)
+
+    @post("/operators/{operator:str}/retire", sync_to_thread=True, status_code=200)
+    def retire_operator(self, ctx: Ctx, who: Who, operator: FromPath[str]) -> dict:
+        return manage.retire_operator(ctx, who, operator)
 
     @post("/enroll-codes", sync_to_thread=True, status_code=201)
     def enroll_code(self, ctx: Ctx, who: Who, data: JSONBody[EnrollCodeIn]) -> dict:

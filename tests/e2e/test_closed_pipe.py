@@ -25,6 +25,7 @@ def run_into_closed_pipe(*argv: str) -> subprocess.CompletedProcess:
     ("list", "residents"),
     ("list", "shops"),
     ("balance", "5106810100001"),
+    ("rule", "changes", "ZYFW", "--json"),
     ("--help",),
 ])
 def test_server_cli_into_a_closed_reader(server_dir, args):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.codes import KINDS, InvalidCode, clean, normalise
+from sync.codes import KINDS, InvalidCode, clean, normalise, normalise_or_keep
 
 FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
 
@@ -24,6 +24,8 @@ def full_width(text: str) -> str:
     ("operator", "SUP1\r", "sup1"),
     ("enrol", "abcd-efgh-jkmn", "ABCD-EFGH-JKMN"),
     ("enrol", "ＡＢＣＤＥＦＧＨＪＫＭＮ", "ABCD-EFGH-JKMN"),
+    ("kiosk", " k0001\n", "K0001"),
+    ("kiosk", "Ｋ００１２", "K0012"),
 ])
 def test_typed_forms_give_the_stored_form(kind, typed, stored):
     assert normalise(kind, typed) == stored
@@ -31,7 +33,7 @@ def test_typed_forms_give_the_stored_form(kind, typed, stored):
 
 @pytest.mark.parametrize(("kind", "typed"), [
     ("card", "12"), ("card", "5101 8100"), ("card", "张三"), ("sku", ""), ("sku", "-OIL"),
-    ("rule", "V 01"), ("operator", "op1!"), ("enrol", "ABCD-EFGH"), ("card", "\u3000"),
+    ("rule", "V 01"), ("operator", "op1!"), ("enrol", "ABCD-EFGH"), ("card", "\u3000"), ("kiosk", "K01"), ("kiosk", "C"),
 ])
 def test_invalid_after_normalising_says_what_a_valid_one_looks_like(kind, typed):
     with pytest.raises(InvalidCode) as caught:
@@ -57,3 +59,9 @@ def test_normalising_is_idempotent_and_ignores_width_and_padding(kind, text, pad
 
 def test_clean_keeps_inner_text():
     assert clean("\u3000张 三\r\n") == "张 三"
+
+
+def test_normalise_or_keep_leaves_what_is_no_code_for_the_caller_to_refuse():
+    assert normalise_or_keep("sku", "\u3000ｏｉｌ") == "OIL"
+    assert normalise_or_keep("sku", "BAD!") == "BAD!"
+    assert normalise_or_keep("kiosk", None) == ""

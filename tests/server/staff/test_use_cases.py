@@ -9,6 +9,7 @@ import pytest
 from server.cli import main
 from server.services import enroll, manage, review, staff
 from server.services.staff import SYSTEM
+from server.store import catalog
 from tests.server.staff.conftest import ROLE_USER
 
 MONTH = "2025-11"
@@ -32,7 +33,7 @@ def two_kiosks(items):
     return items["k1"].id, items["k2"].id
 
 
-# name -> (CLI argv, API (path, json or raw body), whether both sides act on the same subject)
+# name -> (CLI argv, API (path, json or raw body[, method; POST if not given]), whether both sides act on the same subject)
 CASES = {
     "enroll code": (lambda k, i, f: ["enroll-code", "--shop", "S01"], lambda k, i: ("/api/enroll-codes", {"shop": "S01"}), True),
     "revoke": (lambda k, i, f: ["revoke", k[0]], lambda k, i: (f"/api/kiosks/{k[1]}/revoke", None), False),
@@ -45,6 +46,18 @@ CASES = {
     "residents import": (lambda k, i, f: ["residents", "import", str(f)], lambda k, i: ("/api/residents/import", REGISTER.encode()), True),
     "review resolve": (lambda k, i, f: ["review", "resolve", str(i["SQ01"]), "--action", "accept", "--note", "ok"],
                        lambda k, i: (f"/api/reviews/{i['SQ02']}/resolve", {"action": "accept", "note": "ok"}), False),
+    "rule set": (lambda k, i, f: ["rule", "set", "ZYFW", "--points", "12"], lambda k, i: ("/api/rules/ZYFW", {"points": 13}, "PUT"), True),
+    "good set": (lambda k, i, f: ["good", "set", "SOAP", "--name", "肥皂", "--unit", "块", "--price", "31"],
+                 lambda k, i: ("/api/goods/SOAP", {"name": "肥皂", "unit": "块", "price": 32}, "PUT"), True),
+    "good retire": (lambda k, i, f: ["good", "retire", "SOAP"], lambda k, i: ("/api/goods/TOWEL/retire", None), False),
+    "shop set": (lambda k, i, f: ["shop", "set", "S01", "--name", "一号店", "--community", "SQ01", "--kind", "shop"],
+                 lambda k, i: ("/api/shops/S01", {"name": "一号超市", "community": "SQ01", "kind": "shop"}, "PUT"), True),
+    "community set": (lambda k, i, f: ["community", "set", "SQ01", "--name", "一社区"],
+                      lambda k, i: ("/api/communities/SQ01", {"name": "一号社区"}, "PUT"), True),
+    "operator set": (lambda k, i, f: ["operator", "set", "op1", "--shop", "S01", "--name", "刘阿姨"],
+                     lambda k, i: ("/api/operators/op1", {"shop": "S01", "name": "刘姐"}, "PUT"), True),
+    "operator pin": (lambda k, i, f: ["operator", "pin", "op1"], lambda k, i: ("/api/operators/sup1/pin", {}), False),
+    "operator retire": (lambda k, i, f: ["operator", "retire", "op1"], lambda k, i: ("/api/operators/sup1/retire", None), False),
 }
 
 
@@ -57,9 +70,9 @@ def test_cli_and_api_write_the_same_audit_row(case, settings, ctx, client, login
     headers = login("admin")  # signing in is audited too: before the CLI's row
     assert cli(settings, *argv(two_kiosks, items, register), "--staff", ROLE_USER["admin"]) == 0, capsys.readouterr().err
     by_cli = last_audit(ctx)
-    path, body = api(two_kiosks, items)
+    path, body, *method = api(two_kiosks, items)
     sent = {"content": body} if isinstance(body, bytes) else {"json": body}
-    resp = client.post(path, headers=headers, **sent)
+    resp = client.request(method[0] if method else "POST", path, headers=headers, **sent)
     assert resp.status_code in (200, 201), resp.text
     by_api = last_audit(ctx)
     assert by_api["id"] == by_cli["id"] + 1
@@ -79,6 +92,11 @@ def test_cli_with_staff_applies_that_accounts_role(settings, capsys):
     assert "may not kiosk.manage" in capsys.readouterr().err
 
 
+def operator_row(ctx, op: str) -> dict:
+    with ctx.store.read() as db:
+        return catalog.row_by_key(db, "operators", op)
+
+
 @pytest.fixture
 def audit_down(settings):
     """From now on every audit insert fails, as a crash between change and audit would."""
@@ -96,12 +114,15 @@ def test_a_failed_audit_insert_rolls_the_change_back(ctx, settings, two_kiosks, 
     kiosks = {k["id"]: k["status"] for k in manage.list_reference(ctx, admin, "kiosks")}
     goods = manage.list_reference(ctx, admin, "goods")
     accounts = staff.list_staff(ctx, admin)
+    op1 = operator_row(ctx, "op1")
     codes = sqlite3.connect(settings.db_path).execute("SELECT count(*) FROM enroll_codes").fetchone()[0]
     request.getfixturevalue("audit_down")
     attempts = [
         lambda: manage.revoke_kiosk(ctx, admin, two_kiosks[0]),
         lambda: enroll.enroll_code(ctx, admin, "S01"),
         lambda: manage.put_good(ctx, admin, goods[0]["sku"], "改名", goods[0]["unit"], goods[0]["price"] + 1),
+        lambda: manage.retire_good(ctx, admin, goods[0]["sku"]),
+        lambda: manage.reset_operator_pin(ctx, admin, "op1"),
         lambda: staff.add_staff(ctx, admin, "bob", "auditor", "long enough 1"),
         lambda: staff.disable_staff(ctx, admin, "aud"),
         lambda: review.resolve(ctx, admin, items["SQ01"], "accept", "ok"),
@@ -112,5 +133,6 @@ def test_a_failed_audit_insert_rolls_the_change_back(ctx, settings, two_kiosks, 
     assert {k["id"]: k["status"] for k in manage.list_reference(ctx, admin, "kiosks")} == kiosks
     assert manage.list_reference(ctx, admin, "goods") == goods
     assert staff.list_staff(ctx, admin) == accounts
+    assert operator_row(ctx, "op1") == op1  # the PIN hash too
     assert sqlite3.connect(settings.db_path).execute("SELECT count(*) FROM enroll_codes").fetchone()[0] == codes
     assert review.show_item(ctx, admin, items["SQ01"])["status"] == "open"
