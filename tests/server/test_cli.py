@@ -118,3 +118,29 @@ def test_one_parser_reaches_every_command_in_the_table():
         except SystemExit:
             continue  # --help printed this command's own usage: it is reachable
         raise AssertionError(f"{cmd.name} parsed as {args}")
+
+
+def test_a_kiosk_takes_what_the_cli_changed_on_its_next_sync(inprocess_kiosk, server_dir, monkeypatch, capsys):
+    """The CLI's changes reach a real kiosk (KioskService) by its ordinary pull: a reset PIN,
+    a retired operator, a retired good, a rule's new points."""
+    from kiosk.counter import Counter, SignInRefused
+    from kiosk.errors import OperatorRetired, SkuRetired
+
+    svc = inprocess_kiosk()
+    data = ["--data", str(server_dir)]
+    monkeypatch.setenv("JIFEN_OPERATOR_PIN", "8642")
+    for argv in (["operator", "pin", "op1"], ["operator", "retire", "sup1"], ["good", "retire", "SOAP"],
+                 ["rule", "set", "ZYFW", "--points", "12"]):
+        assert main([*argv, *data]) == 0, capsys.readouterr().err
+    assert svc.sync().ok
+    counter = Counter(svc.store, svc.clock)
+    with pytest.raises(SignInRefused):
+        counter.sign_in("op1", "1234")
+    assert counter.sign_in("op1", "8642").id == "op1"
+    with pytest.raises(SignInRefused):
+        counter.sign_in("sup1", "9999")
+    with pytest.raises(SkuRetired):
+        svc.redeem(CARD_A, [("SOAP", 1)], "op1")
+    with pytest.raises(OperatorRetired):
+        svc.award(CARD_A, "ZYFW", "sup1")
+    assert {r["code"]: r["points"] for r in svc.rules()}["ZYFW"] == 12
