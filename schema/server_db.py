@@ -356,8 +356,24 @@ CREATE TABLE pending_resolutions (
 ALTER TABLE resolutions ADD COLUMN approved_by TEXT;
 """
 
+# Version 7: staff sign-in lockouts (server.services.throttle), kept so that the CLI and the
+# API list what the serving process enforces, and a restart keeps them. ``username`` is NULL
+# for a lock of a whole client address.
+_V7 = """
+CREATE TABLE signin_lockouts (
+    id INTEGER PRIMARY KEY,
+    username TEXT,
+    address TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    until INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    failures INTEGER NOT NULL
+);
+CREATE INDEX signin_lockouts_key ON signin_lockouts(address, username, until);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -376,6 +376,12 @@ def staff_disable(ctx, who, args) -> int:
     return emit(args, out, f"staff {out['username']} disabled ({out['tokens_revoked']} tokens revoked)")
 
 
+def staff_lockouts(ctx, who, args) -> int:
+    rows = staff.sign_in_lockouts(ctx, who, args.all)
+    return emit(args, rows, "\n".join(f"{r['username'] or '(any username)'}\t{r['address']}\tuntil {r['until']}\tlevel {r['level']}"
+                                      for r in rows) or "no sign-in lockouts in force")
+
+
 def _log_args(p):
     p.add_argument("--staff", dest="who", help="only this account's actions")
     p.add_argument("--action")
@@ -446,6 +452,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("staff add", f"add an account (password from ${PASSWORD_ENV}, else generated and shown once)", staff_add, _staff_add_args),
     Command("staff list", "list accounts", staff_list),
     Command("staff disable", "disable an account and sign it out everywhere", staff_disable, positional("username")),
+    Command("staff lockouts", "sign-in lockouts in force (--all: of the last day), by username and client address", staff_lockouts,
+            lambda p: p.add_argument("--all", action="store_true", help="also those that ended, of the last day")),
     Command("staff log", "the audit log of staff actions", staff_log, _log_args, acts=False),
     Command("report", "monthly reports and the public board", report, _report_args),
     Command("checkpoint", "sign a checkpoint over the whole batch log", make_checkpoint),

@@ -74,11 +74,12 @@ class Invalid(StaffError):
 
 
 class SignInLocked(StaffError):
-    """``key`` is ``user:<name>`` or ``ip:<address>``; ``retry_after_ms`` until it unlocks."""
+    """``what`` is ``user`` (this username from this address) or ``ip`` (this address);
+    ``retry_after_ms`` until it unlocks."""
 
-    def __init__(self, key: str, retry_after_ms: int):
-        what = key.partition(":")[0]
-        super().__init__("rate_limited", f"too many failed sign-ins for this {'username' if what == 'user' else 'address'}; "
+    def __init__(self, what: str, retry_after_ms: int):
+        whom = "this username from this address" if what == "user" else "this address"
+        super().__init__("rate_limited", f"too many failed sign-ins for {whom}; "
                          f"try again in {retry_after_ms // 1000 + 1} s", retry_after_ms=retry_after_ms)
 
 

@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass
 
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from server.services import throttle
 from server.services.context import Context
 from server.store import catalog
 from server.store import staff as store
@@ -123,17 +124,17 @@ def principal_of(row: dict) -> Principal:
 
 
 def sign_in(ctx: Context, username: str, password: str, address: str | None = None) -> dict:
-    """A bearer token for a right password. Repeated failures lock the username (and the
-    client ``address``) for a while: ``429 rate_limited`` (server.services.throttle)."""
-    keys = ctx.signins.keys(username, address)
-    ctx.signins.check(keys, ctx.now())  # before scrypt: a locked guesser costs nothing
+    """A bearer token for a right password. Repeated failures lock the (username, client
+    ``address``) pair, and many the address, for a while: ``429 rate_limited``
+    (server.services.throttle)."""
+    throttle.check(ctx, username, address)  # before scrypt: a locked guesser costs nothing
     with ctx.store.read() as db:
         row = store.staff_by_name(db, username)
     ok = check_password(password, row["password_hash"] if row else _DUMMY)
     if row is None or not ok or row["status"] != "active":
-        ctx.signins.failed(keys, ctx.now())
+        throttle.failed(ctx, username, address)
         raise Unauthorized("unknown username, wrong password, or a disabled account")
-    ctx.signins.succeeded(username)
+    throttle.succeeded(ctx, username, address)
     token = os.urandom(32).hex()
     now = ctx.now()
     expires = now + TOKEN_TTL_MS
@@ -224,6 +225,12 @@ def add_staff(ctx: Context, who: Principal, username: str, role: str, password: 
     if generated:
         out["password"] = password
     return out
+
+
+def sign_in_lockouts(ctx: Context, who: Principal, include_expired: bool = False) -> list[dict]:
+    """The sign-in lockouts in force (``include_expired``: of the last day), for admins."""
+    require(who, "staff.manage")
+    return throttle.lockouts(ctx, include_expired)
 
 
 def list_staff(ctx: Context, who: Principal) -> list[dict]:

@@ -93,6 +93,11 @@ class StaffApi(Controller):
         """Your own password (with ``current``), or anyone's as admin; signs that account out everywhere."""
         return staff.set_password(ctx, who, username, data.password, data.current)
 
+    @get("/lockouts", sync_to_thread=True)
+    def lockouts(self, ctx: Ctx, who: Who, include_expired: Annotated[bool, QueryParameter(name="all")] = False) -> list[dict]:
+        """Sign-in lockouts in force (``all``: of the last day): username (null for an address), address, until, level."""
+        return staff.sign_in_lockouts(ctx, who, include_expired)
+
     @get("/audit-log", sync_to_thread=True)
     def audit_log(self, ctx: Ctx, who: Who, staff_name: Annotated[str | None, QueryParameter(name="staff")] = None,
                   action: FromQuery[str | None] = None, since: FromQuery[int] = 0, limit: FromQuery[int] = 1000) -> list[dict]:

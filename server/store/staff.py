@@ -179,3 +179,31 @@ def rule_changes_of(db: Tx, code: str) -> list[dict]:
     for r in rows:
         r["fields"] = json.loads(r["fields"])
     return rows
+
+
+# ---------------------------------------------------------------- sign-in lockouts
+
+
+def insert_lockout(db: Tx, username: str | None, address: str, at: int, until: int, level: int, failures: int) -> None:
+    db.sql.execute("INSERT INTO signin_lockouts(username, address, at, until, level, failures) VALUES (?, ?, ?, ?, ?, ?)",
+                   [username, address, at, until, level, failures])
+
+
+def lockout_until(db: Tx, username: str | None, address: str, now: int) -> int | None:
+    """When the lock of this (username, address) pair (username None: the address) ends, if one holds at ``now``."""
+    row = db.sql.execute("SELECT max(until) FROM signin_lockouts WHERE username IS ? AND address = ? AND until > ?",
+                         [username, address, now]).fetchone()
+    return row[0]
+
+
+def recent_lockout_level(db: Tx, username: str | None, address: str, since: int) -> int:
+    row = db.sql.execute("SELECT max(level) FROM signin_lockouts WHERE username IS ? AND address = ? AND at > ?",
+                         [username, address, since]).fetchone()
+    return row[0] or 0
+
+
+def lockouts_since(db: Tx, since: int | None, now: int) -> list[dict]:
+    """Lockouts in force at ``now``, or (``since`` given) every one locked after ``since``."""
+    if since is None:
+        return list(db.sql.query("SELECT * FROM signin_lockouts WHERE until > ? ORDER BY id DESC", [now]))
+    return list(db.sql.query("SELECT * FROM signin_lockouts WHERE at > ? ORDER BY id DESC", [since]))
