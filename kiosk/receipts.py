@@ -17,6 +17,7 @@ import segno
 from kiosk.i18n import t
 from kiosk.recording import Recorded
 from sync import kinds
+from sync.board import mask_name  # a receipt left on the counter masks as the public board does
 from sync.calendar import local_dt
 
 #: Crockford-style alphabet: no I, L, O, U, so a code read aloud is not misheard
@@ -28,15 +29,6 @@ def short_code(event_id: str) -> str:
     n = int.from_bytes(hashlib.sha256(f"jifen-receipt\n{event_id}".encode()).digest()[:5], "big")
     chars = "".join(_ALPHABET[(n >> (5 * i)) & 31] for i in range(8))
     return f"{chars[:4]}-{chars[4:]}"
-
-
-def mask_name(name: str) -> str:
-    """张晓明 -> 张*明, 李华 -> 李*: a receipt left on the counter names nobody."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def width(text: str) -> int:

@@ -1,5 +1,8 @@
 """The monthly public board (张榜公示): masking names and ranking residents. Pure.
 
+``mask_name`` is the one way a resident's name is shown where others may read it: the
+board and the kiosk's receipts (a receipt left on the counter names nobody) both use it.
+
 "Earned" in a month is the sum of the postings that award events (and voids of awards)
 made to a resident's account with an event time in that local month: positive awards
 minus deductions for prohibited conduct. Redemptions and central corrections are not
@@ -10,8 +13,11 @@ from collections.abc import Iterable
 
 
 def mask_name(name: str) -> str:
-    """张晓明 → 张*明, 张伟 → 张*, 欧阳娜娜 → 欧**娜; one character stays as it is."""
-    name = name.strip()
+    """张晓明 → 张*明, 张伟 → 张*, 欧阳娜娜 → 欧**娜; one character stays as it is.
+    Whitespace is dropped first, wherever it is: registers pad two-character names to
+    three cells (张　伟, with an ideographic space), and masking the space would show
+    the whole name."""
+    name = "".join(name.split())
     if len(name) <= 1:
         return name
     if len(name) == 2:
