@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from schema.types import GENESIS
 from schema.wire import Award, Item, Redeem, StockIn, StockLine, Void
 from server.services.demo import GOODS, RULES, DemoData, generate
 from sync import codec
@@ -94,7 +95,7 @@ class EventMaker:
 
 
 def signed_batches(key: SigningKey, kiosk: str, events: list, size: int = 500, first_seq: int = 1,
-                   prev: str = codec.GENESIS) -> list[tuple[bytes, str]]:
+                   prev: str = GENESIS) -> list[tuple[bytes, str]]:
     """(body, signature) of consecutive batches, exactly as a kiosk would send them."""
     out = []
     seq = first_seq
@@ -161,7 +162,7 @@ def write_server_history(db_path: Path, n_events: int, cards: list[str], kiosks:
                 continue
             seq = batches[m.kiosk] = batches.get(m.kiosk, 0) + 1
             events = [e for e in m.take(n) if not isinstance(e, Void)]
-            batch_rows.append((m.kiosk, seq, f"{seq:064x}", "0" * 64, b"{}", "0" * 128, "applied", m.at, m.at, 0))
+            batch_rows.append((m.kiosk, seq, f"{seq:064x}", GENESIS, b"{}", "0" * 128, "applied", m.at, m.at, 0))
             shop = HISTORY_SHOPS[int(m.kiosk[2:]) % len(HISTORY_SHOPS)]
             for e in events:
                 ev_rows.append(event_row(e, m.kiosk, seq, m.at, shop))

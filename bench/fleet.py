@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from schema.types import GENESIS
 from schema.wire import PullPage, PullRequest
 from sync import codec
 from sync.batch import build_batch
@@ -44,7 +45,7 @@ async def kiosk_loop(client: httpx.AsyncClient, k: SimKiosk, cards: list[str], c
                      stats: Stats) -> None:
     rng = random.Random(k.id)
     maker = EventMaker(k.id, cards)
-    seq, prev = 0, codec.GENESIS
+    seq, prev = 0, GENESIS
     while True:
         await asyncio.sleep(rng.uniform(*THINK_S))
         if time.monotonic() >= until:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kiosk import settings as kiosk_settings
 from kiosk.service import KioskService
+from schema.types import GENESIS
 from schema.wire import Award
 from sync import codec
 
@@ -59,7 +60,7 @@ def top_up_history(svc: KioskService, cards: list[str], total: int) -> int:
     conn = svc.store.db.conn
     (have,) = conn.execute("SELECT count(*) FROM events").fetchone()
     last = conn.execute("SELECT kseq, chain FROM events ORDER BY kseq DESC LIMIT 1").fetchone()
-    kseq, chain = last if last else (0, codec.GENESIS)
+    kseq, chain = last if last else (0, GENESIS)
     (seq,) = conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()
     kiosk = svc.kiosk_id
     maker = EventMaker(kiosk, cards, seed=7)

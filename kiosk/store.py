@@ -20,6 +20,7 @@ from kiosk.errors import SchemaTooNew
 from kiosk.initials import initials, is_initials
 from schema import kiosk_db
 from schema.feeds import FEEDS
+from schema.types import GENESIS
 from schema.wire import KioskEvent
 from sync import codec, kinds
 
@@ -124,7 +125,7 @@ class Store:
             self.db.execute(
                 "INSERT INTO events (kseq, id, kind, at, resident, operator, target, body, chain) VALUES (?,?,?,?,?,?,?,?,?)",
                 (kseq, event.id, kinds.tag_of(event), event.at, cols.resident if cols.resident is not None else resident,
-                 cols.operator, cols.target, body, codec.chain_hash(last["chain"] if last else codec.GENESIS, body)),
+                 cols.operator, cols.target, body, codec.chain_hash(last["chain"] if last else GENESIS, body)),
             )
             crash_point("kiosk.record.before_commit")
             return event
@@ -142,7 +143,7 @@ class Store:
 
     def chain_before(self, kseq: int) -> str:
         row = self._one("SELECT chain FROM events WHERE kseq = ?", (kseq - 1,))
-        return row["chain"] if row else codec.GENESIS
+        return row["chain"] if row else GENESIS
 
     def unreflected_batches(self) -> list[int]:
         """Batches whose effect the mirrored balances may not include yet: not acked, or
@@ -194,7 +195,7 @@ class Store:
     def last_batch(self) -> tuple[int, str]:
         """(seq, hash) of the newest batch built, or (0, GENESIS)."""
         row = self._one("SELECT seq, hash FROM outbox ORDER BY seq DESC LIMIT 1")
-        return (row["seq"], row["hash"]) if row else (0, codec.GENESIS)
+        return (row["seq"], row["hash"]) if row else (0, GENESIS)
 
     def add_batch(self, seq: int, prev: str, body: bytes, signature: str, created_at: int, kseqs: list[int]) -> None:
         with self.transaction():

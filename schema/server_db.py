@@ -11,7 +11,7 @@ counters of ``unstored_rejections``, and the
 bookkeeping columns of ``kiosks``, ``enroll_codes``, ``batches`` and ``review_items``.
 """
 
-GENESIS_HASH = "0" * 64
+from schema.types import GENESIS
 
 _V1 = f"""
 CREATE TABLE meta (
@@ -76,7 +76,7 @@ CREATE TABLE kiosks (
     status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
     enrolled_at INTEGER NOT NULL,
     next_seq INTEGER NOT NULL DEFAULT 1,
-    last_hash TEXT NOT NULL DEFAULT '{GENESIS_HASH}',
+    last_hash TEXT NOT NULL DEFAULT '{GENESIS}',
     next_kseq INTEGER NOT NULL DEFAULT 1,
     last_push_at INTEGER,
     last_pull_at INTEGER,

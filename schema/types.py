@@ -1,7 +1,8 @@
 """Constrained scalar types shared by every wire and domain struct.
 
 They live in one place so that the server's validation, the kiosk's input checks and
-docs/PROTOCOL.md all speak of the same limits.
+docs/PROTOCOL.md all speak of the same limits. So do the two constants every hash chain
+shares: ``GENESIS`` and ``CENTRAL_KIOSK``.
 """
 
 from typing import Annotated
@@ -21,9 +22,17 @@ Seq = Annotated[int, Meta(ge=1, le=2**53)]
 #: A feed cursor (0 = from the beginning).
 Cursor = Annotated[int, Meta(ge=0, le=2**53)]
 
+#: The hash every chain starts from (the ``prev`` of a first batch, the link before a
+#: kiosk's first event, the head of an empty checkpoint log). The one copy: everything
+#: else imports it.
+GENESIS = "0" * 64
+#: The kiosk id the server keeps its own chain of central events under (batches signed
+#: under domain ``central``, event ids ``C-<n>``). No kiosk can have it: ``KioskId`` starts with K.
+CENTRAL_KIOSK = "C"
+
 KioskId = Annotated[str, Meta(pattern=r"^K[0-9]{4,12}$")]
 #: "<kiosk id>-<kiosk event seq>", e.g. "K0001-42"; central events use "C-<n>".
-EventId = Annotated[str, Meta(pattern=r"^(K[0-9]{4,12}|C)-[1-9][0-9]{0,15}$")]
+EventId = Annotated[str, Meta(pattern=rf"^(K[0-9]{{4,12}}|{CENTRAL_KIOSK})-[1-9][0-9]{{0,15}}$")]
 Card = Annotated[str, Meta(pattern=r"^[0-9A-Za-z]{4,32}$")]
 Code = Annotated[str, Meta(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")]
 OperatorId = Annotated[str, Meta(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")]

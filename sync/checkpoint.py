@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from schema.wire import CheckpointBody
 from sync import codec
 
-GENESIS = codec.GENESIS
-
 
 def effects_digest(postings: Iterable[tuple[str, str, int]], moves: Iterable[tuple[str, str, str, int]]) -> str:
     """SHA-256 of the canonical JSON ``{"moves": [[event, shop, sku, delta], ...],

@@ -52,6 +52,3 @@ def digest(data: bytes) -> str:
 def chain_hash(prev: str, data: bytes) -> str:
     """Link ``data`` to the hash before it: sha256(prev_hex_ascii || data)."""
     return hashlib.sha256(prev.encode("ascii") + data).hexdigest()
-
-
-GENESIS = "0" * 64

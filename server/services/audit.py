@@ -13,7 +13,7 @@ difference is a failure.
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from schema.server_db import GENESIS_HASH
+from schema.types import CENTRAL_KIOSK, GENESIS
 from server.services.checkpoint import check_checkpoints
 from server.services.context import Context
 from server.store import chain, ledger
@@ -66,7 +66,7 @@ def check_chains(ctx: Context, report: AuditReport, kiosks: dict, batches: list[
         by_kiosk[b["kiosk"]].append(b)
     for kiosk_id in sorted(set(by_kiosk) | set(kiosks)):
         rows = by_kiosk.get(kiosk_id, [])
-        if kiosk_id == chain.CENTRAL:
+        if kiosk_id == CENTRAL_KIOSK:
             key, domain, type_ = ctx.key.public_hex, "central", kinds.central_batch_type()
         elif kiosk_id in kiosks:
             key, domain, type_ = key_histories.get(kiosk_id, []), "batch", kinds.batch_type()
@@ -88,7 +88,7 @@ def check_chain(ctx, report, kiosk_id, rows, key, domain, type_, stored_events) 
     """Check one kiosk's stored batches; return (last applied hash, next event seq).
     ``key`` is the signing key, or a kiosk's key history: each batch verifies under the
     key valid for its seq (sync.keys)."""
-    prev, expect_seq, next_kseq = GENESIS_HASH, 1, 1
+    prev, expect_seq, next_kseq = GENESIS, 1, 1
     for row in rows:
         subject = f"{kiosk_id}/{row['seq']}"
         body = bytes(row["body"])

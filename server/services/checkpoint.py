@@ -13,6 +13,7 @@ or posting shows as a failure. ``check_held`` does the same for a checkpoint hel
 the server (a kiosk's copy), which survives an attacker rewriting the server's own.
 """
 
+from schema.types import GENESIS
 from schema.wire import CheckpointBody, CheckpointRec
 from server.services import feed
 from server.services.context import Context
@@ -82,7 +83,7 @@ def _view(row: dict, new: bool | None = None) -> dict:
 def recomputed_heads(db, report) -> list[str]:
     """heads[i] = chain head over the first i leaves, recomputed from stored batches and
     postings; every difference from the stored log is reported."""
-    heads = [cp.GENESIS]
+    heads = [GENESIS]
     for n, kiosk, seq, leaf, _ in store.log_rows(db):
         subject = f"{kiosk}/{seq}"
         if n != len(heads):

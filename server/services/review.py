@@ -31,6 +31,7 @@ transaction (``BEGIN IMMEDIATE``); the loser's transaction rolls back whole.
 
 import json
 
+from schema.types import CENTRAL_KIOSK
 from schema.wire import Adjust, Charge
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.central import append_central, next_central_ids
@@ -152,9 +153,9 @@ def evidence(db, item: dict) -> dict:
     ]
     operators = []
     for e in sorted(events.values(), key=lambda e: e["id"]):
-        op = catalog.row_by_key(db, "operators", e["operator"]) if e["kiosk"] != "C" and e["operator"] else None
+        op = catalog.row_by_key(db, "operators", e["operator"]) if e["kiosk"] != CENTRAL_KIOSK and e["operator"] else None
         entry = {"id": e["operator"], "kiosk": e["kiosk"], "name": op["name"] if op else None,
-                 "shop": op["shop"] if op else None, "role": op["role"] if op else ("staff" if e["kiosk"] == "C" else None)}
+                 "shop": op["shop"] if op else None, "role": op["role"] if op else ("staff" if e["kiosk"] == CENTRAL_KIOSK else None)}
         if entry not in operators:
             operators.append(entry)
     out = {

@@ -5,10 +5,8 @@ Each function takes the database handed out by ``Store.read()`` / ``Store.write(
 
 import json
 
-from schema.server_db import GENESIS_HASH
+from schema.types import CENTRAL_KIOSK, GENESIS
 from server.store.tx import Tx
-
-CENTRAL = "C"
 
 
 def kiosk_by_id(db: Tx, kiosk: str) -> dict | None:
@@ -160,11 +158,11 @@ def batches_in_order(db: Tx) -> list[dict]:
 def central_head(db: Tx) -> tuple[int, str, int]:
     """(next seq, last hash, next event seq) of the server's own central chain."""
     row = db.sql.execute(
-        "SELECT seq, hash FROM batches WHERE kiosk = ? ORDER BY seq DESC LIMIT 1", [CENTRAL]
+        "SELECT seq, hash FROM batches WHERE kiosk = ? ORDER BY seq DESC LIMIT 1", [CENTRAL_KIOSK]
     ).fetchone()
-    n_events = db.sql.execute("SELECT count(*) FROM events WHERE kiosk = ?", [CENTRAL]).fetchone()[0]
+    n_events = db.sql.execute("SELECT count(*) FROM events WHERE kiosk = ?", [CENTRAL_KIOSK]).fetchone()[0]
     if row is None:
-        return 1, GENESIS_HASH, n_events + 1
+        return 1, GENESIS, n_events + 1
     return row[0] + 1, row[1], n_events + 1
 
 

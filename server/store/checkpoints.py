@@ -1,14 +1,14 @@
 """Queries on the checkpoint log and the signed checkpoints (migration 2), and the
 derived effects (postings, stock moves) of one stored batch that a leaf commits to."""
 
-from schema.server_db import GENESIS_HASH
+from schema.types import GENESIS
 from server.store.tx import Tx
 
 
 def log_head(db: Tx) -> tuple[int, str]:
     """(size, head) of the checkpoint log."""
     row = db.sql.execute("SELECT n, head FROM checkpoint_log ORDER BY n DESC LIMIT 1").fetchone()
-    return (row[0], row[1]) if row else (0, GENESIS_HASH)
+    return (row[0], row[1]) if row else (0, GENESIS)
 
 
 def unlogged_batches(db: Tx, limit: int = -1) -> list[tuple[str, int, str]]:

@@ -8,6 +8,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 
+from schema.types import CENTRAL_KIOSK
 from server.store.chunked import chunks, marks, rows_in
 from server.store.tx import Tx
 from sync.ledger import Posting, StockMove, Target
@@ -212,4 +213,4 @@ def event_ids_by_batch(db: Tx) -> dict[tuple[str, int], list[str]]:
 
 
 def cards_with_central_events(db: Tx) -> set[str]:
-    return {r[0] for r in db.sql.execute("SELECT DISTINCT resident FROM events WHERE kiosk = 'C' AND resident IS NOT NULL")}
+    return {r[0] for r in db.sql.execute("SELECT DISTINCT resident FROM events WHERE kiosk = ? AND resident IS NOT NULL", [CENTRAL_KIOSK])}

@@ -5,9 +5,9 @@ of a local month (``sync.calendar.month_bounds``).
 A void's meaning follows its target, found by the ``target`` field of the void's bytes.
 """
 
-from server.store.tx import Tx
-
+from schema.types import CENTRAL_KIOSK
 from server.store.chunked import marks
+from server.store.tx import Tx
 from sync import kinds
 
 
@@ -87,10 +87,10 @@ def coverage(db: Tx, start: int, end: int) -> list[dict]:
                   sum(r.status = 'active') AS active,
                   sum(r.status = 'retired') AS retired,
                   (SELECT count(DISTINCT e.resident) FROM events e JOIN residents r2 ON r2.card = e.resident
-                    WHERE r2.community = c.id AND e.kiosk != 'C' AND e.at >= ? AND e.at < ?) AS seen_this_month
+                    WHERE r2.community = c.id AND e.kiosk != ? AND e.at >= ? AND e.at < ?) AS seen_this_month
            FROM communities c LEFT JOIN residents r ON r.community = c.id
            GROUP BY c.id ORDER BY c.id""",
-        [start, end],
+        [CENTRAL_KIOSK, start, end],
     ))
 
 

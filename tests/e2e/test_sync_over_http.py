@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from kiosk.keys import load_key
+from schema.types import GENESIS
 from schema.wire import Award
 from sync import codec
 from sync.batch import build_batch, event_id
@@ -130,7 +131,7 @@ def test_one_changed_byte_is_rejected_and_counted(server, make_kiosk):
     card = residents_with_balance(k, 0, 10_000, 1)[0]
     k.award(card, VOLUNTEER, "op1")
     key = load_key(k.settings.key_path)
-    body = build_batch(k.kiosk_id, 1, codec.GENESIS, k.clock(), [codec.decode(k.store._one("SELECT body FROM events")["body"], Award)])
+    body = build_batch(k.kiosk_id, 1, GENESIS, k.clock(), [codec.decode(k.store._one("SELECT body FROM events")["body"], Award)])
     sig = key.sign("batch", body)
     tampered = body.replace(b'"points":10', b'"points":90')
     assert tampered != body
@@ -181,7 +182,7 @@ def test_fork_is_rejected_and_raises_a_tamper_alert(server, make_kiosk):
     assert push_raw(server, k.kiosk_id, b1, s1).status_code == 200
     key = load_key(k.settings.key_path)
     ev = codec.decode(k.store._one("SELECT body FROM events")["body"], Award)
-    other = build_batch(k.kiosk_id, 1, codec.GENESIS, k.clock() + 1, [ev])  # same seq, other bytes
+    other = build_batch(k.kiosk_id, 1, GENESIS, k.clock() + 1, [ev])  # same seq, other bytes
     before = counts(server)
     r = push_raw(server, k.kiosk_id, other, key.sign("batch", other))
     assert r.status_code == 409 and r.json()["error"]["code"] == "fork"

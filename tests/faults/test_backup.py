@@ -12,6 +12,7 @@ import pytest
 
 from kiosk import settings as kiosk_settings
 from kiosk.service import KioskService
+from schema.types import CENTRAL_KIOSK
 from tests.e2e.conftest import cli
 from tests.faults.oracle import check_mirror, check_server, kiosk_events
 from tests.faults.test_crash import CrashableServer, award_many, integrity_ok, new_kiosk
@@ -69,9 +70,9 @@ def test_backup_while_kiosks_push_then_restore_loses_nothing(srv, tmp_path):
         assert k.sync().ok
     integrity_ok(backup)
     with closing(sqlite3.connect(backup)) as db:
-        in_backup = db.execute("SELECT count(*) FROM events WHERE kiosk != 'C'").fetchone()[0]
+        in_backup = db.execute("SELECT count(*) FROM events WHERE kiosk != ?", [CENTRAL_KIOSK]).fetchone()[0]
     with closing(sqlite3.connect(srv.data / "server.db")) as db:
-        live = db.execute("SELECT count(*) FROM events WHERE kiosk != 'C'").fetchone()[0]
+        live = db.execute("SELECT count(*) FROM events WHERE kiosk != ?", [CENTRAL_KIOSK]).fetchone()[0]
     assert 0 < in_backup < live  # the backup is older than the server: some work is behind it
 
     srv.stop()

@@ -16,6 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schema.types import GENESIS
 from schema.wire import Batch, EnrollRequest, PullRequest
 from server.app import create_app
 from server.services.audit import audit
@@ -86,7 +87,7 @@ def valid_batch(k: KioskDouble) -> dict:
     """A batch the server would apply, as a dict to break."""
     ev = {"at": T0, "id": f"{k.id}-1", "kseq": 1, "note": "垃圾分类", "operator": "op1", "points": 2,
           "resident": CARD, "rule": "LJFL", "type": "award"}
-    return {"created": T0, "events": [ev], "kiosk": k.id, "prev": "0" * 64, "seq": 1, "v": 1}
+    return {"created": T0, "events": [ev], "kiosk": k.id, "prev": GENESIS, "seq": 1, "v": 1}
 
 
 # ---------------------------------------------------------------- hypothesis: bodies

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
+from schema.types import CENTRAL_KIOSK, GENESIS
 from schema.wire import Award, EnrollRequest, PullRequest
 from server.services import open_context
 from server.services.enroll import enroll_code
@@ -42,7 +43,7 @@ class LoadKiosk:
     code: str
     id: str = ""
     seq: int = 0
-    prev: str = codec.GENESIS
+    prev: str = GENESIS
     kseq: int = 0
     cursor: int = 0
     acked_events: int = 0
@@ -151,7 +152,7 @@ def test_200_kiosks_push_and_pull_at_once_without_loss_or_error(server_dir):
     assert not errors, errors[:10]
     with sqlite3.connect(data / "server.db") as db:
         rows = dict((r[0], r[1:]) for r in db.execute(
-            "SELECT kiosk, count(*), count(DISTINCT kseq), max(kseq) FROM events WHERE kiosk != 'C' GROUP BY kiosk"))
+            "SELECT kiosk, count(*), count(DISTINCT kseq), max(kseq) FROM events WHERE kiosk != ? GROUP BY kiosk", [CENTRAL_KIOSK]))
     for k in kiosks:
         assert rows.get(k.id, (0, 0, 0)) == (k.kseq, k.kseq, k.kseq or None) or (k.kseq == 0 and k.id not in rows), (k.id, rows.get(k.id), k.kseq)
         assert k.acked_events == k.kseq

@@ -7,6 +7,7 @@ end to end elsewhere. It signs every reply with a fixed key, like the real one.
 import httpx
 import msgspec
 
+from schema.types import GENESIS
 from schema.wire import (
     Batch,
     BalanceRec,
@@ -46,7 +47,7 @@ class FakeServer:
         self.clock = clock
         self.key = SigningKey(SERVER_SEED)
         self.kiosk_keys: dict[str, str] = {}
-        self.state = ChainState(next_seq=1, last_hash=codec.GENESIS, next_kseq=1)
+        self.state = ChainState(next_seq=1, last_hash=GENESIS, next_kseq=1)
         self.stored: dict[int, str] = {}  # seq -> hash, applied or held
         self.held: dict[int, bytes] = {}
         self.acks: dict[int, int] = {}  # seq -> feed at apply

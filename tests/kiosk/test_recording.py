@@ -5,6 +5,7 @@ import pytest
 from kiosk import errors as E
 from kiosk.pending import decode_event
 from schema import kiosk_db
+from schema.types import GENESIS
 from schema.wire import Award
 from sync import codec
 from tests.kiosk.fakeserver import CARD, CARD2, RETIRED
@@ -147,7 +148,7 @@ def test_events_table_body_is_canonical_and_chained(kiosk):
     kiosk.award(CARD, "V01", "op1")
     kiosk.award(CARD, "R01", "op1")
     rows = kiosk.store.unbatched_events()
-    prev = codec.GENESIS
+    prev = GENESIS
     for row in rows:
         ev = decode_event(row["body"])
         assert codec.encode(ev) == row["body"]

@@ -7,6 +7,7 @@ import pytest
 from kiosk import errors as E
 from kiosk.keys import load_key
 from kiosk.syncing import Round
+from schema.types import GENESIS
 from schema.wire import Batch
 from sync import codec
 from tests.conftest import MINUTE
@@ -70,7 +71,7 @@ def test_events_cut_into_chained_batches(open_service, server):
     assert svc.sync().ok
     sent = batches(server)
     assert [len(b.events) for b in sent] == [3, 3, 1]
-    assert sent[0].prev == codec.GENESIS
+    assert sent[0].prev == GENESIS
     assert sent[1].prev == codec.digest(server.pushes[0])
     assert server.balances[CARD] == 114
 

@@ -3,13 +3,13 @@ build, sign and push batches exactly as a real kiosk would (through sync/ only).
 
 import msgspec
 
+from schema.types import GENESIS
 from schema.wire import Award, EnrollRequest, Item, PullRequest, Redeem, StockIn, StockLine, Void
 from sync import codec
 from sync.batch import build_batch, event_id
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
 from sync.signing import SigningKey, VerifyKey
 
-GENESIS = codec.GENESIS
 
 
 def verified(resp, server_key: str) -> bytes:

@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from schema.types import CENTRAL_KIOSK
 from server.services.audit import audit
 from tests.server.conftest import CARD_A, CARD_B
 
@@ -39,7 +40,7 @@ def test_audit_fails_after_a_stored_batch_body_is_edited(enrolled, ctx, settings
 
 
 def test_audit_fails_when_a_central_batch_is_edited(enrolled, ctx, settings):
-    edit(settings, "UPDATE batches SET body = CAST(replace(CAST(body AS TEXT), '期初积分', '期初积分!') AS BLOB) WHERE kiosk = 'C'")
+    edit(settings, "UPDATE batches SET body = CAST(replace(CAST(body AS TEXT), '期初积分', '期初积分!') AS BLOB) WHERE kiosk = ?", [CENTRAL_KIOSK])
     assert "signature" in {f["check"] for f in audit(ctx).failures}
 
 

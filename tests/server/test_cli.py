@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 
+from schema.types import CENTRAL_KIOSK
 from server.cli import main
 from tests.server.conftest import CARD_A
 
@@ -80,7 +81,7 @@ def test_audit_exit_code_follows_the_result(data, settings, capsys):
     assert run(capsys, "audit", "--data", data)[0] == 0
     conn = sqlite3.connect(settings.db_path)
     with conn:
-        conn.execute("UPDATE batches SET signature = replace(signature, substr(signature, 1, 2), 'ff') WHERE kiosk = 'C'")
+        conn.execute("UPDATE batches SET signature = replace(signature, substr(signature, 1, 2), 'ff') WHERE kiosk = ?", [CENTRAL_KIOSK])
     code, report = jrun(capsys, "audit", "--data", data)
     assert code == 1 and report["ok"] is False
 

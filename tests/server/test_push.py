@@ -3,6 +3,7 @@ with a 4xx naming the problem, quarantined, and nothing applied."""
 
 import msgspec
 import pytest
+from schema.types import GENESIS
 
 from server.store import chain
 from sync import codec
@@ -69,7 +70,7 @@ def test_held_batch_that_does_not_chain_is_quarantined_when_reached(kiosk, ctx):
 def test_fork_is_rejected_quarantined_and_raises_a_tamper_alert(kiosk, ctx):
     kiosk.push(kiosk.batch(kiosk.award(CARD_A, "ZYFW", 10)))
     kiosk.kseq = 0  # a copied disk replaying its own history differently
-    other = kiosk.batch(kiosk.award(CARD_A, "FXJZ", 20), seq=1, prev=codec.GENESIS)
+    other = kiosk.batch(kiosk.award(CARD_A, "FXJZ", 20), seq=1, prev=GENESIS)
     snapshot = ledger_snapshot(ctx)
     resp = kiosk.push(other)
     assert resp.status_code == 409 and error_code(resp, ctx) == "fork"
@@ -129,7 +130,7 @@ def _signed_push(kiosk, body: bytes):
 
 
 def _batch_dict(kiosk, *events) -> dict:
-    return msgspec.json.decode(kiosk.batch(*events, seq=1, prev=codec.GENESIS))
+    return msgspec.json.decode(kiosk.batch(*events, seq=1, prev=GENESIS))
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 import pytest
 
+from schema.types import GENESIS
 from schema.wire import Award, Item, Redeem, Void
 from sync import codec
 from sync.batch import ChainState, build_batch, event_id, parse_batch, place
@@ -16,7 +17,7 @@ def award(kseq, kiosk="K0001", points=2):
 
 
 def test_parse_accepts_a_well_formed_batch():
-    body = build_batch("K0001", 1, codec.GENESIS, T0, [award(1), award(2)])
+    body = build_batch("K0001", 1, GENESIS, T0, [award(1), award(2)])
     batch = parse_batch(body, "K0001")
     assert [e.id for e in batch.events] == ["K0001-1", "K0001-2"]
 
@@ -36,28 +37,28 @@ def test_parse_accepts_a_well_formed_batch():
     ],
 )
 def test_parse_rejects_with_a_code(events, code):
-    body = build_batch("K0001", 1, codec.GENESIS, T0, events)
+    body = build_batch("K0001", 1, GENESIS, T0, events)
     with pytest.raises(RequestRejected) as err:
         parse_batch(body, "K0001")
     assert err.value.code == code
 
 
 def test_parse_rejects_header_mismatch():
-    body = build_batch("K0001", 1, codec.GENESIS, T0, [award(1)])
+    body = build_batch("K0001", 1, GENESIS, T0, [award(1)])
     with pytest.raises(RequestRejected) as err:
         parse_batch(body, "K0002")
     assert err.value.code == "kiosk_mismatch"
 
 
 def test_parse_rejects_future_protocol_version():
-    body = build_batch("K0001", 1, codec.GENESIS, T0, [award(1)]).replace(b'"v":1', b'"v":9')
+    body = build_batch("K0001", 1, GENESIS, T0, [award(1)]).replace(b'"v":1', b'"v":9')
     with pytest.raises(RequestRejected) as err:
         parse_batch(body, "K0001")
     assert err.value.code == "protocol_unsupported"
     assert err.value.status == 426
 
 
-@pytest.mark.parametrize("body", [b"", b"{", b"[]", b'{"v":1}', b"\xff\xfe", b'{"v":1,"kiosk":"K0001","seq":0,"prev":"' + b"0" * 64 + b'","created":1764000000000,"events":[]}'])
+@pytest.mark.parametrize("body", [b"", b"{", b"[]", b'{"v":1}', b"\xff\xfe", b'{"v":1,"kiosk":"K0001","seq":0,"prev":"' + GENESIS.encode() + b'","created":1764000000000,"events":[]}'])
 def test_parse_rejects_garbage_as_malformed(body):
     with pytest.raises(RequestRejected) as err:
         parse_batch(body, "K0001")

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+from schema.types import GENESIS
 from sync import checkpoint as cp
 from sync import codec
 from sync.signing import SigningKey, VerifyKey
@@ -25,7 +26,7 @@ def test_checkpoint_example_matches_the_code():
     assert shown("effects") == effects
     leaf = cp.leaf("K0001", 1, BATCH_HASH, effects)
     assert shown("leaf") == leaf
-    head = cp.extend(cp.GENESIS, [leaf])
+    head = cp.extend(GENESIS, [leaf])
     assert shown("head 1") == head
     body = cp.body(1, 1, head, 1764039780000)
     assert shown("signed") == body.decode()
@@ -36,7 +37,7 @@ def test_checkpoint_example_matches_the_code():
 
 def test_extend_is_a_chain():
     a, b = "a" * 64, "b" * 64
-    assert cp.extend(cp.extend(cp.GENESIS, [a]), [b]) == cp.extend(cp.GENESIS, [a, b]) != cp.extend(cp.GENESIS, [b, a])
+    assert cp.extend(cp.extend(GENESIS, [a]), [b]) == cp.extend(GENESIS, [a, b]) != cp.extend(GENESIS, [b, a])
 
 
 def test_board_and_checkpoint_kinds_are_documented():

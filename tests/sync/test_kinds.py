@@ -4,6 +4,7 @@ import typing
 
 import pytest
 
+from schema.types import GENESIS
 from schema.wire import CentralEvent, KioskEvent, Wire
 from sync import codec, kinds
 from sync.batch import build_batch, parse_batch
@@ -42,7 +43,7 @@ def test_an_unregistered_kind_fails_loudly_everywhere():
         plan_batch([ev], "K0001", "S01", View())
     with pytest.raises(codec.DecodeError):
         kinds.decode_event(codec.encode(ev))
-    body = build_batch("K0001", 1, codec.GENESIS, T0, [ev])
+    body = build_batch("K0001", 1, GENESIS, T0, [ev])
     with pytest.raises(RequestRejected) as exc:
         parse_batch(body, "K0001")
     assert exc.value.code == "malformed_request"
@@ -58,7 +59,7 @@ def test_a_registered_kind_decodes_in_a_batch_and_is_gone_when_unregistered():
     kinds.register(StrayKind())
     try:
         ev = Stray(id="K0001-1", kseq=1, at=T0, operator="op1")
-        body = build_batch("K0001", 1, codec.GENESIS, T0, [ev])
+        body = build_batch("K0001", 1, GENESIS, T0, [ev])
         assert parse_batch(body, "K0001").events == [ev]
         assert plan_batch([ev], "K0001", "S01", View()).postings == []
         with pytest.raises(ValueError):

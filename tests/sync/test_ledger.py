@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from schema.types import CENTRAL_KIOSK
 from schema.wire import Adjust, Award, Item, Redeem, StockIn, StockLine, Void
 from sync.batch import event_id
 from sync.ledger import (
@@ -125,7 +126,7 @@ def test_known_event_id_rejects():
 def test_adjust_and_stock_in():
     adj = Adjust(id="C-1", kseq=1, at=T0, staff="admin", resident=A, points=40, reason="opening")
     s_in = StockIn(id="K0001-1", kseq=1, at=T0, operator="op1", items=[StockLine(sku="G02", qty=12)])
-    plan = plan_batch([adj], "C", "", view(0))
+    plan = plan_batch([adj], CENTRAL_KIOSK, "", view(0))
     assert plan.balances[resident_account(A)] == 40
     plan = plan_batch([s_in], "K0001", "S01", view(0))
     assert plan.stock[("S01", "G02")] == 12

@@ -7,6 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from schema.types import GENESIS
 from schema.wire import (
     Award,
     BalanceRec,
@@ -44,7 +45,7 @@ def example_batch() -> bytes:
     return build_batch(
         "K0001",
         1,
-        codec.GENESIS,
+        GENESIS,
         T + 120000,
         [
             Award(id="K0001-1", kseq=1, at=T, operator="op1", resident="5101810000001", rule="R01", points=2, note="垃圾分类"),

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from schema.types import CENTRAL_KIOSK
 from schema.wire import CentralBatch
 from server.cli import main
 from server.services import open_context
@@ -27,7 +28,7 @@ def account(ctx, name: str) -> int:
 
 def central_events(ctx) -> list:
     with ctx.store.read() as db:
-        rows = [(b["body"], b["signature"]) for b in chain.batches_in_order(db) if b["kiosk"] == chain.CENTRAL]
+        rows = [(b["body"], b["signature"]) for b in chain.batches_in_order(db) if b["kiosk"] == CENTRAL_KIOSK]
     out = []
     for body, sig in rows:
         VerifyKey(ctx.key.public_hex).verify("central", bytes(body), sig)

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from schema.server_db import GENESIS_HASH
+from schema.types import CENTRAL_KIOSK, GENESIS
 from server.store import catalog, chain, checkpoints, ledger
 from server.store import staff as staffq
 from sync.ledger import Posting, StockMove
@@ -126,7 +126,7 @@ class StoreContract:
             seed_places(db)
         with store.read() as db:
             k = chain.kiosk_by_id(db, "K0001")
-            assert (k["next_seq"], k["last_hash"], k["next_kseq"], k["status"]) == (1, GENESIS_HASH, 1, "active")
+            assert (k["next_seq"], k["last_hash"], k["next_kseq"], k["status"]) == (1, GENESIS, 1, "active")
             assert chain.kiosk_by_public_key(db, "aa" * 32)["id"] == "K0001"
             assert chain.next_kiosk_id(db) == "K0002"
             assert chain.key_history(db, "K0001") == [(1, "aa" * 32)]
@@ -211,9 +211,9 @@ class StoreContract:
 
     def test_the_central_chain_head_follows_its_batches_and_events(self, store):
         with store.write() as db:
-            assert chain.central_head(db) == (1, GENESIS_HASH, 1)
-            chain.insert_batch(db, chain.CENTRAL, 1, "c1", GENESIS_HASH, b"{}", "sig", "applied", T)
-            ledger.insert_events(db, [event_row("C-1", 1, kind="adjust", kiosk=chain.CENTRAL)])
+            assert chain.central_head(db) == (1, GENESIS, 1)
+            chain.insert_batch(db, CENTRAL_KIOSK, 1, "c1", GENESIS, b"{}", "sig", "applied", T)
+            ledger.insert_events(db, [event_row("C-1", 1, kind="adjust", kiosk=CENTRAL_KIOSK)])
         with store.read() as db:
             assert chain.central_head(db) == (2, "c1", 2)
 
@@ -452,7 +452,7 @@ class StoreContract:
             store_batch(db, 1)
             store_batch(db, 2)
             store_batch(db, 3, status="held")
-            assert checkpoints.log_head(db) == (0, GENESIS_HASH)
+            assert checkpoints.log_head(db) == (0, GENESIS)
             assert [tuple(r) for r in checkpoints.unlogged_batches(db)] == [("K0001", 1, "h1"), ("K0001", 2, "h2")]
             checkpoints.append_log(db, 1, "K0001", 1, "leaf1", "head1")
         with store.read() as db:
