@@ -1,7 +1,7 @@
 """Who is at the counter: operator sign-in with PIN check and lockout, and the supervisor
 check a void needs.
 
-PINs are checked offline against the hash the server published (``sync.pins``). Repeated
+PINs are checked offline against the hash the server published (``sync.passwords``). Repeated
 wrong PINs lock that operator id out for a while; the count lives in the kiosk database
 (meta), so restarting the app does not reset it. Unknown ids and wrong PINs get the same
 words, so the sign-in screen does not tell a stranger which ids exist. Imports no Textual.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from kiosk.errors import SignInRefused
 from kiosk.store import Store
 from sync import codes
-from sync.pins import check_pin
+from sync.passwords import verify
 
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 5 * 60
@@ -49,7 +49,7 @@ class Counter:
         state = self._failures(op_id) if row else {"fails": 0, "until": 0}
         if state["until"] > now:
             raise SignInRefused("signin_locked", operator=op_id, minutes=-(-(state["until"] - now) // 60_000))
-        if row is None or row["status"] != "active" or not check_pin(pin, row["pin_hash"]):
+        if row is None or row["status"] != "active" or not verify(pin, row["pin_hash"]):
             if row is None:
                 raise SignInRefused("signin_wrong", operator=op_id, left=MAX_FAILURES)
             return self._fail(op_id, state, now)

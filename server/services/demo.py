@@ -18,7 +18,7 @@ from server.services import feed
 from server.services.central import append_central, next_central_ids
 from server.services.context import Context
 from server.store import catalog, ledger
-from sync.pins import hash_pin
+from sync.passwords import hash_pin
 
 STREETS = ("雒城街道", "金雁街道")
 NAMED_COMMUNITIES = ("龙居社区", "大同社区", "常德社区")

@@ -23,7 +23,7 @@ from server.store import catalog, chain, ledger
 from server.store import staff as store
 from sync import codes
 from sync.ledger import resident_account
-from sync.pins import hash_pin
+from sync.passwords import hash_pin
 
 CARD = re.compile(r"^[0-9A-Za-z]{4,32}$")
 CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")

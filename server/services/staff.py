@@ -7,12 +7,11 @@ communities; accepts and adjusts, never charges a shop or writes off), ``auditor
 (reads everything, changes nothing). The check is made here, on the server, by every
 use case — the HTTP layer and the CLI only say who is asking.
 
-Passwords: scrypt (memory-hard, stdlib). Tokens: 32 random bytes, shown once; only
-their SHA-256 is stored, with an expiry; sign-out revokes.
+Passwords: scrypt, hashed and checked by ``sync.passwords`` (the PINs' format too).
+Tokens: 32 random bytes, shown once; only their SHA-256 is stored, with an expiry;
+sign-out revokes.
 """
 
-import hashlib
-import hmac
 import os
 import re
 import sys
@@ -23,15 +22,12 @@ from server.services import throttle
 from server.services.context import Context
 from server.store import catalog
 from server.store import staff as store
-from sync import codec
+from sync import codec, passwords
 
 ROLES = ("admin", "reconciler", "community_manager", "auditor")
 TOKEN_TTL_MS = 8 * 3_600_000
 MIN_PASSWORD = 8
 USERNAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")  # schema.types.OperatorId
-
-_N, _R, _P = 2**15, 8, 1
-_MAXMEM = 64 * 1024 * 1024
 
 #: permission -> roles that hold it. Community managers are further limited to their scope.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -92,26 +88,9 @@ def scope_filter(who: Principal, community: str | None) -> list[str] | None:
 # ---------------------------------------------------------------- passwords and tokens
 
 
-def hash_password(password: str, salt: bytes) -> str:
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, maxmem=_MAXMEM, dklen=32)
-    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    try:
-        algo, n, r, p, salt_hex, hash_hex = stored.split("$")
-        if algo != "scrypt":
-            return False
-        digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p),
-                                maxmem=_MAXMEM, dklen=32)
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(digest.hex(), hash_hex)
-
-
 # One fixed hash to check against when the user does not exist, so a wrong username and a
 # wrong password take the same time.
-_DUMMY = hash_password("not a password", b"\0" * 16)
+_DUMMY = passwords.hash_password("not a password", b"\0" * 16)
 
 
 def token_hash(token: str) -> str:
@@ -130,7 +109,7 @@ def sign_in(ctx: Context, username: str, password: str, address: str | None = No
     throttle.check(ctx, username, address)  # before scrypt: a locked guesser costs nothing
     with ctx.store.read() as db:
         row = store.staff_by_name(db, username)
-    ok = check_password(password, row["password_hash"] if row else _DUMMY)
+    ok = passwords.verify(password, row["password_hash"] if row else _DUMMY)
     if row is None or not ok or row["status"] != "active":
         throttle.failed(ctx, username, address)
         raise Unauthorized("unknown username, wrong password, or a disabled account")
@@ -211,7 +190,7 @@ def add_staff(ctx: Context, who: Principal, username: str, role: str, password: 
         password = os.urandom(12).hex()
     if len(password) < MIN_PASSWORD:
         raise Invalid(f"a password has at least {MIN_PASSWORD} characters")
-    hashed = hash_password(password, os.urandom(16))  # slow on purpose: before the write lock
+    hashed = passwords.hash_password(password, os.urandom(16))  # slow on purpose: before the write lock
     now = ctx.now()
     with ctx.store.write() as db:
         if store.staff_by_name(db, username) is not None:
@@ -266,9 +245,9 @@ def set_password(ctx: Context, who: Principal, username: str, password: str, cur
         row = store.staff_by_name(db, username)
     if row is None:
         raise NotFound("staff", username)
-    if username == who.username and who is not SYSTEM and not check_password(current or "", row["password_hash"]):
+    if username == who.username and who is not SYSTEM and not passwords.verify(current or "", row["password_hash"]):
         raise Forbidden("the current password is wrong")
-    hashed = hash_password(password, os.urandom(16))
+    hashed = passwords.hash_password(password, os.urandom(16))
     now = ctx.now()
     with ctx.store.write() as db:
         store.set_password_hash(db, username, hashed)

@@ -11,7 +11,7 @@ from kiosk.counter import MAX_FAILURES, Counter
 from kiosk.errors import SignInRefused
 from schema.wire import OperatorRec
 from sync.board import mask_name
-from sync.pins import hash_pin
+from sync.passwords import hash_pin
 from tests.conftest import MINUTE, SECOND
 from tests.kiosk.fakeserver import CARD, SHOP
 

@@ -6,7 +6,7 @@ from textual import events
 
 from kiosk.app import KioskApp, Recorded
 from schema.wire import OperatorRec
-from sync.pins import hash_pin
+from sync.passwords import hash_pin
 from tests.kiosk.fakeserver import SHOP
 
 SALT = bytes(16)

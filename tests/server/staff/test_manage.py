@@ -10,11 +10,12 @@ import pytest
 from server.cli import main
 from server.services import open_context
 from server.services.manage import apply_due, change_rule, get_resident, import_residents, put_good
-from server.services.staff import SYSTEM, check_password, ensure_first_admin
+from server.services.staff import SYSTEM, ensure_first_admin
 from server.staff.tick import tick
 from server.store import catalog, ledger
 from server.store import staff as staffq
 from sync.ledger import resident_account
+from sync.passwords import verify
 from tests.server.helpers import reply_of
 from tests.server.staff.conftest import SQ01_CARD
 
@@ -144,7 +145,7 @@ def test_first_admin(tmp_path, monkeypatch, capsys):
     assert out["password"] in capsys.readouterr().err
     with ctx.store.read() as db:
         stored = staffq.staff_by_name(db, "admin")["password_hash"]
-    assert check_password(out["password"], stored) and out["password"] not in stored
+    assert verify(out["password"], stored) and out["password"] not in stored
     ctx.close()
 
 
