@@ -1,7 +1,8 @@
 """``jifen-kiosk``: the kiosk's command line, for operators' scripts and for our checks.
 
 Each subcommand takes ``--data DIR`` after its name, ``--json`` for machine-readable
-output and ``--lang zh|en`` (default: env ``JIFEN_LANG``, else Chinese). Every refusal is
+output and ``--lang zh|en`` (default: env ``JIFEN_LANG``, else Chinese). The environment is
+read here and only here, into ``kiosk.settings.Settings``. Every refusal is
 printed as a sentence from ``kiosk.i18n`` with a non-zero exit, never as a traceback.
 With no subcommand it opens the Textual app when that exists.
 """
@@ -11,6 +12,7 @@ import importlib
 import importlib.util
 import json
 import os
+import signal
 import sys
 from dataclasses import asdict
 
@@ -20,7 +22,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import t
 from kiosk.service import KioskService
 from kiosk.settings import DEFAULT_DATA
-from sync import codes
+from sync import codes, crashpoint
 from sync.calendar import local_dt
 
 EXIT_REFUSED = 1
@@ -208,15 +210,17 @@ def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        settings = settings_mod.load(args.top_data, args.top_lang)
+        settings = settings_mod.from_env(os.environ, args.top_data, args.top_lang)
+        crashpoint.arm(settings.crash_at, "kiosk", kill_self)
         if importlib.util.find_spec("kiosk.app") is not None:
             return importlib.import_module("kiosk.app").run(settings) or 0
         parser.print_help()
         return 0
     overrides = {"label": args.label} if getattr(args, "label", None) else {}
-    settings = settings_mod.load(args.data, args.lang, **overrides)
+    settings = settings_mod.from_env(os.environ, args.data, args.lang, **overrides)
     lang = settings.lang
     try:
+        crashpoint.arm(settings.crash_at, "kiosk", kill_self)
         svc = KioskService(settings)
         try:
             result, text, code = _run(args, svc, lang)
@@ -232,6 +236,11 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_REFUSED
     _emit(args, result, text, err=code != 0)
     return code
+
+
+def kill_self() -> None:
+    """What an armed crash point does: the end a pulled plug gives, with no clean-up."""
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _emit(args: argparse.Namespace, data: dict, text: str, err: bool) -> None:

@@ -6,8 +6,6 @@ use ``str.format`` fields. A missing field shows as ``{name}`` instead of crashi
 message can never turn into a traceback at the counter.
 """
 
-import os
-
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 
@@ -228,9 +226,10 @@ MONTH_NAMES_EN = ("January", "February", "March", "April", "May", "June", "July"
                   "October", "November", "December")
 
 
-def resolve_lang(explicit: str | None = None) -> str:
-    """``--lang`` wins, then env ``JIFEN_LANG``, then Chinese."""
-    for lang in (explicit, os.environ.get("JIFEN_LANG")):
+def resolve_lang(*choices: str | None) -> str:
+    """The first of ``choices`` that names a language we speak (``en``, ``en_US.UTF-8``),
+    else Chinese. The entry point passes ``--lang``, then env ``JIFEN_LANG``."""
+    for lang in choices:
         if lang and lang.split("_")[0].lower() in LANGS:
             return lang.split("_")[0].lower()
     return DEFAULT_LANG

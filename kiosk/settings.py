@@ -1,10 +1,13 @@
 """The kiosk's one settings object, loaded at the entry point and passed down.
 
 Everything a kiosk needs to know before it opens its database: where its data lives,
-which language to speak, and how patient to be with the network.
+which language to speak, and how patient to be with the network. ``from_env`` is what
+``jifen-kiosk`` calls (flags over environment over defaults); nothing deeper reads the
+environment. ``load`` builds the same object from arguments alone (tests, scripts).
 """
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +15,9 @@ from kiosk.i18n import resolve_lang
 from sync.protocol import DEFAULT_PULL_LIMIT, KIOSK_BATCH_EVENTS
 
 DEFAULT_DATA = Path("jifen-data") / "kiosk"
+
+#: setting -> environment variable. README.md lists them.
+ENV = {"data_dir": "JIFEN_KIOSK_DATA", "lang": "JIFEN_LANG", "crash_at": "JIFEN_CRASH_AT"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,8 @@ class Settings:
     batch_events: int = KIOSK_BATCH_EVENTS
     #: shown to central staff next to the kiosk id at enrolment
     label: str = "jifen-kiosk"
+    #: test only: the crash point (``<point>[:<n>]``, sync.crashpoint) the entry point arms
+    crash_at: str | None = None
 
     @property
     def db_path(self) -> Path:
@@ -35,6 +43,15 @@ class Settings:
 
 
 def load(data_dir: str | os.PathLike | None = None, lang: str | None = None, **overrides) -> Settings:
-    """Settings for one process: explicit arguments, then env ``JIFEN_KIOSK_DATA``."""
-    data = Path(data_dir or os.environ.get("JIFEN_KIOSK_DATA") or DEFAULT_DATA)
-    return Settings(data_dir=data, lang=resolve_lang(lang), **overrides)
+    """Settings from arguments alone: ``data_dir`` (default ``jifen-data/kiosk``), ``lang``
+    (``zh`` or ``en``, default Chinese) and any other field."""
+    return Settings(data_dir=Path(data_dir or DEFAULT_DATA), lang=resolve_lang(lang), **overrides)
+
+
+def from_env(environ: Mapping[str, str], data_dir: str | os.PathLike | None = None, lang: str | None = None,
+             **overrides) -> Settings:
+    """Settings for one process: the flags (``--data``, ``--lang``, ``overrides``), then the
+    variables of ``ENV``, then the defaults."""
+    return Settings(data_dir=Path(data_dir or environ.get(ENV["data_dir"]) or DEFAULT_DATA),
+                    lang=resolve_lang(lang, environ.get(ENV["lang"])),
+                    crash_at=environ.get(ENV["crash_at"]) or None, **overrides)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from kiosk.crashpoint import crash_point
 from kiosk.errors import SchemaTooNew
 from kiosk.initials import initials, is_initials
 from schema import kiosk_db
@@ -23,6 +22,8 @@ from schema.feeds import FEEDS
 from schema.types import GENESIS
 from schema.wire import KioskEvent
 from sync import codec, kinds
+from sync.chunks import marks
+from sync.crashpoint import crash_point
 
 class Store:
     def __init__(self, path: Path):
@@ -154,13 +155,13 @@ class Store:
 
     def unreflected_events(self, resident: str | None = None, kinds: tuple[str, ...] = ()) -> list[dict]:
         batches = self.unreflected_batches()
-        where = [f"(batch_seq IS NULL OR batch_seq IN ({','.join('?' * len(batches))}))" if batches else "batch_seq IS NULL"]
+        where = [f"(batch_seq IS NULL OR batch_seq IN ({marks(len(batches))}))" if batches else "batch_seq IS NULL"]
         params: list = list(batches)
         if resident is not None:
             where.append("resident = ?")
             params.append(resident)
         if kinds:
-            where.append(f"kind IN ({','.join('?' * len(kinds))})")
+            where.append(f"kind IN ({marks(len(kinds))})")
             params.extend(kinds)
         return self._rows(f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY kseq", tuple(params))
 

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kiosk.client import Client
-from kiosk.crashpoint import crash_point
 from kiosk.errors import ChainBroken, Offline, Rejected
 from kiosk.pending import decode_event
 from kiosk.store import Store
@@ -26,6 +25,8 @@ from schema.wire import Change, PullPage, PullRequest
 from sync import codec, kinds
 from sync.batch import build_batch
 from sync.checkpoint import body as checkpoint_body
+from sync.chunks import chunks
+from sync.crashpoint import crash_point
 from sync.protocol import BASE_EVENT_KINDS, PROTOCOL_VERSION, SUPPORTED_VERSIONS
 from sync.signing import BadKey, BadSignature, SigningKey, VerifyKey
 
@@ -118,8 +119,7 @@ class Round:
                 return 0
             seq, prev = self.store.last_batch()
             now = self.clock()
-            for start in range(0, len(events), size):
-                chunk = events[start:start + size]
+            for chunk in chunks(events, size):
                 seq += 1
                 body = build_batch(self.kiosk, seq, prev, now, chunk)
                 self.store.add_batch(seq, prev, body, self.key.sign("batch", body), now, [e.kseq for e in chunk])

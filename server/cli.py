@@ -19,6 +19,7 @@ import argparse
 import getpass
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from server.services.audit import audit
 from server.services.demo import demo_data
 from server.settings import DEFAULT_DATA, Settings
 from server.store.backup import BackupCorrupt, DatabaseInUse
-from sync import calendar, codec, codes
+from sync import calendar, codec, codes, crashpoint
 from sync.protocol import ProtocolError
 
 PASSWORD_ENV = "JIFEN_STAFF_PASSWORD"
@@ -502,6 +503,11 @@ def _main(argv: list[str] | None) -> int:
     args.password = os.environ.get(PASSWORD_ENV) or None  # read here, at the entry point, for `staff add`
     args.pin = os.environ.get(PIN_ENV) or None  # and for `operator set`, `operator pin`
     try:
+        crashpoint.arm(settings.crash_at, "server", kill_self)
+    except ValueError as exc:
+        print(f"jifen-server: {exc}", file=sys.stderr)
+        return 2
+    try:
         if not cmd.opens:
             return cmd.run(settings, args)
         ctx = open_context(settings)
@@ -517,6 +523,11 @@ def _main(argv: list[str] | None) -> int:
     except (ServerKeyChanged, BackupCorrupt, DatabaseInUse) as exc:
         print(f"jifen-server: {exc}", file=sys.stderr)
         return 2
+
+
+def kill_self() -> None:
+    """What an armed crash point does: the end a pulled plug gives, with no clean-up."""
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def os_user() -> str:

@@ -57,6 +57,8 @@ class Settings:
     # HTTPS: a PEM certificate (chain) and its private key, or neither.
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # Test only: the crash point (``<point>[:<n>]``, sync.crashpoint) jifen-server arms.
+    crash_at: str | None = None
     clock: Callable[[], int] = field(default=system_clock, compare=False)
 
     @classmethod
@@ -95,4 +97,5 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "forwarded_allow_ips": ("JIFEN_FORWARDED_ALLOW_IPS", str),
     "tick_seconds": ("JIFEN_TICK_SECONDS", float),
     "admin_password": ("JIFEN_ADMIN_PASSWORD", str),
+    "crash_at": ("JIFEN_CRASH_AT", str),
 }

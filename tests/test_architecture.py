@@ -214,3 +214,23 @@ def test_the_pull_feed_paragraph_names_every_feed_kind():
     named = {m for m in re.findall(r"(?:^|, )`(\w+)`", kinds_sentence)}
     assert named == set(FEEDS), (f"docs/ARCHITECTURE.md's pull-feed kinds differ from schema/feeds.FEEDS: "
                                  f"only in the doc {sorted(named - set(FEEDS))}, only in FEEDS {sorted(set(FEEDS) - named)}")
+
+
+#: The only modules that read the process environment: each console script's entry point,
+#: which loads it into the one settings object the rest is handed.
+ENTRY_POINTS = {Path("server/cli.py"), Path("kiosk/cli.py")}
+
+
+def test_only_the_entry_points_read_the_environment():
+    import re
+
+    reads = re.compile(r"\bos\.(environ|environb|getenv|getenvb)\b|\bfrom os import\b[^\n]*\b(environ|getenv)\b")
+    found = []
+    for package in ("schema", "sync", "server", "kiosk"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            rel = path.relative_to(ROOT)
+            if rel in ENTRY_POINTS:
+                continue
+            text = path.read_text(encoding="utf-8")
+            found += [f"{rel}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0)}" for m in reads.finditer(text)]
+    assert not found, f"read the environment below the entry points (load it into Settings there): {found}"

@@ -6,10 +6,10 @@ kiosk batches and the server's own central batches, so both follow the same rule
 """
 
 from schema.wire import BalanceRec, CentralEvent, KioskEvent, StockRec
-from server.crashpoint import crash_point
 from server.services import feed
 from server.store import Tx, catalog, ledger
 from sync import codec, kinds
+from sync.crashpoint import crash_point
 from sync.ledger import ADJUSTMENTS, ISSUED, Plan, View, plan_batch, references, resident_account, shop_account
 
 RESIDENT_PREFIX = resident_account("")

@@ -11,6 +11,7 @@ from server.services.apply import apply_events
 from server.services.context import Context
 from server.store import Tx, chain
 from sync import codec
+from sync.chunks import chunks
 from sync.protocol import PROTOCOL_VERSION
 
 CENTRAL_BATCH_EVENTS = 1000
@@ -25,8 +26,7 @@ def next_central_ids(db: Tx, n: int) -> list[tuple[str, int]]:
 def append_central(ctx: Context, db: Tx, events: list[CentralEvent]) -> list[int]:
     """Sign, store and apply ``events`` as central batches, inside the caller's transaction."""
     seqs = []
-    for i in range(0, len(events), CENTRAL_BATCH_EVENTS):
-        chunk = events[i : i + CENTRAL_BATCH_EVENTS]
+    for chunk in chunks(events, CENTRAL_BATCH_EVENTS):
         seq, prev, _ = chain.central_head(db)
         now = ctx.now()
         body = codec.encode(CentralBatch(v=PROTOCOL_VERSION, seq=seq, prev=prev, created=now, events=chunk))

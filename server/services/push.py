@@ -12,7 +12,6 @@ fails its signature may come from anyone and is only counted (``server.services.
 from dataclasses import dataclass
 
 from schema.wire import Batch, PushReply
-from server.crashpoint import crash_point
 from server.services.apply import apply_events
 from server.services.caller import authenticate
 from server.services.clock import note_clock_skew
@@ -20,6 +19,7 @@ from server.services.context import Context
 from server.store import Tx, catalog, chain, ledger
 from sync import codec
 from sync.batch import ChainState, parse_batch, place
+from sync.crashpoint import crash_point
 from sync.keys import key_for_seq, peek_seq
 from sync.protocol import HEADER_SIGNATURE, PROTOCOL_VERSION, RequestRejected
 from sync.signing import BadKey, BadSignature

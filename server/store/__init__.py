@@ -7,7 +7,7 @@ functions live in ``chain`` (kiosks, enrolment codes, batches, quarantine), ``le
 (events, postings, caches, review items), ``catalog`` (reference data, meta and the pull
 feed), ``staff`` (staff, tokens, audit log, resolutions, rule changes), ``checkpoints``
 (the checkpoint log) and ``reports``; each takes the ``Tx`` as its first argument and is
-named for its query. Lists of keys go through ``chunked``. Services see only ``Tx`` and
+named for its query. Lists of keys go through ``chunked`` (``sync.chunks``). Services see only ``Tx`` and
 these functions: import-linter keeps ``sqlite3``/``sqlite_utils`` inside this package.
 """
 

@@ -7,8 +7,9 @@ when its bytes change, so writing the same data twice is invisible to kiosks.
 
 from collections.abc import Iterable
 
-from server.store.chunked import marks, rows_in
+from server.store.chunked import rows_in
 from server.store.tx import Tx
+from sync.chunks import marks
 from sync.ledger import GoodInfo, RuleInfo
 
 TABLES = {

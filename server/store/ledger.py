@@ -9,8 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from schema.types import CENTRAL_KIOSK
-from server.store.chunked import chunks, marks, rows_in
+from server.store.chunked import rows_in
 from server.store.tx import Tx
+from sync.chunks import chunks, marks
 from sync.ledger import Posting, StockMove, Target
 
 

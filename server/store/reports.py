@@ -6,9 +6,9 @@ A void's meaning follows its target, found by the ``target`` field of the void's
 """
 
 from schema.types import CENTRAL_KIOSK
-from server.store.chunked import marks
 from server.store.tx import Tx
 from sync import kinds
+from sync.chunks import marks
 
 
 def _target() -> str:

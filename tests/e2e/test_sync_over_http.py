@@ -208,7 +208,7 @@ def test_revoked_kiosk_batch_is_quarantined_and_kiosk_stops(server, make_kiosk):
 
 def _sync_killed_at(data: str, point: str) -> None:
     """Run `jifen-kiosk sync` in its own process and SIGKILL it at a named point
-    (kiosk/crashpoint.py): the same kill as an unplugged kiosk, at an exact place."""
+    (sync/crashpoint.py): the same kill as an unplugged kiosk, at an exact place."""
     env = {**os.environ, "JIFEN_CRASH_AT": point}
     proc = subprocess.run([str(BIN / "jifen-kiosk"), "sync", "--data", data], env=env, capture_output=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL, f"sync was not killed at {point}: {proc.returncode} {proc.stderr[-500:]}"

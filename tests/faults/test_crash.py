@@ -1,5 +1,5 @@
 """Suite 2, crash: real processes SIGKILLed — at named points through the JIFEN_CRASH_AT
-hook (``server/crashpoint.py``, ``kiosk/crashpoint.py``) and at random moments — the server
+hook (``sync/crashpoint.py``, armed by each console script) and at random moments — the server
 while ingesting a batch and while applying postings, a kiosk while recording and while
 syncing. After every kill: ``PRAGMA integrity_check``, ``jifen-server audit``, and exact
 event counts once everything has synced again.
