@@ -12,7 +12,7 @@ from server.services import manage, staff
 from server.services.staff import SYSTEM
 from server.store import catalog
 from sync.calendar import parse_local
-from sync.pins import check_pin
+from sync.passwords import verify as check_pin
 from tests.server.helpers import reply_of
 from tests.server.staff.conftest import ROLE_USER
 
