@@ -2,7 +2,7 @@
 
 Operators at a busy counter often type the initials of a name instead of switching the
 input method to Chinese. The kiosk computes them once, when a resident is mirrored into its
-database (``kiosk.store``), and keeps them in an indexed column, so a search by initials is
+database (the kiosk store), and keeps them in an indexed column, so a search by initials is
 an index seek like a search by name. The readings come from ``pypinyin`` (a maintained
 dictionary of Chinese readings).
 

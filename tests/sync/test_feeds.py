@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from kiosk.initials import initials
 from schema import kiosk_db
 from schema.feeds import FEEDS
 from schema.wire import (
@@ -22,6 +23,7 @@ from schema.wire import (
 
 def _kiosk_tables() -> dict[str, set[str]]:
     conn = sqlite3.connect(":memory:")
+    conn.create_function(kiosk_db.INITIALS_FUNCTION, 1, initials)  # as the kiosk store does (migration 4)
     for _, sql in kiosk_db.pending(0):
         conn.executescript(sql)
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
