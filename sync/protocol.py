@@ -86,15 +86,22 @@ class RequestRejected(ProtocolError):
 T = TypeVar("T")
 
 
-def decode_request(body: bytes, type_: type[T], header_kiosk: str, what: str) -> T:
-    """Decode a verified kiosk message (a batch, pull or rotation request) and check what
-    every one of them must hold: a known protocol version and the kiosk that signed it."""
+def decode_message(body: bytes, type_: type[T], what: str) -> T:
+    """Decode any kiosk message (``what`` names it in the error) and check that its
+    protocol version is one this side speaks."""
     try:
         msg = codec.decode(body, type_)
     except codec.DecodeError as exc:
         raise RequestRejected("malformed_request", f"{what} does not decode: {exc.message}") from None
     if msg.v not in SUPPORTED_VERSIONS:
         raise RequestRejected("protocol_unsupported", f"protocol version {msg.v} is not supported", version=msg.v)
+    return msg
+
+
+def decode_request(body: bytes, type_: type[T], header_kiosk: str, what: str) -> T:
+    """Decode a verified kiosk message (a batch, pull or rotation request) and check what
+    every one of them must hold: a known protocol version and the kiosk that signed it."""
+    msg = decode_message(body, type_, what)
     if msg.kiosk != header_kiosk:
         raise RequestRejected("kiosk_mismatch", f"{what} names kiosk {msg.kiosk} but was sent as {header_kiosk}", kiosk=msg.kiosk)
     return msg

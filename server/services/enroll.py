@@ -15,8 +15,8 @@ from server.errors import NotFound
 from server.services.context import Context
 from server.services.staff import Principal, record, require
 from server.store import catalog, chain
-from sync import codec, codes
-from sync.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS, RequestRejected
+from sync import codes
+from sync.protocol import PROTOCOL_VERSION, RequestRejected, decode_message
 from sync.signing import BadKey, BadSignature
 
 # No 0/O, 1/I: a code is read off paper and typed by hand.
@@ -93,10 +93,5 @@ def enroll(ctx: Context, body: bytes) -> EnrollReply:
 
 
 def parse_enroll(body: bytes) -> EnrollRequest:
-    try:
-        req = codec.decode(body, EnrollRequest)
-    except codec.DecodeError as exc:
-        raise RequestRejected("malformed_request", f"enrolment request does not decode: {exc.message}") from None
-    if req.v not in SUPPORTED_VERSIONS:
-        raise RequestRejected("protocol_unsupported", f"protocol version {req.v} is not supported", version=req.v)
-    return req
+    """An enrolment request, decoded and of a known protocol version (it names no kiosk yet)."""
+    return decode_message(body, EnrollRequest, "enrolment request")
