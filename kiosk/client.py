@@ -23,6 +23,10 @@ from sync.signing import BadKey, BadSignature, SigningKey, VerifyKey
 T = TypeVar("T")
 
 
+#: how long an idle connection to the server is kept for the next sync
+KEEPALIVE_SECONDS = 5.0
+
+
 class Client:
     """Talks to one server as one kiosk. ``transport`` lets tests pass a MockTransport."""
 
@@ -45,6 +49,10 @@ class Client:
             timeout=httpx.Timeout(timeout),
             transport=transport,
             verify=verify,
+            # an idle connection is dropped well before the server drops it (its keep-alive
+            # is 30 s, server/cli.py), so a reused connection is never one the server is
+            # closing at that moment (which read as "server unreachable")
+            limits=httpx.Limits(max_connections=4, max_keepalive_connections=2, keepalive_expiry=KEEPALIVE_SECONDS),
             headers={HEADER_VERSION: str(PROTOCOL_VERSION), "User-Agent": "jifen-kiosk"},
         )
 

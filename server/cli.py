@@ -36,6 +36,9 @@ from server.store.backup import BackupCorrupt, DatabaseInUse
 from sync import calendar, codec, codes, crashpoint
 from sync.protocol import ProtocolError
 
+#: seconds the server keeps an idle HTTP connection open
+KEEP_ALIVE_SECONDS = 30
+
 PASSWORD_ENV = "JIFEN_STAFF_PASSWORD"
 PIN_ENV = "JIFEN_OPERATOR_PIN"  # a PIN on the command line would sit in the shell history
 
@@ -90,7 +93,10 @@ def serve(settings: Settings, args) -> int:
     # X-Forwarded-For names the client (whose address the /v1 and sign-in limits key on)
     # only when it comes from a proxy named in settings.forwarded_allow_ips.
     proxy = {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips} if settings.forwarded_allow_ips else {"proxy_headers": False}
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **proxy, **tls)
+    # keep idle connections longer than a kiosk does (5 s, kiosk/client.py): with equal
+    # timeouts the server could close a connection just as a kiosk reuses it
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                timeout_keep_alive=KEEP_ALIVE_SECONDS, **proxy, **tls)
     return 0
 
 
