@@ -56,15 +56,17 @@ def test_kiosk_views_and_helpers_reach_no_store():
     """Screens, widgets, the app, receipts, shift reports and the CLI ask ``KioskService``;
     only the service layer holds the store (import-linter forbids importing it; this also
     catches ``service.store.…`` reached through an attribute)."""
-    import re
+    import ast
 
     found = []
     for path in (ROOT / "kiosk").rglob("*.py"):
         if path.parent == ROOT / "kiosk" and path.name in KIOSK_SERVICE_LAYER:
             continue
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if re.search(r"\.store\b", line):
-                found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and node.attr == "store"
+                    or isinstance(node, ast.ImportFrom) and node.module == "kiosk.store"
+                    or isinstance(node, ast.Import) and any(a.name == "kiosk.store" for a in node.names)):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not found, found
 
 
