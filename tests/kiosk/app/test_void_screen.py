@@ -11,7 +11,7 @@ def row_cells(app, i: int) -> list[str]:
 
 
 async def test_the_list_shows_name_points_and_kind(run, shop_kiosk):
-    first = shop_kiosk.award(CARD, "V01", "op1")
+    first = shop_kiosk.award(CARD, "V01", "op1").id
     shop_kiosk.redeem(CARD, [("TOWEL", 2)], "op1")
     shop_kiosk.award(CARD, "P01", "op1")
     shop_kiosk.void(first, "录错", "op1")
@@ -27,7 +27,7 @@ async def test_the_list_shows_name_points_and_kind(run, shop_kiosk):
 
 async def test_the_reason_is_asked_after_choosing(run, posted, shop_kiosk):
     shop_kiosk.award(CARD2, "R01", "op1")
-    award = shop_kiosk.award(CARD, "V01", "op1")
+    award = shop_kiosk.award(CARD, "V01", "op1").id
     app, ctx = run()
     async with ctx as pilot:
         await signed_in(pilot)
@@ -55,7 +55,7 @@ async def test_escape_while_asked_goes_back_to_the_list(run, posted, shop_kiosk)
 
 
 async def test_a_voided_transaction_is_not_asked_about(run, shop_kiosk):
-    award = shop_kiosk.award(CARD, "V01", "op1")
+    award = shop_kiosk.award(CARD, "V01", "op1").id
     shop_kiosk.void(award, "录错", "op1")
     app, ctx = run()
     async with ctx as pilot:
