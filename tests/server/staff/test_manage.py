@@ -9,7 +9,8 @@ import pytest
 
 from server.cli import main
 from server.services import open_context
-from server.services.manage import apply_due, change_rule, get_resident, import_residents, put_good
+from server.services.manage import apply_due, change_rule, get_resident, put_good
+from server.services.register import import_residents
 from server.services.staff import SYSTEM, ensure_first_admin
 from server.staff.tick import tick
 from server.store import catalog, ledger
