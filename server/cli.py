@@ -347,6 +347,16 @@ def review_list(ctx, who, args) -> int:
                                       f"{json.dumps(r['detail'], ensure_ascii=False)}" for r in rows))
 
 
+def _review_show_args(p):
+    p.add_argument("item", type=int)
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+
+
+def review_show(ctx, who, args) -> int:
+    out = review.describe_item(ctx, who, args.item, args.lang)
+    return emit(args, out, "\n".join(out["lines"]))
+
+
 def _resolve_args(p):
     p.add_argument("item", type=int)
     how = p.add_mutually_exclusive_group(required=True)
@@ -479,6 +489,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("operator pin", f"reset an operator's PIN (from ${PIN_ENV}, else 6 digits shown once)", operator_pin, positional("operator")),
     Command("operator retire", "retire an operator: their shop's kiosks refuse their sign-in", operator_retire, positional("operator")),
     Command("review list", "list review items", review_list, _review_list_args),
+    Command("review show", "one review item's evidence written for a person (who, where, when, events, balance)", review_show,
+            _review_show_args),
     Command("review resolve", "resolve a review item once, or --approve / --decline a proposed resolution (--staff names who)",
             review_resolve, _resolve_args),
     Command("staff add", f"add an account (password from ${PASSWORD_ENV}, else generated and shown once)", staff_add, _staff_add_args),

@@ -85,6 +85,14 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "sku": ("商品编号", "SKU"),
     "qty": ("数量", "Quantity"),
     "coverage.name": ("社区", "Community name"),
+    "detail.balance_after": ("兑换后余额", "balance after"),
+    "detail.recorded": ("记录值", "recorded"),
+    "detail.current": ("现行值", "current"),
+    "detail.period": ("期间", "period"),
+    "detail.count": ("次数", "count"),
+    "detail.cap": ("上限", "cap"),
+    "detail.qty_after": ("之后库存", "stock after"),
+    "detail.skew_ms": ("偏差(毫秒)", "skew (ms)"),
 }
 
 COLUMN_TYPES: dict[str, str] = {
@@ -105,6 +113,8 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
     "event": {"award": ("奖励", "award"), "redeem": ("兑换", "redemption"), "void": ("撤销", "void"),
               "stock_in": ("入库", "goods received"), "adjust": ("调整", "adjustment"), "charge": ("核销", "charge"),
               "stock_adjust": ("库存调整", "stock correction")},
+    "action": {"accept": ("接受", "accept"), "adjust": ("调整积分", "adjust"), "charge-shop": ("由超市承担", "charge the shop"),
+               "write-off": ("核销", "write off")},
     "review": {"overdraft": ("透支", "overdraft"), "stock_negative": ("库存为负", "stock below zero"),
                "cap_exceeded": ("超过次数上限", "cap exceeded"), "price_mismatch": ("价格不符", "price mismatch"),
                "rule_value_mismatch": ("分值与规则不符", "points differ from the rule"),
