@@ -200,7 +200,7 @@ def _import_args(p):
     how = p.add_mutually_exclusive_group()
     how.add_argument("--preview", action="store_true", help="only show what would be added, changed and refused, and the token")
     how.add_argument("--commit", metavar="TOKEN", help="apply exactly what --preview showed under TOKEN (refused if anything changed)")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the preview's reasons")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the reasons rows are refused")
 
 
 def residents_import(ctx, who, args) -> int:
@@ -217,8 +217,8 @@ def residents_import(ctx, who, args) -> int:
         lines.append(f"{n['added']} to add, {n['changed']} to change, {n['unchanged']} unchanged, {n['refused']} refused ({out['encoding']})")
         lines.append(f"to apply exactly this: jifen-server residents import {args.file} --commit {out['token']}")
         return emit(args, out, "\n".join(lines))
-    out = (register.commit(ctx, who, content, args.commit, args.community) if args.commit
-           else register.import_residents(ctx, who, content, args.community))
+    out = (register.commit(ctx, who, content, args.commit, args.community, args.lang) if args.commit
+           else register.import_residents(ctx, who, content, args.community, args.lang))
     lines = [f"line {r['line']}\t{r['card']}\t{r['reason']}" for r in out["refused"]]
     lines.append(f"{out['added']} added, {out['updated']} updated, {out['unchanged']} unchanged, {len(out['refused'])} refused")
     return emit(args, out, "\n".join(lines))

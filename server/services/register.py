@@ -59,6 +59,8 @@ def decode_register(content: bytes) -> tuple[str, str]:
                       bytes=len(content), limit=MAX_REGISTER_BYTES)
     if not content.strip():
         raise Invalid("the register is empty")
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Invalid("the register is UTF-16 text (\"Unicode text\"): save it as CSV (UTF-8) or CSV and try again")
     text, encoding = None, None
     for name in ("utf-8-sig", "gb18030"):
         try:
@@ -93,8 +95,9 @@ def _rows(text: str, community: str | None):
             values = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:  # an unclosed quote, a value past the csv module's own limit
-            raise Invalid(f"line {reader.line_num} is not CSV: {exc}", line=reader.line_num) from None
+        except csv.Error as exc:  # an unclosed quote, a value past the csv module's own limit (128 KiB)
+            why = f"a value longer than {MAX_FIELD_CHARS} characters" if "field limit" in str(exc) else f"not CSV ({exc})"
+            raise Invalid(f"line {reader.line_num} holds {why}: nothing was imported", line=reader.line_num) from None
         line = reader.line_num
         if line > MAX_ROWS + 1:
             raise Invalid(f"at most {MAX_ROWS} rows per import", limit=MAX_ROWS)
@@ -170,14 +173,15 @@ def preview(ctx: Context, who: Principal, content: bytes, community: str | None 
                    "counts": counts, "rows": sum(counts.values())}
 
 
-def commit(ctx: Context, who: Principal, content: bytes, token: str | None, community: str | None = None) -> dict:
+def commit(ctx: Context, who: Principal, content: bytes, token: str | None, community: str | None = None,
+           lang: str = "zh") -> dict:
     """Apply exactly what ``preview`` showed for the same ``content`` under ``token``:
     ``Conflict`` (nothing applied) when the plan is no longer that one. ``token`` None
     applies whatever the plan is now (the one-step import)."""
     community = _start(who, community)
     text, encoding = decode_register(content)
     with ctx.store.write() as db:
-        plan = _plan(db, who, text, community, "en")
+        plan = _plan(db, who, text, community, lang)
         now_token = _token(content, community, who, plan)
         if token is not None and token != now_token:
             raise Conflict("the register or the residents it names changed since the preview: preview it again "
@@ -195,7 +199,8 @@ def commit(ctx: Context, who: Principal, content: bytes, token: str | None, comm
     return counts | {"refused": refused, "rows": sum(counts.values()) + len(refused), "token": now_token, "encoding": encoding}
 
 
-def import_residents(ctx: Context, who: Principal, content: bytes | str, community: str | None = None) -> dict:
+def import_residents(ctx: Context, who: Principal, content: bytes | str, community: str | None = None,
+                     lang: str = "zh") -> dict:
     """The one-step import: plan and apply in one transaction (refused rows are reported and
     skipped, the rest applied together)."""
-    return commit(ctx, who, content.encode("utf-8") if isinstance(content, str) else content, None, community)
+    return commit(ctx, who, content.encode("utf-8") if isinstance(content, str) else content, None, community, lang)

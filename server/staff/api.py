@@ -169,11 +169,12 @@ class ProgrammeApi(Controller):
         return manage.put_resident(ctx, who, card, data.name, data.phone, data.community, data.status)
 
     @post("/residents/import", sync_to_thread=True, status_code=200, dependencies={"upload": Provide(provide_upload)})
-    def import_residents(self, ctx: Ctx, who: Who, upload: NamedDependency[bytes], community: FromQuery[str | None] = None) -> dict:
+    def import_residents(self, ctx: Ctx, who: Who, upload: NamedDependency[bytes], community: FromQuery[str | None] = None,
+                         lang: FromQuery[str] = "zh") -> dict:
         """One step: a register CSV (raw body, or a multipart form's ``file``) in UTF-8 (BOM allowed) or
         GBK/GB18030, header ``卡号,姓名,手机[,社区][,状态]`` or ``card,name,phone[,community][,status]``;
         refused rows are listed and skipped, the rest applied together."""
-        return register.import_residents(ctx, who, upload, community)
+        return register.import_residents(ctx, who, upload, community, "en" if lang == "en" else "zh")
 
     @post("/residents/import/preview", sync_to_thread=True, status_code=200, dependencies={"upload": Provide(provide_upload)})
     def preview_import(self, ctx: Ctx, who: Who, upload: NamedDependency[bytes], community: FromQuery[str | None] = None,
@@ -184,10 +185,10 @@ class ProgrammeApi(Controller):
 
     @post("/residents/import/commit", sync_to_thread=True, status_code=200, dependencies={"upload": Provide(provide_upload)})
     def commit_import(self, ctx: Ctx, who: Who, upload: NamedDependency[bytes], token: FromQuery[str],
-                      community: FromQuery[str | None] = None) -> dict:
+                      community: FromQuery[str | None] = None, lang: FromQuery[str] = "zh") -> dict:
         """Apply exactly what the preview with ``token`` showed for the same bytes, all or
         nothing: ``409 conflict`` if anything changed since."""
-        return register.commit(ctx, who, upload, token, community)
+        return register.commit(ctx, who, upload, token, community, "en" if lang == "en" else "zh")
 
     @put("/rules/{code:str}", sync_to_thread=True)
     def put_rule(self, ctx: Ctx, who: Who, code: FromPath[str], data: JSONBody[RuleIn]) -> dict:

@@ -34,7 +34,7 @@ BAD!,张三,13811114444,SQ01
 
 
 def test_import_reports_refused_rows_and_why(ctx, principal):
-    out = import_residents(ctx, principal("community_manager"), REGISTER)
+    out = import_residents(ctx, principal("community_manager"), REGISTER, lang="en")
     assert (out["added"], out["updated"], out["unchanged"]) == (2, 0, 0)
     refused = {r["line"]: r["reason"] for r in out["refused"]}
     assert sorted(refused) == [4, 5, 6, 7, 8, 9, 10]
