@@ -37,8 +37,9 @@ def evidence_lines(item: dict, residents: dict[str, str], shops: dict[str, str],
         lines.append(phrase("ev.when", lang, at=local_text(times["event_at"], lang), received=local_text(times.get("received_at"), lang)))
     detail = {k: v for k, v in (item.get("detail") or {}).items() if k not in ("shop", "quarantine")}
     if detail:
-        text = "，".join(f"{header('detail', k, lang)}: {word('event', v, lang) if k == 'kind' else v}" for k, v in sorted(detail.items()))
-        lines.append(phrase("ev.detail", lang, text=text if lang != "en" else text.replace("，", ", ")))
+        colon, comma = (": ", ", ") if lang == "en" else ("：", "，")
+        text = comma.join(f"{header('detail', k, lang)}{colon}{word('event', v, lang) if k == 'kind' else v}" for k, v in sorted(detail.items()))
+        lines.append(phrase("ev.detail", lang, text=text))
     for e in ev.get("events", []):
         pts = _points(e["body"])
         things = "、".join(phrase("ev.goods", lang, name=goods.get(i["sku"], i["sku"]), qty=i["qty"]) for i in e["body"].get("items", []))

@@ -132,6 +132,12 @@ class ReviewApi(Controller):
     def show(self, ctx: Ctx, who: Who, item: FromPath[int]) -> dict:
         return review.show_item(ctx, who, item)
 
+    @get("/{item:int}/evidence", sync_to_thread=True)
+    def describe(self, ctx: Ctx, who: Who, item: FromPath[int], lang: FromQuery[str] = "zh") -> dict:
+        """The item (as ``GET /api/reviews/{id}``) and ``lines``: its evidence written for a
+        person in ``lang`` (zh default, or en)."""
+        return review.describe_item(ctx, who, item, "en" if lang == "en" else "zh")
+
     @post("/{item:int}/resolve", sync_to_thread=True, status_code=200)
     def resolve(self, ctx: Ctx, who: Who, item: FromPath[int], data: JSONBody[Resolve]) -> dict:
         return review.resolve(ctx, who, item, data.action, data.note, data.points)
