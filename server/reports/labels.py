@@ -70,6 +70,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "status": ("状态", "Status"),
     "revoked": ("已吊销", "Revoked"),
     "chain": ("批次链", "Chain"),
+    "last_contact_at": ("最后联系", "Last contact"),
+    "silent_s": ("未联系时长", "Silent for"),
     "last_push_at": ("最后上传", "Last push"),
     "push_age_s": ("距上次上传", "Since last push"),
     "last_pull_at": ("最后同步", "Last pull"),
@@ -85,6 +87,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "sku": ("商品编号", "SKU"),
     "qty": ("数量", "Quantity"),
     "coverage.name": ("社区", "Community name"),
+    "kiosks": ("终端数", "Kiosks"),
+    "not_ok": ("批次链异常", "Chain not ok"),
+    "ranked": ("上榜人数", "Ranked"),
     "detail.balance_after": ("兑换后余额", "balance after"),
     "detail.recorded": ("记录值", "recorded"),
     "detail.current": ("现行值", "current"),
@@ -96,8 +101,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 COLUMN_TYPES: dict[str, str] = {
-    "last_push_at": "time", "last_pull_at": "time",
-    "push_age_s": "age", "pull_age_s": "age", "last_batch_lag_ms": "lag",
+    "last_push_at": "time", "last_pull_at": "time", "last_contact_at": "time",
+    "silent_s": "age", "push_age_s": "age", "pull_age_s": "age", "last_batch_lag_ms": "lag",
     "revoked": "bool",
     "status": "enum:status", "chain": "enum:chain", "flow": "enum:flow",
 }

@@ -238,13 +238,17 @@ def _kiosks(db, start, end, allowed, now) -> dict:
         if allowed is not None and r["community"] not in allowed:
             continue
         chain = "fork" if r["forks"] else ("gap" if r["held_batches"] else "ok")
+        seen = [t for t in (r["last_push_at"], r["last_pull_at"]) if t is not None]
+        contact = max(seen) if seen else None
         rows.append(r | {
+            "last_contact_at": contact,
+            "silent_s": None if contact is None else (now - contact) // 1000,
             "revoked": r["status"] == "revoked",
             "chain": chain,
             "push_age_s": None if r["last_push_at"] is None else (now - r["last_push_at"]) // 1000,
             "pull_age_s": None if r["last_pull_at"] is None else (now - r["last_pull_at"]) // 1000,
         })
-    cols = ["kiosk", "shop", "community", "label", "status", "revoked", "chain", "last_push_at", "push_age_s", "last_pull_at",
+    cols = ["kiosk", "shop", "community", "label", "status", "revoked", "chain", "last_contact_at", "silent_s", "last_push_at", "push_age_s", "last_pull_at",
             "pull_age_s", "last_batch_lag_ms", "clock_skew_ms", "applied_batches", "held_batches", "batches_in_month",
             "quarantined", "forks", "open_reviews"]
     return {"columns": cols, "rows": rows,

@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from server.cli import main
+from server.reports import labels
 from server.reports.render import render, render_bytes
 from server.services.reports import report
 from server.services.staff import SYSTEM
@@ -33,6 +34,7 @@ def test_every_report_has_chinese_headers_and_english_on_request(ctx, activity):
         assert set(zh["labels"]) == set(zh["columns"]) and zh["columns"] == en["columns"]
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in h) for h in zh["labels"].values()), (kind, zh["labels"])
         assert all(h.isascii() for h in en["labels"].values()), (kind, en["labels"])
+        assert all(k in labels.COLUMNS for k in zh["totals"]), (kind, zh["totals"])  # totals read in words too
         text = render(zh, "csv")
         assert text.splitlines()[0].lstrip("\ufeff").split(",") == [zh["labels"][c] for c in zh["columns"]]
         assert zh["title"] in render(zh, "html") and zh["labels"][zh["columns"][0]] in render(zh, "table")
@@ -42,6 +44,7 @@ def test_kiosk_health_reads_as_words_and_local_times(ctx, activity, clock):
     rep = report(ctx, SYSTEM, "kiosks", MONTH)
     table = render(rep, "table")
     assert "False" not in table and "True" not in table and "否" in table and "正常" in table
+    assert "40 天 0 小时" in table  # the second kiosk has been silent since the fixture's last 40 days
     raw = rep["rows"][0]["last_push_at"]
     assert isinstance(raw, int)  # JSON keeps the machine value
     dt = local_dt(raw)
@@ -81,6 +84,10 @@ def test_trend_is_a_month_series_for_charts(ctx, activity):
         assert len(rep["series"][flow]) == 12 and rep["series"][flow][-1] == issued["totals"][flow]
     assert {r["month"] for r in rep["rows"]} == {MONTH}  # the demo data has nothing earlier
     assert rep["labels"]["month"] == "月份"
+    later = report(ctx, SYSTEM, "trend", "2026-02", "SQ01")  # the fixture's last award and redemption fall in February
+    assert later["series"]["months"][-2:] == [MONTH, "2026-02"]
+    assert later["series"]["earned"][-2:] == [report(ctx, SYSTEM, "issued", MONTH, "SQ01")["totals"]["earned"], 10]
+    assert later["series"]["spent"][-1] == -10 and {r["community"] for r in later["rows"]} == {"SQ01"}
 
 
 @pytest.fixture
@@ -97,8 +104,8 @@ def evil_label(settings, enrolled):
 def test_a_formula_in_a_kiosk_label_reaches_csv_and_xlsx_as_text(ctx, evil_label):
     rep = report(ctx, SYSTEM, "kiosks", MONTH)
     rows = list(csv.reader(io.StringIO(render(rep, "csv").lstrip("\ufeff"))))
-    labels = [r[rows[0].index("终端名称")] for r in rows[1:]]
-    assert "'" + ATTACK in labels and ATTACK not in labels
+    shown = [r[rows[0].index("终端名称")] for r in rows[1:]]
+    assert "'" + ATTACK in shown and ATTACK not in shown
     assert all(not v.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows[1:] for v in r if not v.lstrip("-").isdigit())
     ws = workbook(render_bytes(rep, "xlsx")).worksheets[0]
     head = [c.value for c in ws[1]]

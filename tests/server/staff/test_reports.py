@@ -129,6 +129,7 @@ def test_coverage_and_kiosk_health(client, login, ctx, activity):
     k1, k2 = health[activity["k1"].id], health[activity["k2"].id]
     assert (k1["chain"], k1["revoked"], k1["applied_batches"], k1["held_batches"]) == ("ok", False, 4, 0)
     assert k2["revoked"] is True and k2["push_age_s"] >= 40 * 86_400
+    assert k1["last_contact_at"] == max(k1["last_push_at"], k1["last_pull_at"] or 0) and k1["silent_s"] <= k1["push_age_s"]
 
 
 def test_board_reaches_kiosks_by_pull(ctx, activity, clock):
