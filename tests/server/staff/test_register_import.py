@@ -154,3 +154,19 @@ def test_cli_preview_then_commit(settings, ctx, tmp_path, capsys):
     assert main(["residents", "import", str(f), "--commit", token, *data]) == 0
     assert "2 added, 1 updated" in capsys.readouterr().out
     assert resident(ctx, "5106810199101")["name"] == "欧阳娜娜"
+
+
+def test_roles_and_scope_apply_to_preview_and_commit(client, login, ctx):
+    content = "卡号,姓名,手机,社区\n5106810199110,王五,13811112222,SQ01\n5106810299111,赵六,13811113333,SQ02\n".encode("gbk")
+    for path in ("/api/residents/import/preview", f"/api/residents/import/commit?token={'0' * 64}"):
+        assert client.post(path, content=content).status_code == 401
+        assert client.post(path, content=content, headers=login("auditor")).status_code == 403
+    pre = client.post("/api/residents/import/preview", content=content, headers=login("community_manager")).json()
+    assert [r["card"] for r in pre["added"]] == ["5106810199110"]
+    assert [(r["line"], r["reason"]) for r in pre["refused"]] == [(3, "社区 SQ02 不归您管理")]
+    # the manager's token is the manager's: an admin committing it would apply another plan
+    assert client.post(f"/api/residents/import/commit?token={pre['token']}", content=content, headers=login("admin")).status_code == 409
+    ok = client.post(f"/api/residents/import/commit?token={pre['token']}", content=content, headers=login("community_manager"))
+    assert ok.status_code == 200 and ok.json()["added"] == 1 and resident(ctx, "5106810299111") is None
+    log = client.get("/api/audit-log?action=residents_import", headers=login("auditor")).json()
+    assert [(r["staff"], r["detail"]["added"], r["detail"]["encoding"]) for r in log] == [("cmo", 1, "gb18030")]
