@@ -170,3 +170,14 @@ def test_roles_and_scope_apply_to_preview_and_commit(client, login, ctx):
     assert ok.status_code == 200 and ok.json()["added"] == 1 and resident(ctx, "5106810299111") is None
     log = client.get("/api/audit-log?action=residents_import", headers=login("auditor")).json()
     assert [(r["staff"], r["detail"]["added"], r["detail"]["encoding"]) for r in log] == [("cmo", 1, "gb18030")]
+
+
+def test_names_with_control_or_bidi_characters_are_refused(client, login, ctx):
+    for name in ("王\u202e五", "王\x07五", "王\u200b五"):
+        resp = client.put(f"/api/residents/{SQ01_CARD}", json={"name": name, "phone": "13811112222", "community": "SQ01"},
+                          headers=login("admin"))
+        assert resp.status_code == 422 and "invisible" in resp.text, name
+        content = f"card,name,phone,community\n5106810199112,{name},13811112222,SQ01\n".encode()
+        with pytest.raises(Invalid):  # the register decoder refuses the file before any row is read
+            register.preview(ctx, SYSTEM, content)
+    assert resident(ctx, SQ01_CARD)["name"] != "王五"
