@@ -194,12 +194,21 @@ def all_postings(db: Tx) -> Iterable[Posting]:
         yield Posting(r[0], r[1], r[2])
 
 
+def posting_count(db: Tx) -> int:
+    return db.sql.execute("SELECT count(*) FROM postings").fetchone()[0]
+
+
 def balance_cache(db: Tx) -> dict[str, int]:
     return {r[0]: r[1] for r in db.sql.execute("SELECT account, points FROM balances")}
 
 
 def stock_cache(db: Tx) -> dict[tuple[str, str], int]:
     return {(r[0], r[1]): r[2] for r in db.sql.execute("SELECT shop, sku, qty FROM stock")}
+
+
+def account_sums(db: Tx) -> dict[str, int]:
+    """Each account's sum of postings: the fold over postings, done by SQLite."""
+    return {r[0]: r[1] for r in db.sql.execute("SELECT account, sum(amount) FROM postings GROUP BY account")}
 
 
 def stock_fold(db: Tx) -> dict[tuple[str, str], int]:
