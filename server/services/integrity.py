@@ -141,7 +141,7 @@ def check_triggers(db, report: Findings) -> None:
     for name, sql in APPEND_ONLY_TRIGGERS.items():
         if name not in present:
             report.fail("triggers", name, f"trigger {name} is missing: the audit log is not append-only")
-        elif present[name] != sql:
+        elif " ".join(present[name].split()) != " ".join(sql.split()):  # the same statement, however laid out
             report.fail("triggers", name, f"trigger {name} differs from the schema's: {present[name]!r}")
 
 
