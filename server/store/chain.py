@@ -163,8 +163,16 @@ def delete_held_batch(db: Tx, kiosk: str, seq: int) -> None:
     db.sql.execute("DELETE FROM batches WHERE kiosk = ? AND seq = ? AND status = 'held'", [kiosk, seq])
 
 
-def batches_in_order(db: Tx) -> list[dict]:
+def batches_in_order(db: Tx, kiosk: str | None = None) -> list[dict]:
+    """Stored batches by kiosk and seq (one kiosk's, when named)."""
+    if kiosk is not None:
+        return list(db.sql.query("SELECT * FROM batches WHERE kiosk = ? ORDER BY seq", [kiosk]))
     return list(db.sql.query("SELECT * FROM batches ORDER BY kiosk, seq"))
+
+
+def batch_kiosks(db: Tx) -> list[str]:
+    """Every kiosk id some stored batch names."""
+    return [r[0] for r in db.sql.execute("SELECT DISTINCT kiosk FROM batches ORDER BY kiosk")]
 
 
 def central_head(db: Tx) -> tuple[int, str, int]:

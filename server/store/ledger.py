@@ -215,9 +215,11 @@ def stock_fold(db: Tx) -> dict[tuple[str, str], int]:
     return {(r[0], r[1]): r[2] for r in db.sql.execute("SELECT shop, sku, sum(delta) FROM stock_moves GROUP BY shop, sku")}
 
 
-def event_ids_by_batch(db: Tx) -> dict[tuple[str, int], list[str]]:
+def event_ids_by_batch(db: Tx, kiosk: str | None = None) -> dict[tuple[str, int], list[str]]:
+    """{(kiosk, batch seq): event ids in kiosk order} (one kiosk's, when named)."""
     out: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for r in db.sql.execute("SELECT kiosk, batch_seq, id FROM events ORDER BY kiosk, kseq"):
+    where, params = ("WHERE kiosk = ?", [kiosk]) if kiosk is not None else ("", [])
+    for r in db.sql.execute(f"SELECT kiosk, batch_seq, id FROM events {where} ORDER BY kiosk, kseq", params):
         out[(r[0], r[1])].append(r[2])
     return out
 
