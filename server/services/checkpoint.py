@@ -53,7 +53,7 @@ def make_checkpoint(ctx: Context, who: Principal = SYSTEM) -> dict:
         if findings.failures:
             raise SealRefused(findings.failures)
         if latest is not None and latest["size"] == size and _state_unchanged(db, latest["n"], audit_id, audit_head):
-            return _view(latest, new=False)
+            return _view(latest, new=False, state=integrity.sealed_state(db, latest["n"]))
         n, now = (latest["n"] + 1 if latest else 1), ctx.now()
         body = cp.body(n, size, head, now)
         signature = ctx.key.sign("checkpoint", body)
@@ -63,7 +63,7 @@ def make_checkpoint(ctx: Context, who: Principal = SYSTEM) -> dict:
         feed.publish(db, "checkpoint", rec)
         if who is not SYSTEM:
             record(db, ctx, who, "checkpoint", str(n), {"size": size, "head": head})
-        return _view(store.latest_checkpoint(db), new=True)
+        return _view(store.latest_checkpoint(db), new=True, state=integrity.sealed_state(db, n))
 
 
 def refuse_over_failures(ctx: Context) -> None:
@@ -81,7 +81,8 @@ def refuse_over_failures(ctx: Context) -> None:
 
 def _state_unchanged(db, n: int, audit_id: int, audit_head: str) -> bool:
     """Whether checkpoint ``n`` sealed the state as it is now."""
-    return integrity.sealed_body(db, n) == cp.state_body(n, audit_id, audit_head, integrity.state_tables(integrity.current_state(db)))
+    sealed = integrity.sealed_state(db, n)
+    return sealed is not None and sealed[0] == cp.state_body(n, audit_id, audit_head, integrity.state_tables(integrity.current_state(db)))
 
 
 def _log_some(ctx: Context, limit: int = LOG_CHUNK) -> int:
@@ -100,12 +101,15 @@ def _log_some(ctx: Context, limit: int = LOG_CHUNK) -> int:
 def list_checkpoints(ctx: Context, who: Principal) -> list[dict]:
     require(who, "report.read")
     with ctx.store.read() as db:
-        return [_view(r) for r in store.all_checkpoints(db)]
+        return [_view(r, state=integrity.sealed_state(db, r["n"])) for r in store.all_checkpoints(db)]
 
 
-def _view(row: dict, new: bool | None = None) -> dict:
+def _view(row: dict, new: bool | None = None, state: tuple[bytes, str] | None = None) -> dict:
+    """A checkpoint for people: its fields, signed bytes and (schema 8 on) the signed state."""
     out = {k: row[k] for k in ("n", "size", "head", "at", "signature")}
     out["body"] = bytes(row["body"]).decode()
+    if state is not None:
+        out["state"], out["state_signature"] = state[0].decode(), state[1]
     if new is not None:
         out["new"] = new
     return out

@@ -189,9 +189,10 @@ def seal_state(ctx: Context, db, n: int, audit_id: int, audit_head: str) -> byte
     return body
 
 
-def sealed_body(db, n: int) -> bytes | None:
-    """The signed state bytes of checkpoint ``n``, if it sealed one."""
-    return next((bytes(r["body"]) for r in store.states(db) if r["n"] == n), None)
+def sealed_state(db, n: int) -> tuple[bytes, str] | None:
+    """(signed state bytes, signature) of checkpoint ``n``, if it sealed one."""
+    row = store.state_of(db, n)
+    return (bytes(row["body"]), row["signature"]) if row else None
 
 
 def check_state(ctx: Context, db, report: Findings) -> tuple[int, str]:

@@ -46,6 +46,11 @@ def insert_state(db: Tx, n: int, body: bytes, signature: str) -> None:
     db.sql.execute("INSERT INTO checkpoint_states(n, body, signature) VALUES (?, ?, ?)", [n, body, signature])
 
 
+def state_of(db: Tx, n: int) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM checkpoint_states WHERE n = ?", [n]))
+    return rows[0] if rows else None
+
+
 def states(db: Tx) -> list[dict]:
     return list(db.sql.query("SELECT * FROM checkpoint_states ORDER BY n"))
 
