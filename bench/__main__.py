@@ -40,7 +40,7 @@ FULL = Sizes("full", 500_000, 100_000, 50, 2_000, (0, 1_000_000, 10_000_000), 20
 QUICK = Sizes("quick", 50_000, 25_000, 50, 500, (0, 100_000, 1_000_000), 20_000, 200_000, 500, 200, 20, 320_000, 2)
 TINY = Sizes("tiny", 300, 1_000, 2, 20, (0, 1_000, 2_000), 500, 1_000, 30, 4, 1.5, 2_000, 1)
 
-BENCHES = ("ingest", "history", "kiosk", "fleet", "reports")
+BENCHES = ("ingest", "history", "kiosk", "fleet", "reports", "audit")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(sizes: Sizes, only: list[str], work: Path, log, strict: bool = False) -> list[harness.Figure]:
-    from bench import fleet, ingest, kiosk_figures, reports
+    from bench import audit, fleet, ingest, kiosk_figures, reports
 
     log(f"programme: {sizes.residents:,} residents, 120 communities ({sizes.name} sizes)")
     prog = programme(sizes.residents)
@@ -94,6 +94,7 @@ def run(sizes: Sizes, only: list[str], work: Path, log, strict: bool = False) ->
         "kiosk": lambda: kiosk_figures.kiosk_figures(sizes, prog, fresh("server-kiosk"), work, log),
         "fleet": lambda: [fleet.fleet_figure(sizes, cards, fresh("server-fleet"), work, log)],
         "reports": lambda: report_figures(sizes, cards, fresh("server-reports"), work, log),
+        "audit": lambda: audit.audit_figures(sizes, cards, fresh("server-audit"), work, log),
     }
     report_figures = reports.report_figures
     figures: list[harness.Figure] = []

@@ -372,8 +372,37 @@ CREATE TABLE signin_lockouts (
 CREATE INDEX signin_lockouts_key ON signin_lockouts(address, username, until);
 """
 
+# Version 8: what a database editor cannot change unseen (server.services.integrity).
+# ``audit_log.hash`` chains each staff action to the one before (``sync.checkpoint.
+# audit_row_hash``; rows written before version 8 have none, and the first row after them
+# chains over them). Each ``kiosk_keys`` row written from now on carries its trace: the hash
+# of the enrolment code that bound it, or the rotation request its old key signed (body and
+# signature), and ``sealed``, the server's signature (domain ``kiosk-key``) over the binding;
+# rows written before carry none, and ``meta.key_traces_from`` says where traced rows start.
+# ``checkpoint_states`` holds each checkpoint's signed state (domain ``checkpoint-state``)
+# and ``checkpoint_rows`` the row digests of the newest one, so an audit can name a row.
+_V8 = """
+ALTER TABLE audit_log ADD COLUMN hash TEXT;
+ALTER TABLE kiosk_keys ADD COLUMN enroll_code TEXT;
+ALTER TABLE kiosk_keys ADD COLUMN rotation BLOB;
+ALTER TABLE kiosk_keys ADD COLUMN rotation_signature TEXT;
+ALTER TABLE kiosk_keys ADD COLUMN sealed TEXT;
+INSERT INTO meta(key, value) SELECT 'key_traces_from', COALESCE(MAX(id), 0) + 1 FROM kiosk_keys;
+CREATE TABLE checkpoint_states (
+    n INTEGER PRIMARY KEY REFERENCES checkpoints(n),
+    body BLOB NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TABLE checkpoint_rows (
+    tbl TEXT NOT NULL,
+    key TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (tbl, key)
+);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

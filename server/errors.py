@@ -14,6 +14,7 @@ the staff API's are ``STAFF_ERRORS`` here (kiosks never see them)::
      │         ├── Forbidden               403 forbidden: role or community scope does not allow it
      │         ├── NotFound                404 not_found: a named thing (shop, kiosk, resident, …) does not exist
      │         ├── Conflict                409 conflict: someone changed it first
+     │         │    └── SealRefused        a checkpoint is not signed over what fails audit (server.services.checkpoint)
      │         ├── Invalid                 422 invalid_input: well-formed, but a value is not acceptable
      │         └── SignInLocked            429 rate_limited: too many failed sign-ins (server.services.throttle)
      ├── ServerKeyChanged (RuntimeError)   server.key does not match the database (open_context, restore)
@@ -66,6 +67,14 @@ class NotFound(StaffError):
 class Conflict(StaffError):
     def __init__(self, message: str, **detail):
         super().__init__("conflict", message, **detail)
+
+
+class SealRefused(Conflict):
+    """A checkpoint would seal state that fails the audit's checks; ``failures`` lists them."""
+
+    def __init__(self, failures: list[dict]):
+        shown = "; ".join(f"{f['subject']}: {f['message']}" for f in failures[:5])
+        super().__init__(f"no checkpoint signed: {len(failures)} audit failures ({shown})", failures=failures)
 
 
 class Invalid(StaffError):

@@ -36,3 +36,42 @@ def extend(head: str, leaves: Iterable[str]) -> str:
 def body(n: int, size: int, head: str, at: int) -> bytes:
     """The exact bytes signed under domain ``checkpoint``."""
     return codec.encode(CheckpointBody(v=1, n=n, size=size, head=head, at=at))
+
+
+# ---------------------------------------------------------------- the staff-side state (v2)
+#
+# Besides the batch log, a checkpoint seals the state no kiosk signs: staff accounts and
+# roles, their community scopes, token hashes, kiosk keys, enrolment codes, review
+# resolutions (and pending ones), and the head of the hash-chained audit log. Each table
+# is a sorted list of (key, row digest) pairs and its digest is the SHA-256 of that list, so
+# a later Merkle log can take the pairs over as leaves unchanged.
+
+
+def row_digest(values: Iterable) -> str:
+    """SHA-256 of the canonical JSON list of one row's covered column values."""
+    return codec.digest(codec.encode(list(values)))
+
+
+def table_digest(rows: Iterable[tuple[str, str]]) -> str:
+    """SHA-256 of the canonical JSON ``[[key, row digest], ...]``, sorted by key."""
+    return codec.digest(codec.encode([list(r) for r in sorted(rows)]))
+
+
+def audit_row_hash(prev: str, row: dict) -> str:
+    """The audit log's chain: hash_i = sha256(hash_{i-1} || canonical JSON of row i's
+    ``{"action", "at", "detail", "id", "staff", "subject"}``); hash_0 is the genesis hash."""
+    fields = {k: row[k] for k in ("action", "at", "detail", "id", "staff", "subject")}
+    return codec.chain_hash(prev, codec.encode(fields))
+
+
+def state_body(n: int, audit_id: int, audit_head: str, tables: dict[str, str]) -> bytes:
+    """The exact bytes signed under domain ``checkpoint-state`` for checkpoint ``n``:
+    ``{"audit": {"head", "id"}, "n", "tables": {table: digest}, "v": 1}``."""
+    return codec.encode({"audit": {"head": audit_head, "id": audit_id}, "n": n, "tables": dict(sorted(tables.items())), "v": 1})
+
+
+def key_trace(kiosk: str, public_key: str, from_seq: int, enroll_code: str | None, rotation: str | None) -> bytes:
+    """What the server signs (domain ``kiosk-key``) when it binds a key to a kiosk: the
+    used enrolment code's hash, or the SHA-256 of the rotation request the old key signed."""
+    return codec.encode({"enroll_code": enroll_code, "from_seq": from_seq, "kiosk": kiosk,
+                         "public_key": public_key, "rotation": rotation})

@@ -32,7 +32,7 @@ from sync.postings import (
 )
 
 __all__ = ["ADJUSTMENTS", "ISSUED", "WRITEOFF", "GoodInfo", "Plan", "Posting", "Refs", "Review", "RuleInfo",
-           "StockMove", "Target", "View", "effects", "fold", "periods", "plan_batch", "references",
+           "StockMove", "Target", "View", "derive", "effects", "fold", "periods", "plan_batch", "references",
            "resident_account", "shop_account", "target_of"]
 
 
@@ -74,3 +74,32 @@ def fold(postings: Iterable[Posting]) -> dict[str, int]:
     for p in postings:
         out[p.account] = out.get(p.account, 0) + p.amount
     return out
+
+
+def derive(events: list, kiosk: str, shop: str, targets: dict[str, Target], voided: set[str]) -> tuple[list[Posting], list[StockMove]]:
+    """The postings and stock moves applying ``events`` wrote, re-derived from the events
+    alone: what ``audit`` compares the stored ones with. Balances, rules and goods decide
+    rejections and reviews, never what is posted, so no ``View`` is needed. A void undoes
+    its target (``targets``: the earlier events its voids name, as stored) only when the
+    target exists, is this kiosk's, is not itself a reversal and was not voided before
+    (``voided``: targets already undone, in the order batches were applied; updated here),
+    as ``sync.kinds.void`` decides at push time."""
+    posts: list[Posting] = []
+    moves: list[StockMove] = []
+    local = dict(targets)
+    for ev in events:
+        kind = kinds.kind_of(ev)
+        if not kind.reverses:
+            p, m = kind.effects(ev, shop)
+            posts += p
+            moves += m
+            local[ev.id] = kind.target_of(ev, kiosk, shop)
+            continue
+        target = local.get(kind.target(ev))
+        local[ev.id] = Target(kind.tag, kiosk, (), (), False)
+        if target is None or kinds.lookup(target.kind).reverses or target.kiosk != kiosk or kind.target(ev) in voided:
+            continue
+        posts += [Posting(ev.id, account, -amount) for account, amount in target.postings]
+        moves += [StockMove(ev.id, s, sku, -delta) for s, sku, delta in target.stock]
+        voided.add(kind.target(ev))
+    return posts, moves

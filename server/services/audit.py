@@ -6,82 +6,74 @@ central batches, over the exact stored bytes; each kiosk's applied batches must 
 hash chain 1..n that ends where ``kiosks`` says; the events rows must be the events in
 those bytes; every event's postings must sum to zero; and the balance and stock caches
 must equal the fold of postings and stock moves; and every signed checkpoint must be the
-chain over the batches and postings stored now (``server.services.checkpoint``). Any
-difference is a failure.
+chain over the batches and postings stored now (``server.services.checkpoint``).
+What no kiosk signs is checked by ``server.services.integrity``: every batch's postings and
+stock moves re-derived from its signed bytes, every kiosk key's trace to an enrolment or a
+signed rotation, the audit log's hash chain and triggers, and the staff-side state against
+the newest checkpoint's. Any difference is a failure.
 """
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from schema.types import CENTRAL_KIOSK, GENESIS
 from server.services.checkpoint import check_checkpoints
 from server.services.context import Context
+from server.services.integrity import Findings, check_caches, check_effects, check_state
 from server.store import chain, ledger
 from sync import codec, kinds
 from sync.keys import key_for_seq
-from sync.ledger import fold
 from sync.signing import BadKey, BadSignature, VerifyKey
 
 
 @dataclass
-class AuditReport:
+class AuditReport(Findings):
     batches: int = 0
     kiosks: int = 0
     events: int = 0
     postings: int = 0
-    failures: list[dict] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-    def fail(self, check: str, subject: str, message: str) -> None:
-        self.failures.append({"check": check, "subject": subject, "message": message})
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "batches": self.batches, "kiosks": self.kiosks, "events": self.events,
-                "postings": self.postings, "failures": self.failures}
+                "postings": self.postings, "failures": self.failures, "unproven": self.unproven}
 
 
 def audit(ctx: Context) -> AuditReport:
+    """The whole audit; one kiosk's batches in memory at a time."""
     report = AuditReport()
     with ctx.store.read() as db:
         kiosks = {k["id"]: k for k in chain.list_kiosks(db)}
-        batches = chain.batches_in_order(db)
-        stored_events = ledger.event_ids_by_batch(db)
-        check_chains(ctx, report, kiosks, batches, stored_events, {k: chain.key_history(db, k) for k in kiosks})
+        for kiosk_id in sorted(set(chain.batch_kiosks(db)) | set(kiosks)):
+            rows = chain.batches_in_order(db, kiosk_id)
+            stored_events = ledger.event_ids_by_batch(db, kiosk_id)
+            check_kiosk_chain(ctx, report, kiosk_id, kiosks, rows, stored_events, chain.key_history(db, kiosk_id))
+            report.batches += len(rows)
+            report.events += sum(len(v) for v in stored_events.values())
         check_ledger(db, report)
+        check_effects(db, report, {k: v for k, v in kiosks.items() if k != CENTRAL_KIOSK})
         check_checkpoints(ctx, db, report)
+        check_state(ctx, db, report)
     report.kiosks = len(kiosks)
-    report.batches = len(batches)
-    report.events = sum(len(v) for v in stored_events.values())
     return report
 
 
-def check_chains(ctx: Context, report: AuditReport, kiosks: dict, batches: list[dict], stored_events: dict,
-                 key_histories: dict[str, list[tuple[int, str]]] | None = None) -> None:
-    key_histories = key_histories or {}
-    by_kiosk: dict[str, list[dict]] = defaultdict(list)
-    for b in batches:
-        by_kiosk[b["kiosk"]].append(b)
-    for kiosk_id in sorted(set(by_kiosk) | set(kiosks)):
-        rows = by_kiosk.get(kiosk_id, [])
-        if kiosk_id == CENTRAL_KIOSK:
-            key, domain, type_ = ctx.key.public_hex, "central", kinds.central_batch_type()
-        elif kiosk_id in kiosks:
-            key, domain, type_ = key_histories.get(kiosk_id, []), "batch", kinds.batch_type()
-            if not key or key_for_seq(key, 2**53) != kiosks[kiosk_id]["public_key"]:
-                report.fail("keys", kiosk_id, "the kiosk's current key is not the newest in its key history")
-        else:
-            report.fail("chain", kiosk_id, f"{len(rows)} stored batches name kiosk {kiosk_id}, which is not enrolled")
-            continue
-        last_hash, next_kseq = check_chain(ctx, report, kiosk_id, rows, key, domain, type_, stored_events)
-        if kiosk_id in kiosks:
-            k = kiosks[kiosk_id]
-            applied = sum(1 for r in rows if r["status"] == "applied")
-            if (k["next_seq"], k["last_hash"], k["next_kseq"]) != (applied + 1, last_hash, next_kseq):
-                report.fail("chain", kiosk_id, f"kiosks row says next seq {k['next_seq']}, last hash {k['last_hash'][:12]}…, "
-                            f"next event seq {k['next_kseq']}; the stored batches say {applied + 1}, {last_hash[:12]}…, {next_kseq}")
+def check_kiosk_chain(ctx: Context, report: AuditReport, kiosk_id: str, kiosks: dict, rows: list[dict], stored_events: dict,
+                      key_history: list[tuple[int, str]]) -> None:
+    if kiosk_id == CENTRAL_KIOSK:
+        key, domain, type_ = ctx.key.public_hex, "central", kinds.central_batch_type()
+    elif kiosk_id in kiosks:
+        key, domain, type_ = key_history, "batch", kinds.batch_type()
+        if not key or key_for_seq(key, 2**53) != kiosks[kiosk_id]["public_key"]:
+            report.fail("keys", kiosk_id, "the kiosk's current key is not the newest in its key history")
+    else:
+        report.fail("chain", kiosk_id, f"{len(rows)} stored batches name kiosk {kiosk_id}, which is not enrolled")
+        return
+    last_hash, next_kseq = check_chain(ctx, report, kiosk_id, rows, key, domain, type_, stored_events)
+    if kiosk_id in kiosks:
+        k = kiosks[kiosk_id]
+        applied = sum(1 for r in rows if r["status"] == "applied")
+        if (k["next_seq"], k["last_hash"], k["next_kseq"]) != (applied + 1, last_hash, next_kseq):
+            report.fail("chain", kiosk_id, f"kiosks row says next seq {k['next_seq']}, last hash {k['last_hash'][:12]}…, "
+                        f"next event seq {k['next_kseq']}; the stored batches say {applied + 1}, {last_hash[:12]}…, {next_kseq}")
 
 
 def check_chain(ctx, report, kiosk_id, rows, key, domain, type_, stored_events) -> tuple[str, int]:
@@ -125,16 +117,5 @@ def check_chain(ctx, report, kiosk_id, rows, key, domain, type_, stored_events) 
 def check_ledger(db, report: AuditReport) -> None:
     for event, total in ledger.unbalanced_events(db):
         report.fail("postings", event, f"postings sum to {total}, not 0")
-    postings = list(ledger.all_postings(db))
-    report.postings = len(postings)
-    folded = {a: p for a, p in fold(postings).items() if p != 0}
-    cached = {a: p for a, p in ledger.balance_cache(db).items() if p != 0}
-    for account in sorted(set(folded) | set(cached)):
-        if folded.get(account, 0) != cached.get(account, 0):
-            report.fail("balances", account, f"cache says {cached.get(account, 0)}, postings sum to {folded.get(account, 0)}")
-    stock_folded = {k: q for k, q in ledger.stock_fold(db).items() if q != 0}
-    stock_cached = {k: q for k, q in ledger.stock_cache(db).items() if q != 0}
-    for shop, sku in sorted(set(stock_folded) | set(stock_cached)):
-        a, b = stock_cached.get((shop, sku), 0), stock_folded.get((shop, sku), 0)
-        if a != b:
-            report.fail("stock", f"{shop}/{sku}", f"cache says {a}, stock moves sum to {b}")
+    report.postings = ledger.posting_count(db)
+    check_caches(db, report)

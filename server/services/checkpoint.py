@@ -11,13 +11,20 @@ postings, and proves each stored checkpoint's head is the chain over the first `
 leaves: so each newer checkpoint extends the older ones, and an edited or deleted batch
 or posting shows as a failure. ``check_held`` does the same for a checkpoint held outside
 the server (a kiosk's copy), which survives an attacker rewriting the server's own.
+
+Each checkpoint from schema 8 on also seals the staff-side state (``server.services.
+integrity``, signed under domain ``checkpoint-state``, docs/PROTOCOL.md § 10), and none is
+signed over what fails those checks (``SealRefused``). A checkpoint is signed again when
+that state changed even if no batch was added.
 """
 
-from schema.types import GENESIS
+from schema.types import CENTRAL_KIOSK, GENESIS
 from schema.wire import CheckpointBody, CheckpointRec
-from server.services import feed
+from server.errors import SealRefused
+from server.services import feed, integrity
 from server.services.context import Context
 from server.services.staff import SYSTEM, Principal, record, require
+from server.store import chain
 from server.store import checkpoints as store
 from sync import checkpoint as cp
 from sync import codec
@@ -35,22 +42,47 @@ def leaf_of(db, kiosk: str, seq: int, body: bytes) -> str:
 def make_checkpoint(ctx: Context, who: Principal = SYSTEM) -> dict:
     """Log new batches and sign a checkpoint; the latest one again if nothing was added."""
     require(who, "checkpoint.make")
+    refuse_over_failures(ctx)
     while _log_some(ctx):  # short transactions: pushes go on between them
         pass
     with ctx.store.write() as db:
         size, head = store.log_head(db)
         latest = store.latest_checkpoint(db)
-        if latest is not None and latest["size"] == size:
-            return _view(latest, new=False)
+        findings = integrity.Findings()
+        audit_id, audit_head = integrity.check_state(ctx, db, findings)  # again, under the write lock
+        if findings.failures:
+            raise SealRefused(findings.failures)
+        if latest is not None and latest["size"] == size and _state_unchanged(db, latest["n"], audit_id, audit_head):
+            return _view(latest, new=False, state=integrity.sealed_state(db, latest["n"]))
         n, now = (latest["n"] + 1 if latest else 1), ctx.now()
         body = cp.body(n, size, head, now)
         signature = ctx.key.sign("checkpoint", body)
         store.insert_checkpoint(db, n, size, head, now, body, signature)
+        integrity.seal_state(ctx, db, n, audit_id, audit_head)
         rec = CheckpointRec(v=1, n=n, size=size, head=head, at=now, signature=signature)
         feed.publish(db, "checkpoint", rec)
         if who is not SYSTEM:
             record(db, ctx, who, "checkpoint", str(n), {"size": size, "head": head})
-        return _view(store.latest_checkpoint(db), new=True)
+        return _view(store.latest_checkpoint(db), new=True, state=integrity.sealed_state(db, n))
+
+
+def refuse_over_failures(ctx: Context) -> None:
+    """Raise ``SealRefused`` when a batch about to be logged has stored postings or stock
+    moves that differ from its signed bytes (batches already logged are held by their
+    leaves, ``check_checkpoints``). The staff-side state is checked under the write lock."""
+    findings = integrity.Findings()
+    with ctx.store.read() as db:
+        todo = {(k, s) for k, s, _ in store.unlogged_batches(db)}
+        kiosks = {k["id"]: k for k in chain.list_kiosks(db) if k["id"] != CENTRAL_KIOSK}
+        integrity.check_effects(db, findings, kiosks, todo)
+    if findings.failures:
+        raise SealRefused(findings.failures)
+
+
+def _state_unchanged(db, n: int, audit_id: int, audit_head: str) -> bool:
+    """Whether checkpoint ``n`` sealed the state as it is now."""
+    sealed = integrity.sealed_state(db, n)
+    return sealed is not None and sealed[0] == cp.state_body(n, audit_id, audit_head, integrity.state_tables(integrity.current_state(db)))
 
 
 def _log_some(ctx: Context, limit: int = LOG_CHUNK) -> int:
@@ -69,12 +101,15 @@ def _log_some(ctx: Context, limit: int = LOG_CHUNK) -> int:
 def list_checkpoints(ctx: Context, who: Principal) -> list[dict]:
     require(who, "report.read")
     with ctx.store.read() as db:
-        return [_view(r) for r in store.all_checkpoints(db)]
+        return [_view(r, state=integrity.sealed_state(db, r["n"])) for r in store.all_checkpoints(db)]
 
 
-def _view(row: dict, new: bool | None = None) -> dict:
+def _view(row: dict, new: bool | None = None, state: tuple[bytes, str] | None = None) -> dict:
+    """A checkpoint for people: its fields, signed bytes and (schema 8 on) the signed state."""
     out = {k: row[k] for k in ("n", "size", "head", "at", "signature")}
     out["body"] = bytes(row["body"]).decode()
+    if state is not None:
+        out["state"], out["state_signature"] = state[0].decode(), state[1]
     if new is not None:
         out["new"] = new
     return out

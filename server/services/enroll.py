@@ -13,6 +13,7 @@ import secrets
 from schema.wire import EnrollReply, EnrollRequest
 from server.errors import NotFound
 from server.services.context import Context
+from server.services.integrity import key_trace
 from server.services.staff import Principal, record, require
 from server.store import catalog, chain
 from sync import codes
@@ -90,10 +91,10 @@ def enroll(ctx: Context, body: bytes) -> EnrollReply:
             if row["status"] == "revoked":
                 raise RequestRejected("bad_enroll_code", f"enrolment code {req.code} re-keys kiosk {kiosk}, which is revoked", enroll_code=req.code)
             from_seq = row["rekey_from"] or max(row["next_seq"], chain.max_stored_seq(db, kiosk) + 1)
-            chain.set_kiosk_key(db, kiosk, req.public_key, from_seq, now)
+            chain.set_kiosk_key(db, kiosk, req.public_key, from_seq, now, key_trace(ctx, kiosk, req.public_key, from_seq, hash_code(req.code)))
         else:
             kiosk = chain.next_kiosk_id(db)
-            chain.insert_kiosk(db, kiosk, code["shop"], req.label, req.public_key, now)
+            chain.insert_kiosk(db, kiosk, code["shop"], req.label, req.public_key, now, key_trace(ctx, kiosk, req.public_key, 1, hash_code(req.code)))
         chain.use_enroll_code(db, hash_code(req.code), now, kiosk)
         shop = catalog.row_by_key(db, "shops", code["shop"])
     return EnrollReply(

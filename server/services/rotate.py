@@ -19,6 +19,7 @@ from server.errors import Invalid, NotFound
 from server.services.caller import authenticate
 from server.services.context import Context
 from server.services.enroll import hash_code, new_code
+from server.services.integrity import key_trace
 from server.services.push import record_rejection
 from server.services.staff import Principal, record, require
 from server.store import chain
@@ -31,7 +32,7 @@ from sync.signing import BadKey, BadSignature
 def rotate(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes, address: str | None = None) -> RotateReply:
     kiosk, signer = authenticate(ctx, kiosk_id, signature, body, address, lambda k: rotation_signer(ctx, k, signature, body))
     try:
-        return _rotate(ctx, kiosk, signer, body)
+        return _rotate(ctx, kiosk, signer, body, signature)
     except RequestRejected as exc:  # a verified attempt to re-key a kiosk is kept for staff, like a bad batch
         with ctx.store.write() as db:
             record_rejection(ctx, db, kiosk, exc, body, signature, {"source": "rotate"}, ctx.now())
@@ -52,7 +53,7 @@ def rotation_signer(ctx: Context, kiosk: dict, signature: str, body: bytes) -> s
     raise RequestRejected("bad_signature", f"rotation request of kiosk {kiosk['id']} is not signed by its key", kiosk=kiosk["id"])
 
 
-def _rotate(ctx: Context, kiosk: dict, signer: str, body: bytes) -> RotateReply:
+def _rotate(ctx: Context, kiosk: dict, signer: str, body: bytes, signature: str) -> RotateReply:
     kiosk_id = kiosk["id"]
     check_usable(kiosk)
     req = parse_rotate(body, kiosk_id)
@@ -79,7 +80,8 @@ def _rotate(ctx: Context, kiosk: dict, signer: str, body: bytes) -> RotateReply:
             raise RequestRejected("rotation_refused", f"from_seq {req.from_seq} is behind batches the server holds; "
                                   f"the first free seq is {floor}", kiosk=kiosk_id, next_seq=floor)
         now = ctx.now()
-        chain.set_kiosk_key(db, kiosk_id, req.public_key, req.from_seq, now)
+        chain.set_kiosk_key(db, kiosk_id, req.public_key, req.from_seq, now,
+                            key_trace(ctx, kiosk_id, req.public_key, req.from_seq, rotation=body, rotation_signature=signature))
     return _reply(kiosk_id, req.public_key, req.from_seq, now)
 
 

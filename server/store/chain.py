@@ -29,12 +29,24 @@ def next_kiosk_id(db: Tx) -> str:
     return f"K{(row[0] or 0) + 1:04d}"
 
 
-def insert_kiosk(db: Tx, kiosk: str, shop: str, label: str, public_key: str, at: int) -> None:
+def insert_kiosk(db: Tx, kiosk: str, shop: str, label: str, public_key: str, at: int, trace: dict | None = None) -> None:
+    """A newly enrolled kiosk and its first key; ``trace`` is that key's (``insert_key``)."""
     db.sql.execute(
         "INSERT INTO kiosks(id, shop, label, public_key, enrolled_at) VALUES (?, ?, ?, ?, ?)",
         [kiosk, shop, label, public_key, at],
     )
-    db.sql.execute("INSERT INTO kiosk_keys(kiosk, public_key, from_seq, added_at) VALUES (?, ?, 1, ?)", [kiosk, public_key, at])
+    insert_key(db, kiosk, public_key, 1, at, trace)
+
+
+def insert_key(db: Tx, kiosk: str, public_key: str, from_seq: int, at: int, trace: dict | None) -> None:
+    """One row of key history with its trace (migration 8): ``enroll_code`` (hash),
+    ``rotation`` and ``rotation_signature``, and the server's ``sealed`` signature."""
+    t = trace or {}
+    db.sql.execute(
+        """INSERT INTO kiosk_keys(kiosk, public_key, from_seq, added_at, enroll_code, rotation, rotation_signature, sealed)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        [kiosk, public_key, from_seq, at, t.get("enroll_code"), t.get("rotation"), t.get("rotation_signature"), t.get("sealed")],
+    )
 
 
 # ---------------------------------------------------------------- key history
@@ -67,11 +79,11 @@ def max_stored_seq(db: Tx, kiosk: str) -> int:
     return db.sql.execute("SELECT coalesce(max(seq), 0) FROM batches WHERE kiosk = ?", [kiosk]).fetchone()[0]
 
 
-def set_kiosk_key(db: Tx, kiosk: str, public_key: str, from_seq: int, at: int) -> None:
+def set_kiosk_key(db: Tx, kiosk: str, public_key: str, from_seq: int, at: int, trace: dict | None = None) -> None:
     """Make ``public_key`` the kiosk's key from batch ``from_seq`` on; the old one is kept
     (retired) so the batches it signed still verify."""
     db.sql.execute("UPDATE kiosk_keys SET retired_at = ? WHERE kiosk = ? AND retired_at IS NULL", [at, kiosk])
-    db.sql.execute("INSERT INTO kiosk_keys(kiosk, public_key, from_seq, added_at) VALUES (?, ?, ?, ?)", [kiosk, public_key, from_seq, at])
+    insert_key(db, kiosk, public_key, from_seq, at, trace)
     db.sql.execute("UPDATE kiosks SET public_key = ?, key_from_seq = ?, rekey_from = NULL WHERE id = ?", [public_key, from_seq, kiosk])
 
 
@@ -151,8 +163,16 @@ def delete_held_batch(db: Tx, kiosk: str, seq: int) -> None:
     db.sql.execute("DELETE FROM batches WHERE kiosk = ? AND seq = ? AND status = 'held'", [kiosk, seq])
 
 
-def batches_in_order(db: Tx) -> list[dict]:
+def batches_in_order(db: Tx, kiosk: str | None = None) -> list[dict]:
+    """Stored batches by kiosk and seq (one kiosk's, when named)."""
+    if kiosk is not None:
+        return list(db.sql.query("SELECT * FROM batches WHERE kiosk = ? ORDER BY seq", [kiosk]))
     return list(db.sql.query("SELECT * FROM batches ORDER BY kiosk, seq"))
+
+
+def batch_kiosks(db: Tx) -> list[str]:
+    """Every kiosk id some stored batch names."""
+    return [r[0] for r in db.sql.execute("SELECT DISTINCT kiosk FROM batches ORDER BY kiosk")]
 
 
 def central_head(db: Tx) -> tuple[int, str, int]:

@@ -194,6 +194,10 @@ def all_postings(db: Tx) -> Iterable[Posting]:
         yield Posting(r[0], r[1], r[2])
 
 
+def posting_count(db: Tx) -> int:
+    return db.sql.execute("SELECT count(*) FROM postings").fetchone()[0]
+
+
 def balance_cache(db: Tx) -> dict[str, int]:
     return {r[0]: r[1] for r in db.sql.execute("SELECT account, points FROM balances")}
 
@@ -202,13 +206,20 @@ def stock_cache(db: Tx) -> dict[tuple[str, str], int]:
     return {(r[0], r[1]): r[2] for r in db.sql.execute("SELECT shop, sku, qty FROM stock")}
 
 
+def account_sums(db: Tx) -> dict[str, int]:
+    """Each account's sum of postings: the fold over postings, done by SQLite."""
+    return {r[0]: r[1] for r in db.sql.execute("SELECT account, sum(amount) FROM postings GROUP BY account")}
+
+
 def stock_fold(db: Tx) -> dict[tuple[str, str], int]:
     return {(r[0], r[1]): r[2] for r in db.sql.execute("SELECT shop, sku, sum(delta) FROM stock_moves GROUP BY shop, sku")}
 
 
-def event_ids_by_batch(db: Tx) -> dict[tuple[str, int], list[str]]:
+def event_ids_by_batch(db: Tx, kiosk: str | None = None) -> dict[tuple[str, int], list[str]]:
+    """{(kiosk, batch seq): event ids in kiosk order} (one kiosk's, when named)."""
     out: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for r in db.sql.execute("SELECT kiosk, batch_seq, id FROM events ORDER BY kiosk, kseq"):
+    where, params = ("WHERE kiosk = ?", [kiosk]) if kiosk is not None else ("", [])
+    for r in db.sql.execute(f"SELECT kiosk, batch_seq, id FROM events {where} ORDER BY kiosk, kseq", params):
         out[(r[0], r[1])].append(r[2])
     return out
 

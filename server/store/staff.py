@@ -6,7 +6,9 @@ Each function takes the database handed out by ``Store.read()`` / ``Store.write(
 
 import json
 
+from schema.types import GENESIS
 from server.store.tx import Tx
+from sync.checkpoint import audit_row_hash
 
 
 def staff_by_name(db: Tx, username: str) -> dict | None:
@@ -82,11 +84,31 @@ def revoke_tokens_of(db: Tx, username: str, at: int) -> int:
 
 
 def append_audit(db: Tx, at: int, staff: str, action: str, subject: str | None, detail: dict) -> int:
-    cur = db.sql.execute(
-        "INSERT INTO audit_log(at, staff, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-        [at, staff, action, subject, json.dumps(detail, ensure_ascii=False, sort_keys=True)],
+    """Append one row, chained to the one before it (``sync.checkpoint.audit_row_hash``)."""
+    last = db.sql.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    prev = last[1] if last and last[1] else audit_chain_head(db)[1]  # rows from before version 8: chain over them
+    row = {"id": (last[0] if last else 0) + 1, "at": at, "staff": staff, "action": action, "subject": subject,
+           "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True)}
+    db.sql.execute(
+        "INSERT INTO audit_log(id, at, staff, action, subject, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [row["id"], at, staff, action, subject, row["detail"], audit_row_hash(prev, row)],
     )
-    return cur.lastrowid
+    return row["id"]
+
+
+def audit_chain_rows(db: Tx, after_id: int = 0, limit: int = 50_000) -> list[dict]:
+    """Audit rows after ``after_id`` in id order, as stored (detail as its JSON text)."""
+    return list(db.sql.query("SELECT id, at, staff, action, subject, detail, hash FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",
+                             [after_id, limit]))
+
+
+def audit_chain_head(db: Tx) -> tuple[int, str]:
+    """(last id, chain hash) recomputed over every row: what a new row chains to."""
+    head, last = GENESIS, 0
+    while rows := audit_chain_rows(db, last):
+        for r in rows:
+            head, last = audit_row_hash(head, r), r["id"]
+    return last, head
 
 
 def audit_rows(db: Tx, staff: str | None = None, action: str | None = None, since_id: int = 0, limit: int = 1000) -> list[dict]:

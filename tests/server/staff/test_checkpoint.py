@@ -91,6 +91,8 @@ def test_a_kiosk_copy_catches_a_rewritten_log(ctx, settings, kiosk, logged):
         conn.execute("DELETE FROM events WHERE kiosk = ? AND batch_seq = 2", [kiosk.id])
         conn.execute("DELETE FROM batches WHERE kiosk = ? AND seq = 2", [kiosk.id])
         conn.execute("DELETE FROM checkpoint_log")
+        conn.execute("DELETE FROM checkpoint_states")
+        conn.execute("DELETE FROM checkpoint_rows")
         conn.execute("DELETE FROM checkpoints")
     conn.close()
     make_checkpoint(ctx)  # the attacker cannot sign an old head, but can sign a new log
