@@ -200,7 +200,7 @@ def _import_args(p):
 
 
 def residents_import(ctx, who, args) -> int:
-    out = manage.import_residents(ctx, who, args.file.read_text(encoding="utf-8-sig"), args.community)
+    out = manage.import_residents(ctx, who, args.file.read_bytes(), args.community)
     lines = [f"line {r['line']}\t{r['card']}\t{r['reason']}" for r in out["refused"]]
     lines.append(f"{out['added']} added, {out['updated']} updated, {out['unchanged']} unchanged, {len(out['refused'])} refused")
     return emit(args, out, "\n".join(lines))

@@ -16,6 +16,7 @@ from server.services.context import Context
 from server.services.staff import Principal, record, require
 from server.store import catalog, chain
 from sync import codes
+from sync.names import name_problem
 from sync.protocol import PROTOCOL_VERSION, RequestRejected, decode_message
 from sync.signing import BadKey, BadSignature
 
@@ -55,6 +56,9 @@ def enroll_code(ctx: Context, who: Principal, shop: str) -> dict:
 
 def enroll(ctx: Context, body: bytes) -> EnrollReply:
     req = parse_enroll(body)
+    problem = name_problem(req.label, "the kiosk's label", 500, required=False)
+    if problem:
+        raise RequestRejected("malformed_request", problem)
     try:
         ctx.verify_key(req.public_key).verify("enroll", proof_message(req.code, req.public_key), req.proof)
     except (BadSignature, BadKey) as exc:

@@ -23,6 +23,7 @@ from server.store import catalog, chain, ledger
 from server.store import staff as store
 from sync import codes
 from sync.ledger import resident_account
+from sync.names import decode_utf8, name_problem
 from sync.passwords import hash_pin
 
 CARD = re.compile(r"^[0-9A-Za-z]{4,32}$")
@@ -50,6 +51,14 @@ MAX_IMPORT_ROWS = 200_000
 # ---------------------------------------------------------------- feed
 
 
+def check_name(text, what: str, max_len: int = 100, *, required: bool = True, **detail) -> None:
+    """Refuse a name with control characters, bidi controls or bytes that were not UTF-8
+    (``sync.names``: the one check for every entry point)."""
+    problem = name_problem(text, what, max_len, required=required)
+    if problem:
+        raise Invalid(problem, **detail)
+
+
 def publish(db, kind: str, row: dict) -> None:
     """Move the feed row of one reference entity, from its table row (``schema.feeds``)."""
     feed.publish_rows(db, kind, [row])
@@ -75,8 +84,9 @@ def resident_problem(db, row: dict, who: Principal) -> str | None:
     """Why a resident row cannot be accepted, or None."""
     if not CARD.match(row.get("card") or ""):
         return "card must be 4-32 letters or digits"
-    if not 1 <= len(row.get("name") or "") <= 100:
-        return "name must be 1-100 characters"
+    problem = name_problem(row.get("name"), "name")
+    if problem:
+        return problem
     if not PHONE.match(row.get("phone") or ""):
         return "phone must be 7-15 digits"
     if row.get("status") not in STATUSES:
@@ -85,10 +95,17 @@ def resident_problem(db, row: dict, who: Principal) -> str | None:
         return f"community {row.get('community')} does not exist"
     if not who.sees(row["community"]):
         return f"community {row['community']} is not yours to manage"
-    old = catalog.row_by_key(db, "residents", row["card"])
-    if old is not None and not who.sees(old["community"]):
-        return f"card {row['card']} is registered in a community that is not yours"  # never say which
+    if hidden(db, row["card"], who):
+        # the answer a read gives for a card one may not see: never that it exists elsewhere
+        return NotFound("resident", row["card"]).message
     return None
+
+
+def hidden(db, card: str, who: Principal) -> bool:
+    """True when ``card`` is registered in a community ``who`` may not see: to ``who`` it
+    is missing, for a read, a change and an import alike."""
+    old = catalog.row_by_key(db, "residents", card)
+    return old is not None and not who.sees(old["community"])
 
 
 def put_resident(ctx: Context, who: Principal, card: str, name: str, phone: str, community: str, status: str = "active") -> dict:
@@ -97,6 +114,8 @@ def put_resident(ctx: Context, who: Principal, card: str, name: str, phone: str,
     card = _code("card", card)
     row = {"card": card, "name": (name or "").strip(), "phone": (phone or "").strip(), "community": community, "status": status}
     with ctx.store.write() as db:
+        if hidden(db, card, who):
+            raise NotFound("resident", card)
         problem = resident_problem(db, row, who)
         if problem:
             raise Invalid(problem, card=card[:40])
@@ -125,13 +144,17 @@ def list_residents(ctx: Context, who: Principal, community: str | None = None, l
         return catalog.residents_matching(db, after, allowed, min(max(limit, 1), 10_000))
 
 
-def import_residents(ctx: Context, who: Principal, text: str, community: str | None = None) -> dict:
-    """Import a community register: CSV with a header ``card,name,phone[,community][,status]``
-    (``community`` may instead be given for the whole file). Good rows are applied in one
-    transaction; each refused row is reported with its line number and why."""
+def import_residents(ctx: Context, who: Principal, data: bytes | str, community: str | None = None) -> dict:
+    """Import a community register: CSV (UTF-8, BOM allowed) with a header
+    ``card,name,phone[,community][,status]`` (``community`` may instead be given for the
+    whole file). Good rows are applied in one transaction; each refused row is reported with
+    its line number and why. A file that is not UTF-8 is refused whole."""
     require(who, "resident.write")
     if community is not None:
         scope_filter(who, community)
+    text, problem = decode_utf8(data, "the CSV") if isinstance(data, bytes) else (data, None)
+    if problem:
+        raise Invalid(problem)
     text = text.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text))
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
@@ -142,7 +165,7 @@ def import_residents(ctx: Context, who: Principal, text: str, community: str | N
     refused, good, seen = [], [], {}
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     with ctx.store.write() as db:
-        for line, raw in enumerate(reader, start=2):
+        for line, raw in enumerate(_rows(reader), start=2):
             if line > MAX_IMPORT_ROWS + 1:
                 raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
             if None in raw:
@@ -168,6 +191,15 @@ def import_residents(ctx: Context, who: Principal, text: str, community: str | N
             publish(db, "resident", row)
         record(db, ctx, who, "residents_import", community, counts | {"refused": len(refused)})
     return counts | {"refused": refused, "rows": len(good) + len(refused)}
+
+
+def _rows(reader: csv.DictReader):
+    """The CSV's rows; a line the csv module cannot read (a field over its limit, a NUL)
+    refuses the whole import, naming the line."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise Invalid(f"the CSV cannot be read at line {reader.line_num}: {exc}", line=reader.line_num) from None
 
 
 # ---------------------------------------------------------------- rules
@@ -199,8 +231,7 @@ def change_rule(ctx: Context, who: Principal, code: str, fields: dict, effective
 
 
 def _check_rule(r: dict, new: bool) -> None:
-    if not 1 <= len(r.get("name") or "") <= 100:
-        raise Invalid("a rule needs a name of 1-100 characters", rule=r["code"])
+    check_name(r.get("name"), "a rule's name", rule=r["code"])
     if r.get("kind") not in ("basic", "encouraged", "prohibited"):
         raise Invalid("kind must be basic, encouraged or prohibited", rule=r["code"])
     pts = r.get("points")
@@ -252,8 +283,8 @@ def put_good(ctx: Context, who: Principal, sku: str, name: str, unit: str, price
     sku = _code("sku", sku)
     if not CODE.match(sku or ""):
         raise Invalid(f"not a SKU: {sku[:40]!r} (a SKU is {codes.KINDS['sku'].shape})", sku=sku[:40])
-    if not 1 <= len(name or "") <= 100 or not 1 <= len(unit or "") <= 20:
-        raise Invalid("a good needs a name (1-100 characters) and a unit (1-20)", sku=sku)
+    check_name(name, "a good's name", sku=sku)
+    check_name(unit, "a good's unit", 20, sku=sku)
     if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= 1_000_000:
         raise Invalid("price is a whole number of points, 0-1,000,000", sku=sku)
     if status not in STATUSES:
@@ -273,6 +304,7 @@ def put_shop(ctx: Context, who: Principal, shop_id: str, name: str, community: s
     shop_id, community = _id(shop_id), _id(community)
     if not CODE.match(shop_id or "") or not 1 <= len(name or "") <= 100 or kind not in ("shop", "station"):
         raise Invalid("a shop needs an id code, a name (1-100) and kind shop or station", shop=(shop_id or "")[:40])
+    check_name(name, "a shop's name", shop=shop_id)
     row = {"id": shop_id, "name": name, "community": community, "kind": kind}
     return _put(ctx, who, "shops", "shop", row, shop_id, community=community)
 
@@ -282,6 +314,8 @@ def put_community(ctx: Context, who: Principal, community: str, name: str, stree
     community = _id(community)
     if not CODE.match(community or "") or not 1 <= len(name or "") <= 100:
         raise Invalid("a community needs an id code and a name (1-100)", community=(community or "")[:40])
+    check_name(name, "a community's name", community=community)
+    check_name(street or "", "a community's street", required=False, community=community)
     return _put(ctx, who, "communities", "community", {"id": community, "name": name, "street": street or ""}, community)
 
 
@@ -293,6 +327,7 @@ def put_operator(ctx: Context, who: Principal, op_id: str, shop: str, name: str,
         raise Invalid(f"not an operator id: {op_id[:40]!r} (an operator id is {codes.KINDS['operator'].shape})", operator=op_id[:40])
     if not 1 <= len(name or "") <= 100 or role not in ("operator", "supervisor") or status not in STATUSES:
         raise Invalid("an operator needs a name (1-100 characters), role operator or supervisor, status active or retired", operator=op_id)
+    check_name(name, "an operator's name", operator=op_id)
     pin_hash = _pin_hash(pin, op_id) if pin is not None else None
     with ctx.store.read() as db:
         old = catalog.row_by_key(db, "operators", op_id)

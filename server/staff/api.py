@@ -160,7 +160,7 @@ class ProgrammeApi(Controller):
     @post("/residents/import", sync_to_thread=True, status_code=200)
     def import_residents(self, ctx: Ctx, who: Who, payload: NamedDependency[bytes], community: FromQuery[str | None] = None) -> dict:
         """Body: a CSV register (UTF-8, BOM allowed), header ``card,name,phone[,community][,status]``."""
-        return manage.import_residents(ctx, who, payload.decode("utf-8", "replace"), community)
+        return manage.import_residents(ctx, who, payload, community)
 
     @put("/rules/{code:str}", sync_to_thread=True)
     def put_rule(self, ctx: Ctx, who: Who, code: FromPath[str], data: JSONBody[RuleIn]) -> dict:
