@@ -7,7 +7,8 @@ import io
 import json
 from html import escape
 
-FORMATS = {"json": "application/json", "csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}
+# The HTTP layer adds "; charset=utf-8" to a text/ type: named here it was said twice.
+FORMATS = {"json": "application/json", "csv": "text/csv", "html": "text/html"}
 BOM = "\ufeff"
 
 
