@@ -33,6 +33,7 @@ from server.services.audit import audit
 from server.services.demo import demo_data
 from server.settings import DEFAULT_DATA, Settings
 from server.store.backup import BackupCorrupt, DatabaseInUse
+from server.store.db import MigrationRefused
 from sync import calendar, codec, codes, crashpoint
 from sync.protocol import ProtocolError
 
@@ -526,7 +527,7 @@ def _main(argv: list[str] | None) -> int:
     except ProtocolError as exc:  # the use cases' refusals (server.errors: not found, forbidden, conflict, ...)
         print(f"jifen-server: {exc.message}", file=sys.stderr)
         return 3 if exc.code == "conflict" else 2
-    except (ServerKeyChanged, BackupCorrupt, DatabaseInUse) as exc:
+    except (ServerKeyChanged, BackupCorrupt, DatabaseInUse, MigrationRefused) as exc:
         print(f"jifen-server: {exc}", file=sys.stderr)
         return 2
 
