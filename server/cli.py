@@ -201,10 +201,11 @@ def kiosk_keys(ctx, who, args) -> int:
 
 def _list_args(p):
     p.add_argument("what", choices=manage.LISTABLE)
+    p.add_argument("--reason", default=None, help="residents: why full phone numbers are needed (recorded; else masked)")
 
 
 def listing(ctx, who, args) -> int:
-    rows = manage.list_reference(ctx, who, args.what)
+    rows = manage.list_reference(ctx, who, args.what, args.reason)
     return emit(args, rows, "\n".join("\t".join(str(v) for v in r.values()) for r in rows))
 
 

@@ -18,7 +18,7 @@ import secrets
 from server.errors import Invalid, NotFound
 from server.services import feed
 from server.services.context import Context
-from server.services.staff import Principal, record, require, scope_filter
+from server.services.staff import SYSTEM, Principal, record, require, scope_filter
 from server.store import catalog, chain, ledger
 from server.store import staff as store
 from sync import codes
@@ -125,23 +125,72 @@ def put_resident(ctx: Context, who: Principal, card: str, name: str, phone: str,
     return {"card": card, "outcome": outcome}
 
 
-def get_resident(ctx: Context, who: Principal, card: str) -> dict:
+# ---------------------------------------------------------------- reading personal data
+#
+# Every read of residents' personal data by a staff member is an audit row (who, what, how
+# many, whether full phones, why). Phones leave masked (last four digits) unless the reader
+# gives a ``reason``, which is recorded; more than BULK_RESIDENTS residents in one answer,
+# or the whole register, is an export: permission ``resident.export``.
+
+#: The most residents one answer may hold without permission ``resident.export``, and the
+#: most with full phones (a ``reason`` given).
+BULK_RESIDENTS = 100
+BULK_PHONES = 20
+
+
+def mask_phone(phone: str) -> str:
+    """``13800001234`` -> ``*******1234``: the tail a kiosk shows, nothing more."""
+    return "*" * max(len(phone) - 4, 0) + phone[-4:]
+
+
+def _reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    reason = reason.strip()
+    problem = name_problem(reason, "a reason", 200)
+    if problem or len(reason) < 4:
+        raise Invalid(problem or "a reason says why, in at least 4 characters", reason=reason[:40])
+    return reason
+
+
+def _disclose(db, ctx: Context, who: Principal, rows: list[dict], action: str, subject: str | None, reason: str | None, **detail) -> list[dict]:
+    """``rows`` as ``who`` may see them (phones masked without a ``reason``), the read
+    recorded in the caller's write transaction. The server's own chores are not recorded."""
+    if reason is None:
+        rows = [r | {"phone": mask_phone(r["phone"])} for r in rows]
+    if who is not SYSTEM:
+        record(db, ctx, who, action, subject, detail | {"count": len(rows), "full_phones": reason is not None, "reason": reason})
+    return rows
+
+
+def get_resident(ctx: Context, who: Principal, card: str, reason: str | None = None) -> dict:
+    """One resident, balance and recent postings; the phone masked unless ``reason``."""
     require(who, "resident.read")
-    card = _code("card", card)
-    with ctx.store.read() as db:
+    card, reason = _code("card", card), _reason(reason)
+    with ctx.store.write() as db:
         row = catalog.row_by_key(db, "residents", card)
         # Someone else's resident looks exactly like no resident: existence is data too.
         if row is None or not who.sees(row["community"]):
             raise NotFound("resident", card)
+        [row] = _disclose(db, ctx, who, [row], "resident_read", card, reason)
         return row | {"confirmed": ledger.account_total(db, resident_account(card)),
                       "recent": ledger.recent_postings(db, resident_account(card), 20)}
 
 
-def list_residents(ctx: Context, who: Principal, community: str | None = None, limit: int = 1000, after: str = "") -> list[dict]:
+def list_residents(ctx: Context, who: Principal, community: str | None = None, limit: int = BULK_RESIDENTS, after: str = "",
+                   reason: str | None = None) -> list[dict]:
+    """A page of residents by card; more than BULK_RESIDENTS (BULK_PHONES with full
+    phones) needs ``resident.export``."""
     require(who, "resident.read")
+    if not 1 <= limit <= 10_000:
+        raise Invalid("limit is 1-10000 residents", limit=limit)
+    if limit > BULK_RESIDENTS or (reason is not None and limit > BULK_PHONES):
+        require(who, "resident.export")
     allowed = scope_filter(who, community)
-    with ctx.store.read() as db:
-        return catalog.residents_matching(db, after, allowed, min(max(limit, 1), 10_000))
+    reason = _reason(reason)
+    with ctx.store.write() as db:
+        rows = catalog.residents_matching(db, after, allowed, limit)
+        return _disclose(db, ctx, who, rows, "residents_read", community, reason, after=after[:40], limit=limit)
 
 
 def import_residents(ctx: Context, who: Principal, data: bytes | str, community: str | None = None) -> dict:
@@ -419,15 +468,19 @@ def revoke_kiosk(ctx: Context, who: Principal, kiosk: str) -> dict:
 LISTABLE = ("shops", "rules", "goods", "residents", "operators", "kiosks", "communities")
 
 
-def list_reference(ctx: Context, who: Principal, what: str) -> list[dict]:
-    """Every row of one reference table (or the kiosks); residents within ``who``'s scope."""
+def list_reference(ctx: Context, who: Principal, what: str, reason: str | None = None) -> list[dict]:
+    """Every row of one reference table (or the kiosks). The whole register of residents
+    is an export (``resident.export``), recorded, phones masked unless ``reason``."""
     if what not in LISTABLE:
         raise Invalid(f"cannot list {what}; choose from {', '.join(LISTABLE)}", what=what[:40])
-    require(who, "resident.read" if what == "residents" else "report.read")
+    if what == "residents":
+        require(who, "resident.export")
+        reason = _reason(reason)
+        with ctx.store.write() as db:
+            return _disclose(db, ctx, who, catalog.list_rows(db, what), "residents_export", None, reason)
+    require(who, "report.read")
     with ctx.store.read() as db:
         rows = catalog.list_rows(db, what)
-    if what == "residents" and who.communities is not None:
-        rows = [r for r in rows if who.sees(r["community"])]
     if what == "operators":
         for r in rows:
             r.pop("pin_hash", None)  # a PIN hash is for kiosks, not for screens and logs

@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "review.charge": frozenset({"admin", "reconciler"}),
     "resident.read": frozenset(ROLES),
     "resident.write": frozenset({"admin", "community_manager"}),
+    # more than manage.BULK_RESIDENTS residents in one answer, or the whole register
+    "resident.export": frozenset({"admin"}),
     "catalog.write": frozenset({"admin"}),
     "kiosk.manage": frozenset({"admin"}),
     "report.read": frozenset(ROLES),

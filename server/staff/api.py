@@ -146,12 +146,16 @@ class ProgrammeApi(Controller):
     security = SECURITY
 
     @get("/residents", sync_to_thread=True)
-    def residents(self, ctx: Ctx, who: Who, community: FromQuery[str | None] = None, after: FromQuery[str] = "", limit: FromQuery[int] = 1000) -> list[dict]:
-        return manage.list_residents(ctx, who, community, limit, after)
+    def residents(self, ctx: Ctx, who: Who, community: FromQuery[str | None] = None, after: FromQuery[str] = "",
+                  limit: FromQuery[int] = manage.BULK_RESIDENTS, reason: FromQuery[str | None] = None) -> list[dict]:
+        """Residents by card (``after`` the last one seen); phones masked unless ``reason`` says
+        why (recorded); more than 100 in one answer needs permission ``resident.export``. Logged."""
+        return manage.list_residents(ctx, who, community, limit, after, reason)
 
     @get("/residents/{card:str}", sync_to_thread=True)
-    def resident(self, ctx: Ctx, who: Who, card: FromPath[str]) -> dict:
-        return manage.get_resident(ctx, who, card)
+    def resident(self, ctx: Ctx, who: Who, card: FromPath[str], reason: FromQuery[str | None] = None) -> dict:
+        """One resident; the phone masked unless ``reason`` says why (recorded). Logged."""
+        return manage.get_resident(ctx, who, card, reason)
 
     @put("/residents/{card:str}", sync_to_thread=True)
     def put_resident(self, ctx: Ctx, who: Who, card: FromPath[str], data: JSONBody[ResidentIn]) -> dict:
