@@ -248,7 +248,7 @@ def _rows(reader: csv.DictReader):
     try:
         yield from reader
     except csv.Error as exc:
-        raise Invalid(f"the CSV cannot be read at line {reader.line_num}: {exc}", line=reader.line_num) from None
+        raise Invalid(f"the CSV cannot be read at line {reader.line_num + 1}: {exc}", line=reader.line_num + 1) from None
 
 
 # ---------------------------------------------------------------- rules

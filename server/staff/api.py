@@ -40,6 +40,8 @@ SECURITY_SCHEMES = {BEARER: SecurityScheme(
     type="http", scheme="bearer", bearer_format="opaque (64 hex characters)",
     description="The token from POST /api/session, sent as `Authorization: Bearer <token>`; 8 hours, revoked by DELETE /api/session.")}
 SECURITY = [{BEARER: []}]
+#: The largest id or row number a query parameter may name (SQLite's integers are 64-bit).
+MAX_ID = 2**62
 Who = NamedDependency[Principal]
 Ctx = NamedDependency[Context]
 
@@ -100,7 +102,8 @@ class StaffApi(Controller):
 
     @get("/audit-log", sync_to_thread=True)
     def audit_log(self, ctx: Ctx, who: Who, staff_name: Annotated[str | None, QueryParameter(name="staff")] = None,
-                  action: FromQuery[str | None] = None, since: FromQuery[int] = 0, limit: FromQuery[int] = 1000) -> list[dict]:
+                  action: FromQuery[str | None] = None, since: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
+                  limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1000) -> list[dict]:
         return staff.audit_log(ctx, who, staff_name, action, since, limit)
 
 
@@ -147,7 +150,8 @@ class ProgrammeApi(Controller):
 
     @get("/residents", sync_to_thread=True)
     def residents(self, ctx: Ctx, who: Who, community: FromQuery[str | None] = None, after: FromQuery[str] = "",
-                  limit: FromQuery[int] = manage.BULK_RESIDENTS, reason: FromQuery[str | None] = None) -> list[dict]:
+                  limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = manage.BULK_RESIDENTS,
+                  reason: FromQuery[str | None] = None) -> list[dict]:
         """Residents by card (``after`` the last one seen); phones masked unless ``reason`` says
         why (recorded); more than 100 in one answer needs permission ``resident.export``. Logged."""
         return manage.list_residents(ctx, who, community, limit, after, reason)
