@@ -163,11 +163,17 @@ def _disclose(db, ctx: Context, who: Principal, rows: list[dict], action: str, s
     return rows
 
 
+def _reading(ctx: Context, who: Principal):
+    """The transaction a read of personal data runs in: a write, for its audit row, except
+    for the server's own chores, which record none."""
+    return ctx.store.read() if who is SYSTEM else ctx.store.write()
+
+
 def get_resident(ctx: Context, who: Principal, card: str, reason: str | None = None) -> dict:
     """One resident, balance and recent postings; the phone masked unless ``reason``."""
     require(who, "resident.read")
     card, reason = _code("card", card), _reason(reason)
-    with ctx.store.write() as db:
+    with _reading(ctx, who) as db:
         row = catalog.row_by_key(db, "residents", card)
         # Someone else's resident looks exactly like no resident: existence is data too.
         if row is None or not who.sees(row["community"]):
@@ -188,7 +194,7 @@ def list_residents(ctx: Context, who: Principal, community: str | None = None, l
         require(who, "resident.export")
     allowed = scope_filter(who, community)
     reason = _reason(reason)
-    with ctx.store.write() as db:
+    with _reading(ctx, who) as db:
         rows = catalog.residents_matching(db, after, allowed, limit)
         return _disclose(db, ctx, who, rows, "residents_read", community, reason, after=after[:40], limit=limit)
 
