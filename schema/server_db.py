@@ -401,8 +401,22 @@ CREATE TABLE checkpoint_rows (
 );
 """
 
+# Version 12: staff usernames are case-insensitive (``Admin`` is ``admin``). A database
+# holding two usernames that differ only in case is refused with the query that lists them
+# (rename or disable one of each pair first): which of the two is meant cannot be guessed.
+_V12 = """
+CREATE TEMP TABLE case_twins (n INTEGER);
+CREATE TEMP TRIGGER case_twins_refuse BEFORE INSERT ON case_twins WHEN NEW.n > 0 BEGIN
+    SELECT RAISE(ABORT, 'migration 12 refused: staff usernames that differ only in letter case exist; list them with SELECT group_concat(username) FROM staff GROUP BY lower(username) HAVING count(*) > 1, keep one of each and start again');
+END;
+INSERT INTO case_twins SELECT count(*) FROM (SELECT 1 FROM staff GROUP BY lower(username) HAVING count(*) > 1);
+DROP TRIGGER case_twins_refuse;
+DROP TABLE case_twins;
+CREATE UNIQUE INDEX staff_username_nocase ON staff(lower(username));
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (12, _V12)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -12,8 +12,10 @@ import anyio
 from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components
 
+from server.headers import security_headers
 from server.replies import handle_exception, read_payload, signed
 from server.services import Context, open_context
 from server.services.enroll import enroll
@@ -101,8 +103,11 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={"ctx": Provide(provide_ctx), "payload": Provide(read_payload)},
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="jifen", version="1", path="/schema",
+        # The schema only, at /schema/openapi.json: the documentation pages Litestar offers
+        # load their scripts from a public CDN, and a server may have no internet.
+        openapi_config=OpenAPIConfig(title="jifen", version="1", path="/schema", render_plugins=[JsonRenderPlugin()],
                                      components=Components(security_schemes=STAFF_SECURITY_SCHEMES)),
+        before_send=[security_headers],  # server.headers: CSP, nosniff, no framing, no-store unless a response sets its own
         debug=False,
     )
     return app

@@ -17,6 +17,7 @@ kiosk, card), 3 conflict (already resolved, taken).
 
 import argparse
 import getpass
+import ipaddress
 import json
 import os
 import signal
@@ -33,6 +34,7 @@ from server.services.audit import audit
 from server.services.demo import demo_data
 from server.settings import DEFAULT_DATA, Settings
 from server.store.backup import BackupCorrupt, DatabaseInUse
+from server.store.db import MigrationRefused
 from sync import calendar, codec, codes, crashpoint
 from sync.protocol import ProtocolError
 
@@ -74,6 +76,18 @@ def _serve_args(p):
     p.add_argument("--port", type=int, default=8470)
     p.add_argument("--cert", type=Path, default=None, metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
     p.add_argument("--key", type=Path, default=None, metavar="FILE", help="the certificate's PEM private key")
+    p.add_argument("--insecure-http", action="store_true",
+                   help="serve plain HTTP on an address other machines reach (pull pages carry residents' data unencrypted)")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reached only from this machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to any address
 
 
 def serve(settings: Settings, args) -> int:
@@ -83,6 +97,11 @@ def serve(settings: Settings, args) -> int:
 
     if (settings.tls_cert is None) != (settings.tls_key is None):
         print("jifen-server: --cert and --key go together", file=sys.stderr)
+        return 2
+    if settings.tls_cert is None and not is_loopback(settings.host) and not args.insecure_http:
+        print(f"jifen-server: refusing plain HTTP on {settings.host}: other machines would send and receive residents' data "
+              "and staff passwords unencrypted; give --cert FILE --key FILE, serve on 127.0.0.1 behind a TLS proxy "
+              "(JIFEN_FORWARDED_ALLOW_IPS names it), or pass --insecure-http", file=sys.stderr)
         return 2
     ctx = open_context(settings)  # an empty data folder gets its first admin account
     try:
@@ -182,10 +201,11 @@ def kiosk_keys(ctx, who, args) -> int:
 
 def _list_args(p):
     p.add_argument("what", choices=manage.LISTABLE)
+    p.add_argument("--reason", default=None, help="residents: why full phone numbers are needed (recorded; else masked)")
 
 
 def listing(ctx, who, args) -> int:
-    rows = manage.list_reference(ctx, who, args.what)
+    rows = manage.list_reference(ctx, who, args.what, args.reason)
     return emit(args, rows, "\n".join("\t".join(str(v) for v in r.values()) for r in rows))
 
 
@@ -563,7 +583,7 @@ def _main(argv: list[str] | None) -> int:
     except ProtocolError as exc:  # the use cases' refusals (server.errors: not found, forbidden, conflict, ...)
         print(f"jifen-server: {exc.message}", file=sys.stderr)
         return 3 if exc.code == "conflict" else 2
-    except (ServerKeyChanged, BackupCorrupt, DatabaseInUse) as exc:
+    except (ServerKeyChanged, BackupCorrupt, DatabaseInUse, MigrationRefused) as exc:
         print(f"jifen-server: {exc}", file=sys.stderr)
         return 2
 

@@ -19,7 +19,8 @@ the staff API's are ``STAFF_ERRORS`` here (kiosks never see them)::
      │         └── SignInLocked            429 rate_limited: too many failed sign-ins (server.services.throttle)
      ├── ServerKeyChanged (RuntimeError)   server.key does not match the database (open_context, restore)
      ├── server.keys.KeyFileCorrupt (ValueError)     server.key cannot be read as a key
-     └── server.store.backup.BackupCorrupt (ValueError), DatabaseInUse (RuntimeError)   backup / restore
+     ├── server.store.backup.BackupCorrupt (ValueError), DatabaseInUse (RuntimeError)   backup / restore
+     └── server.store.db.MigrationRefused (RuntimeError)   a migration found data a person must fix first
 
 Anything else reaching the HTTP edge is a bug: logged, answered ``500 internal_error``.
 """

@@ -52,6 +52,12 @@ def as_protocol_error(exc: Exception, request: Request) -> ProtocolError:
             code = "malformed_request"
         if code is not None:
             return ProtocolError(code, str(exc.detail))
+    # Input no parameter bound caught: a number SQLite cannot hold (a path id, say), a body
+    # nested deeper than the decoder recurses. The client's fault, so a 400 that says so.
+    if isinstance(exc, OverflowError):
+        return ProtocolError("malformed_request", f"a number in the request is out of range: {exc}")
+    if isinstance(exc, RecursionError) and "deserializ" in str(exc):
+        return ProtocolError("malformed_request", "the JSON body is nested too deeply")
     log.exception("unexpected error", exc_info=exc)
     return ProtocolError("internal_error", "the server failed; nothing was applied")
 

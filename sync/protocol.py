@@ -45,6 +45,7 @@ ERRORS: dict[str, tuple[int, Action, str]] = {
     "key_retired": (403, "stop", "Central staff retired this kiosk's key (it may have leaked). Re-enrol with the code they give (jifen-kiosk rotate-key --code); nothing recorded is lost."),
     "rotation_refused": (409, "fix_request", "The key rotation cannot take effect: the new key is already known, or from_seq is behind batches the server holds."),
     "bad_enroll_code": (403, "fix_request", "The enrolment code is unknown, expired or already used."),
+    "cursor_ahead": (409, "fix_request", "The pull cursor is beyond the head of the server's feed: no page this server signed ever handed it out (a restored server moves its feed above every cursor it gave)."),
     "fork": (409, "stop", "A different batch with this sequence number, or one that does not chain to the previous batch, was already accepted. Recorded as a tamper alert."),
     "body_too_large": (413, "resign", "The body exceeds the size limit. The kiosk rebuilds smaller batches."),
     "batch_too_large": (413, "resign", "The batch has more events than allowed. The kiosk rebuilds smaller batches."),

@@ -237,7 +237,7 @@ REFUSALS: dict[str, tuple[str, str]] = {
     "bad_status": ("状态须为在册或注销（active / retired）", "status must be active or retired"),
     "no_community": ("社区 {community} 不存在", "community {community} does not exist"),
     "not_your_community": ("社区 {community} 不归您管理", "community {community} is not yours to manage"),
-    "card_elsewhere": ("卡号 {card} 已在不归您管理的社区登记", "card {card} is registered in a community that is not yours"),
+    "card_elsewhere": ("居民 {card} 不存在", "resident {card} does not exist"),  # the answer a read gives: never that it exists elsewhere
     "duplicate": ("卡号 {card} 已出现在第 {line} 行", "card {card} already appears on line {line}"),
     "extra_values": ("数值比表头的列多", "more values than header columns"),
     "field_too_long": ("有一项超过 {limit} 个字", "a value is longer than {limit} characters"),

@@ -18,14 +18,15 @@ import re
 from html import escape
 from urllib.parse import quote
 
+# The HTTP layer adds "; charset=utf-8" to a text/ type: named here it was said twice.
 from server.reports import labels
 
 FORMATS = {
     "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "html": "text/html; charset=utf-8",
-    "table": "text/plain; charset=utf-8",
+    "html": "text/html",
+    "table": "text/plain",
 }
 BOM = "\ufeff"
 #: what a spreadsheet takes for the start of a formula (or a cell-splitting control)

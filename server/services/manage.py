@@ -12,17 +12,17 @@ A change with a future ``effective_at`` waits in ``rule_changes`` until ``apply_
 import os
 import re
 import secrets
-import unicodedata
 
 from server.errors import Invalid, NotFound
 from server.reports.labels import refusal
 from server.services import feed
 from server.services.context import Context
-from server.services.staff import Principal, record, require, scope_filter
+from server.services.staff import SYSTEM, Principal, record, require, scope_filter
 from server.store import catalog, chain, ledger
 from server.store import staff as store
 from sync import codes
 from sync.ledger import resident_account
+from sync.names import name_problem
 from sync.passwords import hash_pin
 
 CARD = re.compile(r"^[0-9A-Za-z]{4,32}$")
@@ -47,6 +47,14 @@ RULE_FIELDS = ("name", "kind", "points", "cap_day", "cap_month", "status")
 
 
 # ---------------------------------------------------------------- feed
+
+
+def check_name(text, what: str, max_len: int = 100, *, required: bool = True, **detail) -> None:
+    """Refuse a name with control characters, bidi controls or bytes that were not UTF-8
+    (``sync.names``: the one check for every entry point)."""
+    problem = name_problem(text, what, max_len, required=required)
+    if problem:
+        raise Invalid(problem, **detail)
 
 
 def publish(db, kind: str, row: dict) -> None:
@@ -77,7 +85,7 @@ def resident_problem(db, row: dict, who: Principal) -> tuple[str, dict] | None:
         return "bad_card", {}
     if not 1 <= len(row.get("name") or "") <= 100:
         return "bad_name", {}
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in row["name"]):
+    if name_problem(row["name"], "name"):
         return "name_characters", {}
     if not PHONE.match(row.get("phone") or ""):
         return "bad_phone", {}
@@ -93,12 +101,21 @@ def resident_problem(db, row: dict, who: Principal) -> tuple[str, dict] | None:
     return None
 
 
+def hidden(db, card: str, who: Principal) -> bool:
+    """True when ``card`` is registered in a community ``who`` may not see: to ``who`` it
+    is missing, for a read, a change and an import alike."""
+    old = catalog.row_by_key(db, "residents", card)
+    return old is not None and not who.sees(old["community"])
+
+
 def put_resident(ctx: Context, who: Principal, card: str, name: str, phone: str, community: str, status: str = "active") -> dict:
     community = _id(community)
     require(who, "resident.write", community)
     card = _code("card", card)
     row = {"card": card, "name": (name or "").strip(), "phone": (phone or "").strip(), "community": community, "status": status}
     with ctx.store.write() as db:
+        if hidden(db, card, who):
+            raise NotFound("resident", card)
         problem = resident_problem(db, row, who)
         if problem:
             raise Invalid(refusal(*problem, lang="en"), card=card[:40])
@@ -108,23 +125,78 @@ def put_resident(ctx: Context, who: Principal, card: str, name: str, phone: str,
     return {"card": card, "outcome": outcome}
 
 
-def get_resident(ctx: Context, who: Principal, card: str) -> dict:
+# ---------------------------------------------------------------- reading personal data
+#
+# Every read of residents' personal data by a staff member is an audit row (who, what, how
+# many, whether full phones, why). Phones leave masked (last four digits) unless the reader
+# gives a ``reason``, which is recorded; more than BULK_RESIDENTS residents in one answer,
+# or the whole register, is an export: permission ``resident.export``.
+
+#: The most residents one answer may hold without permission ``resident.export``, and the
+#: most with full phones (a ``reason`` given).
+BULK_RESIDENTS = 100
+BULK_PHONES = 20
+
+
+def mask_phone(phone: str) -> str:
+    """``13800001234`` -> ``*******1234``: the tail a kiosk shows, nothing more."""
+    return "*" * max(len(phone) - 4, 0) + phone[-4:]
+
+
+def _reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    reason = reason.strip()
+    problem = name_problem(reason, "a reason", 200)
+    if problem or len(reason) < 4:
+        raise Invalid(problem or "a reason says why, in at least 4 characters", reason=reason[:40])
+    return reason
+
+
+def _disclose(db, ctx: Context, who: Principal, rows: list[dict], action: str, subject: str | None, reason: str | None, **detail) -> list[dict]:
+    """``rows`` as ``who`` may see them (phones masked without a ``reason``), the read
+    recorded in the caller's write transaction. The server's own chores are not recorded."""
+    if reason is None:
+        rows = [r | {"phone": mask_phone(r["phone"])} for r in rows]
+    if who is not SYSTEM:
+        record(db, ctx, who, action, subject, detail | {"count": len(rows), "full_phones": reason is not None, "reason": reason})
+    return rows
+
+
+def _reading(ctx: Context, who: Principal):
+    """The transaction a read of personal data runs in: a write, for its audit row, except
+    for the server's own chores, which record none."""
+    return ctx.store.read() if who is SYSTEM else ctx.store.write()
+
+
+def get_resident(ctx: Context, who: Principal, card: str, reason: str | None = None) -> dict:
+    """One resident, balance and recent postings; the phone masked unless ``reason``."""
     require(who, "resident.read")
-    card = _code("card", card)
-    with ctx.store.read() as db:
+    card, reason = _code("card", card), _reason(reason)
+    with _reading(ctx, who) as db:
         row = catalog.row_by_key(db, "residents", card)
         # Someone else's resident looks exactly like no resident: existence is data too.
         if row is None or not who.sees(row["community"]):
             raise NotFound("resident", card)
+        [row] = _disclose(db, ctx, who, [row], "resident_read", card, reason)
         return row | {"confirmed": ledger.account_total(db, resident_account(card)),
                       "recent": ledger.recent_postings(db, resident_account(card), 20)}
 
 
-def list_residents(ctx: Context, who: Principal, community: str | None = None, limit: int = 1000, after: str = "") -> list[dict]:
+def list_residents(ctx: Context, who: Principal, community: str | None = None, limit: int = BULK_RESIDENTS, after: str = "",
+                   reason: str | None = None) -> list[dict]:
+    """A page of residents by card; more than BULK_RESIDENTS (BULK_PHONES with full
+    phones) needs ``resident.export``."""
     require(who, "resident.read")
+    if not 1 <= limit <= 10_000:
+        raise Invalid("limit is 1-10000 residents", limit=limit)
+    if limit > BULK_RESIDENTS or (reason is not None and limit > BULK_PHONES):
+        require(who, "resident.export")
     allowed = scope_filter(who, community)
-    with ctx.store.read() as db:
-        return catalog.residents_matching(db, after, allowed, min(max(limit, 1), 10_000))
+    reason = _reason(reason)
+    with _reading(ctx, who) as db:
+        rows = catalog.residents_matching(db, after, allowed, limit)
+        return _disclose(db, ctx, who, rows, "residents_read", community, reason, after=after[:40], limit=limit)
 
 
 # ---------------------------------------------------------------- rules
@@ -156,8 +228,7 @@ def change_rule(ctx: Context, who: Principal, code: str, fields: dict, effective
 
 
 def _check_rule(r: dict, new: bool) -> None:
-    if not 1 <= len(r.get("name") or "") <= 100:
-        raise Invalid("a rule needs a name of 1-100 characters", rule=r["code"])
+    check_name(r.get("name"), "a rule's name", rule=r["code"])
     if r.get("kind") not in ("basic", "encouraged", "prohibited"):
         raise Invalid("kind must be basic, encouraged or prohibited", rule=r["code"])
     pts = r.get("points")
@@ -209,8 +280,8 @@ def put_good(ctx: Context, who: Principal, sku: str, name: str, unit: str, price
     sku = _code("sku", sku)
     if not CODE.match(sku or ""):
         raise Invalid(f"not a SKU: {sku[:40]!r} (a SKU is {codes.KINDS['sku'].shape})", sku=sku[:40])
-    if not 1 <= len(name or "") <= 100 or not 1 <= len(unit or "") <= 20:
-        raise Invalid("a good needs a name (1-100 characters) and a unit (1-20)", sku=sku)
+    check_name(name, "a good's name", sku=sku)
+    check_name(unit, "a good's unit", 20, sku=sku)
     if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= 1_000_000:
         raise Invalid("price is a whole number of points, 0-1,000,000", sku=sku)
     if status not in STATUSES:
@@ -230,6 +301,7 @@ def put_shop(ctx: Context, who: Principal, shop_id: str, name: str, community: s
     shop_id, community = _id(shop_id), _id(community)
     if not CODE.match(shop_id or "") or not 1 <= len(name or "") <= 100 or kind not in ("shop", "station"):
         raise Invalid("a shop needs an id code, a name (1-100) and kind shop or station", shop=(shop_id or "")[:40])
+    check_name(name, "a shop's name", shop=shop_id)
     row = {"id": shop_id, "name": name, "community": community, "kind": kind}
     return _put(ctx, who, "shops", "shop", row, shop_id, community=community)
 
@@ -239,6 +311,8 @@ def put_community(ctx: Context, who: Principal, community: str, name: str, stree
     community = _id(community)
     if not CODE.match(community or "") or not 1 <= len(name or "") <= 100:
         raise Invalid("a community needs an id code and a name (1-100)", community=(community or "")[:40])
+    check_name(name, "a community's name", community=community)
+    check_name(street or "", "a community's street", required=False, community=community)
     return _put(ctx, who, "communities", "community", {"id": community, "name": name, "street": street or ""}, community)
 
 
@@ -250,6 +324,7 @@ def put_operator(ctx: Context, who: Principal, op_id: str, shop: str, name: str,
         raise Invalid(f"not an operator id: {op_id[:40]!r} (an operator id is {codes.KINDS['operator'].shape})", operator=op_id[:40])
     if not 1 <= len(name or "") <= 100 or role not in ("operator", "supervisor") or status not in STATUSES:
         raise Invalid("an operator needs a name (1-100 characters), role operator or supervisor, status active or retired", operator=op_id)
+    check_name(name, "an operator's name", operator=op_id)
     pin_hash = _pin_hash(pin, op_id) if pin is not None else None
     with ctx.store.read() as db:
         old = catalog.row_by_key(db, "operators", op_id)
@@ -341,15 +416,19 @@ def revoke_kiosk(ctx: Context, who: Principal, kiosk: str) -> dict:
 LISTABLE = ("shops", "rules", "goods", "residents", "operators", "kiosks", "communities")
 
 
-def list_reference(ctx: Context, who: Principal, what: str) -> list[dict]:
-    """Every row of one reference table (or the kiosks); residents within ``who``'s scope."""
+def list_reference(ctx: Context, who: Principal, what: str, reason: str | None = None) -> list[dict]:
+    """Every row of one reference table (or the kiosks). The whole register of residents
+    is an export (``resident.export``), recorded, phones masked unless ``reason``."""
     if what not in LISTABLE:
         raise Invalid(f"cannot list {what}; choose from {', '.join(LISTABLE)}", what=what[:40])
-    require(who, "resident.read" if what == "residents" else "report.read")
+    if what == "residents":
+        require(who, "resident.export")
+        reason = _reason(reason)
+        with ctx.store.write() as db:
+            return _disclose(db, ctx, who, catalog.list_rows(db, what), "residents_export", None, reason)
+    require(who, "report.read")
     with ctx.store.read() as db:
         rows = catalog.list_rows(db, what)
-    if what == "residents" and who.communities is not None:
-        rows = [r for r in rows if who.sees(r["community"])]
     if what == "operators":
         for r in rows:
             r.pop("pin_hash", None)  # a PIN hash is for kiosks, not for screens and logs

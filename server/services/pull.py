@@ -25,7 +25,8 @@ from sync.signing import BadKey, BadSignature
 def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes, address: str | None = None) -> PullPage:
     kiosk, _ = authenticate(ctx, kiosk_id, signature, body, address, lambda k: check_signature(ctx, k, body, signature))
     req = parse_pull(body, kiosk["id"])
-    limit = min(max(req.limit, 1), MAX_PULL_LIMIT)
+    check_window(ctx, req)
+    limit = req.limit
     now = ctx.now()
     skew = req.clock - now
     revoked = kiosk["status"] == "revoked"
@@ -57,6 +58,21 @@ def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
         lease=None if revoked else Lease(kiosk=kiosk["id"], issued=now, seconds=policy.lease_seconds),
         changes=changes,
     )
+
+
+def check_window(ctx: Context, req: PullRequest) -> None:
+    """A ``limit`` outside 1-MAX_PULL_LIMIT and a cursor below 0 or beyond the feed's head
+    are refused, not clamped (docs/PROTOCOL.md § 4.3): a page answering another question
+    than the one asked would hand the kiosk a ``next`` it never earned. The head only
+    grows, so a cursor read as within it stays within it."""
+    if not 1 <= req.limit <= MAX_PULL_LIMIT:
+        raise RequestRejected("malformed_request", f"pull limit must be 1-{MAX_PULL_LIMIT}, not {req.limit}", limit=req.limit)
+    if req.cursor < 0:
+        raise RequestRejected("malformed_request", f"pull cursor must be 0 or more, not {req.cursor}", cursor=req.cursor)
+    with ctx.store.read() as db:
+        head = catalog.feed_high_water(db)
+    if req.cursor > head:
+        raise RequestRejected("cursor_ahead", f"pull cursor {req.cursor} is beyond the feed's head {head}", cursor=req.cursor, head=head)
 
 
 def check_signature(ctx: Context, kiosk: dict, body: bytes, signature: str) -> None:

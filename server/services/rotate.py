@@ -15,14 +15,14 @@ kiosk re-signs its unsent batches with the new key; nothing recorded is lost.
 """
 
 from schema.wire import RotateReply, RotateRequest
-from server.errors import Invalid, NotFound
+from server.errors import Forbidden, Invalid, NotFound
 from server.services.caller import authenticate
 from server.services.context import Context
 from server.services.enroll import hash_code, new_code
 from server.services.integrity import key_trace
 from server.services.push import record_rejection
 from server.services.staff import Principal, record, require
-from server.store import chain
+from server.store import catalog, chain
 from sync import codes
 from sync.keys import rotate_proof_message
 from sync.protocol import PROTOCOL_VERSION, RequestRejected, decode_request
@@ -123,9 +123,16 @@ def force_rotate(ctx: Context, who: Principal, kiosk_id: str) -> dict:
 
 
 def key_history(ctx: Context, who: Principal, kiosk_id: str) -> list[dict]:
+    """A kiosk's keys, oldest first. A community manager sees only its communities' kiosks:
+    another community's kiosk, like one that does not exist, is ``403`` for it (so the
+    answer never tells which), ``404`` only for an unscoped role."""
     require(who, "report.read")
     kiosk_id = codes.normalise_or_keep("kiosk", kiosk_id)
     with ctx.store.read() as db:
-        if chain.kiosk_by_id(db, kiosk_id) is None:
+        kiosk = chain.kiosk_by_id(db, kiosk_id)
+        shop = catalog.row_by_key(db, "shops", kiosk["shop"]) if kiosk else None
+        if who.communities is not None and (shop is None or not who.sees(shop["community"])):
+            raise Forbidden(f"kiosk {kiosk_id[:40]} is not at a shop of a community {who.username} manages", kiosk=kiosk_id[:40])
+        if kiosk is None:
             raise NotFound("kiosk", kiosk_id)
         return [{k: r[k] for k in ("public_key", "from_seq", "added_at", "retired_at")} for r in chain.key_rows(db, kiosk_id)]

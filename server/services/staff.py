@@ -7,7 +7,9 @@ communities; accepts and adjusts, never charges a shop or writes off), ``auditor
 (reads everything, changes nothing). The check is made here, on the server, by every
 use case — the HTTP layer and the CLI only say who is asking.
 
-Passwords: scrypt, hashed and checked by ``sync.passwords`` (the PINs' format too).
+Passwords: scrypt, hashed and checked by ``sync.passwords`` (the PINs' format too); a new
+one must pass ``password_problem`` (length, not a common password, not the username).
+Usernames are case-insensitive: ``Admin`` is ``admin`` (unique on ``lower(username)``).
 Tokens: 32 random bytes, shown once; only their SHA-256 is stored, with an expiry;
 sign-out revokes.
 """
@@ -16,6 +18,8 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
 
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from server.services import throttle
@@ -26,7 +30,7 @@ from sync import codec, passwords
 
 ROLES = ("admin", "reconciler", "community_manager", "auditor")
 TOKEN_TTL_MS = 8 * 3_600_000
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
 USERNAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")  # schema.types.OperatorId
 
 #: permission -> roles that hold it. Community managers are further limited to their scope.
@@ -39,6 +43,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "review.charge": frozenset({"admin", "reconciler"}),
     "resident.read": frozenset(ROLES),
     "resident.write": frozenset({"admin", "community_manager"}),
+    # more than manage.BULK_RESIDENTS residents in one answer, or the whole register
+    "resident.export": frozenset({"admin"}),
     "catalog.write": frozenset({"admin"}),
     "kiosk.manage": frozenset({"admin"}),
     "report.read": frozenset(ROLES),
@@ -88,6 +94,30 @@ def scope_filter(who: Principal, community: str | None) -> list[str] | None:
 # ---------------------------------------------------------------- passwords and tokens
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (server/data/common-passwords.txt), lower case."""
+    text = files("server").joinpath("data", "common-passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str | None, username: str) -> str | None:
+    """Why ``password`` may not be ``username``'s (None when it may): shorter than
+    ``MIN_PASSWORD``, one character repeated, on the common-passwords list (ignoring case
+    and spaces), or holding the username."""
+    pw = password or ""
+    if len(pw) < MIN_PASSWORD:
+        return f"a password has at least {MIN_PASSWORD} characters"
+    folded = pw.lower()
+    if len(set(folded)) < 3:
+        return "a password needs more than two different characters"
+    if folded in common_passwords() or folded.replace(" ", "") in common_passwords():
+        return "that password is on the list of common passwords; choose another"
+    if username and username.lower() in folded:
+        return "a password may not contain the username"
+    return None
+
+
 # One fixed hash to check against when the user does not exist, so a wrong username and a
 # wrong password take the same time.
 _DUMMY = passwords.hash_password("not a password", b"\0" * 16)
@@ -106,6 +136,7 @@ def sign_in(ctx: Context, username: str, password: str, address: str | None = No
     """A bearer token for a right password. Repeated failures lock the (username, client
     ``address``) pair, and many the address, for a while: ``429 rate_limited``
     (server.services.throttle)."""
+    username = (username or "").lower()  # Admin is admin, for the lockout too
     throttle.check(ctx, username, address)  # before scrypt: a locked guesser costs nothing
     with ctx.store.read() as db:
         row = store.staff_by_name(db, username)
@@ -188,13 +219,15 @@ def add_staff(ctx: Context, who: Principal, username: str, role: str, password: 
     generated = password is None
     if generated:
         password = os.urandom(12).hex()
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(f"a password has at least {MIN_PASSWORD} characters")
+    problem = password_problem(password, username)
+    if problem:
+        raise Invalid(problem, username=username)
     hashed = passwords.hash_password(password, os.urandom(16))  # slow on purpose: before the write lock
     now = ctx.now()
     with ctx.store.write() as db:
-        if store.staff_by_name(db, username) is not None:
-            raise Conflict(f"staff {username} already exists", username=username)
+        taken = store.staff_by_name(db, username)  # case-insensitive: Admin beside admin is refused
+        if taken is not None:
+            raise Conflict(f"staff {taken['username']} already exists (usernames ignore letter case)", username=username)
         for c in communities:
             if catalog.row_by_key(db, "communities", c) is None:
                 raise NotFound("community", c)
@@ -221,13 +254,14 @@ def list_staff(ctx: Context, who: Principal) -> list[dict]:
 
 def disable_staff(ctx: Context, who: Principal, username: str) -> dict:
     require(who, "staff.manage")
-    if username == who.username:
-        raise Invalid("you cannot disable your own account")
     now = ctx.now()
     with ctx.store.write() as db:
         row = store.staff_by_name(db, username)
         if row is None:
             raise NotFound("staff", username)
+        username = row["username"]  # as stored, whatever the case it was typed in
+        if username == who.username:
+            raise Invalid("you cannot disable your own account")
         store.set_staff_status(db, username, "disabled")
         revoked = store.revoke_tokens_of(db, username, now)
         store.append_audit(db, now, who.username, "staff_disable", username, {"tokens_revoked": revoked})
@@ -237,14 +271,16 @@ def disable_staff(ctx: Context, who: Principal, username: str) -> dict:
 def set_password(ctx: Context, who: Principal, username: str, password: str, current: str | None = None) -> dict:
     """Change a password: your own (giving the current one) or, as admin, anyone's. Every
     other token of that account is revoked."""
-    if username != who.username:
+    if username.lower() != who.username.lower():
         require(who, "staff.manage")
-    if len(password or "") < MIN_PASSWORD:
-        raise Invalid(f"a password has at least {MIN_PASSWORD} characters")
     with ctx.store.read() as db:
         row = store.staff_by_name(db, username)
     if row is None:
         raise NotFound("staff", username)
+    username = row["username"]  # as stored, whatever the case it was typed in
+    problem = password_problem(password, username)
+    if problem:
+        raise Invalid(problem, username=username)
     if username == who.username and who is not SYSTEM and not passwords.verify(current or "", row["password_hash"]):
         raise Forbidden("the current password is wrong")
     hashed = passwords.hash_password(password, os.urandom(16))

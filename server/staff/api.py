@@ -51,6 +51,8 @@ SECURITY_SCHEMES = {BEARER: SecurityScheme(
     type="http", scheme="bearer", bearer_format="opaque (64 hex characters)",
     description="The token from POST /api/session, sent as `Authorization: Bearer <token>`; 8 hours, revoked by DELETE /api/session.")}
 SECURITY = [{BEARER: []}]
+#: The largest id or row number a query parameter may name (SQLite's integers are 64-bit).
+MAX_ID = 2**62
 Who = NamedDependency[Principal]
 Ctx = NamedDependency[Context]
 
@@ -111,7 +113,8 @@ class StaffApi(Controller):
 
     @get("/audit-log", sync_to_thread=True)
     def audit_log(self, ctx: Ctx, who: Who, staff_name: Annotated[str | None, QueryParameter(name="staff")] = None,
-                  action: FromQuery[str | None] = None, since: FromQuery[int] = 0, limit: FromQuery[int] = 1000) -> list[dict]:
+                  action: FromQuery[str | None] = None, since: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
+                  limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1000) -> list[dict]:
         return staff.audit_log(ctx, who, staff_name, action, since, limit)
 
 
@@ -163,12 +166,17 @@ class ProgrammeApi(Controller):
     security = SECURITY
 
     @get("/residents", sync_to_thread=True)
-    def residents(self, ctx: Ctx, who: Who, community: FromQuery[str | None] = None, after: FromQuery[str] = "", limit: FromQuery[int] = 1000) -> list[dict]:
-        return manage.list_residents(ctx, who, community, limit, after)
+    def residents(self, ctx: Ctx, who: Who, community: FromQuery[str | None] = None, after: FromQuery[str] = "",
+                  limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = manage.BULK_RESIDENTS,
+                  reason: FromQuery[str | None] = None) -> list[dict]:
+        """Residents by card (``after`` the last one seen); phones masked unless ``reason`` says
+        why (recorded); more than 100 in one answer needs permission ``resident.export``. Logged."""
+        return manage.list_residents(ctx, who, community, limit, after, reason)
 
     @get("/residents/{card:str}", sync_to_thread=True)
-    def resident(self, ctx: Ctx, who: Who, card: FromPath[str]) -> dict:
-        return manage.get_resident(ctx, who, card)
+    def resident(self, ctx: Ctx, who: Who, card: FromPath[str], reason: FromQuery[str | None] = None) -> dict:
+        """One resident; the phone masked unless ``reason`` says why (recorded). Logged."""
+        return manage.get_resident(ctx, who, card, reason)
 
     @put("/residents/{card:str}", sync_to_thread=True)
     def put_resident(self, ctx: Ctx, who: Who, card: FromPath[str], data: JSONBody[ResidentIn]) -> dict:

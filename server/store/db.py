@@ -25,6 +25,11 @@ from server.store.tx import Tx
 T = TypeVar("T")
 
 
+class MigrationRefused(RuntimeError):
+    """A migration found data it cannot carry forward (its message says what to fix); the
+    database is left at the version it had."""
+
+
 class _Job:
     """One caller's share of a group commit."""
 
@@ -227,9 +232,11 @@ class Store:
                         f"INSERT INTO meta(key, value) VALUES ('schema_version', '{version}') "
                         f"ON CONFLICT(key) DO UPDATE SET value = excluded.value;\nCOMMIT;"
                     )
-                except BaseException:
+                except BaseException as exc:
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")
+                    if isinstance(exc, sqlite3.IntegrityError) and str(exc).startswith("migration "):
+                        raise MigrationRefused(str(exc)) from None  # the data need a person first
                     raise
             applied.append(version)
         return applied

@@ -12,7 +12,8 @@ from sync.checkpoint import audit_row_hash
 
 
 def staff_by_name(db: Tx, username: str) -> dict | None:
-    rows = list(db.sql.query("SELECT * FROM staff WHERE username = ?", [username]))
+    # case-insensitive (usernames are ASCII): the index on lower(username) answers it
+    rows = list(db.sql.query("SELECT * FROM staff WHERE lower(username) = lower(?)", [username]))
     if not rows:
         return None
     row = rows[0]

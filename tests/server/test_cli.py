@@ -41,7 +41,7 @@ def test_demo_data_is_idempotent(tmp_path, capsys):
 
 
 def test_demo_data_is_realistic(data, capsys):
-    _, residents = jrun(capsys, "list", "residents", "--data", data)
+    _, residents = jrun(capsys, "list", "residents", "--reason", "check demo data", "--data", data)
     assert all(re.fullmatch(r"\d{13}", r["card"]) and re.fullmatch(r"1\d{10}", r["phone"]) for r in residents)
     _, communities = jrun(capsys, "list", "communities", "--data", data)
     assert [c["name"] for c in communities[:3]] == ["龙居社区", "大同社区", "常德社区"]

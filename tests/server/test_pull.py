@@ -7,7 +7,7 @@ from schema.feeds import FEEDS
 from schema.wire import PullPage
 from server.services.manage import revoke_kiosk
 from server.services.staff import SYSTEM
-from server.store import chain
+from server.store import catalog, chain
 from sync import codec
 from tests.server.conftest import CARD_A
 from tests.server.helpers import error_code, reply_of, table_count
@@ -69,9 +69,23 @@ def test_page_echoes_nonce_and_carries_policy_and_lease(kiosk, ctx, settings, cl
     assert (p.lease.kiosk, p.lease.issued, p.lease.seconds) == (kiosk.id, clock.now, settings.lease_seconds)
 
 
-def test_limit_is_clamped(kiosk, ctx):
-    assert len(page(kiosk.pull(limit=0), ctx).changes) == 1
-    assert page(kiosk.pull(limit=10**9), ctx).more is False
+def test_a_limit_out_of_range_is_refused_not_clamped(kiosk, ctx):
+    for limit in (0, -1, 5001, 10**9):
+        resp = kiosk.pull(limit=limit)
+        assert (resp.status_code, error_code(resp, ctx)) == (400, "malformed_request"), limit
+        assert "limit" in resp.json()["error"]["message"]
+    assert page(kiosk.pull(limit=5000), ctx).changes
+
+
+def test_a_cursor_beyond_the_feed_head_is_refused(kiosk, ctx):
+    """It was answered 200 with ``next`` set to the bogus cursor, so a kiosk that stored it
+    would skip every row published until the feed caught up."""
+    with ctx.store.read() as db:
+        head = catalog.feed_high_water(db)
+    resp = kiosk.pull(cursor=head + 1000)
+    assert (resp.status_code, error_code(resp, ctx)) == (409, "cursor_ahead")
+    assert resp.json()["error"]["detail"] == {"cursor": head + 1000, "head": head}
+    assert page(kiosk.pull(cursor=head), ctx).next == head  # the head itself is a fine cursor
 
 
 def test_revoked_kiosk_gets_a_signed_page_saying_so(kiosk, ctx):

@@ -141,9 +141,9 @@ def test_community_manager_cannot_write_another_community(client, login):
     h = login("community_manager")
     resp = client.put(f"/api/residents/{SQ02_CARD}", headers=h, json=RESIDENT | {"community": "SQ02"})
     assert resp.status_code == 403
-    # nor move someone else's resident into its own community
+    # nor move someone else's resident into its own community: to it, that card is missing
     resp = client.put(f"/api/residents/{SQ02_CARD}", headers=h, json=RESIDENT)
-    assert resp.status_code == 422 and code_of(resp) == "invalid_input"
+    assert resp.status_code == 404 and code_of(resp) == "not_found"
 
 
 def test_community_manager_reports_are_scoped(client, login):
