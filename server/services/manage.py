@@ -228,7 +228,9 @@ def change_rule(ctx: Context, who: Principal, code: str, fields: dict, effective
 
 
 def _check_rule(r: dict, new: bool) -> None:
-    check_name(r.get("name"), "a rule's name", rule=r["code"])
+    if not r.get("name"):
+        raise Invalid("a rule needs a name of 1-100 characters", rule=r["code"])
+    check_name(r["name"], "a rule's name", rule=r["code"])
     if r.get("kind") not in ("basic", "encouraged", "prohibited"):
         raise Invalid("kind must be basic, encouraged or prohibited", rule=r["code"])
     pts = r.get("points")
