@@ -14,6 +14,8 @@ import unicodedata
 #: The bidirectional embeddings, overrides, isolates and marks (Unicode UAX #9): invisible,
 #: and they reorder the text around them.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+#: The zero-width (non-)joiners: invisible, but part of how emoji and some scripts are written.
+JOINERS = frozenset("\u200c\u200d")
 #: What a lossy UTF-8 decode leaves in place of bytes it could not read.
 REPLACEMENT = "\ufffd"
 
@@ -29,10 +31,19 @@ def name_problem(text: object, what: str = "name", max_len: int = 100, *, requir
         return f"{what} must not be empty"
     if len(text) > max_len:
         return f"{what} must be at most {max_len} characters (it has {len(text)})"
+    bad = first_bad_character(text)
+    if bad is not None:
+        i, ch, kind = bad
+        return f"{what} holds {kind} U+{ord(ch):04X} at character {i + 1}"
+    return None
+
+
+def first_bad_character(text: str) -> tuple[int, str, str] | None:
+    """The first character a name may not hold: ``(index, character, what it is)``."""
     for i, ch in enumerate(text):
         kind = _bad_kind(ch)
         if kind is not None:
-            return f"{what} holds {kind} U+{ord(ch):04X} at character {i + 1}"
+            return i, ch, kind
     return None
 
 
@@ -48,6 +59,10 @@ def _bad_kind(ch: str) -> str | None:
         return "a lone surrogate (the text was not valid UTF-8)"
     if category in ("Zl", "Zp"):
         return "a line separator"
+    if category == "Cf" and ch not in JOINERS:
+        return "an invisible formatting character"
+    if category == "Co":
+        return "a private-use character"
     return None
 
 

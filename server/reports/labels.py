@@ -232,7 +232,7 @@ def cell(kind: str, column: str, value, lang: str = "zh", typed: bool = False):
 REFUSALS: dict[str, tuple[str, str]] = {
     "bad_card": ("卡号须为 4-32 位字母或数字", "card must be 4-32 letters or digits"),
     "bad_name": ("姓名须为 1-100 个字", "name must be 1-100 characters"),
-    "name_characters": ("姓名含有控制字符或不可见字符", "name has control or invisible characters"),
+    "name_characters": ("姓名第 {pos} 个字符 U+{code} 是控制字符、方向控制符或不可见字符", "name holds {kind} U+{code} at character {pos}"),
     "bad_phone": ("手机须为 7-15 位数字", "phone must be 7-15 digits"),
     "bad_status": ("状态须为在册或注销（active / retired）", "status must be active or retired"),
     "no_community": ("社区 {community} 不存在", "community {community} does not exist"),

@@ -22,7 +22,7 @@ from server.store import catalog, chain, ledger
 from server.store import staff as store
 from sync import codes
 from sync.ledger import resident_account
-from sync.names import name_problem
+from sync.names import first_bad_character, name_problem
 from sync.passwords import hash_pin
 
 CARD = re.compile(r"^[0-9A-Za-z]{4,32}$")
@@ -85,8 +85,8 @@ def resident_problem(db, row: dict, who: Principal) -> tuple[str, dict] | None:
         return "bad_card", {}
     if not 1 <= len(row.get("name") or "") <= 100:
         return "bad_name", {}
-    if name_problem(row["name"], "name"):
-        return "name_characters", {}
+    if (bad := first_bad_character(row["name"])) is not None:
+        return "name_characters", {"pos": bad[0] + 1, "code": f"{ord(bad[1]):04X}", "kind": bad[2]}
     if not PHONE.match(row.get("phone") or ""):
         return "bad_phone", {}
     if row.get("status") not in STATUSES:

@@ -21,7 +21,7 @@ def test_an_import_of_another_communitys_card_answers_like_a_read(client, login)
     h = login("community_manager")
     read = client.get(f"/api/residents/{SQ02_CARD}", headers=h).json()["error"]["message"]
     csv = f"card,name,phone,community\n{SQ02_CARD},赵新,13800001111,SQ01\n".encode()
-    out = client.post("/api/residents/import", headers=h, content=csv).json()
+    out = client.post("/api/residents/import?lang=en", headers=h, content=csv).json()
     assert [r["reason"] for r in out["refused"]] == [read]
     assert "not yours" not in str(out)
 
