@@ -45,6 +45,21 @@ TABLE: dict[str, dict[str, str]] = {
     "sync_stopped": {"zh": "同步已停止：{reason}", "en": "Syncing stopped: {reason}"},
     "offline": {"zh": "连不上服务器（{why}），记录照常保存，稍后再同步", "en": "Server unreachable ({why}); recording continues, sync later"},
     "rejected": {"zh": "服务器拒绝：{code} {message}", "en": "Server refused: {code} {message}"},
+    # ---- the disk and the database (kiosk.store): nothing of a refused write is kept
+    "storage_failed": {"zh": "本机数据无法读写，这一笔没有记录；之前的记录完好，请联系管理员", "en": "The kiosk's data could not be read or written: this was not recorded; earlier records are intact. Contact central staff"},
+    "disk_full": {"zh": "本机磁盘已满，这一笔没有记录；之前的记录完好，请清理磁盘或联系管理员", "en": "The kiosk's disk is full: this was not recorded; earlier records are intact. Free some space or contact central staff"},
+    "disk_read_only": {"zh": "本机数据文件只读，不能写入，这一笔没有记录；之前的记录完好，请联系管理员", "en": "The kiosk's data is read-only: this was not recorded; earlier records are intact. Contact central staff"},
+    "database_locked": {"zh": "本机数据库正被其他程序占用，这一笔没有记录，请稍后再试", "en": "Another program is holding the kiosk's database: this was not recorded; try again shortly"},
+    "database_damaged": {"zh": "本机数据库文件已损坏，不能读写，请联系管理员", "en": "The kiosk's database file is damaged and cannot be used: contact central staff"},
+    "internal_error": {"zh": "程序出错了，详情已写入本机日志，请联系管理员", "en": "Something went wrong; the details are in the kiosk's log. Contact central staff"},
+    # ---- the receipt printer (kiosk.printer): the record and the saved receipt are kept
+    "printer_unreachable": {"zh": "打印机连不上（请检查电源和连线）；记录已保存，凭条已存在本机，接好后按 F4 重打", "en": "The printer cannot be reached (check its power and cable); the record and the receipt are saved, press F4 to reprint"},
+    "printer_no_paper": {"zh": "打印机没纸了；记录已保存，凭条已存在本机，换纸后按 F4 重打", "en": "The printer is out of paper; the record and the receipt are saved, press F4 to reprint"},
+    "printer_failed": {"zh": "凭条没有打印出来；记录已保存，凭条已存在本机，按 F4 重打", "en": "The receipt did not print; the record and the receipt are saved, press F4 to reprint"},
+    "receipt_printed": {"zh": "凭条已打印，并已保存：{path}", "en": "Receipt printed and saved: {path}"},
+    "receipt_printing": {"zh": "正在打印凭条…", "en": "Printing the receipt…"},
+    "key_reprint": {"zh": "重打", "en": "Reprint"},
+    "receipt_pending": {"zh": "【待同步】本机离线时记录，联网后上传中心", "en": "[Pending sync] recorded offline; goes to the server once online"},
     # ---- sync outcomes
     "sync_ok": {"zh": "同步完成：上传 {pushed} 批，下载 {pulled} 条", "en": "Synced: {pushed} batches up, {pulled} changes down"},
     "sync_retry": {"zh": "服务器暂时不能处理（{code}），稍后自动重试", "en": "The server cannot take it now ({code}); will retry later"},

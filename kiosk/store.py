@@ -5,8 +5,14 @@ operator "recorded" only after that. One connection guarded by one lock serves t
 threads; every write is one ``BEGIN IMMEDIATE`` transaction, and the service composes
 "check then append" inside one of them so a check can never go stale before its write.
 Functions are named for their query.
+
+SQLite's refusals (disk full, read-only, locked, corrupt, I/O) leave as ``kiosk.errors``'
+``StorageFailed`` family in the operator's words; the transaction was rolled back whole, and
+SQLite's own text goes to the log.
 """
 
+import errno
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -15,7 +21,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from kiosk.errors import SchemaTooNew
+from kiosk.errors import (DatabaseDamaged, DatabaseLocked, DiskFull, DiskReadOnly, SchemaTooNew,
+                          StorageFailed)
 from kiosk.initials import initials, is_initials
 from schema import kiosk_db
 from schema.feeds import FEEDS
@@ -25,22 +32,63 @@ from sync import codec, kinds
 from sync.chunks import marks
 from sync.crashpoint import crash_point
 
+log = logging.getLogger(__name__)
+
+#: SQLite's primary result codes (``sqlite_errorname`` without its extended suffix) -> the kiosk's words
+_REFUSALS = {"SQLITE_FULL": DiskFull, "SQLITE_READONLY": DiskReadOnly, "SQLITE_BUSY": DatabaseLocked,
+             "SQLITE_LOCKED": DatabaseLocked, "SQLITE_CORRUPT": DatabaseDamaged, "SQLITE_NOTADB": DatabaseDamaged,
+             "SQLITE_IOERR": StorageFailed, "SQLITE_CANTOPEN": StorageFailed}
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Turn SQLite's disk and file refusals into ``StorageFailed`` and its kinds; anything
+    else (a constraint, a bug) passes unchanged."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        name = getattr(exc, "sqlite_errorname", None) or ""
+        cls = _REFUSALS.get("_".join(name.split("_")[:2]))
+        if cls is None:
+            raise
+        log.warning("database refused (%s): %s", name, exc)
+        raise cls() from None
+
+
 class Store:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        # 64 MB of page cache (SQLite's default is 2 MB): a first sync writes 500,000
-        # residents through four indexes, and with the default most index pages were
-        # re-read on every page of the pull (first sync at 500,000: ~25 s -> ~20 s)
-        conn.execute("PRAGMA cache_size=-65536")
+    def __init__(self, path: Path, *, timeout: float = 30.0, max_pages: int | None = None):
+        """``timeout``: seconds a write waits for another program's lock before
+        ``DatabaseLocked``; ``max_pages``: the most pages the file may grow to (SQLite's
+        ``max_page_count``), for a kiosk whose disk is shared."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.warning("data folder refused: %r", exc)
+            raise (DiskFull() if exc.errno == errno.ENOSPC else DiskReadOnly()) from None
+        with refusals():
+            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=timeout)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                # 64 MB of page cache (SQLite's default is 2 MB): a first sync writes 500,000
+                # residents through four indexes, and with the default most index pages were
+                # re-read on every page of the pull (first sync at 500,000: ~25 s -> ~20 s)
+                conn.execute("PRAGMA cache_size=-65536")
+                if max_pages:
+                    conn.execute(f"PRAGMA max_page_count={int(max_pages)}")
+            except BaseException:
+                conn.close()
+                raise
         # migration 4 fills the initials of residents mirrored before it
         conn.create_function(kiosk_db.INITIALS_FUNCTION, 1, initials, deterministic=True)
         self.db = Database(conn, execute_plugins=False)
         self._lock = threading.RLock()
         self._depth = 0
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            conn.close()
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -59,20 +107,22 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self.db.conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield
-            except BaseException:
-                self.db.conn.rollback()
-                raise
-            else:
-                self.db.conn.commit()
-            finally:
-                self._depth = 0
+            with refusals():
+                self.db.conn.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield
+                    self.db.conn.commit()
+                except BaseException:
+                    # a commit that failed (disk full at the last page) keeps nothing either
+                    if self.db.conn.in_transaction:
+                        self.db.conn.rollback()
+                    raise
+                finally:
+                    self._depth = 0
 
     def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict]:
-        with self._lock:
+        with self._lock, refusals():
             return list(self.db.query(sql, params))
 
     def _one(self, sql: str, params: tuple | dict = ()) -> dict | None:
