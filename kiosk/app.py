@@ -207,7 +207,7 @@ class KioskApp(App):
         if st.get("revoked"):
             return t("warn_revoked", lang)
         if st.get("stopped_reason"):
-            return t("warn_stopped", lang) + f" ({st['stopped_reason']})"
+            return t("warn_stopped", lang, reason=st["stopped_reason"])
         if st.get("enrolled") and not st.get("lease_remaining_seconds"):
             return t("warn_lease", lang)
         if st.get("checkpoint_alert"):

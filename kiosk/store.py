@@ -34,10 +34,21 @@ from sync.crashpoint import crash_point
 
 log = logging.getLogger(__name__)
 
-#: SQLite's primary result codes (``sqlite_errorname`` without its extended suffix) -> the kiosk's words
-_REFUSALS = {"SQLITE_FULL": DiskFull, "SQLITE_READONLY": DiskReadOnly, "SQLITE_BUSY": DatabaseLocked,
-             "SQLITE_LOCKED": DatabaseLocked, "SQLITE_CORRUPT": DatabaseDamaged, "SQLITE_NOTADB": DatabaseDamaged,
-             "SQLITE_IOERR": StorageFailed, "SQLITE_CANTOPEN": StorageFailed}
+def _refusal(name: str) -> StorageFailed | None:
+    """The kiosk's words for SQLite's result code ``name`` (``SQLITE_READONLY_DBMOVED``:
+    its primary code decides), or None for what is not the disk's or the file's fault."""
+    match "_".join(name.split("_")[:2]):
+        case "SQLITE_FULL":
+            return DiskFull()
+        case "SQLITE_READONLY":
+            return DiskReadOnly()
+        case "SQLITE_BUSY" | "SQLITE_LOCKED":
+            return DatabaseLocked()
+        case "SQLITE_CORRUPT" | "SQLITE_NOTADB":
+            return DatabaseDamaged()
+        case "SQLITE_IOERR" | "SQLITE_CANTOPEN":
+            return StorageFailed()
+    return None
 
 
 @contextmanager
@@ -48,11 +59,11 @@ def refusals() -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         name = getattr(exc, "sqlite_errorname", None) or ""
-        cls = _REFUSALS.get("_".join(name.split("_")[:2]))
-        if cls is None:
+        refusal = _refusal(name)
+        if refusal is None:
             raise
         log.warning("database refused (%s): %s", name, exc)
-        raise cls() from None
+        raise refusal from None
 
 
 class Store:
