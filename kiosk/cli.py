@@ -49,6 +49,8 @@ def start_log(settings: settings_mod.Settings) -> None:
         handler = logging.handlers.RotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_KEEP,
                                                        encoding="utf-8")
     except OSError:
+        # nowhere to write it; Python's last-resort handler would print it to the operator
+        logging.getLogger().addHandler(logging.NullHandler())
         return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -13,11 +13,13 @@ SQLite's own text goes to the log.
 
 import errno
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlite_utils import Database
 
@@ -66,6 +68,33 @@ def refusals() -> Iterator[None]:
         raise refusal from None
 
 
+def _connect(path: Path, timeout: float, max_pages: int | None, read_only: bool = False) -> sqlite3.Connection:
+    with refusals():
+        if read_only:
+            try:  # immutable only if SQLite cannot even read the WAL it would need
+                conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, check_same_thread=False)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.Error:
+                conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True,
+                                       check_same_thread=False)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=timeout)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            # 64 MB of page cache (SQLite's default is 2 MB): a first sync writes 500,000
+            # residents through four indexes, and with the default most index pages were
+            # re-read on every page of the pull (first sync at 500,000: ~25 s -> ~20 s)
+            conn.execute("PRAGMA cache_size=-65536")
+            if max_pages:
+                conn.execute(f"PRAGMA max_page_count={int(max_pages)}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+
 class Store:
     def __init__(self, path: Path, *, timeout: float = 30.0, max_pages: int | None = None):
         """``timeout``: seconds a write waits for another program's lock before
@@ -76,20 +105,14 @@ class Store:
         except OSError as exc:
             log.warning("data folder refused: %r", exc)
             raise (DiskFull() if exc.errno == errno.ENOSPC else DiskReadOnly()) from None
-        with refusals():
-            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=timeout)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
-                # 64 MB of page cache (SQLite's default is 2 MB): a first sync writes 500,000
-                # residents through four indexes, and with the default most index pages were
-                # re-read on every page of the pull (first sync at 500,000: ~25 s -> ~20 s)
-                conn.execute("PRAGMA cache_size=-65536")
-                if max_pages:
-                    conn.execute(f"PRAGMA max_page_count={int(max_pages)}")
-            except BaseException:
-                conn.close()
+        try:
+            conn = _connect(path, timeout, max_pages)
+        except StorageFailed:
+            if not path.exists() or os.access(path.parent, os.W_OK):
                 raise
+            # a read-only disk: open for reading, so status and balances still answer
+            # (every write is then refused as DiskReadOnly)
+            conn = _connect(path, timeout, max_pages, read_only=True)
         # migration 4 fills the initials of residents mirrored before it
         conn.create_function(kiosk_db.INITIALS_FUNCTION, 1, initials, deterministic=True)
         self.db = Database(conn, execute_plugins=False)
@@ -140,11 +163,16 @@ class Store:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
+    def _schema_version(self) -> int:
+        with self._lock, refusals():
+            exists = self.db["meta"].exists()
+        return int(self.meta("schema_version") or 0) if exists else 0
+
     def _migrate(self) -> None:
+        if self._schema_version() == kiosk_db.SCHEMA_VERSION:
+            return  # nothing to write: a read-only database still answers status
         with self.transaction():
-            current = 0
-            if self.db["meta"].exists():
-                current = int(self.meta("schema_version") or 0)
+            current = self._schema_version()
             if current > kiosk_db.SCHEMA_VERSION:
                 raise SchemaTooNew(current=current, supported=kiosk_db.SCHEMA_VERSION)
             for version, sql in kiosk_db.pending(current):
