@@ -288,6 +288,10 @@ class KioskApp(App):
         self.push_screen(ConfirmScreen(t("confirm_quit_unsynced", self.lang, n=pending)),
                          lambda yes: self.exit() if yes else None)
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C (Textual's own hint that it does not quit), in the operator's language."""
+        self.notify(t("quit_hint", self.lang), title=t("key_quit", self.lang), markup=False)
+
     # ------------------------------------------------------------ language
 
     def action_switch_lang(self) -> None:

@@ -53,8 +53,12 @@ def start_log(settings: settings_mod.Settings) -> None:
         logging.getLogger().addHandler(logging.NullHandler())
         return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.name = "jifen-kiosk-log"
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for old in [h for h in root.handlers if h.name == handler.name]:  # main() run twice in one process
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
     root.setLevel(logging.INFO)
 
 

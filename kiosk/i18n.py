@@ -14,10 +14,20 @@ TABLE: dict[str, dict[str, str]] = {
     "error": {"zh": "出错了", "en": "Something went wrong"},
     "not_enrolled": {"zh": "本机尚未注册，请先运行 enroll", "en": "This kiosk is not enrolled yet; run enroll first"},
     "already_enrolled": {"zh": "本机已注册为 {kiosk}", "en": "This kiosk is already enrolled as {kiosk}"},
-    "insecure_server": {"zh": "{url} 不加密（http），居民信息会明文经过网络；请用 https，或确认后加 --insecure-http", "en": "{url} is not encrypted (http): residents' data would cross the network in clear text; use https, or pass --insecure-http to allow it"},
+    "insecure_server": {"zh": "{url} 不加密，居民信息会明文经过网络；请改用加密地址，或确认后加 --insecure-http", "en": "{url} is not encrypted (http): residents' data would cross the network in clear text; use https, or pass --insecure-http to allow it"},
     "certificate_unavailable": {"zh": "取不到服务器 {url} 的证书，请检查网络和地址", "en": "Could not fetch the certificate of {url} ({why})"},
     "kiosk_revoked": {"zh": "本机已被中心停用，不能再记录或兑换，请联系管理员重新注册", "en": "Central staff revoked this kiosk: it can no longer record or redeem; contact them to re-enrol"},
     "invalid_input": {"zh": "{what} 无效：{value}", "en": "Invalid {what}: {value}"},
+    # the ``what`` of invalid_input, shown in the message's language (t() looks these up)
+    "field_card": {"zh": "卡号", "en": "card"},
+    "field_note": {"zh": "备注", "en": "note"},
+    "field_operator": {"zh": "工号", "en": "operator"},
+    "field_quantity": {"zh": "数量", "en": "quantity"},
+    "field_reason": {"zh": "原因", "en": "reason"},
+    "field_rule": {"zh": "规则", "en": "rule"},
+    "field_total": {"zh": "合计积分", "en": "total"},
+    "field_items": {"zh": "商品种数", "en": "items"},
+    "field_printer": {"zh": "打印机设置", "en": "printer"},
     "unknown_resident": {"zh": "找不到居民卡号 {card}", "en": "No resident with card {card}"},
     "resident_retired": {"zh": "居民 {card} 已注销", "en": "Resident {card} is retired"},
     # a code still invalid after sync.codes.normalise: what a valid one looks like
@@ -56,7 +66,7 @@ TABLE: dict[str, dict[str, str]] = {
     "printer_unreachable": {"zh": "打印机连不上（请检查电源和连线）；记录已保存，凭条已存在本机，接好后按 F4 重打", "en": "The printer cannot be reached (check its power and cable); the record and the receipt are saved, press F4 to reprint"},
     "printer_no_paper": {"zh": "打印机没纸了；记录已保存，凭条已存在本机，换纸后按 F4 重打", "en": "The printer is out of paper; the record and the receipt are saved, press F4 to reprint"},
     "printer_failed": {"zh": "凭条没有打印出来；记录已保存，凭条已存在本机，按 F4 重打", "en": "The receipt did not print; the record and the receipt are saved, press F4 to reprint"},
-    "receipt_printed": {"zh": "凭条已打印，并已保存：{path}", "en": "Receipt printed and saved: {path}"},
+    "receipt_printed": {"zh": "凭条已打印，并已保存在本机", "en": "Receipt printed and saved: {path}"},
     "receipt_printing": {"zh": "正在打印凭条…", "en": "Printing the receipt…"},
     "key_reprint": {"zh": "重打", "en": "Reprint"},
     "receipt_pending": {"zh": "【待同步】本机离线时记录，联网后上传中心", "en": "[Pending sync] recorded offline; goes to the server once online"},
@@ -103,6 +113,7 @@ TABLE: dict[str, dict[str, str]] = {
     "key_less": {"zh": "减一", "en": "-1"},
     "key_quit": {"zh": "关闭", "en": "Quit"},
     "confirm_quit_unsynced": {"zh": "还有 {n} 条记录没有同步到中心（已保存在本机，下次联网时上传）。确定关闭吗？", "en": "{n} records are not yet synced to the server (they are saved on this kiosk and go up the next time it is online). Quit anyway?"},
+    "quit_hint": {"zh": "要关闭本程序，请按 Ctrl+Q", "en": "To quit, press Ctrl+Q"},
     "key_find": {"zh": "查找", "en": "Find"},
     "yes": {"zh": "确认（回车）", "en": "Confirm (Enter)"},
     "no": {"zh": "取消（Esc）", "en": "Cancel (Esc)"},
@@ -203,7 +214,7 @@ TABLE: dict[str, dict[str, str]] = {
     "receipt_add": {"zh": "加 {n} 分", "en": "+{n} points"},
     "receipt_deduct": {"zh": "扣 {n} 分", "en": "-{n} points"},
     "receipt_points": {"zh": "积分：{before} → {after}", "en": "Points: {before} → {after}"},
-    "receipt_saved": {"zh": "凭条已保存：{path}", "en": "Receipt saved: {path}"},
+    "receipt_saved": {"zh": "凭条已保存在本机", "en": "Receipt saved: {path}"},
     "void_title": {"zh": "撤销本机最近的记录", "en": "Void a recent transaction of this kiosk"},
     "void_pick": {"zh": "选中要撤销的记录，按回车", "en": "Pick the transaction to void, then Enter"},
     "void_ask_reason": {"zh": "撤销 {event}（{who} {kind} {points}）：请输入撤销原因，按回车；Esc 重新选择", "en": "Void {event} ({who} {kind} {points}): type the reason, then Enter; Esc to pick again"},
@@ -265,8 +276,11 @@ def month_text(month: str, lang: str = DEFAULT_LANG) -> str:
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields) -> str:
-    """The message for ``key`` in ``lang``; an unknown key shows itself."""
+    """The message for ``key`` in ``lang``; an unknown key shows itself. A field ``what``
+    names a thing by its ``field_`` key (``quantity``) and is shown in ``lang``."""
     entry = TABLE.get(key)
     if entry is None:
         return key + (f" {fields}" if fields else "")
+    if "field_" + str(fields.get("what")) in TABLE:
+        fields = {**fields, "what": TABLE["field_" + fields["what"]].get(lang, fields["what"])}
     return entry.get(lang, entry["en"]).format_map(_Blank(fields))
