@@ -190,6 +190,7 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
         res = svc.sync()
         if res.ok:
             return asdict(res), t("sync_ok", lang, pushed=res.pushed, pulled=res.pulled), 0
+        log.info("sync: %s %s", res.problem, res.detail)  # the words leave the technical detail out
         text = t(res.problem, lang, **res.detail)
         return {**asdict(res), "message": text}, text, EXIT_OFFLINE if res.problem == "offline" else EXIT_REFUSED
     if cmd == "status":
@@ -263,7 +264,7 @@ def _main(argv: list[str] | None) -> int:
         finally:
             svc.close()
     except KioskError as exc:
-        log.info("%s refused: %r", args.command, exc)
+        log.info("%s refused: %s %s", args.command, exc.key, exc.fields)
         message = t(exc.key, lang, **exc.fields)
         _emit(args, {"error": exc.key, "message": message, **exc.fields}, message, err=True)
         return EXIT_OFFLINE if exc.key == "offline" else EXIT_REFUSED

@@ -185,3 +185,5 @@ def test_every_command_speaks_chinese(cli_run, shop_kiosk):
     assert "Traceback" not in "".join(outputs.values())
     assert shop_kiosk.settings.log_path.exists()
     assert shop_kiosk.settings.log_path.stat().st_mode & 0o777 == 0o600
+    logged = shop_kiosk.settings.log_path.read_text(encoding="utf-8")
+    assert "insecure_server" in logged and "http://central.test" in logged  # the detail the words left out
