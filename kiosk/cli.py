@@ -10,6 +10,7 @@ With no subcommand it opens the Textual app when that exists.
 """
 
 import argparse
+import functools
 import importlib
 import importlib.util
 import json
@@ -23,7 +24,7 @@ from dataclasses import asdict
 from kiosk import errors
 from kiosk import settings as settings_mod
 from kiosk.errors import KioskError
-from kiosk.i18n import t
+from kiosk.i18n import resolve_lang, t
 from kiosk.service import KioskService
 from kiosk.settings import DEFAULT_DATA
 from sync import codes, crashpoint
@@ -74,11 +75,23 @@ def _items(p: argparse.ArgumentParser, required_qty: bool) -> None:
                    help=f"goods line {form}; repeat for more lines")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jifen-kiosk", description="Points kiosk: records offline, syncs signed batches.")
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose own refusals (a flag missing, a wrong choice) are English: in
+    Chinese mode they become one Chinese sentence (``--help`` stays the English reference)."""
+
+    def __init__(self, *args, lang: str = "en", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lang = lang
+
+    def error(self, message: str):
+        self.exit(2, t("usage_error", self.lang, message=message) + "\n")
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    parser = _Parser(prog="jifen-kiosk", description="Points kiosk: records offline, syncs signed batches.", lang=lang)
     parser.add_argument("--data", dest="top_data", default=None, metavar="DIR", help="kiosk data folder (for the app)")
     parser.add_argument("--lang", dest="top_lang", choices=("zh", "en"), default=None)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=functools.partial(_Parser, lang=lang))
 
     p = sub.add_parser("enroll", help="create this kiosk's key and enrol it with a one-time code")
     p.add_argument("--server", required=True, metavar="URL")
@@ -242,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
+    parser = build_parser(_lang_of(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if args.command is None:
         settings = settings_mod.from_env(os.environ, args.top_data, args.top_lang)
@@ -275,6 +288,12 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_REFUSED
     _emit(args, result, text, err=code != 0)
     return code
+
+
+def _lang_of(argv: list[str]) -> str:
+    """The language asked for, before the arguments are parsed (for argparse's refusals)."""
+    flag = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--lang"), None)
+    return resolve_lang(flag, os.environ.get(settings_mod.ENV["lang"]))
 
 
 def kill_self() -> None:

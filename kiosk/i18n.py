@@ -78,6 +78,7 @@ TABLE: dict[str, dict[str, str]] = {
     "sync_held_loop": {"zh": "服务器缺少之前的批次且未能补齐，稍后重试", "en": "The server is missing earlier batches and they could not be filled; will retry"},
     "upgrade_needed": {"zh": "软件版本过旧，请升级本机软件", "en": "This kiosk's software is too old: upgrade it"},
     # ---- CLI words
+    "usage_error": {"zh": "命令写法不对（缺少或写错了参数），请加 --help 查看用法", "en": "{message}; see --help"},
     "recorded": {"zh": "已记录 {id}", "en": "Recorded {id}"},
     "key_rotated": {"zh": "本机 {kiosk} 已换用新密钥（从第 {from_seq} 批起），指纹 {fingerprint}", "en": "Kiosk {kiosk} now signs with a new key (from batch {from_seq}); fingerprint {fingerprint}"},
     "rekey_wrong_kiosk": {"zh": "这个注册码属于 {other}，不是本机 {kiosk}", "en": "This code re-keys {other}, not this kiosk {kiosk}"},

@@ -153,7 +153,10 @@ def cli_run(shop_kiosk, capsys, monkeypatch):
     monkeypatch.setenv("JIFEN_LANG", "zh")
 
     def run(*args: str) -> str:
-        code = cli.main([*args, "--data", str(data)])
+        try:
+            code = cli.main([*args, "--data", str(data)])
+        except SystemExit as exit_:  # argparse's refusals end the process
+            code = exit_.code
         out = capsys.readouterr()
         return f"[{code}] {out.out}{out.err}"
 
@@ -174,6 +177,7 @@ COMMANDS = [
     ("void", "K0001-99", "--reason", "录错了", "--operator", "op1"),
     ("sync",), ("enroll", "--server", "http://127.0.0.1:9", "--code", "ABCD-EFGH-JKLM"),
     ("rotate-key",), ("history", CARD),
+    ("award", "--resident", CARD), ("history", CARD, "--limit", "many"),  # argparse's own refusals
 ]
 
 
