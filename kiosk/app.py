@@ -7,13 +7,15 @@ posts ``SyncDone`` back; widgets change only in message handlers, so a hanging s
 never freezes a screen. Recording is local and never waits on the network.
 """
 
+import logging
+
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
 
-from kiosk import receipts
+from kiosk import printer, receipts
 from kiosk.background import Backoff, SyncOutcome, sync_once
 from kiosk.counter import Operator
 from kiosk.errors import KioskError
@@ -43,6 +45,15 @@ class Recorded(Message):
         super().__init__()
         self.event_id = event_id
         self.kind = kind
+
+
+class Printed(Message):
+    """A receipt went to the printer (posted from the print worker); ``error`` if it did not."""
+
+    def __init__(self, event_id: str, error: KioskError | None) -> None:
+        super().__init__()
+        self.event_id = event_id
+        self.error = error
 
 
 class KioskApp(App):
@@ -134,15 +145,44 @@ class KioskApp(App):
             return None
         finally:
             self._recording = False
-        receipt = receipts.build(recorded)
-        path = receipts.save(receipt, self.lang, self.service.settings.data_dir)
+        receipt = receipts.build(recorded, pending=not self.status.get("reachable"))
+        try:
+            path = receipts.save(receipt, self.lang, self.service.settings.data_dir)
+        except OSError as exc:  # recorded and committed; only the receipt file is missing
+            self.log_error("saving receipt %s failed: %r", receipt.event_id, exc)
+            path = None
         self.refresh_status()
         from kiosk.screens.receipt import ReceiptScreen
 
         self.pop_screen()  # the action screen: done with it, back to where it came from after the receipt
         self.push_screen(ReceiptScreen(receipt, path))
         self.post_message(Recorded(recorded.id, receipt.kind))
+        self.print_receipt(receipt)
         return recorded.id
+
+    def log_error(self, text: str, *args) -> None:
+        """Technical detail for the kiosk's log file (``kiosk.cli`` sets it up), never the screen."""
+        logging.getLogger("kiosk.app").warning(text, *args)
+
+    def print_receipt(self, receipt: receipts.Receipt) -> None:
+        """Send ``receipt`` to the kiosk's printer, if it has one, in a thread worker (a
+        printer that hangs must not freeze the counter); ``Printed`` reports back."""
+        if self.service.settings.printer:
+            self._print_in_thread(self.service.settings.printer, receipt, self.lang)
+
+    @work(thread=True, exit_on_error=False, group="print")
+    def _print_in_thread(self, spec: str, receipt: receipts.Receipt, lang: str) -> None:
+        try:
+            printer.print_receipt(spec, receipt, lang)
+        except KioskError as exc:
+            self.post_message(Printed(receipt.event_id, exc))
+        else:
+            self.post_message(Printed(receipt.event_id, None))
+
+    def on_printed(self, message: Printed) -> None:
+        printed = getattr(self.screen, "printed", None)
+        if printed is not None and self.screen.is_mounted:
+            printed(message)
 
     # ------------------------------------------------------------ status
 
@@ -167,7 +207,7 @@ class KioskApp(App):
         if st.get("revoked"):
             return t("warn_revoked", lang)
         if st.get("stopped_reason"):
-            return t("warn_stopped", lang) + f" ({st['stopped_reason']})"
+            return t("warn_stopped", lang, reason=st["stopped_reason"])
         if st.get("enrolled") and not st.get("lease_remaining_seconds"):
             return t("warn_lease", lang)
         if st.get("checkpoint_alert"):
@@ -247,6 +287,10 @@ class KioskApp(App):
 
         self.push_screen(ConfirmScreen(t("confirm_quit_unsynced", self.lang, n=pending)),
                          lambda yes: self.exit() if yes else None)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (Textual's own hint that it does not quit), in the operator's language."""
+        self.notify(t("quit_hint", self.lang), title=t("key_quit", self.lang), markup=False)
 
     # ------------------------------------------------------------ language
 

@@ -6,10 +6,13 @@ so a shop whose network is gone for days does not hammer the server when it come
 and a short blip is retried quickly. Imports no Textual.
 """
 
+import logging
 from dataclasses import dataclass
 
 from kiosk.errors import KioskError
 from kiosk.syncing import SyncResult
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,5 +48,8 @@ def sync_once(svc) -> SyncOutcome:
     except KioskError as exc:
         result = SyncResult(ok=False, problem=exc.key, detail=exc.fields)
     except Exception as exc:  # noqa: BLE001 - see docstring: report, keep the kiosk running
+        log.exception("sync failed")
         result = SyncResult(ok=False, problem="sync_internal", detail={"error": f"{type(exc).__name__}: {exc}"})
+    if not result.ok:
+        log.info("sync: %s %s", result.problem, result.detail)  # the words on screen leave the detail out
     return SyncOutcome(result, svc.status())

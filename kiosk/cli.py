@@ -3,14 +3,19 @@
 Each subcommand takes ``--data DIR`` after its name, ``--json`` for machine-readable
 output and ``--lang zh|en`` (default: env ``JIFEN_LANG``, else Chinese). The environment is
 read here and only here, into ``kiosk.settings.Settings``. Every refusal is
-printed as a sentence from ``kiosk.i18n`` with a non-zero exit, never as a traceback.
+printed as a sentence from ``kiosk.i18n`` with a non-zero exit, never as a traceback; the
+technical detail (exception text, tracebacks) goes to ``<data>/kiosk.log`` (mode 0600,
+rotating), set up here for the commands and the app alike.
 With no subcommand it opens the Textual app when that exists.
 """
 
 import argparse
+import functools
 import importlib
 import importlib.util
 import json
+import logging
+import logging.handlers
 import os
 import signal
 import sys
@@ -19,7 +24,7 @@ from dataclasses import asdict
 from kiosk import errors
 from kiosk import settings as settings_mod
 from kiosk.errors import KioskError
-from kiosk.i18n import t
+from kiosk.i18n import resolve_lang, t
 from kiosk.service import KioskService
 from kiosk.settings import DEFAULT_DATA
 from sync import codes, crashpoint
@@ -27,6 +32,35 @@ from sync.calendar import local_dt
 
 EXIT_REFUSED = 1
 EXIT_OFFLINE = 3
+#: the log file rotates at this size, keeping this many old files
+LOG_BYTES, LOG_KEEP = 1_000_000, 3
+
+log = logging.getLogger("kiosk")
+
+
+def start_log(settings: settings_mod.Settings) -> None:
+    """Technical detail to ``settings.log_path`` (0600: it may name residents' cards),
+    never to the operator. A data folder that cannot take the log (read-only, full) must not
+    stop the kiosk from answering, so the log is then left out."""
+    path = settings.log_path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        os.chmod(path, 0o600)
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_KEEP,
+                                                       encoding="utf-8")
+    except OSError:
+        # nowhere to write it; Python's last-resort handler would print it to the operator
+        logging.getLogger().addHandler(logging.NullHandler())
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.name = "jifen-kiosk-log"
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.name == handler.name]:  # main() run twice in one process
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -41,11 +75,23 @@ def _items(p: argparse.ArgumentParser, required_qty: bool) -> None:
                    help=f"goods line {form}; repeat for more lines")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jifen-kiosk", description="Points kiosk: records offline, syncs signed batches.")
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose own refusals (a flag missing, a wrong choice) are English: in
+    Chinese mode they become one Chinese sentence (``--help`` stays the English reference)."""
+
+    def __init__(self, *args, lang: str = "en", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lang = lang
+
+    def error(self, message: str):
+        self.exit(2, t("usage_error", self.lang, message=message) + "\n")
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    parser = _Parser(prog="jifen-kiosk", description="Points kiosk: records offline, syncs signed batches.", lang=lang)
     parser.add_argument("--data", dest="top_data", default=None, metavar="DIR", help="kiosk data folder (for the app)")
     parser.add_argument("--lang", dest="top_lang", choices=("zh", "en"), default=None)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=functools.partial(_Parser, lang=lang))
 
     p = sub.add_parser("enroll", help="create this kiosk's key and enrol it with a one-time code")
     p.add_argument("--server", required=True, metavar="URL")
@@ -157,6 +203,7 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
         res = svc.sync()
         if res.ok:
             return asdict(res), t("sync_ok", lang, pushed=res.pushed, pulled=res.pulled), 0
+        log.info("sync: %s %s", res.problem, res.detail)  # the words leave the technical detail out
         text = t(res.problem, lang, **res.detail)
         return {**asdict(res), "message": text}, text, EXIT_OFFLINE if res.problem == "offline" else EXIT_REFUSED
     if cmd == "status":
@@ -171,7 +218,7 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
         elif st["stopped_reason"]:
             lines.append(t("sync_stopped", lang, reason=st["stopped_reason"]))
         if st["checkpoint_alert"]:
-            lines.append(t("warn_checkpoint", lang) + f" ({st['checkpoint_alert']})")
+            lines.append(t("warn_checkpoint", lang, alert=st["checkpoint_alert"]).rstrip())
         return st, "\n".join(lines), 0
     if cmd == "balance":
         bal = svc.balance(args.card)
@@ -181,7 +228,7 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
     if cmd == "history":
         rows = svc.history(args.card, args.limit)
         text = "\n".join(
-            f"{_when(r['at'], lang)}  {r['id']:<14} {r['kind']:<8} {r['points']:+d}"
+            f"{_when(r['at'], lang)}  {r['id']:<14} {t('kind_' + r['kind'], lang):<8} {r['points']:+d}"
             + ("" if r["synced"] else f"  [{t('pending_mark', lang)}]")
             + (f"  [{t('voided_mark', lang)} {r['voided_by']}]" if r["voided_by"] else "")
             for r in rows
@@ -189,7 +236,8 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
         return {"card": args.card, "events": rows}, text, 0
     if cmd == "find":
         rows = svc.find_resident(codes.clean(args.text))
-        return {"residents": rows}, "\n".join(f"{r['card']}  {r['name']}  *{r['phone_tail']}  {r['status']}" for r in rows), 0
+        return {"residents": rows}, "\n".join(
+            f"{r['card']}  {r['name']}  *{r['phone_tail']}  {t('status_' + r['status'], lang)}" for r in rows), 0
     raise AssertionError(cmd)
 
 
@@ -207,10 +255,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
+    parser = build_parser(_lang_of(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if args.command is None:
         settings = settings_mod.from_env(os.environ, args.top_data, args.top_lang)
+        start_log(settings)
         crashpoint.arm(settings.crash_at, "kiosk", kill_self)
         if importlib.util.find_spec("kiosk.app") is not None:
             return importlib.import_module("kiosk.app").run(settings) or 0
@@ -219,6 +268,7 @@ def _main(argv: list[str] | None) -> int:
     overrides = {"label": args.label} if getattr(args, "label", None) else {}
     settings = settings_mod.from_env(os.environ, args.data, args.lang, **overrides)
     lang = settings.lang
+    start_log(settings)
     try:
         crashpoint.arm(settings.crash_at, "kiosk", kill_self)
         svc = KioskService(settings)
@@ -227,15 +277,23 @@ def _main(argv: list[str] | None) -> int:
         finally:
             svc.close()
     except KioskError as exc:
+        log.info("%s refused: %s %s", args.command, exc.key, exc.fields)
         message = t(exc.key, lang, **exc.fields)
         _emit(args, {"error": exc.key, "message": message, **exc.fields}, message, err=True)
         return EXIT_OFFLINE if exc.key == "offline" else EXIT_REFUSED
-    except Exception as exc:  # the operator gets a sentence, never a traceback
-        message = f"{type(exc).__name__}: {exc}"
+    except Exception:  # the operator gets a sentence, the log the traceback
+        log.exception("%s failed", args.command)
+        message = t("internal_error", lang)
         _emit(args, {"error": "internal", "message": message}, message, err=True)
         return EXIT_REFUSED
     _emit(args, result, text, err=code != 0)
     return code
+
+
+def _lang_of(argv: list[str]) -> str:
+    """The language asked for, before the arguments are parsed (for argparse's refusals)."""
+    flag = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--lang"), None)
+    return resolve_lang(flag, os.environ.get(settings_mod.ENV["lang"]))
 
 
 def kill_self() -> None:

@@ -21,6 +21,12 @@ the app and background sync show the same words (``str()`` is the English text):
       ├── InsecureServer            plain http to another machine without --insecure-http (kiosk.tls)
       ├── CertificateUnavailable    the server's certificate could not be fetched to pin (kiosk.tls)
       ├── ChainBroken               an event row was changed on disk (kiosk.syncing)
+      ├── StorageFailed             the database or the disk refused (kiosk.store maps sqlite3's codes)
+      │     ├── DiskFull            no room left: nothing of the refused write was kept
+      │     ├── DiskReadOnly        the data folder or database file cannot be written
+      │     ├── DatabaseLocked      another program holds the database
+      │     └── DatabaseDamaged     the database file is corrupt, not a database, or unreadable
+      ├── PrinterFailed             unplugged, out of paper, a write failed (kiosk.printer): the record is kept
       ├── Offline                   the server could not be reached or did not verify (kiosk.client)
       └── Rejected                  a verified ErrorReply: code, action, message, detail
 
@@ -159,6 +165,34 @@ class CertificateUnavailable(KioskError):
 
 class ChainBroken(KioskError):
     key = "chain_broken"
+
+
+class StorageFailed(KioskError):
+    """The database or the disk refused; the transaction was rolled back whole."""
+
+    key = "storage_failed"
+
+
+class DiskFull(StorageFailed):
+    key = "disk_full"
+
+
+class DiskReadOnly(StorageFailed):
+    key = "disk_read_only"
+
+
+class DatabaseLocked(StorageFailed):
+    key = "database_locked"
+
+
+class DatabaseDamaged(StorageFailed):
+    key = "database_damaged"
+
+
+class PrinterFailed(KioskError):
+    """``key``: ``printer_unreachable``, ``printer_no_paper`` or ``printer_failed``."""
+
+    key = "printer_failed"
 
 
 class Offline(KioskError):

@@ -14,10 +14,20 @@ TABLE: dict[str, dict[str, str]] = {
     "error": {"zh": "出错了", "en": "Something went wrong"},
     "not_enrolled": {"zh": "本机尚未注册，请先运行 enroll", "en": "This kiosk is not enrolled yet; run enroll first"},
     "already_enrolled": {"zh": "本机已注册为 {kiosk}", "en": "This kiosk is already enrolled as {kiosk}"},
-    "insecure_server": {"zh": "{url} 不加密（http），居民信息会明文经过网络；请用 https，或确认后加 --insecure-http", "en": "{url} is not encrypted (http): residents' data would cross the network in clear text; use https, or pass --insecure-http to allow it"},
-    "certificate_unavailable": {"zh": "取不到服务器 {url} 的证书（{why}）", "en": "Could not fetch the certificate of {url} ({why})"},
+    "insecure_server": {"zh": "{url} 不加密，居民信息会明文经过网络；请改用加密地址，或确认后加 --insecure-http", "en": "{url} is not encrypted (http): residents' data would cross the network in clear text; use https, or pass --insecure-http to allow it"},
+    "certificate_unavailable": {"zh": "取不到服务器 {url} 的证书，请检查网络和地址", "en": "Could not fetch the certificate of {url} ({why})"},
     "kiosk_revoked": {"zh": "本机已被中心停用，不能再记录或兑换，请联系管理员重新注册", "en": "Central staff revoked this kiosk: it can no longer record or redeem; contact them to re-enrol"},
     "invalid_input": {"zh": "{what} 无效：{value}", "en": "Invalid {what}: {value}"},
+    # the ``what`` of invalid_input, shown in the message's language (t() looks these up)
+    "field_card": {"zh": "卡号", "en": "card"},
+    "field_note": {"zh": "备注", "en": "note"},
+    "field_operator": {"zh": "工号", "en": "operator"},
+    "field_quantity": {"zh": "数量", "en": "quantity"},
+    "field_reason": {"zh": "原因", "en": "reason"},
+    "field_rule": {"zh": "规则", "en": "rule"},
+    "field_total": {"zh": "合计积分", "en": "total"},
+    "field_items": {"zh": "商品种数", "en": "items"},
+    "field_printer": {"zh": "打印机设置", "en": "printer"},
     "unknown_resident": {"zh": "找不到居民卡号 {card}", "en": "No resident with card {card}"},
     "resident_retired": {"zh": "居民 {card} 已注销", "en": "Resident {card} is retired"},
     # a code still invalid after sync.codes.normalise: what a valid one looks like
@@ -42,17 +52,33 @@ TABLE: dict[str, dict[str, str]] = {
     "void_of_void": {"zh": "{event} 本身是撤销记录，不能再撤销", "en": "{event} is itself a void and cannot be voided"},
     "void_repeated": {"zh": "{event} 已经撤销过了", "en": "{event} is already voided"},
     "chain_broken": {"zh": "本地记录在第 {kseq} 条被改动过，已停止同步，请联系管理员", "en": "The local record was altered at event {kseq}; syncing has stopped, contact central staff"},
-    "sync_stopped": {"zh": "同步已停止：{reason}", "en": "Syncing stopped: {reason}"},
-    "offline": {"zh": "连不上服务器（{why}），记录照常保存，稍后再同步", "en": "Server unreachable ({why}); recording continues, sync later"},
-    "rejected": {"zh": "服务器拒绝：{code} {message}", "en": "Server refused: {code} {message}"},
+    "sync_stopped": {"zh": "同步已停止，请联系管理员", "en": "Syncing stopped: {reason}"},
+    "offline": {"zh": "连不上服务器，记录照常保存，稍后再同步", "en": "Server unreachable ({why}); recording continues, sync later"},
+    "rejected": {"zh": "服务器拒绝了这次请求，请联系管理员", "en": "Server refused: {code} {message}"},
+    # ---- the disk and the database (kiosk.store): nothing of a refused write is kept
+    "storage_failed": {"zh": "本机数据无法读写，这一笔没有记录；之前的记录完好，请联系管理员", "en": "The kiosk's data could not be read or written: this was not recorded; earlier records are intact. Contact central staff"},
+    "disk_full": {"zh": "本机磁盘已满，这一笔没有记录；之前的记录完好，请清理磁盘或联系管理员", "en": "The kiosk's disk is full: this was not recorded; earlier records are intact. Free some space or contact central staff"},
+    "disk_read_only": {"zh": "本机数据文件只读，不能写入，这一笔没有记录；之前的记录完好，请联系管理员", "en": "The kiosk's data is read-only: this was not recorded; earlier records are intact. Contact central staff"},
+    "database_locked": {"zh": "本机数据库正被其他程序占用，这一笔没有记录，请稍后再试", "en": "Another program is holding the kiosk's database: this was not recorded; try again shortly"},
+    "database_damaged": {"zh": "本机数据库文件已损坏，不能读写，请联系管理员", "en": "The kiosk's database file is damaged and cannot be used: contact central staff"},
+    "internal_error": {"zh": "程序出错了，详情已写入本机日志，请联系管理员", "en": "Something went wrong; the details are in the kiosk's log. Contact central staff"},
+    # ---- the receipt printer (kiosk.printer): the record and the saved receipt are kept
+    "printer_unreachable": {"zh": "打印机连不上（请检查电源和连线）；记录已保存，凭条已存在本机，接好后按 F4 重打", "en": "The printer cannot be reached (check its power and cable); the record and the receipt are saved, press F4 to reprint"},
+    "printer_no_paper": {"zh": "打印机没纸了；记录已保存，凭条已存在本机，换纸后按 F4 重打", "en": "The printer is out of paper; the record and the receipt are saved, press F4 to reprint"},
+    "printer_failed": {"zh": "凭条没有打印出来；记录已保存，凭条已存在本机，按 F4 重打", "en": "The receipt did not print; the record and the receipt are saved, press F4 to reprint"},
+    "receipt_printed": {"zh": "凭条已打印，并已保存在本机", "en": "Receipt printed and saved: {path}"},
+    "receipt_printing": {"zh": "正在打印凭条…", "en": "Printing the receipt…"},
+    "key_reprint": {"zh": "重打", "en": "Reprint"},
+    "receipt_pending": {"zh": "【待同步】本机离线时记录，联网后上传中心", "en": "[Pending sync] recorded offline; goes to the server once online"},
     # ---- sync outcomes
     "sync_ok": {"zh": "同步完成：上传 {pushed} 批，下载 {pulled} 条", "en": "Synced: {pushed} batches up, {pulled} changes down"},
-    "sync_retry": {"zh": "服务器暂时不能处理（{code}），稍后自动重试", "en": "The server cannot take it now ({code}); will retry later"},
-    "sync_fix_request": {"zh": "请求有误（{code}：{message}），请联系管理员", "en": "The request was refused ({code}: {message}); contact central staff"},
-    "sync_resign_failed": {"zh": "重新签名后仍被拒绝（{code}），请联系管理员", "en": "Refused again after re-signing ({code}); contact central staff"},
+    "sync_retry": {"zh": "服务器暂时不能处理，稍后自动重试", "en": "The server cannot take it now ({code}); will retry later"},
+    "sync_fix_request": {"zh": "服务器认为请求有误，请联系管理员", "en": "The request was refused ({code}: {message}); contact central staff"},
+    "sync_resign_failed": {"zh": "重新签名后仍被服务器拒绝，请联系管理员", "en": "Refused again after re-signing ({code}); contact central staff"},
     "sync_held_loop": {"zh": "服务器缺少之前的批次且未能补齐，稍后重试", "en": "The server is missing earlier batches and they could not be filled; will retry"},
     "upgrade_needed": {"zh": "软件版本过旧，请升级本机软件", "en": "This kiosk's software is too old: upgrade it"},
     # ---- CLI words
+    "usage_error": {"zh": "命令写法不对（缺少或写错了参数），请加 --help 查看用法", "en": "{message}; see --help"},
     "recorded": {"zh": "已记录 {id}", "en": "Recorded {id}"},
     "key_rotated": {"zh": "本机 {kiosk} 已换用新密钥（从第 {from_seq} 批起），指纹 {fingerprint}", "en": "Kiosk {kiosk} now signs with a new key (from batch {from_seq}); fingerprint {fingerprint}"},
     "rekey_wrong_kiosk": {"zh": "这个注册码属于 {other}，不是本机 {kiosk}", "en": "This code re-keys {other}, not this kiosk {kiosk}"},
@@ -88,6 +114,7 @@ TABLE: dict[str, dict[str, str]] = {
     "key_less": {"zh": "减一", "en": "-1"},
     "key_quit": {"zh": "关闭", "en": "Quit"},
     "confirm_quit_unsynced": {"zh": "还有 {n} 条记录没有同步到中心（已保存在本机，下次联网时上传）。确定关闭吗？", "en": "{n} records are not yet synced to the server (they are saved on this kiosk and go up the next time it is online). Quit anyway?"},
+    "quit_hint": {"zh": "要关闭本程序，请按 Ctrl+Q", "en": "To quit, press Ctrl+Q"},
     "key_find": {"zh": "查找", "en": "Find"},
     "yes": {"zh": "确认（回车）", "en": "Confirm (Enter)"},
     "no": {"zh": "取消（Esc）", "en": "Cancel (Esc)"},
@@ -102,12 +129,12 @@ TABLE: dict[str, dict[str, str]] = {
     "ago_day": {"zh": "{n} 天前", "en": "{n} days ago"},
     "warn_offline_long": {"zh": "已离线较久：离线兑换有每日上限，请尽快联网", "en": "Offline for long: offline redemptions are capped daily; reconnect soon"},
     "warn_revoked": {"zh": "本机已被停用，不能记录", "en": "Kiosk revoked: recording stopped"},
-    "warn_checkpoint": {"zh": "服务器账本与本机保存的核对点不一致，请联系管理员（记录和同步照常）", "en": "The server's ledger no longer matches a checkpoint kept here: tell central staff (recording and sync go on)"},
-    "warn_stopped": {"zh": "同步已停止，请联系管理员", "en": "Sync stopped: contact central staff"},
+    "warn_checkpoint": {"zh": "服务器账本与本机保存的核对点不一致，请联系管理员（记录和同步照常）", "en": "The server's ledger no longer matches a checkpoint kept here: tell central staff (recording and sync go on) {alert}"},
+    "warn_stopped": {"zh": "同步已停止，请联系管理员", "en": "Sync stopped ({reason}): contact central staff"},
     "warn_lease": {"zh": "离线授权已过期：联网同步前不能兑换", "en": "Offline lease expired: no redemptions until synced"},
     "sync_busy": {"zh": "正在同步，请稍候", "en": "Already syncing, please wait"},
     "sync_started": {"zh": "开始同步…", "en": "Syncing now…"},
-    "sync_internal": {"zh": "同步出错：{error}", "en": "Sync failed: {error}"},
+    "sync_internal": {"zh": "同步出错了，详情已写入本机日志", "en": "Sync failed; the details are in the kiosk's log"},
     "signin_title": {"zh": "操作员登录", "en": "Operator sign-in"},
     "signin_hint": {"zh": "输入工号和密码，按回车登录", "en": "Enter your operator id and PIN, then Enter"},
     "signin_id": {"zh": "工号", "en": "Operator id"},
@@ -188,7 +215,7 @@ TABLE: dict[str, dict[str, str]] = {
     "receipt_add": {"zh": "加 {n} 分", "en": "+{n} points"},
     "receipt_deduct": {"zh": "扣 {n} 分", "en": "-{n} points"},
     "receipt_points": {"zh": "积分：{before} → {after}", "en": "Points: {before} → {after}"},
-    "receipt_saved": {"zh": "凭条已保存：{path}", "en": "Receipt saved: {path}"},
+    "receipt_saved": {"zh": "凭条已保存在本机", "en": "Receipt saved: {path}"},
     "void_title": {"zh": "撤销本机最近的记录", "en": "Void a recent transaction of this kiosk"},
     "void_pick": {"zh": "选中要撤销的记录，按回车", "en": "Pick the transaction to void, then Enter"},
     "void_ask_reason": {"zh": "撤销 {event}（{who} {kind} {points}）：请输入撤销原因，按回车；Esc 重新选择", "en": "Void {event} ({who} {kind} {points}): type the reason, then Enter; Esc to pick again"},
@@ -250,8 +277,11 @@ def month_text(month: str, lang: str = DEFAULT_LANG) -> str:
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields) -> str:
-    """The message for ``key`` in ``lang``; an unknown key shows itself."""
+    """The message for ``key`` in ``lang``; an unknown key shows itself. A field ``what``
+    names a thing by its ``field_`` key (``quantity``) and is shown in ``lang``."""
     entry = TABLE.get(key)
     if entry is None:
         return key + (f" {fields}" if fields else "")
+    if "field_" + str(fields.get("what")) in TABLE:
+        fields = {**fields, "what": TABLE["field_" + fields["what"]].get(lang, fields["what"])}
     return entry.get(lang, entry["en"]).format_map(_Blank(fields))

@@ -3,7 +3,8 @@
 A receipt names the event id and a short code the resident can quote on the phone (it is
 derived from the event id, so central staff can recompute it), the items, and the points
 before and after. Its QR code carries the same short text. The text file is written to
-``<data>/receipts/<event id>.txt`` for a receipt printer. Imports no Textual.
+``<data>/receipts/<event id>.txt`` whether or not a printer is set (``kiosk.printer``
+prints the same lines). Imports no Textual.
 """
 
 import base64
@@ -63,6 +64,7 @@ class Receipt:
     target: str | None = None  # a void's reversed event
     note: str = ""
     quantities_only: bool = False  # lines without points (a delivery note)
+    pending: bool = False  # recorded while the server was unreachable: marked 待同步
 
     @property
     def code(self) -> str:
@@ -91,6 +93,8 @@ def render(r: Receipt, lang: str) -> list[str]:
         out.append(t("receipt_note", lang, note=r.note))
     if r.before is not None and r.after is not None:
         out.append(t("receipt_points", lang, before=r.before, after=r.after))
+    if r.pending:
+        out.append(t("receipt_pending", lang))
     return out
 
 
@@ -115,9 +119,10 @@ def save(r: Receipt, lang: str, data_dir: Path) -> Path:
     return path
 
 
-def build(rec: Recorded) -> Receipt:
+def build(rec: Recorded, pending: bool = False) -> Receipt:
     """The receipt of one recorded event, as its kind reads it (``sync.kinds``), from what
-    the recording transaction returned (``kiosk.recording.Recorded``)."""
+    the recording transaction returned (``kiosk.recording.Recorded``); ``pending``: the
+    kiosk was offline, so the receipt says 待同步."""
     ev = rec.event
     part = kinds.lookup(rec.kind).receipt(ev)
     card = rec.resident if part.resident else None
@@ -125,7 +130,8 @@ def build(rec: Recorded) -> Receipt:
                    operator=ev.operator, before=rec.before, after=rec.after, resident=card,
                    resident_name=rec.resident_name if card else None,
                    lines=[Line(_line_name(rec, line.name), line.qty, line.points) for line in part.lines],
-                   target=part.target, note=part.note, quantities_only=part.quantities_only)
+                   target=part.target, note=part.note, quantities_only=part.quantities_only,
+                   pending=pending)
 
 
 def _line_name(rec: Recorded, name: tuple[str, str]) -> str:

@@ -42,7 +42,7 @@ class KioskService:
                  transport: httpx.BaseTransport | None = None, nonce: Callable[[], str] | None = None):
         self.settings = settings
         self.clock = clock
-        self.store = Store(settings.db_path)
+        self.store = Store(settings.db_path, timeout=settings.db_wait, max_pages=settings.max_pages)
         self._nonce = nonce
         self.recorder = Recorder(self.store, clock)
         self.enrolment = Enrolment(self.store, settings, clock, transport)

@@ -17,7 +17,8 @@ from sync.protocol import DEFAULT_PULL_LIMIT, KIOSK_BATCH_EVENTS
 DEFAULT_DATA = Path("jifen-data") / "kiosk"
 
 #: setting -> environment variable. README.md lists them.
-ENV = {"data_dir": "JIFEN_KIOSK_DATA", "lang": "JIFEN_LANG", "crash_at": "JIFEN_CRASH_AT"}
+ENV = {"data_dir": "JIFEN_KIOSK_DATA", "lang": "JIFEN_LANG", "crash_at": "JIFEN_CRASH_AT",
+       "printer": "JIFEN_KIOSK_PRINTER", "db_wait": "JIFEN_KIOSK_DB_WAIT", "max_pages": "JIFEN_KIOSK_MAX_PAGES"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,13 @@ class Settings:
     batch_events: int = KIOSK_BATCH_EVENTS
     #: shown to central staff next to the kiosk id at enrolment
     label: str = "jifen-kiosk"
+    #: the receipt printer (kiosk.printer): ``usb:VID:PID``, ``tcp:HOST[:PORT]`` or
+    #: ``serial:DEVICE[:BAUD]``; None: receipts are only saved
+    printer: str | None = None
+    #: seconds a write waits for another program holding the database, then a plain refusal
+    db_wait: float = 30.0
+    #: the most pages (4 KiB) the database may grow to; None: SQLite's own limit
+    max_pages: int | None = None
     #: test only: the crash point (``<point>[:<n>]``, sync.crashpoint) the entry point arms
     crash_at: str | None = None
 
@@ -40,6 +48,11 @@ class Settings:
     @property
     def key_path(self) -> Path:
         return self.data_dir / "kiosk.key"
+
+    @property
+    def log_path(self) -> Path:
+        """Technical detail (exception text, tracebacks): the operator sees sentences only."""
+        return self.data_dir / "kiosk.log"
 
 
 def load(data_dir: str | os.PathLike | None = None, lang: str | None = None, **overrides) -> Settings:
@@ -54,4 +67,12 @@ def from_env(environ: Mapping[str, str], data_dir: str | os.PathLike | None = No
     variables of ``ENV``, then the defaults."""
     return Settings(data_dir=Path(data_dir or environ.get(ENV["data_dir"]) or DEFAULT_DATA),
                     lang=resolve_lang(lang, environ.get(ENV["lang"])),
-                    crash_at=environ.get(ENV["crash_at"]) or None, **overrides)
+                    crash_at=environ.get(ENV["crash_at"]) or None, **{**_from_environ(environ), **overrides})
+
+
+def _from_environ(environ: Mapping[str, str]) -> dict:
+    found: dict = {}
+    for name, convert in (("printer", str), ("db_wait", float), ("max_pages", int)):
+        if environ.get(ENV[name]):
+            found[name] = convert(environ[ENV[name]])
+    return found

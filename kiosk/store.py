@@ -5,17 +5,26 @@ operator "recorded" only after that. One connection guarded by one lock serves t
 threads; every write is one ``BEGIN IMMEDIATE`` transaction, and the service composes
 "check then append" inside one of them so a check can never go stale before its write.
 Functions are named for their query.
+
+SQLite's refusals (disk full, read-only, locked, corrupt, I/O) leave as ``kiosk.errors``'
+``StorageFailed`` family in the operator's words; the transaction was rolled back whole, and
+SQLite's own text goes to the log.
 """
 
+import errno
+import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlite_utils import Database
 
-from kiosk.errors import SchemaTooNew
+from kiosk.errors import (DatabaseDamaged, DatabaseLocked, DiskFull, DiskReadOnly, SchemaTooNew,
+                          StorageFailed)
 from kiosk.initials import initials, is_initials
 from schema import kiosk_db
 from schema.feeds import FEEDS
@@ -25,22 +34,95 @@ from sync import codec, kinds
 from sync.chunks import marks
 from sync.crashpoint import crash_point
 
+log = logging.getLogger(__name__)
+
+def _refusal(name: str) -> StorageFailed | None:
+    """The kiosk's words for SQLite's result code ``name`` (``SQLITE_READONLY_DBMOVED``:
+    its primary code decides), or None for what is not the disk's or the file's fault."""
+    match "_".join(name.split("_")[:2]):
+        case "SQLITE_FULL":
+            return DiskFull()
+        case "SQLITE_READONLY":
+            return DiskReadOnly()
+        case "SQLITE_BUSY" | "SQLITE_LOCKED":
+            return DatabaseLocked()
+        case "SQLITE_CORRUPT" | "SQLITE_NOTADB":
+            return DatabaseDamaged()
+        case "SQLITE_IOERR" | "SQLITE_CANTOPEN":
+            return StorageFailed()
+    return None
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Turn SQLite's disk and file refusals into ``StorageFailed`` and its kinds; anything
+    else (a constraint, a bug) passes unchanged."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        name = getattr(exc, "sqlite_errorname", None) or ""
+        refusal = _refusal(name)
+        if refusal is None:
+            raise
+        log.warning("database refused (%s): %s", name, exc)
+        raise refusal from None
+
+
+def _connect(path: Path, timeout: float, max_pages: int | None, read_only: bool = False) -> sqlite3.Connection:
+    with refusals():
+        if read_only:
+            try:  # immutable only if SQLite cannot even read the WAL it would need
+                conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, check_same_thread=False)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.Error:
+                conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True,
+                                       check_same_thread=False)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=timeout)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            # 64 MB of page cache (SQLite's default is 2 MB): a first sync writes 500,000
+            # residents through four indexes, and with the default most index pages were
+            # re-read on every page of the pull (first sync at 500,000: ~25 s -> ~20 s)
+            conn.execute("PRAGMA cache_size=-65536")
+            if max_pages:
+                conn.execute(f"PRAGMA max_page_count={int(max_pages)}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+
 class Store:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        # 64 MB of page cache (SQLite's default is 2 MB): a first sync writes 500,000
-        # residents through four indexes, and with the default most index pages were
-        # re-read on every page of the pull (first sync at 500,000: ~25 s -> ~20 s)
-        conn.execute("PRAGMA cache_size=-65536")
+    def __init__(self, path: Path, *, timeout: float = 30.0, max_pages: int | None = None):
+        """``timeout``: seconds a write waits for another program's lock before
+        ``DatabaseLocked``; ``max_pages``: the most pages the file may grow to (SQLite's
+        ``max_page_count``), for a kiosk whose disk is shared."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.warning("data folder refused: %r", exc)
+            raise (DiskFull() if exc.errno == errno.ENOSPC else DiskReadOnly()) from None
+        try:
+            conn = _connect(path, timeout, max_pages)
+        except StorageFailed:
+            if not path.exists() or os.access(path.parent, os.W_OK):
+                raise
+            # a read-only disk: open for reading, so status and balances still answer
+            # (every write is then refused as DiskReadOnly)
+            conn = _connect(path, timeout, max_pages, read_only=True)
         # migration 4 fills the initials of residents mirrored before it
         conn.create_function(kiosk_db.INITIALS_FUNCTION, 1, initials, deterministic=True)
         self.db = Database(conn, execute_plugins=False)
         self._lock = threading.RLock()
         self._depth = 0
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            conn.close()
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -59,31 +141,38 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self.db.conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield
-            except BaseException:
-                self.db.conn.rollback()
-                raise
-            else:
-                self.db.conn.commit()
-            finally:
-                self._depth = 0
+            with refusals():
+                self.db.conn.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield
+                    self.db.conn.commit()
+                except BaseException:
+                    # a commit that failed (disk full at the last page) keeps nothing either
+                    if self.db.conn.in_transaction:
+                        self.db.conn.rollback()
+                    raise
+                finally:
+                    self._depth = 0
 
     def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict]:
-        with self._lock:
+        with self._lock, refusals():
             return list(self.db.query(sql, params))
 
     def _one(self, sql: str, params: tuple | dict = ()) -> dict | None:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
+    def _schema_version(self) -> int:
+        with self._lock, refusals():
+            exists = self.db["meta"].exists()
+        return int(self.meta("schema_version") or 0) if exists else 0
+
     def _migrate(self) -> None:
+        if self._schema_version() == kiosk_db.SCHEMA_VERSION:
+            return  # nothing to write: a read-only database still answers status
         with self.transaction():
-            current = 0
-            if self.db["meta"].exists():
-                current = int(self.meta("schema_version") or 0)
+            current = self._schema_version()
             if current > kiosk_db.SCHEMA_VERSION:
                 raise SchemaTooNew(current=current, supported=kiosk_db.SCHEMA_VERSION)
             for version, sql in kiosk_db.pending(current):

@@ -1,6 +1,6 @@
 """Snapshots of the main screens in Chinese and in English, with the clock fixed
 (tests/kiosk/conftest.py) so the pictures are stable. One class per screen; the home,
-resident and redeem screens at both 80×24 and 120×40, the redeem screen with a goods name
+resident, redeem and receipt screens at both 80×24 and 120×40, the redeem screen with a goods name
 of 20 Chinese characters (its price and stock stay on screen).
 
 Regenerate after an intended change: pytest tests/kiosk/app/test_snapshots.py --snapshot-update
@@ -98,7 +98,8 @@ class TestRedeem:
 
 class TestReceipt:
     @LANGS
-    def test_award_receipt(self, snap_compare, make_app, lang):
+    @SIZES
+    def test_award_receipt(self, snap_compare, make_app, lang, size):
         async def before(pilot):
             await sign_in(pilot)
             await open_resident(pilot, CARD)
@@ -108,4 +109,25 @@ class TestReceipt:
 
             await steady(pilot)
 
-        assert snap_compare(make_app(lang=lang), terminal_size=SIZE, run_before=before)
+        assert snap_compare(make_app(lang=lang), terminal_size=size, run_before=before)
+
+    @LANGS
+    @SIZES
+    def test_offline_receipt_with_the_printer_unplugged(self, snap_compare, make_app, server, shop_kiosk, lang, size):
+        """Marked 待同步, the printer's failure said, F4 to print again."""
+        from dataclasses import replace
+
+        server.down = True
+        assert not shop_kiosk.sync().ok
+        shop_kiosk.settings = replace(shop_kiosk.settings, printer="tcp:127.0.0.1:9")
+
+        async def before(pilot):
+            await sign_in(pilot)
+            await open_resident(pilot, CARD)
+            await pilot.press("f2")
+            await type_text(pilot, "V01")
+            await pilot.press("enter", "enter")
+            await pilot.app.workers.wait_for_complete()
+            await steady(pilot)
+
+        assert snap_compare(make_app(lang=lang), terminal_size=size, run_before=before)
