@@ -20,6 +20,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import t
 from kiosk.service import KioskService
 from kiosk.settings import Settings
+from sync.calendar import local_dt
 from kiosk.typeahead import TypeAhead
 
 #: seconds after a transaction before it is uploaded (a burst of scans shares one round)
@@ -170,6 +171,9 @@ class KioskApp(App):
             return t("warn_stopped", lang) + f" ({st['stopped_reason']})"
         if st.get("enrolled") and not st.get("lease_remaining_seconds"):
             return t("warn_lease", lang)
+        if st.get("clock_wrong"):
+            cw = st["clock_wrong"]
+            return t("warn_clock", lang, reading=_minute(cw["reading"]), at=_minute(cw["at"]))
         if st.get("checkpoint_alert"):
             return t("warn_checkpoint", lang)
         if self.sync_problem:
@@ -268,3 +272,7 @@ def run(settings: Settings) -> int:
     finally:
         service.close()
     return 0
+
+
+def _minute(ms: int) -> str:
+    return local_dt(ms).strftime("%Y-%m-%d %H:%M")

@@ -25,6 +25,7 @@ from schema.types import Card, Code, EventId, OperatorId, Qty, Text
 from schema.wire import Award, Item, KioskEvent, Policy, Redeem, StockIn, StockLine, Void
 from sync import codec, kinds
 from sync.batch import event_id
+from sync.clock import record_time
 from sync.calendar import day_bounds, local_day, local_month, month_bounds
 from sync.policy import DEFAULT_POLICY, LeaseState, check_redeem, is_offline_mode
 from sync.protocol import MAX_ITEMS_PER_EVENT
@@ -109,7 +110,7 @@ class Recorder:
             decision = check_redeem(
                 total=total, available=available, lease=self.lease(), now=now,
                 offline=self.offline(now), redeemed_today=self.redeemed_today(card, now),
-                policy=self.policy(), revoked=self._revoked())
+                policy=self.policy(), revoked=self._revoked(), clock_wrong=self.store.meta("clock_wrong") is not None)
             if not decision.ok:
                 raise E.RedeemRefused(decision.reason, card=card, **(decision.detail or {}))
             stock = self.stock_available()
@@ -227,12 +228,16 @@ class Recorder:
     # ------------------------------------------------------------ checks
 
     def _tick(self) -> int:
-        """Now, remembering the latest reading so a clock wound back cannot stretch a lease."""
-        now = self.clock()
+        """The time to record at (``sync.clock.record_time``: the clock reading, or the best
+        known time when the clock is far wrong, flagging the kiosk), remembering the latest
+        reading so a clock wound back cannot stretch a lease."""
+        reading = self.clock()
+        chosen = record_time(reading, _int(self.store.meta("server_time_seen")), self.store.last_event_at())
         high = int(self.store.meta("clock_high_water") or 0)
-        if now > high:
-            self.store.set_meta(clock_high_water=now)
-        return now
+        flag = json.dumps({"reading": reading, "at": chosen.at, "why": chosen.wrong}) if chosen.wrong else None
+        if chosen.at > high or flag != self.store.meta("clock_wrong"):
+            self.store.set_meta(clock_high_water=max(high, chosen.at), clock_wrong=flag)
+        return chosen.at
 
     def _revoked(self) -> bool:
         return self.store.meta("revoked") == "1"
@@ -293,3 +298,7 @@ class Recorder:
             )
             if done >= cap:
                 raise E.CapReached(f"cap_reached_{period}", rule=rule["code"], cap=cap)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value not in (None, "") else None

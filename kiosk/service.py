@@ -210,6 +210,7 @@ class KioskService:
             "lease_remaining_seconds": max(0, lease_remaining(lease, now) // 1000) if lease else 0,
             "revoked": meta.get("revoked") == "1", "stopped_reason": meta.get("stopped_reason"),
             "checkpoint_alert": meta.get("checkpoint_alert"),
+            "clock_wrong": json.loads(meta["clock_wrong"]) if meta.get("clock_wrong") else None,
             "cursor": _int(meta.get("cursor")) or 0, "schema_version": _int(meta.get("schema_version")),
         }
 
@@ -228,7 +229,9 @@ class KioskService:
             except E.Rejected as rej:
                 return SyncResult(ok=False, problem="sync_fix_request", detail={"code": rej.code, "message": rej.message})
         stopped = self.store.meta("stopped_reason")
-        if stopped:
+        # a broken chain is checked again each round (a false alarm clears itself; real
+        # tampering stops the round again); any other stop waits for `resume`
+        if stopped and not stopped.startswith("chain_broken"):
             return SyncResult(ok=False, problem="sync_stopped", detail={"reason": stopped})
         key = load_key(self.settings.key_path)
         # The round's clock is the plain clock: each page stores the clock high-water mark
