@@ -74,6 +74,7 @@ TABLE: dict[str, dict[str, str]] = {
     # ---- the Textual app (kiosk/app.py, kiosk/screens/)
     "app_title": {"zh": "积分兑换站", "en": "Points kiosk"},
     "key_sync": {"zh": "同步", "en": "Sync"},
+    "key_revoked": {"zh": "本机已停用", "en": "Kiosk revoked"},
     "key_lang": {"zh": "English", "en": "中文"},
     "key_back": {"zh": "返回", "en": "Back"},
     "key_signout": {"zh": "退出登录", "en": "Sign out"},
@@ -94,6 +95,8 @@ TABLE: dict[str, dict[str, str]] = {
     "no": {"zh": "取消（Esc）", "en": "Cancel (Esc)"},
     "st_online": {"zh": "在线", "en": "online"},
     "st_offline": {"zh": "离线", "en": "offline"},
+    "st_revoked": {"zh": "已停用", "en": "revoked"},
+    "warn_unreachable": {"zh": "连不上服务器，记录照常保存，恢复后自动同步", "en": "Server unreachable: recording continues; it syncs when the server is back"},
     "st_syncing": {"zh": "同步中…", "en": "syncing…"},
     "st_unsynced": {"zh": "未同步 {n} 条", "en": "{n} unsynced"},
     "st_last": {"zh": "上次同步 {ago}", "en": "last sync {ago}"},

@@ -239,6 +239,17 @@ class KioskService:
         return Round(self.store, self.enrolment.client(key), key, self.clock, self.settings.batch_events,
                      self.settings.pull_limit, self._nonce).run()
 
+    def probe(self) -> bool:
+        """Does the server answer right now (a signed ``/v1/health``)? Cheap, and writes
+        nothing: the app asks every few seconds, from a worker, between syncs."""
+        if not self.kiosk_id:
+            return False
+        try:
+            self.enrolment.client(load_key(self.settings.key_path)).health()
+        except E.Offline:
+            return False
+        return True
+
     def resume(self) -> None:
         """Clear a stop after staff have dealt with its cause (not a revocation)."""
         if self.store.meta("revoked") != "1":
