@@ -97,6 +97,11 @@ class KioskService:
                  receipt: bool = False) -> Recorded:
         return self.recorder.stock_in(items, operator, note, receipt=receipt)
 
+    def shift_close(self, report, operator: str) -> Recorded | None:
+        """Record the shift report (a ``kiosk.shift.ShiftReport``) as a ``shift_close`` event,
+        sent with the next sync, if the server accepts the kind; None if it does not yet."""
+        return self.recorder.shift_close(report, operator)
+
     # ------------------------------------------------------------ what recording decides by
 
     def balance(self, card: str) -> Balance:
@@ -146,6 +151,11 @@ class KioskService:
 
     def rules(self) -> list[dict]:
         return self.store.rules()
+
+    def names(self, what: str, codes: set[str] | list[str] | dict) -> dict[str, str]:
+        """code -> the name this kiosk mirrors, for ``what`` = "operator", "rule" or "good"."""
+        row = {"operator": self.store.operator, "rule": self.store.rule, "good": self.store.good}[what]
+        return {code: found["name"] for code in codes if (found := row(code)) is not None and found.get("name")}
 
     def good(self, sku: str) -> dict | None:
         """One mirrored goods row (any status), or None."""

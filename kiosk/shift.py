@@ -82,12 +82,9 @@ def report(svc, counted: dict[str, int], now: int) -> ShiftReport:
     rep.per_good = {k: (v[0], v[1]) for k, v in sorted(goods.items())}
     expected = svc.stock_available()
     rep.stock = [(sku, expected.get(sku, 0), counted.get(sku)) for sku in sorted(set(expected) | set(counted))]
-    store = svc.store
-    for what, codes_, row in (("operator", rep.per_operator, store.operator), ("rule", rep.per_rule, store.rule),
-                              ("good", set(rep.per_good) | set(rep.received) | {s for s, _, _ in rep.stock}, store.good)):
-        for code in codes_:
-            if (found := row(code)) is not None and found.get("name"):
-                rep.names[(what, code)] = found["name"]
+    for what, codes_ in (("operator", rep.per_operator), ("rule", rep.per_rule),
+                         ("good", set(rep.per_good) | set(rep.received) | {s for s, _, _ in rep.stock})):
+        rep.names.update({(what, code): name for code, name in svc.names(what, codes_).items()})
     return rep
 
 

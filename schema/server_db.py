@@ -372,8 +372,14 @@ CREATE TABLE signin_lockouts (
 CREATE INDEX signin_lockouts_key ON signin_lockouts(address, username, until);
 """
 
+# Shift reports (``shift_close`` events) are read by kind and time (the ``shifts`` report,
+# GET /api/shifts), never by scanning every event.
+_V10 = """
+CREATE INDEX events_kind_at ON events(kind, at);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (10, _V10)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

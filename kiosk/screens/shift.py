@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
 from kiosk import shift
+from kiosk.errors import KioskError
 from kiosk.screens.base import KioskScreen, cell
 from kiosk.screens.confirm import ConfirmScreen
 
@@ -115,6 +116,11 @@ class ShiftScreen(KioskScreen):
             return
         rep = self.report()
         path = shift.save(rep, self.lang, self.app.service.settings.data_dir)
+        try:  # sent with the next sync, so central staff see the stock differences
+            if self.app.operator is not None:
+                self.app.service.shift_close(rep, self.app.operator.id)
+        except KioskError as exc:
+            self.say_error(exc)  # saved here all the same; the report is not lost
         self.app.counter.open_shift()
         # the screen starts over on the new shift: no counts carried over, totals at zero
         self.counted = {}

@@ -231,7 +231,7 @@ class ReportApi(Controller):
     @get("/reports/{kind:str}", sync_to_thread=True)
     def report(self, ctx: Ctx, who: Who, kind: FromPath[str], month: FromQuery[str], community: FromQuery[str | None] = None,
                fmt: Annotated[str, QueryParameter(name="format")] = "json") -> Response:
-        """``kind``: board, settlement, issued, coverage, kiosks; ``format``: json, csv, html."""
+        """``kind``: board, settlement, issued, coverage, kiosks, shifts; ``format``: json, csv, html."""
         out = reports.report(ctx, who, kind, month, community)
         if fmt not in FORMATS:
             raise Invalid(f"format must be one of {', '.join(FORMATS)}", format=fmt[:20])
@@ -239,6 +239,11 @@ class ReportApi(Controller):
         if fmt == "csv":
             headers["Content-Disposition"] = f'attachment; filename="{kind}-{month}{"-" + community if community else ""}.csv"'
         return Response(content=render(out, fmt).encode("utf-8"), media_type=FORMATS[fmt], headers=headers)
+
+    @get("/shifts", sync_to_thread=True)
+    def shifts(self, ctx: Ctx, who: Who, month: FromQuery[str], community: FromQuery[str | None] = None) -> dict:
+        """The shift reports kiosks sent in ``month``: counted against expected stock per SKU."""
+        return reports.shifts(ctx, who, month, community)
 
     @post("/boards/{month:str}/publish", sync_to_thread=True, status_code=200)
     def publish_board(self, ctx: Ctx, who: Who, month: FromPath[str]) -> dict:
