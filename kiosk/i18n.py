@@ -159,6 +159,7 @@ TABLE: dict[str, dict[str, str]] = {
     "kind_redeem": {"zh": "兑换", "en": "redeem"},
     "kind_void": {"zh": "撤销", "en": "void"},
     "kind_stock_in": {"zh": "进货", "en": "stock in"},
+    "kind_shift_close": {"zh": "交班报表", "en": "shift report"},
     "rule_kind_basic": {"zh": "基础", "en": "basic"},
     "rule_kind_encouraged": {"zh": "鼓励", "en": "encouraged"},
     "rule_kind_prohibited": {"zh": "禁止", "en": "prohibited"},

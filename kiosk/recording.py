@@ -130,7 +130,7 @@ class Recorder:
         with self.store.transaction():
             kiosk, operator = self._recording_as(operator)
             row = self.store.event_row(target)
-            if row is None or not target.startswith(kiosk + "-"):
+            if row is None or not target.startswith(kiosk + "-") or not kinds.lookup(row["kind"]).voidable:
                 raise E.VoidRefused("void_unknown", event=target)
             if kinds.lookup(row["kind"]).reverses:
                 raise E.VoidRefused("void_of_void", event=target)

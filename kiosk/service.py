@@ -27,7 +27,7 @@ from kiosk.store import Store
 from kiosk.syncing import Round, SyncResult
 from schema.types import Card
 from schema.wire import KioskEvent, Policy
-from sync import codec
+from sync import codec, kinds
 from sync.policy import lease_remaining
 
 __all__ = ["Balance", "KioskService", "Recorded", "balance_dict", "system_clock"]
@@ -141,6 +141,8 @@ class KioskService:
         their points, and the void that reversed it (``voided_by``), if any."""
         out = []
         for row in self.store.recent_events(limit):
+            if not kinds.lookup(row["kind"]).voidable:
+                continue
             card = row["resident"]
             person = self.store.resident(card) if card else None
             points = points_delta([decode_event(row["body"])], self.recorder.lookup, card, self.shop or "") if card else None

@@ -13,6 +13,7 @@ class ShiftCloseKind(Kind):
     tag = "shift_close"
     wire = ShiftClose
     origin = "kiosk"
+    voidable = False
 
     def refs(self, ev: ShiftClose, refs: Refs) -> None:
         refs.skus.update(c.sku for c in ev.counts)
