@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# libfaketime: the e2e tests run the kiosk CLI with its clock at 1970 and 2035 (tests/e2e/test_wrong_clock_over_http.py)
+	@dpkg -s faketime >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update && apt-get install -y faketime; } || echo "faketime missing: the wrong-clock e2e tests will be skipped"
 	@touch $(STAMP)
 
 setup: $(STAMP)

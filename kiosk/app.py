@@ -16,12 +16,13 @@ from textual.message import Message
 from textual.timer import Timer
 
 from kiosk import printer, receipts
-from kiosk.background import Backoff, SyncOutcome, sync_once
+from kiosk.background import Backoff, SyncOutcome, probe_backoff, probe_once, sync_once
 from kiosk.counter import Operator
 from kiosk.errors import KioskError
 from kiosk.i18n import t
 from kiosk.service import KioskService
 from kiosk.settings import Settings
+from sync.calendar import local_dt
 from kiosk.typeahead import TypeAhead
 
 #: seconds after a transaction before it is uploaded (a burst of scans shares one round)
@@ -36,6 +37,14 @@ class SyncDone(Message):
     def __init__(self, outcome: SyncOutcome) -> None:
         super().__init__()
         self.outcome = outcome
+
+
+class ProbeDone(Message):
+    """A health probe finished (posted from the worker thread): does the server answer?"""
+
+    def __init__(self, up: bool) -> None:
+        super().__init__()
+        self.up = up
 
 
 class Recorded(Message):
@@ -71,10 +80,12 @@ class KioskApp(App):
         Binding("f5", "sync_now", "key_sync"),
         Binding("f12", "switch_lang", "key_lang"),
         Binding("ctrl+q", "quit", "key_quit", show=False, priority=True),
+        # shown in the key bar only on a revoked kiosk, so the key bar says why keys are dimmed
+        Binding("f11", "revoked_notice", "key_revoked"),
     ]
 
     def __init__(self, service: KioskService, *, lang: str = "zh", auto_sync: bool = True,
-                 backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None, probe_every: float | None = None) -> None:
         super().__init__()
         self.service = service
         self.lang = lang
@@ -86,6 +97,9 @@ class KioskApp(App):
         self.syncing = False
         self.sync_problem: tuple[str, dict] | None = None
         self._next_sync: Timer | None = None
+        #: seconds between health probes while the server answers (0: none); on with auto_sync
+        self.probe = probe_backoff(probe_every) if probe_every else probe_backoff() if auto_sync else None
+        self.server_up: bool | None = None  # what the last probe found (None: no probe yet)
         self._recording = False
         self.typeahead = TypeAhead(self)
 
@@ -107,6 +121,8 @@ class KioskApp(App):
         self.set_interval(STATUS_EVERY, self.refresh_status)
         if self.auto_sync and self.status["enrolled"]:
             self.start_sync()
+        if self.probe is not None and self.status["enrolled"]:
+            self._probe_in_thread()
 
     # ------------------------------------------------------------ session
 
@@ -194,8 +210,10 @@ class KioskApp(App):
 
     def status_lines(self) -> tuple[str, str]:
         st, lang = self.status, self.lang
+        up = st.get("reachable") if self.server_up is None else self.server_up
+        state = "st_revoked" if st.get("revoked") else "st_syncing" if self.syncing else "st_online" if up else "st_offline"
         parts = [f"{st.get('shop_name') or st.get('shop') or '—'} · {st.get('kiosk') or '—'}",
-                 t("st_syncing" if self.syncing else "st_online" if st.get("reachable") else "st_offline", lang),
+                 t(state, lang),
                  t("st_unsynced", lang, n=st.get("pending_events", 0)),
                  t("st_last", lang, ago=self._ago(st.get("last_pull_at")))]
         if self.operator:
@@ -210,9 +228,14 @@ class KioskApp(App):
             return t("warn_stopped", lang, reason=st["stopped_reason"])
         if st.get("enrolled") and not st.get("lease_remaining_seconds"):
             return t("warn_lease", lang)
+        if st.get("clock_wrong"):
+            cw = st["clock_wrong"]
+            return t("warn_clock", lang, reading=_minute(cw["reading"]), at=_minute(cw["at"]))
         if st.get("checkpoint_alert"):
             return t("warn_checkpoint", lang)
-        if self.sync_problem:
+        if self.server_up is False:
+            return t("warn_unreachable", lang)
+        if self.sync_problem and not (self.server_up and self.sync_problem[0] == "offline"):
             return t(self.sync_problem[0], lang, **self.sync_problem[1])
         if st.get("offline_mode") and st.get("last_pull_at") is not None:
             return t("warn_offline_long", lang)
@@ -254,6 +277,29 @@ class KioskApp(App):
                 self._next_sync.stop()
             self._next_sync = self.set_timer(SYNC_AFTER_RECORD, self.start_sync)
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "revoked_notice":
+            return self.revoked  # hidden from the key bar unless revoked
+        return True
+
+    def action_revoked_notice(self) -> None:
+        self.notify(t("kiosk_revoked", self.lang), severity="error")
+
+    @work(thread=True, exit_on_error=False, group="probe", exclusive=True)
+    def _probe_in_thread(self) -> None:
+        self.post_message(ProbeDone(probe_once(self.service)))
+
+    def on_probe_done(self, message: ProbeDone) -> None:
+        """Follow the server within seconds: the status bar changes as soon as a probe finds
+        it gone or back, and a server that is back gets what is waiting at once."""
+        came_back = message.up and self.server_up is False
+        self.server_up = message.up
+        if came_back and not self.syncing:
+            self.start_sync()
+        self.screen.query("StatusBar").refresh()
+        if self.probe is not None:
+            self.set_timer(self.probe.next_delay(message.up), self._probe_in_thread)
+
     @work(thread=True, exit_on_error=False, group="sync")
     def _sync_in_thread(self) -> None:
         # blocking network I/O lives here only; the result travels back as a message
@@ -263,6 +309,8 @@ class KioskApp(App):
         result = message.outcome.result
         self.syncing = False
         self.sync_problem = None if result.ok else (result.problem or "error", result.detail)
+        if result.ok or result.problem == "offline":
+            self.server_up = result.ok  # the round just found out; the next probe goes on from here
         delay = self.backoff.next_delay(result.ok)
         if self.auto_sync:
             self._next_sync = self.set_timer(delay, self.start_sync)
@@ -312,3 +360,7 @@ def run(settings: Settings) -> int:
     finally:
         service.close()
     return 0
+
+
+def _minute(ms: int) -> str:
+    return local_dt(ms).strftime("%Y-%m-%d %H:%M")

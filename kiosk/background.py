@@ -1,4 +1,5 @@
-"""Background sync policy: when to try again, and one round that never raises.
+"""Background sync policy: when to try again, one round that never raises, and the
+cheap health probe between rounds that lets the status bar follow the server in seconds.
 
 The app runs ``sync_once`` in a thread worker. After a success the next round comes after
 ``interval``; after each failure the wait doubles from ``first_retry`` up to ``max_wait``,
@@ -29,6 +30,24 @@ class Backoff:
             return self.interval
         self.failures += 1
         return min(self.max_wait, self.first_retry * 2 ** (self.failures - 1))
+
+
+#: the health probe: every few seconds while the server answers; while it does not, from
+#: ``first_retry`` doubling to ``max_wait``, so a shop offline for days sends little
+PROBE_EVERY = 3.0
+
+
+def probe_backoff(every: float = PROBE_EVERY) -> Backoff:
+    return Backoff(interval=every, first_retry=min(every, 2.0), max_wait=30.0)
+
+
+def probe_once(svc) -> bool:
+    """Does the server answer ``svc`` (a KioskService) now? Never raises: a probe that fails
+    in any way says "no"."""
+    try:
+        return svc.probe()
+    except Exception:  # noqa: BLE001 - a probe is a yes/no question; the next sync reports errors
+        return False
 
 
 @dataclass(frozen=True)

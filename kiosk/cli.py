@@ -217,6 +217,9 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
             lines.append(t("kiosk_revoked", lang))
         elif st["stopped_reason"]:
             lines.append(t("sync_stopped", lang, reason=st["stopped_reason"]))
+        if st["clock_wrong"]:
+            cw = st["clock_wrong"]
+            lines.append(t("status_clock", lang, reading=_when(cw["reading"], lang), at=_when(cw["at"], lang)))
         if st["checkpoint_alert"]:
             lines.append(t("warn_checkpoint", lang, alert=st["checkpoint_alert"]).rstrip())
         return st, "\n".join(lines), 0

@@ -114,6 +114,17 @@ class Client:
         response = self._send("/v1/rotate", body, {HEADER_SIGNATURE: self.key.sign("rotate", body)})
         return self._reply(response, body, RotateReply)
 
+    def health(self) -> None:
+        """Is the server there? ``GET /v1/health``, its answer verified under the pinned key
+        (anything else answering on that address is as good as no server); ``Offline`` if not."""
+        try:
+            response = self._http.get("/v1/health")
+        except (httpx.HTTPError, OSError, ValueError) as exc:
+            raise Offline(f"{type(exc).__name__}: {exc}") from None
+        self._verify(response)
+        if not response.is_success:
+            raise Offline(f"health answered HTTP {response.status_code}")
+
     # ------------------------------------------------------------ plumbing
 
     def _send(self, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:

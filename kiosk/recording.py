@@ -22,12 +22,13 @@ from kiosk import errors as E
 from kiosk.pending import decode_event, points_delta, stock_delta
 from kiosk.store import Store
 from schema.types import Card, Code, EventId, OperatorId, Qty, Text
-from schema.wire import Award, Item, KioskEvent, Policy, Redeem, StockIn, StockLine, Void
+from schema.wire import Award, Item, KioskEvent, Policy, Redeem, ShiftClose, StockCount, StockIn, StockLine, Void
 from sync import codec, kinds
 from sync.batch import event_id
+from sync.clock import record_time
 from sync.calendar import day_bounds, local_day, local_month, month_bounds
 from sync.policy import DEFAULT_POLICY, LeaseState, check_redeem, is_offline_mode
-from sync.protocol import MAX_ITEMS_PER_EVENT
+from sync.protocol import BASE_EVENT_KINDS, MAX_ITEMS_PER_EVENT
 
 MAX_TOTAL = 1_000_000
 
@@ -109,7 +110,7 @@ class Recorder:
             decision = check_redeem(
                 total=total, available=available, lease=self.lease(), now=now,
                 offline=self.offline(now), redeemed_today=self.redeemed_today(card, now),
-                policy=self.policy(), revoked=self._revoked())
+                policy=self.policy(), revoked=self._revoked(), clock_wrong=self.store.meta("clock_wrong") is not None)
             if not decision.ok:
                 raise E.RedeemRefused(decision.reason, card=card, **(decision.detail or {}))
             stock = self.stock_available()
@@ -129,7 +130,7 @@ class Recorder:
         with self.store.transaction():
             kiosk, operator = self._recording_as(operator)
             row = self.store.event_row(target)
-            if row is None or not target.startswith(kiosk + "-"):
+            if row is None or not target.startswith(kiosk + "-") or not kinds.lookup(row["kind"]).voidable:
                 raise E.VoidRefused("void_unknown", event=target)
             if kinds.lookup(row["kind"]).reverses:
                 raise E.VoidRefused("void_of_void", event=target)
@@ -152,6 +153,25 @@ class Recorder:
             return self._append(lambda kseq: StockIn(
                 id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator,
                 items=[StockLine(sku=sku, qty=qty) for sku, qty in lines], note=note), kiosk, None, receipt)
+
+    def shift_close(self, report, operator: str) -> Recorded | None:
+        """The shift report (``kiosk.shift.ShiftReport``) as an event for central staff: the
+        counted and expected stock per SKU and the shift's totals. Only when the server's
+        ``accepts`` row names ``shift_close``: an event the server cannot take would hold
+        every later one back (events are gap-free), so without it the report stays local."""
+        raw = self.store.meta("accepted_kinds")
+        if "shift_close" not in (json.loads(raw) if raw else BASE_EVENT_KINDS):
+            return None
+        ops = report.per_operator.values()
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            now = self._tick()
+            return self._append(lambda kseq: ShiftClose(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator, first_kseq=min(report.first_kseq, kseq),
+                events=sum(o.events for o in ops), awarded=sum(o.awarded for o in ops),
+                deducted=sum(o.deducted for o in ops), redeemed=sum(o.redeemed for o in ops),
+                counts=[StockCount(sku=sku, expected=expected, counted=counted) for sku, expected, counted in report.stock]),
+                kiosk, None, False)
 
     def _append(self, make: Callable[[int], KioskEvent], kiosk: str, resident: str | None, receipt: bool,
                 before: int | None = None) -> Recorded:
@@ -227,12 +247,16 @@ class Recorder:
     # ------------------------------------------------------------ checks
 
     def _tick(self) -> int:
-        """Now, remembering the latest reading so a clock wound back cannot stretch a lease."""
-        now = self.clock()
+        """The time to record at (``sync.clock.record_time``: the clock reading, or the best
+        known time when the clock is far wrong, flagging the kiosk), remembering the latest
+        reading so a clock wound back cannot stretch a lease."""
+        reading = self.clock()
+        chosen = record_time(reading, _int(self.store.meta("server_time_seen")), self.store.last_event_at())
         high = int(self.store.meta("clock_high_water") or 0)
-        if now > high:
-            self.store.set_meta(clock_high_water=now)
-        return now
+        flag = json.dumps({"reading": reading, "at": chosen.at, "why": chosen.wrong}) if chosen.wrong else None
+        if chosen.at > high or flag != self.store.meta("clock_wrong"):
+            self.store.set_meta(clock_high_water=max(high, chosen.at), clock_wrong=flag)
+        return chosen.at
 
     def _revoked(self) -> bool:
         return self.store.meta("revoked") == "1"
@@ -293,3 +317,7 @@ class Recorder:
             )
             if done >= cap:
                 raise E.CapReached(f"cap_reached_{period}", rule=rule["code"], cap=cap)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value not in (None, "") else None

@@ -27,7 +27,7 @@ from kiosk.store import Store
 from kiosk.syncing import Round, SyncResult
 from schema.types import Card
 from schema.wire import KioskEvent, Policy
-from sync import codec
+from sync import codec, kinds
 from sync.policy import lease_remaining
 
 __all__ = ["Balance", "KioskService", "Recorded", "balance_dict", "system_clock"]
@@ -97,6 +97,11 @@ class KioskService:
                  receipt: bool = False) -> Recorded:
         return self.recorder.stock_in(items, operator, note, receipt=receipt)
 
+    def shift_close(self, report, operator: str) -> Recorded | None:
+        """Record the shift report (a ``kiosk.shift.ShiftReport``) as a ``shift_close`` event,
+        sent with the next sync, if the server accepts the kind; None if it does not yet."""
+        return self.recorder.shift_close(report, operator)
+
     # ------------------------------------------------------------ what recording decides by
 
     def balance(self, card: str) -> Balance:
@@ -136,6 +141,8 @@ class KioskService:
         their points, and the void that reversed it (``voided_by``), if any."""
         out = []
         for row in self.store.recent_events(limit):
+            if not kinds.lookup(row["kind"]).voidable:
+                continue
             card = row["resident"]
             person = self.store.resident(card) if card else None
             points = points_delta([decode_event(row["body"])], self.recorder.lookup, card, self.shop or "") if card else None
@@ -146,6 +153,11 @@ class KioskService:
 
     def rules(self) -> list[dict]:
         return self.store.rules()
+
+    def names(self, what: str, codes: set[str] | list[str] | dict) -> dict[str, str]:
+        """code -> the name this kiosk mirrors, for ``what`` = "operator", "rule" or "good"."""
+        row = {"operator": self.store.operator, "rule": self.store.rule, "good": self.store.good}[what]
+        return {code: found["name"] for code in codes if (found := row(code)) is not None and found.get("name")}
 
     def good(self, sku: str) -> dict | None:
         """One mirrored goods row (any status), or None."""
@@ -210,6 +222,7 @@ class KioskService:
             "lease_remaining_seconds": max(0, lease_remaining(lease, now) // 1000) if lease else 0,
             "revoked": meta.get("revoked") == "1", "stopped_reason": meta.get("stopped_reason"),
             "checkpoint_alert": meta.get("checkpoint_alert"),
+            "clock_wrong": json.loads(meta["clock_wrong"]) if meta.get("clock_wrong") else None,
             "cursor": _int(meta.get("cursor")) or 0, "schema_version": _int(meta.get("schema_version")),
         }
 
@@ -228,13 +241,26 @@ class KioskService:
             except E.Rejected as rej:
                 return SyncResult(ok=False, problem="sync_fix_request", detail={"code": rej.code, "message": rej.message})
         stopped = self.store.meta("stopped_reason")
-        if stopped:
+        # a broken chain is checked again each round (a false alarm clears itself; real
+        # tampering stops the round again); any other stop waits for `resume`
+        if stopped and not stopped.startswith("chain_broken"):
             return SyncResult(ok=False, problem="sync_stopped", detail={"reason": stopped})
         key = load_key(self.settings.key_path)
         # The round's clock is the plain clock: each page stores the clock high-water mark
         # with the cursor, so ticking it (one more fsync'd commit per reading) buys nothing.
         return Round(self.store, self.enrolment.client(key), key, self.clock, self.settings.batch_events,
                      self.settings.pull_limit, self._nonce).run()
+
+    def probe(self) -> bool:
+        """Does the server answer right now (a signed ``/v1/health``)? Cheap, and writes
+        nothing: the app asks every few seconds, from a worker, between syncs."""
+        if not self.kiosk_id:
+            return False
+        try:
+            self.enrolment.client(load_key(self.settings.key_path)).health()
+        except E.Offline:
+            return False
+        return True
 
     def resume(self) -> None:
         """Clear a stop after staff have dealt with its cause (not a revocation)."""

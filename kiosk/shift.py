@@ -38,6 +38,11 @@ class ShiftReport:
     per_good: dict[str, tuple[int, int]] = field(default_factory=dict)  # sku -> (qty out, points)
     received: dict[str, int] = field(default_factory=dict)  # sku -> qty delivered
     stock: list[tuple[str, int, int | None]] = field(default_factory=list)  # (sku, expected, counted)
+    #: ("operator" | "rule" | "good", code) -> the name this kiosk mirrors: what the report prints
+    names: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def name(self, what: str, code: str) -> str:
+        return self.names.get((what, code)) or code
 
 
 def report(svc, counted: dict[str, int], now: int) -> ShiftReport:
@@ -77,6 +82,9 @@ def report(svc, counted: dict[str, int], now: int) -> ShiftReport:
     rep.per_good = {k: (v[0], v[1]) for k, v in sorted(goods.items())}
     expected = svc.stock_available()
     rep.stock = [(sku, expected.get(sku, 0), counted.get(sku)) for sku in sorted(set(expected) | set(counted))]
+    for what, codes_ in (("operator", rep.per_operator), ("rule", rep.per_rule),
+                         ("good", set(rep.per_good) | set(rep.received) | {s for s, _, _ in rep.stock})):
+        rep.names.update({(what, code): name for code, name in svc.names(what, codes_).items()})
     return rep
 
 
@@ -86,18 +94,18 @@ def render(rep: ShiftReport, lang: str) -> list[str]:
     out = [t("shift_title", lang), t("shift_header", lang, kiosk=rep.kiosk, shop=rep.shop_name, since=since, until=when), ""]
     out.append(t("shift_per_operator", lang))
     for op, tot in sorted(rep.per_operator.items()):
-        out.append("  " + t("shift_operator_line", lang, operator=op, **tot.__dict__))
+        out.append("  " + t("shift_operator_line", lang, operator=rep.name("operator", op), **tot.__dict__))
     out += ["", t("shift_per_rule", lang)]
-    out += [f"  {pad(code, 12)} ×{n:<5} {pts:+d}" for code, (n, pts) in rep.per_rule.items()]
+    out += [f"  {pad(rep.name('rule', code), 20)} ×{n:<5} {pts:+d}" for code, (n, pts) in rep.per_rule.items()]
     out += ["", t("shift_per_good", lang)]
-    out += [f"  {pad(sku, 12)} ×{n:<5} {pts}" for sku, (n, pts) in rep.per_good.items()]
+    out += [f"  {pad(rep.name('good', sku), 20)} ×{n:<5} {pts}" for sku, (n, pts) in rep.per_good.items()]
     if rep.received:
         out += ["", t("shift_received", lang)]
-        out += [f"  {pad(sku, 12)} ×{n}" for sku, n in sorted(rep.received.items())]
+        out += [f"  {pad(rep.name('good', sku), 20)} ×{n}" for sku, n in sorted(rep.received.items())]
     out += ["", t("shift_stock", lang)]
     for sku, expected, counted in rep.stock:
         diff = "" if counted is None else f"{counted - expected:+d}"
-        out.append(f"  {pad(sku, 12)} {expected:>7} {'—' if counted is None else counted:>7} {diff:>6}")
+        out.append(f"  {pad(rep.name('good', sku), 20)} {expected:>7} {'—' if counted is None else counted:>7} {diff:>6}")
     return out
 
 

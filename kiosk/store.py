@@ -220,6 +220,18 @@ class Store:
             crash_point("kiosk.record.before_commit")
             return event
 
+    def last_event_at(self) -> int | None:
+        row = self._one("SELECT at FROM events ORDER BY kseq DESC LIMIT 1")
+        return row["at"] if row else None
+
+    def retime_unbatched(self, rows: list[tuple[int, int, bytes, str]]) -> None:
+        """Rewrite un-batched (never signed, never sent) events as (kseq, at, body, chain):
+        events recorded at a time the server would refuse, re-timed by ``kiosk.syncing``."""
+        with self.transaction():
+            for kseq, at, body, chain in rows:
+                self.db.execute("UPDATE events SET at = ?, body = ?, chain = ? WHERE kseq = ? AND batch_seq IS NULL",
+                                (at, body, chain, kseq))
+
     def event_row(self, event_id: str) -> dict | None:
         return self._one("SELECT * FROM events WHERE id = ?", (event_id,))
 

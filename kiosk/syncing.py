@@ -12,6 +12,8 @@ the operator.
 
 import json
 import os
+
+import msgspec
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from sync import codec, kinds
 from sync.batch import build_batch
 from sync.checkpoint import body as checkpoint_body
 from sync.chunks import chunks
+from sync.clock import EARLIEST, LATEST, WIRE_EARLIEST, record_time, refused_time, reported_clock
 from sync.crashpoint import crash_point
 from sync.protocol import BASE_EVENT_KINDS, PROTOCOL_VERSION, SUPPORTED_VERSIONS
 from sync.signing import BadKey, BadSignature, SigningKey, VerifyKey
@@ -71,6 +74,8 @@ class Round:
     def run(self) -> SyncResult:
         self.store.set_meta(last_attempt_at=self.clock())
         try:
+            if self.store.meta("server_time_seen") is None and self.store.unbatched_events():
+                self.pull_all()  # learn the server's time before cutting batches (sync.clock)
             self.build_batches(self.batch_events)
             self.push_all()
             if self.pull_all():  # the server was restored from a backup and lacks batches
@@ -78,6 +83,8 @@ class Round:
                 self.pull_all()
             if self.result.held and self.build_batches(self.batch_events):
                 self.push_all()  # the pull said the server now accepts what was held
+            if (self.store.meta("stopped_reason") or "").startswith("chain_broken"):
+                self.store.set_meta(stopped_reason=None)  # the chain checked whole again: a false alarm
             if self.store.meta("revoked") == "1":
                 return self._fail("kiosk_revoked")  # the page said so: tell the operator
         except ChainBroken as exc:
@@ -110,7 +117,7 @@ class Round:
             if not rows:
                 self.result.held = 0
                 return 0
-            events = self._verified(rows)
+            events = self._retimed(self._verified(rows), rows)
             accepted = self.accepted_kinds()
             sendable = next((i for i, ev in enumerate(events) if kinds.tag_of(ev) not in accepted), len(events))
             self.result.held = len(events) - sendable
@@ -118,7 +125,7 @@ class Round:
             if not events:
                 return 0
             seq, prev = self.store.last_batch()
-            now = self.clock()
+            now = self._kiosk_time()
             for chunk in chunks(events, size):
                 seq += 1
                 body = build_batch(self.kiosk, seq, prev, now, chunk)
@@ -133,6 +140,32 @@ class Round:
         raw = self.store.meta("accepted_kinds")
         return frozenset(json.loads(raw)) if raw else BASE_EVENT_KINDS
 
+    def _kiosk_time(self) -> int:
+        """The clock reading, or the best known time when it is far wrong (``sync.clock``)."""
+        return record_time(self.clock(), _int(self.store.meta("server_time_seen")), self.store.last_event_at()).at
+
+    def _retimed(self, events: list, rows: list[dict]) -> list:
+        """Un-batched events recorded at a time the server refuses (``sync.clock.refused_time``
+        against the server time last seen) — recorded before this rule existed, with the
+        clock at 1970 or years ahead — re-timed to the best known time and re-chained. They
+        were never signed or sent, and their chain was verified just before, so this alters
+        no history anyone holds and hides no tampering."""
+        seen = _int(self.store.meta("server_time_seen"))
+        if seen is None or not any(refused_time(ev.at, seen) for ev in events):
+            return events
+        best = record_time(EARLIEST - 1, seen, None).at
+        prev = self.store.chain_before(rows[0]["kseq"])
+        out, rewrites = [], []
+        for ev in events:
+            if refused_time(ev.at, seen):
+                ev = msgspec.structs.replace(ev, at=best)
+            body = codec.encode(ev)
+            prev = codec.chain_hash(prev, body)
+            out.append(ev)
+            rewrites.append((ev.kseq, ev.at, body, prev))
+        self.store.retime_unbatched(rewrites)
+        return out
+
     def _verified(self, rows: list[dict]) -> list:
         prev = self.store.chain_before(rows[0]["kseq"])
         events = []
@@ -142,7 +175,7 @@ class Round:
             if row["kseq"] != expected_kseq or not isinstance(body, bytes) or codec.chain_hash(prev, body) != row["chain"]:
                 raise ChainBroken(kseq=row["kseq"])
             try:
-                ev = decode_event(row["body"])
+                ev = decode_event(_in_wire_bounds(row["body"]))
             except codec.DecodeError:
                 raise ChainBroken(kseq=row["kseq"]) from None
             if ev.kseq != row["kseq"] or ev.id != row["id"]:
@@ -190,7 +223,7 @@ class Round:
         self.store.mark_sent(batch["seq"], self.clock())
         reply = self.client.push(bytes(batch["body"]), batch["signature"])
         crash_point("kiosk.push.after_reply")
-        self.store.set_meta(reachable=True)
+        self.store.set_meta(reachable=True, server_time_seen=reply.server_time)
         if reply.kiosk != self.kiosk or reply.seq != batch["seq"] or reply.hash != batch["hash"]:
             raise Offline(f"push reply does not match batch {batch['seq']}")
         if reply.v not in SUPPORTED_VERSIONS:
@@ -224,7 +257,7 @@ class Round:
         while True:
             nonce = self.nonce()
             request = PullRequest(v=PROTOCOL_VERSION, kiosk=self.kiosk, cursor=cursor, limit=self.pull_limit,
-                                  nonce=nonce, clock=self.clock(), app="jifen-kiosk")
+                                  nonce=nonce, clock=reported_clock(self.clock()), app="jifen-kiosk")
             try:
                 page = self.client.pull(request)
                 crash_point("kiosk.pull.after_reply")
@@ -333,8 +366,11 @@ class Round:
 
     def _page_meta(self, page: PullPage) -> dict:
         now = self.clock()
-        high = max(now, int(self.store.meta("clock_high_water") or 0))
+        # a clock far from the server's time this page carries does not move the high-water
+        # mark (nor, so, the lease) beyond what sync.clock would record at
+        high = max(record_time(now, page.server_time, None).at, int(self.store.meta("clock_high_water") or 0))
         meta = {
+            "server_time_seen": page.server_time,
             "cursor": page.next,
             "policy": codec.encode(page.policy).decode(),
             "revoked": page.revoked,
@@ -355,3 +391,19 @@ class _Held(Exception):
     def __init__(self, next_seq: int):
         super().__init__(next_seq)
         self.next_seq = next_seq
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+def _in_wire_bounds(body: bytes) -> bytes:
+    """An event body whose ``at`` the wire types refuse (a 1970 clock) brought within
+    them, so it decodes and can be re-timed; any other defect still fails to decode."""
+    try:
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return body
+    if isinstance(raw, dict) and isinstance(raw.get("at"), int) and not WIRE_EARLIEST <= raw["at"] <= LATEST:
+        return codec.encode({**raw, "at": min(LATEST, max(WIRE_EARLIEST, raw["at"]))})
+    return body

@@ -401,6 +401,12 @@ CREATE TABLE checkpoint_rows (
 );
 """
 
+# Shift reports (``shift_close`` events) are read by kind and time (the ``shifts`` report,
+# GET /api/shifts), never by scanning every event.
+_V10 = """
+CREATE INDEX events_kind_at ON events(kind, at);
+"""
+
 # Version 12: staff usernames are case-insensitive (``Admin`` is ``admin``). A database
 # holding two usernames that differ only in case is refused with the query that lists them
 # (rename or disable one of each pair first): which of the two is meant cannot be guessed.
@@ -416,7 +422,7 @@ CREATE UNIQUE INDEX staff_username_nocase ON staff(lower(username));
 """
 
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (12, _V12)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (10, _V10), (12, _V12)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -104,7 +104,33 @@ class StockIn(Wire, tag="stock_in"):
     note: Text = ""
 
 
-KioskEvent = Award | Redeem | Void | StockIn
+class StockCount(Wire):
+    """One goods line of a shift report: what the kiosk expected on the shelf and what the
+    operator counted (None: not counted)."""
+
+    sku: Code
+    expected: Annotated[int, msgspec.Meta(ge=-10_000_000, le=10_000_000)]
+    counted: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None
+
+
+class ShiftClose(Wire, tag="shift_close"):
+    """A kiosk's shift report, sent so central staff see stock differences: the counted
+    against the expected stock per SKU, and the shift's totals from ``first_kseq`` on.
+    No postings, no stock moves: a count corrects nothing by itself."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    first_kseq: Seq
+    events: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
+    awarded: Annotated[int, msgspec.Meta(ge=0, le=10**12)]
+    deducted: Annotated[int, msgspec.Meta(ge=0, le=10**12)]
+    redeemed: Annotated[int, msgspec.Meta(ge=0, le=10**12)]
+    counts: Annotated[list[StockCount], msgspec.Meta(max_length=5000)]
+
+
+KioskEvent = Award | Redeem | Void | StockIn | ShiftClose
 
 
 # ---------------------------------------------------------------- central events

@@ -53,6 +53,7 @@ def check_redeem(
     redeemed_today: int,
     policy: Policy,
     revoked: bool = False,
+    clock_wrong: bool = False,
 ) -> RedeemDecision:
     """May the kiosk hand out goods worth ``total`` points to this resident now?
 
@@ -62,6 +63,9 @@ def check_redeem(
     """
     if revoked:
         return RedeemDecision(False, "kiosk_revoked")
+    if clock_wrong:
+        # time stands still at the best known time (sync.clock), so no lease would ever run out
+        return RedeemDecision(False, "clock_wrong")
     if lease_remaining(lease, now) <= 0:
         return RedeemDecision(False, "lease_expired")
     if total > available:

@@ -49,7 +49,7 @@ ERRORS: dict[str, tuple[int, Action, str]] = {
     "fork": (409, "stop", "A different batch with this sequence number, or one that does not chain to the previous batch, was already accepted. Recorded as a tamper alert."),
     "body_too_large": (413, "resign", "The body exceeds the size limit. The kiosk rebuilds smaller batches."),
     "batch_too_large": (413, "resign", "The batch has more events than allowed. The kiosk rebuilds smaller batches."),
-    "invalid_batch": (422, "stop", "The batch breaks a protocol rule (event sequence, totals, references that never existed, duplicate ids). Nothing in it was applied; it is quarantined."),
+    "invalid_batch": (422, "stop", "The batch breaks a protocol rule (event sequence, totals, references that never existed, duplicate ids, a time before 2024 or more than 90 days ahead of the server's clock). Nothing in it was applied; it is quarantined."),
     "protocol_unsupported": (426, "upgrade", "The server does not speak this protocol version. Upgrade the kiosk."),
     "rate_limited": (429, "retry", "Too many requests from this kiosk; retry after the delay given."),
     "internal_error": (500, "retry", "The server failed; nothing was applied. Retry later."),

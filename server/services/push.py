@@ -19,6 +19,7 @@ from server.services.context import Context
 from server.store import Tx, catalog, chain, ledger
 from sync import codec
 from sync.batch import ChainState, parse_batch, place
+from sync.clock import refused_time
 from sync.crashpoint import crash_point
 from sync.keys import key_for_seq, peek_seq
 from sync.protocol import HEADER_SIGNATURE, PROTOCOL_VERSION, RequestRejected
@@ -137,6 +138,9 @@ def place_batch(ctx: Context, db: Tx, kiosk_id: str, batch: Batch, body: bytes, 
 def apply_batch(ctx: Context, db: Tx, kiosk: dict, state: ChainState, batch: Batch, body_hash: str, now: int) -> ChainState:
     """Apply one stored batch whose place is ``apply`` and advance the kiosk's chain."""
     first = batch.events[0]
+    for at in (batch.created, *(ev.at for ev in batch.events)):
+        if why := refused_time(at, now):  # sync.clock: what no kiosk applying the rule records
+            raise RequestRejected("invalid_batch", f"batch {batch.seq} of kiosk {kiosk['id']}: {why}", kiosk=kiosk["id"], seq=batch.seq)
     if first.kseq != state.next_kseq:
         raise RequestRejected(
             "invalid_batch",

@@ -29,7 +29,7 @@ from sync import codec, kinds
 from sync.board import mask_name, rank
 from sync.calendar import local_month, month_bounds
 
-KINDS = ("board", "settlement", "issued", "trend", "coverage", "kiosks")
+KINDS = ("board", "settlement", "issued", "trend", "coverage", "kiosks", "shifts")
 BOARD_TOP = 50
 #: months the trend covers, ending with the month asked for
 TREND_MONTHS = 12
@@ -255,4 +255,38 @@ def _kiosks(db, start, end, allowed, now) -> dict:
             "totals": {"kiosks": len(rows), "revoked": sum(r["revoked"] for r in rows), "not_ok": sum(r["chain"] != "ok" for r in rows)}}
 
 
-_BUILDERS = {"board": _board, "settlement": _settlement, "issued": _issued, "coverage": _coverage, "kiosks": _kiosks}
+def shift_reports(db, start: int, end: int, allowed) -> list[dict]:
+    """The shift reports kiosks sent in the window, each with its counted-vs-expected lines."""
+    out = []
+    for r in q.shift_closes(db, start, end):
+        if allowed is not None and r["community"] not in allowed:
+            continue
+        ev = kinds.decode_event(bytes(r["body"]))
+        counts = [{"sku": c.sku, "expected": c.expected, "counted": c.counted,
+                   "diff": None if c.counted is None else c.counted - c.expected} for c in ev.counts]
+        out.append({"id": r["id"], "kiosk": r["kiosk"], "shop": r["shop"], "community": r["community"], "closed_at": r["at"],
+                    "operator": r["operator"], "first_kseq": ev.first_kseq, "events": ev.events, "awarded": ev.awarded,
+                    "deducted": ev.deducted, "redeemed": ev.redeemed, "counts": counts})
+    return out
+
+
+def _shifts(db, start, end, allowed, now) -> dict:
+    """Stock differences: one row per goods line counted at a shift close."""
+    rows = [{k: s[k] for k in ("id", "kiosk", "shop", "closed_at", "operator")} | c
+            for s in shift_reports(db, start, end, allowed) for c in s["counts"] if c["counted"] is not None]
+    return {"columns": ["id", "kiosk", "shop", "closed_at", "operator", "sku", "expected", "counted", "diff"], "rows": rows,
+            "totals": {"shifts": len({r["id"] for r in rows}), "lines": len(rows),
+                       "differences": sum(r["diff"] != 0 for r in rows), "net_diff": sum(r["diff"] for r in rows)}}
+
+
+def shifts(ctx: Context, who: Principal, month: str, community: str | None = None) -> dict:
+    """GET /api/shifts: the shift reports kiosks sent in ``month``, with their counts."""
+    require(who, "report.read")
+    allowed = scope_filter(who, community)
+    start, end = bounds(month)
+    with ctx.store.read() as db:
+        return {"month": month, "community": community, "shifts": shift_reports(db, start, end, allowed)}
+
+
+_BUILDERS = {"board": _board, "settlement": _settlement, "issued": _issued, "coverage": _coverage, "kiosks": _kiosks,
+             "shifts": _shifts}

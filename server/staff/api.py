@@ -273,13 +273,18 @@ class ReportApi(Controller):
     @get("/reports/{kind:str}", sync_to_thread=True)
     def report(self, ctx: Ctx, who: Who, kind: FromPath[str], month: FromQuery[str], community: FromQuery[str | None] = None,
                fmt: Annotated[str, QueryParameter(name="format")] = "json", lang: FromQuery[str] = "zh") -> Response:
-        """``kind``: board, settlement, issued, trend, coverage, kiosks; ``format``: json, csv, xlsx, html, table;
+        """``kind``: board, settlement, issued, trend, coverage, kiosks, shifts; ``format``: json, csv, xlsx, html, table;
         ``lang``: zh (default) or en, for headers and readable values (JSON keeps its keys and adds ``labels``)."""
         if fmt not in FORMATS:
             raise Invalid(f"format must be one of {', '.join(FORMATS)}", format=fmt[:20])
         out = reports.report(ctx, who, kind, month, community, lang)
         headers = {"Content-Disposition": content_disposition(out, fmt)} if fmt in ("csv", "xlsx") else {}
         return Response(content=render_bytes(out, fmt), media_type=FORMATS[fmt], headers=headers)
+
+    @get("/shifts", sync_to_thread=True)
+    def shifts(self, ctx: Ctx, who: Who, month: FromQuery[str], community: FromQuery[str | None] = None) -> dict:
+        """The shift reports kiosks sent in ``month``: counted against expected stock per SKU."""
+        return reports.shifts(ctx, who, month, community)
 
     @post("/boards/{month:str}/publish", sync_to_thread=True, status_code=200)
     def publish_board(self, ctx: Ctx, who: Who, month: FromPath[str]) -> dict:

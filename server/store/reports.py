@@ -114,3 +114,14 @@ def account_sum(db: Tx, account: str, start: int, end: int) -> int:
     return db.sql.execute(
         "SELECT coalesce(sum(amount), 0) FROM postings WHERE account = ? AND at >= ? AND at < ?", [account, start, end]
     ).fetchone()[0]
+
+
+def shift_closes(db: Tx, start: int, end: int) -> list[dict]:
+    """The shift reports kiosks sent, closed in [start, end), newest first (events_kind_at)."""
+    return list(db.sql.query(
+        """SELECT e.id, e.kiosk, k.shop, s.community, e.at, e.operator, e.body
+           FROM events e JOIN kiosks k ON k.id = e.kiosk JOIN shops s ON s.id = k.shop
+           WHERE e.kind = 'shift_close' AND e.at >= ? AND e.at < ?
+           ORDER BY e.at DESC, e.id""",
+        [start, end],
+    ))

@@ -97,6 +97,7 @@ class Kind:
     origin: ClassVar[Literal["kiosk", "central"]]  # who records it: a kiosk, or the server
     reverses: ClassVar[bool] = False  # undoes the effects of the event ``target`` names
     moves_stock: ClassVar[bool] = False  # changes the recording shop's stock
+    voidable: ClassVar[bool] = True  # a kiosk may void it (a report is no transaction)
     # central reports
     settles_as: ClassVar[str] = "other"  # settlement column of its postings to shop:<id>
     on_board: ClassVar[bool] = False  # its points count as "earned" on the monthly board

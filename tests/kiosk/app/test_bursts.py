@@ -126,6 +126,20 @@ async def test_shift_counts_typed_down_the_shelf(run, shop_kiosk):
         assert [app.screen.counted.get(s) for s in skus[:2]] == [7, 3]
 
 
+async def test_shift_close_in_one_burst_resets_the_screen(run, shop_kiosk):
+    """Counting the shelf as one burst and closing the shift: every count lands on its row,
+    the report is saved, and the counts typed at once after the yes are the new shift's."""
+    app, ctx = run()
+    async with ctx as pilot:
+        await signed_in(pilot)
+        await burst(pilot, "f8", *typed("7\n3\n"), "f10")
+        await pilot.pause()  # the question is answered only by a key typed once it is on screen
+        await burst(pilot, "enter", *typed("5\n"))
+        assert len(list((shop_kiosk.settings.data_dir / "shifts").glob("shift-*.txt"))) == 1
+        skus = [row.value for row in app.screen.query_one("#stock").rows]
+        assert app.screen.counted == {skus[0]: 5}  # the count after closing is the new shift's
+
+
 SCREENS_WITH_FIELDS = [
     ([], "op", "op1"),  # sign-in
     (["SIGNIN"], "q", "海燕"),  # find
@@ -133,7 +147,7 @@ SCREENS_WITH_FIELDS = [
     (["SIGNIN", *typed(CARD + "\n"), "f3"], "q", "TOW"),  # redeem
     (["SIGNIN", "f6"], "sku", "RI"),  # goods received
     (["SIGNIN", "f7", "enter"], "reason", "录错"),  # void
-    (["SIGNIN", "f8", "tab"], "count", "12"),  # shift close
+    (["SIGNIN", "f8"], "count", "12"),  # shift close: the count field has the focus
 ]
 
 

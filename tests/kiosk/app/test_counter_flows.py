@@ -208,8 +208,12 @@ async def test_shift_close_totals_counts_and_file(run, shop_kiosk):
         await pilot.press("f8")
         await pilot.pause()
         report = str(app.screen.query_one("#report").render())
-        assert "op1：4 笔，加 10 分，扣 0 分，兑换 50 分，撤销 1 笔" in report
-        await pilot.press("enter")  # first goods row: OIL, expected 9
+        # names, not codes: the operator, the rule, the goods
+        assert "刘阿姨：4 笔，加 10 分，扣 0 分，兑换 50 分，撤销 1 笔" in report
+        assert "志愿服务" in report and "食用油" in report and "V01" not in report and "op1" not in report
+        # the count field has the focus and names the goods the number is for
+        assert app.screen.focused.id == "count"
+        assert "食用油 实点数量（应有 9）" in app.screen.query_one("#count").placeholder
         await type_text(pilot, "8")
         await pilot.press("enter")
         assert app.screen.counted == {"OIL": 8}
@@ -218,8 +222,30 @@ async def test_shift_close_totals_counts_and_file(run, shop_kiosk):
         files = list((shop_kiosk.settings.data_dir / "shifts").glob("shift-K0001-*.txt"))
         assert len(files) == 1
         text = files[0].read_text()
-        assert "OIL" in text and "-1" in text and "V01" in text
+        assert "食用油" in text and "-1" in text and "志愿服务" in text and "刘阿姨" in text
         assert shop_kiosk.store.meta("shift_start_kseq") == "5"
+        # the screen starts over on the new shift: no counts, no totals, the count field ready
+        assert app.screen.counted == {} and screen_name(app) == "ShiftScreen"
+        report = str(app.screen.query_one("#report").render())
+        assert "刘阿姨" not in report and "志愿服务" not in report
+        assert app.screen.focused.id == "count" and app.screen.query_one("#stock").cursor_row == 0
+        assert "交班报表已保存" in message_text(app)
+
+
+async def test_shift_count_field_follows_the_arrow_keys(run, shop_kiosk):
+    app, ctx = run()
+    async with ctx as pilot:
+        await sign_in(pilot)
+        await pilot.press("f8", "down")
+        await pilot.pause()
+        skus = [row.value for row in app.screen.query_one("#stock").rows]
+        name = shop_kiosk.good(skus[1])["name"]
+        assert app.screen.query_one("#count").placeholder.startswith(name)
+        await type_text(pilot, "4")
+        await pilot.press("enter", "up")
+        await pilot.pause()
+        assert app.screen.counted == {skus[1]: 4}  # counted, moved down to the next, and back up
+        assert app.screen.query_one("#count").placeholder.startswith(name)
 
 
 async def test_language_switch_keeps_what_was_typed(run):

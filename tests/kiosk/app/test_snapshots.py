@@ -131,3 +131,22 @@ class TestReceipt:
             await steady(pilot)
 
         assert snap_compare(make_app(lang=lang), terminal_size=size, run_before=before)
+
+
+class TestShiftClose:
+    @SIZES
+    @LANGS
+    def test_counting(self, snap_compare, make_app, server, shop_kiosk, lang, size):
+        """Names, not codes; the count field names the goods it counts."""
+        shop_kiosk.award(CARD, "V01", "op1")
+        shop_kiosk.redeem(CARD, [("OIL", 1)], "op1")
+
+        async def before(pilot):
+            await sign_in(pilot)
+            pilot.app.service.store.set_meta(shift_start_kseq=1)
+            await pilot.press("f8")
+            await type_text(pilot, "8")
+            await pilot.press("enter")
+            await steady(pilot)
+
+        assert snap_compare(make_app(lang=lang), terminal_size=size, run_before=before)

@@ -90,6 +90,8 @@ CALLS = {
     "publish board": ("POST", f"/api/boards/{MONTH}/publish", None, {"admin", "reconciler"}),
     "make checkpoint": ("POST", "/api/checkpoints", None, {"admin", "reconciler"}),
     "list checkpoints": ("GET", "/api/checkpoints", None, set(ROLES)),
+    "shift reports": ("GET", f"/api/shifts?month={MONTH}", None, set(ROLES)),
+    "stock differences": ("GET", f"/api/reports/shifts?month={MONTH}&format=csv", None, set(ROLES)),
 }
 
 
