@@ -372,8 +372,15 @@ CREATE TABLE signin_lockouts (
 CREATE INDEX signin_lockouts_key ON signin_lockouts(address, username, until);
 """
 
+# Version 9: what a stolen kiosk's records are checked against. ``rule_changes.previous_points``
+# is the rule's value just before the change took effect, so every value a rule has had is
+# known (an award matching none of them is applied at the rule's value, the rest reviewed).
+_V9 = """
+ALTER TABLE rule_changes ADD COLUMN previous_points INTEGER;
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (9, _V9)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -51,6 +51,7 @@ def read_view(db: Tx, events: list[Event], shop: str) -> View:
         targets=targets,
         known_ids=ledger.known_event_ids(db, [ev.id for ev in events]),
         counts=ledger.award_counts_of(db, refs.counts),
+        operators=catalog.operator_infos(db, refs.operators),
     )
 
 

@@ -222,7 +222,7 @@ def _apply_due(db, now: int) -> list[int]:
         row = (old or {"code": ch["code"], "cap_day": None, "cap_month": None, "status": "active"}) | ch["fields"]
         _upsert(db, "rules", {k: row[k] for k in ("code", *RULE_FIELDS)})
         publish(db, "rule", catalog.row_by_key(db, "rules", ch["code"]))
-        store.mark_rule_change_applied(db, ch["id"], now)
+        store.mark_rule_change_applied(db, ch["id"], now, old["points"] if old else None)
         applied.append(ch["id"])
     return applied
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from server.store.chunked import rows_in
 from server.store.tx import Tx
 from sync.chunks import marks
-from sync.ledger import GoodInfo, RuleInfo
+from sync.ledger import GoodInfo, OperatorInfo, RuleInfo
 
 TABLES = {
     "communities": "id",
@@ -88,8 +88,18 @@ def resident_statuses(db: Tx, cards: Iterable[str]) -> dict[str, str]:
 
 
 def rule_infos(db: Tx, codes: Iterable[str]) -> dict[str, RuleInfo]:
-    rows = rows_in(db, "SELECT code, kind, points, status, cap_day, cap_month FROM rules WHERE code IN ({})", list(codes))
-    return {r[0]: RuleInfo(*r[1:]) for r in rows}
+    """Each rule with every points value it has had (its applied changes' and its current)."""
+    codes = list(codes)
+    rows = rows_in(db, "SELECT code, kind, points, status, cap_day, cap_month FROM rules WHERE code IN ({})", codes)
+    values: dict[str, set[int]] = {}
+    for code, pts, previous in rows_in(db, "SELECT code, json_extract(fields, '$.points'), previous_points"
+                                           " FROM rule_changes WHERE applied_at IS NOT NULL AND code IN ({})", codes):
+        values.setdefault(code, set()).update(int(v) for v in (pts, previous) if v is not None)
+    return {r[0]: RuleInfo(*r[1:], values=frozenset(values.get(r[0], ()))) for r in rows}
+
+
+def operator_infos(db: Tx, ids: Iterable[str]) -> dict[str, OperatorInfo]:
+    return {r[0]: OperatorInfo(*r[1:]) for r in rows_in(db, "SELECT id, shop, role, status FROM operators WHERE id IN ({})", list(ids))}
 
 
 def good_infos(db: Tx, skus: Iterable[str]) -> dict[str, GoodInfo]:
