@@ -23,6 +23,7 @@ from dataclasses import asdict
 from kiosk import errors
 from kiosk import settings as settings_mod
 from kiosk.errors import KioskError
+from kiosk.files import PRIVATE_UMASK
 from kiosk.i18n import t
 from kiosk.service import KioskService
 from kiosk.settings import DEFAULT_DATA
@@ -223,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    os.umask(PRIVATE_UMASK)  # whatever the kiosk creates (database, receipts, shift reports, logs): its user's only
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kiosk.errors import KeyMissing
 from sync.signing import BadKey, SigningKey
+from kiosk.files import private_folder
 
 
 def create_key(path: Path, seed: bytes | None = None) -> SigningKey:
@@ -16,7 +17,7 @@ def create_key(path: Path, seed: bytes | None = None) -> SigningKey:
     ``seed`` is for tests; production passes none.
     """
     key = SigningKey(seed if seed is not None else os.urandom(32))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

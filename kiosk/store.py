@@ -24,11 +24,13 @@ from schema.wire import KioskEvent
 from sync import codec, kinds
 from sync.chunks import marks
 from sync.crashpoint import crash_point
+from kiosk.files import private_file, private_folder
 
 class Store:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        private_file(path)  # SQLite gives its -wal and -shm files the database's mode
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         # 64 MB of page cache (SQLite's default is 2 MB): a first sync writes 500,000

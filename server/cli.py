@@ -27,6 +27,7 @@ from pathlib import Path
 
 from schema.wire import CheckpointRec
 from server.errors import Invalid, ServerKeyChanged
+from server.files import PRIVATE_UMASK
 from server.reports.render import FORMATS, render
 from server.services import checkpoint, enroll, manage, open_context, reports, review, rotate, staff
 from server.services.audit import audit
@@ -502,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    os.umask(PRIVATE_UMASK)  # whatever this process creates (databases, backups, reports, logs): its user's only
     args = build_parser().parse_args(argv)
     cmd: Command = args.handler
     flags = {"host": args.host, "port": args.port, "tls_cert": args.cert, "tls_key": args.key} if cmd.name == "serve" else {}

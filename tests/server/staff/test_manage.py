@@ -142,7 +142,11 @@ def test_first_admin(tmp_path, monkeypatch, capsys):
     ctx.close()
     ctx = open_context(Settings(data_dir=tmp_path / "b"))
     out = ensure_first_admin(ctx)
-    assert out["password"] in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert out["password"] not in err  # stderr goes to logs: it only says where the password is
+    written = tmp_path / "b" / "admin-password.txt"
+    assert str(written) in err and written.read_text().strip() == out["password"]
+    assert written.stat().st_mode & 0o777 == 0o600
     with ctx.store.read() as db:
         stored = staffq.staff_by_name(db, "admin")["password_hash"]
     assert verify(out["password"], stored) and out["password"] not in stored
