@@ -267,6 +267,13 @@ class Store:
             self._apply_run(shape, run)
             self.set_meta(**meta)
 
+    def keep_communities(self, communities: list[str]) -> None:
+        """Drop the residents (and their balances) of every community not in ``communities``:
+        the shop no longer serves them, and a stolen kiosk should hold as few people as it can."""
+        with self.transaction():
+            self.db.conn.execute(f"DELETE FROM residents WHERE community NOT IN ({marks(len(communities))})", communities)
+            self.db.conn.execute("DELETE FROM balances WHERE card NOT IN (SELECT card FROM residents)")
+
     def _apply_run(self, shape: tuple | None, rows: list[tuple]) -> None:
         if not rows:
             return

@@ -372,11 +372,21 @@ CREATE TABLE signin_lockouts (
 CREATE INDEX signin_lockouts_key ON signin_lockouts(address, username, until);
 """
 
-# Version 9: what a stolen kiosk's records are checked against. ``rule_changes.previous_points``
+# Version 9: what a stolen kiosk holds and what its records are checked against. ``rule_changes.previous_points``
 # is the rule's value just before the change took effect, so every value a rule has had is
 # known (an award matching none of them is applied at the rule's value, the rest reviewed).
+#
+# ``shop_serves``: the communities whose residents a shop's kiosks mirror (none listed: the
+# shop's own). Residents' and balances' feed rows are scoped to their community from now on.
 _V9 = """
 ALTER TABLE rule_changes ADD COLUMN previous_points INTEGER;
+CREATE TABLE shop_serves (
+    shop TEXT NOT NULL REFERENCES shops(id),
+    community TEXT NOT NULL REFERENCES communities(id),
+    PRIMARY KEY (shop, community)
+);
+UPDATE feed SET scope = 'community:' || (SELECT community FROM residents WHERE card = feed.key)
+    WHERE kind IN ('resident', 'balance') AND EXISTS (SELECT 1 FROM residents WHERE card = feed.key);
 """
 
 #: (version, SQL), in order. Append only.

@@ -284,6 +284,16 @@ def shop_set(ctx, who, args) -> int:
     return _done(args, "shop", manage.put_shop(ctx, who, args.shop, args.name, args.community, args.kind))
 
 
+def _serves_args(p):
+    p.add_argument("shop")
+    p.add_argument("communities", nargs="*", metavar="COMMUNITY", help="none: the shop's own community")
+
+
+def shop_serves(ctx, who, args) -> int:
+    out = manage.set_shop_serves(ctx, who, args.shop, args.communities)
+    return emit(args, out, f"shop {out['shop']} serves {', '.join(out['serves']) or '-'}")
+
+
 def _community_args(p):
     p.add_argument("community")
     p.add_argument("--name", required=True)
@@ -450,6 +460,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("good set", "add or change a good (name, unit, price in points)", good_set, _good_args),
     Command("good retire", "take a good off every kiosk's shelf", good_retire, positional("sku")),
     Command("shop set", "add or change a shop or service station", shop_set, _shop_set_args),
+    Command("shop serves", "set the communities whose residents a shop's kiosks mirror (none: its own)", shop_serves, _serves_args),
     Command("community set", "add or change a community", community_set, _community_args),
     Command("operator set", f"add or change a kiosk operator (a new one's PIN from ${PIN_ENV})", operator_set, _operator_args),
     Command("operator pin", f"reset an operator's PIN (from ${PIN_ENV}, else 6 digits shown once)", operator_pin, positional("operator")),

@@ -277,6 +277,28 @@ def put_shop(ctx: Context, who: Principal, shop_id: str, name: str, community: s
     return _put(ctx, who, "shops", "shop", row, shop_id, community=community)
 
 
+def set_shop_serves(ctx: Context, who: Principal, shop: str, communities: list[str]) -> dict:
+    """The communities whose residents (and balances) ``shop``'s kiosks mirror; an empty
+    list means the shop's own. On their next pull the kiosks get the residents of a newly
+    served community and drop those of one no longer served (the ``serves`` feed row)."""
+    require(who, "catalog.write")
+    shop = _id(shop)
+    wanted = sorted({_id(c) for c in communities})
+    if len(wanted) > 1000:
+        raise Invalid("a shop serves at most 1000 communities", shop=shop)
+    with ctx.store.write() as db:
+        if catalog.row_by_key(db, "shops", shop) is None:
+            raise NotFound("shop", shop[:40])
+        for c in wanted:
+            if catalog.row_by_key(db, "communities", c) is None:
+                raise NotFound("community", c[:40])
+        catalog.set_served_communities(db, shop, wanted)
+        served = catalog.served_communities(db, shop)
+        feed.publish_serves(db, [shop])
+        record(db, ctx, who, "shop_serves", shop, {"communities": served})
+    return {"shop": shop, "serves": served}
+
+
 def put_community(ctx: Context, who: Principal, community: str, name: str, street: str) -> dict:
     require(who, "catalog.write")
     community = _id(community)
@@ -349,6 +371,8 @@ def _put(ctx: Context, who: Principal, table: str, kind: str, row: dict, key: st
             raise NotFound("shop", row["shop"])
         outcome = _upsert(db, table, row)
         publish(db, kind, row)
+        if table == "shops":
+            feed.publish_serves(db, [key])  # a shop serving its own community moved with it
         record(db, ctx, who, f"{kind}_put", key, {"outcome": outcome} | (audit if audit is not None else row))
     return {kind: key, "outcome": outcome}
 

@@ -15,7 +15,7 @@ from litestar.openapi.spec import SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from schema.staff import (CommunityIn, Decision, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, PinIn, ResidentIn, Resolve,
-                          RuleIn, ShopIn, SignIn)
+                          RuleIn, ServesIn, ShopIn, SignIn)
 from server.errors import Invalid
 from server.reports.render import FORMATS, render
 from server.services import checkpoint, enroll, manage, reports, review, rotate, staff
@@ -184,6 +184,11 @@ class ProgrammeApi(Controller):
     @put("/shops/{shop:str}", sync_to_thread=True)
     def put_shop(self, ctx: Ctx, who: Who, shop: FromPath[str], data: JSONBody[ShopIn]) -> dict:
         return manage.put_shop(ctx, who, shop, data.name, data.community, data.kind)
+
+    @put("/shops/{shop:str}/serves", sync_to_thread=True)
+    def put_shop_serves(self, ctx: Ctx, who: Who, shop: FromPath[str], data: JSONBody[ServesIn]) -> dict:
+        """The communities whose residents the shop's kiosks mirror (empty: its own)."""
+        return manage.set_shop_serves(ctx, who, shop, data.communities)
 
     @put("/communities/{community:str}", sync_to_thread=True)
     def put_community(self, ctx: Ctx, who: Who, community: FromPath[str], data: JSONBody[CommunityIn]) -> dict:

@@ -7,6 +7,8 @@ when its bytes change, so writing the same data twice is invisible to kiosks.
 
 from collections.abc import Iterable
 
+from schema.feeds import community_scope
+
 from server.store.chunked import rows_in
 from server.store.tx import Tx
 from sync.chunks import marks
@@ -151,9 +153,34 @@ def put_feed_many(db: Tx, kind: str, rows: list[tuple[str, str, bytes | None]]) 
     return len(changed)
 
 
-def changes_since(db: Tx, cursor: int, shop: str, limit: int) -> list[tuple[str, str, int, bytes | None]]:
-    """Up to ``limit`` feed rows after ``cursor`` visible to ``shop`` (global or its own)."""
+def changes_since(db: Tx, cursor: int, shop: str, limit: int, communities: Iterable[str] = ()) -> list[tuple[str, str, int, bytes | None]]:
+    """Up to ``limit`` feed rows after ``cursor`` visible to ``shop``: global, its own, and
+    those of the ``communities`` it serves."""
+    scopes = ["", shop, *(community_scope(c) for c in communities)]
     return db.sql.execute(
-        "SELECT kind, key, seq, data FROM feed WHERE seq > ? AND scope IN ('', ?) ORDER BY seq LIMIT ?",
-        [cursor, shop, limit],
+        f"SELECT kind, key, seq, data FROM feed WHERE seq > ? AND scope IN ({marks(len(scopes))}) ORDER BY seq LIMIT ?",
+        [cursor, *scopes, limit],
     ).fetchall()
+
+
+def served_communities(db: Tx, shop: str) -> list[str]:
+    """The communities whose residents ``shop``'s kiosks mirror: those staff set
+    (``shop_serves``), else the shop's own community."""
+    rows = [r[0] for r in db.sql.execute("SELECT community FROM shop_serves WHERE shop = ? ORDER BY community", [shop])]
+    if rows:
+        return rows
+    own = db.sql.execute("SELECT community FROM shops WHERE id = ?", [shop]).fetchone()
+    return [own[0]] if own else []
+
+
+def set_served_communities(db: Tx, shop: str, communities: list[str]) -> None:
+    db.sql.execute("DELETE FROM shop_serves WHERE shop = ?", [shop])
+    db.sql.conn.executemany("INSERT INTO shop_serves(shop, community) VALUES (?, ?)", [(shop, c) for c in communities])
+
+
+def all_shop_ids(db: Tx) -> list[str]:
+    return [r[0] for r in db.sql.execute("SELECT id FROM shops ORDER BY id")]
+
+
+def resident_communities(db: Tx, cards: Iterable[str]) -> dict[str, str]:
+    return dict(rows_in(db, "SELECT card, community FROM residents WHERE card IN ({})", list(cards)))
