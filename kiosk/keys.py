@@ -9,6 +9,23 @@ from sync.signing import BadKey, SigningKey
 from kiosk.files import private_folder
 
 
+def load_or_create_pepper(path: Path) -> bytes:
+    """The kiosk's PIN pepper in ``path`` (32 random bytes, hex); made 0600 when absent."""
+    path = Path(path)
+    if not path.exists():
+        private_folder(path.parent)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(os.urandom(32).hex() + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+    return bytes.fromhex(path.read_text(encoding="ascii").strip())
+
+
 def create_key(path: Path, seed: bytes | None = None) -> SigningKey:
     """Write a new key to ``path`` atomically, readable by the owner only.
 

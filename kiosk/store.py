@@ -21,13 +21,15 @@ from schema import kiosk_db
 from schema.feeds import FEEDS
 from schema.types import GENESIS
 from schema.wire import KioskEvent
-from sync import codec, kinds
+from sync import codec, kinds, passwords
 from sync.chunks import marks
 from sync.crashpoint import crash_point
 from kiosk.files import private_file, private_folder
 
 class Store:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, pin_pepper: bytes | None = None):
+        #: mixed into every mirrored operator PIN hash (``sync.passwords.pepper``); None: kept as sent
+        self.pin_pepper = pin_pepper
         private_folder(path.parent)
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         private_file(path)  # SQLite gives its -wal and -shm files the database's mode
@@ -43,6 +45,15 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._migrate()
+        if pin_pepper is not None:
+            self._pepper_operators()
+
+    def _pepper_operators(self) -> None:
+        """Pepper the PIN hashes mirrored before the kiosk had a pepper."""
+        with self.transaction():
+            rows = self.db.conn.execute("SELECT id, pin_hash FROM operators WHERE pin_hash NOT LIKE 'pepper$%'").fetchall()
+            self.db.conn.executemany("UPDATE operators SET pin_hash = ? WHERE id = ?",
+                                     [(passwords.pepper(h, self.pin_pepper), i) for i, h in rows])
 
     def close(self) -> None:
         with self._lock:
@@ -259,6 +270,8 @@ class Store:
             for kind, key, row in changes:
                 if row is not None and FEEDS[kind].table == "residents":
                     row = {**row, "initials": initials(row["name"])}  # searched by (migration 4)
+                if row is not None and FEEDS[kind].table == "operators" and self.pin_pepper is not None:
+                    row = {**row, "pin_hash": passwords.pepper(row["pin_hash"], self.pin_pepper)}
                 this = (kind, None if row is None else tuple(row))
                 if this != shape:
                     self._apply_run(shape, run)

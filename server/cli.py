@@ -167,6 +167,12 @@ def revoke(ctx, who, args) -> int:
     return emit(args, out, f"kiosk {out['kiosk']} revoked")
 
 
+def kiosk_expire_pins(ctx, who, args) -> int:
+    out = manage.expire_kiosk_pins(ctx, who, args.kiosk)
+    return emit(args, out, f"kiosk {out['kiosk']} lost: PINs of {', '.join(out['expired']) or 'no operator'} at {out['shop']} "
+                           f"no longer work; give each a new one (jifen-server operator pin ID)")
+
+
 def kiosk_rotate(ctx, who, args) -> int:
     out = rotate.force_rotate(ctx, who, args.kiosk)
     return emit(args, out, f"kiosk {out['kiosk']}: key retired from batch {out['from_seq']}; re-enrolment code {out['code']} "
@@ -451,6 +457,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("enroll-code", "issue a one-time kiosk enrolment code", enroll_code, _shop_arg),
     Command("revoke", "revoke a kiosk (stolen, retired)", revoke, positional("kiosk")),
     Command("kiosk rotate", "retire a kiosk's key now (it may have leaked) and issue a re-enrolment code for a new one", kiosk_rotate, positional("kiosk")),
+    Command("kiosk expire-pins", "a lost kiosk: the PINs of its shop's operators stop working until each is reset", kiosk_expire_pins,
+            positional("kiosk")),
     Command("kiosk keys", "every key a kiosk has held and the batches each signs", kiosk_keys, positional("kiosk")),
     Command("list", "list reference data or kiosks", listing, _list_args),
     Command("balance", "a resident's confirmed balance and recent postings", balance, positional("card")),

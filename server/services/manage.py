@@ -315,12 +315,12 @@ def put_operator(ctx: Context, who: Principal, op_id: str, shop: str, name: str,
         raise Invalid(f"not an operator id: {op_id[:40]!r} (an operator id is {codes.KINDS['operator'].shape})", operator=op_id[:40])
     if not 1 <= len(name or "") <= 100 or role not in ("operator", "supervisor") or status not in STATUSES:
         raise Invalid("an operator needs a name (1-100 characters), role operator or supervisor, status active or retired", operator=op_id)
-    pin_hash = _pin_hash(pin, op_id) if pin is not None else None
+    pin_hash = _pin_hash(ctx, pin, op_id) if pin is not None else None
     with ctx.store.read() as db:
         old = catalog.row_by_key(db, "operators", op_id)
     if pin_hash is None:
         if old is None:
-            raise Invalid("a new operator needs a PIN (4-8 digits)", operator=op_id)
+            raise Invalid(f"a new operator needs a PIN ({ctx.settings.pin_min_length}-8 digits)", operator=op_id)
         pin_hash = old["pin_hash"]
     if old is not None and old["shop"] != shop:
         # The feed row is scoped to one shop: moving it would leave the old shop's kiosks
@@ -338,7 +338,7 @@ def reset_operator_pin(ctx: Context, who: Principal, op_id: str, pin: str | None
     generated = pin is None
     if generated:
         pin = "".join(secrets.choice("0123456789") for _ in range(6))
-    pin_hash = _pin_hash(pin, op_id)  # scrypt: before the write lock
+    pin_hash = _pin_hash(ctx, pin, op_id)  # scrypt: before the write lock
     with ctx.store.write() as db:
         old = catalog.row_by_key(db, "operators", op_id)
         if old is None:
@@ -350,16 +350,47 @@ def reset_operator_pin(ctx: Context, who: Principal, op_id: str, pin: str | None
     return {"operator": op_id, "shop": old["shop"]} | ({"pin": pin} if generated else {})
 
 
+def expire_kiosk_pins(ctx: Context, who: Principal, kiosk: str) -> dict:
+    """A kiosk is lost: the PINs of every operator of its shop stop working everywhere.
+    Whoever holds the kiosk's disk may find those PINs by trying every one against the hashes
+    it mirrors, so each hash is replaced by one no PIN matches (``EXPIRED``), and each
+    operator signs in again only after staff give them a new PIN (``reset_operator_pin``).
+    The shop's other kiosks refuse the old PINs from their next pull on."""
+    require(who, "kiosk.manage")
+    kiosk = _code("kiosk", kiosk)
+    with ctx.store.write() as db:
+        row = chain.kiosk_by_id(db, kiosk)
+        if row is None:
+            raise NotFound("kiosk", kiosk)
+        expired = []
+        for op in catalog.operators_of_shop(db, row["shop"]):
+            if op["status"] != "active" or op["pin_hash"].startswith(EXPIRED):
+                continue
+            op = op | {"pin_hash": f"{EXPIRED}{kiosk}${ctx.now()}"}
+            catalog.update_row(db, "operators", op)
+            publish(db, "operator", op)
+            expired.append(op["id"])
+        record(db, ctx, who, "kiosk_pins_expired", kiosk, {"shop": row["shop"], "operators": expired})
+    return {"kiosk": kiosk, "shop": row["shop"], "expired": expired}
+
+
 def retire_operator(ctx: Context, who: Principal, op_id: str) -> dict:
     """An operator who has left: their shop's kiosks refuse their sign-in from the next pull on."""
     require(who, "catalog.write")
     return _retire(ctx, who, "operators", "operator", _code("operator", op_id))
 
 
-def _pin_hash(pin: str, op_id: str) -> str:
+#: the start of a PIN hash staff expired: not a stored format, so no PIN ever verifies it
+EXPIRED = "expired$"
+
+
+def _pin_hash(ctx: Context, pin: str, op_id: str) -> str:
+    """A new PIN's hash: at least ``settings.pin_min_length`` digits (a 4-digit PIN falls to
+    anyone with a copied kiosk disk in minutes; PINs set before keep verifying)."""
     pin = codes.clean(pin)  # digits typed full width are digits
-    if not re.fullmatch(r"[0-9]{4,8}", pin):
-        raise Invalid("a PIN is 4-8 digits", operator=op_id)
+    shortest = min(max(ctx.settings.pin_min_length, 4), 8)
+    if not re.fullmatch(rf"[0-9]{{{shortest},8}}", pin):
+        raise Invalid(f"a PIN is {shortest}-8 digits", operator=op_id)
     return hash_pin(pin, os.urandom(16))
 
 

@@ -211,6 +211,11 @@ class ProgrammeApi(Controller):
     def enroll_code(self, ctx: Ctx, who: Who, data: JSONBody[EnrollCodeIn]) -> dict:
         return enroll.enroll_code(ctx, who, data.shop)
 
+    @post("/kiosks/{kiosk:str}/expire-pins", sync_to_thread=True, status_code=200)
+    def expire_pins(self, ctx: Ctx, who: Who, kiosk: FromPath[str]) -> dict:
+        """The kiosk is lost: its shop's operators' PINs stop working until staff reset each."""
+        return manage.expire_kiosk_pins(ctx, who, kiosk)
+
     @post("/kiosks/{kiosk:str}/revoke", sync_to_thread=True, status_code=200)
     def revoke(self, ctx: Ctx, who: Who, kiosk: FromPath[str]) -> dict:
         return manage.revoke_kiosk(ctx, who, kiosk)

@@ -178,6 +178,10 @@ def set_served_communities(db: Tx, shop: str, communities: list[str]) -> None:
     db.sql.conn.executemany("INSERT INTO shop_serves(shop, community) VALUES (?, ?)", [(shop, c) for c in communities])
 
 
+def operators_of_shop(db: Tx, shop: str) -> list[dict]:
+    return list(db.sql.query("SELECT * FROM operators WHERE shop = ? ORDER BY id", [shop]))
+
+
 def all_shop_ids(db: Tx) -> list[str]:
     return [r[0] for r in db.sql.execute("SELECT id FROM shops ORDER BY id")]
 

@@ -47,7 +47,13 @@ def test_award_balance_status_history_json(run):
     assert [e["id"] for e in out["events"]] == ["K0001-1"] and out["events"][0]["synced"] is False
 
 
-def test_redeem_void_stock_in(run, monkeypatch):
+@pytest.fixture
+def with_supervisor(server):
+    """sup1 on the server before the kiosk's first pull (ask for it before ``run``)."""
+    server.add_supervisor()
+
+
+def test_redeem_void_stock_in(with_supervisor, run, monkeypatch):
     code, out = run("redeem", "--resident", CARD, "--item", "OIL", "--item", "TOWEL:2", "--operator", "op1", "--json")
     assert code == 0 and out["id"] == "K0001-1"
     assert run("balance", CARD, "--json")[1]["available"] == 40

@@ -159,7 +159,7 @@ def test_operator_edit_reaches_its_shops_kiosks_only(ctx, enrolled):
 
     k1, k2 = enrolled(1, "S01"), enrolled(2, "S02")
     c1, c2 = (reply_of(k.pull(limit=5000), ctx)["next"] for k in (k1, k2))
-    assert put_operator(ctx, SYSTEM, "op1", "S01", "刘阿姨", "operator", pin="2468")["outcome"] == "updated"
+    assert put_operator(ctx, SYSTEM, "op1", "S01", "刘阿姨", "operator", pin="246800")["outcome"] == "updated"
     [change] = reply_of(k1.pull(cursor=c1), ctx)["changes"]
     assert change["kind"] == "operator" and change["data"]["pin_hash"].startswith("scrypt$")
     assert reply_of(k2.pull(cursor=c2), ctx)["changes"] == []
