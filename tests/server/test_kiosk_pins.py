@@ -30,7 +30,8 @@ def test_a_copied_kiosk_database_cannot_check_a_pin(inprocess_kiosk, tmp_path):
     """The attack: copy kiosk.db, read op1's hash, try PINs against it offline."""
     svc = inprocess_kiosk()
     copy = tmp_path / "stolen.db"
-    shutil.copy(svc.settings.db_path, copy)
+    for suffix in ("", "-wal"):  # the database as it lies on the disk
+        shutil.copy(f"{svc.settings.db_path}{suffix}", f"{copy}{suffix}")
     stored = dict(sqlite3.connect(copy).execute("SELECT id, pin_hash FROM operators").fetchall())
     assert stored and all(h.startswith("pepper$") for h in stored.values())
     assert not verify("1234", stored["op1"])  # the right PIN, and still no match without the pepper

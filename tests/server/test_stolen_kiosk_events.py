@@ -6,6 +6,7 @@ value only, the difference queued for review and never spendable."""
 import msgspec
 import pytest
 
+from server.services.audit import audit
 from server.services.manage import change_rule, retire_operator
 from server.services.review import list_items, resolve
 from server.services.staff import SYSTEM
@@ -57,6 +58,7 @@ def test_a_million_points_for_a_ten_point_rule_is_never_spendable(kiosk, ctx):
     # what every kiosk is told the resident holds: the rule's value, not the claim
     with ctx.store.read() as db:
         assert msgspec.json.decode(catalog.feed_data(db, "balance", CARD_A))["points"] == before + 10
+    assert audit(ctx).ok  # the ledger still adds up, and the signed bytes still say 1,000,000
 
 
 def test_a_value_the_rule_had_is_applied_as_recorded(kiosk, ctx):
