@@ -34,7 +34,7 @@ def run_measured(args: list[str], rss_file: Path) -> tuple[float, float, int]:
 
 
 def enroll_cli(srv: ServerProcess, data: Path) -> None:
-    (code,) = issue_codes(srv.data, "S01", 1)
+    (code,) = issue_codes(srv.data, "S01", 1, serve_all=True)
     subprocess.run([*command("jifen-kiosk"), "enroll", "--data", str(data), "--server", srv.url, "--code", code],
                    check=True, capture_output=True, env=child_env())
 

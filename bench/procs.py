@@ -21,6 +21,7 @@ from kiosk.client import Client
 from server.services import open_context
 from server.services.demo import load
 from server.services.enroll import enroll_code
+from server.services.manage import list_reference, set_shop_serves
 from server.services.staff import SYSTEM
 from server.settings import Settings
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
@@ -73,9 +74,13 @@ def prepare_server(data: Path, residents: int, cache: Path | None = None) -> Pat
     return data
 
 
-def issue_codes(data: Path, shop: str, n: int) -> list[str]:
+def issue_codes(data: Path, shop: str, n: int, serve_all: bool = False) -> list[str]:
+    """``n`` enrolment codes for ``shop``; ``serve_all``: the shop serves every community
+    first, so its kiosks mirror the whole city (the worst case a first sync can meet)."""
     ctx = open_context(Settings(data_dir=data))
     try:
+        if serve_all:
+            set_shop_serves(ctx, SYSTEM, shop, [c["id"] for c in list_reference(ctx, SYSTEM, "communities")])
         return [enroll_code(ctx, SYSTEM, shop)["code"] for _ in range(n)]
     finally:
         ctx.close()

@@ -6,11 +6,15 @@ read here and only here, into ``kiosk.settings.Settings``. Every refusal is
 printed as a sentence from ``kiosk.i18n`` with a non-zero exit, never as a traceback; the
 technical detail (exception text, tracebacks) goes to ``<data>/kiosk.log`` (mode 0600,
 rotating), set up here for the commands and the app alike.
+Recording (award, redeem, void, stock-in) signs the ``--operator`` in with their PIN, as the
+app does: asked for without echo, or read from env ``JIFEN_OPERATOR_PIN`` for scripts; a
+void is recorded under the supervisor who signs it in.
 With no subcommand it opens the Textual app when that exists.
 """
 
 import argparse
 import functools
+import getpass
 import importlib
 import importlib.util
 import json
@@ -24,6 +28,7 @@ from dataclasses import asdict
 from kiosk import errors
 from kiosk import settings as settings_mod
 from kiosk.errors import KioskError
+from kiosk.files import PRIVATE_UMASK
 from kiosk.i18n import resolve_lang, t
 from kiosk.service import KioskService
 from kiosk.settings import DEFAULT_DATA
@@ -176,6 +181,17 @@ def _when(ms: int | None, lang: str) -> str:
     return local_dt(ms).strftime("%Y-%m-%d %H:%M") if ms else t("never", lang)
 
 
+def _signed_in(svc: KioskService, operator: str, lang: str, supervisor: bool) -> str:
+    """The operator's id once their PIN passes the counter's check (same lockout as the app)."""
+    if svc.kiosk_id is None:
+        raise errors.NotEnrolled()  # before asking anyone for a PIN
+    pin = os.environ.get("JIFEN_OPERATOR_PIN")
+    if pin is None:
+        pin = getpass.getpass(t("sup_pin" if supervisor else "signin_pin", lang) + f" ({operator}): ")
+    check = svc.counter.supervisor if supervisor else svc.counter.sign_in
+    return check(operator, pin).id
+
+
 def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, str, int]:
     """(JSON result, human text, exit code) of one command."""
     cmd = args.command
@@ -188,14 +204,15 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
         info = svc.rotate_key(args.code)
         return info, t("key_rotated", lang, **info), 0
     if cmd in ("award", "redeem", "void", "stock-in"):
+        op = _signed_in(svc, args.operator, lang, supervisor=cmd == "void")
         if cmd == "award":
-            rec = svc.award(args.resident, args.rule, args.operator, args.note)
+            rec = svc.award(args.resident, args.rule, op, args.note)
         elif cmd == "redeem":
-            rec = svc.redeem(args.resident, _parse_items(args.items), args.operator)
+            rec = svc.redeem(args.resident, _parse_items(args.items), op)
         elif cmd == "void":
-            rec = svc.void(args.event_id, args.reason, args.operator)
+            rec = svc.void(args.event_id, args.reason, op)
         else:
-            rec = svc.stock_in(_parse_items(args.items), args.operator, args.note)
+            rec = svc.stock_in(_parse_items(args.items), op, args.note)
         return {"id": rec.id}, t("recorded", lang, id=rec.id), 0
     if cmd == "sync":
         if args.resume:
@@ -258,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    os.umask(PRIVATE_UMASK)  # whatever the kiosk creates (database, receipts, shift reports, logs): its user's only
     parser = build_parser(_lang_of(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if args.command is None:

@@ -49,7 +49,7 @@ class Counter:
         state = self._failures(op_id) if row else {"fails": 0, "until": 0}
         if state["until"] > now:
             raise SignInRefused("signin_locked", operator=op_id, minutes=-(-(state["until"] - now) // 60_000))
-        if row is None or row["status"] != "active" or not verify(pin, row["pin_hash"]):
+        if row is None or row["status"] != "active" or not verify(pin, row["pin_hash"], self.store.pin_pepper):
             if row is None:
                 raise SignInRefused("signin_wrong", operator=op_id, left=MAX_FAILURES)
             return self._fail(op_id, state, now)

@@ -6,6 +6,24 @@ from pathlib import Path
 
 from kiosk.errors import KeyMissing
 from sync.signing import BadKey, SigningKey
+from kiosk.files import private_folder
+
+
+def load_or_create_pepper(path: Path) -> bytes:
+    """The kiosk's PIN pepper in ``path`` (32 random bytes, hex); made 0600 when absent."""
+    path = Path(path)
+    if not path.exists():
+        private_folder(path.parent)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(os.urandom(32).hex() + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+    return bytes.fromhex(path.read_text(encoding="ascii").strip())
 
 
 def create_key(path: Path, seed: bytes | None = None) -> SigningKey:
@@ -16,7 +34,7 @@ def create_key(path: Path, seed: bytes | None = None) -> SigningKey:
     ``seed`` is for tests; production passes none.
     """
     key = SigningKey(seed if seed is not None else os.urandom(32))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

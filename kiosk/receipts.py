@@ -20,6 +20,7 @@ from kiosk.recording import Recorded
 from sync import kinds
 from sync.board import mask_name  # a receipt left on the counter masks as the public board does
 from sync.calendar import local_dt
+from kiosk.files import private_folder, write_private_text
 
 #: Crockford-style alphabet: no I, L, O, U, so a code read aloud is not misheard
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -112,11 +113,9 @@ def qr_lines(payload: str) -> list[str]:
 def save(r: Receipt, lang: str, data_dir: Path) -> Path:
     """Write the receipt for the printer; returns the file. Rewriting the same event's
     receipt is harmless (same content), so a reprint just writes again."""
-    folder = data_dir / "receipts"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(data_dir / "receipts")
     path = folder / f"{r.event_id}.txt"
-    path.write_text("\n".join(render(r, lang) + [""] + qr_lines(r.qr_payload)) + "\n", encoding="utf-8")
-    return path
+    return write_private_text(path, "\n".join(render(r, lang) + [""] + qr_lines(r.qr_payload)) + "\n")
 
 
 def build(rec: Recorded, pending: bool = False) -> Receipt:

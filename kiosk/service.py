@@ -19,7 +19,7 @@ import httpx
 from kiosk import errors as E
 from kiosk.counter import Counter
 from kiosk.enrolment import Enrolment
-from kiosk.keys import load_key
+from kiosk.keys import load_key, load_or_create_pepper
 from kiosk.pending import decode_event, points_delta
 from kiosk.recording import Balance, Recorded, Recorder, valid
 from kiosk.settings import Settings
@@ -42,7 +42,8 @@ class KioskService:
                  transport: httpx.BaseTransport | None = None, nonce: Callable[[], str] | None = None):
         self.settings = settings
         self.clock = clock
-        self.store = Store(settings.db_path, timeout=settings.db_wait, max_pages=settings.max_pages)
+        self.store = Store(settings.db_path, timeout=settings.db_wait, max_pages=settings.max_pages,
+                           pin_pepper=load_or_create_pepper(settings.pepper_path))
         self._nonce = nonce
         self.recorder = Recorder(self.store, clock)
         self.enrolment = Enrolment(self.store, settings, clock, transport)

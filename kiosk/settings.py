@@ -54,6 +54,11 @@ class Settings:
         """Technical detail (exception text, tracebacks): the operator sees sentences only."""
         return self.data_dir / "kiosk.log"
 
+    @property
+    def pepper_path(self) -> Path:
+        """The PIN pepper (``sync.passwords.pepper``): beside the key, never in the database."""
+        return self.data_dir / "pin.pepper"
+
 
 def load(data_dir: str | os.PathLike | None = None, lang: str | None = None, **overrides) -> Settings:
     """Settings from arguments alone: ``data_dir`` (default ``jifen-data/kiosk``), ``lang``

@@ -15,6 +15,7 @@ from kiosk.i18n import t
 from kiosk.receipts import pad
 from sync import kinds
 from sync.calendar import local_dt
+from kiosk.files import private_folder, write_private_text
 
 
 @dataclass
@@ -110,8 +111,6 @@ def render(rep: ShiftReport, lang: str) -> list[str]:
 
 
 def save(rep: ShiftReport, lang: str, data_dir: Path) -> Path:
-    folder = data_dir / "shifts"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(data_dir / "shifts")
     path = folder / f"shift-{rep.kiosk}-{local_dt(rep.closed_at).strftime('%Y%m%d-%H%M%S')}.txt"
-    path.write_text("\n".join(render(rep, lang)) + "\n", encoding="utf-8")
-    return path
+    return write_private_text(path, "\n".join(render(rep, lang)) + "\n")

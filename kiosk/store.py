@@ -30,9 +30,10 @@ from schema import kiosk_db
 from schema.feeds import FEEDS
 from schema.types import GENESIS
 from schema.wire import KioskEvent
-from sync import codec, kinds
+from sync import codec, kinds, passwords
 from sync.chunks import marks
 from sync.crashpoint import crash_point
+from kiosk.files import private_file, private_folder
 
 log = logging.getLogger(__name__)
 
@@ -96,23 +97,29 @@ def _connect(path: Path, timeout: float, max_pages: int | None, read_only: bool 
 
 
 class Store:
-    def __init__(self, path: Path, *, timeout: float = 30.0, max_pages: int | None = None):
-        """``timeout``: seconds a write waits for another program's lock before
-        ``DatabaseLocked``; ``max_pages``: the most pages the file may grow to (SQLite's
-        ``max_page_count``), for a kiosk whose disk is shared."""
+    def __init__(self, path: Path, pin_pepper: bytes | None = None, *, timeout: float = 30.0,
+                 max_pages: int | None = None):
+        """``pin_pepper``: mixed into every mirrored operator PIN hash (``sync.passwords.pepper``;
+        None: kept as sent); ``timeout``: seconds a write waits for another program's lock
+        before ``DatabaseLocked``; ``max_pages``: the most pages the file may grow to
+        (SQLite's ``max_page_count``), for a kiosk whose disk is shared."""
+        self.pin_pepper = pin_pepper
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
         except OSError as exc:
             log.warning("data folder refused: %r", exc)
             raise (DiskFull() if exc.errno == errno.ENOSPC else DiskReadOnly()) from None
+        self.read_only = False
         try:
             conn = _connect(path, timeout, max_pages)
+            private_file(path)  # SQLite gives its -wal and -shm files the database's mode
         except StorageFailed:
             if not path.exists() or os.access(path.parent, os.W_OK):
                 raise
             # a read-only disk: open for reading, so status and balances still answer
             # (every write is then refused as DiskReadOnly)
             conn = _connect(path, timeout, max_pages, read_only=True)
+            self.read_only = True
         # migration 4 fills the initials of residents mirrored before it
         conn.create_function(kiosk_db.INITIALS_FUNCTION, 1, initials, deterministic=True)
         self.db = Database(conn, execute_plugins=False)
@@ -120,9 +127,20 @@ class Store:
         self._depth = 0
         try:
             self._migrate()
+            if pin_pepper is not None and not self.read_only:
+                self._pepper_operators()
         except BaseException:
             conn.close()
             raise
+
+    def _pepper_operators(self) -> None:
+        """Pepper the PIN hashes mirrored before the kiosk had a pepper."""
+        rows = self.db.conn.execute("SELECT id, pin_hash FROM operators WHERE pin_hash NOT LIKE 'pepper$%'").fetchall()
+        if not rows:  # nothing to write: a database that needs nothing is not written on open
+            return
+        with self.transaction():
+            self.db.conn.executemany("UPDATE operators SET pin_hash = ? WHERE id = ?",
+                                     [(passwords.pepper(h, self.pin_pepper), i) for i, h in rows])
 
     def close(self) -> None:
         with self._lock:
@@ -358,6 +376,8 @@ class Store:
             for kind, key, row in changes:
                 if row is not None and FEEDS[kind].table == "residents":
                     row = {**row, "initials": initials(row["name"])}  # searched by (migration 4)
+                if row is not None and FEEDS[kind].table == "operators" and self.pin_pepper is not None:
+                    row = {**row, "pin_hash": passwords.pepper(row["pin_hash"], self.pin_pepper)}
                 this = (kind, None if row is None else tuple(row))
                 if this != shape:
                     self._apply_run(shape, run)
@@ -365,6 +385,13 @@ class Store:
                 run.append((key,) if row is None else tuple(row.values()))
             self._apply_run(shape, run)
             self.set_meta(**meta)
+
+    def keep_communities(self, communities: list[str]) -> None:
+        """Drop the residents (and their balances) of every community not in ``communities``:
+        the shop no longer serves them, and a stolen kiosk should hold as few people as it can."""
+        with self.transaction():
+            self.db.conn.execute(f"DELETE FROM residents WHERE community NOT IN ({marks(len(communities))})", communities)
+            self.db.conn.execute("DELETE FROM balances WHERE card NOT IN (SELECT card FROM residents)")
 
     def _apply_run(self, shape: tuple | None, rows: list[tuple]) -> None:
         if not rows:

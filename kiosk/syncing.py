@@ -272,15 +272,26 @@ class Round:
             accepts = self._accepts(page.changes)
             if accepts is not None:
                 meta["accepted_kinds"] = json.dumps(sorted(accepts))
+            serves = self._serves(page.changes)
+            resync = False
+            if serves is not None:
+                before = self.store.meta("serves")
+                meta["serves"] = json.dumps(serves)
+                # a newly served community's residents were published before: pull from the start
+                resync = before is not None and bool(set(serves) - set(json.loads(before)))
+                if resync:
+                    meta["cursor"] = 0
             with self.store.transaction():
                 self.store.apply_changes(changes, meta)
+                if serves is not None:
+                    self.store.keep_communities(serves)
                 if conflicts:
                     self.store.set_meta(checkpoint_alert=next(iter(conflicts.values())))
                 if lost_from is not None:
                     reopened |= self.store.reopen_batches_from(lost_from) > 0
             self.result.pulled += len(changes)
-            cursor = page.next
-            if not page.more:
+            cursor = 0 if resync else page.next
+            if not page.more and not resync:
                 return reopened
 
     def _server_lost_from(self, changes: list[Change]) -> int | None:
@@ -303,6 +314,17 @@ class Round:
                     found = codec.decode(bytes(ch.data), FEEDS["accepts"].record).events
                 except codec.DecodeError as exc:
                     raise Offline(f"garbled accepts {ch.key}: {exc.message}") from None
+        return found
+
+    def _serves(self, changes: list[Change]) -> list[str] | None:
+        """The communities this kiosk's shop serves, if a ``serves`` row on this page says."""
+        found = None
+        for ch in changes:
+            if ch.kind == "serves" and ch.key == self.shop and bytes(ch.data) != b"null":
+                try:
+                    found = codec.decode(bytes(ch.data), FEEDS["serves"].record).communities
+                except codec.DecodeError as exc:
+                    raise Offline(f"garbled serves {ch.key}: {exc.message}") from None
         return found
 
     def _check_page(self, page: PullPage, nonce: str, cursor: int) -> None:

@@ -2,7 +2,9 @@
 kiosk that mirrors.
 
 For each kind: the record type its ``data`` decodes as, how its key and scope follow from
-a record (scope ``''`` reaches every kiosk, a shop id only that shop's kiosks), the kiosk
+a record (scope ``''`` reaches every kiosk, a shop id only that shop's kiosks,
+``community:<id>`` only the kiosks of the shops serving that community: residents and
+their balances), the kiosk
 table it is mirrored into (with that table's key and how a record becomes a row), and for
 reference data the server's table row it is published from. ``checkpoint``, ``chain`` and
 ``accepts`` are acted on by the kiosk's sync round as well as (checkpoint) or instead of
@@ -27,6 +29,7 @@ from schema.wire import (
     OperatorRec,
     ResidentRec,
     RuleRec,
+    ServesRec,
     ShopRec,
     StockRec,
 )
@@ -36,13 +39,21 @@ def _as_row(rec: Any, key: str) -> dict:
     return msgspec.to_builtins(rec)
 
 
+COMMUNITY_SCOPE = "community:"
+
+
+def community_scope(community: str) -> str:
+    """The feed scope of a community's residents and balances."""
+    return COMMUNITY_SCOPE + community
+
+
 @dataclass(frozen=True)
 class Feed:
     kind: str
     record: type
     key: Callable[[Any], str]  # the feed key of a record
-    scope: Literal["global", "shop"]
-    shop_of: Callable[[Any], str] | None = None  # a shop-scoped record's shop (else the publisher names it)
+    scope: Literal["global", "shop", "community"]
+    shop_of: Callable[[Any], str] | None = None  # a shop- or community-scoped record's owner (else the publisher names it)
     table: str | None = None  # the kiosk's mirror table; None: acted on, not mirrored
     table_key: str | None = None
     adapt: Callable[[Any, str], dict] = _as_row  # (record, feed key) -> mirror row
@@ -50,13 +61,14 @@ class Feed:
     from_row: Callable[[dict], Any] | None = None  # server reference row -> record
 
     def scope_of(self, rec: Any, shop: str | None = None) -> str:
-        """The feed row's scope: '' (every kiosk) or the shop whose kiosks get it."""
+        """The feed row's scope: '' (every kiosk), the shop whose kiosks get it, or the
+        community (``shop`` names it, for a record that does not) whose serving kiosks do."""
         if self.scope == "global":
             return ""
         shop = self.shop_of(rec) if self.shop_of is not None else shop
         if not shop:
-            raise ValueError(f"feed kind {self.kind} is scoped to a shop, and none was named")
-        return shop
+            raise ValueError(f"feed kind {self.kind} is scoped to a {self.scope}, and none was named")
+        return community_scope(shop) if self.scope == "community" else shop
 
 
 def _resident(row: dict) -> ResidentRec:
@@ -77,7 +89,8 @@ def _stock_key(key: str, shop: str) -> str | None:
 
 
 FEEDS: dict[str, Feed] = {f.kind: f for f in (
-    Feed("resident", ResidentRec, lambda r: r.card, "global", table="residents", table_key="card", from_row=_resident),
+    Feed("resident", ResidentRec, lambda r: r.card, "community", shop_of=lambda r: r.community, table="residents",
+         table_key="card", from_row=_resident),
     Feed("rule", RuleRec, lambda r: r.code, "global", table="rules", table_key="code", from_row=lambda row: RuleRec(**row)),
     Feed("good", GoodRec, lambda r: r.sku, "global", table="goods", table_key="sku", from_row=lambda row: GoodRec(**row)),
     Feed("shop", ShopRec, lambda r: r.id, "global", table="shops", table_key="id", from_row=lambda row: ShopRec(**row)),
@@ -87,11 +100,13 @@ FEEDS: dict[str, Feed] = {f.kind: f for f in (
          from_row=lambda row: OperatorRec(**row)),
     Feed("stock", StockRec, lambda r: f"{r.shop}/{r.sku}", "shop", shop_of=lambda r: r.shop, table="stock",
          table_key="sku", adapt=lambda r, key: {"sku": r.sku, "qty": r.qty}, local_key=_stock_key),
-    Feed("balance", BalanceRec, lambda r: r.card, "global", table="balances", table_key="card"),
+    Feed("balance", BalanceRec, lambda r: r.card, "community", table="balances", table_key="card"),
     Feed("board", BoardRec, lambda r: f"{r.community}/{r.month}", "global", table="board", table_key="key", adapt=_board_row),
     Feed("checkpoint", CheckpointRec, lambda r: "latest", "global", table="checkpoints", table_key="n"),
     # where the server stands in one kiosk's chain, after a restore: the kiosk resends
     Feed("chain", ChainRec, lambda r: r.kiosk, "shop"),
+    # the communities a shop's kiosks mirror: residents of the others are dropped
+    Feed("serves", ServesRec, lambda r: r.shop, "shop", shop_of=lambda r: r.shop),
     # the event kinds the server applies: the kiosk sends no other (kept in its meta)
     Feed("accepts", AcceptsRec, lambda r: "events", "global"),
 )}

@@ -401,6 +401,23 @@ CREATE TABLE checkpoint_rows (
 );
 """
 
+# Version 9: what a stolen kiosk holds and what its records are checked against. ``rule_changes.previous_points``
+# is the rule's value just before the change took effect, so every value a rule has had is
+# known (an award matching none of them is applied at the rule's value, the rest reviewed).
+#
+# ``shop_serves``: the communities whose residents a shop's kiosks mirror (none listed: the
+# shop's own). Residents' and balances' feed rows are scoped to their community from now on.
+_V9 = """
+ALTER TABLE rule_changes ADD COLUMN previous_points INTEGER;
+CREATE TABLE shop_serves (
+    shop TEXT NOT NULL REFERENCES shops(id),
+    community TEXT NOT NULL REFERENCES communities(id),
+    PRIMARY KEY (shop, community)
+);
+UPDATE feed SET scope = 'community:' || (SELECT community FROM residents WHERE card = feed.key)
+    WHERE kind IN ('resident', 'balance') AND EXISTS (SELECT 1 FROM residents WHERE card = feed.key);
+"""
+
 # Shift reports (``shift_close`` events) are read by kind and time (the ``shifts`` report,
 # GET /api/shifts), never by scanning every event.
 _V10 = """
@@ -422,7 +439,7 @@ CREATE UNIQUE INDEX staff_username_nocase ON staff(lower(username));
 """
 
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (10, _V10), (12, _V12)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (12, _V12)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -68,6 +68,10 @@ class GoodIn(Body):
     status: Literal["active", "retired"] = "active"
 
 
+class ServesIn(Body):
+    communities: list[str]
+
+
 class ShopIn(Body):
     name: str
     community: str

@@ -408,6 +408,14 @@ class ShopRec(Wire):
     kind: Literal["shop", "station"]
 
 
+class ServesRec(Wire):
+    """The communities whose residents (and balances) a shop's kiosks mirror; a kiosk drops
+    the residents of any other community on receipt."""
+
+    shop: Code
+    communities: list[Code]
+
+
 class CommunityRec(Wire):
     id: Code
     name: Name

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from schema.wire import CheckpointRec
 from server.errors import Invalid, ServerKeyChanged
+from server.files import PRIVATE_UMASK
 from server.reports.render import FORMATS, render, render_bytes
 from server.services import checkpoint, enroll, manage, open_context, register, reports, review, rotate, staff
 from server.services.audit import audit
@@ -185,6 +186,12 @@ def revoke(ctx, who, args) -> int:
     return emit(args, out, f"kiosk {out['kiosk']} revoked")
 
 
+def kiosk_expire_pins(ctx, who, args) -> int:
+    out = manage.expire_kiosk_pins(ctx, who, args.kiosk)
+    return emit(args, out, f"kiosk {out['kiosk']} lost: PINs of {', '.join(out['expired']) or 'no operator'} at {out['shop']} "
+                           f"no longer work; give each a new one (jifen-server operator pin ID)")
+
+
 def kiosk_rotate(ctx, who, args) -> int:
     out = rotate.force_rotate(ctx, who, args.kiosk)
     return emit(args, out, f"kiosk {out['kiosk']}: key retired from batch {out['from_seq']}; re-enrolment code {out['code']} "
@@ -319,6 +326,16 @@ def _shop_set_args(p):
 
 def shop_set(ctx, who, args) -> int:
     return _done(args, "shop", manage.put_shop(ctx, who, args.shop, args.name, args.community, args.kind))
+
+
+def _serves_args(p):
+    p.add_argument("shop")
+    p.add_argument("communities", nargs="*", metavar="COMMUNITY", help="none: the shop's own community")
+
+
+def shop_serves(ctx, who, args) -> int:
+    out = manage.set_shop_serves(ctx, who, args.shop, args.communities)
+    return emit(args, out, f"shop {out['shop']} serves {', '.join(out['serves']) or '-'}")
 
 
 def _community_args(p):
@@ -494,6 +511,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("enroll-code", "issue a one-time kiosk enrolment code", enroll_code, _shop_arg),
     Command("revoke", "revoke a kiosk (stolen, retired)", revoke, positional("kiosk")),
     Command("kiosk rotate", "retire a kiosk's key now (it may have leaked) and issue a re-enrolment code for a new one", kiosk_rotate, positional("kiosk")),
+    Command("kiosk expire-pins", "a lost kiosk: the PINs of its shop's operators stop working until each is reset", kiosk_expire_pins,
+            positional("kiosk")),
     Command("kiosk keys", "every key a kiosk has held and the batches each signs", kiosk_keys, positional("kiosk")),
     Command("list", "list reference data or kiosks", listing, _list_args),
     Command("balance", "a resident's confirmed balance and recent postings", balance, positional("card")),
@@ -504,6 +523,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("good set", "add or change a good (name, unit, price in points)", good_set, _good_args),
     Command("good retire", "take a good off every kiosk's shelf", good_retire, positional("sku")),
     Command("shop set", "add or change a shop or service station", shop_set, _shop_set_args),
+    Command("shop serves", "set the communities whose residents a shop's kiosks mirror (none: its own)", shop_serves, _serves_args),
     Command("community set", "add or change a community", community_set, _community_args),
     Command("operator set", f"add or change a kiosk operator (a new one's PIN from ${PIN_ENV})", operator_set, _operator_args),
     Command("operator pin", f"reset an operator's PIN (from ${PIN_ENV}, else 6 digits shown once)", operator_pin, positional("operator")),
@@ -559,6 +579,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    os.umask(PRIVATE_UMASK)  # whatever this process creates (databases, backups, reports, logs): its user's only
     args = build_parser().parse_args(argv)
     cmd: Command = args.handler
     flags = {"host": args.host, "port": args.port, "tls_cert": args.cert, "tls_key": args.key} if cmd.name == "serve" else {}

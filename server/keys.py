@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from sync.signing import BadKey, SigningKey
+from server.files import private_folder
 
 
 class KeyFileCorrupt(ValueError):
@@ -23,7 +24,7 @@ def load_or_create_key(path: Path) -> SigningKey:
     path = Path(path)
     if path.exists():
         return _load(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     seed = os.urandom(32)
     # O_EXCL: two processes starting at once must not each write their own key.
     try:

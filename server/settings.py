@@ -52,6 +52,8 @@ class Settings:
     forwarded_allow_ips: str | None = None
     # The periodic chores (server.staff.tick) run this often; 0 turns them off.
     tick_seconds: float = 300.0
+    # Digits a PIN set or reset from now on needs (4-8); PINs set before keep working until changed.
+    pin_min_length: int = 6
     # The first admin's password on an empty staff table (else one is generated and shown once).
     admin_password: str | None = field(default=None, repr=False)
     # HTTPS: a PEM certificate (chain) and its private key, or neither.
@@ -97,5 +99,6 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "forwarded_allow_ips": ("JIFEN_FORWARDED_ALLOW_IPS", str),
     "tick_seconds": ("JIFEN_TICK_SECONDS", float),
     "admin_password": ("JIFEN_ADMIN_PASSWORD", str),
+    "pin_min_length": ("JIFEN_PIN_MIN_LENGTH", int),
     "crash_at": ("JIFEN_CRASH_AT", str),
 }

@@ -13,12 +13,13 @@ from collections.abc import Iterable
 
 from sync import kinds
 from sync.kinds.award import periods
-from sync.kinds.base import Step, reject
+from sync.kinds.base import Step, reject, screen_operator
 from sync.postings import (
     ADJUSTMENTS,
     ISSUED,
     WRITEOFF,
     GoodInfo,
+    OperatorInfo,
     Plan,
     Posting,
     Refs,
@@ -31,7 +32,7 @@ from sync.postings import (
     shop_account,
 )
 
-__all__ = ["ADJUSTMENTS", "ISSUED", "WRITEOFF", "GoodInfo", "Plan", "Posting", "Refs", "Review", "RuleInfo",
+__all__ = ["ADJUSTMENTS", "ISSUED", "WRITEOFF", "GoodInfo", "OperatorInfo", "Plan", "Posting", "Refs", "Review", "RuleInfo",
            "StockMove", "Target", "View", "derive", "effects", "fold", "periods", "plan_batch", "references",
            "resident_account", "shop_account", "target_of"]
 
@@ -40,7 +41,10 @@ def references(events: Iterable) -> Refs:
     """What a batch refers to: what the caller must fetch into its ``View``."""
     refs = Refs()
     for ev in events:
-        kinds.kind_of(ev).refs(ev, refs)
+        kind = kinds.kind_of(ev)
+        kind.refs(ev, refs)
+        if kind.origin == "kiosk":
+            refs.operators.add(ev.operator)
     return refs
 
 
@@ -58,13 +62,18 @@ def plan_batch(events: list, kiosk: str, shop: str, view: View) -> Plan:
 
     Raises ``RequestRejected('invalid_batch')`` for what no honest kiosk can send (a
     reference that never existed, a duplicate id, a sign that contradicts the rule kind).
-    Business conflicts never reject: they are applied and reviewed.
+    Business conflicts never reject: they are applied and reviewed. So is a kiosk event
+    whose operator is unknown, retired, of another shop, or not the supervisor its kind
+    needs (``screen_operator``).
     """
     step = Step(view, Plan(), kiosk, shop, dict(view.targets))
     for ev in events:
         if ev.id in view.known_ids:
             raise reject(ev, "this event id is already recorded")
-        kinds.kind_of(ev).plan(ev, step)
+        kind = kinds.kind_of(ev)
+        if kind.origin == "kiosk":
+            screen_operator(ev, step, kind.needs_supervisor)
+        kind.plan(ev, step)
     return step.plan
 
 

@@ -4,6 +4,11 @@
 One stored format for both, ``scrypt$N$r$p$salt_hex$hash_hex`` (scrypt: memory-hard, in
 the standard library). ``verify`` reads the cost back from the stored string, so a cost
 raised later leaves every hash already stored verifying. Pure: the salt is an argument.
+
+A kiosk keeps the PIN hashes it mirrors *peppered*: ``pepper$scrypt$N$r$p$salt_hex$mac_hex``
+where ``mac`` is HMAC-SHA256 under a per-kiosk secret (the pepper, a file beside the kiosk's
+key, never in its database) of the scrypt hash. A copy of the database alone cannot test
+a single PIN; ``verify`` needs the pepper for such a hash.
 """
 
 import hashlib
@@ -42,9 +47,35 @@ def hash_password(password: str, salt: bytes) -> str:
     return hash_secret(password, salt, PASSWORD_COST)
 
 
-def verify(secret: str, stored: str) -> bool:
+PEPPERED = "pepper$"
+
+
+def _mac(pepper: bytes, digest: bytes) -> str:
+    return hmac.new(pepper, digest, hashlib.sha256).hexdigest()
+
+
+def pepper(stored: str, secret: bytes) -> str:
+    """``stored`` (a plain scrypt hash) with its hash mixed with the kiosk's ``secret``; a
+    string already peppered, or in no stored format (an expired PIN), is returned as it is."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return stored
+    try:
+        mac = _mac(secret, bytes.fromhex(parts[5]))
+    except ValueError:
+        return stored
+    return PEPPERED + "$".join(parts[:5] + [mac])
+
+
+def verify(secret: str, stored: str, pepper: bytes | None = None) -> bool:
     """True iff ``secret`` hashes to ``stored`` under the salt and cost written in it;
-    constant-time comparison. A malformed stored string never verifies."""
+    constant-time comparison. A malformed stored string never verifies, nor does a
+    peppered one without its ``pepper``."""
+    peppered = stored.startswith(PEPPERED)
+    if peppered:
+        if pepper is None:
+            return False
+        stored = stored[len(PEPPERED):]
     try:
         algo, n, r, p, salt_hex, hash_hex = stored.split("$")
         if algo != "scrypt":
@@ -53,4 +84,4 @@ def verify(secret: str, stored: str) -> bool:
                                 maxmem=_MAXMEM, dklen=32)
     except (ValueError, TypeError):
         return False
-    return hmac.compare_digest(digest.hex(), hash_hex)
+    return hmac.compare_digest(_mac(pepper, digest) if peppered else digest.hex(), hash_hex)

@@ -56,6 +56,21 @@ class RuleInfo:
     status: str
     cap_day: int | None = None
     cap_month: int | None = None
+    #: every points value the rule has had (its applied changes and its current value);
+    #: empty means "only ``points``"
+    values: frozenset[int] = frozenset()
+
+    def has_had(self, points: int) -> bool:
+        return points == self.points or points in self.values
+
+
+@dataclass(frozen=True)
+class OperatorInfo:
+    """An operator as the server knows it: the shop it belongs to, its role and status."""
+
+    shop: str
+    role: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,7 @@ class View:
     targets: dict[str, Target] = field(default_factory=dict)
     known_ids: set[str] = field(default_factory=set)
     counts: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (card, rule, period)
+    operators: dict[str, OperatorInfo] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,7 +119,7 @@ class Plan:
 @dataclass
 class Refs:
     """What a batch refers to, so the caller can fetch its ``View``: cards, rules, SKUs
-    (at the batch's shop), void targets, stock at other shops, cap counters."""
+    (at the batch's shop), void targets, stock at other shops, cap counters, operators."""
 
     cards: set[str] = field(default_factory=set)
     rules: set[str] = field(default_factory=set)
@@ -111,3 +127,4 @@ class Refs:
     targets: set[str] = field(default_factory=set)
     stock: set[tuple[str, str]] = field(default_factory=set)
     counts: list[tuple[str, str, str]] = field(default_factory=list)
+    operators: set[str] = field(default_factory=set)

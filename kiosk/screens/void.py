@@ -123,8 +123,8 @@ class VoidScreen(KioskScreen):
         if sup is None or self.done:
             return
         svc = self.app.service
-        # the event carries the signed-in operator; the approving supervisor goes in the
-        # reason, in the operator's words (it is printed on the receipt)
+        # the event carries the approving supervisor (the server reviews a void by anyone
+        # else); the reason names them too, in the operator's words (printed on the receipt)
         text = self.tr("void_by", reason=reason, supervisor=sup.id)
-        if self.app.record(lambda op: svc.void(event_id, text, op, receipt=True)):
+        if self.app.record(lambda op: svc.void(event_id, text, sup.id, receipt=True)):
             self.done = True

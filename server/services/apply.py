@@ -5,7 +5,7 @@ events, postings, stock moves, cap counters, voids, review items and feed rows. 
 kiosk batches and the server's own central batches, so both follow the same rules.
 """
 
-from schema.wire import BalanceRec, CentralEvent, KioskEvent, StockRec
+from schema.wire import CentralEvent, KioskEvent, StockRec
 from server.services import feed
 from server.store import Tx, catalog, ledger
 from sync import codec, kinds
@@ -51,6 +51,7 @@ def read_view(db: Tx, events: list[Event], shop: str) -> View:
         targets=targets,
         known_ids=ledger.known_event_ids(db, [ev.id for ev in events]),
         counts=ledger.award_counts_of(db, refs.counts),
+        operators=catalog.operator_infos(db, refs.operators),
     )
 
 
@@ -91,8 +92,7 @@ def voids_applied(events: list[Event], plan: Plan) -> list[tuple[str, str]]:
 def publish_touched(db: Tx, plan: Plan) -> None:
     """Move the feed rows of every resident balance and shop stock the plan changed."""
     accounts = sorted({p.account for p in plan.postings if p.account.startswith(RESIDENT_PREFIX)})
-    feed.publish_many(db, "balance", [BalanceRec(card=account[len(RESIDENT_PREFIX):], points=points)
-                                      for account, points in sorted(ledger.balances_of(db, accounts).items())])
+    feed.publish_balances(db, {account[len(RESIDENT_PREFIX):]: points for account, points in ledger.balances_of(db, accounts).items()})
     keys = sorted({(m.shop, m.sku) for m in plan.stock_moves})
     feed.publish_many(db, "stock", [StockRec(shop=shop, sku=sku, qty=qty)
                                     for (shop, sku), qty in sorted(ledger.stock_of(db, keys).items())])

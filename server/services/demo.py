@@ -155,6 +155,7 @@ def publish_catalog(db) -> None:
     for kind, table in (("community", "communities"), ("shop", "shops"), ("rule", "rules"), ("good", "goods"),
                         ("operator", "operators"), ("resident", "residents")):
         feed.publish_rows(db, kind, catalog.list_rows(db, table))
+    feed.publish_serves(db)
 
 
 def opening_events(db, data: DemoData, seed: int, now: int) -> list:

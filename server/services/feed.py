@@ -2,10 +2,11 @@
 batch, boards, checkpoints, chain positions after a restore) puts its records through
 here, so each row's key and scope follow the one table of feed kinds, ``schema.feeds``."""
 
+from collections.abc import Callable
 from typing import Any
 
 from schema.feeds import FEEDS
-from schema.wire import AcceptsRec
+from schema.wire import AcceptsRec, BalanceRec, ServesRec
 from server.store import catalog
 from sync import codec, kinds
 
@@ -17,10 +18,26 @@ def publish(db, kind: str, rec: Any, shop: str | None = None) -> bool:
     return catalog.put_feed(db, kind, feed.key(rec), feed.scope_of(rec, shop), codec.encode(rec))
 
 
-def publish_many(db, kind: str, recs: list[Any]) -> int:
-    """``publish`` for many records of one kind in one write; how many rows moved."""
+def publish_many(db, kind: str, recs: list[Any], owner: Callable[[Any], str | None] | None = None) -> int:
+    """``publish`` for many records of one kind in one write; how many rows moved.
+    ``owner``: each record's shop or community, for a kind whose record does not name it."""
     feed = FEEDS[kind]
-    return catalog.put_feed_many(db, kind, [(feed.key(r), feed.scope_of(r), codec.encode(r)) for r in recs])
+    return catalog.put_feed_many(db, kind, [(feed.key(r), feed.scope_of(r, owner(r) if owner else None), codec.encode(r))
+                                            for r in recs])
+
+
+def publish_balances(db, balances: dict[str, int]) -> int:
+    """Residents' balances (card -> points), each scoped to its resident's community."""
+    communities = catalog.resident_communities(db, balances)
+    return publish_many(db, "balance", [BalanceRec(card=c, points=p) for c, p in sorted(balances.items())],
+                        owner=lambda r: communities.get(r.card))
+
+
+def publish_serves(db, shops: list[str] | None = None) -> int:
+    """The ``serves`` row of each shop (every shop, when none are named): the communities
+    its kiosks mirror (``catalog.served_communities``)."""
+    shops = catalog.all_shop_ids(db) if shops is None else shops
+    return publish_many(db, "serves", [ServesRec(shop=s, communities=catalog.served_communities(db, s)) for s in shops])
 
 
 def publish_rows(db, kind: str, rows: list[dict]) -> int:

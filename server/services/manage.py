@@ -252,7 +252,7 @@ def _apply_due(db, now: int) -> list[int]:
         row = (old or {"code": ch["code"], "cap_day": None, "cap_month": None, "status": "active"}) | ch["fields"]
         _upsert(db, "rules", {k: row[k] for k in ("code", *RULE_FIELDS)})
         publish(db, "rule", catalog.row_by_key(db, "rules", ch["code"]))
-        store.mark_rule_change_applied(db, ch["id"], now)
+        store.mark_rule_change_applied(db, ch["id"], now, old["points"] if old else None)
         applied.append(ch["id"])
     return applied
 
@@ -308,6 +308,28 @@ def put_shop(ctx: Context, who: Principal, shop_id: str, name: str, community: s
     return _put(ctx, who, "shops", "shop", row, shop_id, community=community)
 
 
+def set_shop_serves(ctx: Context, who: Principal, shop: str, communities: list[str]) -> dict:
+    """The communities whose residents (and balances) ``shop``'s kiosks mirror; an empty
+    list means the shop's own. On their next pull the kiosks get the residents of a newly
+    served community and drop those of one no longer served (the ``serves`` feed row)."""
+    require(who, "catalog.write")
+    shop = _id(shop)
+    wanted = sorted({_id(c) for c in communities})
+    if len(wanted) > 1000:
+        raise Invalid("a shop serves at most 1000 communities", shop=shop)
+    with ctx.store.write() as db:
+        if catalog.row_by_key(db, "shops", shop) is None:
+            raise NotFound("shop", shop[:40])
+        for c in wanted:
+            if catalog.row_by_key(db, "communities", c) is None:
+                raise NotFound("community", c[:40])
+        catalog.set_served_communities(db, shop, wanted)
+        served = catalog.served_communities(db, shop)
+        feed.publish_serves(db, [shop])
+        record(db, ctx, who, "shop_serves", shop, {"communities": served})
+    return {"shop": shop, "serves": served}
+
+
 def put_community(ctx: Context, who: Principal, community: str, name: str, street: str) -> dict:
     require(who, "catalog.write")
     community = _id(community)
@@ -327,12 +349,12 @@ def put_operator(ctx: Context, who: Principal, op_id: str, shop: str, name: str,
     if not 1 <= len(name or "") <= 100 or role not in ("operator", "supervisor") or status not in STATUSES:
         raise Invalid("an operator needs a name (1-100 characters), role operator or supervisor, status active or retired", operator=op_id)
     check_name(name, "an operator's name", operator=op_id)
-    pin_hash = _pin_hash(pin, op_id) if pin is not None else None
+    pin_hash = _pin_hash(ctx, pin, op_id) if pin is not None else None
     with ctx.store.read() as db:
         old = catalog.row_by_key(db, "operators", op_id)
     if pin_hash is None:
         if old is None:
-            raise Invalid("a new operator needs a PIN (4-8 digits)", operator=op_id)
+            raise Invalid(f"a new operator needs a PIN ({ctx.settings.pin_min_length}-8 digits)", operator=op_id)
         pin_hash = old["pin_hash"]
     if old is not None and old["shop"] != shop:
         # The feed row is scoped to one shop: moving it would leave the old shop's kiosks
@@ -350,7 +372,7 @@ def reset_operator_pin(ctx: Context, who: Principal, op_id: str, pin: str | None
     generated = pin is None
     if generated:
         pin = "".join(secrets.choice("0123456789") for _ in range(6))
-    pin_hash = _pin_hash(pin, op_id)  # scrypt: before the write lock
+    pin_hash = _pin_hash(ctx, pin, op_id)  # scrypt: before the write lock
     with ctx.store.write() as db:
         old = catalog.row_by_key(db, "operators", op_id)
         if old is None:
@@ -362,16 +384,47 @@ def reset_operator_pin(ctx: Context, who: Principal, op_id: str, pin: str | None
     return {"operator": op_id, "shop": old["shop"]} | ({"pin": pin} if generated else {})
 
 
+def expire_kiosk_pins(ctx: Context, who: Principal, kiosk: str) -> dict:
+    """A kiosk is lost: the PINs of every operator of its shop stop working everywhere.
+    Whoever holds the kiosk's disk may find those PINs by trying every one against the hashes
+    it mirrors, so each hash is replaced by one no PIN matches (``EXPIRED``), and each
+    operator signs in again only after staff give them a new PIN (``reset_operator_pin``).
+    The shop's other kiosks refuse the old PINs from their next pull on."""
+    require(who, "kiosk.manage")
+    kiosk = _code("kiosk", kiosk)
+    with ctx.store.write() as db:
+        row = chain.kiosk_by_id(db, kiosk)
+        if row is None:
+            raise NotFound("kiosk", kiosk)
+        expired = []
+        for op in catalog.operators_of_shop(db, row["shop"]):
+            if op["status"] != "active" or op["pin_hash"].startswith(EXPIRED):
+                continue
+            op = op | {"pin_hash": f"{EXPIRED}{kiosk}${ctx.now()}"}
+            catalog.update_row(db, "operators", op)
+            publish(db, "operator", op)
+            expired.append(op["id"])
+        record(db, ctx, who, "kiosk_pins_expired", kiosk, {"shop": row["shop"], "operators": expired})
+    return {"kiosk": kiosk, "shop": row["shop"], "expired": expired}
+
+
 def retire_operator(ctx: Context, who: Principal, op_id: str) -> dict:
     """An operator who has left: their shop's kiosks refuse their sign-in from the next pull on."""
     require(who, "catalog.write")
     return _retire(ctx, who, "operators", "operator", _code("operator", op_id))
 
 
-def _pin_hash(pin: str, op_id: str) -> str:
+#: the start of a PIN hash staff expired: not a stored format, so no PIN ever verifies it
+EXPIRED = "expired$"
+
+
+def _pin_hash(ctx: Context, pin: str, op_id: str) -> str:
+    """A new PIN's hash: at least ``settings.pin_min_length`` digits (a 4-digit PIN falls to
+    anyone with a copied kiosk disk in minutes; PINs set before keep verifying)."""
     pin = codes.clean(pin)  # digits typed full width are digits
-    if not re.fullmatch(r"[0-9]{4,8}", pin):
-        raise Invalid("a PIN is 4-8 digits", operator=op_id)
+    shortest = min(max(ctx.settings.pin_min_length, 4), 8)
+    if not re.fullmatch(rf"[0-9]{{{shortest},8}}", pin):
+        raise Invalid(f"a PIN is {shortest}-8 digits", operator=op_id)
     return hash_pin(pin, os.urandom(16))
 
 
@@ -383,6 +436,8 @@ def _put(ctx: Context, who: Principal, table: str, kind: str, row: dict, key: st
             raise NotFound("shop", row["shop"])
         outcome = _upsert(db, table, row)
         publish(db, kind, row)
+        if table == "shops":
+            feed.publish_serves(db, [key])  # a shop serving its own community moved with it
         record(db, ctx, who, f"{kind}_put", key, {"outcome": outcome} | (audit if audit is not None else row))
     return {kind: key, "outcome": outcome}
 

@@ -199,6 +199,8 @@ def bound_of(db, item: dict) -> int:
     detail = item["detail"]
     if item["kind"] == "overdraft" and isinstance(detail.get("balance_after"), int):
         return max(0, -detail["balance_after"])
+    if item["kind"] == "award_value_unknown":
+        return abs(int(detail.get("difference", 0)))
     if item["kind"] == "rule_value_mismatch":
         return abs(int(detail.get("recorded", 0)) - int(detail.get("current", 0)))
     if item.get("event"):

@@ -20,8 +20,10 @@ import sys
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from server.files import write_private_text
 from server.services import throttle
 from server.services.context import Context
 from server.store import catalog
@@ -292,9 +294,14 @@ def set_password(ctx: Context, who: Principal, username: str, password: str, cur
     return {"username": username, "tokens_revoked": revoked}
 
 
-def ensure_first_admin(ctx: Context, stream=None) -> dict | None:
+ADMIN_PASSWORD_FILE = "admin-password.txt"
+
+
+def ensure_first_admin(ctx: Context, stream=None, path: Path | None = None) -> dict | None:
     """On an empty staff table, create ``admin``: password from ``settings.admin_password``
-    ($JIFEN_ADMIN_PASSWORD), or a random one printed once to ``stream`` (stderr). None when staff already exist."""
+    ($JIFEN_ADMIN_PASSWORD), or a random one written once to ``path`` (default
+    ``admin-password.txt`` in the data folder), created 0600. ``stream`` (stderr) is told
+    where it is, never the password: stderr ends up in logs. None when staff already exist."""
     with ctx.store.read() as db:
         if store.staff_count(db):
             return None
@@ -304,8 +311,10 @@ def ensure_first_admin(ctx: Context, stream=None) -> dict | None:
     except Conflict:
         return None  # another process made it first
     if "password" in out:
-        print(f"jifen-server: created staff account 'admin' with password {out['password']} "
-              f"(shown once; set JIFEN_ADMIN_PASSWORD to choose it)", file=stream or sys.stderr, flush=True)
+        where = Path(path or Path(ctx.settings.data_dir) / ADMIN_PASSWORD_FILE)
+        write_private_text(where, out["password"] + "\n")
+        print(f"jifen-server: created staff account 'admin'; its password is in {where} (readable by this user only; "
+              f"delete it once read, or set JIFEN_ADMIN_PASSWORD to choose it)", file=stream or sys.stderr, flush=True)
     return out
 
 

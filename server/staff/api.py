@@ -15,7 +15,7 @@ from litestar.openapi.spec import SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from schema.staff import (CommunityIn, Decision, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, PinIn, ResidentIn, Resolve,
-                          RuleIn, ShopIn, SignIn)
+                          RuleIn, ServesIn, ShopIn, SignIn)
 from server.errors import Invalid
 from server.reports.render import FORMATS, content_disposition, render_bytes
 from server.services import checkpoint, enroll, manage, register, reports, review, rotate, staff
@@ -227,6 +227,11 @@ class ProgrammeApi(Controller):
     def put_shop(self, ctx: Ctx, who: Who, shop: FromPath[str], data: JSONBody[ShopIn]) -> dict:
         return manage.put_shop(ctx, who, shop, data.name, data.community, data.kind)
 
+    @put("/shops/{shop:str}/serves", sync_to_thread=True)
+    def put_shop_serves(self, ctx: Ctx, who: Who, shop: FromPath[str], data: JSONBody[ServesIn]) -> dict:
+        """The communities whose residents the shop's kiosks mirror (empty: its own)."""
+        return manage.set_shop_serves(ctx, who, shop, data.communities)
+
     @put("/communities/{community:str}", sync_to_thread=True)
     def put_community(self, ctx: Ctx, who: Who, community: FromPath[str], data: JSONBody[CommunityIn]) -> dict:
         return manage.put_community(ctx, who, community, data.name, data.street)
@@ -247,6 +252,11 @@ class ProgrammeApi(Controller):
     @post("/enroll-codes", sync_to_thread=True, status_code=201)
     def enroll_code(self, ctx: Ctx, who: Who, data: JSONBody[EnrollCodeIn]) -> dict:
         return enroll.enroll_code(ctx, who, data.shop)
+
+    @post("/kiosks/{kiosk:str}/expire-pins", sync_to_thread=True, status_code=200)
+    def expire_pins(self, ctx: Ctx, who: Who, kiosk: FromPath[str]) -> dict:
+        """The kiosk is lost: its shop's operators' PINs stop working until staff reset each."""
+        return manage.expire_kiosk_pins(ctx, who, kiosk)
 
     @post("/kiosks/{kiosk:str}/revoke", sync_to_thread=True, status_code=200)
     def revoke(self, ctx: Ctx, who: Who, kiosk: FromPath[str]) -> dict:

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from server.store.tx import Tx
+from server.files import private_file
 
 
 class BackupCorrupt(ValueError):
@@ -41,6 +42,7 @@ def copy_out(db_path: Path, dest: Path) -> int:
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
     src, dst = _connect(db_path), _connect(tmp)
+    private_file(tmp)
     try:
         src.backup(dst)  # pages=-1: the whole database in one step, one read snapshot
         dst.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file

@@ -7,10 +7,12 @@ when its bytes change, so writing the same data twice is invisible to kiosks.
 
 from collections.abc import Iterable
 
+from schema.feeds import community_scope
+
 from server.store.chunked import rows_in
 from server.store.tx import Tx
 from sync.chunks import marks
-from sync.ledger import GoodInfo, RuleInfo
+from sync.ledger import GoodInfo, OperatorInfo, RuleInfo
 
 TABLES = {
     "communities": "id",
@@ -88,8 +90,18 @@ def resident_statuses(db: Tx, cards: Iterable[str]) -> dict[str, str]:
 
 
 def rule_infos(db: Tx, codes: Iterable[str]) -> dict[str, RuleInfo]:
-    rows = rows_in(db, "SELECT code, kind, points, status, cap_day, cap_month FROM rules WHERE code IN ({})", list(codes))
-    return {r[0]: RuleInfo(*r[1:]) for r in rows}
+    """Each rule with every points value it has had (its applied changes' and its current)."""
+    codes = list(codes)
+    rows = rows_in(db, "SELECT code, kind, points, status, cap_day, cap_month FROM rules WHERE code IN ({})", codes)
+    values: dict[str, set[int]] = {}
+    for code, pts, previous in rows_in(db, "SELECT code, json_extract(fields, '$.points'), previous_points"
+                                           " FROM rule_changes WHERE applied_at IS NOT NULL AND code IN ({})", codes):
+        values.setdefault(code, set()).update(int(v) for v in (pts, previous) if v is not None)
+    return {r[0]: RuleInfo(*r[1:], values=frozenset(values.get(r[0], ()))) for r in rows}
+
+
+def operator_infos(db: Tx, ids: Iterable[str]) -> dict[str, OperatorInfo]:
+    return {r[0]: OperatorInfo(*r[1:]) for r in rows_in(db, "SELECT id, shop, role, status FROM operators WHERE id IN ({})", list(ids))}
 
 
 def good_infos(db: Tx, skus: Iterable[str]) -> dict[str, GoodInfo]:
@@ -141,9 +153,38 @@ def put_feed_many(db: Tx, kind: str, rows: list[tuple[str, str, bytes | None]]) 
     return len(changed)
 
 
-def changes_since(db: Tx, cursor: int, shop: str, limit: int) -> list[tuple[str, str, int, bytes | None]]:
-    """Up to ``limit`` feed rows after ``cursor`` visible to ``shop`` (global or its own)."""
+def changes_since(db: Tx, cursor: int, shop: str, limit: int, communities: Iterable[str] = ()) -> list[tuple[str, str, int, bytes | None]]:
+    """Up to ``limit`` feed rows after ``cursor`` visible to ``shop``: global, its own, and
+    those of the ``communities`` it serves."""
+    scopes = ["", shop, *(community_scope(c) for c in communities)]
     return db.sql.execute(
-        "SELECT kind, key, seq, data FROM feed WHERE seq > ? AND scope IN ('', ?) ORDER BY seq LIMIT ?",
-        [cursor, shop, limit],
+        f"SELECT kind, key, seq, data FROM feed WHERE seq > ? AND scope IN ({marks(len(scopes))}) ORDER BY seq LIMIT ?",
+        [cursor, *scopes, limit],
     ).fetchall()
+
+
+def served_communities(db: Tx, shop: str) -> list[str]:
+    """The communities whose residents ``shop``'s kiosks mirror: those staff set
+    (``shop_serves``), else the shop's own community."""
+    rows = [r[0] for r in db.sql.execute("SELECT community FROM shop_serves WHERE shop = ? ORDER BY community", [shop])]
+    if rows:
+        return rows
+    own = db.sql.execute("SELECT community FROM shops WHERE id = ?", [shop]).fetchone()
+    return [own[0]] if own else []
+
+
+def set_served_communities(db: Tx, shop: str, communities: list[str]) -> None:
+    db.sql.execute("DELETE FROM shop_serves WHERE shop = ?", [shop])
+    db.sql.conn.executemany("INSERT INTO shop_serves(shop, community) VALUES (?, ?)", [(shop, c) for c in communities])
+
+
+def operators_of_shop(db: Tx, shop: str) -> list[dict]:
+    return list(db.sql.query("SELECT * FROM operators WHERE shop = ? ORDER BY id", [shop]))
+
+
+def all_shop_ids(db: Tx) -> list[str]:
+    return [r[0] for r in db.sql.execute("SELECT id FROM shops ORDER BY id")]
+
+
+def resident_communities(db: Tx, cards: Iterable[str]) -> dict[str, str]:
+    return dict(rows_in(db, "SELECT card, community FROM residents WHERE card IN ({})", list(cards)))

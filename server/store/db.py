@@ -20,6 +20,7 @@ import sqlite_utils
 
 from schema.server_db import MIGRATIONS, pending
 from server.store.tx import Tx
+from server.files import private_file, private_folder
 
 
 T = TypeVar("T")
@@ -264,8 +265,9 @@ def _connect(path: Path) -> sqlite3.Connection:
 def open_store(path: Path, migrate: bool = True) -> Store:
     """Open (creating if needed) the database at ``path`` with the server's pragmas."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     conn = _connect(path)
+    private_file(path)  # SQLite gives its -wal and -shm files the database's mode
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
     checkpointer = Checkpointer(path)

@@ -193,8 +193,8 @@ def due_rule_changes(db: Tx, now: int) -> list[dict]:
     return rows
 
 
-def mark_rule_change_applied(db: Tx, change: int, at: int) -> None:
-    db.sql.execute("UPDATE rule_changes SET applied_at = ? WHERE id = ?", [at, change])
+def mark_rule_change_applied(db: Tx, change: int, at: int, previous_points: int | None = None) -> None:
+    db.sql.execute("UPDATE rule_changes SET applied_at = ?, previous_points = ? WHERE id = ?", [at, previous_points, change])
 
 
 def rule_changes_of(db: Tx, code: str) -> list[dict]:

@@ -1,18 +1,25 @@
 """``award``: points awarded (or deducted, under a prohibited-conduct rule) at a kiosk.
 
 The rule must exist and its sign must match the points; a retired rule, a changed value
-and an exceeded day or month cap are applied and reviewed.
+and an exceeded day or month cap are applied and reviewed. Points that match no value the
+rule has ever had (a stolen kiosk's 1,000,000 for a 10-point rule) are applied at the
+rule's current value only; the difference is a review item (``award_value_unknown``) that
+posts nothing unless staff resolve it with an adjustment, so it is never spendable first.
 """
 
 from schema.wire import Award
 from sync.calendar import local_day, local_month
 from sync.kinds.base import Columns, Kind, ReceiptLine, ReceiptPart, ShiftLine, Step, reject, screen_resident
-from sync.postings import ISSUED, Posting, Refs, resident_account
+from sync.postings import ISSUED, Posting, Refs, Target, resident_account
 
 
 def periods(card: str, rule: str, at: int) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
     """The (day, month) cap counters an award at ``at`` increments."""
     return (card, rule, "D" + local_day(at)), (card, rule, "M" + local_month(at))
+
+
+def postings(ev: Award, points: int) -> list[Posting]:
+    return [Posting(ev.id, resident_account(ev.resident), points), Posting(ev.id, ISSUED, -points)]
 
 
 class AwardKind(Kind):
@@ -27,7 +34,16 @@ class AwardKind(Kind):
         refs.counts.extend(periods(ev.resident, ev.rule, ev.at))
 
     def effects(self, ev: Award, shop: str):
-        return [Posting(ev.id, resident_account(ev.resident), ev.points), Posting(ev.id, ISSUED, -ev.points)], []
+        return postings(ev, ev.points), []
+
+    def plan(self, ev: Award, step: Step) -> None:
+        self.screen(ev, step)
+        rule = step.view.rules[ev.rule]
+        applied = ev.points if rule.has_had(ev.points) else rule.points
+        posts = postings(ev, applied)
+        for p in posts:
+            step.post(p)
+        step.targets[ev.id] = Target(self.tag, step.kiosk, tuple((p.account, p.amount) for p in posts), (), False)
 
     def screen(self, ev: Award, step: Step) -> None:
         screen_resident(ev, step)
@@ -39,7 +55,10 @@ class AwardKind(Kind):
             raise reject(ev, f"{ev.points} points contradicts the {rule.kind} rule {ev.rule}", rule=ev.rule)
         if rule.status != "active":
             step.review("retired_reference", ev.id, ev.resident, {"rule": ev.rule})
-        if ev.points != rule.points:
+        if not rule.has_had(ev.points):
+            step.review("award_value_unknown", ev.id, ev.resident,
+                        {"rule": ev.rule, "recorded": ev.points, "applied": rule.points, "difference": ev.points - rule.points})
+        elif ev.points != rule.points:
             step.review("rule_value_mismatch", ev.id, ev.resident, {"rule": ev.rule, "recorded": ev.points, "current": rule.points})
         for key, cap in zip(periods(ev.resident, ev.rule, ev.at), (rule.cap_day, rule.cap_month)):
             n = step.plan.counts[key] = view.counts[key] = view.counts.get(key, 0) + 1

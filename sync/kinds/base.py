@@ -102,6 +102,7 @@ class Kind:
     settles_as: ClassVar[str] = "other"  # settlement column of its postings to shop:<id>
     on_board: ClassVar[bool] = False  # its points count as "earned" on the monthly board
     hands_out_goods: ClassVar[bool] = False  # its lines are goods out in settlement
+    needs_supervisor: ClassVar[bool] = False  # its operator must be a supervisor (kiosk kinds)
 
     # ------------------------------------------------------------ ledger
 
@@ -181,6 +182,24 @@ def screen_resident(ev: Any, step: Step) -> None:
         raise reject(ev, f"resident {ev.resident} does not exist", resident=ev.resident)
     if status != "active":
         step.review("retired_reference", ev.id, ev.resident, {"resident": ev.resident})
+
+
+def screen_operator(ev: Any, step: Step, supervisor: bool) -> None:
+    """The operator a kiosk event names must be an active operator of the batch's shop (and
+    a supervisor, for a kind that needs one); otherwise the event is applied and reviewed:
+    a signed batch is never refused for it, but a stolen kiosk's invented or borrowed
+    operators reach central staff."""
+    op = step.view.operators.get(ev.operator)
+    resident = getattr(ev, "resident", None)
+    detail = {"operator": ev.operator, "shop": step.shop}
+    if op is None:
+        step.review("operator_unknown", ev.id, resident, detail)
+    elif op.status != "active":
+        step.review("operator_retired", ev.id, resident, detail)
+    elif op.shop != step.shop:
+        step.review("operator_other_shop", ev.id, resident, detail | {"operator_shop": op.shop})
+    elif supervisor and op.role != "supervisor":
+        step.review("void_unauthorised", ev.id, resident, detail | {"role": op.role})
 
 
 def screen_goods(ev: Any, skus: list[str], step: Step, resident: str | None = None) -> None:

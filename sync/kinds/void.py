@@ -2,7 +2,7 @@
 
 A void undoes exactly the postings and stock moves of its target. One that cannot (an
 unknown target, a void, another kiosk's event, one already voided) is reviewed and moves
-nothing. Everywhere else a void reads as its target's kind, with the sign turned.
+nothing. Its operator is the supervisor who authorised it. Everywhere else a void reads as its target's kind, with the sign turned.
 """
 
 from schema.wire import Void
@@ -15,6 +15,7 @@ class VoidKind(Kind):
     wire = Void
     origin = "kiosk"
     reverses = True
+    needs_supervisor = True  # the operator a void names is the supervisor who authorised it
     settles_as = "voided"
 
     def refs(self, ev: Void, refs: Refs) -> None:

@@ -62,6 +62,7 @@ def counts(server) -> tuple[int, int, int]:
 
 @pytest.mark.parametrize("order", ["AB", "BA"])
 def test_two_offline_kiosks_sync_in_either_order(server, make_kiosk, order):
+    server.cli("shop", "serves", "S02", "SQ01", "SQ02")  # S02 serves SQ01's residents too
     kiosks = {"A": make_kiosk("ka"), "B": make_kiosk("kb", shop="S02")}
     cards = residents_with_balance(kiosks["A"], 100, 10_000, 4)
     before = {c: server_balance(server, c) for c in cards}
@@ -98,6 +99,7 @@ def test_two_offline_kiosks_sync_in_either_order(server, make_kiosk, order):
 
 
 def test_overdraft_across_two_offline_kiosks_is_applied_and_reviewed(server, make_kiosk):
+    server.cli("shop", "serves", "S02", "SQ01", "SQ02")  # S02 serves SQ01's residents too
     a, b = make_kiosk("ka"), make_kiosk("kb", shop="S02")
     card = residents_with_balance(a, 70, 119, 1)[0]
     balance = a.balance(card).confirmed

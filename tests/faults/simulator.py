@@ -20,6 +20,7 @@ from kiosk.settings import Settings as KioskSettings
 from server.services.audit import audit
 from server.services.backup import backup, restore
 from server.services.enroll import enroll_code
+from server.services.manage import set_shop_serves
 from server.services.staff import SYSTEM
 from tests.faults import oracle
 from server.settings import Settings
@@ -60,6 +61,10 @@ class Simulation:
         self.sync_problems: list[str] = []
         with closing(sqlite3.connect(server_dir / "server.db")) as db:
             self.cards = [r[0] for r in db.execute("SELECT card FROM residents ORDER BY card LIMIT ?", (n_cards,))]
+            communities = [r[0] for r in db.execute("SELECT DISTINCT community FROM residents ORDER BY 1")]
+        for shop in sorted({shop for _, shop, _ in KIOSKS}):
+            # every shop serves every community: residents spend at shops that cannot see each other
+            set_shop_serves(self.server.ctx, SYSTEM, shop, communities)
         for name, shop, op in KIOSKS:
             k = SimKiosk(name, shop, op, root / name)
             self._open(k)
@@ -179,7 +184,8 @@ class Simulation:
     def _void(self, k: SimKiosk) -> None:
         rows = [r for r in k.svc.store.recent_events(20) if r["kind"] != "void" and not r["voided_by"]]
         if rows:
-            eid = k.svc.void(self.rng.choice(rows)["id"], "录入错误", k.operator).id
+            # a void is recorded under the shop's supervisor (demo: sup<n> beside op<n>)
+            eid = k.svc.void(self.rng.choice(rows)["id"], "录入错误", "sup" + k.operator.removeprefix("op")).id
             k.confirmed.append(eid)
 
     # ------------------------------------------------------------ the end

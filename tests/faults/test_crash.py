@@ -169,7 +169,7 @@ def test_server_killed_at_random_while_kiosks_push(srv, tmp_path, seed):
 
 
 def kiosk_cli(data: Path, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, JIFEN_LANG="en")
+    env = dict(os.environ, JIFEN_LANG="en", JIFEN_OPERATOR_PIN="1234")  # op1's demo PIN
     env.pop("JIFEN_CRASH_AT", None)
     if crash_at:
         env["JIFEN_CRASH_AT"] = crash_at

@@ -30,6 +30,7 @@ from schema.wire import (
 from sync import codec
 from sync.batch import ChainState, parse_batch, place
 from sync.ledger import effects
+from sync.passwords import hash_pin
 from sync.policy import DEFAULT_POLICY
 from sync.protocol import ERRORS, HEADER_KIOSK, HEADER_SIGNATURE, RequestRejected
 from sync.signing import BadSignature, SigningKey, verify
@@ -39,6 +40,8 @@ CODE = "ABCD-EFGH-JKLM"
 SHOP = "S01"
 CARD = "5101810000001"  # 100 points
 CARD2 = "5101810000002"  # 0 points
+OP1_PIN, SUP1_PIN = "1234", "9999"
+OP1_PIN_HASH, SUP1_PIN_HASH = hash_pin(OP1_PIN, b"op1-salt"), hash_pin(SUP1_PIN, b"sup1-salt")
 RETIRED = "5101810000009"
 
 
@@ -86,12 +89,16 @@ class FakeServer:
         self.put("good", "OIL", GoodRec(sku="OIL", name="食用油", unit="瓶", price=50, status="active"))
         self.put("good", "RICE", GoodRec(sku="RICE", name="大米", unit="袋", price=30, status="active"))
         self.put("good", "TOWEL", GoodRec(sku="TOWEL", name="毛巾", unit="条", price=5, status="active"))
-        self.put("operator", "op1", OperatorRec(id="op1", shop=SHOP, name="刘阿姨", role="operator", pin_hash="x", status="active"), SHOP)
+        self.put("operator", "op1", OperatorRec(id="op1", shop=SHOP, name="刘阿姨", role="operator", pin_hash=OP1_PIN_HASH, status="active"), SHOP)
         self.put("operator", "op9", OperatorRec(id="op9", shop=SHOP, name="退休", role="operator", pin_hash="x", status="retired"), SHOP)
         self.set_balance(CARD, 100)
         for sku, qty in (("OIL", 10), ("RICE", 1), ("TOWEL", 1000)):
             self.set_stock(sku, qty)
         self.put("stock", "S02/OIL", StockRec(shop="S02", sku="OIL", qty=99), "S02")
+
+    def add_supervisor(self) -> None:
+        """sup1 (PIN ``SUP1_PIN``), for the tests that void."""
+        self.put("operator", "sup1", OperatorRec(id="sup1", shop=SHOP, name="张主管", role="supervisor", pin_hash=SUP1_PIN_HASH, status="active"), SHOP)
 
     def set_balance(self, card: str, points: int) -> None:
         self.balances[card] = points

@@ -10,7 +10,7 @@ import pytest
 from kiosk import cli
 from kiosk.service import system_clock
 from tests.conftest import Clock
-from tests.kiosk.fakeserver import CARD, CARD2
+from tests.kiosk.fakeserver import CARD, CARD2, OP1_PIN, SUP1_PIN
 
 
 @pytest.fixture
@@ -19,7 +19,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def run(kiosk, capsys):
+def run(kiosk, capsys, monkeypatch):
+    monkeypatch.setenv("JIFEN_OPERATOR_PIN", OP1_PIN)  # a script's way; a person is asked
     data = str(kiosk.settings.data_dir)
     kiosk.close()
 
@@ -46,12 +47,20 @@ def test_award_balance_status_history_json(run):
     assert [e["id"] for e in out["events"]] == ["K0001-1"] and out["events"][0]["synced"] is False
 
 
-def test_redeem_void_stock_in(run):
+@pytest.fixture
+def with_supervisor(server):
+    """sup1 on the server before the kiosk's first pull (ask for it before ``run``)."""
+    server.add_supervisor()
+
+
+def test_redeem_void_stock_in(with_supervisor, run, monkeypatch):
     code, out = run("redeem", "--resident", CARD, "--item", "OIL", "--item", "TOWEL:2", "--operator", "op1", "--json")
     assert code == 0 and out["id"] == "K0001-1"
     assert run("balance", CARD, "--json")[1]["available"] == 40
-    code, out = run("void", "K0001-1", "--reason", "退货", "--operator", "op1", "--json")
+    monkeypatch.setenv("JIFEN_OPERATOR_PIN", SUP1_PIN)
+    code, out = run("void", "K0001-1", "--reason", "退货", "--operator", "sup1", "--json")
     assert code == 0 and out["id"] == "K0001-2"
+    monkeypatch.setenv("JIFEN_OPERATOR_PIN", OP1_PIN)
     code, out = run("stock-in", "--item", "RICE:5", "--operator", "op1", "--json")
     assert code == 0 and out["id"] == "K0001-3"
     assert run("balance", CARD, "--json")[1]["available"] == 100
@@ -117,3 +126,28 @@ def test_an_invalid_code_says_what_a_valid_one_looks_like(run):
     assert code == 1 and "卡号是 4 到 32 位数字或字母，例如 5101810000001" in out
     code, out = run("award", "--resident", CARD, "--rule", "V 01", "--operator", "op1", lang="zh")
     assert code == 1 and "例如 V01" in out
+
+
+def test_recording_without_the_operators_pin_is_refused(run, monkeypatch):
+    """The attack: ``--operator op1`` and no PIN recorded an award in op1's name."""
+    monkeypatch.setenv("JIFEN_OPERATOR_PIN", "0000")
+    code, out = run("award", "--resident", CARD, "--rule", "V01", "--operator", "op1", "--json")
+    assert (code, out["error"]) == (1, "signin_wrong")
+    monkeypatch.setenv("JIFEN_OPERATOR_PIN", SUP1_PIN)
+    code, out = run("award", "--resident", CARD, "--rule", "V01", "--operator", "op1", "--json")
+    assert (code, out["error"]) == (1, "signin_wrong")  # another operator's PIN is no PIN
+    assert run("history", CARD, "--json")[1]["events"] == []
+
+
+def test_a_void_needs_a_supervisors_pin(run, monkeypatch):
+    assert run("award", "--resident", CARD, "--rule", "V01", "--operator", "op1", "--json")[0] == 0
+    code, out = run("void", "K0001-1", "--reason", "x", "--operator", "op1", "--json")
+    assert (code, out["error"]) == (1, "signin_not_supervisor")
+
+
+def test_without_the_variable_the_pin_is_asked_for_without_echo(run, monkeypatch):
+    monkeypatch.delenv("JIFEN_OPERATOR_PIN")
+    asked = []
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: asked.append(prompt) or OP1_PIN)
+    assert run("award", "--resident", CARD, "--rule", "V01", "--operator", "op1", "--json")[0] == 0
+    assert asked == ["PIN (op1): "]

@@ -129,7 +129,7 @@ def test_a_kiosk_takes_what_the_cli_changed_on_its_next_sync(inprocess_kiosk, se
 
     svc = inprocess_kiosk()
     data = ["--data", str(server_dir)]
-    monkeypatch.setenv("JIFEN_OPERATOR_PIN", "8642")
+    monkeypatch.setenv("JIFEN_OPERATOR_PIN", "864200")
     for argv in (["operator", "pin", "op1"], ["operator", "retire", "sup1"], ["good", "retire", "SOAP"],
                  ["rule", "set", "ZYFW", "--points", "12"]):
         assert main([*argv, *data]) == 0, capsys.readouterr().err
@@ -137,7 +137,7 @@ def test_a_kiosk_takes_what_the_cli_changed_on_its_next_sync(inprocess_kiosk, se
     counter = Counter(svc.store, svc.clock)
     with pytest.raises(SignInRefused):
         counter.sign_in("op1", "1234")
-    assert counter.sign_in("op1", "8642").id == "op1"
+    assert counter.sign_in("op1", "864200").id == "op1"
     with pytest.raises(SignInRefused):
         counter.sign_in("sup1", "9999")
     with pytest.raises(SkuRetired):

@@ -34,11 +34,19 @@ def test_paging_returns_every_visible_row_once_in_order(kiosk, ctx):
     assert pages > 2
     seqs = [c.seq for c in everything]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
-    assert len(everything) == table_count(ctx, "feed", "scope IN ('', 'S01')")
+    assert len(everything) == table_count(ctx, "feed", "scope IN ('', 'S01', 'community:SQ01')")  # S01 serves SQ01
     kinds = {c.kind for c in everything}
     assert {"resident", "rule", "good", "shop", "community", "operator", "stock", "balance"} <= kinds
     for c in everything:
         codec.decode(bytes(c.data), FEEDS[c.kind].record)  # every record decodes as its type
+
+
+def test_other_communities_residents_and_balances_are_not_sent(kiosk, ctx):
+    changes, _ = pull_all(kiosk, ctx, limit=1000)
+    residents = [msgspec.json.decode(bytes(c.data)) for c in changes if c.kind == "resident"]
+    assert residents and {r["community"] for r in residents} == {"SQ01"}
+    cards = {r["card"] for r in residents}
+    assert {c.key for c in changes if c.kind == "balance"} <= cards
 
 
 def test_other_shops_stock_and_operators_are_not_sent(kiosk, ctx):

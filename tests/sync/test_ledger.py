@@ -10,6 +10,7 @@ from sync.batch import event_id
 from sync.ledger import (
     ISSUED,
     GoodInfo,
+    OperatorInfo,
     RuleInfo,
     View,
     fold,
@@ -28,13 +29,15 @@ def view(balance=0, stock=5):
         residents={A: "active", B: "active", "5101810000009": "retired"},
         rules={
             "R01": RuleInfo("basic", 2, "active", cap_day=1),
-            "R02": RuleInfo("encouraged", 10, "active"),
+            "R02": RuleInfo("encouraged", 10, "active", values=frozenset({7, 10})),
             "X01": RuleInfo("prohibited", -20, "active"),
             "OLD": RuleInfo("encouraged", 5, "retired"),
         },
         goods={"G01": GoodInfo(100, "active"), "G02": GoodInfo(30, "active")},
         balances={resident_account(A): balance},
         stock={("S01", "G01"): stock},
+        operators={"op1": OperatorInfo("S01", "operator", "active"), "sup1": OperatorInfo("S01", "supervisor", "active"),
+                   "old1": OperatorInfo("S01", "operator", "retired"), "op2": OperatorInfo("S02", "operator", "active")},
     )
 
 
@@ -75,7 +78,7 @@ def test_negative_stock_is_applied_and_reviewed():
 
 
 def test_void_reverses_postings_and_stock():
-    v = Void(id="K0001-2", kseq=2, at=T0, operator="op1", target="K0001-1", reason="错")
+    v = Void(id="K0001-2", kseq=2, at=T0, operator="sup1", target="K0001-1", reason="错")
     plan = plan_batch([rd(1), v], "K0001", "S01", view(300))
     assert plan.balances[resident_account(A)] == 300
     assert plan.stock[("S01", "G01")] == 5
@@ -85,11 +88,12 @@ def test_void_reverses_postings_and_stock():
 @pytest.mark.parametrize(
     "events, kind",
     [
-        ([Void(id="K0001-1", kseq=1, at=T0, operator="op1", target="K0009-5", reason="x")], "void_unknown_target"),
-        ([aw(1), Void(id="K0001-2", kseq=2, at=T0, operator="op1", target="K0001-1", reason="x"), Void(id="K0001-3", kseq=3, at=T0, operator="op1", target="K0001-1", reason="x")], "void_repeated"),
+        ([Void(id="K0001-1", kseq=1, at=T0, operator="sup1", target="K0009-5", reason="x")], "void_unknown_target"),
+        ([aw(1), Void(id="K0001-2", kseq=2, at=T0, operator="sup1", target="K0001-1", reason="x"), Void(id="K0001-3", kseq=3, at=T0, operator="sup1", target="K0001-1", reason="x")], "void_repeated"),
         ([aw(1, "OLD", 5)], "retired_reference"),
         ([aw(1, card="5101810000009")], "retired_reference"),
-        ([aw(1, "R02", 7)], "rule_value_mismatch"),
+        ([aw(1, "R02", 7)], "rule_value_mismatch"),  # a value the rule had
+        ([aw(1, "R02", 1_000_000)], "award_value_unknown"),
         ([aw(1), aw(2)], "cap_exceeded"),
         ([rd(1, price=90)], "price_mismatch"),
     ],
@@ -97,6 +101,36 @@ def test_void_reverses_postings_and_stock():
 def test_business_conflicts_are_reviewed(events, kind):
     plan = plan_batch(events, "K0001", "S01", view(1000))
     assert kind in [r.kind for r in plan.reviews]
+
+
+def test_points_the_rule_never_had_are_applied_at_its_value():
+    plan = plan_batch([aw(1, "R02", 1_000_000)], "K0001", "S01", view(0))
+    assert plan.balances[resident_account(A)] == 10
+    [item] = [r for r in plan.reviews if r.kind == "award_value_unknown"]
+    assert item.detail == {"rule": "R02", "recorded": 1_000_000, "applied": 10, "difference": 999_990}
+
+
+def test_a_void_in_the_same_batch_reverses_what_was_applied():
+    void = Void(id="K0001-2", kseq=2, at=T0, operator="sup1", target="K0001-1", reason="x")
+    plan = plan_batch([aw(1, "R02", 1_000_000), void], "K0001", "S01", view(0))
+    assert plan.balances[resident_account(A)] == 0
+
+
+@pytest.mark.parametrize("operator, kind", [("nobody", "operator_unknown"), ("old1", "operator_retired"),
+                                            ("op2", "operator_other_shop")])
+def test_operators_not_of_this_shop_are_reviewed(operator, kind):
+    ev = Award(id=event_id("K0001", 1), kseq=1, at=T0, operator=operator, resident=A, rule="R02", points=10)
+    plan = plan_batch([ev], "K0001", "S01", view(0))
+    assert [r.kind for r in plan.reviews] == [kind]
+    assert plan.reviews[0].detail["operator"] == operator
+
+
+def test_a_void_by_an_operator_who_is_not_a_supervisor_is_reviewed():
+    void = Void(id="K0001-2", kseq=2, at=T0, operator="op1", target="K0001-1", reason="x")
+    plan = plan_batch([aw(1, "R02", 10), void], "K0001", "S01", view(0))
+    assert [r.kind for r in plan.reviews] == ["void_unauthorised"]
+    assert not plan_batch([aw(1, "R02", 10), Void(id="K0001-2", kseq=2, at=T0, operator="sup1", target="K0001-1",
+                                                 reason="x")], "K0001", "S01", view(0)).reviews
 
 
 @pytest.mark.parametrize(

@@ -41,3 +41,17 @@ def test_a_malformed_stored_hash_never_verifies(stored):
 
 def test_a_stored_cost_beyond_the_memory_bound_is_refused_not_run():
     assert not verify("1234", STORED_PIN.replace("scrypt$16384$", "scrypt$1048576$"))
+
+
+def test_a_peppered_hash_verifies_only_with_its_pepper():
+    from sync.passwords import PEPPERED, hash_pin, pepper, verify
+
+    plain = hash_pin("135790", b"s" * 16)
+    peppered = pepper(plain, b"k" * 32)
+    assert peppered.startswith(PEPPERED) and plain.split("$")[-1] not in peppered
+    assert verify("135790", peppered, b"k" * 32)
+    assert not verify("135790", peppered) and not verify("135790", peppered, b"x" * 32)
+    assert not verify("000000", peppered, b"k" * 32)
+    assert pepper(peppered, b"k" * 32) == peppered  # once is enough
+    assert pepper("expired$K0001$1", b"k" * 32) == "expired$K0001$1"  # no PIN verifies it anyway
+    assert verify("135790", plain, b"k" * 32)  # a hash mirrored before the pepper still verifies

@@ -104,12 +104,12 @@ def test_shop_and_community_set(settings, ctx, pulls, capsys):
 
 
 def test_operator_set_pin_and_retire(settings, ctx, pulls, capsys, monkeypatch):
-    monkeypatch.setenv("JIFEN_OPERATOR_PIN", "２４６８")
+    monkeypatch.setenv("JIFEN_OPERATOR_PIN", "２４６８００")
     code, out, _ = cli(settings, capsys, "operator", "set", "OP7", "--shop", "S01", "--name", "王芳")
     assert code == 0 and out == {"operator": "op7", "outcome": "added"}
     assert audited(ctx, "operator_put", "op7")["detail"]["pin_changed"] is True
     [(kind, key, data)] = pulls()
-    assert (kind, key) == ("operator", "op7") and check_pin("2468", data["pin_hash"])
+    assert (kind, key) == ("operator", "op7") and check_pin("246800", data["pin_hash"])
 
     monkeypatch.delenv("JIFEN_OPERATOR_PIN")
     code, out, _ = cli(settings, capsys, "operator", "pin", "op7")
@@ -117,7 +117,7 @@ def test_operator_set_pin_and_retire(settings, ctx, pulls, capsys, monkeypatch):
     row = audited(ctx, "operator_pin", "op7")
     assert row["detail"] == {"shop": "S01", "generated": True} and out["pin"] not in json.dumps(row)
     [(_, _, data)] = pulls()
-    assert check_pin(out["pin"], data["pin_hash"]) and not check_pin("2468", data["pin_hash"])
+    assert check_pin(out["pin"], data["pin_hash"]) and not check_pin("246800", data["pin_hash"])
 
     code, out, _ = cli(settings, capsys, "operator", "retire", "op7")
     assert code == 0 and out == {"operator": "op7", "status": "retired", "was": "active"}
@@ -213,12 +213,12 @@ def test_a_bad_pin_is_refused(settings, ctx, capsys, monkeypatch):
     before = snapshot(ctx)
     for argv in (["operator", "pin", "op1"], ["operator", "set", "op9", "--shop", "S01", "--name", "王芳"]):
         code, _, err = cli(settings, capsys, *argv)
-        assert code == 2 and "a PIN is 4-8 digits" in err
+        assert code == 2 and "a PIN is 6-8 digits" in err
     assert snapshot(ctx) == before
 
 
 def test_an_operator_of_an_unknown_shop_is_refused(settings, ctx, capsys, monkeypatch):
-    monkeypatch.setenv("JIFEN_OPERATOR_PIN", "1234")
+    monkeypatch.setenv("JIFEN_OPERATOR_PIN", "123456")
     before = snapshot(ctx)
     code, _, err = cli(settings, capsys, "operator", "set", "op9", "--shop", "S99", "--name", "王芳")
     assert code == 2 and "shop S99 does not exist" in err

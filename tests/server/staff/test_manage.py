@@ -143,7 +143,11 @@ def test_first_admin(tmp_path, monkeypatch, capsys):
     ctx.close()
     ctx = open_context(Settings(data_dir=tmp_path / "b"))
     out = ensure_first_admin(ctx)
-    assert out["password"] in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert out["password"] not in err  # stderr goes to logs: it only says where the password is
+    written = tmp_path / "b" / "admin-password.txt"
+    assert str(written) in err and written.read_text().strip() == out["password"]
+    assert written.stat().st_mode & 0o777 == 0o600
     with ctx.store.read() as db:
         stored = staffq.staff_by_name(db, "admin")["password_hash"]
     assert verify(out["password"], stored) and out["password"] not in stored
@@ -156,7 +160,7 @@ def test_operator_edit_reaches_its_shops_kiosks_only(ctx, enrolled):
 
     k1, k2 = enrolled(1, "S01"), enrolled(2, "S02")
     c1, c2 = (reply_of(k.pull(limit=5000), ctx)["next"] for k in (k1, k2))
-    assert put_operator(ctx, SYSTEM, "op1", "S01", "刘阿姨", "operator", pin="2468")["outcome"] == "updated"
+    assert put_operator(ctx, SYSTEM, "op1", "S01", "刘阿姨", "operator", pin="246800")["outcome"] == "updated"
     [change] = reply_of(k1.pull(cursor=c1), ctx)["changes"]
     assert change["kind"] == "operator" and change["data"]["pin_hash"].startswith("scrypt$")
     assert reply_of(k2.pull(cursor=c2), ctx)["changes"] == []
