@@ -9,6 +9,7 @@ and asks each event's kind. The values (accounts, postings, views, plans) live i
 is the sum of an account's postings, and a stored balance is a cache of that fold.
 """
 
+import msgspec
 from collections.abc import Iterable
 
 from sync import kinds
@@ -85,20 +86,27 @@ def fold(postings: Iterable[Posting]) -> dict[str, int]:
     return out
 
 
-def derive(events: list, kiosk: str, shop: str, targets: dict[str, Target], voided: set[str]) -> tuple[list[Posting], list[StockMove]]:
+def derive(events: list, kiosk: str, shop: str, targets: dict[str, Target], voided: set[str],
+           applied: dict[str, int] | None = None) -> tuple[list[Posting], list[StockMove]]:
     """The postings and stock moves applying ``events`` wrote, re-derived from the events
     alone: what ``audit`` compares the stored ones with. Balances, rules and goods decide
     rejections and reviews, never what is posted, so no ``View`` is needed. A void undoes
     its target (``targets``: the earlier events its voids name, as stored) only when the
     target exists, is this kiosk's, is not itself a reversal and was not voided before
     (``voided``: targets already undone, in the order batches were applied; updated here),
-    as ``sync.kinds.void`` decides at push time."""
+    as ``sync.kinds.void`` decides at push time. ``applied``: event id -> the points an award
+    was applied at instead of its recorded points (``sync.kinds.award``: a value its rule
+    never had is applied at the rule's value), as its ``award_value_unknown`` review item
+    says; only ever smaller in size than what was signed."""
     posts: list[Posting] = []
     moves: list[StockMove] = []
     local = dict(targets)
     for ev in events:
         kind = kinds.kind_of(ev)
         if not kind.reverses:
+            points = (applied or {}).get(ev.id)
+            if points is not None and abs(points) <= abs(ev.points):
+                ev = msgspec.structs.replace(ev, points=points)
             p, m = kind.effects(ev, shop)
             posts += p
             moves += m

@@ -262,6 +262,7 @@ def _check_range(db, report, kiosk_id, shop, type_, lo, hi) -> None:
     moves: dict[int, list] = {}
     for seq, rowid, ev, s, sku, delta in store.stored_moves(db, kiosk_id, lo, hi):
         moves.setdefault(seq, []).append((rowid, (ev, s, sku, delta)))
+    applied = store.award_values_applied(db, kiosk_id, lo, hi)
     for seq, body in store.applied_bodies(db, kiosk_id, lo, hi):
         try:
             events = list(codec.decode(body, type_).events)
@@ -273,7 +274,7 @@ def _check_range(db, report, kiosk_id, shop, type_, lo, hi) -> None:
         by = store.voided_by(db, targets) if targets else {}
         voided = {t for t, v in by.items() if v is not None and v not in ids}
         stored_targets = {t: v for t, v in stored_targets.items() if t not in ids}
-        want_p, want_m = derive(events, kiosk_id, shop, stored_targets, voided)
+        want_p, want_m = derive(events, kiosk_id, shop, stored_targets, voided, applied)
         _compare(report, f"{kiosk_id}/{seq}", "posting", posts.get(seq, []), [(p.event, p.account, p.amount) for p in want_p])
         _compare(report, f"{kiosk_id}/{seq}", "stock move", moves.get(seq, []),
                  [(m.event, m.shop, m.sku, m.delta) for m in want_m])

@@ -106,3 +106,12 @@ def stored_moves(db: Tx, kiosk: str, lo: int, hi: int) -> list[tuple]:
 
 def voided_by(db: Tx, ids: list[str]) -> dict[str, str | None]:
     return {r[0]: r[1] for r in rows_in(db, "SELECT id, voided_by FROM events WHERE id IN ({})", ids)}
+
+
+def award_values_applied(db: Tx, kiosk: str, lo: int, hi: int) -> dict[str, int]:
+    """event id -> the points applied to an award whose recorded points matched no value its
+    rule had (review items ``award_value_unknown`` of a kiosk's batches lo..hi)."""
+    rows = db.sql.execute(
+        """SELECT r.event, json_extract(r.detail, '$.applied') FROM review_items r JOIN events e ON e.id = r.event
+           WHERE r.kind = 'award_value_unknown' AND e.kiosk = ? AND e.batch_seq BETWEEN ? AND ?""", [kiosk, lo, hi]).fetchall()
+    return {ev: int(points) for ev, points in rows if points is not None}
