@@ -146,6 +146,17 @@ def sign_out(ctx: Context, token: str | None) -> dict:
     return {"signed_out": True}
 
 
+def sign_out_everywhere(ctx: Context, token: str | None) -> dict:
+    """Revoke every live token of the account this token belongs to (every browser and
+    API client signed in as it)."""
+    who = authenticate(ctx, token)
+    now = ctx.now()
+    with ctx.store.write() as db:
+        revoked = store.revoke_tokens_of(db, who.username, now)
+        store.append_audit(db, now, who.username, "sign_out_everywhere", who.username, {"tokens_revoked": revoked})
+    return {"signed_out": True, "tokens_revoked": revoked}
+
+
 def acting_as(ctx: Context, username: str) -> Principal:
     """The principal for a CLI command run ``--staff USER`` on the server machine itself
     (whoever can read the data folder is trusted as that user; the role still applies)."""
