@@ -7,7 +7,6 @@ before and after. Its QR code carries the same short text. The text file is writ
 """
 
 import base64
-import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,17 +18,7 @@ from kiosk.recording import Recorded
 from sync import kinds
 from sync.board import mask_name  # a receipt left on the counter masks as the public board does
 from sync.calendar import local_dt
-
-#: Crockford-style alphabet: no I, L, O, U, so a code read aloud is not misheard
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def short_code(event_id: str) -> str:
-    """Eight characters 'XXXX-XXXX' derived from the event id."""
-    n = int.from_bytes(hashlib.sha256(f"jifen-receipt\n{event_id}".encode()).digest()[:5], "big")
-    chars = "".join(_ALPHABET[(n >> (5 * i)) & 31] for i in range(8))
-    return f"{chars[:4]}-{chars[4:]}"
-
+from sync.receiptcode import short_code
 
 def width(text: str) -> int:
     """Terminal/printer cells: wide (CJK) characters take two."""

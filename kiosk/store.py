@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from kiosk.errors import SchemaTooNew
-from kiosk.initials import initials, is_initials
+from sync.initials import initials, is_initials
 from schema import kiosk_db
 from schema.feeds import FEEDS
 from schema.types import GENESIS

@@ -80,7 +80,7 @@ TABLE: dict[str, dict[str, str]] = {
     "dash_checkpoint": {"zh": "账本检查点与核查", "en": "Checkpoint and audit"},
     "dash_last_checkpoint": {"zh": "最近检查点：第 {n} 号，{size} 批，{when}", "en": "Last checkpoint: no. {n}, {size} batches, {when}"},
     "dash_no_checkpoint": {"zh": "还没有检查点", "en": "No checkpoint yet"},
-    "dash_audit_last": {"zh": "最近一次核查：{when}，{by}", "en": "Last audit: {when}, by {by}"},
+    "dash_audit_last": {"zh": "最近一次核查：{when}，{by}，", "en": "Last audit: {when}, by {by}:"},
     "dash_audit_never": {"zh": "还没有做过核查", "en": "No audit has been run yet"},
     "dash_audit_ok": {"zh": "通过", "en": "passed"},
     "dash_audit_failed": {"zh": "未通过（{n} 项问题）", "en": "FAILED ({n} problems)"},

@@ -72,6 +72,14 @@ def list_checkpoints(ctx: Context, who: Principal) -> list[dict]:
         return [_view(r) for r in store.all_checkpoints(db)]
 
 
+def latest(ctx: Context, who: Principal) -> dict | None:
+    """The last signed checkpoint, or None before the first."""
+    require(who, "report.read")
+    with ctx.store.read() as db:
+        row = store.latest_checkpoint(db)
+    return _view(row) if row else None
+
+
 def _view(row: dict, new: bool | None = None) -> dict:
     out = {k: row[k] for k in ("n", "size", "head", "at", "signature")}
     out["body"] = bytes(row["body"]).decode()

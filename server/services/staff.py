@@ -33,6 +33,8 @@ USERNAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")  # schema.types.Oper
 PERMISSIONS: dict[str, frozenset[str]] = {
     "staff.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin", "auditor"}),
+    # re-derive the ledger from the signed bytes (server.services.audit.run_audit): slow, reads only
+    "audit.run": frozenset({"admin", "reconciler", "auditor"}),
     "review.read": frozenset(ROLES),
     "review.resolve": frozenset({"admin", "reconciler", "community_manager"}),
     # charge-shop / write-off move points onto a shop's settlement or the programme's budget

@@ -3,6 +3,6 @@ dependency (``server.console.web.Page``), call one use case and render one templ
 ``PAGES`` lists them for ``server.console.router``; each module appends its navigation
 entry to ``server.console.web.NAV``."""
 
-from server.console.pages import session
+from server.console.pages import dashboard, residents, reviews, session
 
-PAGES = [session.SessionPages]
+PAGES = [session.SessionPages, dashboard.DashboardPage, residents.ResidentPages, reviews.ReviewPages]
