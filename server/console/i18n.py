@@ -44,7 +44,7 @@ TABLE: dict[str, dict[str, str]] = {
     # ---- errors (server.errors codes and their detail)
     "error_title": {"zh": "无法完成", "en": "Could not do that"},
     "err_forbidden": {"zh": "你的角色或社区范围不允许这样做", "en": "Your role or community scope does not allow this"},
-    "err_not_found": {"zh": "{what} {key} 不存在", "en": "{what} {key} does not exist"},
+    "err_not_found": {"zh": "{what} {name} 不存在", "en": "{what} {name} does not exist"},
     "err_not_found_plain": {"zh": "找不到这个页面", "en": "There is no such page"},
     "err_conflict": {"zh": "数据已被别人先改动，请刷新后再看", "en": "Someone changed this first; reload and look again"},
     "err_review_resolved": {"zh": "审核事项 {review} 已由 {by} 处理，你的处理没有生效", "en": "Review item {review} was already resolved by {by}; yours was not applied"},

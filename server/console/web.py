@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader
 from litestar import Request, Response
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import Cookie
@@ -210,8 +210,8 @@ def safe_next(target: str | None) -> str:
 def error_text(exc: Exception, lang: str) -> str:
     """A use case's refusal in the staff member's words: built from its code and detail,
     never its English message."""
-    def t(key, **f):
-        return i18n.t(key, lang, **f)
+    def t(message, **f):
+        return i18n.t(message, lang, **f)
 
     if isinstance(exc, CsrfRefused):
         return t("err_csrf")
@@ -223,7 +223,7 @@ def error_text(exc: Exception, lang: str) -> str:
         return t("err_forbidden")
     if isinstance(exc, NotFound):
         key = "what_" + exc.what.replace(" ", "_")
-        return t("err_not_found", what=t(key) if i18n.has(key) else "", key=exc.key)
+        return t("err_not_found", what=t(key) if i18n.has(key) else "", name=exc.key)
     if isinstance(exc, Conflict):
         state = exc.detail.get("state")
         if state in ("resolved", "pending"):
@@ -283,6 +283,6 @@ def _quiet_who(ctx: Context, token: str) -> Principal | None:
 
 
 def template_config() -> TemplateConfig:
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined,
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(env))
