@@ -52,6 +52,7 @@ run: $(STAMP)
 	fi; \
 	$(BIN)/jifen-kiosk sync --data $(DATA)/kiosk || true; \
 	echo "server: http://127.0.0.1:$(PORT) (log: $(DATA)/server.log); demo operator op1, PIN 1234"; \
+	echo "staff console: http://127.0.0.1:$(PORT)/ as admin; password in $(DATA)/server/admin-password.txt"; \
 	$(BIN)/jifen-kiosk --data $(DATA)/kiosk
 
 test: $(STAMP)

@@ -16,6 +16,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from server.services import throttle
@@ -269,9 +270,24 @@ def set_password(ctx: Context, who: Principal, username: str, password: str, cur
     return {"username": username, "tokens_revoked": revoked}
 
 
+def keep_admin_password(ctx: Context, password: str) -> Path:
+    """Write ``admin``'s password to ``settings.admin_password_path``, readable by the
+    owner only (0600): whoever can read the data folder holds everything in it anyway, and
+    a password only ever printed would be lost with the terminal or the log it went to."""
+    path = ctx.settings.admin_password_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(password + "\n")
+    os.chmod(path, 0o600)  # an older file of wider mode keeps its mode through O_TRUNC
+    return path
+
+
 def ensure_first_admin(ctx: Context, stream=None) -> dict | None:
     """On an empty staff table, create ``admin``: password from ``settings.admin_password``
-    ($JIFEN_ADMIN_PASSWORD), or a random one printed once to ``stream`` (stderr). None when staff already exist."""
+    ($JIFEN_ADMIN_PASSWORD), or a random one kept in ``settings.admin_password_path``
+    (0600) whose path — never the password — is printed to ``stream`` (stderr). None when
+    staff already exist."""
     with ctx.store.read() as db:
         if store.staff_count(db):
             return None
@@ -281,8 +297,10 @@ def ensure_first_admin(ctx: Context, stream=None) -> dict | None:
     except Conflict:
         return None  # another process made it first
     if "password" in out:
-        print(f"jifen-server: created staff account 'admin' with password {out['password']} "
-              f"(shown once; set JIFEN_ADMIN_PASSWORD to choose it)", file=stream or sys.stderr, flush=True)
+        path = keep_admin_password(ctx, out["password"])
+        print(f"jifen-server: created staff account 'admin'; its password is in {path} "
+              f"(set JIFEN_ADMIN_PASSWORD to choose it; `jifen-server staff password admin` sets a new one)",
+              file=stream or sys.stderr, flush=True)
     return out
 
 
