@@ -82,7 +82,7 @@ def residents_found(db: Tx, text: str, communities: list[str] | None, limit: int
     ``residents_initials``; name: ``residents_name``), at most ``limit`` of each, in scope."""
     scope, params = "", []
     if communities is not None:
-        scope = f" AND community IN ({marks(len(communities))})"
+        scope = f" AND +community IN ({marks(len(communities))})"  # filter; the seek is the search's own index
         params = list(communities)
     found: list[tuple[str, list]] = []
     upper = text.upper()
