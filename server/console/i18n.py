@@ -122,6 +122,8 @@ TABLE: dict[str, dict[str, str]] = {
     "entry_charge": {"zh": "中心补回（{against}）：{reason}", "en": "Central credit ({against}): {reason}"},
     "against_shop": {"zh": "由店铺承担", "en": "charged to the shop"},
     "against_writeoff": {"zh": "项目核销", "en": "written off"},
+    "entry_review": {"zh": "（审核事项 {review}{approved}）", "en": " (review item {review}{approved})"},
+    "entry_approved_by": {"zh": "，{by} 批准", "en": ", approved by {by}"},
     "entry_voided": {"zh": "（已被撤销）", "en": " (voided)"},
     "where_central": {"zh": "中心", "en": "Central office"},
     "item_qty": {"zh": "{name}×{qty}", "en": "{name} ×{qty}"},

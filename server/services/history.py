@@ -9,6 +9,7 @@ community's resident is ``NotFound``, as if there were none.
 """
 
 import json
+import re
 
 from schema.types import CENTRAL_KIOSK
 from server.errors import NotFound
@@ -85,6 +86,20 @@ def _entry(r: dict, balance: int, names: dict) -> dict:
     for k in ("target", "reason", "against", "review", "note"):
         if body.get(k) not in (None, ""):
             out[k] = body[k]
+    if "review" in out and "reason" in out:
+        out |= _resolution_reason(out["reason"], out["review"])
     if "target" in out:
         out["target_receipt"] = short_code(out["target"])
     return out
+
+
+_REVIEW_REASON = re.compile(r"^review (\d+): (.*?)(?: \(approved by ([\w.-]+)\))?$", re.S)
+
+
+def _resolution_reason(reason: str, review: int) -> dict:
+    """A resolution's reason as ``review.central_event`` signs it (``review N: note``, and
+    ``(approved by X)``) split into the note and the approver, so a page words them itself."""
+    m = _REVIEW_REASON.match(reason)
+    if not m or int(m.group(1)) != review:
+        return {}
+    return {"reason": m.group(2)} | ({"approved_by": m.group(3)} if m.group(3) else {})

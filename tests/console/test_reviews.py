@@ -5,6 +5,8 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.console.conftest import keep_screenshot
+
 CARD_A = "5106810100001"  # SQ01; shop S01 is SQ01's
 
 
@@ -34,6 +36,7 @@ def test_a_reconciler_resolves_an_overdraft_after_confirming_and_sees_the_balanc
     expect(balances).to_contain_text(re.compile(r"这笔之前 -?\d+ 分，之后 -\d+ 分"))
     expect(page.locator("#events")).to_contain_text("兑换")
     assert "{" not in page.locator("main").inner_text()  # words, not JSON
+    keep_screenshot(page, "review-item-zh")
     choose(page, "由店铺承担", "店员未核对余额")
     expect(page.locator("#confirm-text")).to_have_text(f"将对审核事项 {item} 执行：由店铺承担。原因：店员未核对余额")
     page.click("text=确认处理")
@@ -43,7 +46,9 @@ def test_a_reconciler_resolves_an_overdraft_after_confirming_and_sees_the_balanc
     expect(page.locator("#balances")).to_contain_text("现在 0 分")  # the shop bore the overdraft
     page.goto(console.url + f"/residents/{CARD_A}")
     expect(page.locator("#balance")).to_have_text("0 分")
-    expect(page.locator("#history tr").nth(1)).to_contain_text("中心补回（由店铺承担）")
+    keep_screenshot(page, "resident-zh")
+    expect(page.locator("#history tr").nth(1)).to_contain_text(re.compile(rf"中心补回（由店铺承担）：店员未核对余额\s*（审核事项 {item}）"))
+    expect(page.locator("#history")).not_to_contain_text("review")
 
 
 def test_cancelling_at_the_confirmation_changes_nothing(console, page, sign_in, overdraft):
