@@ -28,7 +28,7 @@ TABLE: dict[str, dict[str, str]] = {
     "back": {"zh": "返回", "en": "Back"},
     "none": {"zh": "无", "en": "none"},
     "more": {"zh": "更多", "en": "More"},
-    "previous_page": {"zh": "上一页", "en": "Previous"},
+    "first_page": {"zh": "回到最新", "en": "Newest"},
     "next_page": {"zh": "下一页", "en": "Next"},
     "points_n": {"zh": "{n} 分", "en": "{n} pts"},
     # ---- sign-in

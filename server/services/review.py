@@ -101,16 +101,38 @@ def list_items(ctx: Context, who: Principal, open_only: bool = False, community:
                with_evidence: bool = False) -> list[dict]:
     require(who, "review.read")
     allowed = scope_filter(who, community)
-    out = []
     with ctx.store.read() as db:
-        for item in ledger.list_reviews(db, open_only):
-            item["communities"] = communities_of(db, item)
-            if allowed is not None and not set(allowed) & set(item["communities"]):
-                continue
-            _annotate(db, item)
-            if with_evidence:
-                item["evidence"] = evidence(db, item)
-            out.append(item)
+        return _visible(db, ledger.list_reviews(db, open_only), allowed, with_evidence)
+
+
+def page_of_items(ctx: Context, who: Principal, open_only: bool = True, kind: str | None = None,
+                  before: int | None = None, size: int = 50) -> list[dict]:
+    """Up to ``size`` items ``who`` may see, newest first, with ids below ``before``: a page
+    of the queue, read a page at a time (a scoped role's pages may take several reads)."""
+    require(who, "review.read")
+    allowed = scope_filter(who, None)
+    out: list[dict] = []
+    with ctx.store.read() as db:
+        while len(out) < size:
+            rows = ledger.list_reviews(db, open_only, kind, newest_first=True, before=before, limit=size * 4)
+            if not rows:
+                break
+            out += _visible(db, rows, allowed, False)
+            before = rows[-1]["id"]
+    return out[:size]
+
+
+def _visible(db, rows: list[dict], allowed: list[str] | None, with_evidence: bool) -> list[dict]:
+    """The ``rows`` a caller limited to ``allowed`` communities may see, annotated."""
+    out = []
+    for item in rows:
+        item["communities"] = communities_of(db, item)
+        if allowed is not None and not set(allowed) & set(item["communities"]):
+            continue
+        _annotate(db, item)
+        if with_evidence:
+            item["evidence"] = evidence(db, item)
+        out.append(item)
     return out
 
 

@@ -160,9 +160,22 @@ def review_exists_since(db: Tx, kiosk: str, kind: str, since: int) -> bool:
     return row is not None
 
 
-def list_reviews(db: Tx, open_only: bool = False) -> list[dict]:
-    where = "WHERE status = 'open'" if open_only else ""
-    rows = list(db.sql.query(f"SELECT * FROM review_items {where} ORDER BY id"))
+def list_reviews(db: Tx, open_only: bool = False, kind: str | None = None, newest_first: bool = False,
+                 before: int | None = None, limit: int = -1) -> list[dict]:
+    """Review items by id (``review_items_status`` serves the open ones); ``newest_first``
+    with ``before`` and ``limit`` pages through them."""
+    conds, params = [], []
+    if open_only:
+        conds.append("status = 'open'")
+    if kind:
+        conds.append("kind = ?")
+        params.append(kind)
+    if before is not None:
+        conds.append("id < ?")
+        params.append(before)
+    where = ("WHERE " + " AND ".join(conds)) if conds else ""
+    order = "id DESC" if newest_first else "id"
+    rows = list(db.sql.query(f"SELECT * FROM review_items {where} ORDER BY {order} LIMIT ?", [*params, limit]))
     for r in rows:
         r["detail"] = json.loads(r["detail"])
     return rows

@@ -48,14 +48,15 @@ class ReviewPages(Controller):
     path = "/reviews"
 
     @get("/", sync_to_thread=True)
-    def queue(self, page: NamedDependency[Page], show: FromQuery[str] = "open", kind: FromQuery[str] = "", n: FromQuery[int] = 0) -> Template:
-        items = review.list_items(page.ctx, page.who, open_only=show != "all")
-        if kind:
-            items = [i for i in items if i["kind"] == kind]
-        items.sort(key=lambda i: -i["id"])
-        start = max(n, 0)
-        return page.render("reviews.html", items=items[start:start + PAGE_SIZE], total=len(items), start=start,
-                           size=PAGE_SIZE, show=show, kind=kind)
+    def queue(self, page: NamedDependency[Page], show: FromQuery[str] = "open", kind: FromQuery[str] = "",
+              before: FromQuery[int | None] = None) -> Template:
+        """Newest first, a page at a time (``before``: the id the next page starts below)."""
+        items = review.page_of_items(page.ctx, page.who, open_only=show != "all", kind=kind or None,
+                                     before=before, size=PAGE_SIZE + 1)
+        more = len(items) > PAGE_SIZE
+        items = items[:PAGE_SIZE]
+        return page.render("reviews.html", items=items, show=show, kind=kind, first=before is None,
+                           next_before=items[-1]["id"] if more else None)
 
     @get("/{item:int}", sync_to_thread=True)
     def item(self, page: NamedDependency[Page], item: FromPath[int], done: FromQuery[str] = "") -> Template:
