@@ -34,7 +34,8 @@ def test_a_reconciler_resolves_an_overdraft_after_confirming_and_sees_the_balanc
     expect(what).to_contain_text("终端记录于")
     balances = page.locator("#balances")
     expect(balances).to_contain_text(re.compile(r"这笔之前 -?\d+ 分，之后 -\d+ 分"))
-    expect(page.locator("#events")).to_contain_text("兑换")
+    expect(page.locator("#events")).to_contain_text("兑换 毛巾×40")  # goods and shop by name
+    expect(page.locator("#events")).to_contain_text("积分兑换超市")
     assert "{" not in page.locator("main").inner_text()  # words, not JSON
     keep_screenshot(page, "review-item-zh")
     choose(page, "由店铺承担", "店员未核对余额")

@@ -31,17 +31,17 @@ def points_of(text: str | None) -> int | None:
     return int(text) if text.lstrip("+-").isdigit() else 0
 
 
-def balances_around(page: Page, item: dict) -> dict | None:
-    """The resident's balance just before and after the item's event, and now."""
+def resident_side(page: Page, item: dict) -> tuple[dict | None, dict]:
+    """The resident's balance just before and after the item's event, and now; and the
+    resident's history entries by event id (their words: rule, goods and shop names)."""
     if not item.get("resident"):
-        return None
+        return None, {}
     view = history.resident_history(page.ctx, page.who, item["resident"], shown=10**9)
-    out = {"now": view["balance"], "before": None, "after": None}
-    for e in view["entries"]:
-        if e["event"] == item.get("event"):
-            out |= {"before": e["balance"] - e["points"], "after": e["balance"]}
-            break
-    return out
+    entries = {e["event"]: e for e in view["entries"]}
+    out = {"now": view["balance"], "before": None, "after": None, "name": view["resident"]["name"]}
+    if (e := entries.get(item.get("event"))) is not None:
+        out |= {"before": e["balance"] - e["points"], "after": e["balance"]}
+    return out, entries
 
 
 class ReviewPages(Controller):
@@ -61,7 +61,8 @@ class ReviewPages(Controller):
     @get("/{item:int}", sync_to_thread=True)
     def item(self, page: NamedDependency[Page], item: FromPath[int], done: FromQuery[str] = "") -> Template:
         shown = review.show_item(page.ctx, page.who, item)
-        return page.render("review.html", item=shown, balances=balances_around(page, shown), done=done,
+        balances, entries = resident_side(page, shown)
+        return page.render("review.html", item=shown, balances=balances, entries=entries, done=done,
                            actions=review.ACTIONS, may_resolve=page.who.can("review.resolve"))
 
     @post("/{item:int}/confirm", sync_to_thread=True, status_code=200)
