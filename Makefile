@@ -11,9 +11,25 @@ STAMP := $(VENV)/.installed
 DATA ?= jifen-data
 PORT ?= 8470
 
-.PHONY: run test test-long bench setup clean-data lint
+.PHONY: run test test-long bench setup clean-data lint browser
 
-$(STAMP): pyproject.toml
+# The console's browser tests drive Debian's Chromium with Chinese fonts (no browser
+# download: the test machines may have no internet). Installed with apt-get when missing,
+# as root (CI runs as root); otherwise say what to install.
+browser:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	fc-list 2>/dev/null | grep -qi wqy || missing="$$missing fonts-wqy-microhei"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing (console browser tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "the console browser tests need:$$missing (run as root: apt-get install$$missing)"; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml | browser
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -38,6 +54,7 @@ run: $(STAMP)
 	fi; \
 	$(BIN)/jifen-kiosk sync --data $(DATA)/kiosk || true; \
 	echo "server: http://127.0.0.1:$(PORT) (log: $(DATA)/server.log); demo operator op1, PIN 1234"; \
+	echo "staff console: http://127.0.0.1:$(PORT)/ as admin; password in $(DATA)/server/admin-password.txt"; \
 	$(BIN)/jifen-kiosk --data $(DATA)/kiosk
 
 test: $(STAMP)

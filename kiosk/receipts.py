@@ -8,7 +8,6 @@ prints the same lines). Imports no Textual.
 """
 
 import base64
-import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,16 +21,7 @@ from sync.board import mask_name  # a receipt left on the counter masks as the p
 from sync.calendar import local_dt
 from kiosk.files import private_folder, write_private_text
 
-#: Crockford-style alphabet: no I, L, O, U, so a code read aloud is not misheard
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def short_code(event_id: str) -> str:
-    """Eight characters 'XXXX-XXXX' derived from the event id."""
-    n = int.from_bytes(hashlib.sha256(f"jifen-receipt\n{event_id}".encode()).digest()[:5], "big")
-    chars = "".join(_ALPHABET[(n >> (5 * i)) & 31] for i in range(8))
-    return f"{chars[:4]}-{chars[4:]}"
-
+from sync.receiptcode import short_code
 
 def width(text: str) -> int:
     """Terminal/printer cells: wide (CJK) characters take two."""

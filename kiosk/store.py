@@ -25,7 +25,7 @@ from sqlite_utils import Database
 
 from kiosk.errors import (DatabaseDamaged, DatabaseLocked, DiskFull, DiskReadOnly, SchemaTooNew,
                           StorageFailed)
-from kiosk.initials import initials, is_initials
+from sync.initials import initials, is_initials
 from schema import kiosk_db
 from schema.feeds import FEEDS
 from schema.types import GENESIS

@@ -176,7 +176,7 @@ END;
 GRAM_MAX = 8
 
 #: the SQL function the kiosk store registers on its connection: a name's pinyin
-#: initials (``kiosk.initials``); SQL alone cannot read Chinese, so migration 4 needs it
+#: initials (``sync.initials``); SQL alone cannot read Chinese, so migration 4 needs it
 INITIALS_FUNCTION = "pinyin_initials"
 
 # Version 4: finding a resident by the pinyin initials of the name (张三明 → ``zsm``).

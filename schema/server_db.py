@@ -438,8 +438,27 @@ DROP TABLE case_twins;
 CREATE UNIQUE INDEX staff_username_nocase ON staff(lower(username));
 """
 
+#: the SQL function the server store registers on its connection: a name's pinyin initials
+#: (``sync.initials``); SQL alone cannot read Chinese, so migration 11 needs it
+INITIALS_FUNCTION = "pinyin_initials"
+
+# Version 11: finding a resident in the staff console by name, pinyin initials (张三明 →
+# ``zsm``) or the last four digits of the phone, each an index seek at city scale.
+# A resident's page lists their review items (``review_items_resident``).
+# ``initials`` is written by the store whenever it writes a resident's name
+# (``server.store.catalog``); this migration fills it for residents stored before. The
+# phone's tail is an expression index: queries say ``substr(phone, -4)`` as it is written here.
+_V11 = f"""
+ALTER TABLE residents ADD COLUMN initials TEXT NOT NULL DEFAULT '';
+UPDATE residents SET initials = {INITIALS_FUNCTION}(name);
+CREATE INDEX residents_initials ON residents(initials, name);
+CREATE INDEX residents_name ON residents(name);
+CREATE INDEX residents_phone_tail ON residents(substr(phone, -4));
+CREATE INDEX review_items_resident ON review_items(resident, status);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (12, _V12)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

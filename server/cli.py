@@ -20,6 +20,7 @@ import getpass
 import ipaddress
 import json
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Callable
@@ -430,6 +431,21 @@ def _staff_add_args(p):
     p.add_argument("--community", action="append", default=[], help="a community a community_manager manages (repeatable)")
 
 
+def staff_password(ctx, who, args) -> int:
+    """A new password for an account (from $JIFEN_STAFF_PASSWORD, else generated and shown
+    once on this terminal); ``admin``'s is also kept in the data folder's admin-password.txt."""
+    password = args.password or secrets.token_hex(12)
+    out = staff.set_password(ctx, who, args.username, password)
+    text = f"staff {out['username']}: new password set, {out['tokens_revoked']} sessions signed out"
+    if args.username == "admin":
+        out["kept_in"] = str(staff.keep_admin_password(ctx, password))
+        text += f"; kept in {out['kept_in']}"
+    if not args.password:
+        out["password"] = password
+        text += f"; password {password} (shown once)"
+    return emit(args, out, text)
+
+
 def staff_add(ctx, who, args) -> int:
     out = staff.add_staff(ctx, who, args.username, args.role, args.password, args.community)
     text = f"staff {out['username']} ({out['role']}) added"
@@ -535,6 +551,8 @@ COMMANDS: tuple[Command, ...] = (
             review_resolve, _resolve_args),
     Command("staff add", f"add an account (password from ${PASSWORD_ENV}, else generated and shown once)", staff_add, _staff_add_args),
     Command("staff list", "list accounts", staff_list),
+    Command("staff password", f"set an account's password (from ${PASSWORD_ENV}, else generated and shown once; admin's is kept in admin-password.txt) and sign it out everywhere",
+            staff_password, positional("username")),
     Command("staff disable", "disable an account and sign it out everywhere", staff_disable, positional("username")),
     Command("staff lockouts", "sign-in lockouts in force (--all: of the last day), by username and client address", staff_lockouts,
             lambda p: p.add_argument("--all", action="store_true", help="also those that ended, of the last day")),

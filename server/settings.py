@@ -78,6 +78,11 @@ class Settings:
     def key_path(self) -> Path:
         return Path(self.data_dir) / "server.key"
 
+    @property
+    def admin_password_path(self) -> Path:
+        """Where a generated ``admin`` password is kept (0600), so it is never lost."""
+        return Path(self.data_dir) / "admin-password.txt"
+
     def policy(self) -> Policy:
         return Policy(
             lease_seconds=self.lease_seconds,

@@ -104,6 +104,13 @@ def list_checkpoints(ctx: Context, who: Principal) -> list[dict]:
         return [_view(r, state=integrity.sealed_state(db, r["n"])) for r in store.all_checkpoints(db)]
 
 
+def latest(ctx: Context, who: Principal) -> dict | None:
+    """The last signed checkpoint, or None before the first."""
+    require(who, "report.read")
+    with ctx.store.read() as db:
+        row = store.latest_checkpoint(db)
+    return _view(row) if row else None
+
 def _view(row: dict, new: bool | None = None, state: tuple[bytes, str] | None = None) -> dict:
     """A checkpoint for people: its fields, signed bytes and (schema 8 on) the signed state."""
     out = {k: row[k] for k in ("n", "size", "head", "at", "signature")}

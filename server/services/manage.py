@@ -12,6 +12,7 @@ A change with a future ``effective_at`` waits in ``rule_changes`` until ``apply_
 import os
 import re
 import secrets
+import unicodedata
 
 from server.errors import Invalid, NotFound
 from server.reports.labels import refusal
@@ -181,6 +182,17 @@ def get_resident(ctx: Context, who: Principal, card: str, reason: str | None = N
         [row] = _disclose(db, ctx, who, [row], "resident_read", card, reason)
         return row | {"confirmed": ledger.account_total(db, resident_account(card)),
                       "recent": ledger.recent_postings(db, resident_account(card), 20)}
+
+
+def find_residents(ctx: Context, who: Principal, text: str, limit: int = 50) -> list[dict]:
+    """Residents in ``who``'s scope found by card (or its start), the last four digits of
+    the phone, pinyin initials, or the start of the name (``catalog.residents_found``)."""
+    require(who, "resident.read")
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if not text:
+        return []
+    with ctx.store.read() as db:
+        return catalog.residents_found(db, text[:40], scope_filter(who, None), min(max(limit, 1), 200))
 
 
 def list_residents(ctx: Context, who: Principal, community: str | None = None, limit: int = BULK_RESIDENTS, after: str = "",

@@ -102,16 +102,38 @@ def list_items(ctx: Context, who: Principal, open_only: bool = False, community:
                with_evidence: bool = False) -> list[dict]:
     require(who, "review.read")
     allowed = scope_filter(who, community)
-    out = []
     with ctx.store.read() as db:
-        for item in ledger.list_reviews(db, open_only):
-            item["communities"] = communities_of(db, item)
-            if allowed is not None and not set(allowed) & set(item["communities"]):
-                continue
-            _annotate(db, item)
-            if with_evidence:
-                item["evidence"] = evidence(db, item)
-            out.append(item)
+        return _visible(db, ledger.list_reviews(db, open_only), allowed, with_evidence)
+
+
+def page_of_items(ctx: Context, who: Principal, open_only: bool = True, kind: str | None = None,
+                  before: int | None = None, size: int = 50) -> list[dict]:
+    """Up to ``size`` items ``who`` may see, newest first, with ids below ``before``: a page
+    of the queue, read a page at a time (a scoped role's pages may take several reads)."""
+    require(who, "review.read")
+    allowed = scope_filter(who, None)
+    out: list[dict] = []
+    with ctx.store.read() as db:
+        while len(out) < size:
+            rows = ledger.list_reviews(db, open_only, kind, newest_first=True, before=before, limit=size * 4)
+            if not rows:
+                break
+            out += _visible(db, rows, allowed, False)
+            before = rows[-1]["id"]
+    return out[:size]
+
+
+def _visible(db, rows: list[dict], allowed: list[str] | None, with_evidence: bool) -> list[dict]:
+    """The ``rows`` a caller limited to ``allowed`` communities may see, annotated."""
+    out = []
+    for item in rows:
+        item["communities"] = communities_of(db, item)
+        if allowed is not None and not set(allowed) & set(item["communities"]):
+            continue
+        _annotate(db, item)
+        if with_evidence:
+            item["evidence"] = evidence(db, item)
+        out.append(item)
     return out
 
 
@@ -217,12 +239,12 @@ def resolve(ctx: Context, who: Principal, item_id: int, action: str, note: str, 
     item is recorded as a proposal (``status: pending``) and posts nothing yet."""
     require(who, "review.resolve")
     if action not in ACTIONS:
-        raise Invalid(f"action must be one of {', '.join(ACTIONS)}", action=action)
+        raise Invalid(f"action must be one of {', '.join(ACTIONS)}", action=action, field="action")
     if action in CHARGING:
         require(who, "review.charge")
     note = _note(note)
     if points is not None and (points == 0 or abs(points) > MAX_POINTS):
-        raise Invalid(f"points must be non-zero and within ±{MAX_POINTS}", points=points)
+        raise Invalid(f"points must be non-zero and within ±{MAX_POINTS}", points=points, field="points")
     with ctx.store.write() as db:
         item = store.review_by_id(db, item_id)
         if item is None:
@@ -232,7 +254,7 @@ def resolve(ctx: Context, who: Principal, item_id: int, action: str, note: str, 
             raise _resolved(db, item_id)
         if (waiting := store.pending_resolution_of(db, item_id)) is not None:
             raise Conflict(f"review item {item_id} has a resolution by {waiting['staff']} awaiting approval; approve or decline it first",
-                           review=item_id, by=waiting["staff"])
+                           review=item_id, by=waiting["staff"], state="pending")
         points = points_of(db, item, action, points)
         bound = bound_of(db, item)
         now = ctx.now()
@@ -274,13 +296,13 @@ def decide(ctx: Context, who: Principal, item_id: int, approve: bool, note: str)
 def _note(note: str | None) -> str:
     note = (note or "").strip()
     if not note or len(note) > 500:
-        raise Invalid("a note of 1-500 characters says why")
+        raise Invalid("a note of 1-500 characters says why", field="note")
     return note
 
 
 def _resolved(db, item_id: int) -> Conflict:
     done = store.resolution_of(db, item_id) or {}
-    return Conflict(f"review item {item_id} is already resolved", review=item_id, by=done.get("staff"))
+    return Conflict(f"review item {item_id} is already resolved", review=item_id, by=done.get("staff"), state="resolved")
 
 
 def _close(ctx: Context, db, who: Principal, item: dict, action: str, note: str, points: int | None,
@@ -311,7 +333,7 @@ def points_of(db, item: dict, action: str, points: int | None) -> int | None:
     """The points a resolution moves (None: recorded only), checked against the item."""
     if action == "accept":
         if points is not None:
-            raise Invalid("accept posts nothing: leave out --points, or choose adjust")
+            raise Invalid("accept posts nothing: leave out --points, or choose adjust", field="points")
         return None
     resident = item.get("resident")
     if resident is None:
@@ -320,19 +342,19 @@ def points_of(db, item: dict, action: str, points: int | None) -> int | None:
         return None  # charge-shop / write-off of a stock or chain item: recorded, no postings
     if action == "adjust":
         if points is None:
-            raise Invalid("adjust needs --points (positive credits, negative debits the resident)")
+            raise Invalid("adjust needs --points (positive credits, negative debits the resident)", field="points")
         return points
     if action == "charge-shop" and not (item.get("shop") or item["detail"].get("shop")):
         raise Invalid(f"review item {item['id']} names no shop to charge", review=item["id"])
     if points is None:
         balance = ledger.account_total(db, resident_account(resident))
         if balance >= 0:
-            raise Invalid(f"resident {resident} is not overdrawn ({balance}); give --points", balance=balance)
+            raise Invalid(f"resident {resident} is not overdrawn ({balance}); give --points", balance=balance, field="points")
         if -balance > MAX_POINTS:
             raise Invalid(f"the overdraft of {-balance} exceeds one correction's ±{MAX_POINTS}; give --points", points=-balance)
         return -balance
     if points < 0:
-        raise Invalid("charge-shop and write-off credit the resident: points must be positive", points=points)
+        raise Invalid("charge-shop and write-off credit the resident: points must be positive", points=points, field="points")
     return points
 
 

@@ -23,7 +23,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from server.files import write_private_text
+from server.files import private_folder, write_private_text
 from server.services import throttle
 from server.services.context import Context
 from server.store import catalog
@@ -39,6 +39,8 @@ USERNAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")  # schema.types.Oper
 PERMISSIONS: dict[str, frozenset[str]] = {
     "staff.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin", "auditor"}),
+    # re-derive the ledger from the signed bytes (server.services.audit.run_audit): slow, reads only
+    "audit.run": frozenset({"admin", "reconciler", "auditor"}),
     "review.read": frozenset(ROLES),
     "review.resolve": frozenset({"admin", "reconciler", "community_manager"}),
     # charge-shop / write-off move points onto a shop's settlement or the programme's budget
@@ -179,6 +181,17 @@ def sign_out(ctx: Context, token: str | None) -> dict:
     return {"signed_out": True}
 
 
+def sign_out_everywhere(ctx: Context, token: str | None) -> dict:
+    """Revoke every live token of the account this token belongs to (every browser and
+    API client signed in as it)."""
+    who = authenticate(ctx, token)
+    now = ctx.now()
+    with ctx.store.write() as db:
+        revoked = store.revoke_tokens_of(db, who.username, now)
+        store.append_audit(db, now, who.username, "sign_out_everywhere", who.username, {"tokens_revoked": revoked})
+    return {"signed_out": True, "tokens_revoked": revoked}
+
+
 def acting_as(ctx: Context, username: str) -> Principal:
     """The principal for a CLI command run ``--staff USER`` on the server machine itself
     (whoever can read the data folder is trusted as that user; the role still applies)."""
@@ -294,14 +307,21 @@ def set_password(ctx: Context, who: Principal, username: str, password: str, cur
     return {"username": username, "tokens_revoked": revoked}
 
 
-ADMIN_PASSWORD_FILE = "admin-password.txt"
+def keep_admin_password(ctx: Context, password: str, path: Path | None = None) -> Path:
+    """Write ``admin``'s password to ``path`` (default ``settings.admin_password_path``),
+    readable by the owner only (0600): whoever can read the data folder holds everything in
+    it anyway, and a password only ever printed would be lost with the terminal or the log
+    it went to."""
+    where = Path(path or ctx.settings.admin_password_path)
+    private_folder(where.parent)
+    return write_private_text(where, password + "\n")
 
 
 def ensure_first_admin(ctx: Context, stream=None, path: Path | None = None) -> dict | None:
     """On an empty staff table, create ``admin``: password from ``settings.admin_password``
-    ($JIFEN_ADMIN_PASSWORD), or a random one written once to ``path`` (default
-    ``admin-password.txt`` in the data folder), created 0600. ``stream`` (stderr) is told
-    where it is, never the password: stderr ends up in logs. None when staff already exist."""
+    ($JIFEN_ADMIN_PASSWORD), or a random one kept in ``path`` (default
+    ``settings.admin_password_path``, 0600) whose path — never the password — is printed to
+    ``stream`` (stderr ends up in logs). None when staff already exist."""
     with ctx.store.read() as db:
         if store.staff_count(db):
             return None
@@ -311,10 +331,10 @@ def ensure_first_admin(ctx: Context, stream=None, path: Path | None = None) -> d
     except Conflict:
         return None  # another process made it first
     if "password" in out:
-        where = Path(path or Path(ctx.settings.data_dir) / ADMIN_PASSWORD_FILE)
-        write_private_text(where, out["password"] + "\n")
+        where = keep_admin_password(ctx, out["password"], path)
         print(f"jifen-server: created staff account 'admin'; its password is in {where} (readable by this user only; "
-              f"delete it once read, or set JIFEN_ADMIN_PASSWORD to choose it)", file=stream or sys.stderr, flush=True)
+              f"set JIFEN_ADMIN_PASSWORD to choose it; `jifen-server staff password admin` sets a new one)",
+              file=stream or sys.stderr, flush=True)
     return out
 
 

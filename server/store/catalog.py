@@ -12,6 +12,7 @@ from schema.feeds import community_scope
 from server.store.chunked import rows_in
 from server.store.tx import Tx
 from sync.chunks import marks
+from sync.initials import initials, is_initials
 from sync.ledger import GoodInfo, OperatorInfo, RuleInfo
 
 TABLES = {
@@ -46,7 +47,15 @@ def row_by_key(db: Tx, table: str, key: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def _searchable(table: str, row: dict) -> dict:
+    """A resident row with the pinyin initials of its name (migration 11), searched by."""
+    if table == "residents" and "name" in row:
+        return row | {"initials": initials(row["name"])}
+    return row
+
+
 def insert_row(db: Tx, table: str, row: dict) -> None:
+    row = _searchable(table, row)
     cols = list(row)
     db.sql.execute(f"INSERT INTO {table}({', '.join(cols)}) VALUES ({marks(len(cols))})", [row[c] for c in cols])
 
@@ -54,6 +63,7 @@ def insert_row(db: Tx, table: str, row: dict) -> None:
 def update_row(db: Tx, table: str, row: dict) -> None:
     """Set the row's columns on the row with its key."""
     key = TABLES[table]
+    row = _searchable(table, row)
     sets = [c for c in row if c != key]
     db.sql.execute(f"UPDATE {table} SET {', '.join(c + ' = ?' for c in sets)} WHERE {key} = ?", [*(row[c] for c in sets), row[key]])
 
@@ -67,6 +77,33 @@ def residents_matching(db: Tx, after: str, communities: list[str] | None, limit:
     return list(db.sql.query(f"SELECT * FROM residents WHERE {where} ORDER BY card LIMIT ?", [*params, limit]))
 
 
+def residents_found(db: Tx, text: str, communities: list[str] | None, limit: int) -> list[dict]:
+    """Residents whose card is ``text`` (or starts with it), whose phone ends in it (four
+    digits), whose pinyin initials start with it (Latin letters), or whose name starts with
+    it; each an index seek (card: the key; phone: ``residents_phone_tail``; initials:
+    ``residents_initials``; name: ``residents_name``), at most ``limit`` of each, in scope."""
+    scope, params = "", []
+    if communities is not None:
+        scope = f" AND +community IN ({marks(len(communities))})"  # filter; the seek is the search's own index
+        params = list(communities)
+    found: list[tuple[str, list]] = []
+    upper = text.upper()
+    if text.isascii() and text.isalnum():
+        found.append(("card >= ? AND card < ?", [upper, upper + "\uffff"]))
+    if text.isdigit() and len(text) == 4:
+        found.append(("substr(phone, -4) = ?", [text]))
+    if is_initials(text):
+        low = text.lower()
+        found.append(("initials >= ? AND initials < ?", [low, low + "\uffff"]))
+    if not text.isascii():
+        found.append(("name >= ? AND name < ?", [text, text + "\uffff"]))
+    out: dict[str, dict] = {}
+    for where, values in found:
+        for r in db.sql.query(f"SELECT * FROM residents WHERE {where}{scope} LIMIT ?", [*values, *params, limit]):
+            out.setdefault(r["card"], r)
+    return sorted(out.values(), key=lambda r: (r["name"], r["card"]))[:limit]
+
+
 def existing_keys(db: Tx, table: str) -> set[str]:
     return {r[0] for r in db.sql.execute(f"SELECT {TABLES[table]} FROM {table}")}
 
@@ -75,6 +112,7 @@ def insert_missing(db: Tx, table: str, rows: list[dict]) -> int:
     """Insert rows whose key is not there yet; existing rows are left as they are."""
     if not rows:
         return 0
+    rows = [_searchable(table, r) for r in rows]
     before = db.sql.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     cols = list(rows[0])
     db.sql.conn.executemany(

@@ -18,9 +18,10 @@ from typing import TypeVar
 
 import sqlite_utils
 
-from schema.server_db import MIGRATIONS, pending
+from schema.server_db import INITIALS_FUNCTION, MIGRATIONS, pending
 from server.store.tx import Tx
 from server.files import private_file, private_folder
+from sync.initials import initials
 
 
 T = TypeVar("T")
@@ -259,6 +260,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=10000")
+    # migration 11 fills the initials of residents stored before it
+    conn.create_function(INITIALS_FUNCTION, 1, initials, deterministic=True)
     return conn
 
 

@@ -160,12 +160,49 @@ def review_exists_since(db: Tx, kiosk: str, kind: str, since: int) -> bool:
     return row is not None
 
 
-def list_reviews(db: Tx, open_only: bool = False) -> list[dict]:
-    where = "WHERE status = 'open'" if open_only else ""
-    rows = list(db.sql.query(f"SELECT * FROM review_items {where} ORDER BY id"))
+def list_reviews(db: Tx, open_only: bool = False, kind: str | None = None, newest_first: bool = False,
+                 before: int | None = None, limit: int = -1) -> list[dict]:
+    """Review items by id (``review_items_status`` serves the open ones); ``newest_first``
+    with ``before`` and ``limit`` pages through them."""
+    conds, params = [], []
+    if open_only:
+        conds.append("status = 'open'")
+    if kind:
+        conds.append("kind = ?")
+        params.append(kind)
+    if before is not None:
+        conds.append("id < ?")
+        params.append(before)
+    where = ("WHERE " + " AND ".join(conds)) if conds else ""
+    order = "id DESC" if newest_first else "id"
+    rows = list(db.sql.query(f"SELECT * FROM review_items {where} ORDER BY {order} LIMIT ?", [*params, limit]))
     for r in rows:
         r["detail"] = json.loads(r["detail"])
     return rows
+
+
+def resident_entries(db: Tx, account: str) -> list[dict]:
+    """Every posting to ``account`` with its event, in the order they were applied (an
+    index seek on ``postings_account``)."""
+    return list(db.sql.query(
+        "SELECT p.id AS posting, p.amount, e.id AS event, e.kind, e.kiosk, e.shop, e.operator, e.at, e.received_at,"
+        " e.body, e.voided_by FROM postings p JOIN events e ON e.id = p.event WHERE p.account = ? ORDER BY p.id",
+        [account],
+    ))
+
+
+def reviews_of_resident(db: Tx, card: str, open_only: bool = True) -> list[dict]:
+    """A resident's review items (``review_items_resident``, migration 11), newest first."""
+    where = " AND status = 'open'" if open_only else ""
+    rows = list(db.sql.query(f"SELECT * FROM review_items WHERE resident = ?{where} ORDER BY id DESC", [card]))
+    for r in rows:
+        r["detail"] = json.loads(r["detail"])
+    return rows
+
+
+def open_review_counts(db: Tx) -> dict[str, int]:
+    """Open review items by kind (an index seek on ``review_items_status``)."""
+    return dict(db.sql.execute("SELECT kind, count(*) FROM review_items WHERE status = 'open' GROUP BY kind").fetchall())
 
 
 # ---------------------------------------------------------------- balances and audit

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from kiosk.initials import initials
+from sync.initials import initials
 from kiosk.store import Store
 from schema import kiosk_db
 

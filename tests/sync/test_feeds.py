@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from kiosk.initials import initials
+from sync.initials import initials
 from schema import kiosk_db
 from schema.feeds import FEEDS
 from schema.wire import (

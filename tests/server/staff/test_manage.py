@@ -183,3 +183,23 @@ def test_codes_typed_full_width_padded_or_in_any_case_are_stored_in_one_form(ctx
     assert get_resident(ctx, SYSTEM, " 5106810199008\r\n")["name"] == "孙明"
     assert put_good(ctx, SYSTEM, "ｓｏａｐ２ ", "肥皂", "块", 8) == {"good": "SOAP2", "outcome": "added"}
     assert put_good(ctx, SYSTEM, "soap2", "肥皂", "块", 8)["outcome"] == "unchanged"  # the same good, not a second
+
+
+def test_staff_password_resets_admins_and_keeps_it_in_the_data_folder(tmp_path, capsys):
+    from server.cli import main
+    from server.settings import Settings
+
+    data = ["--data", str(tmp_path)]
+    ctx = open_context(Settings(data_dir=tmp_path))
+    first = ensure_first_admin(ctx)["password"]
+    ctx.close()
+    capsys.readouterr()
+    assert main(["staff", "password", "admin", *data, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    kept = tmp_path / "admin-password.txt"
+    assert out["password"] != first and kept.read_text().strip() == out["password"]
+    assert kept.stat().st_mode & 0o777 == 0o600
+    ctx = open_context(Settings(data_dir=tmp_path))
+    with ctx.store.read() as db:
+        assert verify(out["password"], staffq.staff_by_name(db, "admin")["password_hash"])
+    ctx.close()

@@ -1,9 +1,10 @@
 """A resident's name as the pinyin initials an operator types to find them: 张三明 → ``zsm``.
 
 Operators at a busy counter often type the initials of a name instead of switching the
-input method to Chinese. The kiosk computes them once, when a resident is mirrored into its
-database (the kiosk store), and keeps them in an indexed column, so a search by initials is
-an index seek like a search by name. The readings come from ``pypinyin`` (a maintained
+input method to Chinese, and so do central staff in the console. The kiosk computes them
+once, when a resident is mirrored into its database (the kiosk store), and the server when a
+resident is stored (the server store); both keep them in an indexed column, so a search by
+initials is an index seek like a search by name. The readings come from ``pypinyin`` (a maintained
 dictionary of Chinese readings).
 
 Each character is looked up on its own and remembered: a first sync mirrors hundreds of
