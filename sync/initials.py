@@ -48,7 +48,10 @@ def _letter(ch: str) -> str:
     # every kiosk command would pay at start although only mirroring residents needs them
     from pypinyin import Style, pinyin
 
-    reading = pinyin(ch, style=Style.FIRST_LETTER, errors=lambda _: [""])
+    try:
+        reading = pinyin(ch, style=Style.FIRST_LETTER, errors=lambda _: [""])
+    except IndexError:  # pypinyin 0.5x: a character it knows with an empty reading (𠮷)
+        return ""
     letter = reading[0][0] if reading and reading[0] else ""
     return letter.lower() if letter.isascii() and letter.isalpha() else ""
 

@@ -54,7 +54,7 @@ def test_residents_are_found_by_card_phone_tail_initials_and_name_within_scope(c
 
 def test_a_renamed_resident_is_found_by_the_new_names_initials(ctx, principal):
     ada = principal("admin")
-    row = manage.get_resident(ctx, ada, CARD_C)
+    row = manage.get_resident(ctx, ada, CARD_C, reason="renaming the resident")
     manage.put_resident(ctx, ada, CARD_C, "欧阳修", row["phone"], row["community"], row["status"])
     assert CARD_C in {r["card"] for r in manage.find_residents(ctx, ada, "oyx")}
 
