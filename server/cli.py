@@ -27,8 +27,8 @@ from pathlib import Path
 
 from schema.wire import CheckpointRec
 from server.errors import Invalid, ServerKeyChanged
-from server.reports.render import FORMATS, render
-from server.services import checkpoint, enroll, manage, open_context, reports, review, rotate, staff
+from server.reports.render import FORMATS, render, render_bytes
+from server.services import checkpoint, enroll, manage, open_context, register, reports, review, rotate, staff
 from server.services.audit import audit
 from server.services.demo import demo_data
 from server.settings import DEFAULT_DATA, Settings
@@ -196,11 +196,29 @@ def balance(ctx, who, args) -> int:
 
 def _import_args(p):
     p.add_argument("file", type=Path)
-    p.add_argument("--community", help="community of every row (else a 'community' column)")
+    p.add_argument("--community", help="community of every row (else a 社区 / community column)")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--preview", action="store_true", help="only show what would be added, changed and refused, and the token")
+    how.add_argument("--commit", metavar="TOKEN", help="apply exactly what --preview showed under TOKEN (refused if anything changed)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the reasons rows are refused")
 
 
 def residents_import(ctx, who, args) -> int:
-    out = manage.import_residents(ctx, who, args.file.read_text(encoding="utf-8-sig"), args.community)
+    if args.file.stat().st_size > register.MAX_REGISTER_BYTES:
+        raise Invalid(f"{args.file} is larger than {register.MAX_REGISTER_BYTES} bytes: split the register")
+    content = args.file.read_bytes()
+    if args.preview:
+        out = register.preview(ctx, who, content, args.community, args.lang)
+        lines = [f"+ line {r['line']}\t{r['card']}\t{r['name']}\t{r['community']}" for r in out["added"]]
+        lines += [f"~ line {c['line']}\t{c['card']}\t" + ", ".join(f"{k}: {c['before'][k]} -> {v}" for k, v in c["after"].items()
+                                                              if c["before"][k] != v) for c in out["changed"]]
+        lines += [f"! line {r['line']}\t{r['card']}\t{r['reason']}" for r in out["refused"]]
+        n = out["counts"]
+        lines.append(f"{n['added']} to add, {n['changed']} to change, {n['unchanged']} unchanged, {n['refused']} refused ({out['encoding']})")
+        lines.append(f"to apply exactly this: jifen-server residents import {args.file} --commit {out['token']}")
+        return emit(args, out, "\n".join(lines))
+    out = (register.commit(ctx, who, content, args.commit, args.community, args.lang) if args.commit
+           else register.import_residents(ctx, who, content, args.community, args.lang))
     lines = [f"line {r['line']}\t{r['card']}\t{r['reason']}" for r in out["refused"]]
     lines.append(f"{out['added']} added, {out['updated']} updated, {out['unchanged']} unchanged, {len(out['refused'])} refused")
     return emit(args, out, "\n".join(lines))
@@ -329,6 +347,16 @@ def review_list(ctx, who, args) -> int:
                                       f"{json.dumps(r['detail'], ensure_ascii=False)}" for r in rows))
 
 
+def _review_show_args(p):
+    p.add_argument("item", type=int)
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+
+
+def review_show(ctx, who, args) -> int:
+    out = review.describe_item(ctx, who, args.item, args.lang)
+    return emit(args, out, "\n".join(out["lines"]))
+
+
 def _resolve_args(p):
     p.add_argument("item", type=int)
     how = p.add_mutually_exclusive_group(required=True)
@@ -408,7 +436,9 @@ def _report_args(p):
     p.add_argument("kind", choices=reports.KINDS)
     p.add_argument("--month", required=True, help="YYYY-MM (Asia/Shanghai)")
     p.add_argument("--community")
-    p.add_argument("--format", dest="fmt", choices=list(FORMATS), default="json")
+    p.add_argument("--format", dest="fmt", choices=list(FORMATS), default="table",
+                   help="table (default: headers and readable values), csv, xlsx (needs --output), html, json")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of headers and values (default zh)")
     p.add_argument("--output", type=Path, help="write to this file instead of stdout")
     p.add_argument("--publish", action="store_true", help="(board) also publish it to the kiosks' feed")
 
@@ -418,10 +448,14 @@ def report(ctx, who, args) -> int:
         if args.kind != "board":
             raise Invalid("--publish is for the board")
         reports.publish_board(ctx, who, args.month)
-    text = render(reports.report(ctx, who, args.kind, args.month, args.community), "json" if args.json else args.fmt)
+    fmt = "json" if args.json else args.fmt
+    if fmt == "xlsx" and not args.output:
+        raise Invalid("--format xlsx writes a workbook: give --output FILE")
+    out = reports.report(ctx, who, args.kind, args.month, args.community, args.lang)
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        args.output.write_bytes(render_bytes(out, fmt))
     else:
+        text = render(out, fmt)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
@@ -443,7 +477,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("kiosk keys", "every key a kiosk has held and the batches each signs", kiosk_keys, positional("kiosk")),
     Command("list", "list reference data or kiosks", listing, _list_args),
     Command("balance", "a resident's confirmed balance and recent postings", balance, positional("card")),
-    Command("residents import", "import a community register CSV; reports refused rows", residents_import, _import_args),
+    Command("residents import", "import a community register CSV (UTF-8 or GBK); --preview first, then --commit TOKEN",
+            residents_import, _import_args),
     Command("rule set", "add a rule or change it, now or from --effective-at (the change waits until then)", rule_set, _rule_args),
     Command("rule changes", "every change made to a rule, applied or waiting for its time", rule_changes, positional("code")),
     Command("good set", "add or change a good (name, unit, price in points)", good_set, _good_args),
@@ -454,6 +489,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("operator pin", f"reset an operator's PIN (from ${PIN_ENV}, else 6 digits shown once)", operator_pin, positional("operator")),
     Command("operator retire", "retire an operator: their shop's kiosks refuse their sign-in", operator_retire, positional("operator")),
     Command("review list", "list review items", review_list, _review_list_args),
+    Command("review show", "one review item's evidence written for a person (who, where, when, events, balance)", review_show,
+            _review_show_args),
     Command("review resolve", "resolve a review item once, or --approve / --decline a proposed resolution (--staff names who)",
             review_resolve, _resolve_args),
     Command("staff add", f"add an account (password from ${PASSWORD_ENV}, else generated and shown once)", staff_add, _staff_add_args),

@@ -19,6 +19,19 @@ from sync import codes
 from sync.protocol import PROTOCOL_VERSION, RequestRejected, decode_message
 from sync.signing import BadKey, BadSignature
 
+#: what a kiosk's label may hold: letters and digits of any script, spaces and ``- _ . # ( ) ·``,
+#: starting with a letter or digit — so a label reaches a report or spreadsheet as plain text
+LABEL_PUNCTUATION = frozenset(" -_.#()·（）")
+
+
+def label_problem(label: str) -> str | None:
+    """Why ``label`` is no kiosk label, or None."""
+    if not label or not label[0].isalnum():
+        return "a kiosk label starts with a letter or digit"
+    bad = next((ch for ch in label if not (ch.isalnum() or ch in LABEL_PUNCTUATION)), None)
+    return None if bad is None else f"a kiosk label holds letters, digits, spaces and - _ . # ( ) ·, not {bad!r}"
+
+
 # No 0/O, 1/I: a code is read off paper and typed by hand.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -55,6 +68,8 @@ def enroll_code(ctx: Context, who: Principal, shop: str) -> dict:
 
 def enroll(ctx: Context, body: bytes) -> EnrollReply:
     req = parse_enroll(body)
+    if (problem := label_problem(req.label)) is not None:
+        raise RequestRejected("malformed_request", problem, label=req.label[:40])
     try:
         ctx.verify_key(req.public_key).verify("enroll", proof_message(req.code, req.public_key), req.proof)
     except (BadSignature, BadKey) as exc:

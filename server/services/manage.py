@@ -1,5 +1,5 @@
-"""Running the programme: residents (one at a time or imported from a community register
-CSV), rules with effective dates, goods and prices, shops, communities, operators (a PIN
+"""Running the programme: residents (one at a time; a register import is
+``server.services.register``), rules with effective dates, goods and prices, shops, communities, operators (a PIN
 reset; goods and operators retired), kiosk revocation, listings. Every change is
 permission-checked, written to the audit log in the same transaction, and moves the
 entity's feed row, which is how it reaches the kiosks.
@@ -9,13 +9,13 @@ A change with a future ``effective_at`` waits in ``rule_changes`` until ``apply_
 (called by the server's periodic tick) puts it into ``rules`` and the feed.
 """
 
-import csv
-import io
 import os
 import re
 import secrets
+import unicodedata
 
 from server.errors import Invalid, NotFound
+from server.reports.labels import refusal
 from server.services import feed
 from server.services.context import Context
 from server.services.staff import Principal, record, require, scope_filter
@@ -44,7 +44,6 @@ def _id(value: str | None) -> str:
 PHONE = re.compile(r"^[0-9]{7,15}$")
 STATUSES = ("active", "retired")
 RULE_FIELDS = ("name", "kind", "points", "cap_day", "cap_month", "status")
-MAX_IMPORT_ROWS = 200_000
 
 
 # ---------------------------------------------------------------- feed
@@ -71,23 +70,26 @@ def _upsert(db, table: str, row: dict) -> str:
 # ---------------------------------------------------------------- residents
 
 
-def resident_problem(db, row: dict, who: Principal) -> str | None:
-    """Why a resident row cannot be accepted, or None."""
+def resident_problem(db, row: dict, who: Principal) -> tuple[str, dict] | None:
+    """Why a resident row cannot be accepted, as a code of ``server.reports.labels.REFUSALS``
+    and the fields its words name; None when it can."""
     if not CARD.match(row.get("card") or ""):
-        return "card must be 4-32 letters or digits"
+        return "bad_card", {}
     if not 1 <= len(row.get("name") or "") <= 100:
-        return "name must be 1-100 characters"
+        return "bad_name", {}
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in row["name"]):
+        return "name_characters", {}
     if not PHONE.match(row.get("phone") or ""):
-        return "phone must be 7-15 digits"
+        return "bad_phone", {}
     if row.get("status") not in STATUSES:
-        return "status must be active or retired"
+        return "bad_status", {}
     if catalog.row_by_key(db, "communities", row.get("community") or "") is None:
-        return f"community {row.get('community')} does not exist"
+        return "no_community", {"community": row.get("community") or ""}
     if not who.sees(row["community"]):
-        return f"community {row['community']} is not yours to manage"
+        return "not_your_community", {"community": row["community"]}
     old = catalog.row_by_key(db, "residents", row["card"])
     if old is not None and not who.sees(old["community"]):
-        return f"card {row['card']} is registered in a community that is not yours"  # never say which
+        return "card_elsewhere", {"card": row["card"]}  # never say which
     return None
 
 
@@ -99,7 +101,7 @@ def put_resident(ctx: Context, who: Principal, card: str, name: str, phone: str,
     with ctx.store.write() as db:
         problem = resident_problem(db, row, who)
         if problem:
-            raise Invalid(problem, card=card[:40])
+            raise Invalid(refusal(*problem, lang="en"), card=card[:40])
         outcome = _upsert(db, "residents", row)
         publish(db, "resident", row)
         record(db, ctx, who, "resident_put", card, {"outcome": outcome, "community": community, "status": status})
@@ -123,51 +125,6 @@ def list_residents(ctx: Context, who: Principal, community: str | None = None, l
     allowed = scope_filter(who, community)
     with ctx.store.read() as db:
         return catalog.residents_matching(db, after, allowed, min(max(limit, 1), 10_000))
-
-
-def import_residents(ctx: Context, who: Principal, text: str, community: str | None = None) -> dict:
-    """Import a community register: CSV with a header ``card,name,phone[,community][,status]``
-    (``community`` may instead be given for the whole file). Good rows are applied in one
-    transaction; each refused row is reported with its line number and why."""
-    require(who, "resident.write")
-    if community is not None:
-        scope_filter(who, community)
-    text = text.lstrip("\ufeff")
-    reader = csv.DictReader(io.StringIO(text))
-    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
-    reader.fieldnames = fields
-    missing = [f for f in ("card", "name", "phone") if f not in fields] + ([] if community or "community" in fields else ["community"])
-    if missing:
-        raise Invalid(f"the CSV header lacks {', '.join(missing)}", columns=",".join(fields))
-    refused, good, seen = [], [], {}
-    counts = {"added": 0, "updated": 0, "unchanged": 0}
-    with ctx.store.write() as db:
-        for line, raw in enumerate(reader, start=2):
-            if line > MAX_IMPORT_ROWS + 1:
-                raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
-            if None in raw:
-                refused.append({"line": line, "card": (raw.get("card") or "").strip(), "reason": "more values than header columns"})
-                continue
-            row = {
-                "card": _code("card", raw.get("card")).strip(),
-                "name": (raw.get("name") or "").strip(),
-                "phone": re.sub(r"[\s-]", "", raw.get("phone") or ""),
-                "community": (raw.get("community") or "").strip() or community,
-                "status": (raw.get("status") or "").strip() or "active",
-            }
-            problem = resident_problem(db, row, who)
-            if problem is None and row["card"] in seen:
-                problem = f"card {row['card']} already appears on line {seen[row['card']]}"
-            if problem:
-                refused.append({"line": line, "card": row["card"], "reason": problem})
-                continue
-            seen[row["card"]] = line
-            good.append(row)
-        for row in good:
-            counts[_upsert(db, "residents", row)] += 1
-            publish(db, "resident", row)
-        record(db, ctx, who, "residents_import", community, counts | {"refused": len(refused)})
-    return counts | {"refused": refused, "rows": len(good) + len(refused)}
 
 
 # ---------------------------------------------------------------- rules

@@ -1,6 +1,9 @@
 """Reports for central staff and the public: the monthly board, shop settlement, points
-issued and spent, coverage and kiosk health. Each is a dict with ``columns`` and ``rows``
-(so one renderer makes CSV and HTML of any of them) plus ``totals``.
+issued and spent (one month, or the twelve up to it by month for charts), coverage and
+kiosk health. Each is a dict with ``columns`` and ``rows`` (so one renderer,
+``server.reports.render``, makes CSV, xlsx, HTML and a table of any of them) plus
+``totals``, and ``labels``: the column headers in the language asked for
+(``server.reports.labels``).
 
 Settlement ties out by construction and by test: a shop's ``total`` is the sum of the
 postings to ``shop:<id>`` in the month (redeemed − voided − charged).
@@ -10,11 +13,13 @@ The board also goes to kiosks through pull: one feed row per community-month (ki
 """
 
 import json
+import re
 from collections import defaultdict
 
 from schema.feeds import FEEDS
 from schema.wire import BoardLine, BoardRec
 from server.errors import Invalid
+from server.reports import labels
 from server.services import feed
 from server.services.context import Context
 from server.services.staff import Principal, record, require, scope_filter
@@ -24,8 +29,12 @@ from sync import codec, kinds
 from sync.board import mask_name, rank
 from sync.calendar import local_month, month_bounds
 
-KINDS = ("board", "settlement", "issued", "coverage", "kiosks")
+KINDS = ("board", "settlement", "issued", "trend", "coverage", "kiosks")
 BOARD_TOP = 50
+#: months the trend covers, ending with the month asked for
+TREND_MONTHS = 12
+#: a community id as ``server.services.manage`` accepts it (so a file name built from it is plain ASCII)
+COMMUNITY = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")
 
 
 def bounds(month: str) -> tuple[int, int]:
@@ -38,15 +47,25 @@ def bounds(month: str) -> tuple[int, int]:
         raise Invalid(f"month must be YYYY-MM, not {month[:20]!r}", month=month[:20]) from None
 
 
-def report(ctx: Context, who: Principal, kind: str, month: str, community: str | None = None) -> dict:
+def report(ctx: Context, who: Principal, kind: str, month: str, community: str | None = None, lang: str = "zh") -> dict:
+    """One report for ``month`` (``YYYY-MM``, Asia/Shanghai), all of ``who``'s communities or
+    one. Keys and values stay machine-readable; ``labels`` (column -> header), ``title`` and
+    ``definition`` are in ``lang`` (``zh`` default, or ``en``), which the renderers use too."""
     require(who, "report.read")
     if kind not in KINDS:
-        raise Invalid(f"report must be one of {', '.join(KINDS)}", report=kind)
+        raise Invalid(f"report must be one of {', '.join(KINDS)}", report=kind[:20])
+    if lang not in labels.LANGS:
+        raise Invalid(f"lang must be one of {', '.join(labels.LANGS)}", lang=lang[:20])
+    if community is not None and not COMMUNITY.match(community):
+        raise Invalid("community must be a community id (1-32 letters, digits, _ . -)", community=community[:40])
     allowed = scope_filter(who, community)
     start, end = bounds(month)
     with ctx.store.read() as db:  # one snapshot, read beside the writer
-        out = _BUILDERS[kind](db, start, end, allowed, ctx.now())
-    return {"report": kind, "month": month, "community": community} | out
+        out = _BUILDERS[kind](db, start, end, allowed, ctx.now()) if kind != "trend" else _trend(db, month, allowed)
+    pair = labels.DEFINITIONS.get(kind)
+    return ({"report": kind, "month": month, "community": community, "lang": lang, "title": labels.title(kind, lang)}
+            | ({"definition": pair[labels.lang_of(lang)]} if pair else {})
+            | out | {"labels": labels.headers(kind, out["columns"], lang)})
 
 
 # ---------------------------------------------------------------- the board
@@ -71,8 +90,6 @@ def _board(db, start, end, allowed, now) -> dict:
         rows += [{"community": comm, "community_name": comms.get(comm, comm), "rank": ln["rank"],
                   "name": ln["name"], "points": ln["points"]} for ln in lines]
     return {
-        "title": "积分榜 monthly points board",
-        "definition": "points earned in the month: awards minus deductions (voided ones removed); redemptions and corrections do not count",
         "columns": ["community", "community_name", "rank", "name", "points"],
         "rows": rows,
         "totals": {"ranked": len(rows), "points": sum(r["points"] for r in rows)},
@@ -158,7 +175,37 @@ def _settlement(db, start, end, allowed, now) -> dict:
 
 
 def _issued(db, start, end, allowed, now) -> dict:
+    rows = _flows(db, start, end, allowed, {r["code"]: r for r in catalog.list_rows(db, "rules")})
+    totals = defaultdict(int)
+    for r in rows:
+        totals[r["flow"]] += r["points"]
+    return {"columns": ["community", "flow", "rule", "rule_name", "events", "points"], "rows": rows,
+            "totals": {k: totals[k] for k in FLOWS}}
+
+
+FLOWS = ("earned", "deducted", "spent", "corrected")
+
+
+def _trend(db, month: str, allowed) -> dict:
+    """Issued and spent over the ``TREND_MONTHS`` months ending with ``month``: rows by month,
+    community, flow and rule, and ``series`` (one list per flow, a value per month) for charts."""
+    months = [month]
+    while len(months) < TREND_MONTHS:
+        months.insert(0, local_month(month_bounds(months[0])[0] - 1))
     rules = {r["code"]: r for r in catalog.list_rows(db, "rules")}
+    rows, series = [], {f: [] for f in FLOWS}
+    for m in months:
+        start, end = month_bounds(m)
+        these = [{"month": m} | r for r in _flows(db, start, end, allowed, rules)]
+        rows += these
+        for f in FLOWS:
+            series[f].append(sum(r["points"] for r in these if r["flow"] == f))
+    return {"columns": ["month", "community", "flow", "rule", "rule_name", "events", "points"], "rows": rows,
+            "series": {"months": months} | series, "totals": {f: sum(series[f]) for f in FLOWS}}
+
+
+def _flows(db, start, end, allowed, rules: dict) -> list[dict]:
+    """Resident-side points in [start, end) by community, flow and (where the flow says) rule."""
     acc: dict[tuple, dict] = {}
     for r in q.resident_flows(db, start, end):
         if allowed is not None and r["community"] not in allowed:
@@ -172,12 +219,7 @@ def _issued(db, start, end, allowed, now) -> dict:
                                    "rule_name": rules[rule]["name"] if rule in rules else None, "events": 0, "points": 0})
         row["events"] += r["n"]
         row["points"] += r["points"]
-    rows = sorted(acc.values(), key=lambda r: (r["community"], r["flow"], r["rule"] or ""))
-    totals = defaultdict(int)
-    for r in rows:
-        totals[r["flow"]] += r["points"]
-    return {"columns": ["community", "flow", "rule", "rule_name", "events", "points"], "rows": rows,
-            "totals": {k: totals[k] for k in ("earned", "deducted", "spent", "corrected")}}
+    return sorted(acc.values(), key=lambda r: (r["community"], r["flow"], r["rule"] or ""))
 
 
 # ---------------------------------------------------------------- coverage and kiosks

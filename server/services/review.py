@@ -34,6 +34,7 @@ import json
 from schema.types import CENTRAL_KIOSK
 from schema.wire import Adjust, Charge
 from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.reports.evidence import evidence_lines
 from server.services.central import append_central, next_central_ids
 from server.services.context import Context
 from server.services.staff import Principal, record, require, scope_filter
@@ -126,6 +127,23 @@ def show_item(ctx: Context, who: Principal, item_id: int) -> dict:
                             communities=item["communities"])
         item["evidence"] = evidence(db, item)
     return item
+
+
+def describe_item(ctx: Context, who: Principal, item_id: int, lang: str = "zh") -> dict:
+    """A review item written for a person: ``show_item``'s item (``item``) and ``lines`` in
+    ``lang`` — who (resident's name and card), which shop and kiosk by name, when in local
+    time, which events with their kinds and points, the balance before and after."""
+    item = show_item(ctx, who, item_id)
+    with ctx.store.read() as db:
+        ev = item["evidence"]
+        cards = {e["resident"] for e in ev["events"] if e.get("resident")} | ({item["resident"]} if item.get("resident") else set())
+        residents = {c: r["name"] for c in cards if (r := catalog.row_by_key(db, "residents", c))}
+        shops = {s["id"]: s["name"] for s in catalog.list_rows(db, "shops")}
+        goods = {g["sku"]: g["name"] for g in catalog.list_rows(db, "goods")}
+        around = None
+        if item.get("resident") and item.get("event"):
+            around = ledger.balance_around(db, resident_account(item["resident"]), item["event"])
+    return {"item": item, "lines": evidence_lines(item, residents, shops, goods, around, lang)}
 
 
 def _event_view(row: dict) -> dict:

@@ -17,8 +17,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from schema.staff import (CommunityIn, Decision, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, PinIn, ResidentIn, Resolve,
                           RuleIn, ShopIn, SignIn)
 from server.errors import Invalid
-from server.reports.render import FORMATS, render
-from server.services import checkpoint, enroll, manage, reports, review, rotate, staff
+from server.reports.render import FORMATS, content_disposition, render_bytes
+from server.services import checkpoint, enroll, manage, register, reports, review, rotate, staff
 from server.services.context import Context
 from server.services.staff import Principal
 
@@ -30,6 +30,17 @@ def bearer(request: Request) -> str | None:
 
 def provide_who(request: Request) -> Principal:
     return staff.authenticate(request.app.state.ctx, bearer(request))
+
+
+async def provide_upload(request: Request) -> bytes:
+    """An uploaded file's bytes: the ``file`` field of a multipart form, else the raw body."""
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        form = await request.form()
+        part = form.get("file")
+        if part is None:
+            raise Invalid("the form has no 'file' field")
+        return await part.read() if hasattr(part, "read") else str(part).encode("utf-8")
+    return await request.body()
 
 
 DEPENDENCIES = {"who": Provide(provide_who, sync_to_thread=True)}
@@ -121,6 +132,12 @@ class ReviewApi(Controller):
     def show(self, ctx: Ctx, who: Who, item: FromPath[int]) -> dict:
         return review.show_item(ctx, who, item)
 
+    @get("/{item:int}/evidence", sync_to_thread=True)
+    def describe(self, ctx: Ctx, who: Who, item: FromPath[int], lang: FromQuery[str] = "zh") -> dict:
+        """The item (as ``GET /api/reviews/{id}``) and ``lines``: its evidence written for a
+        person in ``lang`` (zh default, or en)."""
+        return review.describe_item(ctx, who, item, "en" if lang == "en" else "zh")
+
     @post("/{item:int}/resolve", sync_to_thread=True, status_code=200)
     def resolve(self, ctx: Ctx, who: Who, item: FromPath[int], data: JSONBody[Resolve]) -> dict:
         return review.resolve(ctx, who, item, data.action, data.note, data.points)
@@ -157,10 +174,27 @@ class ProgrammeApi(Controller):
     def put_resident(self, ctx: Ctx, who: Who, card: FromPath[str], data: JSONBody[ResidentIn]) -> dict:
         return manage.put_resident(ctx, who, card, data.name, data.phone, data.community, data.status)
 
-    @post("/residents/import", sync_to_thread=True, status_code=200)
-    def import_residents(self, ctx: Ctx, who: Who, payload: NamedDependency[bytes], community: FromQuery[str | None] = None) -> dict:
-        """Body: a CSV register (UTF-8, BOM allowed), header ``card,name,phone[,community][,status]``."""
-        return manage.import_residents(ctx, who, payload.decode("utf-8", "replace"), community)
+    @post("/residents/import", sync_to_thread=True, status_code=200, dependencies={"upload": Provide(provide_upload)})
+    def import_residents(self, ctx: Ctx, who: Who, upload: NamedDependency[bytes], community: FromQuery[str | None] = None,
+                         lang: FromQuery[str] = "zh") -> dict:
+        """One step: a register CSV (raw body, or a multipart form's ``file``) in UTF-8 (BOM allowed) or
+        GBK/GB18030, header ``卡号,姓名,手机[,社区][,状态]`` or ``card,name,phone[,community][,status]``;
+        refused rows are listed and skipped, the rest applied together."""
+        return register.import_residents(ctx, who, upload, community, "en" if lang == "en" else "zh")
+
+    @post("/residents/import/preview", sync_to_thread=True, status_code=200, dependencies={"upload": Provide(provide_upload)})
+    def preview_import(self, ctx: Ctx, who: Who, upload: NamedDependency[bytes], community: FromQuery[str | None] = None,
+                       lang: FromQuery[str] = "zh") -> dict:
+        """What importing this register would add, change and refuse (with line numbers and
+        reasons in ``lang``), changing nothing; its ``token`` binds the commit to this preview."""
+        return register.preview(ctx, who, upload, community, "en" if lang == "en" else "zh")
+
+    @post("/residents/import/commit", sync_to_thread=True, status_code=200, dependencies={"upload": Provide(provide_upload)})
+    def commit_import(self, ctx: Ctx, who: Who, upload: NamedDependency[bytes], token: FromQuery[str],
+                      community: FromQuery[str | None] = None, lang: FromQuery[str] = "zh") -> dict:
+        """Apply exactly what the preview with ``token`` showed for the same bytes, all or
+        nothing: ``409 conflict`` if anything changed since."""
+        return register.commit(ctx, who, upload, token, community, "en" if lang == "en" else "zh")
 
     @put("/rules/{code:str}", sync_to_thread=True)
     def put_rule(self, ctx: Ctx, who: Who, code: FromPath[str], data: JSONBody[RuleIn]) -> dict:
@@ -230,15 +264,14 @@ class ReportApi(Controller):
 
     @get("/reports/{kind:str}", sync_to_thread=True)
     def report(self, ctx: Ctx, who: Who, kind: FromPath[str], month: FromQuery[str], community: FromQuery[str | None] = None,
-               fmt: Annotated[str, QueryParameter(name="format")] = "json") -> Response:
-        """``kind``: board, settlement, issued, coverage, kiosks; ``format``: json, csv, html."""
-        out = reports.report(ctx, who, kind, month, community)
+               fmt: Annotated[str, QueryParameter(name="format")] = "json", lang: FromQuery[str] = "zh") -> Response:
+        """``kind``: board, settlement, issued, trend, coverage, kiosks; ``format``: json, csv, xlsx, html, table;
+        ``lang``: zh (default) or en, for headers and readable values (JSON keeps its keys and adds ``labels``)."""
         if fmt not in FORMATS:
             raise Invalid(f"format must be one of {', '.join(FORMATS)}", format=fmt[:20])
-        headers = {}
-        if fmt == "csv":
-            headers["Content-Disposition"] = f'attachment; filename="{kind}-{month}{"-" + community if community else ""}.csv"'
-        return Response(content=render(out, fmt).encode("utf-8"), media_type=FORMATS[fmt], headers=headers)
+        out = reports.report(ctx, who, kind, month, community, lang)
+        headers = {"Content-Disposition": content_disposition(out, fmt)} if fmt in ("csv", "xlsx") else {}
+        return Response(content=render_bytes(out, fmt), media_type=FORMATS[fmt], headers=headers)
 
     @post("/boards/{month:str}/publish", sync_to_thread=True, status_code=200)
     def publish_board(self, ctx: Ctx, who: Who, month: FromPath[str]) -> dict:

@@ -215,3 +215,13 @@ def event_ids_by_batch(db: Tx) -> dict[tuple[str, int], list[str]]:
 
 def cards_with_central_events(db: Tx) -> set[str]:
     return {r[0] for r in db.sql.execute("SELECT DISTINCT resident FROM events WHERE kiosk = ? AND resident IS NOT NULL", [CENTRAL_KIOSK])}
+
+
+def balance_around(db: Tx, account: str, event: str) -> tuple[int, int] | None:
+    """(balance before, balance after) of ``account`` around ``event``'s postings to it, in
+    posting order; None when the event posted nothing there."""
+    first = db.sql.execute("SELECT min(id), sum(amount) FROM postings WHERE account = ? AND event = ?", [account, event]).fetchone()
+    if first[0] is None:
+        return None
+    before = db.sql.execute("SELECT coalesce(sum(amount), 0) FROM postings WHERE account = ? AND id < ?", [account, first[0]]).fetchone()[0]
+    return before, before + first[1]

@@ -9,7 +9,8 @@ import pytest
 
 from server.cli import main
 from server.services import open_context
-from server.services.manage import apply_due, change_rule, get_resident, import_residents, put_good
+from server.services.manage import apply_due, change_rule, get_resident, put_good
+from server.services.register import import_residents
 from server.services.staff import SYSTEM, ensure_first_admin
 from server.staff.tick import tick
 from server.store import catalog, ledger
@@ -33,7 +34,7 @@ BAD!,张三,13811114444,SQ01
 
 
 def test_import_reports_refused_rows_and_why(ctx, principal):
-    out = import_residents(ctx, principal("community_manager"), REGISTER)
+    out = import_residents(ctx, principal("community_manager"), REGISTER, lang="en")
     assert (out["added"], out["updated"], out["unchanged"]) == (2, 0, 0)
     refused = {r["line"]: r["reason"] for r in out["refused"]}
     assert sorted(refused) == [4, 5, 6, 7, 8, 9, 10]

@@ -103,7 +103,7 @@ def test_csv_has_a_bom_and_parses(settings, activity, capsys, tmp_path):
     raw = out_file.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert {r["shop"] for r in rows} >= {"S01", "S02"} and "龙居社区积分兑换超市" in {r["shop_name"] for r in rows}
+    assert {r["超市编号"] for r in rows} >= {"S01", "S02"} and "龙居社区积分兑换超市" in {r["超市"] for r in rows}
     assert main(["report", "board", "--month", MONTH, "--format", "html", "--data", str(settings.data_dir)]) == 0
     html = capsys.readouterr().out
     assert html.startswith("<!doctype html>") and "<table>" in html and "积分榜" in html
