@@ -1,0 +1,75 @@
+"""The reports page in a real browser: every report shows as a table in Chinese, points
+issued carries its server-drawn SVG chart, the board prints on A4 and is published to
+kiosks (the feed gets it), and each report downloads as CSV with a BOM and as .xlsx."""
+
+import io
+import json
+
+import openpyxl
+
+from tests.console_pages.conftest import shot, sign_in
+
+MONTH = "2026-01"  # the demo data's month
+
+
+def test_reports_show_chart_print_publish_and_download(page, console):
+    sign_in(page, console, "recon", f"/reports/issued?month={MONTH}")
+    assert page.locator("h1").inner_text() == "报表"
+    assert page.locator("nav.tabs a.here").inner_text() == "积分发放与兑换"
+    assert page.locator("figure.chart svg rect.bar").count() == 12 * 4
+    assert page.locator("#report table tbody tr").count() > 0
+    shot(page, "reports-issued")
+
+    # the filter swaps the report in place (htmx), the URL follows
+    page.goto(f"{console.url}/reports/settlement?month={MONTH}")
+    page.fill("input[name=community]", "SQ01")
+    page.click("form.row button.primary")
+    page.wait_for_url("**community=SQ01*")
+    assert "SQ01" in page.locator("#report h2").inner_text()
+
+    # downloads: CSV in UTF-8 with a BOM and Chinese headers, a real workbook
+    page.goto(f"{console.url}/reports/board?month={MONTH}")
+    with page.expect_download() as dl:
+        page.click("text=下载 CSV")
+    raw = open(dl.value.path(), "rb").read()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert "社区" in raw.decode("utf-8-sig").splitlines()[0]
+    with page.expect_download() as dl:
+        page.click("text=下载 Excel")
+    book = openpyxl.load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()))
+    assert book.active.max_row >= 1
+    shot(page, "reports-board")
+
+    # the printable page: no navigation, A4 rules in the style sheet
+    page.click("text=打印版（A4）")
+    page.wait_for_url("**/reports/board/print*")
+    page.emulate_media(media="print")
+    assert not page.locator("header.top").is_visible()
+    assert page.locator("article.printable table").is_visible()
+    page.emulate_media(media="screen")
+
+    # publish to kiosks: a notice in place, the board in the feed, an audit row
+    page.goto(f"{console.url}/reports/board?month={MONTH}")
+    page.click("text=发布到终端")
+    page.wait_for_selector("#publish-result .notice")
+    assert "已发布" in page.locator("#publish-result").inner_text()
+    log = console.json("staff", "log")
+    assert any(r["action"] == "board_publish" and r["staff"] == "recon" and r["subject"] == MONTH for r in log)
+
+
+def test_an_auditor_reads_reports_but_cannot_publish(page, console):
+    sign_in(page, console, "aud", f"/reports/board?month={MONTH}")
+    assert page.locator("text=发布到终端").count() == 0
+    # the form posted anyway is refused by the use case, in Chinese
+    csrf = page.locator("body").get_attribute("hx-headers")
+    token = json.loads(csrf)["X-CSRF-Token"]
+    r = page.request.post(f"{console.url}/reports/board/publish", form={"_csrf": token, "month": MONTH})
+    assert r.status == 403
+    assert "不允许" in r.text()
+    assert not any(x["action"] == "board_publish" for x in console.json("staff", "log"))
+
+
+def test_a_community_manager_sees_only_their_communities(page, console):
+    sign_in(page, console, "mgr", f"/reports/coverage?month={MONTH}")
+    cells = page.locator("#report table tbody tr td:first-child").all_inner_texts()
+    assert cells == ["SQ01"]
