@@ -66,23 +66,23 @@ class ReferencePages(Controller):
     def put_good(self, page: NamedDependency[web.Page], data: Form) -> Template:
         out = manage.put_good(page.ctx, page.who, text(data, "sku"), text(data, "name"), text(data, "unit"),
                               integer(data, "price"), text(data, "status") or "active")
-        return _page(page, "goods", page.t("ref_saved", key=out["good"]))
+        return _page(page, "goods", page.t("ref_saved", item=out["good"]))
 
     @post("/goods/{sku:str}/retire", sync_to_thread=True, status_code=200)
     def retire_good(self, page: NamedDependency[web.Page], sku: FromPath[str]) -> Template:
         out = manage.retire_good(page.ctx, page.who, sku)
-        return _page(page, "goods", page.t("ref_retired", key=out["good"]))
+        return _page(page, "goods", page.t("ref_retired", item=out["good"]))
 
     @post("/shops", sync_to_thread=True, status_code=200)
     def put_shop(self, page: NamedDependency[web.Page], data: Form) -> Template:
         out = manage.put_shop(page.ctx, page.who, text(data, "id"), text(data, "name"), text(data, "community"),
                               text(data, "kind"))
-        return _page(page, "shops", page.t("ref_saved", key=out["shop"]))
+        return _page(page, "shops", page.t("ref_saved", item=out["shop"]))
 
     @post("/communities", sync_to_thread=True, status_code=200)
     def put_community(self, page: NamedDependency[web.Page], data: Form) -> Template:
         out = manage.put_community(page.ctx, page.who, text(data, "id"), text(data, "name"), text(data, "street"))
-        return _page(page, "communities", page.t("ref_saved", key=out["community"]))
+        return _page(page, "communities", page.t("ref_saved", item=out["community"]))
 
     # ---- operators
 
@@ -91,7 +91,7 @@ class ReferencePages(Controller):
         out = manage.put_operator(page.ctx, page.who, text(data, "id"), text(data, "shop"), text(data, "name"),
                                   text(data, "role") or "operator", text(data, "pin") or None,
                                   text(data, "status") or "active")
-        return _page(page, "operators", page.t("ref_saved", key=out["operator"]))
+        return _page(page, "operators", page.t("ref_saved", item=out["operator"]))
 
     @post("/operators/{op_id:str}/pin", sync_to_thread=True, status_code=200)
     def reset_pin(self, page: NamedDependency[web.Page], op_id: FromPath[str]) -> Template:
@@ -102,7 +102,7 @@ class ReferencePages(Controller):
     @post("/operators/{op_id:str}/retire", sync_to_thread=True, status_code=200)
     def retire_operator(self, page: NamedDependency[web.Page], op_id: FromPath[str]) -> Template:
         out = manage.retire_operator(page.ctx, page.who, op_id)
-        return _page(page, "operators", page.t("ref_retired", key=out["operator"]))
+        return _page(page, "operators", page.t("ref_retired", item=out["operator"]))
 
     # ---- kiosks
 
@@ -121,4 +121,4 @@ class ReferencePages(Controller):
     @post("/kiosks/{kiosk:str}/revoke", sync_to_thread=True, status_code=200)
     def revoke(self, page: NamedDependency[web.Page], kiosk: FromPath[str]) -> Template:
         out = manage.revoke_kiosk(page.ctx, page.who, kiosk)
-        return _page(page, "kiosks", page.t("ref_revoked", key=out["kiosk"]))
+        return _page(page, "kiosks", page.t("ref_revoked", item=out["kiosk"]))
