@@ -179,6 +179,7 @@ TABLE: dict[str, dict[str, str]] = {
     # ---- staff accounts and the audit log (server.console.pages.accounts)
     "nav_staff": {"zh": "工作人员", "en": "Staff"},
     "nav_audit": {"zh": "操作日志", "en": "Audit log"},
+    "nav_password": {"zh": "修改密码", "en": "Password"},
     "acc_title": {"zh": "工作人员账号", "en": "Staff accounts"},
     "acc_role": {"zh": "角色", "en": "Role"},
     "acc_communities": {"zh": "管理的社区", "en": "Communities"},

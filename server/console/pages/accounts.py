@@ -19,6 +19,7 @@ AUDIT_PAGE = 200
 
 web.NAV.append(web.NavItem("nav_staff", "/staff", "staff.manage"))
 web.NAV.append(web.NavItem("nav_audit", "/audit", "audit.read"))
+web.NAV.append(web.NavItem("nav_password", "/password", "report.read"))  # every role
 
 
 def _communities(value: str) -> list[str]:
