@@ -62,6 +62,10 @@ TABLE: dict[str, dict[str, str]] = {
     "invalid_note": {"zh": "请写明原因（1 到 500 个字）", "en": "say why in a note of 1-500 characters"},
     "invalid_points": {"zh": "积分必须是不为零的整数", "en": "points must be a non-zero whole number"},
     "invalid_action": {"zh": "请选择一种处理方式", "en": "choose how to resolve"},
+    "invalid_price": {"zh": "兑换积分必须是 0 到 1,000,000 的整数", "en": "the price is a whole number of points, 0-1,000,000"},
+    "invalid_cap": {"zh": "上限必须是正整数，或留空表示不限", "en": "a cap is a positive whole number, or empty for none"},
+    "invalid_effective_at": {"zh": "生效时间要写成日期和时间（北京时间）", "en": "the effective time is a date and a time (Beijing time)"},
+    "invalid_file": {"zh": "请选择一个不为空的名册文件", "en": "choose a register file that is not empty"},
     "invalid_other": {"zh": "请检查填写的内容", "en": "check what was entered"},
     # ---- reports (server.console.pages.reports)
     "nav_reports": {"zh": "报表", "en": "Reports"},

@@ -5,6 +5,8 @@ form, and a change posted anyway is refused with nothing changed."""
 
 import json
 
+from kiosk import settings as kiosk_settings
+from kiosk.service import KioskService
 from tests.console_pages.conftest import sign_in
 
 
@@ -12,7 +14,7 @@ def _log(console, action):
     return [r for r in console.json("staff", "log") if r["action"] == action]
 
 
-def test_an_admin_changes_rules_goods_operators_and_kiosks(page, console):
+def test_an_admin_changes_rules_goods_operators_and_kiosks(page, console, tmp_path):
     sign_in(page, console, "boss", "/reference")
     assert page.locator("nav.tabs a.here").inner_text() == "积分规则"
 
@@ -67,6 +69,33 @@ def test_an_admin_changes_rules_goods_operators_and_kiosks(page, console):
     code = page.locator("#secret-value").inner_text()
     assert len(code.replace("-", "")) == 12
     assert [r["subject"] for r in _log(console, "enroll_code")] == ["S02"]
+
+    # a real kiosk enrols with that code; it is listed, re-keyed by force, then revoked
+    kiosk = KioskService(kiosk_settings.load(tmp_path / "kiosk", lang="zh", timeout=5.0))
+    try:
+        kiosk.enroll(console.url, code)
+    finally:
+        kiosk.close()
+    page.goto(f"{console.url}/reference?table=kiosks")
+    row = page.locator("#ref-table tbody tr", has_text="S02")
+    kiosk_id = row.locator("td").first.inner_text()
+    row.locator("text=强制换密钥").click()
+    assert "旧密钥已作废" in page.locator(".secret").inner_text()
+    page.locator("#ref-table tbody tr", has_text=kiosk_id).locator("text=吊销").click()
+    assert f"终端 {kiosk_id} 已吊销" in page.locator("p.notice").inner_text()
+    assert "已停用" in page.locator("#ref-table tbody tr", has_text=kiosk_id).inner_text()
+    assert [r["subject"] for r in _log(console, "kiosk_rotate")] == [kiosk_id]
+    assert [r["subject"] for r in _log(console, "kiosk_revoke")] == [kiosk_id]
+
+    # bad input: named in Chinese, nothing changed
+    page.goto(f"{console.url}/reference?table=goods")
+    page.fill("input[name=sku]", "SALT")
+    page.fill("input[name=name]", "盐")
+    page.fill("input[name=unit]", "袋")
+    page.fill("input[name=price]", "十块")
+    page.click("form.row button.primary")
+    assert "兑换积分必须是" in page.locator("p.error").inner_text()
+    assert not [r for r in _log(console, "good_put") if r["subject"] == "SALT"]
 
 
 def test_a_community_manager_cannot_edit_reference_data(page, console):

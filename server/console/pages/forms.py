@@ -7,8 +7,14 @@ from typing import Annotated
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
+from server.console import web
 from server.errors import Invalid
 from sync.calendar import parse_local
+
+#: the fields these forms name, for the error page's words (``server.console.web.error_text``)
+web.INVALID_WORDS.update({"price": "invalid_price", "cap_day": "invalid_cap", "cap_month": "invalid_cap",
+                          "effective_at": "invalid_effective_at", "file": "invalid_file", "format": "invalid_other",
+                          "report": "invalid_other", "table": "invalid_other"})
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
