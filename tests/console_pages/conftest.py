@@ -25,7 +25,7 @@ SHOTS = Path(__file__).parent / "screenshots"
 def browser_type_launch_args(browser_type_launch_args):
     if not CHROMIUM.exists():
         pytest.skip("Debian Chromium is not installed (make setup installs it)")
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": ["--no-sandbox"]}
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": ["--no-sandbox", "--lang=zh-CN"]}
 
 
 @pytest.fixture(scope="session")

@@ -67,6 +67,13 @@ def test_an_auditor_reads_reports_but_cannot_publish(page, console):
     assert r.status == 403
     assert "不允许" in r.text()
     assert not any(x["action"] == "board_publish" for x in console.json("staff", "log"))
+    # the same page in English, from the same one table, down to the report's own headers
+    page.click("a.lang")
+    page.wait_for_url("**/reports/board**")
+    assert page.locator("h1").inner_text() == "Reports"
+    assert page.locator("nav.tabs a.here").inner_text() == "Monthly board"
+    page.goto(f"{console.url}/reports/coverage?month={MONTH}")
+    assert "Community" in page.locator("#report thead").inner_text()
 
 
 def test_a_community_manager_sees_only_their_communities(page, console):
