@@ -75,6 +75,7 @@ TABLE: dict[str, dict[str, str]] = {
     "rep_issued": {"zh": "积分发放与兑换", "en": "Points issued and spent"},
     "rep_coverage": {"zh": "居民覆盖", "en": "Coverage"},
     "rep_kiosks": {"zh": "终端状况", "en": "Kiosk fleet health"},
+    "rep_shifts": {"zh": "交班与库存差异", "en": "Shifts and stock differences"},
     "rep_month": {"zh": "月份", "en": "Month"},
     "rep_community": {"zh": "社区编号", "en": "Community id"},
     "rep_all_communities": {"zh": "全部社区", "en": "all communities"},

@@ -15,8 +15,9 @@ from server.reports import labels, render
 from server.services import reports
 from sync.calendar import local_month
 
-#: the reports the page shows, in tab order (the trend is drawn inside "issued")
-SHOWN = ("board", "settlement", "issued", "coverage", "kiosks")
+#: the reports the page shows, in tab order (the trend is drawn inside "issued"); "shifts"
+#: (stock differences of closed shifts) once ``server.services.reports`` has it
+SHOWN = tuple(k for k in ("board", "settlement", "issued", "coverage", "kiosks", "shifts") if k in reports.KINDS)
 DOWNLOADS = ("csv", "xlsx")
 
 web.NAV.append(web.NavItem("nav_reports", "/reports", "report.read"))
