@@ -101,3 +101,8 @@ def test_a_community_manager_sees_only_their_communities(page, console):
     sign_in(page, console, "mgr", f"/reports/coverage?month={MONTH}")
     cells = page.locator("#report table tbody tr td:first-child").all_inner_texts()
     assert cells == ["SQ01"]
+    # another community asked for in the filter: the refusal is swapped in, in Chinese
+    page.fill("input[name=community]", "SQ02")
+    page.click("form.row button.primary")
+    page.wait_for_selector("#report p.error")
+    assert "不允许" in page.locator("#report p.error").inner_text()
