@@ -14,23 +14,21 @@ from tests.console_pages.conftest import shot, sign_in
 MONTH = "2026-01"  # the demo data's month
 
 
-def _awards_this_month(console, tmp_path) -> None:
+def _awards_this_month(console, tmp_path) -> KioskService:
     """A real kiosk at S01 awards three residents this month and syncs."""
     kiosk = KioskService(kiosk_settings.load(tmp_path / "kiosk", lang="zh", timeout=5.0))
-    try:
-        kiosk.enroll(console.url, console.enroll_code("S01"))
-        assert kiosk.sync().ok
-        cards = [r["card"] for r in kiosk.store._rows("SELECT card FROM residents WHERE status = 'active' ORDER BY card LIMIT 3")]
-        for n, card in enumerate(cards):
-            for _ in range(n + 1):
-                kiosk.award(card, "ZYFW", "op1")
-        assert kiosk.sync().ok
-    finally:
-        kiosk.close()
+    kiosk.enroll(console.url, console.enroll_code("S01"))
+    assert kiosk.sync().ok
+    cards = [r["card"] for r in kiosk.store._rows("SELECT card FROM residents WHERE status = 'active' ORDER BY card LIMIT 3")]
+    for n, card in enumerate(cards):
+        for _ in range(n + 1):
+            kiosk.award(card, "ZYFW", "op1")
+    assert kiosk.sync().ok
+    return kiosk
 
 
 def test_reports_show_chart_print_publish_and_download(page, console, tmp_path):
-    _awards_this_month(console, tmp_path)
+    kiosk = _awards_this_month(console, tmp_path)
     sign_in(page, console, "recon", f"/reports/issued?month={MONTH}")
     assert page.locator("h1").inner_text() == "报表"
     assert page.locator("nav.tabs a.here").inner_text() == "积分发放与兑换"
@@ -74,6 +72,9 @@ def test_reports_show_chart_print_publish_and_download(page, console, tmp_path):
     page.click("text=发布到终端")
     page.wait_for_selector("#publish-result .notice")
     assert "已发布" in page.locator("#publish-result").inner_text()
+    assert kiosk.sync().ok  # and the kiosk's next pull brings it
+    assert len(json.loads(kiosk.store.boards_of("SQ01")[0]["top"])) == 3
+    kiosk.close()
     log = console.json("staff", "log")
     assert any(r["action"] == "board_publish" and r["staff"] == "recon" and r["subject"] != MONTH for r in log)
 
