@@ -69,6 +69,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "label": ("终端名称", "Label"),
     "status": ("状态", "Status"),
     "revoked": ("已吊销", "Revoked"),
+    # the names of report totals that are no column
+    "ranked": ("上榜人数", "Ranked"),
+    "kiosks": ("终端数", "Kiosks"),
+    "not_ok": ("批次链异常", "Chain not OK"),
     "chain": ("批次链", "Chain"),
     "last_contact_at": ("最后联系", "Last contact"),
     "silent_s": ("未联系时长", "Silent for"),
