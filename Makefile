@@ -14,18 +14,20 @@ PORT ?= 8470
 .PHONY: run test test-long bench setup clean-data lint browser
 
 # The console's browser tests drive Debian's Chromium with Chinese fonts (no browser
-# download: the test machines may have no internet). Installed with apt-get when missing,
+# download: the test machines may have no internet), and the wrong-clock end-to-end tests
+# run the kiosk CLI under libfaketime (faketime). Installed with apt-get when missing,
 # as root (CI runs as root); otherwise say what to install.
 browser:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -qi wqy || missing="$$missing fonts-wqy-microhei"; \
+	dpkg -s faketime >/dev/null 2>&1 || missing="$$missing faketime"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing$$missing (console browser tests)"; \
+	    echo "installing$$missing (browser and wrong-clock tests)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else \
-	    echo "the console browser tests need:$$missing (run as root: apt-get install$$missing)"; \
+	    echo "the browser and wrong-clock tests need:$$missing (run as root: apt-get install$$missing)"; \
 	  fi; \
 	fi
 
@@ -33,8 +35,6 @@ $(STAMP): pyproject.toml | browser
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@# libfaketime: the e2e tests run the kiosk CLI with its clock at 1970 and 2035 (tests/e2e/test_wrong_clock_over_http.py)
-	@dpkg -s faketime >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update && apt-get install -y faketime; } || echo "faketime missing: the wrong-clock e2e tests will be skipped"
 	@touch $(STAMP)
 
 setup: $(STAMP)
