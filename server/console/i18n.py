@@ -355,6 +355,11 @@ TABLE: dict[str, dict[str, str]] = {
     "kind_gap_held": {"zh": "批次缺失", "en": "Batches missing"},
     "kind_quarantined": {"zh": "被拒收的上传", "en": "Refused uploads"},
     "kind_void_unknown_target": {"zh": "撤销的记录不存在", "en": "Void of an unknown event"},
+    "kind_award_value_unknown": {"zh": "分值不是规则有过的分值", "en": "Points the rule never had"},
+    "kind_operator_unknown": {"zh": "店员不存在", "en": "Unknown operator"},
+    "kind_operator_retired": {"zh": "店员已停用", "en": "Retired operator"},
+    "kind_operator_other_shop": {"zh": "其他店铺的店员", "en": "Another shop's operator"},
+    "kind_void_unauthorised": {"zh": "撤销未经主管授权", "en": "Void without a supervisor"},
     "detail_overdraft": {"zh": "兑换 {total} 分后余额为 {balance_after} 分", "en": "After redeeming {total} the balance was {balance_after}"},
     "detail_cap_exceeded": {"zh": "规则 {rule} 上限 {cap} 次，这是第 {count} 次（{period}）", "en": "Rule {rule} allows {cap}; this was number {count} ({period})"},
     "detail_rule_value_mismatch": {"zh": "规则 {rule} 记了 {recorded} 分，现行为 {current} 分", "en": "Rule {rule} recorded {recorded}, currently {current}"},
@@ -367,6 +372,7 @@ TABLE: dict[str, dict[str, str]] = {
     "ev_adjust": {"zh": "中心调整", "en": "Adjustment"},
     "ev_charge": {"zh": "中心补回", "en": "Central credit"},
     "ev_stock_adjust": {"zh": "库存调整", "en": "Stock adjustment"},
+    "ev_shift_close": {"zh": "交班报告", "en": "Shift report"},
     "operator_named": {"zh": "{name}（{id}）", "en": "{name} ({id})"},
 }
 

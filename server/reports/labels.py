@@ -129,7 +129,12 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
                "rule_value_mismatch": ("分值与规则不符", "points differ from the rule"),
                "retired_reference": ("引用已停用项", "retired reference"), "fork": ("批次链分叉", "chain fork"),
                "clock_skew": ("终端时钟偏差", "kiosk clock wrong"), "gap_held": ("批次缺口久未补齐", "gap held too long"),
-               "quarantined": ("请求被隔离", "requests quarantined")},
+               "quarantined": ("请求被隔离", "requests quarantined"),
+               "void_unknown_target": ("撤销的记录不存在", "void of an unknown event"),
+               "award_value_unknown": ("分值不是规则有过的分值", "points the rule never had"),
+               "operator_unknown": ("店员不存在", "unknown operator"), "operator_retired": ("店员已停用", "retired operator"),
+               "operator_other_shop": ("其他店铺的店员", "another shop's operator"),
+               "void_unauthorised": ("撤销未经主管授权", "void without a supervisor")},
 }
 
 #: phrases of evidence lines, totals and the CLI; ``{}`` fields filled by ``str.format``
