@@ -187,7 +187,10 @@ def _signed_in(svc: KioskService, operator: str, lang: str, supervisor: bool) ->
         raise errors.NotEnrolled()  # before asking anyone for a PIN
     pin = os.environ.get("JIFEN_OPERATOR_PIN")
     if pin is None:
-        pin = getpass.getpass(t("sup_pin" if supervisor else "signin_pin", lang) + f" ({operator}): ")
+        try:
+            pin = getpass.getpass(t("sup_pin" if supervisor else "signin_pin", lang) + f" ({operator}): ")
+        except EOFError:  # no terminal to ask on (a script): say how to give it
+            raise errors.SignInRefused("signin_no_pin", operator=operator) from None
     check = svc.counter.supervisor if supervisor else svc.counter.sign_in
     return check(operator, pin).id
 

@@ -128,7 +128,8 @@ class VoidRefused(KioskError):
 
 class SignInRefused(KioskError):
     """``key``: ``signin_wrong`` (with ``left`` tries), ``signin_locked`` (``minutes``),
-    ``signin_not_supervisor``, ``signin_other_shop`` or ``bad_code_operator``."""
+    ``signin_not_supervisor``, ``signin_other_shop``, ``signin_no_pin`` (the CLI had no
+    terminal to ask on) or ``bad_code_operator``."""
 
     key = "signin_wrong"
 

@@ -147,6 +147,7 @@ TABLE: dict[str, dict[str, str]] = {
     "signin_pin": {"zh": "密码", "en": "PIN"},
     "signin_wrong": {"zh": "工号或密码不对（还可再试 {left} 次）", "en": "Wrong operator id or PIN ({left} tries left)"},
     "signin_locked": {"zh": "工号 {operator} 已锁定，请 {minutes} 分钟后再试", "en": "Operator {operator} is locked out; try again in {minutes} min"},
+    "signin_no_pin": {"zh": "没有输入 {operator} 的密码：请在终端输入，或由脚本设置 JIFEN_OPERATOR_PIN", "en": "No PIN for {operator}: type it at a terminal, or set JIFEN_OPERATOR_PIN in a script"},
     "signin_not_supervisor": {"zh": "{operator} 不是主管，不能授权撤销", "en": "{operator} is not a supervisor and cannot authorise a void"},
     "signin_other_shop": {"zh": "{operator} 不是本站点的操作员", "en": "{operator} does not work at this shop"},
     "signed_in_as": {"zh": "操作员：{name}（{id}）", "en": "Operator: {name} ({id})"},

@@ -97,7 +97,7 @@ def derive(events: list, kiosk: str, shop: str, targets: dict[str, Target], void
     as ``sync.kinds.void`` decides at push time. ``applied``: event id -> the points an award
     was applied at instead of its recorded points (``sync.kinds.award``: a value its rule
     never had is applied at the rule's value), as its ``award_value_unknown`` review item
-    says; only ever smaller in size than what was signed."""
+    says."""
     posts: list[Posting] = []
     moves: list[StockMove] = []
     local = dict(targets)
@@ -105,7 +105,7 @@ def derive(events: list, kiosk: str, shop: str, targets: dict[str, Target], void
         kind = kinds.kind_of(ev)
         if not kind.reverses:
             points = (applied or {}).get(ev.id)
-            if points is not None and abs(points) <= abs(ev.points):
+            if points is not None:
                 ev = msgspec.structs.replace(ev, points=points)
             p, m = kind.effects(ev, shop)
             posts += p

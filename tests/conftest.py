@@ -10,6 +10,9 @@
   ``TestClient``, stoppable and restartable from its files; ``AppTransport`` is the httpx
   transport that hands a kiosk's requests to it, so the kiosk's own sync client runs
   unchanged with no socket. Kiosk, fault and end-to-end tests in process all use it.
+- The browser tests (``tests/console*``) run last: pytest-playwright's sync API keeps an
+  event loop running in the main thread from its first test to the end of the session, and
+  every asyncio test after it would fail ("cannot be called from a running event loop").
 """
 
 import shutil
@@ -28,6 +31,14 @@ from server.services.demo import demo_data
 from server.services.enroll import enroll_code
 from server.services.staff import SYSTEM
 from server.settings import Settings
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The browser tests last (see the module's docstring), each group in its own order."""
+    def in_browser(item) -> bool:
+        parts = Path(str(item.fspath)).parts
+        return "tests" in parts and parts[parts.index("tests") + 1].startswith("console")
+    items[:] = [i for i in items if not in_browser(i)] + [i for i in items if in_browser(i)]
 
 T0 = 1_767_225_600_000  # 2026-01-01 08:00 Asia/Shanghai
 SECOND = 1_000

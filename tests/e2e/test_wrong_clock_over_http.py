@@ -30,7 +30,7 @@ OPERATOR = "op1"
 def kiosk(data: Path, *args: str, faketime: str | None = None, check: bool = True, as_json: bool = True):
     """`jifen-kiosk CMD --data DATA [--json] ARGS` in Chinese, its clock moved by ``faketime``
     (a FAKETIME spec: ``@1970-01-02 00:00:00`` starts the clock there, ``-30d`` shifts it)."""
-    env = {**os.environ, "JIFEN_LANG": "zh"}
+    env = {**os.environ, "JIFEN_LANG": "zh", "JIFEN_OPERATOR_PIN": "1234"}  # the demo operators' PIN
     if faketime:
         env.update(LD_PRELOAD=str(LIBFAKETIME), FAKETIME=faketime, FAKETIME_DONT_RESET="1")
     proc = subprocess.run([str(BIN / "jifen-kiosk"), args[0], "--data", str(data), *(["--json"] if as_json else []), *args[1:]],
