@@ -108,11 +108,15 @@ class Store:
             private_folder(path.parent)
         except OSError as exc:
             log.warning("data folder refused: %r", exc)
-            raise (DiskFull() if exc.errno == errno.ENOSPC else DiskReadOnly()) from None
+            if not path.parent.is_dir():  # a folder that is there on a read-only disk still reads
+                raise (DiskFull() if exc.errno == errno.ENOSPC else DiskReadOnly()) from None
         self.read_only = False
         try:
             conn = _connect(path, timeout, max_pages)
-            private_file(path)  # SQLite gives its -wal and -shm files the database's mode
+            try:
+                private_file(path)  # SQLite gives its -wal and -shm files the database's mode
+            except OSError as exc:
+                log.warning("database file mode not set: %r", exc)
         except StorageFailed:
             if not path.exists() or os.access(path.parent, os.W_OK):
                 raise
@@ -128,7 +132,10 @@ class Store:
         try:
             self._migrate()
             if pin_pepper is not None and not self.read_only:
-                self._pepper_operators()
+                try:
+                    self._pepper_operators()
+                except (DatabaseLocked, DiskFull):  # done on the next open; reads still answer now
+                    log.warning("operators' PIN hashes not peppered yet: database busy or full")
         except BaseException:
             conn.close()
             raise

@@ -113,9 +113,14 @@ def kiosk_events(db_path: Path) -> dict[str, bytes]:
 
 
 def check_mirror(kiosk_db: Path, server_db: sqlite3.Connection, shop: str) -> list[str]:
-    """The kiosk's mirrored balances and stock equal the server's."""
+    """The kiosk's mirrored balances (of the residents of the communities its shop serves)
+    and stock equal the server's."""
     problems = []
-    server_bal = {r[0].removeprefix("resident:"): r[1] for r in server_db.execute("SELECT account, points FROM balances WHERE account LIKE 'resident:%'")}
+    served = {r[0] for r in server_db.execute("SELECT community FROM shop_serves WHERE shop = ?", (shop,))} or \
+        {r[0] for r in server_db.execute("SELECT community FROM shops WHERE id = ?", (shop,))}
+    server_bal = {r[0].removeprefix("resident:"): r[1] for r in server_db.execute(
+        f"""SELECT b.account, b.points FROM balances b JOIN residents r ON b.account = 'resident:' || r.card
+            WHERE r.community IN ({",".join("?" * len(served))})""", sorted(served))}
     server_stock = {r[0]: r[1] for r in server_db.execute("SELECT sku, qty FROM stock WHERE shop = ?", (shop,))}
     with closing(sqlite3.connect(kiosk_db)) as k:
         bal = dict(k.execute("SELECT card, points FROM balances").fetchall())

@@ -22,7 +22,7 @@ NOTE = "送货单" * 60
 
 
 def cli(data: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {**os.environ, "JIFEN_LANG": "zh", **env}
+    environ = {**os.environ, "JIFEN_LANG": "zh", "JIFEN_OPERATOR_PIN": "1234", **env}  # op1's PIN (tests/kiosk/fakeserver.py)
     return subprocess.run([sys.executable, "-m", "kiosk.cli", *args, "--data", str(data)], env=environ,
                           capture_output=True, text=True, timeout=120,
                           cwd=Path(__file__).resolve().parents[2])
