@@ -22,7 +22,7 @@ import pytest
 from kiosk import cli
 from kiosk.app import KioskApp
 from tests.kiosk.app.conftest import OP, OP_PIN, SIZE, burst, signed_in, typed
-from tests.kiosk.fakeserver import CARD
+from tests.kiosk.fakeserver import OP1_PIN, CARD
 
 CODES = ("K0001", "S01", "C001", "R01", "V01", "P01", "OIL", "RICE", "TOWEL", "op1", "sup1")
 KEY_CAPS = ("f", "F", "esc", "Esc", "delete", "Delete", "Ctrl", "Q")
@@ -151,6 +151,7 @@ def cli_run(shop_kiosk, capsys, monkeypatch):
     data = shop_kiosk.settings.data_dir
     shop_kiosk.close()  # the commands open the kiosk themselves
     monkeypatch.setenv("JIFEN_LANG", "zh")
+    monkeypatch.setenv("JIFEN_OPERATOR_PIN", OP1_PIN)  # recording commands sign op1 in
 
     def run(*args: str) -> str:
         try:
