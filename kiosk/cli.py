@@ -68,93 +68,116 @@ def start_log(settings: settings_mod.Settings) -> None:
     root.setLevel(logging.INFO)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", default=None, metavar="DIR", help=f"kiosk data folder (default ./{DEFAULT_DATA})")
-    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    p.add_argument("--lang", choices=("zh", "en"), default=None, help="language of messages (default zh, or env JIFEN_LANG)")
+def _common(p: argparse.ArgumentParser, h) -> None:
+    p.add_argument("--data", default=None, metavar=h("mv_dir"), help=h("data", default=DEFAULT_DATA))
+    p.add_argument("--json", action="store_true", help=h("json"))
+    p.add_argument("--lang", choices=("zh", "en"), default=None, help=h("lang"))
 
 
-def _items(p: argparse.ArgumentParser, required_qty: bool) -> None:
-    form = "SKU:QTY" if required_qty else "SKU[:QTY]"
+def _items(p: argparse.ArgumentParser, h, required_qty: bool) -> None:
+    form = h("mv_item_qty") if required_qty else h("mv_item")
     p.add_argument("--item", dest="items", action="extend", nargs="+", required=True, metavar=form,
-                   help=f"goods line {form}; repeat for more lines")
+                   help=h("item", form=form))
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, with its own words (``usage:``) in the parser's language."""
+
+    lang = "en"
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        if prefix is None:  # argparse's own prefix; '' when it names a command's program
+            prefix = t("help_usage", self.lang) + " "
+        super().add_usage(usage, actions, groups, prefix=prefix)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, whose own refusals (a flag missing, a wrong choice) are English: in
-    Chinese mode they become one Chinese sentence (``--help`` stays the English reference)."""
+    """argparse in the operator's language: its refusals (a flag missing, a wrong choice)
+    become one sentence, and ``--help`` (its section titles, its own ``-h`` line and every
+    command's words) comes from the translation table."""
 
     def __init__(self, *args, lang: str = "en", **kwargs):
-        super().__init__(*args, **kwargs)
+        formatter = type("Formatter", (_Formatter,), {"lang": lang})
+        super().__init__(*args, add_help=False, formatter_class=formatter, **kwargs)
         self.lang = lang
+        self._positionals.title = t("help_positionals", lang)
+        self._optionals.title = t("help_options", lang)
+        self.add_argument("-h", "--help", action="help", help=t("help_help", lang))
 
     def error(self, message: str):
         self.exit(2, t("usage_error", self.lang, message=message) + "\n")
 
 
 def build_parser(lang: str = "en") -> argparse.ArgumentParser:
-    parser = _Parser(prog="jifen-kiosk", description="Points kiosk: records offline, syncs signed batches.", lang=lang)
-    parser.add_argument("--data", dest="top_data", default=None, metavar="DIR", help="kiosk data folder (for the app)")
-    parser.add_argument("--lang", dest="top_lang", choices=("zh", "en"), default=None)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=functools.partial(_Parser, lang=lang))
+    def h(key: str, **fields) -> str:
+        return t(f"help_{key}", lang, **fields)
 
-    p = sub.add_parser("enroll", help="create this kiosk's key and enrol it with a one-time code")
-    p.add_argument("--server", required=True, metavar="URL")
-    p.add_argument("--code", required=True, metavar="CODE")
-    p.add_argument("--server-key", default=None, metavar="HEX", help="expected server public key, if staff gave one")
-    p.add_argument("--ca", default=None, metavar="FILE", help="over https: trust this CA certificate (PEM) instead of pinning the server's own")
-    p.add_argument("--insecure-http", action="store_true", help="allow plain http to a server that is not this machine (residents' data unencrypted)")
-    p.add_argument("--label", default=None, help="name shown to central staff")
-    _common(p)
+    parser = _Parser(prog="jifen-kiosk", description=h("description"), lang=lang)
+    parser.add_argument("--data", dest="top_data", default=None, metavar=h("mv_dir"), help=h("top_data"))
+    parser.add_argument("--lang", dest="top_lang", choices=("zh", "en"), default=None, help=h("lang"))
+    sub = parser.add_subparsers(dest="command", metavar=h("mv_command"), title=h("commands"),
+                                parser_class=functools.partial(_Parser, lang=lang))
 
-    p = sub.add_parser("rotate-key", help="replace this kiosk's key (with --code: the re-enrolment code staff gave after retiring the old key)")
-    p.add_argument("--code", default=None, metavar="CODE", help="re-enrolment code from central staff (jifen-server kiosk rotate)")
-    _common(p)
+    def command(name: str):
+        return sub.add_parser(name, help=h(f"cmd_{name}"), description=h(f"cmd_{name}"))
 
-    p = sub.add_parser("award", help="award (or deduct) points under a rule")
-    p.add_argument("--resident", required=True, metavar="CARD")
-    p.add_argument("--rule", required=True, metavar="CODE")
-    p.add_argument("--operator", required=True, metavar="ID")
-    p.add_argument("--note", default="")
-    _common(p)
+    p = command("enroll")
+    p.add_argument("--server", required=True, metavar=h("mv_url"), help=h("server"))
+    p.add_argument("--code", required=True, metavar=h("mv_code"), help=h("enrol_code"))
+    p.add_argument("--server-key", default=None, metavar=h("mv_hex"), help=h("server_key"))
+    p.add_argument("--ca", default=None, metavar=h("mv_file"), help=h("ca"))
+    p.add_argument("--insecure-http", action="store_true", help=h("insecure_http"))
+    p.add_argument("--label", default=None, metavar=h("mv_text"), help=h("label"))
+    _common(p, h)
 
-    p = sub.add_parser("redeem", help="hand out goods for points")
-    p.add_argument("--resident", required=True, metavar="CARD")
-    _items(p, required_qty=False)
-    p.add_argument("--operator", required=True, metavar="ID")
-    _common(p)
+    p = command("rotate-key")
+    p.add_argument("--code", default=None, metavar=h("mv_code"), help=h("rotate_code"))
+    _common(p, h)
 
-    p = sub.add_parser("void", help="reverse one of this kiosk's events")
-    p.add_argument("event_id", metavar="EVENT_ID")
-    p.add_argument("--reason", required=True)
-    p.add_argument("--operator", required=True, metavar="ID")
-    _common(p)
+    p = command("award")
+    p.add_argument("--resident", required=True, metavar=h("mv_card"), help=h("resident"))
+    p.add_argument("--rule", required=True, metavar=h("mv_code"), help=h("rule"))
+    p.add_argument("--operator", required=True, metavar=h("mv_id"), help=h("operator"))
+    p.add_argument("--note", default="", metavar=h("mv_text"), help=h("note"))
+    _common(p, h)
 
-    p = sub.add_parser("stock-in", help="record goods delivered to the shop")
-    _items(p, required_qty=True)
-    p.add_argument("--operator", required=True, metavar="ID")
-    p.add_argument("--note", default="")
-    _common(p)
+    p = command("redeem")
+    p.add_argument("--resident", required=True, metavar=h("mv_card"), help=h("resident"))
+    _items(p, h, required_qty=False)
+    p.add_argument("--operator", required=True, metavar=h("mv_id"), help=h("operator"))
+    _common(p, h)
 
-    p = sub.add_parser("sync", help="push pending events, then pull; safe to interrupt and rerun")
-    p.add_argument("--resume", action="store_true", help="clear a stop once central staff have dealt with it")
-    _common(p)
+    p = command("void")
+    p.add_argument("event_id", metavar=h("mv_event"), help=h("event_id"))
+    p.add_argument("--reason", required=True, metavar=h("mv_text"), help=h("reason"))
+    p.add_argument("--operator", required=True, metavar=h("mv_id"), help=h("operator"))
+    _common(p, h)
 
-    p = sub.add_parser("status", help="kiosk id, shop, pending events, last sync, lease")
-    _common(p)
+    p = command("stock-in")
+    _items(p, h, required_qty=True)
+    p.add_argument("--operator", required=True, metavar=h("mv_id"), help=h("operator"))
+    p.add_argument("--note", default="", metavar=h("mv_text"), help=h("note"))
+    _common(p, h)
 
-    p = sub.add_parser("balance", help="a resident's confirmed, pending and available points")
-    p.add_argument("card", metavar="CARD")
-    _common(p)
+    p = command("sync")
+    p.add_argument("--resume", action="store_true", help=h("resume"))
+    _common(p, h)
 
-    p = sub.add_parser("history", help="this kiosk's records of a resident, newest first")
-    p.add_argument("card", metavar="CARD")
-    p.add_argument("--limit", type=int, default=20)
-    _common(p)
+    p = command("status")
+    _common(p, h)
 
-    p = sub.add_parser("find", help="find residents by card, phone tail or name")
-    p.add_argument("text")
-    _common(p)
+    p = command("balance")
+    p.add_argument("card", metavar=h("mv_card"), help=h("card"))
+    _common(p, h)
+
+    p = command("history")
+    p.add_argument("card", metavar=h("mv_card"), help=h("card"))
+    p.add_argument("--limit", type=int, default=20, metavar=h("mv_n"), help=h("limit"))
+    _common(p, h)
+
+    p = command("find")
+    p.add_argument("text", metavar=h("mv_text"), help=h("find_text"))
+    _common(p, h)
     return parser
 
 
@@ -181,6 +204,17 @@ def _when(ms: int | None, lang: str) -> str:
     return local_dt(ms).strftime("%Y-%m-%d %H:%M") if ms else t("never", lang)
 
 
+def _ask_pin(prompt: str) -> str:
+    """The PIN, unechoed at a terminal; from a pipe, its first line (getpass would read it
+    too, but only after an English warning that the input may be echoed)."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line.strip():
+        raise EOFError
+    return line.rstrip("\r\n")
+
+
 def _signed_in(svc: KioskService, operator: str, lang: str, supervisor: bool) -> str:
     """The operator's id once their PIN passes the counter's check (same lockout as the app)."""
     if svc.kiosk_id is None:
@@ -188,7 +222,7 @@ def _signed_in(svc: KioskService, operator: str, lang: str, supervisor: bool) ->
     pin = os.environ.get("JIFEN_OPERATOR_PIN")
     if pin is None:
         try:
-            pin = getpass.getpass(t("sup_pin" if supervisor else "signin_pin", lang) + f" ({operator}): ")
+            pin = _ask_pin(t("sup_pin" if supervisor else "signin_pin", lang) + f" ({operator}): ")
         except EOFError:  # no terminal to ask on (a script): say how to give it
             raise errors.SignInRefused("signin_no_pin", operator=operator) from None
     check = svc.counter.supervisor if supervisor else svc.counter.sign_in

@@ -1,7 +1,9 @@
 """The jifen-kiosk command line: --json output, translated messages, exit codes, no
 tracebacks. Runs in-process on a kiosk enrolled through the fake server."""
 
+import io
 import json
+import warnings
 import subprocess
 import sys
 
@@ -149,5 +151,24 @@ def test_without_the_variable_the_pin_is_asked_for_without_echo(run, monkeypatch
     monkeypatch.delenv("JIFEN_OPERATOR_PIN")
     asked = []
     monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: asked.append(prompt) or OP1_PIN)
+    monkeypatch.setattr(cli.sys, "stdin", _Terminal())
     assert run("award", "--resident", CARD, "--rule", "V01", "--operator", "op1", "--json")[0] == 0
     assert asked == ["PIN (op1): "]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_pin_piped_in_is_read_without_an_english_warning(run, monkeypatch, capsys):
+    monkeypatch.delenv("JIFEN_OPERATOR_PIN")
+    monkeypatch.setattr(cli.sys, "stdin", io.StringIO(OP1_PIN + "\n"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # getpass's GetPassWarning would raise
+        code, out = run("award", "--resident", CARD, "--rule", "V01", "--operator", "op1", "--json")
+    assert code == 0 and out["id"] == "K0001-1"
+    monkeypatch.setattr(cli.sys, "stdin", io.StringIO(""))  # nothing piped: told how to give a PIN
+    code, out = run("award", "--resident", CARD, "--rule", "V01", "--operator", "op1", "--json")
+    assert (code, out["error"]) == (1, "signin_no_pin")
+

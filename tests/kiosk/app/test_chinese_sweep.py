@@ -192,3 +192,25 @@ def test_every_command_speaks_chinese(cli_run, shop_kiosk):
     assert shop_kiosk.settings.log_path.stat().st_mode & 0o777 == 0o600
     logged = shop_kiosk.settings.log_path.read_text(encoding="utf-8")
     assert "insecure_server" in logged and "http://central.test" in logged  # the detail the words left out
+
+
+#: what --help may leave in ASCII: what is typed as printed (the program, its commands and
+#: their choices, the variables to set, a file format's name) — flags are removed by echoless
+HELP_TYPED = {"jifen", "kiosk", "server", "rotate", "zh", "en", "JIFEN", "LANG", "OPERATOR", "PIN", "CA", "PEM",
+              "http", "https", "JSON", "data", "h"}
+
+
+def test_every_help_page_speaks_chinese(capsys, monkeypatch):
+    monkeypatch.setenv("JIFEN_LANG", "zh")
+    commands = [name for name in cli.build_parser("zh")._subparsers._group_actions[0].choices]
+    found = {}
+    for args in ([], *([name] for name in commands)):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main([*args, "--help"])
+        assert exit_.value.code == 0
+        out = capsys.readouterr().out
+        words = untranslated(echoless(out, [])) - HELP_TYPED - {part for name in commands for part in name.split("-")}
+        if words:
+            found[" ".join(args) or "jifen-kiosk"] = (words, out)
+    assert not found, found
+    assert len(commands) >= 11
