@@ -8,6 +8,8 @@ worker threads (``sync_to_thread=True``); the store's lock serialises their writ
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import time
+
 import anyio
 from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
@@ -17,9 +19,10 @@ from litestar.openapi.spec import Components
 
 from server.headers import security_headers
 from server import console
+from server.metrics import metrics
 from server.console.web import template_config
 from server.replies import handle_exception, read_payload, signed
-from server.services import Context, open_context
+from server.services import Context, dashboard, open_context
 from server.services.enroll import enroll
 from server.services.pull import pull
 from server.services.push import push
@@ -65,19 +68,24 @@ class KioskApi(Controller):
 
     @post("/push", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def push(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
-        h = request.headers
+        h, started = request.headers, time.perf_counter()
         outcome = push(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, kept_headers(request), client_address(request))
+        ctx.metrics.answered("push", outcome.reply.status, time.perf_counter() - started)
         return signed(ctx.key, outcome.reply, outcome.status_code)
 
     @post("/pull", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def pull(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
-        h = request.headers
-        return signed(ctx.key, pull(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, client_address(request)))
+        h, started = request.headers, time.perf_counter()
+        reply = pull(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, client_address(request))
+        ctx.metrics.answered("pull", "ok", time.perf_counter() - started)
+        return signed(ctx.key, reply)
 
     @post("/rotate", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def rotate(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
         h = request.headers
-        return signed(ctx.key, rotate(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, client_address(request)))
+        reply = rotate(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, client_address(request))
+        ctx.metrics.answered("rotate", "ok")
+        return signed(ctx.key, reply)
 
     @get("/health", sync_to_thread=False)
     def health(self, ctx: NamedDependency[Context]) -> Response:
@@ -89,6 +97,7 @@ def create_app(settings: Settings) -> Litestar:
     async def open_data(app: Litestar) -> AsyncIterator[None]:
         # Opening migrates the database and may create the key file: blocking work.
         ctx = await anyio.to_thread.run_sync(open_context, settings)
+        ctx.metrics.watch(lambda: dashboard.fleet_gauges(ctx), ctx.now)
         app.state.ctx = ctx
         try:
             yield
@@ -100,8 +109,9 @@ def create_app(settings: Settings) -> Litestar:
         return request.app.state.ctx
 
     app = Litestar(
-        # staff API: /api (server.staff.api); the staff console: / and /static (server.console)
-        route_handlers=[KioskApi, *STAFF_HANDLERS, console.router(), console.static_router()],
+        # staff API: /api (server.staff.api); the staff console: / and /static (server.console);
+        # /metrics (server.metrics)
+        route_handlers=[KioskApi, *STAFF_HANDLERS, console.router(), console.static_router(), metrics],
         lifespan=[open_data, periodic],
         dependencies={"ctx": Provide(provide_ctx), "payload": Provide(read_payload)},
         exception_handlers={Exception: handle_exception},

@@ -72,6 +72,8 @@ def handle_exception(request: Request, exc: Exception) -> Response:
     """The app's one exception handler."""
     reply, status = error_reply(exc, request)
     ctx = request.app.state.get("ctx")
+    if ctx is not None and request.url.path.startswith("/v1/"):
+        ctx.metrics.answered(request.url.path.removeprefix("/v1/"), reply.error.code)
     if ctx is None:  # not started (or already stopped): nothing to sign with
         return Response(content=codec.encode(reply), status_code=503 if status == 500 else status, media_type=MEDIA_TYPE)
     return signed(ctx.key, reply, status)

@@ -59,6 +59,8 @@ class Settings:
     # HTTPS: a PEM certificate (chain) and its private key, or neither.
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # /metrics: readable with ``Authorization: Bearer <token>``; None: only from this machine.
+    metrics_token: str | None = field(default=None, repr=False)
     # Test only: the crash point (``<point>[:<n>]``, sync.crashpoint) jifen-server arms.
     crash_at: str | None = None
     clock: Callable[[], int] = field(default=system_clock, compare=False)
@@ -105,5 +107,6 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "tick_seconds": ("JIFEN_TICK_SECONDS", float),
     "admin_password": ("JIFEN_ADMIN_PASSWORD", str),
     "pin_min_length": ("JIFEN_PIN_MIN_LENGTH", int),
+    "metrics_token": ("JIFEN_METRICS_TOKEN", str),
     "crash_at": ("JIFEN_CRASH_AT", str),
 }

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from server.errors import ServerKeyChanged
 from server.keys import load_or_create_key
+from server.metrics import Metrics
 from server.ratelimit import RequestLimits
 from server.services import feed
 from server.services.throttle import SignInThrottle
@@ -22,6 +23,8 @@ class Context:
     signins: SignInThrottle = field(default_factory=SignInThrottle)
     #: the /v1 request allowances per kiosk and per client address (server.ratelimit)
     limits: RequestLimits | None = None
+    #: this process's /metrics registry (server.metrics)
+    metrics: Metrics = field(default_factory=Metrics)
 
     def __post_init__(self) -> None:
         if self.limits is None:

@@ -7,6 +7,7 @@ from server.services import audit, checkpoint, reports, review
 from server.services.context import Context
 from server.services.staff import Principal, require
 from server.store import ledger
+from server.store import reports as reports_store
 from sync.calendar import local_month
 
 #: a kiosk not heard from (push or pull) for this long is listed as silent
@@ -55,3 +56,11 @@ def overview(ctx: Context, who: Principal) -> dict:
         "audit": audit.last_result(ctx, who),
         "may_run_audit": who.can("audit.run"),
     }
+
+
+def fleet_gauges(ctx: Context) -> dict:
+    """The fleet's figures for /metrics (server.metrics): no principal, since the endpoint
+    is guarded by its token or by being asked from this machine."""
+    with ctx.store.read() as db:
+        figures = reports_store.fleet_gauges(db, ctx.now() - SILENT_MS)
+    return figures | {"silent_hours": SILENT_MS // 3_600_000}

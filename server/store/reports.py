@@ -125,3 +125,19 @@ def shift_closes(db: Tx, start: int, end: int) -> list[dict]:
            ORDER BY e.at DESC, e.id""",
         [start, end],
     ))
+
+
+def fleet_gauges(db: Tx, silent_before: int) -> dict:
+    """What /metrics reads at each scrape, in one pass per table: kiosks by status, active
+    kiosks not heard from since ``silent_before``, batches applied and held, open review
+    items, and the newest checkpoint's size and time."""
+    by_status = {row["status"]: row["n"] for row in db.sql.query("SELECT status, count(*) AS n FROM kiosks GROUP BY status")}
+    silent = db.sql.execute(
+        """SELECT count(*) FROM kiosks WHERE status = 'active'
+           AND coalesce(max(coalesce(last_push_at, 0), coalesce(last_pull_at, 0)), 0) < ?""", [silent_before]
+    ).fetchone()[0]
+    batches = {row["status"]: row["n"] for row in db.sql.query("SELECT status, count(*) AS n FROM batches GROUP BY status")}
+    reviews = db.sql.execute("SELECT count(*) FROM review_items WHERE status = 'open'").fetchone()[0]
+    last = db.sql.execute("SELECT size, at FROM checkpoints ORDER BY n DESC LIMIT 1").fetchone()
+    return {"kiosks": by_status, "silent": silent, "batches": batches, "open_reviews": reviews,
+            "checkpoint_size": last[0] if last else 0, "checkpoint_at": last[1] if last else None}
