@@ -52,6 +52,10 @@ class Online:
         self.clock = clock
         self.nonce = nonce or (lambda: os.urandom(16).hex())
 
+    def forget_old_visitors(self) -> None:
+        """Drop the visitors not looked up for ``VISITOR_DAYS`` (each sync does)."""
+        self.store.drop_visitors(self.clock() - VISITOR_DAYS * DAY_MS)
+
     def offered(self, request: str) -> bool:
         """Does the server answer ``request`` (``lookup``, ``history``), as its ``offers``
         row said? A server that published none is of a release before them."""

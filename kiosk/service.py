@@ -269,8 +269,10 @@ class KioskService:
         key = load_key(self.settings.key_path)
         # The round's clock is the plain clock: each page stores the clock high-water mark
         # with the cursor, so ticking it (one more fsync'd commit per reading) buys nothing.
-        return Round(self.store, self.enrolment.client(key), key, self.clock, self.settings.batch_events,
-                     self.settings.pull_limit, self._nonce).run()
+        result = Round(self.store, self.enrolment.client(key), key, self.clock, self.settings.batch_events,
+                       self.settings.pull_limit, self._nonce).run()
+        self.online.forget_old_visitors()
+        return result
 
     def probe(self) -> bool:
         """Does the server answer right now (a signed ``/v1/health``)? Cheap, and writes

@@ -427,10 +427,14 @@ class Store:
         return self._one("SELECT v.* FROM visitors v WHERE v.card = ?"
                          " AND NOT EXISTS (SELECT 1 FROM residents r WHERE r.card = v.card)", (card,))
 
+    def drop_visitors(self, before: int) -> None:
+        """Forget the visitors not looked up since ``before``: a stolen kiosk holds few."""
+        self._exec("DELETE FROM visitors WHERE fetched_at < ?", (before,))
+
     def put_visitor(self, row: dict, keep_since: int) -> None:
         """Keep (or refresh) one looked-up resident, and drop those not looked up since ``keep_since``."""
         with self.transaction():
-            self.db.conn.execute("DELETE FROM visitors WHERE fetched_at < ?", (keep_since,))
+            self.drop_visitors(keep_since)
             cols = ("card", "name", "community", "community_name", "status", "points", "feed", "fetched_at")
             self.db.conn.execute(f"INSERT OR REPLACE INTO visitors ({', '.join(cols)}) VALUES ({marks(len(cols))})",
                                  tuple(row[c] for c in cols))

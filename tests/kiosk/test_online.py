@@ -8,6 +8,7 @@ import pytest
 from kiosk import errors as E
 from server.services.manage import get_resident, revoke_kiosk
 from server.services.staff import SYSTEM
+from tests.conftest import DAY
 from tests.server.conftest import CARD_A, CARD_B
 
 
@@ -75,3 +76,12 @@ def test_offline_and_revoked(inprocess_kiosk, app_server):
     with pytest.raises(E.KioskRevoked):
         svc.look_up(CARD_B)
     assert svc.status()["revoked"]
+
+
+def test_a_visitor_not_looked_up_for_30_days_is_forgotten(inprocess_kiosk, clock):
+    svc = inprocess_kiosk()
+    svc.look_up(CARD_B)
+    clock.advance(29 * DAY)
+    assert svc.sync().ok and svc.resident(CARD_B) is not None
+    clock.advance(2 * DAY)
+    assert svc.sync().ok and svc.resident(CARD_B) is None  # a stolen kiosk holds few
