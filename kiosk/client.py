@@ -1,4 +1,4 @@
-"""The kiosk's only network code: enrol, push a batch, pull a page.
+"""The kiosk's only network code: enrol, push a batch, pull a page, look a resident up.
 
 Every response body is checked against the pinned server key (domain ``response``)
 *before* it is decoded: bytes that do not verify are not read at all. Whatever goes wrong
@@ -13,8 +13,9 @@ from typing import TypeVar
 
 import httpx
 
-from kiosk.errors import Offline, Rejected
-from schema.wire import EnrollReply, EnrollRequest, ErrorReply, PullPage, PullRequest, PushReply, RotateReply, RotateRequest
+from kiosk.errors import NotOffered, Offline, Rejected
+from schema.wire import (EnrollReply, EnrollRequest, ErrorReply, HistoryReply, HistoryRequest, LookupReply, LookupRequest,
+                         PullPage, PullRequest, PushReply, RotateReply, RotateRequest)
 from sync import codec
 from sync.keys import rotate_proof_message
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, HEADER_VERSION, PROTOCOL_VERSION
@@ -113,6 +114,29 @@ class Client:
         body = codec.encode(RotateRequest(v=PROTOCOL_VERSION, kiosk=self.kiosk, from_seq=from_seq, public_key=new.public_hex, proof=proof))
         response = self._send("/v1/rotate", body, {HEADER_SIGNATURE: self.key.sign("rotate", body)})
         return self._reply(response, body, RotateReply)
+
+    def lookup(self, request: LookupRequest) -> LookupReply:
+        """One resident by exact card (docs/PROTOCOL.md § 4.6)."""
+        return self._ask("/v1/lookup", "lookup", request, LookupReply)
+
+    def history(self, request: HistoryRequest) -> HistoryReply:
+        """A resident's whole history, the newest ``request.limit`` entries of it."""
+        return self._ask("/v1/history", "history", request, HistoryReply)
+
+    def _ask(self, path: str, domain, request, type_: type[T]) -> T:
+        """A signed request whose reply echoes its nonce. A server of a release before it
+        has no such route and answers (signed) ``404 not_found``: ``NotOffered``."""
+        body = codec.encode(request)
+        response = self._send(path, body, {HEADER_SIGNATURE: self.key.sign(domain, body)})
+        self._verify(response)
+        if response.status_code == 404 and self._decode(response.content, ErrorReply).error.code == "not_found":
+            raise NotOffered(request=domain)
+        if not response.is_success:
+            raise self._rejection(response, body)
+        reply = self._decode(response.content, type_)
+        if reply.nonce != request.nonce or reply.kiosk != self.kiosk or reply.card != request.card:
+            raise Offline(f"{domain} reply does not answer this request (nonce, kiosk or card)")
+        return reply
 
     def health(self) -> None:
         """Is the server there? ``GET /v1/health``, its answer verified under the pinned key

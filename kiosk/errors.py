@@ -27,6 +27,8 @@ the app and background sync show the same words (``str()`` is the English text):
       │     ├── DatabaseLocked      another program holds the database
       │     └── DatabaseDamaged     the database file is corrupt, not a database, or unreadable
       ├── PrinterFailed             unplugged, out of paper, a write failed (kiosk.printer): the record is kept
+      ├── NotOffered                the server answers no online lookup or history (an earlier release, kiosk.online)
+      ├── LookupAllowanceSpent      this kiosk's online lookups (or history requests) for today are spent
       ├── Offline                   the server could not be reached or did not verify (kiosk.client)
       └── Rejected                  a verified ErrorReply: code, action, message, detail
 
@@ -194,6 +196,17 @@ class PrinterFailed(KioskError):
     """``key``: ``printer_unreachable``, ``printer_no_paper`` or ``printer_failed``."""
 
     key = "printer_failed"
+
+
+class NotOffered(KioskError):
+    """The server names no such request in its ``offers`` row, or answered ``404 not_found``
+    (a release before online lookup): the kiosk shows what it holds, offline."""
+
+    key = "lookup_not_offered"
+
+
+class LookupAllowanceSpent(KioskError):
+    key = "lookup_allowance"
 
 
 class Offline(KioskError):

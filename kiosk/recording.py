@@ -205,8 +205,12 @@ class Recorder:
 
     def balance(self, card: str) -> Balance:
         card = valid(card, Card, "card")
-        confirmed = self.store.balance_points(card)
-        events = [decode_event(r["body"]) for r in self.store.unreflected_events(resident=card)]
+        # a visitor (looked up online, not mirrored): the server's balance at the feed
+        # position it was read at, and this kiosk's events the server had not applied by then
+        visitor = self.store.visitor(card)
+        confirmed = visitor["points"] if visitor else self.store.balance_points(card)
+        rows = self.store.unreflected_events(resident=card, feed=visitor["feed"] if visitor else None)
+        events = [decode_event(r["body"]) for r in rows]
         pending = points_delta(events, self.lookup, card, self.shop or "")
         return Balance(card, confirmed, pending, confirmed + pending)
 

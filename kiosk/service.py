@@ -3,10 +3,11 @@
 It composes the concerns, each in its own module, over one kiosk database: recording
 (``kiosk.recording``: award, redeem, void, stock-in, each ONE transaction that returns a
 ``Recorded``), enrolment and key rotation with the one HTTP client factory
-(``kiosk.enrolment``), the sync round (``kiosk.syncing``) and sign-in (``kiosk.counter``);
+(``kiosk.enrolment``), the sync round (``kiosk.syncing``), sign-in (``kiosk.counter``) and
+the online lookup and history (``kiosk.online``);
 the read-only queries the screens show live here. Screens and helpers ask this facade and
-never reach into its store. Recording never touches the network; ``sync`` is the only
-call that goes out. Time comes from an injected ``clock`` (UTC ms). Imports no Textual.
+never reach into its store. Recording never touches the network; ``sync``, ``probe`` and the
+online lookup and history are the only calls that go out. Time comes from an injected ``clock`` (UTC ms). Imports no Textual.
 """
 
 import json
@@ -20,6 +21,7 @@ from kiosk import errors as E
 from kiosk.counter import Counter
 from kiosk.enrolment import Enrolment
 from kiosk.keys import load_key, load_or_create_pepper
+from kiosk.online import History, Online
 from kiosk.pending import decode_event, points_delta
 from kiosk.recording import Balance, Recorded, Recorder, valid
 from kiosk.settings import Settings
@@ -30,7 +32,7 @@ from schema.wire import KioskEvent, Policy
 from sync import codec, kinds
 from sync.policy import lease_remaining
 
-__all__ = ["Balance", "KioskService", "Recorded", "balance_dict", "system_clock"]
+__all__ = ["Balance", "History", "KioskService", "Recorded", "balance_dict", "system_clock"]
 
 
 def system_clock() -> int:
@@ -48,6 +50,7 @@ class KioskService:
         self.recorder = Recorder(self.store, clock)
         self.enrolment = Enrolment(self.store, settings, clock, transport)
         self.counter = Counter(self.store, clock)
+        self.online = Online(self.store, self.enrolment, settings, clock, nonce)
 
     def close(self) -> None:
         self.enrolment.close()
@@ -227,6 +230,23 @@ class KioskService:
             "cursor": _int(meta.get("cursor")) or 0, "schema_version": _int(meta.get("schema_version")),
         }
 
+    # ------------------------------------------------------------ online (kiosk.online)
+
+    def offered(self, request: str) -> bool:
+        """Does the server answer ``request`` (``lookup``, ``history``) online?"""
+        return self.online.offered(request)
+
+    def look_up(self, card: str) -> dict:
+        """A card this kiosk does not mirror, looked up online and kept as a visitor (so
+        awards and redemptions for them work offline later); the resident row. Raises
+        ``Offline``, ``NotOffered``, ``UnknownResident``, ``LookupAllowanceSpent``."""
+        return self.online.lookup(card)
+
+    def whole_history(self, card: str) -> History:
+        """The resident's history across every shop, station and central adjustment, from
+        the server; the same errors as ``look_up``. Offline, ``history`` is what this kiosk has."""
+        return self.online.history(card)
+
     # ------------------------------------------------------------ sync
 
     def sync(self) -> SyncResult:
@@ -249,8 +269,10 @@ class KioskService:
         key = load_key(self.settings.key_path)
         # The round's clock is the plain clock: each page stores the clock high-water mark
         # with the cursor, so ticking it (one more fsync'd commit per reading) buys nothing.
-        return Round(self.store, self.enrolment.client(key), key, self.clock, self.settings.batch_events,
-                     self.settings.pull_limit, self._nonce).run()
+        result = Round(self.store, self.enrolment.client(key), key, self.clock, self.settings.batch_events,
+                       self.settings.pull_limit, self._nonce).run()
+        self.online.forget_old_visitors()
+        return result
 
     def probe(self) -> bool:
         """Does the server answer right now (a signed ``/v1/health``)? Cheap, and writes

@@ -272,15 +272,17 @@ class Store:
         row = self._one("SELECT chain FROM events WHERE kseq = ?", (kseq - 1,))
         return row["chain"] if row else GENESIS
 
-    def unreflected_batches(self) -> list[int]:
+    def unreflected_batches(self, feed: int | None = None) -> list[int]:
         """Batches whose effect the mirrored balances may not include yet: not acked, or
-        acked at a feed position the pull cursor has not reached."""
-        cursor = int(self.meta("cursor") or 0)
+        acked at a feed position the pull cursor (or the given ``feed``: where a visitor's
+        balance was read) has not reached."""
+        cursor = int(self.meta("cursor") or 0) if feed is None else feed
         rows = self._rows("SELECT seq FROM outbox WHERE acked_at IS NULL OR ack_feed > ?", (cursor,))
         return [r["seq"] for r in rows]
 
-    def unreflected_events(self, resident: str | None = None, kinds: tuple[str, ...] = ()) -> list[dict]:
-        batches = self.unreflected_batches()
+    def unreflected_events(self, resident: str | None = None, kinds: tuple[str, ...] = (),
+                           feed: int | None = None) -> list[dict]:
+        batches = self.unreflected_batches(feed)
         where = [f"(batch_seq IS NULL OR batch_seq IN ({marks(len(batches))}))" if batches else "batch_seq IS NULL"]
         params: list = list(batches)
         if resident is not None:
@@ -413,7 +415,34 @@ class Store:
                 f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})", rows)
 
     def resident(self, card: str) -> dict | None:
-        return self._one("SELECT * FROM residents WHERE card = ?", (card,))
+        """A mirrored resident, else a visitor looked up online (``visitor`` 1, no phone tail)."""
+        return self._one("SELECT *, 0 AS visitor FROM residents WHERE card = ?", (card,)) or self._one(
+            "SELECT card, name, '' AS phone_tail, community, status, '' AS initials, 1 AS visitor"
+            " FROM visitors WHERE card = ?", (card,))
+
+    # ------------------------------------------------------------ visitors (looked up online)
+
+    def visitor(self, card: str) -> dict | None:
+        """A visitor row, unless the card is mirrored (then the mirror is the truth)."""
+        return self._one("SELECT v.* FROM visitors v WHERE v.card = ?"
+                         " AND NOT EXISTS (SELECT 1 FROM residents r WHERE r.card = v.card)", (card,))
+
+    def drop_visitors(self, before: int) -> None:
+        """Forget the visitors not looked up since ``before``: a stolen kiosk holds few."""
+        self._exec("DELETE FROM visitors WHERE fetched_at < ?", (before,))
+
+    def put_visitor(self, row: dict, keep_since: int) -> None:
+        """Keep (or refresh) one looked-up resident, and drop those not looked up since ``keep_since``."""
+        with self.transaction():
+            self.drop_visitors(keep_since)
+            cols = ("card", "name", "community", "community_name", "status", "points", "feed", "fetched_at")
+            self.db.conn.execute(f"INSERT OR REPLACE INTO visitors ({', '.join(cols)}) VALUES ({marks(len(cols))})",
+                                 tuple(row[c] for c in cols))
+
+    def refresh_visitor(self, card: str, points: int, feed: int, at: int) -> None:
+        """A newer confirmed balance of a visitor (a history reply), read at ``feed``."""
+        self._exec("UPDATE visitors SET points = ?, feed = ?, fetched_at = ? WHERE card = ? AND feed <= ?",
+                   (points, feed, at, card, feed))
 
     def rule(self, code: str) -> dict | None:
         return self._one("SELECT * FROM rules WHERE code = ?", (code,))

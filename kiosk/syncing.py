@@ -269,10 +269,14 @@ class Round:
             changes = [c for c in self._decode_changes(page.changes) if not (c[0] == "checkpoint" and c[1] in conflicts)]
             lost_from = self._server_lost_from(page.changes)
             meta = self._page_meta(page)
-            accepts = self._accepts(page.changes)
+            accepts = self._latest(page.changes, "accepts")
             if accepts is not None:
-                meta["accepted_kinds"] = json.dumps(sorted(accepts))
-            serves = self._serves(page.changes)
+                meta["accepted_kinds"] = json.dumps(sorted(accepts.events))
+            offers = self._latest(page.changes, "offers")
+            if offers is not None:  # the signed requests beyond push and pull it answers (kiosk.online)
+                meta["offered_requests"] = json.dumps(sorted(offers.requests))
+            serves = self._latest(page.changes, "serves", self.shop)
+            serves = serves.communities if serves is not None else None
             resync = False
             if serves is not None:
                 before = self.store.meta("serves")
@@ -305,26 +309,16 @@ class Round:
                     raise Offline(f"garbled chain {ch.key}: {exc.message}") from None
         return None
 
-    def _accepts(self, changes: list[Change]) -> list[str] | None:
-        """The event kinds an ``accepts`` row on this page names, if there is one."""
+    def _latest(self, changes: list[Change], kind: str, key: str | None = None):
+        """The record of the last ``kind`` row on this page (with feed key ``key``, if
+        given), or None: an ``accepts``, ``serves`` or ``offers`` row, acted on, not mirrored."""
         found = None
         for ch in changes:
-            if ch.kind == "accepts" and bytes(ch.data) != b"null":
+            if ch.kind == kind and (key is None or ch.key == key) and bytes(ch.data) != b"null":
                 try:
-                    found = codec.decode(bytes(ch.data), FEEDS["accepts"].record).events
+                    found = codec.decode(bytes(ch.data), FEEDS[kind].record)
                 except codec.DecodeError as exc:
-                    raise Offline(f"garbled accepts {ch.key}: {exc.message}") from None
-        return found
-
-    def _serves(self, changes: list[Change]) -> list[str] | None:
-        """The communities this kiosk's shop serves, if a ``serves`` row on this page says."""
-        found = None
-        for ch in changes:
-            if ch.kind == "serves" and ch.key == self.shop and bytes(ch.data) != b"null":
-                try:
-                    found = codec.decode(bytes(ch.data), FEEDS["serves"].record).communities
-                except codec.DecodeError as exc:
-                    raise Offline(f"garbled serves {ch.key}: {exc.message}") from None
+                    raise Offline(f"garbled {kind} {ch.key}: {exc.message}") from None
         return found
 
     def _check_page(self, page: PullPage, nonce: str, cursor: int) -> None:

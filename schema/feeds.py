@@ -6,9 +6,9 @@ a record (scope ``''`` reaches every kiosk, a shop id only that shop's kiosks,
 ``community:<id>`` only the kiosks of the shops serving that community: residents and
 their balances), the kiosk
 table it is mirrored into (with that table's key and how a record becomes a row), and for
-reference data the server's table row it is published from. ``checkpoint``, ``chain`` and
-``accepts`` are acted on by the kiosk's sync round as well as (checkpoint) or instead of
-(chain, accepts) mirrored. A kiosk skips a kind that is not in its table: the server may learn new kinds
+reference data the server's table row it is published from. ``checkpoint``, ``chain``,
+``accepts`` and ``offers`` are acted on by the kiosk's sync round as well as (checkpoint) or instead of
+(chain, accepts, offers) mirrored. A kiosk skips a kind that is not in its table: the server may learn new kinds
 before every kiosk has (docs/PROTOCOL.md, "Protocol evolution").
 """
 
@@ -25,6 +25,7 @@ from schema.wire import (
     ChainRec,
     CheckpointRec,
     CommunityRec,
+    OffersRec,
     GoodRec,
     OperatorRec,
     ResidentRec,
@@ -109,4 +110,6 @@ FEEDS: dict[str, Feed] = {f.kind: f for f in (
     Feed("serves", ServesRec, lambda r: r.shop, "shop", shop_of=lambda r: r.shop),
     # the event kinds the server applies: the kiosk sends no other (kept in its meta)
     Feed("accepts", AcceptsRec, lambda r: "events", "global"),
+    # the signed requests beyond push and pull the server answers (online lookup, history)
+    Feed("offers", OffersRec, lambda r: "requests", "global"),
 )}

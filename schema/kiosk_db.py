@@ -189,8 +189,31 @@ UPDATE residents SET initials = {INITIALS_FUNCTION}(name);
 CREATE INDEX residents_initials ON residents (initials, name);
 """
 
+# Version 5: residents this kiosk does not mirror (another community's) that it looked up
+# online (``POST /v1/lookup``, ``kiosk.online``), so that awards and redemptions for them
+# work offline afterwards. ``points`` is the confirmed balance the server gave, read at its
+# feed position ``feed``: this kiosk's own events in batches acknowledged above it (or not
+# yet) are pending on top. Never searched by name; dropped ``VISITOR_DAYS`` after the last
+# lookup, so a stolen kiosk holds few of them.
+_V5 = """
+CREATE TABLE visitors (
+    card           TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    community      TEXT NOT NULL,
+    community_name TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    points         INTEGER NOT NULL,
+    feed           INTEGER NOT NULL,
+    fetched_at     INTEGER NOT NULL
+);
+CREATE INDEX visitors_fetched_at ON visitors (fetched_at);
+"""
+
+#: days a looked-up visitor is kept after the last lookup or history of them
+VISITOR_DAYS = 30
+
 #: (version, SQL), in order. Append only: a released migration is never edited.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

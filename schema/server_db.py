@@ -457,8 +457,14 @@ CREATE INDEX residents_phone_tail ON residents(substr(phone, -4));
 CREATE INDEX review_items_resident ON review_items(resident, status);
 """
 
+# Version 13: a kiosk's online lookups and history requests are audit rows (staff
+# ``kiosk:<id>``); its daily allowance counts today's rows of one action, an index range.
+_V13 = """
+CREATE INDEX audit_log_staff_action_at ON audit_log(staff, action, at);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

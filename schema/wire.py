@@ -358,6 +358,84 @@ class PullPage(Wire):
     changes: list[Change]
 
 
+# ---------------------------------------------------------------- online lookup and history
+
+
+class LookupRequest(Wire):
+    """Signed by the kiosk (domain ``lookup``): one resident by exact card, for a card the
+    kiosk does not mirror. ``nonce`` is echoed in the signed reply, so an old reply cannot
+    be replayed; ``card`` is normalised by the server as typed (``sync.codes``)."""
+
+    v: int
+    kiosk: KioskId
+    card: Annotated[str, msgspec.Meta(max_length=64)]
+    nonce: Hex32
+    clock: Millis
+
+
+class LookupReply(Wire):
+    """One resident as the server holds them: ``balance`` is the confirmed balance of the
+    server's ledger, read at feed position ``feed`` (the kiosk's own batches acknowledged
+    at or below it are in it)."""
+
+    v: int
+    kiosk: KioskId
+    nonce: Hex32
+    card: Card
+    name: Name
+    community: Code
+    community_name: Name
+    status: Literal["active", "retired"]
+    balance: int
+    feed: Cursor
+    server_time: Millis
+
+
+class HistoryRequest(Wire):
+    """Signed by the kiosk (domain ``history``): a resident's whole history, the newest
+    ``limit`` entries (1-500) of it."""
+
+    v: int
+    kiosk: KioskId
+    card: Annotated[str, msgspec.Meta(max_length=64)]
+    nonce: Hex32
+    clock: Millis
+    limit: int
+
+
+class HistoryEntry(Wire):
+    """One posting to the resident's account: at a kiosk (``kiosk``, its ``shop``, the
+    receipt's short code) or central (``kiosk`` ``C``, no shop or receipt); ``balance`` is
+    the running balance after it."""
+
+    event: EventId
+    at: Millis
+    kind: str
+    points: int
+    balance: int
+    kiosk: str
+    shop: Code | None
+    shop_name: str | None
+    receipt: str | None
+
+
+class HistoryReply(Wire):
+    """``entries``: the newest first, at most the ``limit`` asked for, of ``count`` in all;
+    ``opening`` is the balance before the oldest entry shown, so ``opening`` plus the points
+    shown is ``balance``, the confirmed balance (read at feed position ``feed``)."""
+
+    v: int
+    kiosk: KioskId
+    nonce: Hex32
+    card: Card
+    opening: int
+    balance: int
+    count: int
+    entries: list[HistoryEntry]
+    feed: Cursor
+    server_time: Millis
+
+
 # ---------------------------------------------------------------- records carried by pull
 
 
@@ -488,3 +566,10 @@ class AcceptsRec(Wire):
     events until the server names their kind (docs/PROTOCOL.md, "Protocol evolution")."""
 
     events: list[str]
+
+
+class OffersRec(Wire):
+    """The signed requests beyond push and pull this server answers (kind ``offers``, key
+    ``requests``): ``lookup`` and ``history``. A kiosk asks nothing else of it."""
+
+    requests: list[str]

@@ -24,6 +24,7 @@ from server.console.web import template_config
 from server.replies import handle_exception, read_payload, signed
 from server.services import Context, dashboard, open_context
 from server.services.enroll import enroll
+from server.services.lookup import history, lookup
 from server.services.pull import pull
 from server.services.push import push
 from server.services.rotate import rotate
@@ -48,13 +49,22 @@ def client_address(request: Request) -> str | None:
 
 
 async def rate_limit(request: Request) -> None:
-    """Before a push, pull or rotate: refuse an address that spent its unverified allowance
+    """Before a push, pull, rotate, lookup or history: refuse an address that spent its unverified allowance
     (server.ratelimit), before any signature work. The body is read first so that a 429
     names the request it answers, like every error. The kiosk's own allowance is spent by
     the use case, once the signature verifies."""
     await read_payload(request)
     ctx = request.app.state.ctx
     ctx.limits.screen(client_address(request))
+
+
+def signed_answer(ctx: Context, use_case, payload: bytes, request: Request) -> Response:
+    """A signed request's use case (pull, rotate, lookup, history) called with the kiosk's
+    headers and address, its reply signed."""
+    h, started = request.headers, time.perf_counter()
+    reply = use_case(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, client_address(request))
+    ctx.metrics.answered(request.url.path.removeprefix("/v1/"), "ok", time.perf_counter() - started)
+    return signed(ctx.key, reply)
 
 
 class KioskApi(Controller):
@@ -75,17 +85,19 @@ class KioskApi(Controller):
 
     @post("/pull", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def pull(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
-        h, started = request.headers, time.perf_counter()
-        reply = pull(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, client_address(request))
-        ctx.metrics.answered("pull", "ok", time.perf_counter() - started)
-        return signed(ctx.key, reply)
+        return signed_answer(ctx, pull, payload, request)
 
     @post("/rotate", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def rotate(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
-        h = request.headers
-        reply = rotate(ctx, h.get(HEADER_KIOSK), h.get(HEADER_SIGNATURE), payload, client_address(request))
-        ctx.metrics.answered("rotate", "ok")
-        return signed(ctx.key, reply)
+        return signed_answer(ctx, rotate, payload, request)
+
+    @post("/lookup", sync_to_thread=True, status_code=200, before_request=rate_limit)
+    def lookup(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
+        return signed_answer(ctx, lookup, payload, request)
+
+    @post("/history", sync_to_thread=True, status_code=200, before_request=rate_limit)
+    def history(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
+        return signed_answer(ctx, history, payload, request)
 
     @get("/health", sync_to_thread=False)
     def health(self, ctx: NamedDependency[Context]) -> Response:

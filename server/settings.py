@@ -50,6 +50,11 @@ class Settings:
     # Proxies whose X-Forwarded-For names the client address (uvicorn's forwarded_allow_ips);
     # None trusts no header: the address is the socket's peer.
     forwarded_allow_ips: str | None = None
+    # Per kiosk and programme day (Asia/Shanghai): online lookups of a resident it does not
+    # mirror (POST /v1/lookup) and history requests (POST /v1/history), each counted in the
+    # audit log; a stolen kiosk learns at most this many residents a day.
+    lookups_per_day: int = 200
+    histories_per_day: int = 1000
     # The periodic chores (server.staff.tick) run this often; 0 turns them off.
     tick_seconds: float = 300.0
     # Digits a PIN set or reset from now on needs (4-8); PINs set before keep working until changed.
@@ -105,6 +110,8 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "quarantine_bytes_per_kiosk": ("JIFEN_QUARANTINE_BYTES_PER_KIOSK", int),
     "forwarded_allow_ips": ("JIFEN_FORWARDED_ALLOW_IPS", str),
     "tick_seconds": ("JIFEN_TICK_SECONDS", float),
+    "lookups_per_day": ("JIFEN_LOOKUPS_PER_DAY", int),
+    "histories_per_day": ("JIFEN_HISTORIES_PER_DAY", int),
     "admin_password": ("JIFEN_ADMIN_PASSWORD", str),
     "pin_min_length": ("JIFEN_PIN_MIN_LENGTH", int),
     "metrics_token": ("JIFEN_METRICS_TOKEN", str),

@@ -49,7 +49,7 @@ def test_no_sql_above_the_stores():
 
 
 #: the kiosk's service layer: the facade and the concerns it composes, over the store
-KIOSK_SERVICE_LAYER = {"service.py", "recording.py", "enrolment.py", "syncing.py", "counter.py", "store.py"}
+KIOSK_SERVICE_LAYER = {"service.py", "recording.py", "enrolment.py", "syncing.py", "counter.py", "online.py", "store.py"}
 
 
 def test_kiosk_views_and_helpers_reach_no_store():

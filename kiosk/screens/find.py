@@ -4,13 +4,21 @@ initials of a name (``zsm`` for 张三明) or the last phone digits list matches
 at most ``SHOWN`` of them, and when more match the message says how many. Searching
 happens on Enter only, never per keystroke, so 500,000 residents cost nothing while the
 operator types.
+
+A card this kiosk does not hold (it mirrors only the communities its shop serves) is
+looked up online by exact card when the server offers it, in a worker: the operator keeps
+typing meanwhile, and the answer (``LookedUp``) opens the resident, kept on the kiosk as a
+visitor, or says why not (nobody holds it, the server is unreachable, today's lookups are
+spent). Only the newest card asked for is opened.
 """
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Input
 
+from kiosk.errors import KioskError, NotOffered, Offline
 from kiosk.screens.base import KioskScreen, cell
 from sync import codes
 
@@ -20,8 +28,19 @@ SHOWN = 20
 COUNTED = 1000
 
 
+class LookedUp(Message):
+    """An online lookup finished (posted from the worker): ``error`` None when found."""
+
+    def __init__(self, card: str, error: KioskError | None) -> None:
+        super().__init__()
+        self.card = card
+        self.error = error
+
+
 class FindScreen(KioskScreen):
     TYPE_INTO = "#q"
+    #: the card an online lookup is running for (a newer one replaces it)
+    asking: str | None = None
     BINDINGS = [
         Binding("escape", "clear", "key_find", show=False),
         Binding("f6", "stock", "key_stock"),
@@ -55,6 +74,7 @@ class FindScreen(KioskScreen):
         event.input.value = ""
         if not text:
             return
+        self.asking = None  # a new search: an answer for an earlier card opens nothing
         svc = self.app.service
         card = codes.normalise_or_none("card", text)
         if card is not None and svc.resident(card) is not None:  # a scanned card: open it straight away
@@ -66,7 +86,11 @@ class FindScreen(KioskScreen):
         for r in rows:
             table.add_row(cell(r["card"]), cell(r["name"]), cell("*" + r["phone_tail"]), cell(r["community_name"]),
                           cell(self.tr("status_" + r["status"])), key=r["card"])
-        if not rows:
+        if not rows and card is not None and svc.offered("lookup") and not self.app.revoked:
+            self.asking = card
+            self.say("lookup_busy", card=card)
+            self._look_up(card)
+        elif not rows:
             self.say("find_none", error=True, text=text[:40])
         elif len(rows) == 1:
             self.open(rows[0]["card"])
@@ -80,6 +104,30 @@ class FindScreen(KioskScreen):
                 self.say("find_many", n=len(rows))
             table.focus()
 
+    @work(thread=True, exit_on_error=False, group="lookup")
+    def _look_up(self, card: str) -> None:
+        try:
+            self.app.service.look_up(card)
+        except KioskError as exc:
+            self.post_message(LookedUp(card, exc))
+        else:
+            self.post_message(LookedUp(card, None))
+
+    def on_looked_up(self, message: LookedUp) -> None:
+        if message.card != self.asking or not self.is_current:
+            return  # another card was scanned since, or the operator moved on
+        self.asking = None
+        error = message.error
+        if error is None:
+            self.open(message.card)
+        elif isinstance(error, Offline):
+            self.app.log_error("online lookup of %s: %s", message.card, error.why)
+            self.say("lookup_offline", error=True, card=message.card)
+        elif isinstance(error, NotOffered):
+            self.say("find_none", error=True, text=message.card)
+        else:
+            self.say_error(error)
+
     @on(DataTable.RowSelected, "#results")
     def _picked(self, event: DataTable.RowSelected) -> None:
         self.open(event.row_key.value)
@@ -87,6 +135,7 @@ class FindScreen(KioskScreen):
     def open(self, card: str) -> None:
         from kiosk.screens.resident import ResidentScreen
 
+        self.asking = None
         self.say(None)
         self.query_one("#q", Input).focus()
         self.app.push_screen(ResidentScreen(card))

@@ -1,14 +1,38 @@
 """Resident view: confirmed, pending and available points, this month's rank in the
-community (shown as "—" until the server publishes boards), and this kiosk's recent
-history with the resident. F2 awards or deducts, F3 redeems."""
+community (shown as "—" until the server publishes boards), and the resident's history.
+F2 awards or deducts, F3 redeems.
 
+The history is the whole one when the server offers it: every entry at every shop,
+station and central adjustment, fetched once per visit in a worker (``HistoryFetched``)
+with the confirmed balance it adds up to, this kiosk's records the server does not have
+yet on top (marked 待同步). Offline, or from a server that does not offer it, the screen
+shows this kiosk's own records and says they are partial."""
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from kiosk.i18n import month_text
+from kiosk.errors import KioskError, NotOffered, Offline
+from kiosk.i18n import TABLE, month_text
 from kiosk.screens.base import KioskScreen, cell
+from kiosk.service import History
 from sync.calendar import local_dt
+from sync.receiptcode import short_code
+
+LOCAL_COLUMNS = ("col_time", "col_event", "col_kind", "col_points", "col_where", "col_status")
+WHOLE_COLUMNS = ("col_time", "col_receipt", "col_kind", "col_points", "col_where", "col_balance")
+
+
+class HistoryFetched(Message):
+    """The whole history arrived from the server (posted from the worker), or ``error``."""
+
+    def __init__(self, card: str, history: History | None, error: KioskError | None) -> None:
+        super().__init__()
+        self.card = card
+        self.history = history
+        self.error = error
 
 
 class ResidentScreen(KioskScreen):
@@ -22,6 +46,9 @@ class ResidentScreen(KioskScreen):
         super().__init__()
         self.card = card
         self.row = {}
+        self.whole: History | None = None  # the server's history, once fetched
+        self.fetching = False
+        self.partial = False  # asked and could not get it, or the server does not offer it
 
     def title_text(self) -> str:
         self.row = self.app.service.resident(self.card) or {"name": "?", "community": "?", "status": "?"}
@@ -30,10 +57,37 @@ class ResidentScreen(KioskScreen):
     def body(self) -> ComposeResult:
         yield Static("", id="balance", markup=False)
         yield Static("", id="rank", markup=False)
-        yield Static(self.tr("res_history"), classes="hint", markup=False)
-        table = DataTable(id="history", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*(self.tr(k) for k in ("col_time", "col_event", "col_kind", "col_points", "col_where", "col_status")))
-        yield table
+        yield Static(self.tr("res_history"), id="history_hint", classes="hint", markup=False)
+        yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        svc = self.app.service
+        if svc.offered("history") and not self.app.revoked:
+            self.fetching = True
+            self._fetch(self.card)
+        else:
+            self.partial = True
+        super().on_mount()
+
+    @work(thread=True, exit_on_error=False, group="history", exclusive=True)
+    def _fetch(self, card: str) -> None:
+        try:
+            history = self.app.service.whole_history(card)
+        except KioskError as exc:
+            self.post_message(HistoryFetched(card, None, exc))
+        else:
+            self.post_message(HistoryFetched(card, history, None))
+
+    def on_history_fetched(self, message: HistoryFetched) -> None:
+        self.fetching = False
+        self.whole = message.history
+        self.partial = message.history is None
+        if isinstance(message.error, Offline):
+            self.app.log_error("history of %s: %s", message.card, message.error.why)
+        elif message.error is not None and not isinstance(message.error, NotOffered):
+            self.say_error(message.error)
+        if self.is_mounted:
+            self.fill()
 
     def fill(self) -> None:
         svc = self.app.service
@@ -46,14 +100,52 @@ class ResidentScreen(KioskScreen):
         self.query_one("#rank", Static).update(self.tr("res_rank", rank=shown))
         if self.row.get("status") == "retired":
             self.say("resident_retired", error=True, card=self.card)
-        table = self.query_one("#history", DataTable)
-        table.clear()
+        elif self.row.get("visitor"):
+            self.say("res_visitor")
+        if self.whole is not None:
+            self._fill_whole(self.whole)
+        else:
+            self._fill_local()
+
+    def _fill_local(self) -> None:
+        svc = self.app.service
+        hint = "res_history_loading" if self.fetching else "res_history_partial" if self.partial else "res_history"
+        self.query_one("#history_hint", Static).update(self.tr(hint))
+        table = self._table(LOCAL_COLUMNS)
         where = f"{svc.shop_name} {svc.kiosk_id or ''}".strip()
         for h in svc.history(self.card, 30):
             state = self.tr("voided_mark") if h["voided_by"] else "" if h["synced"] else self.tr("pending_mark")
-            table.add_row(cell(local_dt(h["at"]).strftime("%m-%d %H:%M")), cell(h["id"]),
-                          cell(self.tr("kind_" + h["kind"])), cell(f"{h['points']:+d}", right=True),
+            table.add_row(cell(_when(h["at"])), cell(h["id"]), cell(self._kind(h["kind"])), cell(f"{h['points']:+d}", right=True),
                           cell(where), cell(state), key=h["id"])
+
+    def _fill_whole(self, whole: History) -> None:
+        svc = self.app.service
+        entries = whole.entries
+        key, fields = ("res_history_cut", {"shown": len(entries), "opening": whole.opening}) if whole.count > len(entries) else ("res_history_whole", {})
+        self.query_one("#history_hint", Static).update(self.tr(key, count=whole.count, balance=whole.balance, **fields))
+        table = self._table(WHOLE_COLUMNS)
+        # this kiosk's records the server did not have when it answered (recorded since, or not synced)
+        known = {e["event"] for e in entries}
+        since = entries[-1]["at"] if entries and whole.count > len(entries) else 0
+        where = f"{svc.shop_name} {svc.kiosk_id or ''}".strip()
+        for h in svc.history(self.card, 30):
+            if h["id"] not in known and h["at"] >= since:
+                table.add_row(cell(_when(h["at"])), cell(short_code(h["id"])), cell(self._kind(h["kind"])),
+                              cell(f"{h['points']:+d}", right=True), cell(where),
+                              cell(self.tr("pending_mark") if not h["synced"] else ""), key=h["id"])
+        for e in entries:
+            place = self.tr("where_central") if e["kiosk"] == "C" else f"{e['shop_name'] or e['shop'] or ''} {e['kiosk']}".strip()
+            table.add_row(cell(_when(e["at"])), cell(e["receipt"]), cell(self._kind(e["kind"])),
+                          cell(f"{e['points']:+d}", right=True), cell(place), cell(e["balance"], right=True), key=e["event"])
+
+    def _table(self, columns: tuple[str, ...]) -> DataTable:
+        table = self.query_one("#history", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(self.tr(k) for k in columns))
+        return table
+
+    def _kind(self, kind: str) -> str:
+        return self.tr("kind_" + kind if "kind_" + kind in TABLE else "kind_other")
 
     def synced(self) -> None:
         self.fill()
@@ -67,3 +159,7 @@ class ResidentScreen(KioskScreen):
         from kiosk.screens.redeem import RedeemScreen
 
         self.app.push_screen(RedeemScreen(self.card, self.row.get("name", "")))
+
+
+def _when(ms: int) -> str:
+    return local_dt(ms).strftime("%m-%d %H:%M")

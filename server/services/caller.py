@@ -1,6 +1,6 @@
 """Who is calling a /v1 endpoint: the headers every signed kiosk request carries, the
-enrolled kiosk they name, and its signature. Shared by push, pull and rotate so each
-refuses, counts and charges the same way.
+enrolled kiosk they name, and its signature. Shared by push, pull, rotate, lookup and
+history so each refuses, counts and charges the same way.
 
 A request that fails before its signature verifies may come from anyone: its body is not
 kept (only a count and the last SHA-256 per kiosk and code, ``chain.count_unstored``), and
@@ -14,6 +14,7 @@ from server.services.context import Context
 from server.store import Tx, chain
 from sync import codec
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, RequestRejected
+from sync.signing import BadKey, BadSignature, Domain
 
 T = TypeVar("T")
 
@@ -54,3 +55,15 @@ def authenticate(ctx: Context, kiosk_id: str | None, signature: str | None, body
         raise
     ctx.limits.verified(kiosk["id"])
     return kiosk, proof
+
+
+def check_request_signature(ctx: Context, kiosk: dict, domain: Domain, body: bytes, signature: str) -> None:
+    """Raise unless the kiosk's current key signed ``body`` under ``domain``: a request
+    that is not a batch (pull, lookup, history), so only the current key may sign it."""
+    if kiosk["rekey_from"] is not None:  # its key may have leaked: no data for it
+        raise RequestRejected("key_retired", f"central staff retired the key of kiosk {kiosk['id']}; re-enrol with the code they give",
+                              kiosk=kiosk["id"], seq=kiosk["rekey_from"])
+    try:
+        ctx.verify_key(kiosk["public_key"]).verify(domain, body, signature)
+    except (BadSignature, BadKey) as exc:
+        raise RequestRejected("bad_signature", f"{domain} signature of kiosk {kiosk['id']}: {exc}", kiosk=kiosk["id"]) from None

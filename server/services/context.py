@@ -58,5 +58,6 @@ def open_context(settings: Settings) -> Context:
         raise ServerKeyChanged(stored, key.public_hex)
     with store.write() as db:
         feed.publish_accepts(db)  # a new release may apply new event kinds
+        feed.publish_offers(db)  # and answer new signed requests (lookup, history)
         feed.publish_serves(db)  # and what each shop's kiosks mirror (from migration 9 on)
     return Context(settings=settings, store=store, key=key)

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from schema.feeds import FEEDS
-from schema.wire import AcceptsRec, BalanceRec, ServesRec
+from schema.wire import AcceptsRec, BalanceRec, OffersRec, ServesRec
 from server.store import catalog
 from sync import codec, kinds
+from sync.protocol import OFFERED_REQUESTS
 
 
 def publish(db, kind: str, rec: Any, shop: str | None = None) -> bool:
@@ -49,3 +50,9 @@ def publish_accepts(db) -> bool:
     """Name the event kinds this server applies (every kiosk kind registered in
     ``sync.kinds``); the row moves only when a release changes them."""
     return publish(db, "accepts", AcceptsRec(events=sorted(kinds.tags("kiosk"))))
+
+
+def publish_offers(db) -> bool:
+    """Name the signed requests beyond push and pull this server answers (online lookup and
+    history, ``sync.protocol.OFFERED_REQUESTS``); the row moves only when a release changes them."""
+    return publish(db, "offers", OffersRec(requests=sorted(OFFERED_REQUESTS)))

@@ -4,7 +4,8 @@ applied them, each with the running balance (so the last one is the balance), th
 receipt's short code, and the resident's open review items.
 
 Language-neutral data (codes, names, numbers, times): the console writes it in words; the
-kiosk's signed lookup can reuse it. Scoped like ``manage.get_resident``: another
+kiosk's signed history request (``server.services.lookup``) reads the same through
+``read_history``. Scoped like ``manage.get_resident``: another
 community's resident is ``NotFound``, as if there were none.
 """
 
@@ -15,7 +16,7 @@ from schema.types import CENTRAL_KIOSK
 from server.errors import NotFound
 from server.services.context import Context
 from server.services.staff import Principal, require
-from server.store import catalog, ledger
+from server.store import Tx, catalog, ledger
 from sync import codes
 from sync.ledger import resident_account
 from sync.receiptcode import short_code
@@ -31,20 +32,29 @@ def resident_history(ctx: Context, who: Principal, card: str, shown: int = SHOWN
         resident = catalog.row_by_key(db, "residents", card)
         if resident is None or not who.sees(resident["community"]):
             raise NotFound("resident", card)
-        rows = ledger.resident_entries(db, resident_account(card))
-        reviews = ledger.reviews_of_resident(db, card)
-        community = catalog.row_by_key(db, "communities", resident["community"])
-        names = _names(db, rows)
-    balance = 0
-    entries = []
+        return read_history(db, resident, shown)
+
+
+def read_history(db: Tx, resident: dict, shown: int = SHOWN) -> dict:
+    """The history of ``resident`` (its ``residents`` row) inside the caller's transaction,
+    for a use case that has already decided the reader may see it (the console's, above;
+    a kiosk's signed request, ``server.services.lookup``)."""
+    card = resident["card"]
+    rows = ledger.resident_entries(db, resident_account(card))
+    reviews = ledger.reviews_of_resident(db, card)
+    community = catalog.row_by_key(db, "communities", resident["community"])
+    shown_rows = rows[::-1][:shown]  # newest first; only these need names
+    names = _names(db, shown_rows)
+    balance, balances = 0, []
     for r in rows:
         balance += r["amount"]
-        entries.append(_entry(r, balance, names))
+        balances.append(balance)
+    entries = [_entry(r, b, names) for r, b in zip(shown_rows, balances[::-1])]
     return {
         "resident": resident | {"community_name": community["name"] if community else resident["community"]},
         "balance": balance,
-        "count": len(entries),
-        "entries": entries[::-1][:shown],  # newest first
+        "count": len(rows),
+        "entries": entries,  # newest first
         "open_reviews": [{k: r[k] for k in ("id", "kind", "created_at", "event", "kiosk", "shop", "detail")} for r in reviews],
     }
 

@@ -10,7 +10,7 @@ saying so, with no changes and no lease: it must learn to stop.
 import msgspec
 
 from schema.wire import Change, Lease, PullPage, PullRequest
-from server.services.caller import authenticate
+from server.services.caller import authenticate, check_request_signature
 from server.services.clock import note_clock_skew
 from server.services.context import Context
 from server.store import catalog, chain
@@ -20,11 +20,10 @@ from sync.protocol import (
     PROTOCOL_VERSION,
     RequestRejected,
 )
-from sync.signing import BadKey, BadSignature
 
 
 def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes, address: str | None = None) -> PullPage:
-    kiosk, _ = authenticate(ctx, kiosk_id, signature, body, address, lambda k: check_signature(ctx, k, body, signature))
+    kiosk, _ = authenticate(ctx, kiosk_id, signature, body, address, lambda k: check_request_signature(ctx, k, "pull", body, signature))
     req = parse_pull(body, kiosk["id"])
     check_window(ctx, req)
     limit = req.limit
@@ -77,17 +76,6 @@ def check_window(ctx: Context, req: PullRequest) -> None:
         head = catalog.feed_high_water(db)
     if req.cursor > head:
         raise RequestRejected("cursor_ahead", f"pull cursor {req.cursor} is beyond the feed's head {head}", cursor=req.cursor, head=head)
-
-
-def check_signature(ctx: Context, kiosk: dict, body: bytes, signature: str) -> None:
-    """Raise unless the kiosk's current key signed ``body`` under domain ``pull``."""
-    if kiosk["rekey_from"] is not None:  # its key may have leaked: no data for it
-        raise RequestRejected("key_retired", f"central staff retired the key of kiosk {kiosk['id']}; re-enrol with the code they give",
-                              kiosk=kiosk["id"], seq=kiosk["rekey_from"])
-    try:
-        ctx.verify_key(kiosk["public_key"]).verify("pull", body, signature)
-    except (BadSignature, BadKey) as exc:
-        raise RequestRejected("bad_signature", f"pull signature of kiosk {kiosk['id']}: {exc}", kiosk=kiosk["id"]) from None
 
 
 def parse_pull(body: bytes, kiosk_id: str) -> PullRequest:

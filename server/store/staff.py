@@ -97,6 +97,12 @@ def append_audit(db: Tx, at: int, staff: str, action: str, subject: str | None, 
     return row["id"]
 
 
+def audit_count_since(db: Tx, staff: str, action: str, since: int) -> int:
+    """How many rows ``staff`` appended with ``action`` at or after ``since`` (an index range)."""
+    return db.sql.execute("SELECT count(*) FROM audit_log WHERE staff = ? AND action = ? AND at >= ?",
+                          [staff, action, since]).fetchone()[0]
+
+
 def audit_chain_rows(db: Tx, after_id: int = 0, limit: int = 50_000) -> list[dict]:
     """Audit rows after ``after_id`` in id order, as stored (detail as its JSON text)."""
     return list(db.sql.query("SELECT id, at, staff, action, subject, detail, hash FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",

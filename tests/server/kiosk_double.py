@@ -4,7 +4,7 @@ build, sign and push batches exactly as a real kiosk would (through sync/ only).
 import msgspec
 
 from schema.types import GENESIS
-from schema.wire import Award, EnrollRequest, Item, PullRequest, Redeem, StockIn, StockLine, Void
+from schema.wire import Award, EnrollRequest, HistoryRequest, Item, LookupRequest, PullRequest, Redeem, StockIn, StockLine, Void
 from sync import codec
 from sync.batch import build_batch, event_id
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
@@ -84,3 +84,13 @@ class KioskDouble:
         body = codec.encode(PullRequest(v=1, kiosk=self.id, cursor=cursor, limit=limit, nonce=nonce, clock=clock or self.clock()))
         headers = {HEADER_KIOSK: self.id, HEADER_SIGNATURE: self.key.sign("pull", body)}
         return self.client.post("/v1/pull", content=body, headers=headers)
+
+    def lookup(self, card: str, nonce: str = "1" * 32, key: SigningKey | None = None):
+        body = codec.encode(LookupRequest(v=1, kiosk=self.id, card=card, nonce=nonce, clock=self.clock()))
+        headers = {HEADER_KIOSK: self.id, HEADER_SIGNATURE: (key or self.key).sign("lookup", body)}
+        return self.client.post("/v1/lookup", content=body, headers=headers)
+
+    def history(self, card: str, limit: int = 100, nonce: str = "2" * 32):
+        body = codec.encode(HistoryRequest(v=1, kiosk=self.id, card=card, nonce=nonce, clock=self.clock(), limit=limit))
+        headers = {HEADER_KIOSK: self.id, HEADER_SIGNATURE: self.key.sign("history", body)}
+        return self.client.post("/v1/history", content=body, headers=headers)

@@ -15,8 +15,13 @@ from schema.wire import (
     EnrollRequest,
     ErrorBody,
     ErrorReply,
+    HistoryEntry,
+    HistoryReply,
+    HistoryRequest,
     Item,
     Lease,
+    LookupReply,
+    LookupRequest,
     Policy,
     PullPage,
     PullRequest,
@@ -28,6 +33,7 @@ from schema.wire import (
 from sync import codec
 from sync.batch import build_batch
 from sync.protocol import ERRORS
+from sync.receiptcode import short_code
 from sync.signing import SigningKey, VerifyKey
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text(encoding="utf-8")
@@ -94,7 +100,31 @@ def examples():
     yield SERVER.sign("response", err)
 
 
-@pytest.mark.parametrize("fragment", list(examples()))
+def lookup_examples():
+    """§ 8's online lookup and history (§ 4.6): a card K0001 does not mirror."""
+    nonce = "ffeeddccbbaa99887766554433221100"
+    card = "5101810000002"
+    req = codec.encode(LookupRequest(v=1, kiosk="K0001", card=card, nonce=nonce, clock=T + 140000))
+    yield req.decode()
+    yield KIOSK.sign("lookup", req)
+    reply = codec.encode(LookupReply(v=1, kiosk="K0001", nonce=nonce, card=card, name="李秀英", community="C002",
+                                     community_name="大同社区", status="active", balance=80, feed=4712, server_time=T + 141000))
+    yield reply.decode()
+    yield SERVER.sign("response", reply)
+    req = codec.encode(HistoryRequest(v=1, kiosk="K0001", card=card, nonce=nonce, clock=T + 150000, limit=2))
+    yield req.decode()
+    yield KIOSK.sign("history", req)
+    reply = codec.encode(HistoryReply(
+        v=1, kiosk="K0001", nonce=nonce, card=card, opening=100, balance=80, count=3, feed=4712, server_time=T + 151000,
+        entries=[HistoryEntry(event="K0002-7", at=T + 30000, kind="redeem", points=-30, balance=80, kiosk="K0002", shop="S02",
+                              shop_name="大同社区积分超市", receipt=short_code("K0002-7")),
+                 HistoryEntry(event="C-12", at=T, kind="adjust", points=10, balance=110, kiosk="C", shop=None, shop_name=None,
+                              receipt=None)]))
+    yield reply.decode()
+    yield SERVER.sign("response", reply)
+
+
+@pytest.mark.parametrize("fragment", list(examples()) + list(lookup_examples()))
 def test_worked_example_matches_the_code(fragment):
     assert fragment in DOC
 
