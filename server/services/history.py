@@ -20,33 +20,66 @@ from sync import codes
 from sync.ledger import resident_account
 from sync.receiptcode import short_code
 
-#: the newest entries shown (the running balance still folds every posting)
-SHOWN = 500
+#: the entries a page shows, newest first (the running balance still folds every posting)
+SHOWN = 100
 
 
-def resident_history(ctx: Context, who: Principal, card: str, shown: int = SHOWN) -> dict:
+def resident_history(ctx: Context, who: Principal, card: str, shown: int = SHOWN, before: int | None = None) -> dict:
+    """The resident, their balance (the fold of every posting), how many entries there are
+    in all, and a page of ``shown`` entries, newest first, below posting ``before`` (the
+    newest, when None), each with the balance it leaves; ``next_before``: where the next
+    page starts (None at the oldest). A page costs its own rows plus one sum over the
+    resident's postings, however long the history."""
     require(who, "resident.read")
     card = codes.normalise_or_keep("card", card)
     with ctx.store.read() as db:
-        resident = catalog.row_by_key(db, "residents", card)
-        if resident is None or not who.sees(resident["community"]):
-            raise NotFound("resident", card)
-        rows = ledger.resident_entries(db, resident_account(card))
+        resident = _resident(db, who, card)
+        account = resident_account(card)
+        total, count = ledger.account_total_and_count(db, account)
+        rows = ledger.resident_entries_page(db, account, before, shown + 1)
+        more = len(rows) > shown
+        rows = rows[:shown]
+        # the balance after the page's newest entry: everything up to and including it
+        balance = total - (ledger.account_sum_after(db, account, rows[0]["posting"]) if rows and before is not None else 0)
         reviews = ledger.reviews_of_resident(db, card)
         community = catalog.row_by_key(db, "communities", resident["community"])
         names = _names(db, rows)
-    balance = 0
     entries = []
-    for r in rows:
-        balance += r["amount"]
+    for r in rows:  # newest first: each entry leaves ``balance``; the one below it left that less its points
         entries.append(_entry(r, balance, names))
+        balance -= r["amount"]
     return {
         "resident": resident | {"community_name": community["name"] if community else resident["community"]},
-        "balance": balance,
-        "count": len(entries),
-        "entries": entries[::-1][:shown],  # newest first
+        "balance": total,
+        "count": count,
+        "entries": entries,
+        "first": before is None,
+        "next_before": rows[-1]["posting"] if more else None,
         "open_reviews": [{k: r[k] for k in ("id", "kind", "created_at", "event", "kiosk", "shop", "detail")} for r in reviews],
     }
+
+
+def entries_of(ctx: Context, who: Principal, card: str, events: list[str]) -> dict:
+    """The resident's name and balance, and their entries for ``events`` (a review item's
+    evidence) by event id, each with the balance it left: seeks on those events only."""
+    require(who, "resident.read")
+    card = codes.normalise_or_keep("card", card)
+    with ctx.store.read() as db:
+        resident = _resident(db, who, card)
+        account = resident_account(card)
+        rows = ledger.resident_entries_of(db, account, events)
+        names = _names(db, rows)
+        left = {r["posting"]: ledger.account_sum_through(db, account, r["posting"]) for r in rows}
+        total = ledger.account_total(db, account)
+    return {"resident": resident, "balance": total,
+            "entries": {r["event"]: _entry(r, left[r["posting"]], names) for r in rows}}
+
+
+def _resident(db, who: Principal, card: str) -> dict:
+    resident = catalog.row_by_key(db, "residents", card)
+    if resident is None or not who.sees(resident["community"]):
+        raise NotFound("resident", card)
+    return resident
 
 
 def _names(db, rows: list[dict]) -> dict:
