@@ -317,7 +317,7 @@ ALTER TABLE enroll_codes ADD COLUMN rekey TEXT;
 
 # Version 4: the monthly reports (board, points issued) select resident postings by time
 # (``p.at`` in a month) with an account ``LIKE 'resident:%'`` no index serves; at 1M postings
-# over 36 months this index takes the board from 503 to 154 ms (bench/postings_at_index.py).
+# over 36 months this index takes the board from 503 to 154 ms (measured by bench/postings_at_index.py, removed when migration 13 moved the reports to month sums).
 _V4 = """
 CREATE INDEX postings_at ON postings(at);
 """
