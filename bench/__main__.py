@@ -2,7 +2,7 @@
 table, write ``bench/results/latest.json``.
 
 Sizes: the default is the issue's (500,000 residents, histories of 0 / 1M / 10M events,
-200 kiosks for 60 s); ``--quick`` shrinks them for a run of a few minutes and says so in
+200 kiosks for 60 s, 3.2M events for the reports, the audit and the console); ``--quick`` shrinks them for a run of a few minutes and says so in
 the results; ``--tiny`` is for the smoke test only.
 """
 
@@ -40,7 +40,7 @@ FULL = Sizes("full", 500_000, 100_000, 50, 2_000, (0, 1_000_000, 10_000_000), 20
 QUICK = Sizes("quick", 50_000, 25_000, 50, 500, (0, 100_000, 1_000_000), 20_000, 200_000, 500, 200, 20, 320_000, 2)
 TINY = Sizes("tiny", 300, 1_000, 2, 20, (0, 1_000, 2_000), 500, 1_000, 30, 4, 1.5, 2_000, 1)
 
-BENCHES = ("ingest", "history", "kiosk", "fleet", "reports", "audit")
+BENCHES = ("ingest", "history", "kiosk", "fleet", "reports", "audit", "console")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
 
     figures = run(sizes, only, work, log, strict=args.tiny)
     print(harness.table(figures))
+    if any(f.name.startswith("console_") for f in figures):
+        from bench.console import table
+
+        print("\nconsole pages (ms, loopback round trip; use case: the page's use case alone, in-process)")
+        print(table(figures))
     meta = {"sizes": asdict(sizes), "only": only, "started": started, "seconds": round(time.time() - started, 1)}
     path = harness.write(figures, meta, args.out)
     print(f"\nwritten {path} in {meta['seconds']} s ({sizes.name} sizes)")
@@ -76,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(sizes: Sizes, only: list[str], work: Path, log, strict: bool = False) -> list[harness.Figure]:
-    from bench import audit, fleet, ingest, kiosk_figures, reports
+    from bench import audit, console, fleet, ingest, kiosk_figures, reports
 
     log(f"programme: {sizes.residents:,} residents, 120 communities ({sizes.name} sizes)")
     prog = programme(sizes.residents)
@@ -95,6 +100,7 @@ def run(sizes: Sizes, only: list[str], work: Path, log, strict: bool = False) ->
         "fleet": lambda: [fleet.fleet_figure(sizes, cards, fresh("server-fleet"), work, log)],
         "reports": lambda: report_figures(sizes, cards, fresh("server-reports"), work, log),
         "audit": lambda: audit.audit_figures(sizes, cards, fresh("server-audit"), work, log),
+        "console": lambda: console.console_figures(sizes, cards, work, log),
     }
     report_figures = reports.report_figures
     figures: list[harness.Figure] = []

@@ -47,9 +47,9 @@ def audit_figures(sizes, cards: list[str], server_data: Path, work: Path, log, k
                    met=report.ok, notes=f"{len(report.failures)} failures; first checkpoint over it {sealed:.1f}s")]
 
 
-def write_signed_history(server_data: Path, n_events: int, cards: list[str], kiosks: int) -> int:
-    """Enrol ``kiosks`` kiosks (one per shop in turn) and store ``n_events`` of their signed
-    batches as push would have; returns the number of events written."""
+def enroll_direct(server_data: Path, kiosks: int) -> dict[str, tuple[SigningKey, str]]:
+    """Enrol ``kiosks`` kiosks (one per history shop in turn) through the server's enrolment
+    use case, each with its own key: {kiosk id: (key, shop)}."""
     ctx = open_context(Settings(data_dir=server_data))
     keys = {}
     try:
@@ -62,6 +62,13 @@ def write_signed_history(server_data: Path, n_events: int, cards: list[str], kio
             keys[reply.kiosk] = (key, reply.shop)
     finally:
         ctx.close()
+    return keys
+
+
+def write_signed_history(server_data: Path, n_events: int, cards: list[str], kiosks: int) -> int:
+    """Enrol ``kiosks`` kiosks (one per shop in turn) and store ``n_events`` of their signed
+    batches as push would have; returns the number of events written."""
+    keys = enroll_direct(server_data, kiosks)
     conn = connect_durable(server_data / "server.db")
     per_kiosk = -(-n_events // kiosks)
     days = 1095

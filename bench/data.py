@@ -139,17 +139,24 @@ HISTORY_SHOPS = ("S01", "S02", "ST01", "ST02", "ST03", "ST04")
 
 
 def write_server_history(db_path: Path, n_events: int, cards: list[str], kiosks: int = 100, chunk: int = 100_000,
-                         seed: int = SEED, days: int = 1095) -> None:
+                         seed: int = SEED, days: int = 1095, end: int = T0,
+                         kiosk_shops: dict[str, str] | None = None) -> dict[str, tuple[int, int]]:
     """``n_events`` of past kiosk activity (events, postings, batch rows, balance caches),
-    spread over the ``days`` before T0 across the demo shops and stations, written straight
-    into a migrated server database through the server's schema. Batch bodies are
-    placeholders: nothing on the push path or in the reports reads old batches."""
+    spread over the ``days`` before ``end`` across the demo shops and stations, written
+    straight into a migrated server database through the server's schema. Batch bodies are
+    placeholders: nothing on the push path or in the reports reads old batches.
+
+    ``kiosk_shops`` (kiosk id -> shop) names the kiosks that record them (default:
+    ``kiosks`` made-up ids over ``HISTORY_SHOPS``). Returns each kiosk's (last batch seq,
+    time of its last event)."""
     if n_events <= 0:
-        return
+        return {}
+    if kiosk_shops is None:
+        kiosk_shops = {f"K9{k:04d}": HISTORY_SHOPS[k % len(HISTORY_SHOPS)] for k in range(kiosks)}
     conn = connect_durable(db_path)
-    per_kiosk = -(-n_events // kiosks)
+    per_kiosk = -(-n_events // len(kiosk_shops))
     gap = max(1000, days * 86_400_000 // per_kiosk)
-    makers = [EventMaker(f"K9{k:04d}", cards, seed=seed, at=T0 - days * 86_400_000, gap_ms=gap) for k in range(kiosks)]
+    makers = [EventMaker(k, cards, seed=seed, at=end - days * 86_400_000, gap_ms=gap) for k in kiosk_shops]
     balance: dict[str, int] = {}
     batches: dict[str, int] = {}
     written = 0
@@ -163,7 +170,7 @@ def write_server_history(db_path: Path, n_events: int, cards: list[str], kiosks:
             seq = batches[m.kiosk] = batches.get(m.kiosk, 0) + 1
             events = [e for e in m.take(n) if not isinstance(e, Void)]
             batch_rows.append((m.kiosk, seq, f"{seq:064x}", GENESIS, b"{}", "0" * 128, "applied", m.at, m.at, 0))
-            shop = HISTORY_SHOPS[int(m.kiosk[2:]) % len(HISTORY_SHOPS)]
+            shop = kiosk_shops[m.kiosk]
             for e in events:
                 ev_rows.append(event_row(e, m.kiosk, seq, m.at, shop))
                 for p in posting_rows(e, shop):
@@ -182,3 +189,4 @@ def write_server_history(db_path: Path, n_events: int, cards: list[str], kiosks:
                      " ON CONFLICT(account) DO UPDATE SET points = points + excluded.points", list(balance.items()))
     conn.execute("COMMIT")
     conn.close()
+    return {m.kiosk: (batches[m.kiosk], m.at) for m in makers if m.kiosk in batches}

@@ -19,19 +19,24 @@ RESULTS = Path(__file__).parent / "results"
 
 @dataclass
 class Spread:
-    """min / median / max of repeated readings (and p99 when there are many)."""
+    """min / median / max of repeated readings (and p95 / p99 when there are many)."""
 
     min: float
     median: float
     max: float
     n: int
     p99: float | None = None
+    p95: float | None = None
 
     @classmethod
     def of(cls, values: list[float]) -> "Spread":
         v = sorted(values)
-        p99 = v[min(len(v) - 1, int(round(0.99 * (len(v) - 1))))] if len(v) >= 20 else None
-        return cls(v[0], statistics.median(v), v[-1], len(v), p99)
+        return cls(v[0], statistics.median(v), v[-1], len(v), _rank(v, 0.99, 20), _rank(v, 0.95, 10))
+
+
+def _rank(v: list[float], q: float, least: int) -> float | None:
+    """The ``q`` quantile of sorted readings (nearest rank), or None for fewer than ``least``."""
+    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))] if len(v) >= least else None
 
 
 @dataclass
@@ -90,17 +95,20 @@ def fmt(x: float | None, unit: str = "") -> str:
 
 
 def table(figures: list[Figure]) -> str:
-    head = f"{'figure':<34} {'median':>12} {'min':>10} {'max':>10} {'p99':>10} {'unit':<9} {'target':<26} {'met':<4} ratios"
+    head = (f"{'figure':<34} {'median':>12} {'min':>10} {'max':>10} {'p95':>10} {'p99':>10} {'unit':<9} {'target':<26}"
+            f" {'met':<4} ratios")
     lines = [head, "-" * len(head)]
     for f in figures:
         v = f.value
         ratios = ", ".join(f"{k} {r:.2f}" for k, r in f.ratios.items())
         met = "-" if f.met is None else ("yes" if f.met else "NO")
         lines.append(
-            f"{f.name:<34} {fmt(v.median):>12} {fmt(v.min):>10} {fmt(v.max):>10} {fmt(v.p99):>10} {f.unit:<9} {f.target:<26} {met:<4} {ratios}"
+            f"{f.name:<34} {fmt(v.median):>12} {fmt(v.min):>10} {fmt(v.max):>10} {fmt(v.p95):>10} {fmt(v.p99):>10}"
+            f" {f.unit:<9} {f.target:<26} {met:<4} {ratios}"
         )
         for k, b in f.baseline.items():
-            lines.append(f"  {'└ ' + k:<32} {fmt(b.median):>12} {fmt(b.min):>10} {fmt(b.max):>10} {fmt(b.p99):>10}")
+            lines.append(f"  {'└ ' + k:<32} {fmt(b.median):>12} {fmt(b.min):>10} {fmt(b.max):>10} {fmt(b.p95):>10}"
+                         f" {fmt(b.p99):>10}")
     return "\n".join(lines)
 
 

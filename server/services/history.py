@@ -4,8 +4,7 @@ applied them, each with the running balance (so the last one is the balance), th
 receipt's short code, and the resident's open review items.
 
 Language-neutral data (codes, names, numbers, times): the console writes it in words; the
-kiosk's signed history request (``server.services.lookup``) reads the same through
-``read_history``. Scoped like ``manage.get_resident``: another
+kiosk's signed lookup can reuse it. Scoped like ``manage.get_resident``: another
 community's resident is ``NotFound``, as if there were none.
 """
 
@@ -21,42 +20,73 @@ from sync import codes
 from sync.ledger import resident_account
 from sync.receiptcode import short_code
 
-#: the newest entries shown (the running balance still folds every posting)
-SHOWN = 500
+#: the entries a page shows, newest first (the running balance still folds every posting)
+SHOWN = 100
 
 
-def resident_history(ctx: Context, who: Principal, card: str, shown: int = SHOWN) -> dict:
+def resident_history(ctx: Context, who: Principal, card: str, shown: int = SHOWN, before: int | None = None) -> dict:
+    """The resident, their balance (the fold of every posting), how many entries there are
+    in all, and a page of ``shown`` entries, newest first, below posting ``before`` (the
+    newest, when None), each with the balance it leaves; ``next_before``: where the next
+    page starts (None at the oldest). A page costs its own rows plus one sum over the
+    resident's postings, however long the history."""
     require(who, "resident.read")
     card = codes.normalise_or_keep("card", card)
     with ctx.store.read() as db:
-        resident = catalog.row_by_key(db, "residents", card)
-        if resident is None or not who.sees(resident["community"]):
-            raise NotFound("resident", card)
-        return read_history(db, resident, shown)
+        return read_history(db, _resident(db, who, card), shown, before)
 
 
-def read_history(db: Tx, resident: dict, shown: int = SHOWN) -> dict:
-    """The history of ``resident`` (its ``residents`` row) inside the caller's transaction,
-    for a use case that has already decided the reader may see it (the console's, above;
-    a kiosk's signed request, ``server.services.lookup``)."""
+def read_history(db: Tx, resident: dict, shown: int = SHOWN, before: int | None = None) -> dict:
+    """The page of ``resident``'s history (its ``residents`` row) inside the caller's
+    transaction, for a use case that has already decided the reader may see it (the
+    console's, above; a kiosk's signed request, ``server.services.lookup``)."""
     card = resident["card"]
-    rows = ledger.resident_entries(db, resident_account(card))
+    account = resident_account(card)
+    total, count = ledger.account_total_and_count(db, account)
+    rows = ledger.resident_entries_page(db, account, before, shown + 1)
+    more = len(rows) > shown
+    rows = rows[:shown]
+    # the balance after the page's newest entry: everything up to and including it
+    balance = total - (ledger.account_sum_after(db, account, rows[0]["posting"]) if rows and before is not None else 0)
     reviews = ledger.reviews_of_resident(db, card)
     community = catalog.row_by_key(db, "communities", resident["community"])
-    shown_rows = rows[::-1][:shown]  # newest first; only these need names
-    names = _names(db, shown_rows)
-    balance, balances = 0, []
-    for r in rows:
-        balance += r["amount"]
-        balances.append(balance)
-    entries = [_entry(r, b, names) for r, b in zip(shown_rows, balances[::-1])]
+    names = _names(db, rows)
+    entries = []
+    for r in rows:  # newest first: each entry leaves ``balance``; the one below it left that less its points
+        entries.append(_entry(r, balance, names))
+        balance -= r["amount"]
     return {
         "resident": resident | {"community_name": community["name"] if community else resident["community"]},
-        "balance": balance,
-        "count": len(rows),
-        "entries": entries,  # newest first
+        "balance": total,
+        "count": count,
+        "entries": entries,
+        "first": before is None,
+        "next_before": rows[-1]["posting"] if more else None,
         "open_reviews": [{k: r[k] for k in ("id", "kind", "created_at", "event", "kiosk", "shop", "detail")} for r in reviews],
     }
+
+
+def entries_of(ctx: Context, who: Principal, card: str, events: list[str]) -> dict:
+    """The resident's name and balance, and their entries for ``events`` (a review item's
+    evidence) by event id, each with the balance it left: seeks on those events only."""
+    require(who, "resident.read")
+    card = codes.normalise_or_keep("card", card)
+    with ctx.store.read() as db:
+        resident = _resident(db, who, card)
+        account = resident_account(card)
+        rows = ledger.resident_entries_of(db, account, events)
+        names = _names(db, rows)
+        left = {r["posting"]: ledger.account_sum_through(db, account, r["posting"]) for r in rows}
+        total = ledger.account_total(db, account)
+    return {"resident": resident, "balance": total,
+            "entries": {r["event"]: _entry(r, left[r["posting"]], names) for r in rows}}
+
+
+def _resident(db, who: Principal, card: str) -> dict:
+    resident = catalog.row_by_key(db, "residents", card)
+    if resident is None or not who.sees(resident["community"]):
+        raise NotFound("resident", card)
+    return resident
 
 
 def _names(db, rows: list[dict]) -> dict:

@@ -79,9 +79,12 @@ def _upsert(db, table: str, row: dict) -> str:
 # ---------------------------------------------------------------- residents
 
 
-def resident_problem(db, row: dict, who: Principal) -> tuple[str, dict] | None:
+def resident_problem(db, row: dict, who: Principal, known=None) -> tuple[str, dict] | None:
     """Why a resident row cannot be accepted, as a code of ``server.reports.labels.REFUSALS``
-    and the fields its words name; None when it can."""
+    and the fields its words name; None when it can. ``known(table, key)``: how the
+    community and the resident are looked up (default: one query each; an import passes
+    rows it read in bulk)."""
+    known = known or (lambda table, key: catalog.row_by_key(db, table, key))
     if not CARD.match(row.get("card") or ""):
         return "bad_card", {}
     if not 1 <= len(row.get("name") or "") <= 100:
@@ -92,11 +95,11 @@ def resident_problem(db, row: dict, who: Principal) -> tuple[str, dict] | None:
         return "bad_phone", {}
     if row.get("status") not in STATUSES:
         return "bad_status", {}
-    if catalog.row_by_key(db, "communities", row.get("community") or "") is None:
+    if known("communities", row.get("community") or "") is None:
         return "no_community", {"community": row.get("community") or ""}
     if not who.sees(row["community"]):
         return "not_your_community", {"community": row["community"]}
-    old = catalog.row_by_key(db, "residents", row["card"])
+    old = known("residents", row["card"])
     if old is not None and not who.sees(old["community"]):
         return "card_elsewhere", {"card": row["card"]}  # never say which
     return None

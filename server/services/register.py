@@ -123,10 +123,18 @@ def _rows(text: str, community: str | None):
 def _plan(db, who: Principal, text: str, community: str | None, lang: str) -> dict:
     added, changed, refused, seen = [], [], [], {}
     unchanged = 0
-    for line, row, problem in _rows(text, community):
+    lines = list(_rows(text, community))
+    # the communities and the residents the register names, read in bulk (one query per 500 cards)
+    rows = {"communities": {c["id"]: c for c in catalog.list_rows(db, "communities")},
+            "residents": catalog.rows_by_keys(db, "residents", [r["card"] for _, r, _ in lines if r])}
+
+    def known(table: str, key: str) -> dict | None:
+        return rows[table].get(key)
+
+    for line, row, problem in lines:
         card = row["card"] if row else ""
         if row is not None:
-            problem = resident_problem(db, row, who)
+            problem = resident_problem(db, row, who, known)
             if problem is None and card in seen:
                 problem = ("duplicate", {"card": card, "line": seen[card]})
         if problem:
@@ -134,7 +142,7 @@ def _plan(db, who: Principal, text: str, community: str | None, lang: str) -> di
             refused.append({"line": line, "card": card[:40], "code": code, "reason": refusal(code, fields, lang)})
             continue
         seen[card] = line
-        old = catalog.row_by_key(db, "residents", card)
+        old = known("residents", card)
         if old is None:
             added.append({"line": line} | row)
         elif any(old.get(k) != v for k, v in row.items()):

@@ -56,37 +56,52 @@ def report(ctx: Context, who: Principal, kind: str, month: str, community: str |
         raise Invalid(f"report must be one of {', '.join(KINDS)}", report=kind[:20])
     if lang not in labels.LANGS:
         raise Invalid(f"lang must be one of {', '.join(labels.LANGS)}", lang=lang[:20])
-    if community is not None and not COMMUNITY.match(community):
-        raise Invalid("community must be a community id (1-32 letters, digits, _ . -)", community=community[:40])
-    allowed = scope_filter(who, community)
-    start, end = bounds(month)
+    allowed = _scope(who, community)
+    bounds(month)
+    caught_up(ctx)
     with ctx.store.read() as db:  # one snapshot, read beside the writer
-        out = _BUILDERS[kind](db, start, end, allowed, ctx.now()) if kind != "trend" else _trend(db, month, allowed)
+        out = _BUILDERS[kind](db, month, allowed, ctx.now()) if kind != "trend" else _trend(db, month, allowed)
     pair = labels.DEFINITIONS.get(kind)
     return ({"report": kind, "month": month, "community": community, "lang": lang, "title": labels.title(kind, lang)}
             | ({"definition": pair[labels.lang_of(lang)]} if pair else {})
             | out | {"labels": labels.headers(kind, out["columns"], lang)})
 
 
+def _scope(who: Principal, community: str | None) -> list[str] | None:
+    if community is not None and not COMMUNITY.match(community):
+        raise Invalid("community must be a community id (1-32 letters, digits, _ . -)", community=community[:40])
+    return scope_filter(who, community)
+
+
+def caught_up(ctx: Context) -> None:
+    """The month sums hold every posting stored (``store.reports.catch_up``): a write only
+    when postings came in since the last catch-up, then in those postings only."""
+    with ctx.store.read() as db:
+        if not q.sums_behind(db):
+            return
+    with ctx.store.write() as db:
+        q.catch_up(db)
+
+
 # ---------------------------------------------------------------- the board
 
 
-def board_lines(db, start: int, end: int, communities: list[str] | None) -> dict[str, list[dict]]:
-    by_comm: dict[str, list[dict]] = defaultdict(list)
-    for r in q.earned(db, start, end, communities):
-        by_comm[r["community"]].append(r)
+def board_lines(db, month: str, communities: list[str] | None) -> dict[str, list[dict]]:
+    by_comm: dict[str, list[tuple]] = defaultdict(list)
+    for r in q.earned(db, month, communities):
+        by_comm[r[0]].append(r)
     out = {}
     for comm, rows in by_comm.items():
-        names = {r["card"]: r["name"] for r in rows}
+        names = {card: name for _, card, name, _ in rows}
         out[comm] = [{"rank": rk, "card": card, "name": mask_name(names[card]), "points": pts}
-                     for rk, card, pts in rank((r["card"], r["points"]) for r in rows)]
+                     for rk, card, pts in rank((card, pts) for _, card, _, pts in rows)]
     return out
 
 
-def _board(db, start, end, allowed, now) -> dict:
+def _board(db, month, allowed, now) -> dict:
     comms = {c["id"]: c["name"] for c in catalog.list_rows(db, "communities")}
     rows = []
-    for comm, lines in sorted(board_lines(db, start, end, allowed).items()):
+    for comm, lines in sorted(board_lines(db, month, allowed).items()):
         rows += [{"community": comm, "community_name": comms.get(comm, comm), "rank": ln["rank"],
                   "name": ln["name"], "points": ln["points"]} for ln in lines]
     return {
@@ -99,10 +114,11 @@ def _board(db, start, end, allowed, now) -> dict:
 def publish_board(ctx: Context, who: Principal, month: str) -> dict:
     """Put every community's board for ``month`` in the feed (unchanged boards stay put)."""
     require(who, "board.publish")
-    start, end = bounds(month)
+    bounds(month)
     moved = 0
+    caught_up(ctx)
     with ctx.store.read() as db:  # the long part, outside the writer's lock
-        lines = board_lines(db, start, end, None)
+        lines = board_lines(db, month, None)
     with ctx.store.write() as db:
         now = ctx.now()
         for c in catalog.list_rows(db, "communities"):
@@ -136,26 +152,20 @@ def current_months(now: int) -> list[str]:
 # ---------------------------------------------------------------- settlement
 
 
-def _settlement(db, start, end, allowed, now) -> dict:
+def _settlement(db, month, allowed, now) -> dict:
     rows, goods_rows = [], []
+    postings, handed_out = q.shop_postings(db, month), q.goods_handed_out(db, month)
     for shop in catalog.list_rows(db, "shops"):
         if allowed is not None and shop["community"] not in allowed:
             continue
         flows = {"redeemed": 0, "voided": 0, "charged": 0, "other": 0}
         n_redeem = 0
-        for r in q.shop_postings(db, shop["id"], start, end):
+        for r in postings.get(shop["id"], []):
             settles_as = kinds.lookup(r["kind"]).settles_as  # redeemed, voided, charged or other
             flows[settles_as] += r["points"]
             if settles_as == "redeemed":
                 n_redeem += r["n"]
-        goods: dict[str, dict] = {}
-        for kind, body, target in q.redemption_bodies(db, shop["id"], start, end):
-            # a void of a redemption takes its lines back
-            sign, lines = (-1, json.loads(target)["items"]) if kinds.lookup(kind).reverses else (1, json.loads(body)["items"])
-            for ln in lines:
-                g = goods.setdefault(ln["sku"], {"qty": 0, "points": 0})
-                g["qty"] += sign * ln["qty"]
-                g["points"] += sign * ln["qty"] * ln["price"]
+        goods = {g["sku"]: {"qty": g["qty"], "points": g["points"]} for g in handed_out.get(shop["id"], [])}
         total = sum(flows.values())
         if not (total or goods or n_redeem) and shop["kind"] != "shop":
             continue
@@ -174,8 +184,8 @@ def _settlement(db, start, end, allowed, now) -> dict:
 # ---------------------------------------------------------------- issued and spent
 
 
-def _issued(db, start, end, allowed, now) -> dict:
-    rows = _flows(db, start, end, allowed, {r["code"]: r for r in catalog.list_rows(db, "rules")})
+def _issued(db, month, allowed, now) -> dict:
+    rows = _flows(db, month, allowed, {r["code"]: r for r in catalog.list_rows(db, "rules")})
     totals = defaultdict(int)
     for r in rows:
         totals[r["flow"]] += r["points"]
@@ -189,14 +199,11 @@ FLOWS = ("earned", "deducted", "spent", "corrected")
 def _trend(db, month: str, allowed) -> dict:
     """Issued and spent over the ``TREND_MONTHS`` months ending with ``month``: rows by month,
     community, flow and rule, and ``series`` (one list per flow, a value per month) for charts."""
-    months = [month]
-    while len(months) < TREND_MONTHS:
-        months.insert(0, local_month(month_bounds(months[0])[0] - 1))
+    months = trend_months(month)
     rules = {r["code"]: r for r in catalog.list_rows(db, "rules")}
     rows, series = [], {f: [] for f in FLOWS}
     for m in months:
-        start, end = month_bounds(m)
-        these = [{"month": m} | r for r in _flows(db, start, end, allowed, rules)]
+        these = [{"month": m} | r for r in _flows(db, m, allowed, rules)]
         rows += these
         for f in FLOWS:
             series[f].append(sum(r["points"] for r in these if r["flow"] == f))
@@ -204,16 +211,45 @@ def _trend(db, month: str, allowed) -> dict:
             "series": {"months": months} | series, "totals": {f: sum(series[f]) for f in FLOWS}}
 
 
-def _flows(db, start, end, allowed, rules: dict) -> list[dict]:
-    """Resident-side points in [start, end) by community, flow and (where the flow says) rule."""
+def trend_months(month: str) -> list[str]:
+    """The ``TREND_MONTHS`` months ending with ``month``, oldest first."""
+    months = [month]
+    while len(months) < TREND_MONTHS:
+        months.insert(0, local_month(month_bounds(months[0])[0] - 1))
+    return months
+
+
+def trend_series(ctx: Context, who: Principal, month: str, community: str | None = None) -> dict:
+    """The trend's ``series`` alone (for a chart): a value per flow per month, the month
+    sums added up by SQL rather than row by row."""
+    require(who, "report.read")
+    allowed = _scope(who, community)
+    bounds(month)
+    caught_up(ctx)
+    months = trend_months(month)
+    series = {f: [0] * len(months) for f in FLOWS}
+    with ctx.store.read() as db:
+        rules = {r["code"]: r for r in catalog.list_rows(db, "rules")}
+        for r in q.flows_by_month(db, months[0], months[-1], allowed):
+            series[_flow_of(r, rules)[0]][months.index(r["month"])] += r["points"]
+    return {"months": months} | series
+
+
+def _flow_of(r: dict, rules: dict) -> tuple[str, str | None]:
+    """(flow, rule or None) of a row of month sums: a void counts where its target does,
+    with the sign its postings carry."""
+    kind = kinds.lookup(r["target_kind"] if kinds.lookup(r["kind"]).reverses else r["kind"])
+    flow, by_rule = kind.issued_flow(rules.get(r["rule"], {}).get("kind"))
+    return flow, r["rule"] if by_rule else None
+
+
+def _flows(db, month: str, allowed, rules: dict) -> list[dict]:
+    """Resident-side points in the month by community, flow and (where the flow says) rule."""
     acc: dict[tuple, dict] = {}
-    for r in q.resident_flows(db, start, end):
+    for r in q.resident_flows(db, month):
         if allowed is not None and r["community"] not in allowed:
             continue
-        # a void counts where its target does, with the sign its postings carry
-        kind = kinds.lookup(r["target_kind"] if kinds.lookup(r["kind"]).reverses else r["kind"])
-        flow, by_rule = kind.issued_flow(rules.get(r["rule"], {}).get("kind"))
-        rule = r["rule"] if by_rule else None
+        flow, rule = _flow_of(r, rules)
         key = (r["community"], flow, rule)
         row = acc.setdefault(key, {"community": r["community"], "flow": flow, "rule": rule,
                                    "rule_name": rules[rule]["name"] if rule in rules else None, "events": 0, "points": 0})
@@ -225,14 +261,15 @@ def _flows(db, start, end, allowed, rules: dict) -> list[dict]:
 # ---------------------------------------------------------------- coverage and kiosks
 
 
-def _coverage(db, start, end, allowed, now) -> dict:
-    rows = [dict(r, active=r["active"] or 0, retired=r["retired"] or 0) for r in q.coverage(db, start, end)
+def _coverage(db, month, allowed, now) -> dict:
+    rows = [dict(r, active=r["active"] or 0, retired=r["retired"] or 0) for r in q.coverage(db, month)
             if allowed is None or r["community"] in allowed]
     return {"columns": ["community", "name", "street", "residents", "active", "retired", "seen_this_month"], "rows": rows,
             "totals": {k: sum(r[k] for r in rows) for k in ("residents", "active", "retired", "seen_this_month")}}
 
 
-def _kiosks(db, start, end, allowed, now) -> dict:
+def _kiosks(db, month, allowed, now) -> dict:
+    start, end = month_bounds(month)
     rows = []
     for r in q.kiosk_rows(db, start, end):
         if allowed is not None and r["community"] not in allowed:
@@ -270,8 +307,9 @@ def shift_reports(db, start: int, end: int, allowed) -> list[dict]:
     return out
 
 
-def _shifts(db, start, end, allowed, now) -> dict:
+def _shifts(db, month, allowed, now) -> dict:
     """Stock differences: one row per goods line counted at a shift close."""
+    start, end = month_bounds(month)
     rows = [{k: s[k] for k in ("id", "kiosk", "shop", "closed_at", "operator")} | c
             for s in shift_reports(db, start, end, allowed) for c in s["counts"] if c["counted"] is not None]
     return {"columns": ["id", "kiosk", "shop", "closed_at", "operator", "sku", "expected", "counted", "diff"], "rows": rows,

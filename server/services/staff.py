@@ -351,3 +351,13 @@ def audit_log(ctx: Context, who: Principal, staff: str | None = None, action: st
     require(who, "audit.read")
     with ctx.store.read() as db:
         return store.audit_rows(db, staff, action, since, min(max(limit, 1), 10_000))
+
+
+def audit_page(ctx: Context, who: Principal, staff: str | None = None, action: str | None = None,
+               before: int | None = None, size: int = 200) -> dict:
+    """A page of the audit log, newest first, below id ``before``; ``total``: the rows
+    matching the filters in all (the console pages through them)."""
+    require(who, "audit.read")
+    with ctx.store.read() as db:
+        rows = store.audit_newest(db, staff, action, before, min(max(size, 1), 1000))
+        return {"rows": rows, "total": store.audit_count(db, staff, action)}

@@ -11,7 +11,7 @@ from schema.feeds import community_scope
 
 from server.store.chunked import rows_in
 from server.store.tx import Tx
-from sync.chunks import marks
+from sync.chunks import chunks, marks
 from sync.initials import initials, is_initials
 from sync.ledger import GoodInfo, OperatorInfo, RuleInfo
 
@@ -45,6 +45,16 @@ def list_rows(db: Tx, table: str) -> list[dict]:
 def row_by_key(db: Tx, table: str, key: str) -> dict | None:
     rows = list(db.sql.query(f"SELECT * FROM {table} WHERE {TABLES[table]} = ?", [key]))
     return rows[0] if rows else None
+
+
+def rows_by_keys(db: Tx, table: str, keys: Iterable[str]) -> dict[str, dict]:
+    """The rows of ``table`` with these keys (those that exist), by key, 500 keys to a query."""
+    key = TABLES[table]
+    out: dict[str, dict] = {}
+    for chunk in chunks(list(dict.fromkeys(keys))):
+        for r in db.sql.query(f"SELECT * FROM {table} WHERE {key} IN ({marks(len(chunk))})", chunk):
+            out[r[key]] = r
+    return out
 
 
 def _searchable(table: str, row: dict) -> dict:

@@ -181,14 +181,40 @@ def list_reviews(db: Tx, open_only: bool = False, kind: str | None = None, newes
     return rows
 
 
-def resident_entries(db: Tx, account: str) -> list[dict]:
-    """Every posting to ``account`` with its event, in the order they were applied (an
-    index seek on ``postings_account``)."""
-    return list(db.sql.query(
-        "SELECT p.id AS posting, p.amount, e.id AS event, e.kind, e.kiosk, e.shop, e.operator, e.at, e.received_at,"
-        " e.body, e.voided_by FROM postings p JOIN events e ON e.id = p.event WHERE p.account = ? ORDER BY p.id",
-        [account],
-    ))
+_ENTRY = ("SELECT p.id AS posting, p.amount, e.id AS event, e.kind, e.kiosk, e.shop, e.operator, e.at, e.received_at,"
+          " e.body, e.voided_by FROM postings p JOIN events e ON e.id = p.event")
+
+
+def resident_entries_page(db: Tx, account: str, before: int | None, limit: int) -> list[dict]:
+    """Up to ``limit`` postings to ``account`` with their events, newest first, with posting
+    ids below ``before`` (a backwards range on ``postings_account``)."""
+    if before is None:
+        return list(db.sql.query(f"{_ENTRY} WHERE p.account = ? ORDER BY p.id DESC LIMIT ?", [account, limit]))
+    return list(db.sql.query(f"{_ENTRY} WHERE p.account = ? AND p.id < ? ORDER BY p.id DESC LIMIT ?", [account, before, limit]))
+
+
+def resident_entries_of(db: Tx, account: str, events: list[str]) -> list[dict]:
+    """The postings to ``account`` of these events, with their events (``postings_event``)."""
+    out: list[dict] = []
+    for chunk in chunks(list(dict.fromkeys(events))):
+        out += db.sql.query(f"{_ENTRY} WHERE p.event IN ({marks(len(chunk))}) AND p.account = ? ORDER BY p.id", [*chunk, account])
+    return out
+
+
+def account_total_and_count(db: Tx, account: str) -> tuple[int, int]:
+    """(sum, number) of the postings to ``account``."""
+    total, n = db.sql.execute("SELECT coalesce(sum(amount), 0), count(*) FROM postings WHERE account = ?", [account]).fetchone()
+    return total, n
+
+
+def account_sum_after(db: Tx, account: str, posting: int) -> int:
+    """What the postings to ``account`` after posting ``posting`` add up to."""
+    return db.sql.execute("SELECT coalesce(sum(amount), 0) FROM postings WHERE account = ? AND id > ?", [account, posting]).fetchone()[0]
+
+
+def account_sum_through(db: Tx, account: str, posting: int) -> int:
+    """The balance ``account`` had just after posting ``posting``."""
+    return db.sql.execute("SELECT coalesce(sum(amount), 0) FROM postings WHERE account = ? AND id <= ?", [account, posting]).fetchone()[0]
 
 
 def reviews_of_resident(db: Tx, card: str, open_only: bool = True) -> list[dict]:

@@ -1,6 +1,7 @@
-"""Read-only queries behind the reports: the board, settlement, issued/spent, coverage and
-kiosk health. Times are event times (``postings.at``), windows are [start, end) in UTC ms
-of a local month (``sync.calendar.month_bounds``).
+"""Queries behind the reports: the board, settlement, issued/spent, coverage and kiosk
+health. Times are event times (``postings.at``), windows are [start, end) in UTC ms of a
+local month (``sync.calendar.month_bounds``); the monthly sums (migration 13) are kept by
+``catch_up``, the only write here, and read by month (``YYYY-MM``).
 
 A void's meaning follows its target, found by the ``target`` field of the void's bytes.
 """
@@ -25,73 +26,135 @@ def _in(values: tuple[str, ...]) -> str:
     return f"({marks(len(values))})"
 
 
-def earned(db: Tx, start: int, end: int, communities: list[str] | None) -> list[dict]:
-    """(community, card, name, points) earned in the window: events of the kinds on the
-    board (awards) and voids of them."""
-    board = kinds.tags(on_board=True)
-    where, params = "", [start, end, *board, *board]
+# ---------------------------------------------------------------- month sums (migration 13)
+
+#: a posting's local month (Asia/Shanghai: UTC+8 all year since 1991), as ``sync.calendar.local_month`` gives it
+_MONTH = "strftime('%Y-%m', (p.at + 28800000) / 1000, 'unixepoch')"
+_NEW = "p.id > ? AND p.id <= ?"
+
+
+def sums_behind(db: Tx) -> bool:
+    """Whether postings were stored after the month sums were last caught up."""
+    mark = db.sql.execute("SELECT posting FROM sums_mark WHERE id = 1").fetchone()[0]
+    return db.sql.execute("SELECT 1 FROM postings WHERE id > ? LIMIT 1", [mark]).fetchone() is not None
+
+
+def catch_up(db: Tx) -> int:
+    """Add every posting after the mark into the month sums and move the mark (inside the
+    caller's write transaction); returns the number of postings added. A range of the
+    postings' key: cost in the new postings only."""
+    mark = db.sql.execute("SELECT posting FROM sums_mark WHERE id = 1").fetchone()[0]
+    top = db.sql.execute("SELECT coalesce(max(id), 0) FROM postings").fetchone()[0]
+    if top <= mark:
+        return 0
+    board, out = kinds.tags(on_board=True), kinds.tags(hands_out_goods=True)
+    reverses = kinds.tags(reverses=True)
+    new = [mark, top]
+    db.sql.execute(
+        f"""INSERT INTO flow_sums(month, community, kind, target_kind, rule, n, points)
+            SELECT {_MONTH}, r.community, e.kind, coalesce(t.kind, ''),
+                   coalesce(json_extract(e.body, '$.rule'), json_extract(t.body, '$.rule'), ''), count(*), sum(p.amount)
+            FROM postings p JOIN events e ON e.id = p.event {_target()} JOIN residents r ON r.card = {_CARD}
+            WHERE {_NEW} AND p.account LIKE 'resident:%' GROUP BY 1, 2, 3, 4, 5
+            ON CONFLICT(month, community, kind, target_kind, rule) DO UPDATE SET n = n + excluded.n, points = points + excluded.points""",
+        new)
+    on_board = f"(e.kind IN {_in(board)} OR t.kind IN {_in(board)})"
+    db.sql.execute(
+        f"""INSERT INTO card_sums(month, card, board_n, board_points, seen)
+            SELECT {_MONTH}, {_CARD}, sum(coalesce({on_board}, 0)), sum(CASE WHEN {on_board} THEN p.amount ELSE 0 END),
+                   sum(coalesce(e.resident = {_CARD} AND e.kiosk != ?, 0))
+            FROM postings p JOIN events e ON e.id = p.event {_target()}
+            WHERE {_NEW} AND p.account LIKE 'resident:%' GROUP BY 1, 2
+            ON CONFLICT(month, card) DO UPDATE SET board_n = board_n + excluded.board_n,
+                board_points = board_points + excluded.board_points, seen = seen + excluded.seen""",
+        [*board, *board, *board, *board, CENTRAL_KIOSK, *new])
+    db.sql.execute(
+        f"""INSERT INTO shop_sums(month, shop, kind, target_kind, n, points)
+            SELECT {_MONTH}, substr(p.account, 6), e.kind, coalesce(t.kind, ''), count(*), sum(p.amount)
+            FROM postings p JOIN events e ON e.id = p.event {_target()}
+            WHERE {_NEW} AND p.account LIKE 'shop:%' GROUP BY 1, 2, 3, 4
+            ON CONFLICT(month, shop, kind, target_kind) DO UPDATE SET n = n + excluded.n, points = points + excluded.points""",
+        new)
+    # a redemption hands its lines out at its shop; a void of one takes them back
+    back = f"e.kind IN {_in(reverses)}"
+    db.sql.execute(
+        f"""INSERT INTO goods_sums(month, shop, sku, qty, points)
+            SELECT {_MONTH}, substr(p.account, 6), json_extract(i.value, '$.sku'),
+                   sum(CASE WHEN {back} THEN -1 ELSE 1 END * json_extract(i.value, '$.qty')),
+                   sum(CASE WHEN {back} THEN -1 ELSE 1 END * json_extract(i.value, '$.qty') * json_extract(i.value, '$.price'))
+            FROM postings p JOIN events e ON e.id = p.event {_target()},
+                 json_each(CASE WHEN {back} THEN t.body ELSE e.body END, '$.items') i
+            WHERE {_NEW} AND p.account LIKE 'shop:%' AND (e.kind IN {_in(out)} OR t.kind IN {_in(out)}) GROUP BY 1, 2, 3
+            ON CONFLICT(month, shop, sku) DO UPDATE SET qty = qty + excluded.qty, points = points + excluded.points""",
+        [*reverses, *reverses, *reverses, *new, *out, *out])
+    db.sql.execute("UPDATE sums_mark SET posting = ? WHERE id = 1", [top])
+    return top - mark
+
+
+#: a month's residents joined to their community and name from the index alone (migration 13)
+_RESIDENTS = "JOIN residents r INDEXED BY residents_card_community ON r.card = c.card"
+
+
+def earned(db: Tx, month: str, communities: list[str] | None) -> list[tuple[str, str, str, int]]:
+    """(community, card, name, points) earned in the month: events of the kinds on the
+    board (awards) and voids of them (``card_sums``); tuples, as there may be a city of them."""
+    where, params = "", [month]
     if communities is not None:
         where = f"AND r.community IN ({marks(len(communities))})"
         params += communities
-    return list(db.sql.query(
-        f"""SELECT r.community, r.card, r.name, sum(p.amount) AS points
-            FROM postings p JOIN events e ON e.id = p.event {_target()}
-            JOIN residents r ON r.card = {_CARD}
-            WHERE p.account LIKE 'resident:%' AND p.at >= ? AND p.at < ?
-              AND (e.kind IN {_in(board)} OR t.kind IN {_in(board)}) {where}
-            GROUP BY r.card ORDER BY r.community, r.card""",
-        params,
-    ))
-
-
-def resident_flows(db: Tx, start: int, end: int) -> list[dict]:
-    """Resident-side postings in the window by community, event kind, void target kind and rule."""
-    return list(db.sql.query(
-        f"""SELECT r.community, e.kind, t.kind AS target_kind,
-                   coalesce(json_extract(e.body, '$.rule'), json_extract(t.body, '$.rule')) AS rule,
-                   count(*) AS n, sum(p.amount) AS points
-            FROM postings p JOIN events e ON e.id = p.event {_target()}
-            JOIN residents r ON r.card = {_CARD}
-            WHERE p.account LIKE 'resident:%' AND p.at >= ? AND p.at < ?
-            GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""",
-        [start, end],
-    ))
-
-
-def shop_postings(db: Tx, shop: str, start: int, end: int) -> list[dict]:
-    """Postings to ``shop:<id>`` in the window, by event kind and (for voids) target kind."""
-    return list(db.sql.query(
-        f"""SELECT e.kind, t.kind AS target_kind, count(*) AS n, sum(p.amount) AS points
-            FROM postings p JOIN events e ON e.id = p.event {_target()}
-            WHERE p.account = ? AND p.at >= ? AND p.at < ? GROUP BY 1, 2 ORDER BY 1, 2""",
-        ["shop:" + shop, start, end],
-    ))
-
-
-def redemption_bodies(db: Tx, shop: str, start: int, end: int) -> list[tuple[str, bytes, bytes | None]]:
-    """(kind, body, target body) of events of the kinds that hand out goods (redemptions)
-    and voids of them at ``shop``."""
-    out = kinds.tags(hands_out_goods=True)
     return db.sql.execute(
-        f"""SELECT e.kind, e.body, t.body FROM events e {_target()}
-            WHERE e.shop = ? AND e.at >= ? AND e.at < ? AND (e.kind IN {_in(out)} OR t.kind IN {_in(out)})
-            ORDER BY e.at, e.id""",
-        [shop, start, end, *out, *out],
+        f"""SELECT r.community, r.card, r.name, c.board_points FROM card_sums c {_RESIDENTS}
+            WHERE c.month = ? AND c.board_n > 0 {where} ORDER BY r.community, r.card""",
+        params,
     ).fetchall()
 
 
-def coverage(db: Tx, start: int, end: int) -> list[dict]:
-    return list(db.sql.query(
+def resident_flows(db: Tx, month: str) -> list[dict]:
+    """Resident-side postings in the month by community, event kind, void target kind and rule (``flow_sums``)."""
+    return [r | {"target_kind": r["target_kind"] or None, "rule": r["rule"] or None} for r in db.sql.query(
+        "SELECT community, kind, target_kind, rule, n, points FROM flow_sums WHERE month = ? ORDER BY 1, 2, 3, 4", [month])]
+
+
+def flows_by_month(db: Tx, first: str, last: str, communities: list[str] | None) -> list[dict]:
+    """Resident-side postings of the months ``first``..``last`` by month, event kind, void
+    target kind and rule, over all of ``communities`` (every one, when None)."""
+    where, params = "", [first, last]
+    if communities is not None:
+        where = f"AND community IN ({marks(len(communities))})"
+        params += communities
+    return [r | {"target_kind": r["target_kind"] or None, "rule": r["rule"] or None} for r in db.sql.query(
+        f"""SELECT month, kind, target_kind, rule, sum(n) AS n, sum(points) AS points FROM flow_sums
+            WHERE month >= ? AND month <= ? {where} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""", params)]
+
+
+def shop_postings(db: Tx, month: str) -> dict[str, list[dict]]:
+    """Postings to each ``shop:<id>`` in the month, by event kind and (for voids) target kind (``shop_sums``)."""
+    out: dict[str, list[dict]] = {}
+    for r in db.sql.query("SELECT shop, kind, target_kind, n, points FROM shop_sums WHERE month = ? ORDER BY 1, 2, 3", [month]):
+        out.setdefault(r.pop("shop"), []).append(r | {"target_kind": r["target_kind"] or None})
+    return out
+
+
+def goods_handed_out(db: Tx, month: str) -> dict[str, list[dict]]:
+    """Goods each shop's redemptions handed out in the month, net of voids (``goods_sums``)."""
+    out: dict[str, list[dict]] = {}
+    for r in db.sql.query("SELECT shop, sku, qty, points FROM goods_sums WHERE month = ? ORDER BY 1, 2", [month]):
+        out.setdefault(r.pop("shop"), []).append(r)
+    return out
+
+
+def coverage(db: Tx, month: str) -> list[dict]:
+    """Each community's residents (``residents_community_status`` alone) and how many of them
+    a kiosk recorded something for in the month (``card_sums``)."""
+    seen = dict(db.sql.execute(
+        f"SELECT r.community, count(*) FROM card_sums c {_RESIDENTS} WHERE c.month = ? AND c.seen > 0 GROUP BY r.community",
+        [month]).fetchall())
+    return [r | {"seen_this_month": seen.get(r["community"], 0)} for r in db.sql.query(
         """SELECT c.id AS community, c.name, c.street,
-                  count(r.card) AS residents,
-                  sum(r.status = 'active') AS active,
-                  sum(r.status = 'retired') AS retired,
-                  (SELECT count(DISTINCT e.resident) FROM events e JOIN residents r2 ON r2.card = e.resident
-                    WHERE r2.community = c.id AND e.kiosk != ? AND e.at >= ? AND e.at < ?) AS seen_this_month
-           FROM communities c LEFT JOIN residents r ON r.community = c.id
-           GROUP BY c.id ORDER BY c.id""",
-        [CENTRAL_KIOSK, start, end],
-    ))
+                  (SELECT count(*) FROM residents r WHERE r.community = c.id) AS residents,
+                  (SELECT count(*) FROM residents r WHERE r.community = c.id AND r.status = 'active') AS active,
+                  (SELECT count(*) FROM residents r WHERE r.community = c.id AND r.status = 'retired') AS retired
+           FROM communities c ORDER BY c.id""")]
 
 
 def kiosk_rows(db: Tx, start: int, end: int) -> list[dict]:

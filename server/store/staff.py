@@ -118,18 +118,39 @@ def audit_chain_head(db: Tx) -> tuple[int, str]:
     return last, head
 
 
-def audit_rows(db: Tx, staff: str | None = None, action: str | None = None, since_id: int = 0, limit: int = 1000) -> list[dict]:
-    where, params = ["id > ?"], [since_id]
+def _audit_where(staff: str | None, action: str | None, where: list[str], params: list) -> str:
     if staff:
         where.append("staff = ?")
         params.append(staff)
     if action:
         where.append("action = ?")
         params.append(action)
-    rows = list(db.sql.query(f"SELECT * FROM audit_log WHERE {' AND '.join(where)} ORDER BY id LIMIT ?", [*params, limit]))
+    return " AND ".join(where) or "1"
+
+
+def audit_rows(db: Tx, staff: str | None = None, action: str | None = None, since_id: int = 0, limit: int = 1000) -> list[dict]:
+    params = [since_id]
+    rows = list(db.sql.query(f"SELECT * FROM audit_log WHERE {_audit_where(staff, action, ['id > ?'], params)} ORDER BY id LIMIT ?",
+                             [*params, limit]))
     for r in rows:
         r["detail"] = json.loads(r["detail"])
     return rows
+
+
+def audit_newest(db: Tx, staff: str | None, action: str | None, before: int | None, limit: int) -> list[dict]:
+    """Up to ``limit`` rows with ids below ``before`` (all, when None), newest first: a
+    backwards seek on the key, or on ``audit_log_staff`` / ``audit_log_action`` when filtered."""
+    where, params = (["id < ?"], [before]) if before is not None else ([], [])
+    rows = list(db.sql.query(f"SELECT * FROM audit_log WHERE {_audit_where(staff, action, where, params)} ORDER BY id DESC LIMIT ?",
+                             [*params, limit]))
+    for r in rows:
+        r["detail"] = json.loads(r["detail"])
+    return rows
+
+
+def audit_count(db: Tx, staff: str | None, action: str | None) -> int:
+    params: list = []
+    return db.sql.execute(f"SELECT count(*) FROM audit_log WHERE {_audit_where(staff, action, [], params)}", params).fetchone()[0]
 
 
 # ---------------------------------------------------------------- review items and resolutions

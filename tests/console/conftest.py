@@ -2,57 +2,23 @@
 (``/usr/bin/chromium``, with Chinese fonts; ``make setup`` installs both when missing)
 against a real ``jifen-server serve`` over this test's copy of the demo data.
 
-Fixtures: ``console`` (the server, with one account per role, all with ``PASSWORD``),
-``sign_in(page, username)``, and ``overdraft(card, shop)`` which makes a review item the
-way a kiosk does (a signed batch over HTTP). A failing test leaves a screenshot of every
-open page in ``tmp_path``."""
+Fixtures: ``console`` (the server, with one account per role, all with ``PASSWORD``: the
+set-up both browser suites share, ``tests.console_browser``), ``sign_in(page, username)``,
+and ``overdraft(card, shop)`` which makes a review item the way a kiosk does (a signed
+batch over HTTP). A failing test leaves a screenshot of every open page in ``tmp_path``."""
 
-import os
 from pathlib import Path
 
 import httpx
 import pytest
 
-from server.services import open_context
-from server.services.staff import SYSTEM, add_staff
-from server.settings import Settings
 from tests.conftest import Clock
-from tests.e2e.conftest import ServerProcess, free_port
+from tests.console_browser import (ACCOUNTS, PASSWORD, browser_context_args, browser_type_launch_args, console, context,
+                                   pytest_runtest_makereport)
 from tests.server.kiosk_double import KioskDouble
 
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct horse 1"
-#: username -> (role, communities)
-ACCOUNTS = {
-    "admin": ("admin", []),
-    "rex": ("reconciler", []),
-    "rita": ("reconciler", []),
-    "aud": ("auditor", []),
-    "cm1": ("community_manager", ["SQ01"]),
-    "cm2": ("community_manager", ["SQ02"]),
-}
-
-if not Path(CHROMIUM).exists():  # a hard failure, not a skip: CI must have it (make setup)
-    raise RuntimeError(f"{CHROMIUM} is missing: run `make setup` (as root it installs chromium and fonts-wqy-microhei)")
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ["--no-sandbox"]}
-
-
-@pytest.fixture
-def console(server_dir):
-    """A real server with an account per role, on a free loopback port."""
-    ctx = open_context(Settings(data_dir=server_dir))
-    try:
-        for name, (role, comms) in ACCOUNTS.items():
-            add_staff(ctx, SYSTEM, name, role, PASSWORD, comms)
-    finally:
-        ctx.close()
-    srv = ServerProcess(server_dir, free_port()).start(env={**os.environ, "JIFEN_TICK_SECONDS": "0"})
-    yield srv
-    srv.stop()
+__all__ = ["ACCOUNTS", "PASSWORD", "browser_context_args", "browser_type_launch_args", "console", "context",
+           "pytest_runtest_makereport"]
 
 
 @pytest.fixture
@@ -84,22 +50,6 @@ def overdraft(console):
     yield make
     for c in made:
         c.close()
-
-
-@pytest.fixture
-def context(context, request, tmp_path):
-    """pytest-playwright's context; on failure, a screenshot of each open page."""
-    yield context
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        for i, p in enumerate(context.pages):
-            p.screenshot(path=str(tmp_path / f"failure-{i}.png"), full_page=True)
-
-
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    rep = outcome.get_result()
-    setattr(item, "rep_" + rep.when, rep)
 
 
 def keep_screenshot(page, name: str) -> Path:

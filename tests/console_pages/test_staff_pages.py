@@ -54,6 +54,9 @@ def test_accounts_passwords_audit_log_and_lockouts(page, browser, console):
     rows = page.locator("#audit-table tbody tr").all_inner_texts()
     assert any("li.si" in r and "新建账号" in r for r in rows)
     assert all("新建账号" in r for r in rows)
+    # each entry's detail in words, not JSON
+    added = next(r for r in rows if "li.si" in r)
+    assert "角色：社区管理员" in added and "社区：SQ02" in added and "{" not in added and '"' not in added
     page.fill("input[name=action]", "staff_disable")
     page.click("form.row button.primary")
     page.wait_for_url("**action=staff_disable*")

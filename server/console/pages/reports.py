@@ -19,6 +19,8 @@ from sync.calendar import local_month
 #: (stock differences of closed shifts) once ``server.services.reports`` has it
 SHOWN = tuple(k for k in ("board", "settlement", "issued", "coverage", "kiosks", "shifts") if k in reports.KINDS)
 DOWNLOADS = ("csv", "xlsx")
+#: rows of a report a page shows (the print view and the downloads hold every row)
+PAGE_ROWS = 200
 
 web.NAV.append(web.NavItem("nav_reports", "/reports", "report.read"))
 
@@ -35,17 +37,27 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def _view(page: web.Page, kind: str, month: str, community: str | None) -> dict:
+def _row_page(request: Request) -> int:
+    value = request.query_params.get("page") or "1"
+    return max(1, int(value)) if value.isdigit() else 1
+
+
+def _view(page: web.Page, kind: str, month: str, community: str | None, row_page: int | None = None) -> dict:
+    """The report and what its page shows: all its rows (``row_page`` None: the print view)
+    or the ``PAGE_ROWS`` of page ``row_page``."""
     rep = reports.report(page.ctx, page.who, kind, month, community, page.lang)
+    first = ((row_page or 1) - 1) * PAGE_ROWS
+    shown = rep["rows"] if row_page is None else rep["rows"][first:first + PAGE_ROWS]
     data = {"rep": rep, "kind": kind, "month": month, "community": community or "", "kinds": SHOWN,
+            "shown": shown, "row_page": row_page or 1, "row_first": first + 1,
             "cell": lambda col, value: labels.cell(kind, col, value, page.lang),
             "header": lambda col: labels.header(kind, col, page.lang),
             "goods_cell": lambda col, value: labels.cell("goods", col, value, page.lang),
             "goods_header": lambda col: labels.header("goods", col, page.lang),
             "goods_columns": render.EXTRA["goods"], "chart": None, "flows": reports.FLOWS}
     if kind == "issued":
-        trend = reports.report(page.ctx, page.who, "trend", month, community, page.lang)
-        data["chart"] = chart.bars(trend["series"]["months"], trend["series"], reports.FLOWS)
+        series = reports.trend_series(page.ctx, page.who, month, community)
+        data["chart"] = chart.bars(series["months"], series, reports.FLOWS)
         data["flow_name"] = lambda flow: labels.word("flow", flow, page.lang)
     return data
 
@@ -65,7 +77,7 @@ class ReportPages(Controller):
     def _show(request: Request, page: web.Page, kind: str) -> Template:
         month, community = _query(request, page)
         template = "pages/report_body.html" if request.headers.get("hx-request") else "pages/reports.html"
-        return page.render(template, **_view(page, kind, month, community))
+        return page.render(template, **_view(page, kind, month, community, _row_page(request)))
 
     @get("/{kind:str}/print", sync_to_thread=True)
     def printable(self, request: Request, page: NamedDependency[web.Page], kind: FromPath[str]) -> Template:

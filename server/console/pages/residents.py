@@ -22,5 +22,6 @@ class ResidentPages(Controller):
         return page.render(template, q=q, found=found)
 
     @get("/{card:str}", sync_to_thread=True)
-    def resident(self, page: NamedDependency[Page], card: FromPath[str]) -> Template:
-        return page.render("resident.html", view=history.resident_history(page.ctx, page.who, card))
+    def resident(self, page: NamedDependency[Page], card: FromPath[str], before: FromQuery[int | None] = None) -> Template:
+        """The newest ``history.SHOWN`` entries, then a page at a time (``before``: the posting the next page starts below)."""
+        return page.render("resident.html", view=history.resident_history(page.ctx, page.who, card, before=before))

@@ -33,11 +33,13 @@ def points_of(text: str | None) -> int | None:
 
 def resident_side(page: Page, item: dict) -> tuple[dict | None, dict]:
     """The resident's balance just before and after the item's event, and now; and the
-    resident's history entries by event id (their words: rule, goods and shop names)."""
+    resident's history entries of the evidence's events by event id (their words: rule,
+    goods and shop names)."""
     if not item.get("resident"):
         return None, {}
-    view = history.resident_history(page.ctx, page.who, item["resident"], shown=10**9)
-    entries = {e["event"]: e for e in view["entries"]}
+    events = [e["id"] for e in item["evidence"]["events"]] + ([item["event"]] if item.get("event") else [])
+    view = history.entries_of(page.ctx, page.who, item["resident"], events)
+    entries = view["entries"]
     out = {"now": view["balance"], "before": None, "after": None, "name": view["resident"]["name"]}
     if (e := entries.get(item.get("event"))) is not None:
         out |= {"before": e["balance"] - e["points"], "after": e["balance"]}

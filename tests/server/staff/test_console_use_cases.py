@@ -38,6 +38,23 @@ def test_a_residents_history_folds_to_the_balance_and_names_the_item(ctx, items,
         history.resident_history(ctx, principal("community_manager"), SQ02_CARD)
 
 
+def test_a_residents_history_pages_newest_first_and_each_page_carries_the_running_balance(ctx, items, principal):
+    rex = principal("reconciler")
+    review.resolve(ctx, rex, items["SQ01"], "charge-shop", "店员未核对")  # a second entry: the central credit
+    whole = history.resident_history(ctx, rex, SQ01_CARD, shown=1000)
+    assert whole["count"] == len(whole["entries"]) >= 2 and whole["next_before"] is None
+    paged, before = [], None
+    while True:
+        page = history.resident_history(ctx, rex, SQ01_CARD, shown=1, before=before)
+        assert page["balance"] == whole["balance"] and page["count"] == whole["count"] and page["first"] == (before is None)
+        paged += page["entries"]
+        if (before := page["next_before"]) is None:
+            break
+    assert paged == whole["entries"]
+    one = history.entries_of(ctx, rex, SQ01_CARD, [e["event"] for e in whole["entries"]])["entries"]
+    assert {e["event"]: e["balance"] for e in whole["entries"]} == {k: e["balance"] for k, e in one.items()}
+
+
 def test_residents_are_found_by_card_phone_tail_initials_and_name_within_scope(ctx, principal):
     with ctx.store.read() as db:
         from server.store import catalog
