@@ -16,8 +16,9 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components
 
 from server.headers import security_headers
-from server import console
+from server import console, public
 from server.console.web import template_config
+from server.public import web as public_web
 from server.replies import handle_exception, read_payload, signed
 from server.services import Context, open_context
 from server.services.enroll import enroll
@@ -100,13 +101,14 @@ def create_app(settings: Settings) -> Litestar:
         return request.app.state.ctx
 
     app = Litestar(
-        # staff API: /api (server.staff.api); the staff console: / and /static (server.console)
-        route_handlers=[KioskApi, *STAFF_HANDLERS, console.router(), console.static_router()],
+        # staff API: /api (server.staff.api); the staff console: / and /static (server.console);
+        # the public pages: /public (server.public)
+        route_handlers=[KioskApi, *STAFF_HANDLERS, console.router(), console.static_router(), *public.ROUTES],
         lifespan=[open_data, periodic],
         dependencies={"ctx": Provide(provide_ctx), "payload": Provide(read_payload)},
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
-        template_config=template_config(),
+        template_config=template_config({public_web.TEMPLATE_PREFIX: public_web.TEMPLATES}),
         # The schema only, at /schema/openapi.json: the documentation pages Litestar offers
         # load their scripts from a public CDN, and a server may have no internet.
         openapi_config=OpenAPIConfig(title="jifen", version="1", path="/schema", render_plugins=[JsonRenderPlugin()],
