@@ -99,7 +99,7 @@ def error_text(exc: Exception, lang: str, community_name: Callable[[str], str] =
 
 def _seconds(exc: PagesLimited) -> int:
     """Whole seconds until the address has a token again (rounded up)."""
-    return exc.detail.get("retry_after_ms", 0) // 1000 + 1
+    return max(1, -(-exc.detail.get("retry_after_ms", 0) // 1000))
 
 
 def handle_error(request: Request, exc: Exception) -> Response:
