@@ -137,3 +137,37 @@ def test_the_published_board_names_nobody_in_full(app_server, published):
     assert out["ranked"] == 2 and {ln["name"] for ln in out["lines"]} == {board_name(published, CARD_A), board_name(published, TWIN)}
     assert all(set(ln) == {"rank", "name", "points"} for ln in out["lines"])
 
+
+
+def test_every_key_the_public_pages_name_is_in_their_table_in_both_languages():
+    from pathlib import Path
+
+    from server.public import i18n
+
+    package = Path(i18n.__file__).parent
+    text = "".join(p.read_text(encoding="utf-8") for p in [*package.rglob("*.html"), *package.rglob("*.py")])
+    named = set(re.findall(r"""\bt\(\s*['"]([a-z][a-z0-9_]*)['"]\s*[,)]""", text))
+    assert len(named) > 10, "found too few keys"
+    assert not sorted(k for k in named if not i18n.has(k))
+    latin = re.compile(r"[A-Za-z]{3,}")
+    for key, entry in i18n.TABLE.items():
+        assert set(entry) == set(i18n.LANGS) and entry["zh"] and entry["en"], key
+        if key != "switch_lang":
+            assert not latin.search(re.sub(r"\{[a-z_]+\}", "", entry["zh"])), (key, entry["zh"])
+
+
+def test_the_demo_programme_tells_every_resident_apart_on_its_board():
+    """The issue's figure: in the demo city about half the residents share their masked
+    name with someone of their community; with the card's last four, nobody does."""
+    from collections import Counter
+
+    from server.services.demo import generate
+
+    residents = generate(residents=2000, communities=12).residents
+    masked = Counter((r["community"], mask_name(r["name"])) for r in residents)
+    labels = Counter((r["community"], board_name(r["name"], r["card"])) for r in residents)
+    shared_masked = sum(n for n in masked.values() if n > 1)
+    shared_labels = sum(n for n in labels.values() if n > 1)
+    print(f"demo: {shared_masked} of {len(residents)} share a masked name in their community; {shared_labels} share a board name")
+    assert shared_masked > len(residents) // 4
+    assert shared_labels == 0
