@@ -30,6 +30,7 @@ from kiosk.syncing import Round, SyncResult
 from schema.types import Card
 from schema.wire import KioskEvent, Policy
 from sync import codec, kinds
+from sync.board import board_name
 from sync.policy import lease_remaining
 
 __all__ = ["Balance", "History", "KioskService", "Recorded", "balance_dict", "system_clock"]
@@ -210,6 +211,22 @@ class KioskService:
                             "points": line["points"], "name": line["name"], "ranked": board["ranked"],
                             "published": board["published"]}
         return None
+
+    def boards(self) -> list[dict]:
+        """The newest public board pulled from the server of each community this kiosk's
+        shop serves (every mirrored one, before the server has said which), in order:
+        community, its name, month, ranked, published and its top lines, each resident
+        named as every board names them (``sync.board.board_name``: 张*明（…1234）)."""
+        serves = self.store.meta("serves")
+        out = []
+        for community in json.loads(serves) if serves else self.store.board_communities():
+            for board in self.store.boards_of(community)[:1]:
+                lines = [{"rank": ln["rank"], "name": board_name(ln["name"], ln["card"]), "points": ln["points"]}
+                         for ln in json.loads(board["top"])]
+                out.append({"community": community, "community_name": self.community_name(community),
+                            "month": board["month"], "ranked": board["ranked"], "published": board["published"],
+                            "lines": lines})
+        return out
 
     def status(self) -> dict:
         meta = self.store.all_meta()

@@ -541,6 +541,10 @@ class Store:
         """This community's mirrored public boards, newest month first."""
         return self._rows("SELECT * FROM board WHERE community = ? ORDER BY month DESC", (community,))
 
+    def board_communities(self) -> list[str]:
+        """Every community with a mirrored public board."""
+        return [r["community"] for r in self._rows("SELECT DISTINCT community FROM board ORDER BY community")]
+
     def checkpoints(self) -> list[dict]:
         """Every signed server checkpoint this kiosk has pulled, oldest first."""
         return self._rows("SELECT * FROM checkpoints ORDER BY n")

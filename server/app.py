@@ -18,9 +18,10 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components
 
 from server.headers import security_headers
-from server import console
+from server import console, public
 from server.metrics import metrics
 from server.console.web import template_config
+from server.public import web as public_web
 from server.replies import handle_exception, read_payload, signed
 from server.services import Context, dashboard, open_context
 from server.services.enroll import enroll
@@ -122,13 +123,13 @@ def create_app(settings: Settings) -> Litestar:
 
     app = Litestar(
         # staff API: /api (server.staff.api); the staff console: / and /static (server.console);
-        # /metrics (server.metrics)
-        route_handlers=[KioskApi, *STAFF_HANDLERS, console.router(), console.static_router(), metrics],
+        # /metrics (server.metrics); the public pages: /public (server.public)
+        route_handlers=[KioskApi, *STAFF_HANDLERS, console.router(), console.static_router(), metrics, *public.ROUTES],
         lifespan=[open_data, periodic],
         dependencies={"ctx": Provide(provide_ctx), "payload": Provide(read_payload)},
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
-        template_config=template_config(),
+        template_config=template_config({public_web.TEMPLATE_PREFIX: public_web.TEMPLATES}),
         # The schema only, at /schema/openapi.json: the documentation pages Litestar offers
         # load their scripts from a public CDN, and a server may have no internet.
         openapi_config=OpenAPIConfig(title="jifen", version="1", path="/schema", render_plugins=[JsonRenderPlugin()],

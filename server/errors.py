@@ -16,7 +16,8 @@ the staff API's are ``STAFF_ERRORS`` here (kiosks never see them)::
      │         ├── Conflict                409 conflict: someone changed it first
      │         │    └── SealRefused        a checkpoint is not signed over what fails audit (server.services.checkpoint)
      │         ├── Invalid                 422 invalid_input: well-formed, but a value is not acceptable
-     │         └── SignInLocked            429 rate_limited: too many failed sign-ins (server.services.throttle)
+     │         ├── SignInLocked            429 rate_limited: too many failed sign-ins (server.services.throttle)
+     │         └── PagesLimited            429 rate_limited: too many public page requests from one address (server.ratelimit)
      ├── ServerKeyChanged (RuntimeError)   server.key does not match the database (open_context, restore)
      ├── server.keys.KeyFileCorrupt (ValueError)     server.key cannot be read as a key
      ├── server.store.backup.BackupCorrupt (ValueError), DatabaseInUse (RuntimeError)   backup / restore
@@ -90,6 +91,15 @@ class SignInLocked(StaffError):
     def __init__(self, what: str, retry_after_ms: int):
         whom = "this username from this address" if what == "user" else "this address"
         super().__init__("rate_limited", f"too many failed sign-ins for {whom}; "
+                         f"try again in {retry_after_ms // 1000 + 1} s", retry_after_ms=retry_after_ms)
+
+
+class PagesLimited(StaffError):
+    """An address spent its allowance of public page requests (``server.ratelimit.PageLimit``);
+    ``retry_after_ms`` until the next one is let through."""
+
+    def __init__(self, address: str, retry_after_ms: int):
+        super().__init__("rate_limited", f"too many public page requests from {address}; "
                          f"try again in {retry_after_ms // 1000 + 1} s", retry_after_ms=retry_after_ms)
 
 

@@ -1,5 +1,6 @@
 """The /v1 request allowances: a kiosk's, spent only once its signature verifies, and a
-client address's, spent by every request that fails before that.
+client address's, spent by every request that fails before that; and the public pages'
+allowance per client address (``PageLimit``).
 
 A kiosk id is guessable, so charging the id a request *claims* would let a stranger keep
 the real kiosk from syncing. Instead every push, pull and rotate first passes ``screen``:
@@ -9,12 +10,17 @@ bad signature, retired key) spends one of its address's tokens (``unverified``);
 verifies spends one of its kiosk's (``verified``). A kiosk that is refused gets ``429
 rate_limited`` with ``retry_after_ms`` and simply syncs later: nothing it recorded is at
 risk. Buckets live in one process's memory; a restart refills them.
+
+The public pages (``server.public``: boards, receipt checks) need no sign-in, so every
+request to them spends one token of its client address before its handler runs; an
+address that spent them is answered ``429`` with a page saying when to come back.
 """
 
 import threading
 import time
 from collections.abc import Callable
 
+from server.errors import PagesLimited
 from sync.protocol import RequestRejected
 
 #: beyond this many tracked keys, full buckets (idle kiosks, made-up ids, old addresses) are forgotten
@@ -93,6 +99,22 @@ class RequestLimits:
         wait = self.kiosks.take(kiosk_id)
         if wait:
             raise _limited(f"too many requests from kiosk {kiosk_id}; retry in {wait} ms", wait, kiosk=kiosk_id)
+
+
+class PageLimit:
+    """The public pages' allowance: one token bucket per client address."""
+
+    def __init__(self, per_second: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.addresses = RateLimiter(per_second, burst, clock)
+
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        self.addresses.clock = clock
+
+    def spend(self, address: str | None) -> None:
+        """One public page request from ``address``: spend a token, or refuse (``PagesLimited``)."""
+        wait = self.addresses.take(_address(address))
+        if wait:
+            raise PagesLimited(_address(address), wait)
 
 
 def _address(address: str | None) -> str:

@@ -44,6 +44,10 @@ class Settings:
     # verifies; an address that spent it is refused before any signature work. 0 turns it off.
     unverified_per_second: float = 1.0
     unverified_burst: int = 30
+    # Per-client-address token bucket of the public pages (server.public: boards, receipt
+    # checks), spent by every request to them; 0 turns it off.
+    public_per_second: float = 2.0
+    public_burst: int = 60
     # Quarantine kept per kiosk (bodies that verified but were refused), in bytes with 512 per
     # row; beyond it only a count and the last hash are kept (server.services.push).
     quarantine_bytes_per_kiosk: int = 16 * 1024 * 1024
@@ -107,6 +111,8 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "rate_limit_burst": ("JIFEN_RATE_LIMIT_BURST", int),
     "unverified_per_second": ("JIFEN_UNVERIFIED_PER_SECOND", float),
     "unverified_burst": ("JIFEN_UNVERIFIED_BURST", int),
+    "public_per_second": ("JIFEN_PUBLIC_PER_SECOND", float),
+    "public_burst": ("JIFEN_PUBLIC_BURST", int),
     "quarantine_bytes_per_kiosk": ("JIFEN_QUARANTINE_BYTES_PER_KIOSK", int),
     "forwarded_allow_ips": ("JIFEN_FORWARDED_ALLOW_IPS", str),
     "tick_seconds": ("JIFEN_TICK_SECONDS", float),

@@ -3,7 +3,7 @@ and Enter opens the resident at once (one primary-key lookup); a name fragment, 
 initials of a name (``zsm`` for 张三明) or the last phone digits list matches in a table,
 at most ``SHOWN`` of them, and when more match the message says how many. Searching
 happens on Enter only, never per keystroke, so 500,000 residents cost nothing while the
-operator types.
+operator types. F4 shows the public board (``kiosk.screens.board``).
 
 A card this kiosk does not hold (it mirrors only the communities its shop serves) is
 looked up online by exact card when the server offers it, in a worker: the operator keeps
@@ -43,6 +43,7 @@ class FindScreen(KioskScreen):
     asking: str | None = None
     BINDINGS = [
         Binding("escape", "clear", "key_find", show=False),
+        Binding("f4", "board", "key_board"),
         Binding("f6", "stock", "key_stock"),
         Binding("f7", "void", "key_void"),
         Binding("f8", "shift", "key_shift"),
@@ -144,6 +145,11 @@ class FindScreen(KioskScreen):
         self.query_one("#results", DataTable).clear()
         self.say(None)
         self.query_one("#q", Input).focus()
+
+    def action_board(self) -> None:
+        from kiosk.screens.board import BoardScreen
+
+        self.app.push_screen(BoardScreen())
 
     def action_stock(self) -> None:
         from kiosk.screens.stock import StockInScreen

@@ -467,7 +467,13 @@ def resolve_lang(choice: str | None) -> str:
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields) -> str:
     """The message for ``key`` in ``lang``; an unknown key shows itself."""
-    entry = TABLE.get(key)
+    return message(TABLE, key, lang, **fields)
+
+
+def message(table: dict[str, dict[str, str]], key: str, lang: str, **fields) -> str:
+    """``key``'s message in ``lang`` from ``table`` (this one, or the public pages'
+    ``server.public.i18n``): an unknown key shows itself, a missing field as ``{field}``."""
+    entry = table.get(key)
     if entry is None:
         return key
     return entry.get(lang, entry["en"]).format_map(_Blank(fields))

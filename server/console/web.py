@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
 from litestar import Request, Response
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import Cookie
@@ -253,13 +253,7 @@ def handle_error(request: Request, exc: Exception) -> Response:
         if request.headers.get("hx-request"):
             return Response(content=b"", status_code=200, headers={"HX-Redirect": target})
         return Redirect(target, status_code=303, cookies=[cleared(SESSION_COOKIE, request)])
-    if isinstance(exc, StaffError):
-        status = exc.status
-    elif isinstance(exc, HTTPException) and exc.status_code < 500:
-        status = exc.status_code
-    else:
-        log.exception("console page failed", exc_info=exc)
-        status = 500
+    status = status_of(exc, log, "console page failed")
     ctx = request.app.state.ctx
     who = None
     token = request.cookies.get(SESSION_COOKIE)
@@ -269,6 +263,18 @@ def handle_error(request: Request, exc: Exception) -> Response:
     data = base_context(lang, csrf, ctx.now(), who, request.url.path) | {"message": error_text(exc, lang)}
     template = "error_fragment.html" if request.headers.get("hx-request") else "error.html"
     return Template(template, context=data, status_code=status)
+
+
+def status_of(exc: Exception, logger: logging.Logger, what: str) -> int:
+    """The status a page answers a refusal with (a use case's, or the router's below
+    500); anything else is a bug: logged to ``logger`` as ``what`` and answered 500. The
+    public pages' handler (``server.public.web``) shares it."""
+    if isinstance(exc, StaffError):
+        return exc.status
+    if isinstance(exc, HTTPException) and exc.status_code < 500:
+        return exc.status_code
+    logger.exception(what, exc_info=exc)
+    return 500
 
 
 def _quiet_who(ctx: Context, token: str) -> Principal | None:
@@ -282,7 +288,11 @@ def _quiet_who(ctx: Context, token: str) -> Principal | None:
 # ---------------------------------------------------------------- templates
 
 
-def template_config() -> TemplateConfig:
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
-                      trim_blocks=True, lstrip_blocks=True)
+def template_config(prefixed: dict[str, Path] | None = None) -> TemplateConfig:
+    """The app's one template engine: the console's templates by their names, and each
+    folder of ``prefixed`` under its prefix (the public pages': ``public/base.html``)."""
+    loader = FileSystemLoader(HERE / "templates")
+    if prefixed:
+        loader = ChoiceLoader([loader, PrefixLoader({p: FileSystemLoader(d) for p, d in prefixed.items()})])
+    env = Environment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True)
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(env))

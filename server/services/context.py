@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from server.errors import ServerKeyChanged
 from server.keys import load_or_create_key
 from server.metrics import Metrics
-from server.ratelimit import RequestLimits
+from server.ratelimit import PageLimit, RequestLimits
 from server.services import feed
 from server.services.throttle import SignInThrottle
 from server.settings import Settings
@@ -25,11 +25,15 @@ class Context:
     limits: RequestLimits | None = None
     #: this process's /metrics registry (server.metrics)
     metrics: Metrics = field(default_factory=Metrics)
+    #: the public pages' allowance per client address (server.ratelimit)
+    pages: PageLimit | None = None
 
     def __post_init__(self) -> None:
+        s = self.settings
         if self.limits is None:
-            s = self.settings
             self.limits = RequestLimits(s.rate_limit_per_second, s.rate_limit_burst, s.unverified_per_second, s.unverified_burst)
+        if self.pages is None:
+            self.pages = PageLimit(s.public_per_second, s.public_burst)
 
     def now(self) -> int:
         return self.settings.clock()

@@ -18,7 +18,7 @@ from collections import defaultdict
 
 from schema.feeds import FEEDS
 from schema.wire import BoardLine, BoardRec
-from server.errors import Invalid
+from server.errors import Invalid, NotFound
 from server.reports import labels
 from server.services import feed
 from server.services.context import Context
@@ -26,7 +26,7 @@ from server.services.staff import Principal, record, require, scope_filter
 from server.store import catalog
 from server.store import reports as q
 from sync import codec, kinds
-from sync.board import mask_name, rank
+from sync.board import board_name, mask_name, rank
 from sync.calendar import local_month, month_bounds
 
 KINDS = ("board", "settlement", "issued", "trend", "coverage", "kiosks", "shifts")
@@ -103,7 +103,7 @@ def _board(db, month, allowed, now) -> dict:
     rows = []
     for comm, lines in sorted(board_lines(db, month, allowed).items()):
         rows += [{"community": comm, "community_name": comms.get(comm, comm), "rank": ln["rank"],
-                  "name": ln["name"], "points": ln["points"]} for ln in lines]
+                  "name": board_name(ln["name"], ln["card"]), "points": ln["points"]} for ln in lines]
     return {
         "columns": ["community", "community_name", "rank", "name", "points"],
         "rows": rows,
@@ -140,6 +140,52 @@ def _same_board(old: bytes, new: BoardRec) -> bool:
     was.pop("published", None)
     now.pop("published", None)
     return was == now
+
+
+# ---------------------------------------------------------------- the published boards (public)
+
+
+def published_boards(ctx: Context) -> list[dict]:
+    """What the public index lists, no sign-in: every community with a published board,
+    and its published months, newest first. Published means in the feed: what
+    ``publish_board`` (or the tick's refresh of this and last month) put there."""
+    with ctx.store.read() as db:
+        keys = catalog.feed_keys(db, "board")
+        names = {c["id"]: c["name"] for c in catalog.list_rows(db, "communities")}
+    months: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        community, _, month = key.partition("/")
+        months[community].append(month)
+    return [{"community": c, "name": names.get(c, c), "months": sorted(ms, reverse=True)} for c, ms in sorted(months.items())]
+
+
+def community_name(ctx: Context, community: str) -> str:
+    """A community's name, or its id when there is no such community."""
+    with ctx.store.read() as db:
+        row = catalog.row_by_key(db, "communities", community)
+    return row["name"] if row else community
+
+
+def published_board(ctx: Context, community: str, month: str) -> dict:
+    """One community's published board for ``month``, as anyone may read it: the top lines
+    with their residents named by ``sync.board.board_name`` (masked, told apart by the
+    card's last four), never the card or the name. ``Invalid`` for a month that is not
+    ``YYYY-MM`` or a malformed community id; ``NotFound`` for an unknown community
+    (``community``) or a month with no published board (``board``)."""
+    bounds(month)
+    if not COMMUNITY.match(community):
+        raise Invalid("community must be a community id (1-32 letters, digits, _ . -)", community=community[:40])
+    with ctx.store.read() as db:
+        comm = catalog.row_by_key(db, "communities", community)
+        data = catalog.feed_data(db, "board", f"{community}/{month}")
+    if comm is None:
+        raise NotFound("community", community)
+    if data is None:
+        raise NotFound("board", f"{community}/{month}")
+    rec = codec.decode(bytes(data), BoardRec)
+    return {"community": community, "community_name": comm["name"], "month": month, "published": rec.published,
+            "ranked": rec.ranked,
+            "lines": [{"rank": ln.rank, "name": board_name(ln.name, ln.card), "points": ln.points} for ln in rec.top]}
 
 
 def current_months(now: int) -> list[str]:

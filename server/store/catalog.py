@@ -169,6 +169,11 @@ def feed_data(db: Tx, kind: str, key: str) -> bytes | None:
     return row[0] if row else None
 
 
+def feed_keys(db: Tx, kind: str) -> list[str]:
+    """The keys of every feed row of ``kind`` that holds a record (not a deletion), in order."""
+    return [r[0] for r in db.sql.execute("SELECT key FROM feed WHERE kind = ? AND data IS NOT NULL ORDER BY key", [kind])]
+
+
 def put_feed(db: Tx, kind: str, key: str, scope: str, data: bytes | None) -> bool:
     """Record an entity's newest state; True if the row moved (its bytes changed)."""
     row = db.sql.execute("SELECT data, scope FROM feed WHERE kind = ? AND key = ?", [kind, key]).fetchone()

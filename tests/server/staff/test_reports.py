@@ -6,6 +6,7 @@ import csv
 import io
 
 import msgspec
+import openpyxl
 import pytest
 
 from schema.wire import BoardRec
@@ -14,7 +15,7 @@ from server.services.reports import publish_board, report
 from server.services.review import resolve
 from server.services.staff import SYSTEM
 from server.store import catalog
-from sync.board import mask_name
+from sync.board import board_name
 from sync.calendar import local_month, month_bounds
 from tests.conftest import DAY, T0
 from tests.server.helpers import reply_of
@@ -81,19 +82,23 @@ def test_issued_ties_out_to_the_programme_account(ctx, activity):
     assert out["totals"]["spent"] == spent
 
 
-def test_board_ranks_points_earned_with_masked_names(ctx, activity):
+def test_board_ranks_points_earned_with_masked_names_told_apart_by_the_cards_last_four(ctx, activity):
     out = report(ctx, SYSTEM, "board", MONTH, "SQ01")
     with ctx.store.read() as db:
         names = {r["card"]: r["name"] for r in catalog.list_rows(db, "residents")}
     assert [(r["rank"], r["points"]) for r in out["rows"]] == [(1, 5), (2, 2)]  # 10-5; 2 (+8 voided)
-    assert [r["name"] for r in out["rows"]] == [mask_name(names[SQ01_CARD]), mask_name(names[CARD_C])]
+    assert [r["name"] for r in out["rows"]] == [board_name(names[SQ01_CARD], SQ01_CARD), board_name(names[CARD_C], CARD_C)]
     assert all("*" in r["name"] and "card" not in r for r in out["rows"])
-    from server.reports.render import render
+    from server.reports.render import render, render_bytes
 
     for fmt in ("csv", "html", "json"):
         text = render(out, fmt)
         for card in (SQ01_CARD, CARD_C):
             assert names[card] not in text and card not in text
+            assert board_name(names[card], card) in text  # the downloads name residents as the page does
+    book = openpyxl.load_workbook(io.BytesIO(render_bytes(out, "xlsx")))
+    cells = {c.value for row in book.active.iter_rows() for c in row}
+    assert {board_name(names[SQ01_CARD], SQ01_CARD), board_name(names[CARD_C], CARD_C)} <= cells
 
 
 def test_csv_has_a_bom_and_parses(settings, activity, capsys, tmp_path):
