@@ -114,3 +114,14 @@ def test_batch_signature_in_doc_verifies():
 def test_every_error_code_is_documented(code):
     status, action, _ = ERRORS[code]
     assert re.search(rf"\| `{code}` \| {status} \| {action} \|", DOC), f"{code} missing from docs/PROTOCOL.md § 5"
+
+
+def test_receipt_worked_example_matches_the_code():
+    from sync import receipt as R
+
+    body = example_batch()
+    award = body[body.index(b'{"at":'):body.index(b'},{"at"') + 1]  # the award's exact bytes in the batch
+    r = R.sign(KIOSK, "K0001", 1, award)
+    assert f"receipt signature {r.signature}" in DOC
+    payload = re.search(r"receipt payload ([A-Z2-7]+)", DOC).group(1)
+    assert R.decode(payload) == r and payload == R.encode(r)
