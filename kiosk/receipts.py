@@ -1,8 +1,9 @@
 """Receipts: what the resident takes home after each transaction, on screen and on paper.
 
-A receipt names the event id and a short code the resident can quote on the phone (it is
-derived from the event id, so central staff can recompute it), the items, and the points
-before and after. Its QR code carries the same short text. The text file is written to
+A receipt names the event id (单号, what staff find in the resident's history), the items,
+and the points before and after. Its QR code carries the kiosk's signature over the event
+(``sync.receipt``) on the address of the public check page, and the saved file ends with the
+same text, so anyone with the published keys can check it (``jifen-verify``). The text file is written to
 ``<data>/receipts/<event id>.txt`` whether or not a printer is set (``kiosk.printer``
 prints the same lines). Imports no Textual.
 """
@@ -20,8 +21,6 @@ from sync import kinds
 from sync.board import mask_name  # a receipt left on the counter masks as the public board does
 from sync.calendar import local_dt
 from kiosk.files import private_folder, write_private_text
-
-from sync.receiptcode import short_code
 
 def width(text: str) -> int:
     """Terminal/printer cells: wide (CJK) characters take two."""
@@ -57,19 +56,21 @@ class Receipt:
     quantities_only: bool = False  # lines without points (a delivery note)
     pending: bool = False  # recorded while the server was unreachable: marked 待同步
 
-    @property
-    def code(self) -> str:
-        return short_code(self.event_id)
+    #: the check page's address carrying the signed payload (``sync.receipt``): what the QR
+    #: code holds and the saved file's last line, for printers without QR and for typing in
+    link: str | None = None
 
     @property
     def qr_payload(self) -> str:
-        return f"JIFEN|{self.event_id}|{self.code}"
+        """What the QR code holds: the signed link (a receipt recorded without a key to sign
+        with, which no counter flow does, holds just its event id)."""
+        return self.link or self.event_id
 
 
 def render(r: Receipt, lang: str) -> list[str]:
     """The receipt's text lines (without the QR code)."""
     out = [t("receipt_title_" + r.kind, lang), r.shop_name,
-           t("receipt_event", lang, id=r.event_id, code=r.code),
+           t("receipt_event", lang, id=r.event_id),
            t("receipt_when", lang, at=local_dt(r.at).strftime("%Y-%m-%d %H:%M"), kiosk=r.kiosk, operator=r.operator)]
     if r.resident:
         out.append(t("receipt_resident", lang, card=r.resident, name=mask_name(r.resident_name or "")))
@@ -105,7 +106,8 @@ def save(r: Receipt, lang: str, data_dir: Path) -> Path:
     receipt is harmless (same content), so a reprint just writes again."""
     folder = private_folder(data_dir / "receipts")
     path = folder / f"{r.event_id}.txt"
-    return write_private_text(path, "\n".join(render(r, lang) + [""] + qr_lines(r.qr_payload)) + "\n")
+    tail = [t("receipt_check", lang), r.link] if r.link else []
+    return write_private_text(path, "\n".join(render(r, lang) + [""] + qr_lines(r.qr_payload) + tail) + "\n")
 
 
 def build(rec: Recorded, pending: bool = False) -> Receipt:
@@ -120,7 +122,7 @@ def build(rec: Recorded, pending: bool = False) -> Receipt:
                    resident_name=rec.resident_name if card else None,
                    lines=[Line(_line_name(rec, line.name), line.qty, line.points) for line in part.lines],
                    target=part.target, note=part.note, quantities_only=part.quantities_only,
-                   pending=pending)
+                   pending=pending, link=rec.link)
 
 
 def _line_name(rec: Recorded, name: tuple[str, str]) -> str:

@@ -24,11 +24,13 @@ from kiosk.store import Store
 from schema.types import Card, Code, EventId, OperatorId, Qty, Text
 from schema.wire import Award, Item, KioskEvent, Policy, Redeem, ShiftClose, StockCount, StockIn, StockLine, Void
 from sync import codec, kinds
+from sync import receipt as sync_receipt
 from sync.batch import event_id
 from sync.clock import record_time
 from sync.calendar import day_bounds, local_day, local_month, month_bounds
 from sync.policy import DEFAULT_POLICY, LeaseState, check_redeem, is_offline_mode
 from sync.protocol import BASE_EVENT_KINDS, MAX_ITEMS_PER_EVENT
+from sync.signing import SigningKey
 
 MAX_TOTAL = 1_000_000
 
@@ -56,6 +58,9 @@ class Recorded:
     after: int | None = None  # (both None without ``receipt=True``, or without a resident)
     #: ("rule" | "good", code) -> the name this kiosk mirrors, for each code its receipt names
     names: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    #: the check page's address carrying the signed receipt payload (``sync.receipt``): the QR
+    #: code and the receipt file's last line; None without ``receipt=True``
+    link: str | None = None
 
     @property
     def id(self) -> str:
@@ -71,9 +76,15 @@ def valid(value: Any, type_: Any, what: str) -> Any:
 
 
 class Recorder:
-    def __init__(self, store: Store, clock: Callable[[], int]):
+    def __init__(self, store: Store, clock: Callable[[], int], key: Callable[[], SigningKey] | None = None,
+                 check_url: str | None = None):
+        """``key``: the kiosk's signing key (read when a receipt is signed, so a rotation
+        takes effect at once); ``check_url``: the public check page printed on receipts
+        (default: the server's ``/check``)."""
         self.store = store
         self.clock = clock
+        self.key = key
+        self.check_url = check_url
 
     # ------------------------------------------------------------ recording
 
@@ -195,7 +206,21 @@ class Recorder:
             before=before if points else None,
             # the balance is a sum over pending events, so the new event adds exactly its own delta
             after=before + points_delta([ev], self.lookup, resident, self.shop or "") if points else None,
-            names=names)
+            names=names, link=self._receipt_link(kiosk, ev) if receipt else None)
+
+    def _receipt_link(self, kiosk: str, ev: KioskEvent) -> str | None:
+        """The signed receipt payload on the check page's address (``sync.receipt``), signed
+        inside the recording transaction. Its seq is the batch the key signs next: the next
+        batch, or while a rotation waits for the server, the batch the new key takes over."""
+        if self.key is None:
+            return None
+        seq = self.store.last_batch()[0] + 1
+        waiting = self.store.meta("rotate_from_seq")
+        if waiting:
+            seq = min(seq, int(waiting))
+        signed = sync_receipt.sign(self.key(), kiosk, seq, codec.encode(ev))
+        url = self.check_url or (self.store.meta("server_url") or "").rstrip("/") + "/check"
+        return sync_receipt.link(url, sync_receipt.encode(signed))
 
     # ------------------------------------------------------------ the figures recording decides by
 

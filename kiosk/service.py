@@ -48,7 +48,7 @@ class KioskService:
         self.store = Store(settings.db_path, timeout=settings.db_wait, max_pages=settings.max_pages,
                            pin_pepper=load_or_create_pepper(settings.pepper_path))
         self._nonce = nonce
-        self.recorder = Recorder(self.store, clock)
+        self.recorder = Recorder(self.store, clock, lambda: load_key(settings.key_path), settings.check_url)
         self.enrolment = Enrolment(self.store, settings, clock, transport)
         self.counter = Counter(self.store, clock)
         self.online = Online(self.store, self.enrolment, settings, clock, nonce)

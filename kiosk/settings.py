@@ -18,7 +18,7 @@ DEFAULT_DATA = Path("jifen-data") / "kiosk"
 
 #: setting -> environment variable. README.md lists them.
 ENV = {"data_dir": "JIFEN_KIOSK_DATA", "lang": "JIFEN_LANG", "crash_at": "JIFEN_CRASH_AT",
-       "printer": "JIFEN_KIOSK_PRINTER", "db_wait": "JIFEN_KIOSK_DB_WAIT", "max_pages": "JIFEN_KIOSK_MAX_PAGES"}
+       "printer": "JIFEN_KIOSK_PRINTER", "check_url": "JIFEN_KIOSK_CHECK_URL", "db_wait": "JIFEN_KIOSK_DB_WAIT", "max_pages": "JIFEN_KIOSK_MAX_PAGES"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class Settings:
     #: the receipt printer (kiosk.printer): ``usb:VID:PID``, ``tcp:HOST[:PORT]`` or
     #: ``serial:DEVICE[:BAUD]``; None: receipts are only saved
     printer: str | None = None
+    #: the public receipt check page printed on receipts (QR and text); None: the server's
+    #: ``/check`` (the address enrolment gave), which residents' phones must then reach
+    check_url: str | None = None
     #: seconds a write waits for another program holding the database, then a plain refusal
     db_wait: float = 30.0
     #: the most pages (4 KiB) the database may grow to; None: SQLite's own limit
@@ -77,7 +80,7 @@ def from_env(environ: Mapping[str, str], data_dir: str | os.PathLike | None = No
 
 def _from_environ(environ: Mapping[str, str]) -> dict:
     found: dict = {}
-    for name, convert in (("printer", str), ("db_wait", float), ("max_pages", int)):
+    for name, convert in (("printer", str), ("check_url", str), ("db_wait", float), ("max_pages", int)):
         if environ.get(ENV[name]):
             found[name] = convert(environ[ENV[name]])
     return found

@@ -405,7 +405,7 @@ class HistoryRequest(Wire):
 
 class HistoryEntry(Wire):
     """One posting to the resident's account: at a kiosk (``kiosk``, its ``shop``, the
-    receipt's short code) or central (``kiosk`` ``C``, no shop or receipt); ``balance`` is
+    receipt's 单号, the event id) or central (``kiosk`` ``C``, no shop or receipt); ``balance`` is
     the running balance after it."""
 
     event: EventId
@@ -573,3 +573,36 @@ class OffersRec(Wire):
     ``requests``): ``lookup`` and ``history``. A kiosk asks nothing else of it."""
 
     requests: list[str]
+
+
+# ---------------------------------------------------------------- published keys (receipts)
+
+
+class KeyWindow(Wire):
+    """One key a kiosk held, and the receipts it may sign: those whose ``seq`` (the kiosk's
+    next batch when it signed) is from ``from_seq`` up to and including ``to_seq`` (the next
+    key's ``from_seq``, or the fence of a forced re-key); ``None``: the current key."""
+
+    public_key: Hex64
+    from_seq: Seq
+    to_seq: Seq | None
+
+
+class KioskKeys(Wire):
+    """A kiosk's keys as the server publishes them (``jifen-server keys export``)."""
+
+    kiosk: KioskId
+    shop: Code
+    status: Literal["active", "revoked"]
+    keys: list[KeyWindow]
+
+
+class PublishedKeys(Wire):
+    """The keys file's signed body (domain ``keys``, server key): everything ``jifen-verify``
+    needs to check a receipt with no database and no network."""
+
+    v: int
+    kind: Literal["jifen-keys"]
+    server_key: Hex64
+    exported_at: Millis
+    kiosks: list[KioskKeys]

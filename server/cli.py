@@ -31,7 +31,7 @@ from schema.wire import CheckpointRec
 from server.errors import Invalid, ServerKeyChanged
 from server.files import PRIVATE_UMASK
 from server.reports.render import FORMATS, render, render_bytes
-from server.services import checkpoint, enroll, manage, open_context, register, reports, review, rotate, staff
+from server.services import checkpoint, enroll, manage, open_context, receipt, register, reports, review, rotate, staff
 from server.services.audit import audit
 from server.services.demo import demo_data
 from server.settings import DEFAULT_DATA, Settings
@@ -513,6 +513,12 @@ def report(ctx, who, args) -> int:
     return 0
 
 
+def keys_export(ctx, who, args) -> int:
+    data = receipt.published_keys(ctx)
+    args.file.write_bytes(data)
+    return emit(args, {"file": str(args.file), "bytes": len(data)}, f"published keys written to {args.file} (check receipts: jifen-verify --keys {args.file} PAYLOAD)")
+
+
 def make_checkpoint(ctx, who, args) -> int:
     out = checkpoint.make_checkpoint(ctx, who)
     return emit(args, out, f"checkpoint {out['n']}: {out['size']} batches, head {out['head']}" + ("" if out["new"] else " (unchanged)"))
@@ -558,6 +564,8 @@ COMMANDS: tuple[Command, ...] = (
             lambda p: p.add_argument("--all", action="store_true", help="also those that ended, of the last day")),
     Command("staff log", "the audit log of staff actions", staff_log, _log_args, acts=False),
     Command("report", "monthly reports and the public board", report, _report_args),
+    Command("keys export", "write the published keys (server's, every kiosk's with the receipt seqs each signs), signed by the server key, to FILE",
+            keys_export, positional("file", type=Path), acts=False),
     Command("checkpoint", "sign a checkpoint over the whole batch log", make_checkpoint),
 )
 

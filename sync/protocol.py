@@ -114,3 +114,21 @@ def decode_request(body: bytes, type_: type[T], header_kiosk: str, what: str) ->
     if msg.kiosk != header_kiosk:
         raise RequestRejected("kiosk_mismatch", f"{what} names kiosk {msg.kiosk} but was sent as {header_kiosk}", kiosk=msg.kiosk)
     return msg
+
+
+#: a receipt or keys file that does not check out: code -> (HTTP status, action, meaning).
+#: The check page (``/check``) and ``jifen-verify`` name the problem by these codes.
+RECEIPT_ERRORS: dict[str, tuple[int, Action, str]] = {
+    "receipt_encoding": (400, "fix_request", "The text is not a receipt payload: not base32, cut short, or an unknown version."),
+    "receipt_event": (400, "fix_request", "The payload's event does not decode, or belongs to another kiosk than the payload names."),
+    "receipt_unknown_kiosk": (404, "stop", "The published keys name no kiosk with this id."),
+    "receipt_signature": (400, "stop", "The signature does not verify under any key the kiosk ever held: the receipt was altered or forged."),
+    "receipt_key_window": (400, "stop", "The signature is by a key of this kiosk, but that key was not the kiosk's key at the receipt's seq (a retired or re-keyed key)."),
+    "keys_file": (400, "fix_request", "The keys file is not a published keys file, or its signature does not verify under the server key it names (or the one given)."),
+}
+
+
+class ReceiptRefused(ProtocolError):
+    """A receipt payload or keys file that does not verify; ``code`` names what is wrong."""
+
+    table = RECEIPT_ERRORS

@@ -19,7 +19,6 @@ from kiosk.i18n import TABLE, month_text
 from kiosk.screens.base import KioskScreen, cell
 from kiosk.service import History
 from sync.calendar import local_dt
-from sync.receiptcode import short_code
 
 LOCAL_COLUMNS = ("col_time", "col_event", "col_kind", "col_points", "col_where", "col_status")
 WHOLE_COLUMNS = ("col_time", "col_receipt", "col_kind", "col_points", "col_where", "col_balance")
@@ -130,7 +129,7 @@ class ResidentScreen(KioskScreen):
         where = f"{svc.shop_name} {svc.kiosk_id or ''}".strip()
         for h in svc.history(self.card, 30):
             if h["id"] not in known and h["at"] >= since:
-                table.add_row(cell(_when(h["at"])), cell(short_code(h["id"])), cell(self._kind(h["kind"])),
+                table.add_row(cell(_when(h["at"])), cell(h["id"]), cell(self._kind(h["kind"])),
                               cell(f"{h['points']:+d}", right=True), cell(where),
                               cell(self.tr("pending_mark") if not h["synced"] else ""), key=h["id"])
         for e in entries:

@@ -366,7 +366,7 @@ TABLE: dict[str, dict[str, str]] = {
     "col_who": {"zh": "经办人", "en": "By"},
     "col_points": {"zh": "积分", "en": "Points"},
     "col_balance": {"zh": "余额", "en": "Balance"},
-    "col_receipt": {"zh": "小票码", "en": "Receipt"},
+    "col_receipt": {"zh": "单号", "en": "Receipt"},
     "entry_award": {"zh": "{rule}", "en": "{rule}"},
     "entry_redeem": {"zh": "兑换 {items}", "en": "Redeemed {items}"},
     "entry_void": {"zh": "撤销 {target}：{reason}", "en": "Void of {target}: {reason}"},

@@ -1,7 +1,7 @@
 """A resident's history: "where did my points go?" — every posting to the resident's
 account across all shops, stations and central adjustments, in the order the ledger
 applied them, each with the running balance (so the last one is the balance), the
-receipt's short code, and the resident's open review items.
+event id its receipt prints (单号), and the resident's open review items.
 
 Language-neutral data (codes, names, numbers, times): the console writes it in words; the
 kiosk's signed lookup can reuse it. Scoped like ``manage.get_resident``: another
@@ -18,7 +18,6 @@ from server.services.staff import Principal, require
 from server.store import Tx, catalog, ledger
 from sync import codes
 from sync.ledger import resident_account
-from sync.receiptcode import short_code
 
 #: the entries a page shows, newest first (the running balance still folds every posting)
 SHOWN = 100
@@ -115,7 +114,7 @@ def _entry(r: dict, balance: int, names: dict) -> dict:
         "shop": shop, "shop_name": names["shops"].get(shop) if shop else None,
         "by": body.get("staff") if central else r["operator"],
         "by_name": None if central else names["operators"].get(r["operator"]),
-        "receipt": None if central else short_code(r["event"]),
+        "receipt": None if central else r["event"],  # the 单号 its receipt prints
         "voided_by": r["voided_by"],
     }
     if "rule" in body:
@@ -129,7 +128,7 @@ def _entry(r: dict, balance: int, names: dict) -> dict:
     if "review" in out and "reason" in out:
         out |= _resolution_reason(out["reason"], out["review"])
     if "target" in out:
-        out["target_receipt"] = short_code(out["target"])
+        out["target_receipt"] = out["target"]
     return out
 
 

@@ -1,4 +1,4 @@
-"""Headless parts behind the app's screens: sync back-off, receipts (short code, masked
+"""Headless parts behind the app's screens: sync back-off, receipts (signed payload, masked
 name, QR text, saved file), sign-in lockout and shift totals. No Textual here."""
 
 from dataclasses import replace
@@ -12,6 +12,11 @@ from kiosk.errors import SignInRefused
 from schema.wire import OperatorRec
 from sync.board import mask_name
 from sync.passwords import hash_pin
+from kiosk.keys import load_key
+from schema.wire import KioskKeys, PublishedKeys
+from sync import codec
+from sync import receipt as sync_receipt
+from sync.protocol import ReceiptRefused
 from tests.conftest import MINUTE, SECOND
 from tests.kiosk.fakeserver import CARD, SHOP
 
@@ -28,10 +33,22 @@ def test_sync_once_never_raises(kiosk, server):
     assert not out.result.ok and out.result.problem == "offline" and out.status["reachable"] is False
 
 
-def test_short_code_is_stable_and_unambiguous():
-    code = receipts.short_code("K0001-1")
-    assert code == receipts.short_code("K0001-1") != receipts.short_code("K0001-2")
-    assert len(code) == 9 and code[4] == "-" and not set(code) & set("ILOU")
+def _published(kiosk) -> PublishedKeys:
+    key = load_key(kiosk.settings.key_path)
+    body = sync_receipt.keys_body(key.public_hex, 1764039600000, [KioskKeys(
+        kiosk=kiosk.kiosk_id, shop=SHOP, status="active", keys=sync_receipt.key_windows([(1, key.public_hex)]))])
+    return codec.decode(body, PublishedKeys)
+
+
+def test_a_saved_receipt_ends_with_a_payload_that_verifies(kiosk, tmp_path):
+    recorded = kiosk.award(CARD, "V01", "op1", receipt=True)
+    text = receipts.save(receipts.build(recorded), "zh", tmp_path).read_text()
+    checked = sync_receipt.verify(text.rstrip("\n").rsplit("\n", 1)[1], _published(kiosk))
+    assert checked.event == recorded.event and checked.receipt.seq == 1
+    forged = replace(checked.receipt, event_bytes=checked.receipt.event_bytes.replace(b'"points":', b'"points":1'))
+    with pytest.raises(ReceiptRefused) as refused:
+        sync_receipt.verify(sync_receipt.encode(forged), _published(kiosk))
+    assert refused.value.code == "receipt_signature"
 
 
 @pytest.mark.parametrize("name", ["张晓明", "欧阳娜娜", " 张　伟 "])
@@ -46,7 +63,7 @@ def test_receipt_saved_with_qr_and_wide_characters_aligned(kiosk, tmp_path):
     r = receipts.build(event)
     path = receipts.save(r, "zh", tmp_path)
     text = path.read_text()
-    assert path.name == f"{event.id}.txt" and r.code in text and "100 → 40" in text
+    assert path.name == f"{event.id}.txt" and text.rstrip().endswith(r.link) and "100 → 40" in text
     lines = [ln for ln in receipts.render(r, "zh") if "×" in ln]
     assert len({receipts.width(ln.split("×")[0]) for ln in lines}) == 1  # columns line up
     qr = receipts.qr_lines(r.qr_payload)

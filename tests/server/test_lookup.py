@@ -15,7 +15,6 @@ from server.services.staff import SYSTEM
 from server.store import ledger
 from server.store import staff as staff_store
 from sync import codec
-from sync.receiptcode import short_code
 from tests.conftest import DAY
 from tests.server.conftest import CARD_A, CARD_B
 from tests.server.helpers import error_code, points, reply_of, table_count
@@ -102,7 +101,7 @@ def test_history_has_every_entry_across_shops_and_central_and_adds_up(kiosk, enr
     h = codec.decode(verified(resp, ctx.key.public_hex), HistoryReply)
     assert h.balance == points(ctx, card) and h.opening == 0 and h.count == len(h.entries)
     assert h.opening + sum(e.points for e in h.entries) == h.balance
-    assert h.entries[0].event == award.id and h.entries[0].receipt == short_code(award.id)
+    assert h.entries[0].event == award.id and h.entries[0].receipt == award.id
     assert (h.entries[0].shop, h.entries[0].kiosk, h.entries[0].points) == ("S02", other.id, 10)
     central = [e for e in h.entries if e.kiosk == "C"]
     assert central and all(e.receipt is None and e.shop is None for e in central)  # the opening points

@@ -33,7 +33,6 @@ from schema.wire import (
 from sync import codec
 from sync.batch import build_batch
 from sync.protocol import ERRORS
-from sync.receiptcode import short_code
 from sync.signing import SigningKey, VerifyKey
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text(encoding="utf-8")
@@ -117,7 +116,7 @@ def lookup_examples():
     reply = codec.encode(HistoryReply(
         v=1, kiosk="K0001", nonce=nonce, card=card, opening=100, balance=80, count=3, feed=4712, server_time=T + 151000,
         entries=[HistoryEntry(event="K0002-7", at=T + 30000, kind="redeem", points=-30, balance=80, kiosk="K0002", shop="S02",
-                              shop_name="大同社区积分超市", receipt=short_code("K0002-7")),
+                              shop_name="大同社区积分超市", receipt="K0002-7"),
                  HistoryEntry(event="C-12", at=T, kind="adjust", points=10, balance=110, kiosk="C", shop=None, shop_name=None,
                               receipt=None)]))
     yield reply.decode()
@@ -144,3 +143,14 @@ def test_batch_signature_in_doc_verifies():
 def test_every_error_code_is_documented(code):
     status, action, _ = ERRORS[code]
     assert re.search(rf"\| `{code}` \| {status} \| {action} \|", DOC), f"{code} missing from docs/PROTOCOL.md § 5"
+
+
+def test_receipt_worked_example_matches_the_code():
+    from sync import receipt as R
+
+    body = example_batch()
+    award = body[body.index(b'{"at":'):body.index(b'},{"at"') + 1]  # the award's exact bytes in the batch
+    r = R.sign(KIOSK, "K0001", 1, award)
+    assert f"receipt signature {r.signature}" in DOC
+    payload = re.search(r"receipt payload ([A-Z2-7]+)", DOC).group(1)
+    assert R.decode(payload) == r and payload == R.encode(r)

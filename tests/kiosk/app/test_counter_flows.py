@@ -4,7 +4,6 @@ and bad input. Assertions are on the service's state and the messages the app po
 
 import pytest
 
-from kiosk.receipts import short_code
 from tests.kiosk.app.conftest import SUP, SUP_PIN, message_text, open_resident, screen_name, sign_in, type_text
 from tests.kiosk.fakeserver import CARD, CARD2
 
@@ -58,9 +57,9 @@ async def test_award_double_enter_records_once_with_receipt(run, posted, shop_ki
         assert shop_kiosk.balance(CARD).available == 110
         assert screen_name(app) == "ReceiptScreen"
         receipt = app.screen.receipt
-        assert (receipt.before, receipt.after, receipt.code) == (100, 110, short_code("K0001-1"))
+        assert (receipt.before, receipt.after, receipt.event_id) == (100, 110, "K0001-1")
         saved = (shop_kiosk.settings.data_dir / "receipts" / "K0001-1.txt").read_text()
-        assert receipt.code in saved and "100 → 110" in saved and "张*明" in saved
+        assert saved.rstrip().endswith(receipt.link) and "100 → 110" in saved and "张*明" in saved
         await pilot.press("escape")
         await pilot.pause()
         assert screen_name(app) == "ResidentScreen"
