@@ -51,6 +51,9 @@ class Settings:
     # Quarantine kept per kiosk (bodies that verified but were refused), in bytes with 512 per
     # row; beyond it only a count and the last hash are kept (server.services.push).
     quarantine_bytes_per_kiosk: int = 16 * 1024 * 1024
+    # Batches a kiosk may have held ahead of its chain (a gap before them), in bytes; a push
+    # that would hold more is refused (held_limit) until the gap is filled.
+    held_bytes_per_kiosk: int = 32 * 1024 * 1024
     # Proxies whose X-Forwarded-For names the client address (uvicorn's forwarded_allow_ips);
     # None trusts no header: the address is the socket's peer.
     forwarded_allow_ips: str | None = None
@@ -114,6 +117,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "public_per_second": ("JIFEN_PUBLIC_PER_SECOND", float),
     "public_burst": ("JIFEN_PUBLIC_BURST", int),
     "quarantine_bytes_per_kiosk": ("JIFEN_QUARANTINE_BYTES_PER_KIOSK", int),
+    "held_bytes_per_kiosk": ("JIFEN_HELD_BYTES_PER_KIOSK", int),
     "forwarded_allow_ips": ("JIFEN_FORWARDED_ALLOW_IPS", str),
     "tick_seconds": ("JIFEN_TICK_SECONDS", float),
     "lookups_per_day": ("JIFEN_LOOKUPS_PER_DAY", int),

@@ -59,6 +59,7 @@ ERRORS: dict[str, tuple[int, Action, str]] = {
     "unknown_card": (404, "fix_request", "No resident holds this card (a lookup or history asks for an exact card, never a search)."),
     "lookup_allowance": (429, "retry", "This kiosk has made its allowance of online lookups (or history requests) for the day (Asia/Shanghai); detail.retry_after_ms says when the next day begins."),
     "protocol_unsupported": (426, "upgrade", "The server does not speak this protocol version. Upgrade the kiosk."),
+    "held_limit": (429, "retry", "The server already holds this kiosk's allowance of batches ahead of a gap in its chain; the kiosk sends the missing batch first (detail.next_seq)."),
     "rate_limited": (429, "retry", "Too many requests from this kiosk; retry after the delay given."),
     "internal_error": (500, "retry", "The server failed; nothing was applied. Retry later."),
     "unavailable": (503, "retry", "The server is starting or shutting down. Retry later."),

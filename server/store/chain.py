@@ -151,6 +151,12 @@ def insert_batch(
     )
 
 
+def held_bytes(db: Tx, kiosk: str) -> int:
+    """The bytes of a kiosk's batches held ahead of its chain (a gap before them)."""
+    return db.sql.execute("SELECT coalesce(sum(length(body)), 0) FROM batches WHERE kiosk = ? AND status = 'held'",
+                          [kiosk]).fetchone()[0]
+
+
 def mark_batch_applied(db: Tx, kiosk: str, seq: int, at: int) -> None:
     db.sql.execute("UPDATE batches SET status = 'applied', applied_at = ? WHERE kiosk = ? AND seq = ?", [at, kiosk, seq])
 
