@@ -599,7 +599,8 @@ class AcceptsRec(Wire):
 
 class OffersRec(Wire):
     """The signed requests beyond push and pull this server answers (kind ``offers``, key
-    ``requests``): ``lookup`` and ``history``. A kiosk asks nothing else of it."""
+    ``requests``): ``lookup``, ``history`` and ``log_proofs`` (the GETs of docs/PROTOCOL.md § 13).
+    A kiosk asks nothing else of it."""
 
     requests: list[str]
 

@@ -83,3 +83,6 @@ def test_receipt_checks_offline_then_inclusion_online(server, make_kiosk, tmp_pa
     assert proof["size"] == head.size
     merkle.verify_inclusion(proof["index"], proof["size"], merkle.leaf_hash(bytes.fromhex(proof["leaf"])),
                             [base64.b64decode(p) for p in proof["proof"]], head.root)
+    page = httpx.get(server.url + "/public/check", params={"r": rec.link})
+    assert page.status_code == 200 and "包含证明已验证" in page.text and "已入账" in page.text
+    assert httpx.get(server.url + "/public/check", params={"r": altered}).status_code == 400
