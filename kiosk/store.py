@@ -549,6 +549,11 @@ class Store:
         """Every signed server checkpoint this kiosk has pulled, oldest first."""
         return self._rows("SELECT * FROM checkpoints ORDER BY n")
 
+    def latest_tree_head(self) -> dict | None:
+        """The newest checkpoint note this kiosk accepted (n, note), or None."""
+        rows = self._rows("SELECT * FROM tree_heads ORDER BY n DESC LIMIT 1")
+        return rows[0] if rows else None
+
     def checkpoints_to_check(self, n: int) -> list[dict]:
         """What a newly pulled checkpoint is checked against: the one held under number
         ``n`` (if any) and the largest one held."""

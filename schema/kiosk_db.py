@@ -209,11 +209,20 @@ CREATE TABLE visitors (
 CREATE INDEX visitors_fetched_at ON visitors (fetched_at);
 """
 
+# Version 7: the server's checkpoint notes (Merkle tree heads, docs/PROTOCOL.md § 13) this
+# kiosk accepted, each one proven consistent with the one before; never deleted.
+_V7 = """
+CREATE TABLE tree_heads (
+    n    INTEGER PRIMARY KEY,
+    note TEXT NOT NULL
+);
+"""
+
 #: days a looked-up visitor is kept after the last lookup or history of them
 VISITOR_DAYS = 30
 
 #: (version, SQL), in order. Append only: a released migration is never edited.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (7, _V7)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

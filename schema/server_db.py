@@ -521,8 +521,20 @@ _V14 = """
 CREATE INDEX audit_log_staff_action_at ON audit_log(staff, action, at);
 """
 
+# Version 17: checkpoints are also Merkle tree heads (RFC 9162) over the same log leaves,
+# each signed as a C2SP checkpoint note (docs/PROTOCOL.md § 13). One row per checkpoint
+# signed from this version on; ``root`` is hex, ``note`` the exact note text.
+_V17 = """
+CREATE TABLE tree_heads (
+    n    INTEGER PRIMARY KEY REFERENCES checkpoints(n),
+    size INTEGER NOT NULL,
+    root TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (17, _V17)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

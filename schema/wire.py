@@ -551,6 +551,35 @@ class CheckpointRec(Wire):
     signature: str
 
 
+class CheckpointNoteRec(Wire):
+    """Checkpoint ``n`` as a Merkle tree head in a C2SP signed note (kind ``checkpoint_note``,
+    key ``latest``; docs/PROTOCOL.md § 13). Added after the first release."""
+
+    n: int
+    note: str
+
+
+class ConsistencyReply(Wire):
+    """``GET /v1/log/consistency``: the proof that the tree of ``old`` leaves is a prefix of
+    the tree of ``new`` (RFC 9162 § 2.1.4), nodes as base64."""
+
+    old: int
+    new: int
+    proof: list[str]
+
+
+class InclusionReply(Wire):
+    """``GET /v1/log/inclusion``: where batch ``kiosk``/``seq`` sits in the tree of ``size``
+    leaves (``index`` from 0), its log entry ``leaf`` (hex, § 10) and the audit path."""
+
+    kiosk: KioskId
+    seq: Seq
+    index: int
+    size: int
+    leaf: Hex64
+    proof: list[str]
+
+
 class ChainRec(Wire):
     """Where the server stands in one kiosk's batch chain (kind ``chain``, key the kiosk id,
     scope its shop). Published when the server's data were restored from a backup: a kiosk
@@ -570,7 +599,8 @@ class AcceptsRec(Wire):
 
 class OffersRec(Wire):
     """The signed requests beyond push and pull this server answers (kind ``offers``, key
-    ``requests``): ``lookup`` and ``history``. A kiosk asks nothing else of it."""
+    ``requests``): ``lookup``, ``history`` and ``log_proofs`` (the GETs of docs/PROTOCOL.md § 13).
+    A kiosk asks nothing else of it."""
 
     requests: list[str]
 

@@ -60,3 +60,33 @@ def insert_checkpoint(db: Tx, n: int, size: int, head: str, at: int, body: bytes
 
 def all_checkpoints(db: Tx) -> list[dict]:
     return list(db.sql.query("SELECT * FROM checkpoints ORDER BY n"))
+
+
+def log_leaves(db: Tx, size: int | None = None) -> list[str]:
+    """The first ``size`` leaves of the log (all when None), in log order."""
+    return [r[0] for r in db.sql.execute("SELECT leaf FROM checkpoint_log WHERE n <= ? ORDER BY n",
+                                         [size if size is not None else 1 << 62]).fetchall()]
+
+
+def log_position(db: Tx, kiosk: str, seq: int) -> int | None:
+    """The log position n (from 1) of batch ``kiosk``/``seq``, or None before it is logged."""
+    row = db.sql.execute("SELECT n FROM checkpoint_log WHERE kiosk = ? AND seq = ?", [kiosk, seq]).fetchone()
+    return row[0] if row else None
+
+
+def insert_tree_head(db: Tx, n: int, size: int, root: str, note: str) -> None:
+    db.sql.execute("INSERT INTO tree_heads(n, size, root, note) VALUES (?, ?, ?, ?)", [n, size, root, note])
+
+
+def tree_head(db: Tx, n: int) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM tree_heads WHERE n = ?", [n]))
+    return rows[0] if rows else None
+
+
+def latest_tree_head(db: Tx) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM tree_heads ORDER BY n DESC LIMIT 1"))
+    return rows[0] if rows else None
+
+
+def all_tree_heads(db: Tx) -> list[dict]:
+    return list(db.sql.query("SELECT * FROM tree_heads ORDER BY n"))

@@ -226,6 +226,11 @@ def reviews_of_resident(db: Tx, card: str, open_only: bool = True) -> list[dict]
     return rows
 
 
+def open_reviews_of_event(db: Tx, event: str) -> list[int]:
+    """The ids of the open review items that name this event."""
+    return [r[0] for r in db.sql.execute("SELECT id FROM review_items WHERE status = 'open' AND event = ? ORDER BY id", [event])]
+
+
 def open_review_counts(db: Tx) -> dict[str, int]:
     """Open review items by kind (an index seek on ``review_items_status``)."""
     return dict(db.sql.execute("SELECT kind, count(*) FROM review_items WHERE status = 'open' GROUP BY kind").fetchall())

@@ -10,6 +10,7 @@ from schema.wire import (
     BoardLine,
     BoardRec,
     ChainRec,
+    CheckpointNoteRec,
     CheckpointRec,
     CommunityRec,
     GoodRec,
@@ -50,6 +51,7 @@ SAMPLES = {
     "board": BoardRec(community="C01", month="2026-11", published=1_764_000_000_000, ranked=1,
                       top=[BoardLine(rank=1, card="5101810000001", name="张*明", points=9)]),
     "checkpoint": CheckpointRec(v=1, n=1, size=1, head="0" * 64, at=1_764_000_000_000, signature="s"),
+    "checkpoint_note": CheckpointNoteRec(n=1, note="o\n0\nAAAA\n\n— o AAAA\n"),
 }
 
 
