@@ -12,7 +12,7 @@ and is rewritten here, mechanically:
   by its table (PostgreSQL finds the bare name ambiguous);
 - ``INSERT OR IGNORE INTO …`` becomes ``INSERT INTO … ON CONFLICT DO NOTHING``;
 - ``x IS ?`` becomes ``x IS NOT DISTINCT FROM ?``; ``INDEXED BY name`` (a planner hint) goes;
-- ``substr(x, -n)`` (the last n characters) becomes ``right(x, n)``;
+- ``substr(x, -n)`` (the last n characters) becomes ``right(x, n)``; ``char(n)`` ``chr(n)``;
 - in DDL: ``INTEGER PRIMARY KEY`` (SQLite's rowid alias) becomes an identity column,
   ``INTEGER`` becomes ``BIGINT`` (times are milliseconds), ``BLOB`` becomes ``BYTEA``,
   ``WITHOUT ROWID`` goes.
@@ -35,6 +35,7 @@ _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"\s+INDEXED\s+BY\s+\w+", re.I), ""),
     (re.compile(r"\bIS\s+\?", re.I), "IS NOT DISTINCT FROM ?"),
     (re.compile(r"\bsubstr\(\s*([\w.]+)\s*,\s*-(\d+)\s*\)", re.I), r"right(\1, \2)"),
+    (re.compile(r"\bchar\((\d+)\)", re.I), r"chr(\1)"),
 ]
 _OR_IGNORE = re.compile(r"\bINSERT\s+OR\s+IGNORE\s+INTO\b", re.I)
 

@@ -6,12 +6,14 @@ batches; then the same batch pushed to two server processes on the one database 
 stored once."""
 
 import threading
+import time
 
 import httpx
 import psycopg
 import pytest
 
 from sync import codec
+from sync.calendar import local_month
 from tests.e2e.conftest import ServerProcess, cli, free_port
 from tests.e2e.test_sync_over_http import (VOLUNTEER, _signed_batches, push_raw, residents_with_balance, rule_points,
                                            server_balance)
@@ -52,6 +54,12 @@ def test_kiosks_record_offline_sync_and_audit_passes_on_postgresql(server, make_
         assert server_balance(server, card) == before[card] + vol
         assert kiosk.balance(card).confirmed == before[card] + vol
     assert stored(server.dsn, "SELECT count(*) FROM events WHERE kiosk = 'K0001'") == [(len(cards),)]
+    month = local_month(time.time_ns() // 1_000_000)  # the real processes' clock
+    board = server.json("report", "board", "--month", month)["rows"]
+    assert sum(r["points"] for r in board) >= len(cards) * vol, board  # the month sums caught up on PostgreSQL
+    for report in ("settlement", "issued", "trend", "coverage", "kiosks", "shifts"):
+        server.json("report", report, "--month", month)
+    server.cli("checkpoint")  # signs the log and the state's row digests, which audit then checks
     audit = server.cli("audit")
     assert audit.returncode == 0, audit.stdout + audit.stderr
 
