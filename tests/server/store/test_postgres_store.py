@@ -17,3 +17,9 @@ class TestPostgresStore(StoreContract):
         s = open_store(pg_database)
         yield s
         s.close()
+
+    @pytest.fixture
+    def another_store(self, pg_database, store):
+        s = open_store(pg_database)
+        yield s
+        s.close()
