@@ -7,6 +7,10 @@ write use case is exactly one ``BEGIN IMMEDIATE`` transaction (datasette's singl
 design, at the scale of one shop network); ``write_grouped`` lets concurrent ones share a
 commit. Reads take a snapshot on their own thread's connection, so they never wait for the
 writer and never see half of a write.
+
+``open_store`` given a ``postgresql://`` URL opens ``server.store.postgres.PostgresStore``
+instead, a subclass that keeps these transactions (its hooks: ``_begin_write``,
+``_rollback``, ``_apply_migration``, ``read``).
 """
 
 import sqlite3
