@@ -207,7 +207,7 @@ CREATE UNIQUE INDEX feed_seq ON feed(seq);
 # Version 2: central staff (accounts, roles, community scope, bearer tokens stored hashed),
 # the append-only audit log of staff actions, review resolutions, rule changes with
 # effective dates, and the signed checkpoints over the batch log.
-_V2 = """
+_V2_TABLES = """
 CREATE TABLE staff (
     username TEXT PRIMARY KEY,
     role TEXT NOT NULL CHECK (role IN ('admin', 'reconciler', 'community_manager', 'auditor')),
@@ -242,10 +242,7 @@ CREATE TABLE audit_log (
     detail TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX audit_log_staff ON audit_log(staff, id);
-CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+""" + "{append_only}" + """
 
 -- One row per resolved review item (the PRIMARY KEY makes a second resolution fail too).
 CREATE TABLE resolutions (
@@ -290,6 +287,10 @@ CREATE TABLE checkpoints (
     signature TEXT NOT NULL
 );
 """
+_V2 = _V2_TABLES.replace("{append_only}", """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;""")
 
 # Version 3: kiosk key rotation. ``kiosk_keys`` is every key a kiosk has held, never
 # deleted: a key signs the kiosk's batches from ``from_seq`` until the next key's
@@ -537,6 +538,53 @@ CREATE TABLE tree_heads (
 MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (17, _V17)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+# PostgreSQL (server.store.db with a ``postgresql://`` URL) runs the same list, each
+# migration rewritten by ``server.store.dialect.postgresql``; a version listed here is run
+# in this form instead (still rewritten), where PostgreSQL needs its own SQL. Version 1
+# first defines the SQLite functions the store's queries call (``json_extract`` on text,
+# bytes and jsonb, ``json_each`` over an array, ``strftime`` of unix seconds) and gives
+# ``stock_moves`` the ``rowid`` SQLite gives every table. Versions 11 and 12 repair data
+# stored before them; a PostgreSQL database is created at version 0 by this list, so none
+# can exist there (12's unique index refuses case twins by itself).
+_PG_FUNCTIONS = """
+CREATE FUNCTION json_extract(doc jsonb, path text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT doc #>> string_to_array(substr(path, 3), '.') $$;
+CREATE FUNCTION json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT json_extract(doc::jsonb, path) $$;
+CREATE FUNCTION json_extract(doc bytea, path text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT json_extract(convert_from(doc, 'UTF8')::jsonb, path) $$;
+CREATE FUNCTION json_each(doc bytea, path text) RETURNS TABLE (value jsonb) LANGUAGE sql IMMUTABLE
+    AS $$ SELECT jsonb_array_elements(convert_from(doc, 'UTF8')::jsonb #> string_to_array(substr(path, 3), '.')) $$;
+CREATE FUNCTION strftime(fmt text, secs bigint, modifier text) RETURNS text LANGUAGE sql STABLE
+    AS $$ SELECT to_char(to_timestamp(secs) AT TIME ZONE 'UTC',
+                         replace(replace(replace(fmt, '%Y', 'YYYY'), '%m', 'MM'), '%d', 'DD')) $$;
+"""
+#: name -> (the trigger as PostgreSQL's ``pg_get_triggerdef`` gives it, its function's body):
+#: ``server.services.integrity`` checks both are as created here
+_PG_TRIGGERS: dict[str, tuple[str, str]] = {
+    "audit_log_no_change": (
+        "CREATE TRIGGER audit_log_no_change BEFORE DELETE OR UPDATE ON public.audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_no_change_refuse()",
+        " BEGIN RAISE EXCEPTION 'audit_log is append-only'; END "),
+}
+POSTGRESQL_TRIGGERS: dict[str, str] = {name: f"{trigger} AS $${body}$$" for name, (trigger, body) in _PG_TRIGGERS.items()}
+POSTGRESQL: dict[int, str] = {
+    1: _PG_FUNCTIONS + _V1 + "ALTER TABLE stock_moves ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY;\n",
+    2: _V2_TABLES.replace("{append_only}", "\n".join(
+        f"CREATE FUNCTION {name}_refuse() RETURNS trigger LANGUAGE plpgsql AS $${body}$$;\n{trigger};"
+        for name, (trigger, body) in _PG_TRIGGERS.items())),
+    11: _V11.replace(f"UPDATE residents SET initials = {INITIALS_FUNCTION}(name);\n", ""),
+    12: "CREATE UNIQUE INDEX staff_username_nocase ON staff(lower(username));\n",
+}
+
+
+def for_dialect(dialect: str, migrations: list[tuple[int, str]] = MIGRATIONS) -> list[tuple[int, str]]:
+    """The migrations as ``dialect`` (``sqlite`` or ``postgresql``) runs them, before the
+    store's spelling rewrite: the same numbers, each in its dialect's form."""
+    if dialect == "sqlite":
+        return migrations
+    return [(v, POSTGRESQL.get(v, sql)) for v, sql in migrations]
 
 
 def pending(current: int, migrations: list[tuple[int, str]] = MIGRATIONS) -> list[tuple[int, str]]:

@@ -9,7 +9,8 @@ Who acts: ``--staff USER`` names a staff account (its role and community scope a
 over the API); without it the command acts as ``local:<os user>``, an admin, because
 whoever can read the data folder holds everything in it anyway.
 
-Every subcommand takes ``--data DIR`` after its name (default ./jifen-data/server) and
+Every subcommand takes ``--data DIR`` after its name (default ./jifen-data/server),
+``--database URL`` (a PostgreSQL database instead of the data folder's SQLite file) and
 ``--json`` for machine-readable output: operators and checks script these commands.
 Exit status: 0 done, 1 audit found a failure, 2 bad input or not allowed (unknown shop,
 kiosk, card), 3 conflict (already resolved, taken).
@@ -573,6 +574,8 @@ COMMANDS: tuple[Command, ...] = (
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default: %(default)s)")
+    common.add_argument("--database", metavar="URL",
+                        help="a postgresql:// URL to run on (default: $JIFEN_DATABASE, else server.db in --data)")
     common.add_argument("--json", action="store_true", help="print machine-readable JSON")
     acting = argparse.ArgumentParser(add_help=False)
     acting.add_argument("--staff", help="act as this staff account (its role and scope apply; default: local:<os user>, admin)")
@@ -609,6 +612,8 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     cmd: Command = args.handler
     flags = {"host": args.host, "port": args.port, "tls_cert": args.cert, "tls_key": args.key} if cmd.name == "serve" else {}
+    if args.database:
+        flags["database"] = args.database
     settings = Settings.from_env(os.environ, data_dir=args.data, **flags)
     args.password = os.environ.get(PASSWORD_ENV) or None  # read here, at the entry point, for `staff add`
     args.pin = os.environ.get(PIN_ENV) or None  # and for `operator set`, `operator pin`

@@ -26,6 +26,9 @@ def system_clock() -> int:
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = DEFAULT_DATA
+    # The database: a ``postgresql://`` URL (server.store.postgres); None: the embedded SQLite
+    # file ``server.db`` in the data folder. The data folder keeps ``server.key`` either way.
+    database: str | None = None
     host: str = "127.0.0.1"
     port: int = 8470
     # Offline-risk policy handed to every kiosk on every pull.
@@ -89,6 +92,11 @@ class Settings:
         return Path(self.data_dir) / "server.db"
 
     @property
+    def store_location(self) -> Path | str:
+        """What ``server.store.open_store`` opens: the PostgreSQL URL, else ``db_path``."""
+        return self.database or self.db_path
+
+    @property
     def key_path(self) -> Path:
         return Path(self.data_dir) / "server.key"
 
@@ -126,4 +134,5 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "pin_min_length": ("JIFEN_PIN_MIN_LENGTH", int),
     "metrics_token": ("JIFEN_METRICS_TOKEN", str),
     "crash_at": ("JIFEN_CRASH_AT", str),
+    "database": ("JIFEN_DATABASE", str),
 }

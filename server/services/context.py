@@ -51,7 +51,7 @@ class Context:
 
 def open_context(settings: Settings) -> Context:
     """Open the data dir: migrate the database, load (or create) the key, pin it in meta."""
-    store = open_store(settings.db_path)
+    store = open_store(settings.store_location)
     key = load_or_create_key(settings.key_path)
     with store.write() as db:
         stored = catalog.meta_value(db, "server_public_key")

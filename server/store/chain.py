@@ -200,10 +200,10 @@ def insert_quarantine(
 ) -> int:
     cur = db.sql.execute(
         "INSERT INTO quarantine(kiosk, received_at, code, message, body, signature, headers)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [kiosk, at, code, message, body, signature, json.dumps(headers, ensure_ascii=False, sort_keys=True)],
     )
-    return cur.lastrowid
+    return cur.fetchall()[0][0]
 
 
 #: what one quarantine row costs beside its body, in a kiosk's quarantine allowance
@@ -263,7 +263,7 @@ def quarantine_groups_after(db: Tx, after: int) -> list[tuple[str | None, str, i
     return db.sql.execute(
         """SELECT q.kiosk, q.code, min(q.id), max(q.id), count(*), min(q.received_at), k.shop
            FROM quarantine q LEFT JOIN kiosks k ON k.id = q.kiosk
-           WHERE q.id > ? AND q.code != 'fork' GROUP BY q.kiosk, q.code ORDER BY min(q.id)""",
+           WHERE q.id > ? AND q.code != 'fork' GROUP BY q.kiosk, q.code, k.shop ORDER BY min(q.id)""",
         [after],
     ).fetchall()
 
@@ -278,6 +278,6 @@ def held_gaps(db: Tx, held_before: int) -> list[tuple[str, int, int, int, int, s
     return db.sql.execute(
         """SELECT b.kiosk, min(b.seq), count(*), min(b.received_at), k.next_seq, k.shop
            FROM batches b JOIN kiosks k ON k.id = b.kiosk
-           WHERE b.status = 'held' GROUP BY b.kiosk HAVING min(b.received_at) <= ?""",
+           WHERE b.status = 'held' GROUP BY b.kiosk, k.next_seq, k.shop HAVING min(b.received_at) <= ?""",
         [held_before],
     ).fetchall()

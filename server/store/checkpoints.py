@@ -2,7 +2,7 @@
 derived effects (postings, stock moves) of one stored batch that a leaf commits to."""
 
 from schema.types import GENESIS
-from server.store.tx import Tx
+from server.store.tx import Tx, limit_clause
 
 
 def log_head(db: Tx) -> tuple[int, str]:
@@ -16,8 +16,8 @@ def unlogged_batches(db: Tx, limit: int = -1) -> list[tuple[str, int, str]]:
     return db.sql.execute(
         """SELECT b.kiosk, b.seq, b.hash FROM batches b
            LEFT JOIN checkpoint_log l ON l.kiosk = b.kiosk AND l.seq = b.seq
-           WHERE b.status = 'applied' AND l.n IS NULL ORDER BY b.applied_at, b.kiosk, b.seq LIMIT ?""", [limit]
-    ).fetchall()
+           WHERE b.status = 'applied' AND l.n IS NULL ORDER BY b.applied_at, b.kiosk, b.seq""" + limit_clause(limit),
+        [limit] if limit >= 0 else []).fetchall()
 
 
 def append_log(db: Tx, n: int, kiosk: str, seq: int, leaf: str, head: str) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from schema.types import CENTRAL_KIOSK
 from server.store.chunked import rows_in
-from server.store.tx import Tx
+from server.store.tx import Tx, limit_clause
 from sync.chunks import chunks, marks
 from sync.ledger import Posting, StockMove, Target
 
@@ -89,7 +89,7 @@ def resident_events_between(db: Tx, card: str, start: int, end: int, limit: int,
 
 
 def insert_events(db: Tx, rows: list[dict]) -> None:
-    db.sql.conn.executemany(
+    db.sql.executemany(
         "INSERT INTO events(id, kiosk, batch_seq, kseq, kind, at, received_at, resident, operator, shop, body)"
         " VALUES (:id, :kiosk, :batch_seq, :kseq, :kind, :at, :received_at, :resident, :operator, :shop, :body)",
         rows,
@@ -98,14 +98,14 @@ def insert_events(db: Tx, rows: list[dict]) -> None:
 
 def insert_postings(db: Tx, postings: list[Posting], at_of: dict[str, int]) -> None:
     """Append postings and move the balance cache by the same amounts."""
-    db.sql.conn.executemany(
+    db.sql.executemany(
         "INSERT INTO postings(event, account, amount, at) VALUES (?, ?, ?, ?)",
         [(p.event, p.account, p.amount, at_of[p.event]) for p in postings],
     )
     deltas: dict[str, int] = defaultdict(int)
     for p in postings:
         deltas[p.account] += p.amount
-    db.sql.conn.executemany(
+    db.sql.executemany(
         "INSERT INTO balances(account, points) VALUES (?, ?)"
         " ON CONFLICT(account) DO UPDATE SET points = points + excluded.points",
         list(deltas.items()),
@@ -114,14 +114,14 @@ def insert_postings(db: Tx, postings: list[Posting], at_of: dict[str, int]) -> N
 
 def insert_stock_moves(db: Tx, moves: list[StockMove]) -> None:
     """Append stock moves and move the stock cache by the same deltas."""
-    db.sql.conn.executemany(
+    db.sql.executemany(
         "INSERT INTO stock_moves(event, shop, sku, delta) VALUES (?, ?, ?, ?)",
         [(m.event, m.shop, m.sku, m.delta) for m in moves],
     )
     deltas: dict[tuple[str, str], int] = defaultdict(int)
     for m in moves:
         deltas[(m.shop, m.sku)] += m.delta
-    db.sql.conn.executemany(
+    db.sql.executemany(
         "INSERT INTO stock(shop, sku, qty) VALUES (?, ?, ?)"
         " ON CONFLICT(shop, sku) DO UPDATE SET qty = qty + excluded.qty",
         [(shop, sku, d) for (shop, sku), d in deltas.items()],
@@ -129,7 +129,7 @@ def insert_stock_moves(db: Tx, moves: list[StockMove]) -> None:
 
 
 def set_award_counts(db: Tx, counts: dict[tuple[str, str, str], int]) -> None:
-    db.sql.conn.executemany(
+    db.sql.executemany(
         "INSERT INTO award_counts(card, rule, period, n) VALUES (?, ?, ?, ?)"
         " ON CONFLICT(card, rule, period) DO UPDATE SET n = excluded.n",
         [(*key, n) for key, n in counts.items()],
@@ -147,10 +147,10 @@ def insert_review(
     db: Tx, kind: str, at: int, kiosk: str | None, event: str | None, resident: str | None, shop: str | None, detail: dict
 ) -> int:
     cur = db.sql.execute(
-        "INSERT INTO review_items(kind, created_at, kiosk, event, resident, shop, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO review_items(kind, created_at, kiosk, event, resident, shop, detail) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [kind, at, kiosk, event, resident, shop, json.dumps(detail, ensure_ascii=False, sort_keys=True)],
     )
-    return cur.lastrowid
+    return cur.fetchall()[0][0]
 
 
 def review_exists_since(db: Tx, kiosk: str, kind: str, since: int) -> bool:
@@ -175,7 +175,8 @@ def list_reviews(db: Tx, open_only: bool = False, kind: str | None = None, newes
         params.append(before)
     where = ("WHERE " + " AND ".join(conds)) if conds else ""
     order = "id DESC" if newest_first else "id"
-    rows = list(db.sql.query(f"SELECT * FROM review_items {where} ORDER BY {order} LIMIT ?", [*params, limit]))
+    rows = list(db.sql.query(f"SELECT * FROM review_items {where} ORDER BY {order}{limit_clause(limit)}",
+                             [*params, limit] if limit >= 0 else params))
     for r in rows:
         r["detail"] = json.loads(r["detail"])
     return rows

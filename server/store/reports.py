@@ -61,8 +61,8 @@ def catch_up(db: Tx) -> int:
     on_board = f"(e.kind IN {_in(board)} OR t.kind IN {_in(board)})"
     db.sql.execute(
         f"""INSERT INTO card_sums(month, card, board_n, board_points, seen)
-            SELECT {_MONTH}, {_CARD}, sum(coalesce({on_board}, 0)), sum(CASE WHEN {on_board} THEN p.amount ELSE 0 END),
-                   sum(coalesce(e.resident = {_CARD} AND e.kiosk != ?, 0))
+            SELECT {_MONTH}, {_CARD}, sum(CASE WHEN {on_board} THEN 1 ELSE 0 END), sum(CASE WHEN {on_board} THEN p.amount ELSE 0 END),
+                   sum(CASE WHEN e.resident = {_CARD} AND e.kiosk != ? THEN 1 ELSE 0 END)
             FROM postings p JOIN events e ON e.id = p.event {_target()}
             WHERE {_NEW} AND p.account LIKE 'resident:%' GROUP BY 1, 2
             ON CONFLICT(month, card) DO UPDATE SET board_n = board_n + excluded.board_n,
@@ -80,8 +80,9 @@ def catch_up(db: Tx) -> int:
     db.sql.execute(
         f"""INSERT INTO goods_sums(month, shop, sku, qty, points)
             SELECT {_MONTH}, substr(p.account, 6), json_extract(i.value, '$.sku'),
-                   sum(CASE WHEN {back} THEN -1 ELSE 1 END * json_extract(i.value, '$.qty')),
-                   sum(CASE WHEN {back} THEN -1 ELSE 1 END * json_extract(i.value, '$.qty') * json_extract(i.value, '$.price'))
+                   sum(CASE WHEN {back} THEN -1 ELSE 1 END * CAST(json_extract(i.value, '$.qty') AS INTEGER)),
+                   sum(CASE WHEN {back} THEN -1 ELSE 1 END * CAST(json_extract(i.value, '$.qty') AS INTEGER)
+                       * CAST(json_extract(i.value, '$.price') AS INTEGER))
             FROM postings p JOIN events e ON e.id = p.event {_target()},
                  json_each(CASE WHEN {back} THEN t.body ELSE e.body END, '$.items') i
             WHERE {_NEW} AND p.account LIKE 'shop:%' AND (e.kind IN {_in(out)} OR t.kind IN {_in(out)}) GROUP BY 1, 2, 3
