@@ -9,6 +9,7 @@ A void's meaning follows its target, found by the ``target`` field of the void's
 from schema.types import CENTRAL_KIOSK
 from server.store.tx import Tx
 from sync import kinds
+from sync.board import rank
 from sync.chunks import marks
 
 
@@ -34,9 +35,11 @@ _NEW = "p.id > ? AND p.id <= ?"
 
 
 def sums_behind(db: Tx) -> bool:
-    """Whether postings were stored after the month sums were last caught up."""
+    """Whether postings were stored after the month sums were last caught up, or a
+    community's boards wait to be ranked again (``board_stale``, migration 18)."""
     mark = db.sql.execute("SELECT posting FROM sums_mark WHERE id = 1").fetchone()[0]
-    return db.sql.execute("SELECT 1 FROM postings WHERE id > ? LIMIT 1", [mark]).fetchone() is not None
+    return (db.sql.execute("SELECT 1 FROM postings WHERE id > ? LIMIT 1", [mark]).fetchone() is not None
+            or db.sql.execute("SELECT 1 FROM board_stale LIMIT 1").fetchone() is not None)
 
 
 def catch_up(db: Tx) -> int:
@@ -46,6 +49,7 @@ def catch_up(db: Tx) -> int:
     mark = db.sql.execute("SELECT posting FROM sums_mark WHERE id = 1").fetchone()[0]
     top = db.sql.execute("SELECT coalesce(max(id), 0) FROM postings").fetchone()[0]
     if top <= mark:
+        _rank_boards(db, set())
         return 0
     board, out = kinds.tags(on_board=True), kinds.tags(hands_out_goods=True)
     reverses = kinds.tags(reverses=True)
@@ -87,26 +91,71 @@ def catch_up(db: Tx) -> int:
             WHERE {_NEW} AND p.account LIKE 'shop:%' AND (e.kind IN {_in(out)} OR t.kind IN {_in(out)}) GROUP BY 1, 2, 3
             ON CONFLICT(month, shop, sku) DO UPDATE SET qty = qty + excluded.qty, points = points + excluded.points""",
         [*reverses, *reverses, *reverses, *new, *out, *out])
+    touched = db.sql.execute(
+        f"""SELECT DISTINCT {_MONTH}, r.community FROM postings p JOIN residents r ON r.card = {_CARD}
+            WHERE {_NEW} AND p.account LIKE 'resident:%'""", new).fetchall()
+    _rank_boards(db, set(touched))
     db.sql.execute("UPDATE sums_mark SET posting = ? WHERE id = 1", [top])
     return top - mark
+
+
+def _rank_boards(db: Tx, touched: set[tuple[str, str]]) -> None:
+    """Rank again the boards of ``touched`` (month, community) pairs and every month of the
+    communities in ``board_stale`` (``sync.board.rank``: the one ranking), into ``board_ranks``."""
+    stale = [r[0] for r in db.sql.execute("SELECT community FROM board_stale").fetchall()]
+    if stale:
+        months = [r[0] for r in db.sql.execute("SELECT DISTINCT month FROM flow_sums").fetchall()]
+        touched |= {(m, c) for m in months for c in stale}
+        db.sql.execute("DELETE FROM board_stale")
+    for month, community in sorted(touched):
+        lines = db.sql.execute(
+            """SELECT c.card, c.board_points FROM residents r INDEXED BY residents_community_status
+               JOIN card_sums c ON c.month = ? AND c.card = r.card WHERE r.community = ? AND c.board_n > 0""",
+            [month, community]).fetchall()
+        db.sql.execute("DELETE FROM board_ranks WHERE month = ? AND community = ?", [month, community])
+        db.sql.conn.executemany("INSERT INTO board_ranks(month, community, rank, card, points) VALUES (?, ?, ?, ?, ?)",
+                           [(month, community, rk, card, points) for rk, card, points in rank(lines)])
 
 
 #: a month's residents joined to their community and name from the index alone (migration 13)
 _RESIDENTS = "JOIN residents r INDEXED BY residents_card_community ON r.card = c.card"
 
 
-def earned(db: Tx, month: str, communities: list[str] | None) -> list[tuple[str, str, str, int]]:
-    """(community, card, name, points) earned in the month: events of the kinds on the
-    board (awards) and voids of them (``card_sums``); tuples, as there may be a city of them."""
-    where, params = "", [month]
-    if communities is not None:
-        where = f"AND r.community IN ({marks(len(communities))})"
-        params += communities
+def _communities(communities: list[str] | None, params: list) -> str:
+    if communities is None:
+        return ""
+    params += communities
+    return f"AND b.community IN ({marks(len(communities))})"
+
+
+def board(db: Tx, month: str, communities: list[str] | None, offset: int = 0,
+          limit: int = -1) -> list[tuple[str, int, str, str, int]]:
+    """(community, rank, card, name, points) of the month's boards (``board_ranks``: points
+    earned by events of the kinds on the board and voids of them), by community and rank,
+    lines ``offset`` to ``offset + limit`` (every line: -1); tuples, as there may be a city of them."""
+    params: list = [month]
+    where = _communities(communities, params)
     return db.sql.execute(
-        f"""SELECT r.community, r.card, r.name, c.board_points FROM card_sums c {_RESIDENTS}
-            WHERE c.month = ? AND c.board_n > 0 {where} ORDER BY r.community, r.card""",
-        params,
-    ).fetchall()
+        f"""SELECT b.community, b.rank, b.card, r.name, b.points FROM board_ranks b JOIN residents r ON r.card = b.card
+            WHERE b.month = ? {where} ORDER BY b.community, b.rank, b.card LIMIT ? OFFSET ?""",
+        [*params, limit, offset]).fetchall()
+
+
+def board_top(db: Tx, month: str, top: int) -> list[tuple[str, int, str, str, int]]:
+    """The lines ranked ``top`` or better on every community's board of the month (at least
+    the first ``top`` of each), as ``board`` gives them."""
+    return db.sql.execute(
+        """SELECT b.community, b.rank, b.card, r.name, b.points FROM board_ranks b JOIN residents r ON r.card = b.card
+           WHERE b.month = ? AND b.rank <= ? ORDER BY b.community, b.rank, b.card""", [month, top]).fetchall()
+
+
+def board_counts(db: Tx, month: str, communities: list[str] | None) -> dict[str, tuple[int, int]]:
+    """Each community's (lines, points) on the month's board."""
+    params: list = [month]
+    where = _communities(communities, params)
+    return {c: (n, pts) for c, n, pts in db.sql.execute(
+        f"SELECT b.community, count(*), sum(b.points) FROM board_ranks b WHERE b.month = ? {where} GROUP BY b.community",
+        params).fetchall()}
 
 
 def resident_flows(db: Tx, month: str) -> list[dict]:
@@ -186,6 +235,20 @@ def shift_closes(db: Tx, start: int, end: int) -> list[dict]:
            FROM events e JOIN kiosks k ON k.id = e.kiosk JOIN shops s ON s.id = k.shop
            WHERE e.kind = 'shift_close' AND e.at >= ? AND e.at < ?
            ORDER BY e.at DESC, e.id""",
+        [start, end],
+    ))
+
+
+def shift_lines(db: Tx, start: int, end: int) -> list[dict]:
+    """The counted goods lines of the shift reports closed in [start, end), newest shift
+    first (``shift_counts``, filled as each report is stored: migration 18)."""
+    return list(db.sql.query(
+        """SELECT e.id, e.kiosk, k.shop, s.community, e.at AS closed_at, e.operator, c.sku, c.expected, c.counted,
+                  c.counted - c.expected AS diff
+           FROM events e INDEXED BY events_kind_at JOIN kiosks k ON k.id = e.kiosk JOIN shops s ON s.id = k.shop
+                JOIN shift_counts c ON c.event = e.id
+           WHERE e.kind = 'shift_close' AND e.at >= ? AND e.at < ? AND c.counted IS NOT NULL
+           ORDER BY e.at DESC, e.id, c.line""",
         [start, end],
     ))
 

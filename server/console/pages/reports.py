@@ -45,11 +45,11 @@ def _row_page(request: Request) -> int:
 def _view(page: web.Page, kind: str, month: str, community: str | None, row_page: int | None = None) -> dict:
     """The report and what its page shows: all its rows (``row_page`` None: the print view)
     or the ``PAGE_ROWS`` of page ``row_page``."""
-    rep = reports.report(page.ctx, page.who, kind, month, community, page.lang)
     first = ((row_page or 1) - 1) * PAGE_ROWS
-    shown = rep["rows"] if row_page is None else rep["rows"][first:first + PAGE_ROWS]
+    rep = reports.report(page.ctx, page.who, kind, month, community, page.lang,
+                         None if row_page is None else (first, PAGE_ROWS))
     data = {"rep": rep, "kind": kind, "month": month, "community": community or "", "kinds": SHOWN,
-            "shown": shown, "row_page": row_page or 1, "row_first": first + 1,
+            "shown": rep["rows"], "row_count": rep["row_count"], "row_page": row_page or 1, "row_first": first + 1,
             "cell": lambda col, value: labels.cell(kind, col, value, page.lang),
             "header": lambda col: labels.header(kind, col, page.lang),
             "goods_cell": lambda col, value: labels.cell("goods", col, value, page.lang),
