@@ -99,6 +99,10 @@ def catch_up(db: Tx) -> int:
     return top - mark
 
 
+#: communities of one month to rank again above which the month's lines are read at once
+WHOLE_MONTH = 8
+
+
 def _rank_boards(db: Tx, touched: set[tuple[str, str]]) -> None:
     """Rank again the boards of ``touched`` (month, community) pairs and every month of the
     communities in ``board_stale`` (``sync.board.rank``: the one ranking), into ``board_ranks``."""
@@ -107,14 +111,26 @@ def _rank_boards(db: Tx, touched: set[tuple[str, str]]) -> None:
         months = [r[0] for r in db.sql.execute("SELECT DISTINCT month FROM flow_sums").fetchall()]
         touched |= {(m, c) for m in months for c in stale}
         db.sql.execute("DELETE FROM board_stale")
-    for month, community in sorted(touched):
-        lines = db.sql.execute(
-            """SELECT c.card, c.board_points FROM residents r INDEXED BY residents_community_status
-               JOIN card_sums c ON c.month = ? AND c.card = r.card WHERE r.community = ? AND c.board_n > 0""",
-            [month, community]).fetchall()
-        db.sql.execute("DELETE FROM board_ranks WHERE month = ? AND community = ?", [month, community])
-        db.sql.conn.executemany("INSERT INTO board_ranks(month, community, rank, card, points) VALUES (?, ?, ?, ?, ?)",
-                           [(month, community, rk, card, points) for rk, card, points in rank(lines)])
+    by_month: dict[str, set[str]] = {}
+    for month, community in touched:
+        by_month.setdefault(month, set()).add(community)
+    for month, communities in sorted(by_month.items()):
+        if len(communities) > WHOLE_MONTH:  # one read of the month's lines beats a seek per resident
+            lines: dict[str, list] = {c: [] for c in communities}
+            for community, card, points in db.sql.execute(
+                    f"""SELECT r.community, c.card, c.board_points FROM card_sums c {_RESIDENTS}
+                        WHERE c.month = ? AND c.board_n > 0""", [month]).fetchall():
+                if community in lines:
+                    lines[community].append((card, points))
+        else:
+            lines = {c: db.sql.execute(
+                """SELECT c.card, c.board_points FROM residents r INDEXED BY residents_community_status
+                   JOIN card_sums c ON c.month = ? AND c.card = r.card WHERE r.community = ? AND c.board_n > 0""",
+                [month, c]).fetchall() for c in communities}
+        for community, earned in sorted(lines.items()):
+            db.sql.execute("DELETE FROM board_ranks WHERE month = ? AND community = ?", [month, community])
+            db.sql.conn.executemany("INSERT INTO board_ranks(month, community, rank, card, points) VALUES (?, ?, ?, ?, ?)",
+                                    [(month, community, rk, card, points) for rk, card, points in rank(earned)])
 
 
 #: a month's residents joined to their community and name from the index alone (migration 13)

@@ -148,7 +148,11 @@ def test_board_reaches_kiosks_by_pull(ctx, activity, clock):
     assert all("*" in ln.name for ln in sq01.top)
 
 
-def test_the_ranked_board_follows_postings_after_a_catch_up_and_residents_who_move(ctx, activity, clock):
+@pytest.mark.parametrize("whole_month", [0, 8])  # re-ranking reads a month's lines at once, or seeks each community's
+def test_the_ranked_board_follows_postings_after_a_catch_up_and_residents_who_move(ctx, activity, clock, monkeypatch, whole_month):
+    from server.store import reports as q
+
+    monkeypatch.setattr(q, "WHOLE_MONTH", whole_month)
     k1 = activity["k1"]
     nxt = local_month(clock.now)
 
