@@ -42,61 +42,93 @@ def sums_behind(db: Tx) -> bool:
             or db.sql.execute("SELECT 1 FROM board_stale LIMIT 1").fetchone() is not None)
 
 
-def catch_up(db: Tx) -> int:
-    """Add every posting after the mark into the month sums and move the mark (inside the
-    caller's write transaction); returns the number of postings added. A range of the
-    postings' key: cost in the new postings only."""
-    mark = db.sql.execute("SELECT posting FROM sums_mark WHERE id = 1").fetchone()[0]
-    top = db.sql.execute("SELECT coalesce(max(id), 0) FROM postings").fetchone()[0]
-    if top <= mark:
-        _rank_boards(db, set())
-        return 0
+#: each month sum table: its key columns and its counted columns
+SUMS = {
+    "flow_sums": (("month", "community", "kind", "target_kind", "rule"), ("n", "points")),
+    "card_sums": (("month", "card"), ("board_n", "board_points", "seen")),
+    "shop_sums": (("month", "shop", "kind", "target_kind"), ("n", "points")),
+    "goods_sums": (("month", "shop", "sku"), ("qty", "points")),
+}
+
+
+def _sums_of(lo: int, hi: int) -> dict[str, tuple[str, list]]:
+    """(SELECT, parameters) per month sum table: the sums of the postings with ``lo < id <= hi``,
+    in the table's columns (``SUMS``). The one definition of what each sum holds: catching
+    up adds them, the audit compares them."""
     board, out = kinds.tags(on_board=True), kinds.tags(hands_out_goods=True)
     reverses = kinds.tags(reverses=True)
-    new = [mark, top]
-    db.sql.execute(
-        f"""INSERT INTO flow_sums(month, community, kind, target_kind, rule, n, points)
-            SELECT {_MONTH}, r.community, e.kind, coalesce(t.kind, ''),
-                   coalesce(json_extract(e.body, '$.rule'), json_extract(t.body, '$.rule'), ''), count(*), sum(p.amount)
-            FROM postings p JOIN events e ON e.id = p.event {_target()} JOIN residents r ON r.card = {_CARD}
-            WHERE {_NEW} AND p.account LIKE 'resident:%' GROUP BY 1, 2, 3, 4, 5
-            ON CONFLICT(month, community, kind, target_kind, rule) DO UPDATE SET n = n + excluded.n, points = points + excluded.points""",
-        new)
+    new = [lo, hi]
     on_board = f"(e.kind IN {_in(board)} OR t.kind IN {_in(board)})"
-    db.sql.execute(
-        f"""INSERT INTO card_sums(month, card, board_n, board_points, seen)
-            SELECT {_MONTH}, {_CARD}, sum(coalesce({on_board}, 0)), sum(CASE WHEN {on_board} THEN p.amount ELSE 0 END),
-                   sum(coalesce(e.resident = {_CARD} AND e.kiosk != ?, 0))
-            FROM postings p JOIN events e ON e.id = p.event {_target()}
-            WHERE {_NEW} AND p.account LIKE 'resident:%' GROUP BY 1, 2
-            ON CONFLICT(month, card) DO UPDATE SET board_n = board_n + excluded.board_n,
-                board_points = board_points + excluded.board_points, seen = seen + excluded.seen""",
-        [*board, *board, *board, *board, CENTRAL_KIOSK, *new])
-    db.sql.execute(
-        f"""INSERT INTO shop_sums(month, shop, kind, target_kind, n, points)
-            SELECT {_MONTH}, substr(p.account, 6), e.kind, coalesce(t.kind, ''), count(*), sum(p.amount)
-            FROM postings p JOIN events e ON e.id = p.event {_target()}
-            WHERE {_NEW} AND p.account LIKE 'shop:%' GROUP BY 1, 2, 3, 4
-            ON CONFLICT(month, shop, kind, target_kind) DO UPDATE SET n = n + excluded.n, points = points + excluded.points""",
-        new)
     # a redemption hands its lines out at its shop; a void of one takes them back
     back = f"e.kind IN {_in(reverses)}"
-    db.sql.execute(
-        f"""INSERT INTO goods_sums(month, shop, sku, qty, points)
-            SELECT {_MONTH}, substr(p.account, 6), json_extract(i.value, '$.sku'),
+    return {
+        "flow_sums": (f"""SELECT {_MONTH}, r.community, e.kind, coalesce(t.kind, ''),
+                   coalesce(json_extract(e.body, '$.rule'), json_extract(t.body, '$.rule'), ''), count(*), sum(p.amount)
+            FROM postings p JOIN events e ON e.id = p.event {_target()} JOIN residents r ON r.card = {_CARD}
+            WHERE {_NEW} AND p.account LIKE 'resident:%' GROUP BY 1, 2, 3, 4, 5""", new),
+        "card_sums": (f"""SELECT {_MONTH}, {_CARD}, sum(coalesce({on_board}, 0)), sum(CASE WHEN {on_board} THEN p.amount ELSE 0 END),
+                   sum(coalesce(e.resident = {_CARD} AND e.kiosk != ?, 0))
+            FROM postings p JOIN events e ON e.id = p.event {_target()}
+            WHERE {_NEW} AND p.account LIKE 'resident:%' GROUP BY 1, 2""", [*board, *board, *board, *board, CENTRAL_KIOSK, *new]),
+        "shop_sums": (f"""SELECT {_MONTH}, substr(p.account, 6), e.kind, coalesce(t.kind, ''), count(*), sum(p.amount)
+            FROM postings p JOIN events e ON e.id = p.event {_target()}
+            WHERE {_NEW} AND p.account LIKE 'shop:%' GROUP BY 1, 2, 3, 4""", new),
+        "goods_sums": (f"""SELECT {_MONTH}, substr(p.account, 6), json_extract(i.value, '$.sku'),
                    sum(CASE WHEN {back} THEN -1 ELSE 1 END * json_extract(i.value, '$.qty')),
                    sum(CASE WHEN {back} THEN -1 ELSE 1 END * json_extract(i.value, '$.qty') * json_extract(i.value, '$.price'))
             FROM postings p JOIN events e ON e.id = p.event {_target()},
                  json_each(CASE WHEN {back} THEN t.body ELSE e.body END, '$.items') i
-            WHERE {_NEW} AND p.account LIKE 'shop:%' AND (e.kind IN {_in(out)} OR t.kind IN {_in(out)}) GROUP BY 1, 2, 3
-            ON CONFLICT(month, shop, sku) DO UPDATE SET qty = qty + excluded.qty, points = points + excluded.points""",
-        [*reverses, *reverses, *reverses, *new, *out, *out])
+            WHERE {_NEW} AND p.account LIKE 'shop:%' AND (e.kind IN {_in(out)} OR t.kind IN {_in(out)}) GROUP BY 1, 2, 3""",
+                       [*reverses, *reverses, *reverses, *new, *out, *out]),
+    }
+
+
+def _mark(db: Tx) -> int:
+    return db.sql.execute("SELECT posting FROM sums_mark WHERE id = 1").fetchone()[0]
+
+
+def catch_up(db: Tx) -> int:
+    """Add every posting after the mark into the month sums and move the mark (inside the
+    caller's write transaction); returns the number of postings added. A range of the
+    postings' key: cost in the new postings only."""
+    mark = _mark(db)
+    top = db.sql.execute("SELECT coalesce(max(id), 0) FROM postings").fetchone()[0]
+    if top <= mark:
+        _rank_boards(db, set())
+        return 0
+    for table, (select, params) in _sums_of(mark, top).items():
+        keys, counted = SUMS[table]
+        db.sql.execute(
+            f"""INSERT INTO {table}({', '.join(keys + counted)}) {select}
+                ON CONFLICT({', '.join(keys)}) DO UPDATE SET {', '.join(f'{c} = {c} + excluded.{c}' for c in counted)}""",
+            params)
+    new = [mark, top]
     touched = db.sql.execute(
         f"""SELECT DISTINCT {_MONTH}, r.community FROM postings p JOIN residents r ON r.card = {_CARD}
             WHERE {_NEW} AND p.account LIKE 'resident:%'""", new).fetchall()
     _rank_boards(db, set(touched))
     db.sql.execute("UPDATE sums_mark SET posting = ? WHERE id = 1", [top])
     return top - mark
+
+
+def sums_drift(db: Tx) -> list[tuple[str, tuple, tuple | None, tuple | None]]:
+    """Where the month sums differ from the sums of the postings they cover (every posting
+    up to the mark): (table, key, what the table holds, what the postings give; None for no
+    row). ``flow_sums`` is compared with its communities added up, as a resident's points
+    stay in the community they were summed in when the resident moves. Reads every posting."""
+    out = []
+    for table, (select, params) in _sums_of(0, _mark(db)).items():
+        keys, counted = SUMS[table]
+        with_d = f"WITH d({', '.join(keys + counted)}) AS ({select}) "
+        if table == "flow_sums":
+            keys = tuple(k for k in keys if k != "community")
+        cols = f"{', '.join(keys)}, {', '.join(f'sum({c})' for c in counted)}"
+        stored, derived = (f"SELECT {cols} FROM {src} GROUP BY {', '.join(keys)}" for src in (table, "d"))
+        n = len(keys)
+        held = {r[:n]: r[n:] for r in db.sql.execute(f"{with_d}{stored} EXCEPT {derived}", params).fetchall()}
+        given = {r[:n]: r[n:] for r in db.sql.execute(f"{with_d}{derived} EXCEPT {stored}", params).fetchall()}
+        out += [(table, key, held.get(key), given.get(key)) for key in sorted(held.keys() | given.keys())]
+    return out
 
 
 #: communities of one month to rank again above which the month's lines are read at once
