@@ -529,7 +529,8 @@ CREATE INDEX audit_log_staff_action_at ON audit_log(staff, action, at);
 # (``board_stale``, filled by the triggers below; the migration marks every community, so
 # the first catch-up after upgrading ranks the history once). ``shift_counts`` holds each
 # shift report's counted goods lines, filled when the report is stored (the trigger reads
-# the event's JSON), so the shift report no longer decodes every shift's signed bytes.
+# the event's JSON), keyed by the time the shift closed: a month of them is one range of one
+# table, and the shift report no longer decodes every shift's signed bytes.
 _V18 = """
 CREATE TABLE board_ranks (
     month TEXT NOT NULL,
@@ -554,20 +555,25 @@ CREATE TRIGGER board_stale_leave AFTER DELETE ON residents BEGIN
     INSERT OR IGNORE INTO board_stale(community) VALUES (OLD.community);
 END;
 CREATE TABLE shift_counts (
+    closed_at INTEGER NOT NULL,
     event TEXT NOT NULL REFERENCES events(id),
     line INTEGER NOT NULL,
+    kiosk TEXT NOT NULL,
+    operator TEXT,
     sku TEXT NOT NULL,
     expected INTEGER NOT NULL,
     counted INTEGER,
-    PRIMARY KEY (event, line)
+    PRIMARY KEY (closed_at, event, line)
 ) WITHOUT ROWID;
 CREATE TRIGGER shift_counts_fill AFTER INSERT ON events WHEN NEW.kind = 'shift_close' BEGIN
-    INSERT INTO shift_counts(event, line, sku, expected, counted)
-    SELECT NEW.id, c.key, json_extract(c.value, '$.sku'), json_extract(c.value, '$.expected'), json_extract(c.value, '$.counted')
+    INSERT INTO shift_counts(closed_at, event, line, kiosk, operator, sku, expected, counted)
+    SELECT NEW.at, NEW.id, c.key, NEW.kiosk, NEW.operator, json_extract(c.value, '$.sku'), json_extract(c.value, '$.expected'),
+           json_extract(c.value, '$.counted')
     FROM json_each(NEW.body, '$.counts') c;
 END;
-INSERT INTO shift_counts(event, line, sku, expected, counted)
-SELECT e.id, c.key, json_extract(c.value, '$.sku'), json_extract(c.value, '$.expected'), json_extract(c.value, '$.counted')
+INSERT INTO shift_counts(closed_at, event, line, kiosk, operator, sku, expected, counted)
+SELECT e.at, e.id, c.key, e.kiosk, e.operator, json_extract(c.value, '$.sku'), json_extract(c.value, '$.expected'),
+       json_extract(c.value, '$.counted')
 FROM events e INDEXED BY events_kind_at, json_each(e.body, '$.counts') c WHERE e.kind = 'shift_close';
 """
 

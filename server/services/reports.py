@@ -63,8 +63,8 @@ def report(ctx: Context, who: Principal, kind: str, month: str, community: str |
     bounds(month)
     caught_up(ctx)
     with ctx.store.read() as db:  # one snapshot, read beside the writer
-        if kind == "board":
-            out = _board(db, month, allowed, ctx.now(), window)
+        if kind in ("board", "shifts"):  # these read only the window's rows
+            out = _BUILDERS[kind](db, month, allowed, ctx.now(), window)
         else:
             out = _BUILDERS[kind](db, month, allowed, ctx.now()) if kind != "trend" else _trend(db, month, allowed)
             out["row_count"] = len(out["rows"])
@@ -361,14 +361,19 @@ def shift_reports(db, start: int, end: int, allowed) -> list[dict]:
     return out
 
 
-def _shifts(db, month, allowed, now) -> dict:
-    """Stock differences: one row per goods line counted at a shift close."""
+def _shifts(db, month, allowed, now, window: tuple[int, int] | None = None) -> dict:
+    """Stock differences: one row per goods line counted at a shift close (those of
+    ``window``, offset and count, or all), from the shift counts kept as reports are stored."""
     start, end = month_bounds(month)
-    rows = [{k: v for k, v in r.items() if k != "community"} for r in q.shift_lines(db, start, end)
-            if allowed is None or r["community"] in allowed]
+    places = q.kiosk_places(db)
+    kiosks = None if allowed is None else sorted(k for k, (_, comm) in places.items() if comm in allowed)
+    offset, limit = window or (0, -1)
+    rows = [{"id": ev, "kiosk": kiosk, "shop": places[kiosk][0] if kiosk in places else None, "closed_at": at, "operator": op,
+             "sku": sku, "expected": expected, "counted": counted, "diff": counted - expected}
+            for ev, kiosk, at, op, sku, expected, counted in q.shift_lines(db, start, end, kiosks, offset, limit)]
+    totals = q.shift_totals(db, start, end, kiosks)
     return {"columns": ["id", "kiosk", "shop", "closed_at", "operator", "sku", "expected", "counted", "diff"], "rows": rows,
-            "totals": {"shifts": len({r["id"] for r in rows}), "lines": len(rows),
-                       "differences": sum(r["diff"] != 0 for r in rows), "net_diff": sum(r["diff"] for r in rows)}}
+            "row_count": totals["lines"], "totals": totals}
 
 
 def shifts(ctx: Context, who: Principal, month: str, community: str | None = None) -> dict:

@@ -287,18 +287,44 @@ def shift_closes(db: Tx, start: int, end: int) -> list[dict]:
     ))
 
 
-def shift_lines(db: Tx, start: int, end: int) -> list[dict]:
-    """The counted goods lines of the shift reports closed in [start, end), newest shift
-    first (``shift_counts``, filled as each report is stored: migration 18)."""
-    return list(db.sql.query(
-        """SELECT e.id, e.kiosk, k.shop, s.community, e.at AS closed_at, e.operator, c.sku, c.expected, c.counted,
-                  c.counted - c.expected AS diff
-           FROM events e INDEXED BY events_kind_at JOIN kiosks k ON k.id = e.kiosk JOIN shops s ON s.id = k.shop
-                JOIN shift_counts c ON c.event = e.id
-           WHERE e.kind = 'shift_close' AND e.at >= ? AND e.at < ? AND c.counted IS NOT NULL
-           ORDER BY e.at DESC, e.id, c.line""",
-        [start, end],
-    ))
+def _kiosks_in(kiosks: list[str] | None, params: list) -> str:
+    if kiosks is None:
+        return ""
+    params += kiosks
+    return f"AND kiosk IN ({marks(len(kiosks))})"
+
+
+def shift_lines(db: Tx, start: int, end: int, kiosks: list[str] | None, offset: int = 0,
+                limit: int = -1) -> list[tuple[str, str, int, str | None, str, int, int]]:
+    """(event, kiosk, closed_at, operator, sku, expected, counted) of the goods lines counted
+    at the shift closes of [start, end) by ``kiosks`` (every kiosk: None), newest shift
+    first, lines ``offset`` to ``offset + limit`` (all: -1): one range of ``shift_counts``
+    (filled as each report is stored: migration 18); tuples, as there are 30,000 a month."""
+    params: list = [start, end]
+    where = _kiosks_in(kiosks, params)
+    sql = f"""SELECT event, kiosk, closed_at, operator, sku, expected, counted FROM shift_counts
+              WHERE closed_at >= ? AND closed_at < ? AND counted IS NOT NULL {where}"""
+    if limit >= 0:
+        return db.sql.execute(f"{sql} ORDER BY closed_at DESC, event, line LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+    rows = db.sql.execute(f"{sql} ORDER BY closed_at, event, line", params).fetchall()
+    rows.sort(key=lambda r: -r[2])  # stable: newest first, each shift's lines in their order (SQL sorts it slower)
+    return rows[offset:]
+
+
+def shift_totals(db: Tx, start: int, end: int, kiosks: list[str] | None) -> dict[str, int]:
+    """What ``shift_lines`` would list, counted: shifts, lines, lines with a difference, the net difference."""
+    params: list = [start, end]
+    where = _kiosks_in(kiosks, params)
+    shifts, lines, differences, net = db.sql.execute(
+        f"""SELECT count(DISTINCT event), count(*), coalesce(sum(counted != expected), 0), coalesce(sum(counted - expected), 0)
+            FROM shift_counts WHERE closed_at >= ? AND closed_at < ? AND counted IS NOT NULL {where}""", params).fetchone()
+    return {"shifts": shifts, "lines": lines, "differences": differences, "net_diff": net}
+
+
+def kiosk_places(db: Tx) -> dict[str, tuple[str, str]]:
+    """Each kiosk's (shop, community)."""
+    return {k: (shop, comm) for k, shop, comm in db.sql.execute(
+        "SELECT k.id, k.shop, s.community FROM kiosks k JOIN shops s ON s.id = k.shop").fetchall()}
 
 
 def fleet_gauges(db: Tx, silent_before: int) -> dict:
