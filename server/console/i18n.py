@@ -89,6 +89,7 @@ TABLE: dict[str, dict[str, str]] = {
     "rep_published": {"zh": "{month} 的榜单已发布，{n} 个社区的榜单有更新，终端下次同步时显示", "en": "The {month} board is published: {n} communities changed; kiosks show it from their next sync"},
     "rep_chart": {"zh": "近 12 个月积分发放与兑换", "en": "Points issued and spent, last 12 months"},
     "rep_empty": {"zh": "这个月没有数据", "en": "No data for this month"},
+    "imp_rows_shown": {"zh": "每张表的第 {first}–{last} 行，最多 {total} 行（确认导入的是整个文件）", "en": "Rows {first}–{last} of each table, of up to {total} (confirming imports the whole file)"},
     "rep_rows_shown": {"zh": "第 {first}–{last} 行，共 {total} 行（下载的文件含全部行）", "en": "Rows {first}–{last} of {total} (the downloads hold every row)"},
     "rep_totals": {"zh": "合计", "en": "Totals"},
     "rep_goods": {"zh": "兑换商品明细", "en": "Goods redeemed"},

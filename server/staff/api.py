@@ -13,11 +13,12 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
 
 from schema.staff import (CommunityIn, Decision, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, PinIn, ResidentIn, Resolve,
                           RuleIn, ServesIn, ShopIn, SignIn)
 from server.errors import Invalid
-from server.reports.render import FORMATS, content_disposition, render_bytes
+from server.reports.render import FORMATS, content_disposition, render_bytes, stream_bytes
 from server.services import checkpoint, enroll, manage, register, reports, review, rotate, staff
 from server.services.context import Context
 from server.services.staff import Principal
@@ -289,6 +290,8 @@ class ReportApi(Controller):
             raise Invalid(f"format must be one of {', '.join(FORMATS)}", format=fmt[:20])
         out = reports.report(ctx, who, kind, month, community, lang)
         headers = {"Content-Disposition": content_disposition(out, fmt)} if fmt in ("csv", "xlsx") else {}
+        if fmt == "csv":  # rows as they are written: the city's board starts at once
+            return Stream(stream_bytes(out, fmt), media_type=FORMATS[fmt], headers=headers)
         return Response(content=render_bytes(out, fmt), media_type=FORMATS[fmt], headers=headers)
 
     @get("/shifts", sync_to_thread=True)
