@@ -438,6 +438,7 @@ TABLE: dict[str, dict[str, str]] = {
     "kind_operator_retired": {"zh": "店员已停用", "en": "Retired operator"},
     "kind_operator_other_shop": {"zh": "其他店铺的店员", "en": "Another shop's operator"},
     "kind_void_unauthorised": {"zh": "撤销未经主管授权", "en": "Void without a supervisor"},
+    "kind_voice_rating_refused": {"zh": "评价未计入", "en": "Rating not counted"},
     "detail_overdraft": {"zh": "兑换 {total} 分后余额为 {balance_after} 分", "en": "After redeeming {total} the balance was {balance_after}"},
     "detail_cap_exceeded": {"zh": "规则 {rule} 上限 {cap} 次，这是第 {count} 次（{period}）", "en": "Rule {rule} allows {cap}; this was number {count} ({period})"},
     "detail_rule_value_mismatch": {"zh": "规则 {rule} 记了 {recorded} 分，现行为 {current} 分", "en": "Rule {rule} recorded {recorded}, currently {current}"},
@@ -451,6 +452,8 @@ TABLE: dict[str, dict[str, str]] = {
     "ev_charge": {"zh": "中心补回", "en": "Central credit"},
     "ev_stock_adjust": {"zh": "库存调整", "en": "Stock adjustment"},
     "ev_shift_close": {"zh": "交班报告", "en": "Shift report"},
+    "ev_voice": {"zh": "来信诉求", "en": "Letter or request"},
+    "ev_voice_rating": {"zh": "办理评价", "en": "Rating"},
     "operator_named": {"zh": "{name}（{id}）", "en": "{name} ({id})"},
 }
 
