@@ -51,7 +51,7 @@ class VoiceKind(Kind):
         return Columns(operator=ev.operator, resident=ev.resident)
 
     def receipt(self, ev: Voice) -> ReceiptPart:
-        return ReceiptPart(note=ev.code)
+        return ReceiptPart(tracking=ev.code, topic=(ev.channel, ev.category))
 
 
 KIND = VoiceKind()

@@ -43,7 +43,7 @@ class VoiceRatingKind(Kind):
         return Columns(operator=ev.operator, resident=ev.resident)
 
     def receipt(self, ev: VoiceRating) -> ReceiptPart:
-        return ReceiptPart(note=f"{ev.code} {'★' * ev.stars}{'☆' * (5 - ev.stars)}")
+        return ReceiptPart(tracking=ev.code, stars=ev.stars)
 
 
 def refused(item: VoiceInfo | None, card: str) -> str | None:
