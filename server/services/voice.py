@@ -113,8 +113,18 @@ def assign(ctx: Context, who: Principal, code: str, staff: str) -> dict:
         them = principal_of(target)
         if target["status"] != "active" or not them.can("voice.handle") or not them.sees(row["community"]):
             raise Invalid(f"staff {them.username} may not handle letters and requests of community {row['community']}",
-                          staff=them.username, community=row["community"])
+                          staff=them.username, community=row["community"], field="staff")
         return _step(ctx, db, who, row, "assign", {"status": "assigned", "assignee": them.username}, {"to": them.username})
+
+
+def handlers(ctx: Context, who: Principal, code: str) -> list[str]:
+    """The staff accounts the item may be assigned to (active, allowed to handle items of
+    its community), for the console's choice."""
+    require(who, "voice.handle")
+    with ctx.store.read() as db:
+        row = _visible(db, who, "voice.handle", code)
+        return sorted(s["username"] for s in staff_store.list_staff(db) if s["status"] == "active"
+                      and (p := principal_of(s)).can("voice.handle") and p.sees(row["community"]))
 
 
 def reply(ctx: Context, who: Principal, code: str, text: str) -> dict:
@@ -122,7 +132,7 @@ def reply(ctx: Context, who: Principal, code: str, text: str) -> dict:
     require(who, "voice.handle")
     problem = text_problem(text, "a reply")
     if problem:
-        raise Invalid(problem, item=str(code)[:40])
+        raise Invalid(problem, item=str(code)[:40], field="reply")
     with ctx.store.write() as db:
         row = _visible(db, who, "voice.handle", code)
         now = ctx.now()

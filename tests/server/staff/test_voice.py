@@ -8,7 +8,6 @@ import json
 
 import pytest
 
-from schema.wire import Voice, VoiceRating
 from server.cli import main
 from server.services import reports, voice
 from server.services.staff import SYSTEM
@@ -20,14 +19,11 @@ from tests.server.staff.conftest import SQ01_CARD, SQ02_CARD
 
 
 def letter(k, card, channel="letter", text="村口路灯坏了三天了"):
-    eid, n = k._next()
-    return Voice(id=eid, kseq=n, at=k.clock(), operator="op1", resident=card, channel=channel, category="roads", text=text,
-                 code=tracking.tracking_code(k.id, n))
+    return k.voice(card, channel, text)
 
 
 def rate(k, card, code, stars):
-    eid, n = k._next()
-    return VoiceRating(id=eid, kseq=n, at=k.clock(), operator="op1", resident=card, code=code, stars=stars)
+    return k.rate(card, code, stars)
 
 
 def push(k, *events):
