@@ -13,9 +13,12 @@ goes ``open`` → ``assigned`` → ``replied`` → ``done``; a reply may follow 
 item is reassigned at will until it is done; once done it is closed (``Conflict``).
 
 The public handling log (``public_log``, ``public_month``) shows each step with the
-resident's name masked (``sync.board.mask_name``) and never the resident's own words or a
-staff member's username: what the programme promises to publish, for a public page to
-mount."""
+resident's name masked and told apart by the card's last four (``sync.board.board_name``)
+and never the resident's own words or a staff member's username: what the programme
+promises to publish, for a public page to mount. On the public page a done item may be
+rated once by its tracking code alone (``rate_public``: weaker than at a kiosk, where the
+card must match; docs/SECURITY.md); a later rating from a kiosk is then kept and reviewed
+as ``rated``, as a second kiosk rating is."""
 
 from statistics import median
 
@@ -28,7 +31,7 @@ from server.store import Tx, catalog
 from server.store import staff as staff_store
 from server.store import voice as store
 from sync import kinds, tracking
-from sync.board import mask_name
+from sync.board import board_name
 from sync.calendar import month_bounds
 from sync.kinds.voice import CHANNELS, text_problem
 from sync.postings import Plan, VoiceInfo
@@ -164,15 +167,20 @@ def _step(ctx: Context, db: Tx, who: Principal, row: dict, action: str, fields: 
 def _visible(db: Tx, who: Principal, permission: str, code: str) -> dict:
     """The item, if ``who`` may ``permission`` in its community (404 for an unknown code,
     403 for another community's)."""
-    try:
-        code = tracking.normalise(code)
-    except tracking.InvalidTracking as exc:
-        raise Invalid(str(exc), item=exc.value) from None
+    code = _code(code)
     row = store.item(db, code)
     if row is None:
         raise NotFound("voice item", code)
     require(who, permission, row["community"])
     return row
+
+
+def _code(code: str) -> str:
+    """The stored form of a typed tracking code; ``Invalid`` naming it otherwise."""
+    try:
+        return tracking.normalise(code)
+    except tracking.InvalidTracking as exc:
+        raise Invalid(str(exc), item=exc.value, field="code") from None
 
 
 def _month(month: str) -> tuple[int, int]:
@@ -192,17 +200,14 @@ def _public(db: Tx, row: dict, names: dict[str, str]) -> dict:
     steps = [{"at": s["at"], "step": s["step"]} | ({"reply": s["detail"]["text"]} if s["step"] == "replied" else {})
              | ({"stars": s["detail"]["stars"]} if s["step"] == "rated" else {}) for s in store.steps(db, row["code"])]
     return {"code": row["code"], "channel": row["channel"], "category": row["category"], "community": row["community"],
-            "name": mask_name(names.get(row["resident"], "")), "at": row["at"], "status": row["status"],
+            "name": board_name(names.get(row["resident"], ""), row["resident"]), "at": row["at"], "status": row["status"],
             "reply": row["reply"], "done_at": row["done_at"], "stars": row["stars"], "steps": steps}
 
 
 def public_log(ctx: Context, code: str) -> dict:
     """One item's public handling log by its tracking code (no sign-in): each step, the
     resident's name masked, the replies; never the resident's words or staff usernames."""
-    try:
-        code = tracking.normalise(code)
-    except tracking.InvalidTracking as exc:
-        raise Invalid(str(exc), item=exc.value) from None
+    code = _code(code)
     with ctx.store.read() as db:
         row = store.item(db, code)
         if row is None:
@@ -218,6 +223,49 @@ def public_month(ctx: Context, community: str, month: str) -> list[dict]:
         rows = store.month_items(db, start, end, [community])
         names = {r["resident"]: (catalog.row_by_key(db, "residents", r["resident"]) or {}).get("name", "") for r in rows}
         return [_public(db, r, names) for r in reversed(rows)]
+
+
+#: the actor of a rating given on the public page (no account, no kiosk)
+PUBLIC = "public"
+
+
+def rate_public(ctx: Context, code: str, stars: int) -> dict:
+    """The resident's stars for a done item, given on the public page by its tracking code:
+    once (``Conflict`` when it is rated, not done yet). Logged as a ``rated`` step by
+    ``public`` and sent to the community's kiosks like a kiosk's rating."""
+    code = _code(code)
+    if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
+        raise Invalid("stars must be a whole number from 1 to 5", item=code, field="stars")
+    with ctx.store.write() as db:
+        row = store.item(db, code)
+        if row is None:
+            raise NotFound("voice item", code)
+        if row["status"] != "done":
+            raise Conflict(f"{code} is not done yet: it can be rated once done", item=code, state=row["status"])
+        if row["stars"] is not None:
+            raise Conflict(f"{code} is already rated", item=code, state="rated")
+        now = ctx.now()
+        store.set_rating(db, code, stars, now, PUBLIC)
+        store.append_step(db, code, now, PUBLIC, "rated", {"stars": stars, "event": None})
+        fresh = store.item(db, code)
+        _publish(db, fresh)
+        return {"code": code, "stars": stars}
+
+
+def public_summary(ctx: Context, community: str, month: str) -> list[dict]:
+    """The monthly figures of one community (``summary_rows``), for the public page."""
+    start, end = _month(month)
+    with ctx.store.read() as db:
+        names = {c["id"]: c["name"] for c in catalog.list_rows(db, "communities")}
+        if community not in names:
+            raise NotFound("community", community)
+        return summary_rows(store.month_items(db, start, end, [community]), names)
+
+
+def communities(ctx: Context) -> list[dict]:
+    """Every community (id, name), for the public page's index."""
+    with ctx.store.read() as db:
+        return [{"id": c["id"], "name": c["name"]} for c in catalog.list_rows(db, "communities")]
 
 
 # ---------------------------------------------------------------- the monthly figures
