@@ -7,6 +7,7 @@ field shows as ``{name}`` and an unknown key shows itself, so a page never turns
 traceback."""
 
 from server.console.i18n import DEFAULT_LANG, LANGS, message, resolve_lang
+from server.console.i18n import TABLE as CONSOLE_TABLE
 
 __all__ = ["DEFAULT_LANG", "LANGS", "TABLE", "has", "resolve_lang", "t"]
 
@@ -56,16 +57,6 @@ TABLE: dict[str, dict[str, str]] = {
     "voice_rated": {"zh": "已评价", "en": "Rated"},
     "voice_share": {"zh": "满意率", "en": "Rated 4-5"},
     "voice_days": {"zh": "{n} 天", "en": "{n} days"},
-    "voice_channel_letter": {"zh": "书记信箱", "en": "Letter to the secretary"},
-    "voice_channel_request": {"zh": "村民说事", "en": "Residents' request"},
-    "voice_cat_environment": {"zh": "环境卫生", "en": "Environment"},
-    "voice_cat_roads": {"zh": "道路交通", "en": "Roads"},
-    "voice_cat_safety": {"zh": "治安安全", "en": "Safety"},
-    "voice_cat_neighbours": {"zh": "邻里纠纷", "en": "Neighbours"},
-    "voice_cat_elderly": {"zh": "养老助老", "en": "Elderly care"},
-    "voice_cat_services": {"zh": "公共服务", "en": "Public services"},
-    "voice_cat_suggestion": {"zh": "意见建议", "en": "Suggestion"},
-    "voice_cat_other": {"zh": "其他", "en": "Other"},
     "voice_status_open": {"zh": "已受理", "en": "Received"},
     "voice_status_assigned": {"zh": "办理中", "en": "Being handled"},
     "voice_status_replied": {"zh": "已答复", "en": "Replied"},
@@ -95,6 +86,9 @@ TABLE: dict[str, dict[str, str]] = {
     "err_internal": {"zh": "服务器出错了，请稍后再试。", "en": "The server failed; try again later."},
 }
 
+
+# the channels' and categories' names are the console's: one set of words for one list
+TABLE.update({k: v for k, v in CONSOLE_TABLE.items() if k.startswith(("voice_cat_", "voice_channel_"))})
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields) -> str:
     """The message for ``key`` in ``lang``; an unknown key shows itself."""
