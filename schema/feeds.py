@@ -34,6 +34,7 @@ from schema.wire import (
     ServesRec,
     ShopRec,
     StockRec,
+    VoiceReplyRec,
 )
 
 
@@ -111,6 +112,8 @@ FEEDS: dict[str, Feed] = {f.kind: f for f in (
     Feed("chain", ChainRec, lambda r: r.kiosk, "shop"),
     # the communities a shop's kiosks mirror: residents of the others are dropped
     Feed("serves", ServesRec, lambda r: r.shop, "shop", shop_of=lambda r: r.shop),
+    # where a resident's letter or request stands: shown to the resident when they return
+    Feed("voice_reply", VoiceReplyRec, lambda r: r.code, "community", table="voice_items", table_key="code"),
     # the event kinds the server applies: the kiosk sends no other (kept in its meta)
     Feed("accepts", AcceptsRec, lambda r: "events", "global"),
     # the signed requests beyond push and pull the server answers (online lookup, history)

@@ -8,7 +8,8 @@ Conventions: times are integer UTC milliseconds, points and quantities are integ
 ``body`` columns hold the exact signed bytes (never re-encoded), and nothing recorded is
 updated except the caches (``balances``, ``stock``, ``award_counts``, ``feed``), the
 counters of ``unstored_rejections``, and the
-bookkeeping columns of ``kiosks``, ``enroll_codes``, ``batches`` and ``review_items``.
+bookkeeping columns of ``kiosks``, ``enroll_codes``, ``batches``, ``review_items`` and
+``voice_items``.
 """
 
 from schema.types import GENESIS
@@ -522,6 +523,53 @@ _V14 = """
 CREATE INDEX audit_log_staff_action_at ON audit_log(staff, action, at);
 """
 
+# Version 16: residents' voice (书记信箱, 村民说事). ``voice_items`` holds one row per ``voice``
+# event (its tracking code, the resident's community when it arrived) and where its
+# handling stands; its bookkeeping columns (status, assignee, reply, times, the stars that
+# count) are updated as staff handle it and the resident rates it. ``voice_steps`` is the
+# handling log, one row per step (received, assigned, replied, done, rated), appended only:
+# what the public handling log shows, read per item and per community-month.
+_V16 = """
+CREATE TABLE voice_items (
+    code TEXT PRIMARY KEY,
+    event TEXT NOT NULL UNIQUE REFERENCES events(id),
+    channel TEXT NOT NULL CHECK (channel IN ('letter', 'request')),
+    category TEXT NOT NULL,
+    resident TEXT NOT NULL,
+    community TEXT NOT NULL,
+    kiosk TEXT NOT NULL,
+    shop TEXT,
+    text TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'assigned', 'replied', 'done')),
+    assignee TEXT,
+    reply TEXT NOT NULL DEFAULT '',
+    replied_at INTEGER,
+    done_at INTEGER,
+    stars INTEGER CHECK (stars BETWEEN 1 AND 5),
+    rated_at INTEGER,
+    rating_event TEXT
+);
+CREATE INDEX voice_items_community_at ON voice_items(community, at);
+CREATE INDEX voice_items_status_at ON voice_items(status, at);
+CREATE TABLE voice_steps (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL REFERENCES voice_items(code),
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    step TEXT NOT NULL CHECK (step IN ('received', 'assigned', 'replied', 'done', 'rated')),
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX voice_steps_code ON voice_steps(code, id);
+CREATE TRIGGER voice_steps_no_update BEFORE UPDATE ON voice_steps BEGIN
+    SELECT RAISE(ABORT, 'voice_steps is append-only');
+END;
+CREATE TRIGGER voice_steps_no_delete BEFORE DELETE ON voice_steps BEGIN
+    SELECT RAISE(ABORT, 'voice_steps is append-only');
+END;
+"""
+
 # Version 17: checkpoints are also Merkle tree heads (RFC 9162) over the same log leaves,
 # each signed as a C2SP checkpoint note (docs/PROTOCOL.md § 13). One row per checkpoint
 # signed from this version on; ``root`` is hex, ``note`` the exact note text.
@@ -591,7 +639,7 @@ FROM events e INDEXED BY events_kind_at, json_each(e.body, '$.counts') c WHERE e
 """
 
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (17, _V17), (18, _V18)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (16, _V16), (17, _V17), (18, _V18)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

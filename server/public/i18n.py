@@ -7,6 +7,7 @@ field shows as ``{name}`` and an unknown key shows itself, so a page never turns
 traceback."""
 
 from server.console.i18n import DEFAULT_LANG, LANGS, message, resolve_lang
+from server.console.i18n import TABLE as CONSOLE_TABLE
 
 __all__ = ["DEFAULT_LANG", "LANGS", "TABLE", "has", "resolve_lang", "t"]
 
@@ -76,6 +77,44 @@ TABLE: dict[str, dict[str, str]] = {
     "err_receipt_unknown_kiosk": {"zh": "没有编号为 {kiosk} 的积分机：这张凭条不是本系统开出的。", "en": "No kiosk {kiosk}: this receipt is not from this programme."},
     "err_receipt_signature": {"zh": "查验不通过：凭条签名不符，内容可能被改动过或是伪造的。", "en": "Refused: the signature does not match; the receipt was altered or forged."},
     "err_receipt_key_window": {"zh": "查验不通过：签名所用的密钥当时不属于这台积分机。", "en": "Refused: signed by a key the kiosk did not hold then."},
+    # ---- letters and requests (书记信箱, 村民说事)
+    "voice_index_title": {"zh": "书记信箱 · 村民说事 办理公示", "en": "Letters and requests: how they were handled"},
+    "voice_index_intro": {"zh": "居民写给书记的信和在服务站提出的诉求，每一步办理都在这里公示；姓名已隐去中间的字，括号内是卡号后四位。凭回执上的查询码可查看办理经过，办结后可评价一次。", "en": "Every step in handling residents' letters and requests is published here; names are masked, the brackets hold the card's last four. The slip's tracking code shows one item, and a done one may be rated once."},
+    "voice_code_label": {"zh": "查询码", "en": "Tracking code"},
+    "voice_look_up": {"zh": "查询", "en": "Look up"},
+    "voice_log": {"zh": "办理经过", "en": "Handling log"},
+    "voice_month_title": {"zh": "{community}{month}书记信箱与村民说事", "en": "{community}, {month}: letters and requests"},
+    "voice_month_none": {"zh": "本月没有来信或诉求。", "en": "No letters or requests this month."},
+    "voice_month_rule": {"zh": "按记录月份统计；办结用时是从记录到办结的中位数；满意率是评价为四星或五星的占已评价的比例。", "en": "Counted by the month recorded; time to done is the median from recording to done; the share is of rated items given 4 or 5 stars."},
+    "voice_channel": {"zh": "渠道", "en": "Channel"},
+    "voice_category": {"zh": "类别", "en": "Category"},
+    "voice_status": {"zh": "进度", "en": "Status"},
+    "voice_reply": {"zh": "答复", "en": "Reply"},
+    "voice_when": {"zh": "时间", "en": "When"},
+    "voice_step": {"zh": "办理", "en": "Step"},
+    "voice_received": {"zh": "收到", "en": "Received"},
+    "voice_handled": {"zh": "已办结", "en": "Done"},
+    "voice_median": {"zh": "办结用时", "en": "Time to done"},
+    "voice_rated": {"zh": "已评价", "en": "Rated"},
+    "voice_share": {"zh": "满意率", "en": "Rated 4-5"},
+    "voice_days": {"zh": "{n} 天", "en": "{n} days"},
+    "voice_status_open": {"zh": "已受理", "en": "Received"},
+    "voice_status_assigned": {"zh": "办理中", "en": "Being handled"},
+    "voice_status_replied": {"zh": "已答复", "en": "Replied"},
+    "voice_status_done": {"zh": "已办结", "en": "Done"},
+    "voice_step_received": {"zh": "收到", "en": "Received"},
+    "voice_step_assigned": {"zh": "交办", "en": "Assigned"},
+    "voice_step_replied": {"zh": "答复", "en": "Replied"},
+    "voice_step_done": {"zh": "办结", "en": "Done"},
+    "voice_step_rated": {"zh": "居民评价", "en": "Rated by the resident"},
+    "voice_rate_ask": {"zh": "办理结果满意吗？请评价（每件只能评价一次）：", "en": "Are you satisfied with the result? Rate it (once):"},
+    "voice_rate": {"zh": "提交评价", "en": "Rate"},
+    "voice_thanks": {"zh": "谢谢您的评价。", "en": "Thank you for rating."},
+    "err_voice_rated": {"zh": "这件已经评价过了，每件只能评价一次。", "en": "This one is already rated; each is rated once."},
+    "err_voice_not_done": {"zh": "这件还没有办结，办结后才能评价。", "en": "This one is not done yet; it can be rated once done."},
+    "err_voice_code": {"zh": "查询码“{code}”不对，请核对回执上的每一位数字。", "en": "The tracking code “{code}” is not valid; check each digit on the slip."},
+    "err_no_voice": {"zh": "没有查询码为 {code} 的来信或诉求。", "en": "There is no letter or request {code}."},
+    "err_stars": {"zh": "请选择一到五颗星。", "en": "Choose one to five stars."},
     # ---- errors
     "error_title": {"zh": "无法显示", "en": "Cannot show this"},
     "err_no_board": {"zh": "{community}{month}的积分榜还没有公示。", "en": "The {month} board of {community} has not been published."},
@@ -88,6 +127,9 @@ TABLE: dict[str, dict[str, str]] = {
     "err_internal": {"zh": "服务器出错了，请稍后再试。", "en": "The server failed; try again later."},
 }
 
+
+# the channels' and categories' names are the console's: one set of words for one list
+TABLE.update({k: v for k, v in CONSOLE_TABLE.items() if k.startswith(("voice_cat_", "voice_channel_"))})
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields) -> str:
     """The message for ``key`` in ``lang``; an unknown key shows itself."""

@@ -27,7 +27,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Template
 
 from server.console import web as console_web
-from server.errors import Invalid, NotFound, PagesLimited
+from server.errors import Conflict, Invalid, NotFound, PagesLimited
 from server.public import i18n
 from server.services import reports
 from sync.protocol import ReceiptRefused
@@ -89,6 +89,14 @@ def error_text(exc: Exception, lang: str, community_name: Callable[[str], str] =
         return t("err_no_board", community=community_name(community), month=humantime.month_written(month, lang))
     if isinstance(exc, NotFound) and exc.what == "community":
         return t("err_no_community", community=exc.key)
+    if isinstance(exc, NotFound) and exc.what == "voice item":
+        return t("err_no_voice", code=exc.key)
+    if isinstance(exc, Conflict) and exc.detail.get("item"):
+        return t("err_voice_rated" if exc.detail.get("state") == "rated" else "err_voice_not_done")
+    if isinstance(exc, Invalid) and exc.detail.get("field") == "code":
+        return t("err_voice_code", code=exc.detail.get("item", ""))
+    if isinstance(exc, Invalid) and exc.detail.get("field") == "stars":
+        return t("err_stars")
     if isinstance(exc, Invalid) and "month" in exc.detail:
         return t("err_month", month=exc.detail["month"])
     if isinstance(exc, Invalid) and "community" in exc.detail:

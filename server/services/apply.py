@@ -6,7 +6,7 @@ kiosk batches and the server's own central batches, so both follow the same rule
 """
 
 from schema.wire import CentralEvent, KioskEvent, StockRec
-from server.services import feed
+from server.services import feed, voice
 from server.store import Tx, catalog, ledger
 from sync import codec, kinds
 from sync.crashpoint import crash_point
@@ -30,6 +30,7 @@ def apply_events(db: Tx, events: list[Event], kiosk: str, shop: str, batch_seq: 
         ledger.mark_voided(db, target, void_id)
     for r in plan.reviews:
         ledger.insert_review(db, r.kind, now, kiosk, r.event, r.resident, shop or r.detail.get("shop"), r.detail)
+    voice.receive(db, events, plan, kiosk, shop, now)
     publish_touched(db, plan)
     return plan
 
@@ -52,6 +53,7 @@ def read_view(db: Tx, events: list[Event], shop: str) -> View:
         known_ids=ledger.known_event_ids(db, [ev.id for ev in events]),
         counts=ledger.award_counts_of(db, refs.counts),
         operators=catalog.operator_infos(db, refs.operators),
+        voices=voice.view_of(db, refs.voices),
     )
 
 

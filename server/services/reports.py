@@ -20,7 +20,7 @@ from schema.feeds import FEEDS
 from schema.wire import BoardLine, BoardRec
 from server.errors import Invalid, NotFound
 from server.reports import labels
-from server.services import feed
+from server.services import feed, voice
 from server.services.context import Context
 from server.services.staff import Principal, record, require, scope_filter
 from server.store import catalog
@@ -29,7 +29,7 @@ from sync import codec, kinds
 from sync.board import board_name, mask_name, rank
 from sync.calendar import local_month, month_bounds
 
-KINDS = ("board", "settlement", "issued", "trend", "coverage", "kiosks", "shifts")
+KINDS = ("board", "settlement", "issued", "trend", "coverage", "kiosks", "shifts", "voice")
 BOARD_TOP = 50
 #: months the trend covers, ending with the month asked for
 TREND_MONTHS = 12
@@ -386,4 +386,4 @@ def shifts(ctx: Context, who: Principal, month: str, community: str | None = Non
 
 
 _BUILDERS = {"board": _board, "settlement": _settlement, "issued": _issued, "coverage": _coverage, "kiosks": _kiosks,
-             "shifts": _shifts}
+             "shifts": _shifts, "voice": lambda db, month, allowed, now: voice.report_body(db, *month_bounds(month), allowed)}

@@ -17,7 +17,7 @@ from sync.calendar import local_month
 
 #: the reports the page shows, in tab order (the trend is drawn inside "issued"); "shifts"
 #: (stock differences of closed shifts) once ``server.services.reports`` has it
-SHOWN = tuple(k for k in ("board", "settlement", "issued", "coverage", "kiosks", "shifts") if k in reports.KINDS)
+SHOWN = tuple(k for k in ("board", "settlement", "issued", "coverage", "kiosks", "shifts", "voice") if k in reports.KINDS)
 DOWNLOADS = ("csv", "xlsx")
 #: rows of a report a page shows (the print view and the downloads hold every row)
 PAGE_ROWS = 200
