@@ -523,13 +523,13 @@ _V14 = """
 CREATE INDEX audit_log_staff_action_at ON audit_log(staff, action, at);
 """
 
-# Version 16: residents' voice (书记信箱, 村民说事). ``voice_items`` holds one row per ``voice``
+# Version 15: residents' voice (书记信箱, 村民说事). ``voice_items`` holds one row per ``voice``
 # event (its tracking code, the resident's community when it arrived) and where its
 # handling stands; its bookkeeping columns (status, assignee, reply, times, the stars that
 # count) are updated as staff handle it and the resident rates it. ``voice_steps`` is the
 # handling log, one row per step (received, assigned, replied, done, rated), appended only:
 # what the public handling log shows, read per item and per community-month.
-_V16 = """
+_V15 = """
 CREATE TABLE voice_items (
     code TEXT PRIMARY KEY,
     event TEXT NOT NULL UNIQUE REFERENCES events(id),
@@ -570,10 +570,10 @@ CREATE TRIGGER voice_steps_no_delete BEFORE DELETE ON voice_steps BEGIN
 END;
 """
 
-# Version 17: checkpoints are also Merkle tree heads (RFC 9162) over the same log leaves,
+# Version 16: checkpoints are also Merkle tree heads (RFC 9162) over the same log leaves,
 # each signed as a C2SP checkpoint note (docs/PROTOCOL.md § 13). One row per checkpoint
 # signed from this version on; ``root`` is hex, ``note`` the exact note text.
-_V17 = """
+_V16 = """
 CREATE TABLE tree_heads (
     n    INTEGER PRIMARY KEY REFERENCES checkpoints(n),
     size INTEGER NOT NULL,
@@ -582,7 +582,7 @@ CREATE TABLE tree_heads (
 );
 """
 
-# Version 18 (the console's last misses at city scale): ``board_ranks`` holds each
+# Version 17 (the console's last misses at city scale): ``board_ranks`` holds each
 # community's ranked board of each month, kept by ``server.store.reports.catch_up`` beside
 # the month sums (ranked with ``sync.board.rank``), so the city's board page reads its 200
 # lines and not 63,000. A community is re-ranked when postings of its residents are caught
@@ -592,7 +592,7 @@ CREATE TABLE tree_heads (
 # shift report's counted goods lines, filled when the report is stored (the trigger reads
 # the event's JSON), keyed by the time the shift closed: a month of them is one range of one
 # table, and the shift report no longer decodes every shift's signed bytes.
-_V18 = """
+_V17 = """
 CREATE TABLE board_ranks (
     month TEXT NOT NULL,
     community TEXT NOT NULL,
@@ -639,7 +639,7 @@ FROM events e INDEXED BY events_kind_at, json_each(e.body, '$.counts') c WHERE e
 """
 
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (16, _V16), (17, _V17), (18, _V18)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -673,6 +673,50 @@ _PG_TRIGGERS: dict[str, tuple[str, str]] = {
         " BEGIN RAISE EXCEPTION 'audit_log is append-only'; END "),
 }
 POSTGRESQL_TRIGGERS: dict[str, str] = {name: f"{trigger} AS $${body}$$" for name, (trigger, body) in _PG_TRIGGERS.items()}
+_V15_TRIGGERS = _V15[_V15.index("CREATE TRIGGER voice_steps_no_update"):]
+_PG_V15 = _V15.replace(_V15_TRIGGERS, """CREATE FUNCTION voice_steps_refuse() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN RAISE EXCEPTION 'voice_steps is append-only'; END $$;
+CREATE TRIGGER voice_steps_no_change BEFORE DELETE OR UPDATE ON voice_steps FOR EACH ROW EXECUTE FUNCTION voice_steps_refuse();
+""")
+_V17_TABLES = _V17[:_V17.index("CREATE TRIGGER board_stale_join")]
+_V17_SHIFTS = _V17[_V17.index("CREATE TABLE shift_counts"):_V17.index("CREATE TRIGGER shift_counts_fill")]
+#: migration 17 on PostgreSQL: the same tables, the triggers as plpgsql functions (a
+#: shift's counted lines numbered from 0 as SQLite's json_each keys them)
+_PG_V17 = _V17_TABLES + """CREATE FUNCTION board_stale_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF EXISTS (SELECT 1 FROM postings WHERE account = 'resident:' || NEW.card) THEN
+            INSERT INTO board_stale(community) VALUES (NEW.community) ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN NEW;
+    ELSIF TG_OP = 'UPDATE' THEN
+        IF (OLD.community IS DISTINCT FROM NEW.community OR OLD.card IS DISTINCT FROM NEW.card)
+           AND EXISTS (SELECT 1 FROM postings WHERE account IN ('resident:' || OLD.card, 'resident:' || NEW.card)) THEN
+            INSERT INTO board_stale(community) VALUES (OLD.community), (NEW.community) ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN NEW;
+    END IF;
+    INSERT INTO board_stale(community) VALUES (OLD.community) ON CONFLICT DO NOTHING;
+    RETURN OLD;
+END $$;
+CREATE TRIGGER board_stale_join AFTER INSERT ON residents FOR EACH ROW EXECUTE FUNCTION board_stale_mark();
+CREATE TRIGGER board_stale_move AFTER UPDATE OF card, community ON residents FOR EACH ROW EXECUTE FUNCTION board_stale_mark();
+CREATE TRIGGER board_stale_leave AFTER DELETE ON residents FOR EACH ROW EXECUTE FUNCTION board_stale_mark();
+""" + _V17_SHIFTS + """CREATE FUNCTION shift_counts_of(ev events) RETURNS TABLE (
+    closed_at BIGINT, event TEXT, line BIGINT, kiosk TEXT, operator TEXT, sku TEXT, expected BIGINT, counted BIGINT)
+    LANGUAGE sql STABLE AS $$
+    SELECT ev.at, ev.id, c.n - 1, ev.kiosk, ev.operator, c.value ->> 'sku', (c.value ->> 'expected')::bigint,
+           (c.value ->> 'counted')::bigint
+    FROM jsonb_array_elements(convert_from(ev.body, 'UTF8')::jsonb -> 'counts') WITH ORDINALITY AS c(value, n) $$;
+CREATE FUNCTION shift_counts_fill() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO shift_counts SELECT * FROM shift_counts_of(NEW);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER shift_counts_fill AFTER INSERT ON events FOR EACH ROW WHEN (NEW.kind = 'shift_close')
+    EXECUTE FUNCTION shift_counts_fill();
+INSERT INTO shift_counts SELECT s.* FROM events e, shift_counts_of(e) s WHERE e.kind = 'shift_close';
+"""
 POSTGRESQL: dict[int, str] = {
     1: _PG_FUNCTIONS + _V1 + "ALTER TABLE stock_moves ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY;\n",
     2: _V2_TABLES.replace("{append_only}", "\n".join(
@@ -680,6 +724,8 @@ POSTGRESQL: dict[int, str] = {
         for name, (trigger, body) in _PG_TRIGGERS.items())),
     11: _V11.replace(f"UPDATE residents SET initials = {INITIALS_FUNCTION}(name);\n", ""),
     12: "CREATE UNIQUE INDEX staff_username_nocase ON staff(lower(username));\n",
+    15: _PG_V15,
+    17: _PG_V17,
 }
 
 

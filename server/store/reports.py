@@ -36,7 +36,7 @@ _NEW = "p.id > ? AND p.id <= ?"
 
 def sums_behind(db: Tx) -> bool:
     """Whether postings were stored after the month sums were last caught up, or a
-    community's boards wait to be ranked again (``board_stale``, migration 18)."""
+    community's boards wait to be ranked again (``board_stale``, migration 17)."""
     mark = db.sql.execute("SELECT posting FROM sums_mark WHERE id = 1").fetchone()[0]
     return (db.sql.execute("SELECT 1 FROM postings WHERE id > ? LIMIT 1", [mark]).fetchone() is not None
             or db.sql.execute("SELECT 1 FROM board_stale LIMIT 1").fetchone() is not None)
@@ -300,7 +300,7 @@ def shift_lines(db: Tx, start: int, end: int, kiosks: list[str] | None, offset: 
     """(event, kiosk, closed_at, operator, sku, expected, counted) of the goods lines counted
     at the shift closes of [start, end) by ``kiosks`` (every kiosk: None), newest shift
     first, lines ``offset`` to ``offset + limit`` (all: -1): one range of ``shift_counts``
-    (filled as each report is stored: migration 18); tuples, as there are 30,000 a month."""
+    (filled as each report is stored: migration 17); tuples, as there are 30,000 a month."""
     params: list = [start, end]
     where = _kiosks_in(kiosks, params)
     sql = f"""SELECT event, kiosk, closed_at, operator, sku, expected, counted FROM shift_counts
