@@ -7,7 +7,7 @@ A void's meaning follows its target, found by the ``target`` field of the void's
 """
 
 from schema.types import CENTRAL_KIOSK
-from server.store.tx import Tx
+from server.store.tx import Tx, limit_clause
 from sync import kinds
 from sync.board import rank
 from sync.chunks import marks
@@ -186,8 +186,8 @@ def board(db: Tx, month: str, communities: list[str] | None, offset: int = 0,
     where = _communities(communities, params)
     return db.sql.execute(
         f"""SELECT b.community, b.rank, b.card, r.name, b.points FROM board_ranks b JOIN residents r ON r.card = b.card
-            WHERE b.month = ? {where} ORDER BY b.community, b.rank, b.card LIMIT ? OFFSET ?""",
-        [*params, limit, offset]).fetchall()
+            WHERE b.month = ? {where} ORDER BY b.community, b.rank, b.card{limit_clause(limit)} OFFSET ?""",
+        [*params, *([limit] if limit >= 0 else []), offset]).fetchall()
 
 
 def board_top(db: Tx, month: str, top: int) -> list[tuple[str, int, str, str, int]]:
