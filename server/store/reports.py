@@ -7,7 +7,7 @@ A void's meaning follows its target, found by the ``target`` field of the void's
 """
 
 from schema.types import CENTRAL_KIOSK
-from server.store.tx import Tx, limit_clause
+from server.store.tx import Tx
 from sync import kinds
 from sync.board import rank
 from sync.chunks import marks
@@ -184,10 +184,11 @@ def board(db: Tx, month: str, communities: list[str] | None, offset: int = 0,
     lines ``offset`` to ``offset + limit`` (every line: -1); tuples, as there may be a city of them."""
     params: list = [month]
     where = _communities(communities, params)
-    return db.sql.execute(
-        f"""SELECT b.community, b.rank, b.card, r.name, b.points FROM board_ranks b JOIN residents r ON r.card = b.card
-            WHERE b.month = ? {where} ORDER BY b.community, b.rank, b.card{limit_clause(limit)} OFFSET ?""",
-        [*params, *([limit] if limit >= 0 else []), offset]).fetchall()
+    sql = f"""SELECT b.community, b.rank, b.card, r.name, b.points FROM board_ranks b JOIN residents r ON r.card = b.card
+              WHERE b.month = ? {where} ORDER BY b.community, b.rank, b.card"""
+    if limit >= 0:
+        return db.sql.execute(f"{sql} LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+    return db.sql.execute(sql, params).fetchall()[offset:]  # every line (neither database takes OFFSET alone)
 
 
 def board_top(db: Tx, month: str, top: int) -> list[tuple[str, int, str, str, int]]:
