@@ -18,9 +18,9 @@ def insert_item(db: Tx, row: dict) -> None:
 
 
 def append_step(db: Tx, code: str, at: int, actor: str, step: str, detail: dict) -> int:
-    cur = db.sql.execute("INSERT INTO voice_steps(code, at, actor, step, detail) VALUES (?, ?, ?, ?, ?)",
+    cur = db.sql.execute("INSERT INTO voice_steps(code, at, actor, step, detail) VALUES (?, ?, ?, ?, ?) RETURNING id",
                          [code, at, actor, step, json.dumps(detail, ensure_ascii=False, sort_keys=True)])
-    return cur.lastrowid
+    return cur.fetchall()[0][0]
 
 
 def infos(db: Tx, codes: Iterable[str]) -> dict[str, VoiceInfo]:
