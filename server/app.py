@@ -89,6 +89,7 @@ def create_app(settings: Settings) -> Litestar:
     async def open_data(app: Litestar) -> AsyncIterator[None]:
         # Opening migrates the database and may create the key file: blocking work.
         ctx = await anyio.to_thread.run_sync(open_context, settings)
+        ctx.start_projector()  # settings.projection = background: the ledger follows the log behind
         app.state.ctx = ctx
         try:
             yield
