@@ -57,3 +57,34 @@ def test_a_rebuild_replaces_an_edited_ledger_and_the_check_then_passes(enrolled,
     assert not projector.rebuild(ctx, tmp_path / "scratch.db", replace=True).ok
     assert check(ctx, tmp_path).ok
 
+
+
+
+def test_in_background_mode_the_ack_comes_first_and_the_ledger_follows(server_dir, clock):
+    import time
+
+    from litestar.testing import TestClient
+
+    from server.app import create_app
+    from server.services.enroll import enroll_code
+    from server.services.staff import SYSTEM
+    from server.settings import Settings
+    from tests.server.kiosk_double import KioskDouble
+
+    with TestClient(create_app(Settings(data_dir=server_dir, clock=clock, projection="background"))) as client:
+        ctx = client.app.state.ctx
+        assert ctx.projector is not None
+        k = KioskDouble(client, 1, clock)
+        assert k.enroll(enroll_code(ctx, SYSTEM, "S01")["code"]).status_code == 200
+        for _ in range(3):
+            assert k.push(k.batch(k.award(CARD_A, "ZYFW", 10))).status_code == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with ctx.store.read() as db:
+                if log.projected(db) == log.head(db):
+                    break
+            time.sleep(0.05)
+        with ctx.store.read() as db:
+            assert log.projected(db) == log.head(db)
+            assert db.sql.execute("SELECT count(*) FROM events WHERE kiosk = ?", [k.id]).fetchone()[0] == 3
+        assert projector.rebuild(ctx, server_dir / "scratch.db").ok
