@@ -6,7 +6,7 @@ from server.errors import ServerKeyChanged
 from server.keys import load_or_create_key
 from server.metrics import Metrics
 from server.ratelimit import PageLimit, RequestLimits
-from server.services import feed
+from server.services import feed, projector
 from server.services.throttle import SignInThrottle
 from server.settings import Settings
 from server.store import Store, catalog, open_store
@@ -27,6 +27,8 @@ class Context:
     metrics: Metrics = field(default_factory=Metrics)
     #: the public pages' allowance per client address (server.ratelimit)
     pages: PageLimit | None = None
+    #: the background projector (``settings.projection = background``) once started; None: inline
+    projector: object | None = None
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -45,13 +47,22 @@ class Context:
             vk = self._verify_keys[public_hex] = VerifyKey(public_hex)
         return vk
 
+    def start_projector(self) -> None:
+        """``background`` mode: start the thread that projects behind the acknowledgements."""
+        if self.settings.projection == "background" and self.projector is None:
+            self.projector = projector.Background(self)
+            self.projector.start()
+
     def close(self) -> None:
+        if self.projector is not None:
+            self.projector.stop()
+            self.projector = None
         self.store.close()
 
 
 def open_context(settings: Settings) -> Context:
     """Open the data dir: migrate the database, load (or create) the key, pin it in meta."""
-    store = open_store(settings.db_path)
+    store = open_store(settings.db_path, cache_mib=settings.cache_mib)
     key = load_or_create_key(settings.key_path)
     with store.write() as db:
         stored = catalog.meta_value(db, "server_public_key")
@@ -64,4 +75,7 @@ def open_context(settings: Settings) -> Context:
         feed.publish_accepts(db)  # a new release may apply new event kinds
         feed.publish_offers(db)  # and answer new signed requests (lookup, history)
         feed.publish_serves(db)  # and what each shop's kiosks mirror (from migration 9 on)
-    return Context(settings=settings, store=store, key=key)
+    ctx = Context(settings=settings, store=store, key=key)
+    if settings.projection == "inline":
+        projector.project_pending(ctx)  # what was acknowledged before a crash, not yet projected
+    return ctx

@@ -265,11 +265,14 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def open_store(path: Path, migrate: bool = True) -> Store:
-    """Open (creating if needed) the database at ``path`` with the server's pragmas."""
+def open_store(path: Path, migrate: bool = True, cache_mib: int = 256) -> Store:
+    """Open (creating if needed) the database at ``path`` with the server's pragmas; the
+    writer keeps ``cache_mib`` MiB of pages in memory (the hot pages of a city's balances,
+    counters and indexes: SQLite's default is 2 MiB)."""
     path = Path(path)
     private_folder(path.parent)
     conn = _connect(path)
+    conn.execute(f"PRAGMA cache_size={-int(cache_mib) * 1024}")
     private_file(path)  # SQLite gives its -wal and -shm files the database's mode
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")

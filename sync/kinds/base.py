@@ -116,6 +116,12 @@ class Kind:
         """Postings (summing to zero) and stock moves of ``ev`` recorded at ``shop``."""
         return [], []
 
+    def refused(self, ev: Any, view: View) -> bool:
+        """Whether what ``ev``'s references say (read into ``view``) must refuse its batch,
+        beyond a reference that does not exist (``sync.projection.refusal`` checks those for
+        a whole batch at once): asked when a batch is acknowledged, before it is logged."""
+        return False
+
     def screen(self, ev: Any, step: Step) -> None:
         """Check references before the effects: reject what never existed, review the rest."""
 
