@@ -7,16 +7,9 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.console_browser import browser_type_launch_args  # noqa: F401  (Debian's Chromium, as the console's tests)
+
 SHOTS = Path(__file__).parent / "screenshots"
-
-if not CHROMIUM.exists():  # a hard failure, not a skip: CI must have it (make setup)
-    raise RuntimeError(f"{CHROMIUM} is missing: run `make setup` (as root it installs chromium and fonts-wqy-microhei)")
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": ["--no-sandbox", "--lang=zh-CN"]}
 
 
 @pytest.fixture(scope="session")
