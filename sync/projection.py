@@ -234,7 +234,9 @@ def rederive(events: list, kiosk: str, shop: str, targets: dict[str, Target], vo
         residents={c: "active" for c in refs.cards},
         rules=rules,
         goods={s: GoodInfo(0, "active") for s in refs.skus},
-        targets={t: Target(v.kind, v.kiosk, v.postings, v.stock, v.voided or t in voided) for t, v in targets.items()},
+        # a stored target reads as voided once any void undid it — this batch's own too: it is
+        # voided before this batch only if ``voided`` says so
+        targets={t: Target(v.kind, v.kiosk, v.postings, v.stock, t in voided) for t, v in targets.items()},
     )
     rows = fold([Logged(0, kiosk, shop, 0, 0, tuple(events))], view)
     voided.update(t for t, _ in rows.voids)

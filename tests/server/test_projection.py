@@ -88,3 +88,27 @@ def test_in_background_mode_the_ack_comes_first_and_the_ledger_follows(server_di
             assert log.projected(db) == log.head(db)
             assert db.sql.execute("SELECT count(*) FROM events WHERE kiosk = ?", [k.id]).fetchone()[0] == 3
         assert projector.rebuild(ctx, server_dir / "scratch.db").ok
+
+
+def test_a_void_in_a_later_batch_than_its_target_is_rederived_by_audit_as_projected(enrolled, ctx, tmp_path):
+    """Regression (simulation seed 1): once a void is projected its target is stored as
+    voided — by that very void. Audit re-derives the void's batch from the signed bytes and
+    must read the target as voided *before* it only when another, earlier void undid it."""
+    from server.services.audit import audit
+
+    a = enrolled(1, "S01")
+    award, redeem = a.award(CARD_A, "ZYFW", 10), a.redeem(CARD_B, ("SOAP", 1, 30))
+    assert a.push(a.batch(award, redeem)).status_code == 200
+    first, second = a.void(award.id), a.void(redeem.id)
+    assert a.push(a.batch(first)).status_code == 200
+    assert a.push(a.batch(second)).status_code == 200
+    again = a.void(award.id)  # a repeated void: reviewed, moves nothing
+    assert a.push(a.batch(again)).status_code == 200
+    with ctx.store.read() as db:
+        moved = {r[0]: r[1] for r in db.sql.execute(
+            "SELECT event, count(*) FROM postings WHERE event IN (?, ?, ?) GROUP BY event", [first.id, second.id, again.id])}
+        reviewed = db.sql.execute("SELECT kind FROM review_items WHERE event = ?", [again.id]).fetchall()
+    assert moved == {first.id: 2, second.id: 2} and reviewed == [("void_repeated",)]
+    report = audit(ctx)
+    assert report.ok, report.failures
+    assert check(ctx, tmp_path).ok
