@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 DATA ?= jifen-data
 PORT ?= 8470
 
-.PHONY: run test test-long bench setup clean-data lint browser
+.PHONY: run test test-long bench setup clean-data lint browser postgresql
 
 # The console's browser tests drive Debian's Chromium with Chinese fonts (no browser
 # download: the test machines may have no internet), and the wrong-clock end-to-end tests
@@ -31,7 +31,19 @@ browser:
 	  fi; \
 	fi
 
-$(STAMP): pyproject.toml | browser
+# The PostgreSQL backend's tests start a throwaway cluster (tests/pgcluster.py) with the
+# system's initdb and pg_ctl; installed with apt-get when initdb is missing, as root.
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing postgresql (the PostgreSQL backend's tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	  else \
+	    echo "the PostgreSQL backend's tests need initdb (run as root: apt-get install postgresql)"; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml | browser postgresql
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

@@ -14,7 +14,7 @@ from typing import TypeVar
 import httpx
 
 from kiosk.errors import NotOffered, Offline, Rejected
-from schema.wire import (EnrollReply, EnrollRequest, ErrorReply, HistoryReply, HistoryRequest, LookupReply, LookupRequest,
+from schema.wire import (ConsistencyReply, EnrollReply, EnrollRequest, ErrorReply, HistoryReply, HistoryRequest, LookupReply, LookupRequest,
                          PullPage, PullRequest, PushReply, RotateReply, RotateRequest)
 from sync import codec
 from sync.keys import rotate_proof_message
@@ -136,6 +136,24 @@ class Client:
         reply = self._decode(response.content, type_)
         if reply.nonce != request.nonce or reply.kiosk != self.kiosk or reply.card != request.card:
             raise Offline(f"{domain} reply does not answer this request (nonce, kiosk or card)")
+        return reply
+
+    def log_consistency(self, old: int, new: int) -> ConsistencyReply | None:
+        """The Merkle log's consistency proof from tree size ``old`` to ``new``
+        (``GET /v1/log/consistency``, docs/PROTOCOL.md § 13), its answer verified under the
+        pinned key; None when the server answers it has no such proof (``proof_unavailable``)."""
+        try:
+            response = self._http.get("/v1/log/consistency", params={"old": old, "new": new})
+        except (httpx.HTTPError, OSError, ValueError) as exc:
+            raise Offline(f"{type(exc).__name__}: {exc}") from None
+        self._verify(response)
+        if response.status_code == 404 and self._decode(response.content, ErrorReply).error.code == "proof_unavailable":
+            return None
+        if not response.is_success:
+            raise Offline(f"consistency proof {old} to {new} answered HTTP {response.status_code}")
+        reply = self._decode(response.content, ConsistencyReply)
+        if (reply.old, reply.new) != (old, new):
+            raise Offline(f"consistency reply answers {reply.old} to {reply.new}, not {old} to {new}")
         return reply
 
     def health(self) -> None:

@@ -14,6 +14,7 @@ the app and background sync show the same words (``str()`` is the English text):
       ├── CapReached                an award past its rule's per-day or per-month cap
       ├── RedeemRefused             balance, lease or offline cap (sync.policy decided)
       ├── VoidRefused               unknown, foreign, void-of-void or already voided
+      ├── VoiceRefused              a letter the server cannot take yet, a rating of another's, undone or rated item
       ├── SignInRefused             wrong PIN, locked out, not a supervisor, another shop (kiosk.counter)
       ├── RekeyWrongKiosk           a re-enrolment code bound the new key to another kiosk id
       ├── KeyMissing                the kiosk's key file is gone
@@ -126,6 +127,10 @@ class RedeemRefused(KioskError):
 
 class VoidRefused(KioskError):
     key = "void_unknown"
+
+
+class VoiceRefused(KioskError):
+    key = "voice_refused"
 
 
 class SignInRefused(KioskError):

@@ -55,6 +55,9 @@ class Receipt:
     note: str = ""
     quantities_only: bool = False  # lines without points (a delivery note)
     pending: bool = False  # recorded while the server was unreachable: marked 待同步
+    tracking: str | None = None  # a letter's or request's slip: the code the resident returns with
+    stars: int | None = None  # a rating's stars
+    topic: tuple[str, str] | None = None  # a letter's or request's (channel, category)
 
     #: the check page's address carrying the signed payload (``sync.receipt``): what the QR
     #: code holds and the saved file's last line, for printers without QR and for typing in
@@ -83,6 +86,13 @@ def render(r: Receipt, lang: str) -> list[str]:
         out.append(f"  {pad(line.label, 20)} {amount}")
     if r.note:
         out.append(t("receipt_note", lang, note=r.note))
+    if r.topic is not None:
+        out.append(t("receipt_topic", lang, channel=t("voice_channel_" + r.topic[0], lang),
+                     category=t("voice_cat_" + r.topic[1], lang)))
+    if r.stars is not None:
+        out.append(t("receipt_stars", lang, stars="★" * r.stars + "☆" * (5 - r.stars), n=r.stars))
+    if r.tracking:
+        out += [t("receipt_tracking", lang, code=r.tracking), t("receipt_tracking_hint", lang)]
     if r.before is not None and r.after is not None:
         out.append(t("receipt_points", lang, before=r.before, after=r.after))
     if r.pending:
@@ -122,7 +132,7 @@ def build(rec: Recorded, pending: bool = False) -> Receipt:
                    resident_name=rec.resident_name if card else None,
                    lines=[Line(_line_name(rec, line.name), line.qty, line.points) for line in part.lines],
                    target=part.target, note=part.note, quantities_only=part.quantities_only,
-                   pending=pending, link=rec.link)
+                   pending=pending, link=rec.link, tracking=part.tracking, stars=part.stars, topic=part.topic)
 
 
 def _line_name(rec: Recorded, name: tuple[str, str]) -> str:

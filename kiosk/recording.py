@@ -1,4 +1,5 @@
-"""Recording: award, redeem, void and stock-in, each one check-then-append in ONE store
+"""Recording: award, redeem, void, stock-in and a resident's letter, request or rating
+(``voice``, ``voice_rating``), each one check-then-append in ONE store
 transaction, and the figures those checks decide by (balance, stock, lease, offline cap).
 
 Recording never touches the network. Each use case checks its input against the mirror
@@ -21,9 +22,13 @@ import msgspec
 from kiosk import errors as E
 from kiosk.pending import decode_event, points_delta, stock_delta
 from kiosk.store import Store
-from schema.types import Card, Code, EventId, OperatorId, Qty, Text
-from schema.wire import Award, Item, KioskEvent, Policy, Redeem, ShiftClose, StockCount, StockIn, StockLine, Void
-from sync import codec, kinds
+from schema.types import Card, Code, EventId, OperatorId, Qty, Stars, Text, VoiceText
+from schema.wire import (Award, Item, KioskEvent, Policy, Redeem, ShiftClose, StockCount, StockIn, StockLine, Void, Voice,
+                         VoiceRating)
+from sync import codec, kinds, tracking
+from sync.kinds.voice import CATEGORIES, CHANNELS, text_problem
+from sync.kinds.voice_rating import refused
+from sync.postings import VoiceInfo
 from sync import receipt as sync_receipt
 from sync.batch import event_id
 from sync.clock import record_time
@@ -170,8 +175,7 @@ class Recorder:
         counted and expected stock per SKU and the shift's totals. Only when the server's
         ``accepts`` row names ``shift_close``: an event the server cannot take would hold
         every later one back (events are gap-free), so without it the report stays local."""
-        raw = self.store.meta("accepted_kinds")
-        if "shift_close" not in (json.loads(raw) if raw else BASE_EVENT_KINDS):
+        if not self.accepts("shift_close"):
             return None
         ops = report.per_operator.values()
         with self.store.transaction():
@@ -184,12 +188,74 @@ class Recorder:
                 counts=[StockCount(sku=sku, expected=expected, counted=counted) for sku, expected, counted in report.stock]),
                 kiosk, None, False)
 
+    def voice(self, card: str, channel: str, category: str, text: str, operator: str, *,
+              receipt: bool = False) -> Recorded:
+        """A resident's letter to the secretary (``letter``, 书记信箱) or request (``request``,
+        村民说事), in the resident's words; its tracking code (``sync.tracking``) follows from
+        the event, so the slip needs no server. Only when the server accepts the kind."""
+        card = valid(card, Card, "card")
+        if channel not in CHANNELS:
+            raise E.InvalidInput(what="channel", value=str(channel)[:20])
+        if category not in CATEGORIES:
+            raise E.InvalidInput(what="category", value=str(category)[:20])
+        text = valid(str(text).strip(), VoiceText, "text")
+        if text_problem(text):
+            raise E.InvalidInput(what="text", value=text[:20])
+        if not self.accepts("voice"):
+            raise E.VoiceRefused("voice_not_accepted")
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            self._active_resident(card)
+            now = self._tick()
+            return self._append(lambda kseq: Voice(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator, resident=card, channel=channel,
+                category=category, text=text, code=tracking.tracking_code(kiosk, kseq)), kiosk, card, receipt, points=False)
+
+    def rate_voice(self, card: str, code: str, stars: int, operator: str, *, receipt: bool = False) -> Recorded:
+        """The resident's 1-5 stars for their done letter or request, once: refused when this
+        kiosk knows it is another's, not done, or rated (the server counts only the first)."""
+        card = valid(card, Card, "card")
+        code = tracking_or_error(code)
+        stars = valid(stars, Stars, "stars")
+        if not self.accepts("voice_rating"):
+            raise E.VoiceRefused("voice_not_accepted")
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            self._active_resident(card)
+            reason = self.rating_refusal(card, code)
+            if reason is not None:
+                raise E.VoiceRefused("voice_" + reason, code=code)
+            now = self._tick()
+            return self._append(lambda kseq: VoiceRating(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator, resident=card, code=code, stars=stars),
+                kiosk, card, receipt, points=False)
+
+    def rating_refusal(self, card: str, code: str) -> str | None:
+        """Why ``card`` may not rate ``code`` here (``sync.kinds.voice_rating.refused``'s
+        reasons), as far as this kiosk knows: its mirror of ``voice_reply``, and its own
+        letters and ratings the server has not reflected yet."""
+        pending = [decode_event(r["body"]) for r in self.store.unreflected_events(kinds=("voice", "voice_rating"))]
+        if any(isinstance(ev, VoiceRating) and ev.code == code for ev in pending):
+            return "rated"
+        row = self.store.voice_item(code)
+        if row is None:
+            mine = next((ev for ev in pending if isinstance(ev, Voice) and ev.code == code), None)
+            return refused(VoiceInfo(mine.resident, "open", None) if mine else None, card)
+        return refused(VoiceInfo(row["resident"], row["status"], row["stars"]), card)
+
+    def accepts(self, kind: str) -> bool:
+        """Whether the server's ``accepts`` row names ``kind``: an event the server cannot take
+        would hold every later one back (events are gap-free)."""
+        raw = self.store.meta("accepted_kinds")
+        return kind in (json.loads(raw) if raw else BASE_EVENT_KINDS)
+
     def _append(self, make: Callable[[int], KioskEvent], kiosk: str, resident: str | None, receipt: bool,
-                before: int | None = None) -> Recorded:
+                before: int | None = None, points: bool = True) -> Recorded:
         """Append the event (inside the caller's transaction) and read what its receipt shows.
         ``resident``: the card it is stored under, for a kind that names none itself;
-        ``before``: its available points, if the caller already has them."""
-        points = receipt and resident is not None
+        ``before``: its available points, if the caller already has them; ``points``: whether
+        the receipt shows the resident's points (a letter's slip does not)."""
+        points = points and receipt and resident is not None
         if points and before is None:
             before = self.balance(resident).available
         ev = self.store.append_event(make, resident=resident)
@@ -346,6 +412,14 @@ class Recorder:
             )
             if done >= cap:
                 raise E.CapReached(f"cap_reached_{period}", rule=rule["code"], cap=cap)
+
+
+def tracking_or_error(text: str) -> str:
+    """``sync.tracking.normalise`` for the kiosk: ``BadCode`` in the operator's words."""
+    try:
+        return tracking.normalise(text)
+    except tracking.InvalidTracking as exc:
+        raise E.BadCode("tracking", exc.value) from None
 
 
 def _int(value: str | None) -> int | None:

@@ -107,6 +107,53 @@ class KioskService:
         sent with the next sync, if the server accepts the kind; None if it does not yet."""
         return self.recorder.shift_close(report, operator)
 
+    def voice(self, card: str, channel: str, category: str, text: str, operator: str, *,
+              receipt: bool = False) -> Recorded:
+        """A resident's letter (书记信箱) or request (村民说事); the slip carries its tracking code."""
+        return self.recorder.voice(card, channel, category, text, operator, receipt=receipt)
+
+    def rate_voice(self, card: str, code: str, stars: int, operator: str, *, receipt: bool = False) -> Recorded:
+        """The resident's 1-5 stars for their done letter or request, once."""
+        return self.recorder.rate_voice(card, code, stars, operator, receipt=receipt)
+
+    def rating_refusal(self, card: str, code: str) -> str | None:
+        """Why ``card`` may not rate ``code`` here now (None: a rating would be taken)."""
+        return self.recorder.rating_refusal(card, code)
+
+    def voices(self, card: str) -> list[dict]:
+        """A resident's letters and requests, newest first: where the server last said each
+        stands (status, reply, stars), and this kiosk's own not yet on the server (status
+        ``pending``); ``rated_here`` is the stars of this kiosk's rating the server has not
+        reflected yet, ``may_rate`` whether a rating would be taken here now."""
+        card = valid(card, Card, "card")
+        rows = {r["code"]: dict(r) for r in self.store.voice_items(card)}
+        rated: dict[str, int] = {}
+        for r in self.store.unreflected_events(resident=card, kinds=("voice", "voice_rating")):
+            ev = decode_event(r["body"])
+            if kinds.tag_of(ev) == "voice_rating":
+                rated[ev.code] = ev.stars
+            elif ev.code not in rows:
+                rows[ev.code] = {"code": ev.code, "resident": card, "channel": ev.channel, "category": ev.category,
+                                 "at": ev.at, "status": "pending", "reply": "", "replied_at": None, "done_at": None,
+                                 "stars": None}
+        out = sorted(rows.values(), key=lambda r: (r["at"], r["code"]), reverse=True)
+        for r in out:
+            r["rated_here"] = rated.get(r["code"])
+            r["may_rate"] = r["status"] == "done" and r["stars"] is None and r["rated_here"] is None
+        return out
+
+    def voice_owner(self, code: str) -> str | None:
+        """The card of the resident a tracking code's letter or request is from, as far as this
+        kiosk knows (its mirror, or its own unsent letters); None if it does not."""
+        row = self.store.voice_item(code)
+        if row is not None:
+            return row["resident"]
+        for r in self.store.unreflected_events(kinds=("voice",)):
+            ev = decode_event(r["body"])
+            if ev.code == code:
+                return ev.resident
+        return None
+
     # ------------------------------------------------------------ what recording decides by
 
     def balance(self, card: str) -> Balance:

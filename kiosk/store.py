@@ -414,6 +414,14 @@ class Store:
             self.db.conn.executemany(
                 f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})", rows)
 
+    def voice_item(self, code: str) -> dict | None:
+        """A letter or request as the server last said it stands (feed ``voice_reply``)."""
+        return self._one("SELECT * FROM voice_items WHERE code = ?", (code,))
+
+    def voice_items(self, card: str) -> list[dict]:
+        """A resident's letters and requests as the server last said they stand, newest first."""
+        return self._rows("SELECT * FROM voice_items WHERE resident = ? ORDER BY at DESC", (card,))
+
     def resident(self, card: str) -> dict | None:
         """A mirrored resident, else a visitor looked up online (``visitor`` 1, no phone tail)."""
         return self._one("SELECT *, 0 AS visitor FROM residents WHERE card = ?", (card,)) or self._one(
@@ -548,6 +556,11 @@ class Store:
     def checkpoints(self) -> list[dict]:
         """Every signed server checkpoint this kiosk has pulled, oldest first."""
         return self._rows("SELECT * FROM checkpoints ORDER BY n")
+
+    def latest_tree_head(self) -> dict | None:
+        """The newest checkpoint note this kiosk accepted (n, note), or None."""
+        rows = self._rows("SELECT * FROM tree_heads ORDER BY n DESC LIMIT 1")
+        return rows[0] if rows else None
 
     def checkpoints_to_check(self, n: int) -> list[dict]:
         """What a newly pulled checkpoint is checked against: the one held under number

@@ -22,6 +22,7 @@ from kiosk.client import Client
 from kiosk.errors import ChainBroken, Offline, Rejected
 from kiosk.pending import decode_event
 from kiosk.store import Store
+from kiosk.treelog import check_notes, nodes
 from schema.feeds import FEEDS
 from schema.wire import Change, PullPage, PullRequest
 from sync import codec, kinds
@@ -266,7 +267,10 @@ class Round:
                 raise self._stop_for(rej) from None
             self._check_page(page, nonce, cursor)
             conflicts = self._check_checkpoints(page.changes)
-            changes = [c for c in self._decode_changes(page.changes) if not (c[0] == "checkpoint" and c[1] in conflicts)]
+            unproven = check_notes(page.changes, self.store.meta("server_key"), self.store.latest_tree_head(), self._consistency)
+            changes = [c for c in self._decode_changes(page.changes)
+                       if not (c[0] == "checkpoint" and c[1] in conflicts) and not (c[0] == "checkpoint_note" and c[1] in unproven)]
+            conflicts = {**conflicts, **unproven}
             lost_from = self._server_lost_from(page.changes)
             meta = self._page_meta(page)
             accepts = self._latest(page.changes, "accepts")
@@ -297,6 +301,10 @@ class Round:
             cursor = 0 if resync else page.next
             if not page.more and not resync:
                 return reopened
+
+    def _consistency(self, old: int, new: int) -> list[bytes] | None:
+        reply = self.client.log_consistency(old, new)
+        return None if reply is None else nodes(reply.proof)
 
     def _server_lost_from(self, changes: list[Change]) -> int | None:
         """The seq from which the server no longer holds our batches, if a ``chain`` row

@@ -14,11 +14,6 @@ from sync.protocol import ReceiptRefused
 from sync.signing import VerifyKey
 
 
-def mask_card(card: str) -> str:
-    """All but the last four characters hidden."""
-    return "*" * max(0, len(card) - 4) + card[-4:]
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="jifen-verify", description="Check a jifen receipt offline against the published keys.")
     p.add_argument("--keys", type=Path, required=True, help="the keys file of jifen-server keys export")
@@ -42,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
              t("receipt_title_" + checked.kind, lang), t("receipt_event", lang, id=ev.id),
              t("receipt_when", lang, at=local_dt(ev.at).strftime("%Y-%m-%d %H:%M"), kiosk=checked.receipt.kiosk, operator=ev.operator)]
     if getattr(ev, "resident", None):
-        lines.append(t("verify_resident", lang, card=mask_card(ev.resident)))
+        lines.append(t("verify_resident", lang, card=sync_receipt.mask_card(ev.resident)))
     if points is not None:
         lines.append(t("receipt_deduct" if points < 0 else "receipt_add", lang, n=abs(points)))
     if checked.kiosk_status == "revoked":

@@ -6,7 +6,7 @@ a record (scope ``''`` reaches every kiosk, a shop id only that shop's kiosks,
 ``community:<id>`` only the kiosks of the shops serving that community: residents and
 their balances), the kiosk
 table it is mirrored into (with that table's key and how a record becomes a row), and for
-reference data the server's table row it is published from. ``checkpoint``, ``chain``,
+reference data the server's table row it is published from. ``checkpoint``, ``checkpoint_note``, ``chain``,
 ``accepts`` and ``offers`` are acted on by the kiosk's sync round as well as (checkpoint) or instead of
 (chain, accepts, offers) mirrored. A kiosk skips a kind that is not in its table: the server may learn new kinds
 before every kiosk has (docs/PROTOCOL.md, "Protocol evolution").
@@ -23,6 +23,7 @@ from schema.wire import (
     BalanceRec,
     BoardRec,
     ChainRec,
+    CheckpointNoteRec,
     CheckpointRec,
     CommunityRec,
     OffersRec,
@@ -33,6 +34,7 @@ from schema.wire import (
     ServesRec,
     ShopRec,
     StockRec,
+    VoiceReplyRec,
 )
 
 
@@ -104,10 +106,14 @@ FEEDS: dict[str, Feed] = {f.kind: f for f in (
     Feed("balance", BalanceRec, lambda r: r.card, "community", table="balances", table_key="card"),
     Feed("board", BoardRec, lambda r: f"{r.community}/{r.month}", "global", table="board", table_key="key", adapt=_board_row),
     Feed("checkpoint", CheckpointRec, lambda r: "latest", "global", table="checkpoints", table_key="n"),
+    # the same checkpoint as a Merkle tree head in a signed note; checked for consistency first
+    Feed("checkpoint_note", CheckpointNoteRec, lambda r: "latest", "global", table="tree_heads", table_key="n"),
     # where the server stands in one kiosk's chain, after a restore: the kiosk resends
     Feed("chain", ChainRec, lambda r: r.kiosk, "shop"),
     # the communities a shop's kiosks mirror: residents of the others are dropped
     Feed("serves", ServesRec, lambda r: r.shop, "shop", shop_of=lambda r: r.shop),
+    # where a resident's letter or request stands: shown to the resident when they return
+    Feed("voice_reply", VoiceReplyRec, lambda r: r.code, "community", table="voice_items", table_key="code"),
     # the event kinds the server applies: the kiosk sends no other (kept in its meta)
     Feed("accepts", AcceptsRec, lambda r: "events", "global"),
     # the signed requests beyond push and pull the server answers (online lookup, history)

@@ -209,11 +209,38 @@ CREATE TABLE visitors (
 CREATE INDEX visitors_fetched_at ON visitors (fetched_at);
 """
 
+# Version 7: the server's checkpoint notes (Merkle tree heads, docs/PROTOCOL.md § 13) this
+# kiosk accepted, each one proven consistent with the one before; never deleted.
+_V7 = """
+CREATE TABLE tree_heads (
+    n    INTEGER PRIMARY KEY,
+    note TEXT NOT NULL
+);
+"""
+
 #: days a looked-up visitor is kept after the last lookup or history of them
 VISITOR_DAYS = 30
 
+# Version 6: residents' letters and requests as the server last said they stand (feed kind
+# ``voice_reply``), read per resident when they return to a kiosk; never the resident's words.
+_V6 = """
+CREATE TABLE voice_items (
+    code TEXT PRIMARY KEY,
+    resident TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    category TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    reply TEXT NOT NULL,
+    replied_at INTEGER,
+    done_at INTEGER,
+    stars INTEGER
+);
+CREATE INDEX voice_items_resident ON voice_items (resident, at);
+"""
+
 #: (version, SQL), in order. Append only: a released migration is never edited.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -8,7 +8,8 @@ Conventions: times are integer UTC milliseconds, points and quantities are integ
 ``body`` columns hold the exact signed bytes (never re-encoded), and nothing recorded is
 updated except the caches (``balances``, ``stock``, ``award_counts``, ``feed``), the
 counters of ``unstored_rejections``, and the
-bookkeeping columns of ``kiosks``, ``enroll_codes``, ``batches`` and ``review_items``.
+bookkeeping columns of ``kiosks``, ``enroll_codes``, ``batches``, ``review_items`` and
+``voice_items``.
 """
 
 from schema.types import GENESIS
@@ -207,7 +208,7 @@ CREATE UNIQUE INDEX feed_seq ON feed(seq);
 # Version 2: central staff (accounts, roles, community scope, bearer tokens stored hashed),
 # the append-only audit log of staff actions, review resolutions, rule changes with
 # effective dates, and the signed checkpoints over the batch log.
-_V2 = """
+_V2_TABLES = """
 CREATE TABLE staff (
     username TEXT PRIMARY KEY,
     role TEXT NOT NULL CHECK (role IN ('admin', 'reconciler', 'community_manager', 'auditor')),
@@ -242,10 +243,7 @@ CREATE TABLE audit_log (
     detail TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX audit_log_staff ON audit_log(staff, id);
-CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+""" + "{append_only}" + """
 
 -- One row per resolved review item (the PRIMARY KEY makes a second resolution fail too).
 CREATE TABLE resolutions (
@@ -290,6 +288,10 @@ CREATE TABLE checkpoints (
     signature TEXT NOT NULL
 );
 """
+_V2 = _V2_TABLES.replace("{append_only}", """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;""")
 
 # Version 3: kiosk key rotation. ``kiosk_keys`` is every key a kiosk has held, never
 # deleted: a key signs the kiosk's batches from ``from_seq`` until the next key's
@@ -521,15 +523,131 @@ _V14 = """
 CREATE INDEX audit_log_staff_action_at ON audit_log(staff, action, at);
 """
 
-# Version 15: ingest as a signed log and its projection (server.services.push acknowledges by
+# Version 15: residents' voice (书记信箱, 村民说事). ``voice_items`` holds one row per ``voice``
+# event (its tracking code, the resident's community when it arrived) and where its
+# handling stands; its bookkeeping columns (status, assignee, reply, times, the stars that
+# count) are updated as staff handle it and the resident rates it. ``voice_steps`` is the
+# handling log, one row per step (received, assigned, replied, done, rated), appended only:
+# what the public handling log shows, read per item and per community-month.
+_V15 = """
+CREATE TABLE voice_items (
+    code TEXT PRIMARY KEY,
+    event TEXT NOT NULL UNIQUE REFERENCES events(id),
+    channel TEXT NOT NULL CHECK (channel IN ('letter', 'request')),
+    category TEXT NOT NULL,
+    resident TEXT NOT NULL,
+    community TEXT NOT NULL,
+    kiosk TEXT NOT NULL,
+    shop TEXT,
+    text TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'assigned', 'replied', 'done')),
+    assignee TEXT,
+    reply TEXT NOT NULL DEFAULT '',
+    replied_at INTEGER,
+    done_at INTEGER,
+    stars INTEGER CHECK (stars BETWEEN 1 AND 5),
+    rated_at INTEGER,
+    rating_event TEXT
+);
+CREATE INDEX voice_items_community_at ON voice_items(community, at);
+CREATE INDEX voice_items_status_at ON voice_items(status, at);
+CREATE TABLE voice_steps (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL REFERENCES voice_items(code),
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    step TEXT NOT NULL CHECK (step IN ('received', 'assigned', 'replied', 'done', 'rated')),
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX voice_steps_code ON voice_steps(code, id);
+CREATE TRIGGER voice_steps_no_update BEFORE UPDATE ON voice_steps BEGIN
+    SELECT RAISE(ABORT, 'voice_steps is append-only');
+END;
+CREATE TRIGGER voice_steps_no_delete BEFORE DELETE ON voice_steps BEGIN
+    SELECT RAISE(ABORT, 'voice_steps is append-only');
+END;
+"""
+
+# Version 16: checkpoints are also Merkle tree heads (RFC 9162) over the same log leaves,
+# each signed as a C2SP checkpoint note (docs/PROTOCOL.md § 13). One row per checkpoint
+# signed from this version on; ``root`` is hex, ``note`` the exact note text.
+_V16 = """
+CREATE TABLE tree_heads (
+    n    INTEGER PRIMARY KEY REFERENCES checkpoints(n),
+    size INTEGER NOT NULL,
+    root TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+"""
+
+# Version 17 (the console's last misses at city scale): ``board_ranks`` holds each
+# community's ranked board of each month, kept by ``server.store.reports.catch_up`` beside
+# the month sums (ranked with ``sync.board.rank``), so the city's board page reads its 200
+# lines and not 63,000. A community is re-ranked when postings of its residents are caught
+# up, and every month of it when a resident with postings joins, leaves or moves
+# (``board_stale``, filled by the triggers below; the migration marks every community, so
+# the first catch-up after upgrading ranks the history once). ``shift_counts`` holds each
+# shift report's counted goods lines, filled when the report is stored (the trigger reads
+# the event's JSON), keyed by the time the shift closed: a month of them is one range of one
+# table, and the shift report no longer decodes every shift's signed bytes.
+_V17 = """
+CREATE TABLE board_ranks (
+    month TEXT NOT NULL,
+    community TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    card TEXT NOT NULL,
+    points INTEGER NOT NULL,
+    PRIMARY KEY (month, community, rank, card)
+) WITHOUT ROWID;
+CREATE TABLE board_stale (community TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT INTO board_stale(community) SELECT DISTINCT community FROM residents;
+CREATE TRIGGER board_stale_join AFTER INSERT ON residents
+WHEN EXISTS (SELECT 1 FROM postings WHERE account = 'resident:' || NEW.card) BEGIN
+    INSERT OR IGNORE INTO board_stale(community) VALUES (NEW.community);
+END;
+CREATE TRIGGER board_stale_move AFTER UPDATE OF card, community ON residents
+WHEN (OLD.community IS NOT NEW.community OR OLD.card IS NOT NEW.card)
+     AND EXISTS (SELECT 1 FROM postings WHERE account IN ('resident:' || OLD.card, 'resident:' || NEW.card)) BEGIN
+    INSERT OR IGNORE INTO board_stale(community) VALUES (OLD.community), (NEW.community);
+END;
+CREATE TRIGGER board_stale_leave AFTER DELETE ON residents BEGIN
+    INSERT OR IGNORE INTO board_stale(community) VALUES (OLD.community);
+END;
+CREATE TABLE shift_counts (
+    closed_at INTEGER NOT NULL,
+    event TEXT NOT NULL REFERENCES events(id),
+    line INTEGER NOT NULL,
+    kiosk TEXT NOT NULL,
+    operator TEXT,
+    sku TEXT NOT NULL,
+    expected INTEGER NOT NULL,
+    counted INTEGER,
+    PRIMARY KEY (closed_at, event, line)
+) WITHOUT ROWID;
+CREATE TRIGGER shift_counts_fill AFTER INSERT ON events WHEN NEW.kind = 'shift_close' BEGIN
+    INSERT INTO shift_counts(closed_at, event, line, kiosk, operator, sku, expected, counted)
+    SELECT NEW.at, NEW.id, c.key, NEW.kiosk, NEW.operator, json_extract(c.value, '$.sku'), json_extract(c.value, '$.expected'),
+           json_extract(c.value, '$.counted')
+    FROM json_each(NEW.body, '$.counts') c;
+END;
+INSERT INTO shift_counts(closed_at, event, line, kiosk, operator, sku, expected, counted)
+SELECT e.at, e.id, c.key, e.kiosk, e.operator, json_extract(c.value, '$.sku'), json_extract(c.value, '$.expected'),
+       json_extract(c.value, '$.counted')
+FROM events e INDEXED BY events_kind_at, json_each(e.body, '$.counts') c WHERE e.kind = 'shift_close';
+"""
+
+# Version 18: ingest as a signed log and its projection (server.services.push acknowledges by
 # appending, server.services.projector derives the ledger behind it). ``ingest_log`` is the
 # log of acknowledged batches in the order they were acknowledged: position ``pos`` names
 # one applied row of ``batches`` (its verbatim signed bytes) and ``at``, when it was
 # acknowledged (what the projector writes as ``received_at`` and review times, so a rebuild
 # gives the same rows). ``meta.projected`` is the projector's cursor: every position up to it
 # is in the ledger. Batches applied before this version are logged in the order they were
-# applied, and are all projected.
-_V15 = """
+# applied, and are all projected. Both dialects take it as written (``pos`` becomes an
+# identity column on PostgreSQL).
+_V18 = """
 CREATE TABLE ingest_log (
     pos INTEGER PRIMARY KEY,
     kiosk TEXT NOT NULL,
@@ -544,9 +662,102 @@ INSERT INTO meta(key, value) SELECT 'projected', CAST(coalesce(max(pos), 0) AS T
 """
 
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+# PostgreSQL (server.store.db with a ``postgresql://`` URL) runs the same list, each
+# migration rewritten by ``server.store.dialect.postgresql``; a version listed here is run
+# in this form instead (still rewritten), where PostgreSQL needs its own SQL. Version 1
+# first defines the SQLite functions the store's queries call (``json_extract`` on text,
+# bytes and jsonb, ``json_each`` over an array, ``strftime`` of unix seconds) and gives
+# ``stock_moves`` the ``rowid`` SQLite gives every table. Versions 11 and 12 repair data
+# stored before them; a PostgreSQL database is created at version 0 by this list, so none
+# can exist there (12's unique index refuses case twins by itself).
+_PG_FUNCTIONS = """
+CREATE FUNCTION json_extract(doc jsonb, path text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT doc #>> string_to_array(substr(path, 3), '.') $$;
+CREATE FUNCTION json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT json_extract(doc::jsonb, path) $$;
+CREATE FUNCTION json_extract(doc bytea, path text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT json_extract(convert_from(doc, 'UTF8')::jsonb, path) $$;
+CREATE FUNCTION json_each(doc bytea, path text) RETURNS TABLE (value jsonb) LANGUAGE sql IMMUTABLE
+    AS $$ SELECT jsonb_array_elements(convert_from(doc, 'UTF8')::jsonb #> string_to_array(substr(path, 3), '.')) $$;
+CREATE FUNCTION strftime(fmt text, secs bigint, modifier text) RETURNS text LANGUAGE sql STABLE
+    AS $$ SELECT to_char(to_timestamp(secs) AT TIME ZONE 'UTC',
+                         replace(replace(replace(fmt, '%Y', 'YYYY'), '%m', 'MM'), '%d', 'DD')) $$;
+"""
+#: name -> (the trigger as PostgreSQL's ``pg_get_triggerdef`` gives it, its function's body):
+#: ``server.services.integrity`` checks both are as created here
+_PG_TRIGGERS: dict[str, tuple[str, str]] = {
+    "audit_log_no_change": (
+        "CREATE TRIGGER audit_log_no_change BEFORE DELETE OR UPDATE ON public.audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_no_change_refuse()",
+        " BEGIN RAISE EXCEPTION 'audit_log is append-only'; END "),
+}
+POSTGRESQL_TRIGGERS: dict[str, str] = {name: f"{trigger} AS $${body}$$" for name, (trigger, body) in _PG_TRIGGERS.items()}
+_V15_TRIGGERS = _V15[_V15.index("CREATE TRIGGER voice_steps_no_update"):]
+_PG_V15 = _V15.replace(_V15_TRIGGERS, """CREATE FUNCTION voice_steps_refuse() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN RAISE EXCEPTION 'voice_steps is append-only'; END $$;
+CREATE TRIGGER voice_steps_no_change BEFORE DELETE OR UPDATE ON voice_steps FOR EACH ROW EXECUTE FUNCTION voice_steps_refuse();
+""")
+_V17_TABLES = _V17[:_V17.index("CREATE TRIGGER board_stale_join")]
+_V17_SHIFTS = _V17[_V17.index("CREATE TABLE shift_counts"):_V17.index("CREATE TRIGGER shift_counts_fill")]
+#: migration 17 on PostgreSQL: the same tables, the triggers as plpgsql functions (a
+#: shift's counted lines numbered from 0 as SQLite's json_each keys them)
+_PG_V17 = _V17_TABLES + """CREATE FUNCTION board_stale_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF EXISTS (SELECT 1 FROM postings WHERE account = 'resident:' || NEW.card) THEN
+            INSERT INTO board_stale(community) VALUES (NEW.community) ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN NEW;
+    ELSIF TG_OP = 'UPDATE' THEN
+        IF (OLD.community IS DISTINCT FROM NEW.community OR OLD.card IS DISTINCT FROM NEW.card)
+           AND EXISTS (SELECT 1 FROM postings WHERE account IN ('resident:' || OLD.card, 'resident:' || NEW.card)) THEN
+            INSERT INTO board_stale(community) VALUES (OLD.community), (NEW.community) ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN NEW;
+    END IF;
+    INSERT INTO board_stale(community) VALUES (OLD.community) ON CONFLICT DO NOTHING;
+    RETURN OLD;
+END $$;
+CREATE TRIGGER board_stale_join AFTER INSERT ON residents FOR EACH ROW EXECUTE FUNCTION board_stale_mark();
+CREATE TRIGGER board_stale_move AFTER UPDATE OF card, community ON residents FOR EACH ROW EXECUTE FUNCTION board_stale_mark();
+CREATE TRIGGER board_stale_leave AFTER DELETE ON residents FOR EACH ROW EXECUTE FUNCTION board_stale_mark();
+""" + _V17_SHIFTS + """CREATE FUNCTION shift_counts_of(ev events) RETURNS TABLE (
+    closed_at BIGINT, event TEXT, line BIGINT, kiosk TEXT, operator TEXT, sku TEXT, expected BIGINT, counted BIGINT)
+    LANGUAGE sql STABLE AS $$
+    SELECT ev.at, ev.id, c.n - 1, ev.kiosk, ev.operator, c.value ->> 'sku', (c.value ->> 'expected')::bigint,
+           (c.value ->> 'counted')::bigint
+    FROM jsonb_array_elements(convert_from(ev.body, 'UTF8')::jsonb -> 'counts') WITH ORDINALITY AS c(value, n) $$;
+CREATE FUNCTION shift_counts_fill() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO shift_counts SELECT * FROM shift_counts_of(NEW);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER shift_counts_fill AFTER INSERT ON events FOR EACH ROW WHEN (NEW.kind = 'shift_close')
+    EXECUTE FUNCTION shift_counts_fill();
+INSERT INTO shift_counts SELECT s.* FROM events e, shift_counts_of(e) s WHERE e.kind = 'shift_close';
+"""
+POSTGRESQL: dict[int, str] = {
+    1: _PG_FUNCTIONS + _V1 + "ALTER TABLE stock_moves ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY;\n",
+    2: _V2_TABLES.replace("{append_only}", "\n".join(
+        f"CREATE FUNCTION {name}_refuse() RETURNS trigger LANGUAGE plpgsql AS $${body}$$;\n{trigger};"
+        for name, (trigger, body) in _PG_TRIGGERS.items())),
+    11: _V11.replace(f"UPDATE residents SET initials = {INITIALS_FUNCTION}(name);\n", ""),
+    12: "CREATE UNIQUE INDEX staff_username_nocase ON staff(lower(username));\n",
+    15: _PG_V15,
+    17: _PG_V17,
+}
+
+
+def for_dialect(dialect: str, migrations: list[tuple[int, str]] = MIGRATIONS) -> list[tuple[int, str]]:
+    """The migrations as ``dialect`` (``sqlite`` or ``postgresql``) runs them, before the
+    store's spelling rewrite: the same numbers, each in its dialect's form."""
+    if dialect == "sqlite":
+        return migrations
+    return [(v, POSTGRESQL.get(v, sql)) for v, sql in migrations]
 
 
 def pending(current: int, migrations: list[tuple[int, str]] = MIGRATIONS) -> list[tuple[int, str]]:

@@ -41,6 +41,18 @@ class Decision(Body):
     note: str
 
 
+class VoiceAssign(Body):
+    """Giving a letter or request to a staff account that may handle it."""
+
+    staff: str
+
+
+class VoiceReply(Body):
+    """The answer to a letter or request, for the resident and the public handling log."""
+
+    text: str
+
+
 class ResidentIn(Body):
     name: str
     phone: str

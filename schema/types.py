@@ -40,3 +40,9 @@ Hex64 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
 Hex32 = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
 Text = Annotated[str, Meta(max_length=500)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
+#: A letter's or request's tracking code (``sync.tracking``): kiosk digits, kseq, check digit.
+TrackingCode = Annotated[str, Meta(pattern=r"^[0-9]{4,12}-[0-9]{4,16}-[0-9]$")]
+#: What a resident said in a letter or request, or a reply: bounded, never empty.
+VoiceText = Annotated[str, Meta(min_length=1, max_length=1000)]
+#: A resident's rating of how a letter or request was handled.
+Stars = Annotated[int, Meta(ge=1, le=5)]

@@ -24,7 +24,10 @@ from schema.types import (
     Price,
     Qty,
     Seq,
+    Stars,
     Text,
+    TrackingCode,
+    VoiceText,
 )
 
 
@@ -130,7 +133,36 @@ class ShiftClose(Wire, tag="shift_close"):
     counts: Annotated[list[StockCount], msgspec.Meta(max_length=5000)]
 
 
-KioskEvent = Award | Redeem | Void | StockIn | ShiftClose
+class Voice(Wire, tag="voice"):
+    """A resident's letter to the secretary (``letter``, 书记信箱) or request (``request``,
+    村民说事), recorded by a station's operator. ``category`` is one of
+    ``sync.kinds.voice.CATEGORIES``; ``code`` is the tracking code of this event
+    (``sync.tracking``), printed on the resident's slip. No postings."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    resident: Card
+    channel: Literal["letter", "request"]
+    category: Code
+    text: VoiceText
+    code: TrackingCode
+
+
+class VoiceRating(Wire, tag="voice_rating"):
+    """The resident's 1-5 stars for a handled letter or request (``code``), given once."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    resident: Card
+    code: TrackingCode
+    stars: Stars
+
+
+KioskEvent = Award | Redeem | Void | StockIn | ShiftClose | Voice | VoiceRating
 
 
 # ---------------------------------------------------------------- central events
@@ -551,6 +583,35 @@ class CheckpointRec(Wire):
     signature: str
 
 
+class CheckpointNoteRec(Wire):
+    """Checkpoint ``n`` as a Merkle tree head in a C2SP signed note (kind ``checkpoint_note``,
+    key ``latest``; docs/PROTOCOL.md § 13). Added after the first release."""
+
+    n: int
+    note: str
+
+
+class ConsistencyReply(Wire):
+    """``GET /v1/log/consistency``: the proof that the tree of ``old`` leaves is a prefix of
+    the tree of ``new`` (RFC 9162 § 2.1.4), nodes as base64."""
+
+    old: int
+    new: int
+    proof: list[str]
+
+
+class InclusionReply(Wire):
+    """``GET /v1/log/inclusion``: where batch ``kiosk``/``seq`` sits in the tree of ``size``
+    leaves (``index`` from 0), its log entry ``leaf`` (hex, § 10) and the audit path."""
+
+    kiosk: KioskId
+    seq: Seq
+    index: int
+    size: int
+    leaf: Hex64
+    proof: list[str]
+
+
 class ChainRec(Wire):
     """Where the server stands in one kiosk's batch chain (kind ``chain``, key the kiosk id,
     scope its shop). Published when the server's data were restored from a backup: a kiosk
@@ -558,6 +619,23 @@ class ChainRec(Wire):
 
     kiosk: KioskId
     next_seq: Seq
+
+
+class VoiceReplyRec(Wire):
+    """Where a resident's letter or request stands (kind ``voice_reply``, key its tracking
+    code, scope the resident's community): what the kiosk shows the resident when they
+    return, and whether it may be rated. The text the resident wrote stays on the server."""
+
+    code: TrackingCode
+    resident: Card
+    channel: Literal["letter", "request"]
+    category: Code
+    at: Millis
+    status: Literal["open", "assigned", "replied", "done"]
+    reply: str
+    replied_at: Millis | None
+    done_at: Millis | None
+    stars: Stars | None
 
 
 class AcceptsRec(Wire):
@@ -570,7 +648,8 @@ class AcceptsRec(Wire):
 
 class OffersRec(Wire):
     """The signed requests beyond push and pull this server answers (kind ``offers``, key
-    ``requests``): ``lookup`` and ``history``. A kiosk asks nothing else of it."""
+    ``requests``): ``lookup``, ``history`` and ``log_proofs`` (the GETs of docs/PROTOCOL.md § 13).
+    A kiosk asks nothing else of it."""
 
     requests: list[str]
 

@@ -13,6 +13,7 @@ import time
 import anyio
 from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromQuery
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components
@@ -23,7 +24,7 @@ from server.metrics import metrics
 from server.console.web import template_config
 from server.public import web as public_web
 from server.replies import handle_exception, read_payload, signed
-from server.services import Context, dashboard, open_context
+from server.services import Context, dashboard, open_context, tree
 from server.services.enroll import enroll
 from server.services.lookup import history, lookup
 from server.services.pull import pull
@@ -99,6 +100,17 @@ class KioskApi(Controller):
     @post("/history", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def history(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
         return signed_answer(ctx, history, payload, request)
+
+    @get("/log/consistency", sync_to_thread=True, before_request=rate_limit)
+    def log_consistency(self, ctx: NamedDependency[Context], old: FromQuery[int], new: FromQuery[int]) -> Response:
+        """The Merkle log's consistency proof between two tree sizes (docs/PROTOCOL.md § 13)."""
+        return signed(ctx.key, tree.consistency(ctx, old, new))
+
+    @get("/log/inclusion", sync_to_thread=True, before_request=rate_limit)
+    def log_inclusion(self, ctx: NamedDependency[Context], kiosk: FromQuery[str], seq: FromQuery[int],
+                      size: FromQuery[int | None] = None) -> Response:
+        """One batch's inclusion proof in the tree of ``size`` leaves (default: the newest signed)."""
+        return signed(ctx.key, tree.inclusion(ctx, kiosk, seq, size))
 
     @get("/health", sync_to_thread=False)
     def health(self, ctx: NamedDependency[Context]) -> Response:

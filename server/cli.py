@@ -9,7 +9,8 @@ Who acts: ``--staff USER`` names a staff account (its role and community scope a
 over the API); without it the command acts as ``local:<os user>``, an admin, because
 whoever can read the data folder holds everything in it anyway.
 
-Every subcommand takes ``--data DIR`` after its name (default ./jifen-data/server) and
+Every subcommand takes ``--data DIR`` after its name (default ./jifen-data/server),
+``--database URL`` (a PostgreSQL database instead of the data folder's SQLite file) and
 ``--json`` for machine-readable output: operators and checks script these commands.
 Exit status: 0 done, 1 audit found a failure, 2 bad input or not allowed (unknown shop,
 kiosk, card), 3 conflict (already resolved, taken).
@@ -31,7 +32,7 @@ from schema.wire import CheckpointRec
 from server.errors import Invalid, ServerKeyChanged
 from server.files import PRIVATE_UMASK
 from server.reports.render import FORMATS, render, render_bytes
-from server.services import checkpoint, enroll, manage, open_context, projector, receipt, register, reports, review, rotate, staff
+from server.services import checkpoint, enroll, manage, open_context, projector, receipt, register, reports, review, rotate, staff, voice
 from server.services.audit import audit
 from server.services.demo import demo_data
 from server.settings import DEFAULT_DATA, Settings
@@ -442,6 +443,58 @@ def review_resolve(ctx, who, args) -> int:
                 + (f", approved by {out['approved_by']}" if out.get("approved_by") else ""))
 
 
+# ---------------------------------------------------------------- letters and requests
+
+
+def _voice_list_args(p):
+    p.add_argument("--community")
+    p.add_argument("--status", choices=voice.STATUSES)
+    p.add_argument("--channel", choices=("letter", "request"))
+    p.add_argument("--month", help="YYYY-MM: recorded in this month")
+
+
+def voice_list(ctx, who, args) -> int:
+    rows = voice.list_items(ctx, who, args.community, args.status, args.channel, args.month, voice.LIST_LIMIT)
+    return emit(args, rows, "\n".join(f"{r['code']}\t{r['channel']}\t{r['category']}\t{r['community']}\t{r['status']}\t"
+                                      f"{r['assignee'] or ''}\t{r['stars'] or ''}" for r in rows))
+
+
+def _voice_code(p):
+    p.add_argument("code", help="the tracking code on the resident's slip")
+
+
+def voice_show(ctx, who, args) -> int:
+    out = voice.item(ctx, who, args.code)
+    steps = [f"  {s['at']}\t{s['step']}\t{s['actor']}\t{json.dumps(s['detail'], ensure_ascii=False)}" for s in out["steps"]]
+    return emit(args, out, "\n".join([f"{out['code']} {out['channel']} {out['category']} {out['status']}", out["text"],
+                                       f"reply: {out['reply']}", *steps]))
+
+
+def voice_assign(ctx, who, args) -> int:
+    out = voice.assign(ctx, who, args.code, args.to)
+    return emit(args, out, f"{out['code']} assigned to {out['assignee']}")
+
+
+def voice_reply(ctx, who, args) -> int:
+    out = voice.reply(ctx, who, args.code, args.text)
+    return emit(args, out, f"{out['code']} replied")
+
+
+def voice_done(ctx, who, args) -> int:
+    out = voice.done(ctx, who, args.code)
+    return emit(args, out, f"{out['code']} done")
+
+
+def _voice_assign_args(p):
+    _voice_code(p)
+    p.add_argument("--to", required=True, help="the staff account that handles it")
+
+
+def _voice_reply_args(p):
+    _voice_code(p)
+    p.add_argument("--text", required=True, help="the reply the resident and the public handling log read")
+
+
 # ---------------------------------------------------------------- staff accounts and the audit log
 
 
@@ -577,6 +630,11 @@ COMMANDS: tuple[Command, ...] = (
             _review_show_args),
     Command("review resolve", "resolve a review item once, or --approve / --decline a proposed resolution (--staff names who)",
             review_resolve, _resolve_args),
+    Command("voice list", "list residents' letters (书记信箱) and requests (村民说事)", voice_list, _voice_list_args),
+    Command("voice show", "one letter or request: what the resident wrote and every handling step", voice_show, _voice_code),
+    Command("voice assign", "give a letter or request to a staff account that may handle it", voice_assign, _voice_assign_args),
+    Command("voice reply", "answer a letter or request (the resident's kiosk shows it)", voice_reply, _voice_reply_args),
+    Command("voice done", "mark a replied letter or request done: the resident may rate it", voice_done, _voice_code),
     Command("staff add", f"add an account (password from ${PASSWORD_ENV}, else generated and shown once)", staff_add, _staff_add_args),
     Command("staff list", "list accounts", staff_list),
     Command("staff password", f"set an account's password (from ${PASSWORD_ENV}, else generated and shown once; admin's is kept in admin-password.txt) and sign it out everywhere",
@@ -595,6 +653,8 @@ COMMANDS: tuple[Command, ...] = (
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default: %(default)s)")
+    common.add_argument("--database", metavar="URL",
+                        help="a postgresql:// URL to run on (default: $JIFEN_DATABASE, else server.db in --data)")
     common.add_argument("--json", action="store_true", help="print machine-readable JSON")
     acting = argparse.ArgumentParser(add_help=False)
     acting.add_argument("--staff", help="act as this staff account (its role and scope apply; default: local:<os user>, admin)")
@@ -631,6 +691,8 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     cmd: Command = args.handler
     flags = {"host": args.host, "port": args.port, "tls_cert": args.cert, "tls_key": args.key} if cmd.name == "serve" else {}
+    if args.database:
+        flags["database"] = args.database
     settings = Settings.from_env(os.environ, data_dir=args.data, **flags)
     args.password = os.environ.get(PASSWORD_ENV) or None  # read here, at the entry point, for `staff add`
     args.pin = os.environ.get(PIN_ENV) or None  # and for `operator set`, `operator pin`

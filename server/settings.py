@@ -26,6 +26,9 @@ def system_clock() -> int:
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = DEFAULT_DATA
+    # The database: a ``postgresql://`` URL (server.store.postgres); None: the embedded SQLite
+    # file ``server.db`` in the data folder. The data folder keeps ``server.key`` either way.
+    database: str | None = None
     host: str = "127.0.0.1"
     port: int = 8470
     # Offline-risk policy handed to every kiosk on every pull.
@@ -51,6 +54,9 @@ class Settings:
     # Quarantine kept per kiosk (bodies that verified but were refused), in bytes with 512 per
     # row; beyond it only a count and the last hash are kept (server.services.push).
     quarantine_bytes_per_kiosk: int = 16 * 1024 * 1024
+    # Batches a kiosk may have held ahead of its chain (a gap before them), in bytes; a push
+    # that would hold more is refused (held_limit) until the gap is filled.
+    held_bytes_per_kiosk: int = 32 * 1024 * 1024
     # Proxies whose X-Forwarded-For names the client address (uvicorn's forwarded_allow_ips);
     # None trusts no header: the address is the socket's peer.
     forwarded_allow_ips: str | None = None
@@ -94,6 +100,11 @@ class Settings:
         return Path(self.data_dir) / "server.db"
 
     @property
+    def store_location(self) -> Path | str:
+        """What ``server.store.open_store`` opens: the PostgreSQL URL, else ``db_path``."""
+        return self.database or self.db_path
+
+    @property
     def key_path(self) -> Path:
         return Path(self.data_dir) / "server.key"
 
@@ -132,6 +143,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "public_per_second": ("JIFEN_PUBLIC_PER_SECOND", float),
     "public_burst": ("JIFEN_PUBLIC_BURST", int),
     "quarantine_bytes_per_kiosk": ("JIFEN_QUARANTINE_BYTES_PER_KIOSK", int),
+    "held_bytes_per_kiosk": ("JIFEN_HELD_BYTES_PER_KIOSK", int),
     "forwarded_allow_ips": ("JIFEN_FORWARDED_ALLOW_IPS", str),
     "tick_seconds": ("JIFEN_TICK_SECONDS", float),
     "lookups_per_day": ("JIFEN_LOOKUPS_PER_DAY", int),
@@ -143,5 +155,5 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "projection": ("JIFEN_PROJECTION", projection_mode),
     "projection_chunk_events": ("JIFEN_PROJECTION_CHUNK_EVENTS", int),
     "cache_mib": ("JIFEN_CACHE_MIB", int),
+    "database": ("JIFEN_DATABASE", str),
 }
-

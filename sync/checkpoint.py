@@ -12,7 +12,8 @@ ends at the older checkpoint's head.
 from collections.abc import Iterable
 
 from schema.wire import CheckpointBody
-from sync import codec
+from sync import codec, merkle
+from sync.signing import VerifyKey
 
 
 def effects_digest(postings: Iterable[tuple[str, str, int]], moves: Iterable[tuple[str, str, str, int]]) -> str:
@@ -75,3 +76,22 @@ def key_trace(kiosk: str, public_key: str, from_seq: int, enroll_code: str | Non
     used enrolment code's hash, or the SHA-256 of the rotation request the old key signed."""
     return codec.encode({"enroll_code": enroll_code, "from_seq": from_seq, "kiosk": kiosk,
                          "public_key": public_key, "rotation": rotation})
+
+
+# ---------------------------------------------------------------- the Merkle tree log (v3)
+#
+# The same leaves, also as the entries of an RFC 9162 Merkle tree (sync.merkle): entry i is
+# the 32 raw bytes of leaf i, so its tree leaf hash is sha256(0x00 || leaf bytes). Each
+# checkpoint from server schema 17 on signs the tree head as a C2SP note (sync.note) whose
+# origin and key name are ``log_origin`` of the server key (docs/PROTOCOL.md § 13).
+
+
+def tree_hashes(leaves: Iterable[str]) -> list[bytes]:
+    """The Merkle leaf hashes of the log's leaves (hex), in log order."""
+    return [merkle.leaf_hash(bytes.fromhex(lf)) for lf in leaves]
+
+
+def log_origin(server_public_hex: str) -> str:
+    """The checkpoint notes' origin line and key name: ``jifen/log/`` and the server key's
+    fingerprint, so a note names the log it heads and no other server's note passes for it."""
+    return "jifen/log/" + VerifyKey(server_public_hex).fingerprint()

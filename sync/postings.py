@@ -80,6 +80,16 @@ class GoodInfo:
 
 
 @dataclass(frozen=True)
+class VoiceInfo:
+    """A letter or request as a rating of it needs to know it: whose it is, where it stands
+    (``open``, ``assigned``, ``replied``, ``done``) and the stars that count, if rated."""
+
+    resident: str
+    status: str
+    stars: int | None = None
+
+
+@dataclass(frozen=True)
 class Target:
     """An earlier event a void may reverse, with the effects to undo. ``kind`` is its tag."""
 
@@ -103,6 +113,7 @@ class View:
     known_ids: set[str] = field(default_factory=set)
     counts: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (card, rule, period)
     operators: dict[str, OperatorInfo] = field(default_factory=dict)
+    voices: dict[str, VoiceInfo] = field(default_factory=dict)  # tracking code -> item
 
 
 @dataclass
@@ -114,12 +125,14 @@ class Plan:
     stock: dict[tuple[str, str], int] = field(default_factory=dict)
     counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
     voided: list[str] = field(default_factory=list)
+    ratings: dict[str, tuple[str, int]] = field(default_factory=dict)  # tracking code -> (event, stars) that count
 
 
 @dataclass
 class Refs:
     """What a batch refers to, so the caller can fetch its ``View``: cards, rules, SKUs
-    (at the batch's shop), void targets, stock at other shops, cap counters, operators."""
+    (at the batch's shop), void targets, stock at other shops, cap counters, operators, the
+    letters and requests ratings name."""
 
     cards: set[str] = field(default_factory=set)
     rules: set[str] = field(default_factory=set)
@@ -128,3 +141,4 @@ class Refs:
     stock: set[tuple[str, str]] = field(default_factory=set)
     counts: list[tuple[str, str, str]] = field(default_factory=list)
     operators: set[str] = field(default_factory=set)
+    voices: set[str] = field(default_factory=set)  # tracking codes a rating names

@@ -6,7 +6,9 @@ projector (``server.services.projector``) reads the log in order, a chunk at a t
 the state the chunk touches as values (a ``View``: balances, stock, cap counters, void
 targets, and the reference data the reviews read) and hands both to ``fold``, which returns
 every row to write: events, postings with the balance deltas they make, stock moves and
-stock deltas, cap counters, voids, review items and the feed records of what moved. The same
+stock deltas, cap counters, voids, review items, the feed records of what moved, and the
+residents' letters and the ratings that count (``Voiced``: the projector stores them through
+``server.services.voice``). The same
 fold rebuilds the whole ledger from the log (``jifen-server reproject``) and re-derives a
 batch's postings for ``audit`` (``rederive``). No I/O here.
 
@@ -37,6 +39,7 @@ from sync.ledger import (
     resident_account,
     shop_account,
 )
+from sync.postings import VoiceInfo
 from sync.protocol import RequestRejected
 
 RESIDENT_PREFIX = resident_account("")
@@ -78,6 +81,7 @@ def needs(batches: list[Logged]) -> Needs:
         refs.stock |= r.stock
         refs.counts += r.counts
         refs.operators |= r.operators
+        refs.voices |= r.voices
         accounts.add(shop_account(b.shop))
         stock |= {(b.shop, sku) for sku in r.skus}
     refs.targets -= {ev.id for b in batches for ev in b.events}  # voids of events in the chunk itself
@@ -91,6 +95,23 @@ def with_targets(n: Needs, targets: dict[str, Target]) -> Needs:
         n.accounts.update(a for a, _ in t.postings)
         n.stock.update((s, k) for s, k, _ in t.stock)
     return n
+
+
+#: the kinds whose events the residents' voice stores (letters and requests, and ratings)
+VOICE_KINDS = frozenset({"voice", "voice_rating"})
+
+
+@dataclass(frozen=True)
+class Voiced:
+    """What one batch gives the residents' voice: its ``voice`` and ``voice_rating`` events
+    and the ratings that count (tracking code -> (event, stars)), with the batch's kiosk,
+    shop and acknowledgement time."""
+
+    kiosk: str
+    shop: str
+    at: int
+    events: tuple
+    ratings: dict[str, tuple[str, int]]
 
 
 @dataclass
@@ -107,6 +128,7 @@ class Rows:
     reviews: list[tuple] = field(default_factory=list)  # (kind, at, kiosk, event, resident, shop, detail)
     balances: dict[str, int] = field(default_factory=dict)  # card -> points after the chunk
     stock: dict[tuple[str, str], int] = field(default_factory=dict)  # (shop, sku) -> qty after the chunk
+    voice: list[Voiced] = field(default_factory=list)  # batches with letters or ratings, in log order
     batches: list[tuple[str, int]] = field(default_factory=list)  # (kiosk, seq), in log order
     last: int = 0  # the log position the chunk ends at
 
@@ -150,11 +172,24 @@ def fold(batches: list[Logged], view: View) -> Rows:
         rows.voids += voids_applied(b.events, plan)
         for r in plan.reviews:
             rows.reviews.append((r.kind, b.at, b.kiosk, r.event, r.resident, b.shop or r.detail.get("shop"), r.detail))
+        _voiced(rows, b, plan, view)
         rows.batches.append((b.kiosk, b.seq))
         rows.last = b.pos
     rows.balances = {a[len(RESIDENT_PREFIX):]: view.balances[a] for a in sorted(touched)}
     rows.stock = {k: view.stock[k] for k in sorted(rows.stock_deltas)}
     return rows
+
+
+def _voiced(rows: Rows, b: Logged, plan: Plan, view: View) -> None:
+    """The letters and ratings of ``b``; a letter is an open item for the ratings of later
+    batches in the chunk, as it would be once stored."""
+    voiced = tuple(ev for ev in b.events if kinds.tag_of(ev) in VOICE_KINDS)
+    if not voiced:
+        return
+    rows.voice.append(Voiced(b.kiosk, b.shop, b.at, voiced, dict(plan.ratings)))
+    for ev in voiced:
+        if kinds.tag_of(ev) == "voice":
+            view.voices[ev.code] = VoiceInfo(ev.resident, "open", None)
 
 
 def _write_events(rows: Rows, b: Logged) -> dict[str, int]:

@@ -34,7 +34,7 @@ MAX_HISTORY_LIMIT = 500
 
 #: the signed requests beyond push and pull that this release's server answers, named in its
 #: ``offers`` feed row (docs/PROTOCOL.md § 4.6); a server that publishes none answers none
-OFFERED_REQUESTS = ("history", "lookup")
+OFFERED_REQUESTS = ("history", "log_proofs", "lookup")
 
 Action = Literal["retry", "resign", "resend_from", "stop", "upgrade", "fix_request"]
 
@@ -56,9 +56,11 @@ ERRORS: dict[str, tuple[int, Action, str]] = {
     "body_too_large": (413, "resign", "The body exceeds the size limit. The kiosk rebuilds smaller batches."),
     "batch_too_large": (413, "resign", "The batch has more events than allowed. The kiosk rebuilds smaller batches."),
     "invalid_batch": (422, "stop", "The batch breaks a protocol rule (event sequence, totals, references that never existed, duplicate ids, a time before 2024 or more than 90 days ahead of the server's clock). Nothing in it was applied; it is quarantined."),
+    "proof_unavailable": (404, "fix_request", "No such log proof: a tree size beyond the log, or a batch not (yet) in it."),
     "unknown_card": (404, "fix_request", "No resident holds this card (a lookup or history asks for an exact card, never a search)."),
     "lookup_allowance": (429, "retry", "This kiosk has made its allowance of online lookups (or history requests) for the day (Asia/Shanghai); detail.retry_after_ms says when the next day begins."),
     "protocol_unsupported": (426, "upgrade", "The server does not speak this protocol version. Upgrade the kiosk."),
+    "held_limit": (429, "retry", "The server already holds this kiosk's allowance of batches ahead of a gap in its chain; the kiosk sends the missing batch first (detail.next_seq)."),
     "rate_limited": (429, "retry", "Too many requests from this kiosk; retry after the delay given."),
     "internal_error": (500, "retry", "The server failed; nothing was applied. Retry later."),
     "unavailable": (503, "retry", "The server is starting or shutting down. Retry later."),

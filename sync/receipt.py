@@ -81,6 +81,11 @@ class Checked:
         return self.event.id
 
 
+def mask_card(card: str) -> str:
+    """A card as a receipt check shows it: all but the last four characters hidden."""
+    return "*" * max(0, len(card) - 4) + card[-4:]
+
+
 def signed_message(kiosk: str, seq: int, event_bytes: bytes) -> bytes:
     """The bytes a receipt's signature covers (domain ``receipt``)."""
     return f"{kiosk}\n{seq}\n".encode("ascii") + event_bytes

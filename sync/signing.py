@@ -32,6 +32,12 @@ def _framed(domain: str, message: bytes) -> bytes:
     return b"jifen/v1/" + domain.encode("ascii") + b"\x00" + message
 
 
+def _note_message(note_body: bytes) -> bytes:
+    if note_body.startswith(b"jifen/v1/"):
+        raise ValueError("a signed note's body may not start with jifen/v1/, the framed signatures' prefix")
+    return note_body
+
+
 class SigningKey:
     """A private key. Made from 32 seed bytes, which the caller supplies (no randomness
     here: tests use fixed seeds, the shells use ``os.urandom``)."""
@@ -49,6 +55,12 @@ class SigningKey:
     def sign(self, domain: Domain, message: bytes) -> str:
         """Hex signature of ``message`` under ``domain``."""
         return self._key.sign(_framed(domain, message)).hex()
+
+    def sign_note(self, note_body: bytes) -> bytes:
+        """Raw 64-byte Ed25519 signature of a C2SP signed note's body (``sync.note``), which
+        standard note verifiers check without our prefix. No replay across purposes: every
+        framed message starts with ``jifen/v1/`` and a note body may not (``_note_message``)."""
+        return self._key.sign(_note_message(note_body))
 
     def seed(self) -> bytes:
         return self._key.private_bytes(
@@ -85,6 +97,18 @@ class VerifyKey:
             self._key.verify(sig, _framed(domain, message))
         except InvalidSignature:
             raise BadSignature("signature does not verify") from None
+
+    def verify_note(self, note_body: bytes, signature: bytes) -> None:
+        """Raise ``BadSignature`` unless ``signature`` is this key's raw signature of the note body."""
+        if len(signature) != 64:
+            raise BadSignature("signature is not 64 bytes")
+        try:
+            self._key.verify(signature, _note_message(note_body))
+        except InvalidSignature:
+            raise BadSignature("signature does not verify") from None
+
+    def raw(self) -> bytes:
+        return bytes.fromhex(self.hex)
 
     def fingerprint(self) -> str:
         """A short, human-comparable form of the key (first 16 base32 chars of the key)."""

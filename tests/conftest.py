@@ -15,6 +15,7 @@
   every asyncio test after it would fail ("cannot be called from a running event loop").
 """
 
+import itertools
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -199,3 +200,25 @@ def inprocess_kiosk(tmp_path, app_server, wire, clock):
     yield make
     for svc in made:
         svc.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL cluster for the whole session (``tests/pgcluster.py``);
+    skipped with the reason when PostgreSQL is not installed (a failure in CI)."""
+    from tests import pgcluster
+    bindir = pgcluster.find_bin()
+    if bindir is None:
+        pgcluster.unavailable("initdb not found in /usr/lib/postgresql/*/bin or PATH")
+    cluster = pgcluster.Cluster(bindir).start()
+    yield cluster
+    cluster.stop()
+
+
+_pg_databases = itertools.count(1)
+
+
+@pytest.fixture
+def pg_database(pg_cluster) -> str:
+    """The DSN of a new empty database on the session's cluster, for one test."""
+    return pg_cluster.create_database(f"t{next(_pg_databases)}")

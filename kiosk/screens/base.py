@@ -19,7 +19,7 @@ from kiosk.widgets.keybar import KeyBar
 from kiosk.widgets.status import StatusBar
 
 #: actions that record an event; disabled once central staff revoke the kiosk
-RECORDING = {"award", "redeem", "void", "stock", "confirm"}
+RECORDING = {"award", "redeem", "void", "stock", "confirm", "write"}
 
 
 def cell(value: object, right: bool = False) -> Text:

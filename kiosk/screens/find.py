@@ -10,6 +10,10 @@ looked up online by exact card when the server offers it, in a worker: the opera
 typing meanwhile, and the answer (``LookedUp``) opens the resident, kept on the kiosk as a
 visitor, or says why not (nobody holds it, the server is unreachable, today's lookups are
 spent). Only the newest card asked for is opened.
+
+A tracking code from a letter's or request's slip (``0007-0042-8``, ``sync.tracking``) opens
+that resident's letters and requests at that item; a code whose check digit does not match
+is refused as mistyped before anything is looked up.
 """
 
 from textual import on, work
@@ -20,7 +24,7 @@ from textual.widgets import DataTable, Input
 
 from kiosk.errors import KioskError, NotOffered, Offline
 from kiosk.screens.base import KioskScreen, cell
-from sync import codes
+from sync import codes, tracking
 
 #: rows listed for a search; when more match, the operator is told how many and asked to type more
 SHOWN = 20
@@ -77,6 +81,8 @@ class FindScreen(KioskScreen):
             return
         self.asking = None  # a new search: an answer for an earlier card opens nothing
         svc = self.app.service
+        if self._tracking(text):
+            return
         card = codes.normalise_or_none("card", text)
         if card is not None and svc.resident(card) is not None:  # a scanned card: open it straight away
             self.open(card)
@@ -104,6 +110,27 @@ class FindScreen(KioskScreen):
             else:
                 self.say("find_many", n=len(rows))
             table.focus()
+
+    def _tracking(self, text: str) -> bool:
+        """A tracking code: open its resident's letters and requests there (True when the
+        text was one, found or not)."""
+        try:
+            code = tracking.normalise(text)
+        except tracking.InvalidTracking as exc:
+            if exc.why == "check":
+                self.say("bad_code_tracking", error=True, value=exc.value)
+                return True
+            return False
+        svc = self.app.service
+        card = svc.voice_owner(code)
+        if card is None:
+            self.say("voice_unknown", error=True, code=code)
+            return True
+        from kiosk.screens.voice import VoiceScreen
+
+        self.say(None)
+        self.app.push_screen(VoiceScreen(card, (svc.resident(card) or {}).get("name", ""), code))
+        return True
 
     @work(thread=True, exit_on_error=False, group="lookup")
     def _look_up(self, card: str) -> None:

@@ -1,6 +1,7 @@
 """Resident view: confirmed, pending and available points, this month's rank in the
 community (shown as "—" until the server publishes boards), and the resident's history.
-F2 awards or deducts, F3 redeems.
+F2 awards or deducts, F3 redeems, F4 shows the resident's letters and requests (书记信箱,
+村民说事: ``kiosk.screens.voice``).
 
 The history is the whole one when the server offers it: every entry at every shop,
 station and central adjustment, fetched once per visit in a worker (``HistoryFetched``)
@@ -38,6 +39,7 @@ class ResidentScreen(KioskScreen):
     BINDINGS = [
         Binding("f2", "award", "key_award"),
         Binding("f3", "redeem", "key_redeem"),
+        Binding("f4", "voice", "key_voice"),
         Binding("escape", "back", "key_back"),
     ]
 
@@ -153,6 +155,11 @@ class ResidentScreen(KioskScreen):
         from kiosk.screens.award import AwardScreen
 
         self.app.push_screen(AwardScreen(self.card, self.row.get("name", "")))
+
+    def action_voice(self) -> None:
+        from kiosk.screens.voice import VoiceScreen
+
+        self.app.push_screen(VoiceScreen(self.card, self.row.get("name", "")))
 
     def action_redeem(self) -> None:
         from kiosk.screens.redeem import RedeemScreen

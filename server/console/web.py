@@ -228,6 +228,10 @@ def error_text(exc: Exception, lang: str) -> str:
         state = exc.detail.get("state")
         if state in ("resolved", "pending"):
             return t(f"err_review_{state}", review=exc.detail.get("review"), by=exc.detail.get("by") or "—")
+        if exc.detail.get("item") and state in ("open", "assigned"):
+            return t("err_voice_no_reply")
+        if exc.detail.get("item") and state == "done":
+            return t("err_voice_closed")
         return t("err_conflict")
     if isinstance(exc, Invalid):
         return t("err_invalid", what=t(INVALID_WORDS.get(exc.detail.get("field", ""), "invalid_other")))

@@ -1,5 +1,6 @@
 """The public pages under ``/public``: what residents read without signing in (each
-community's monthly board, printable on A4), in Chinese by default and English by the
+community's monthly board, printable on A4; the receipt check; the handling log of residents' letters and
+requests, 书记信箱 and 村民说事, with its monthly figures and the residents' ratings), in Chinese by default and English by the
 console's language link. A shell like the console's over ``server.services``: the shell
 is ``server.public.web`` (rendering, errors, the per-address allowance); the words are
 ``server.public.i18n``; templates and the style sheet are served from this package.
@@ -13,9 +14,11 @@ from litestar.static_files import create_static_files_router
 from server.console import web as console_web
 from server.public import web
 from server.public.boards import BoardPages
+from server.public.check import CheckPages
+from server.public.voice import VoicePublicPages
 
 #: every public page's controller (each carries its own path)
-PAGES: list = [BoardPages]
+PAGES: list = [BoardPages, CheckPages, VoicePublicPages]
 
 
 def router() -> Router:

@@ -27,9 +27,10 @@ from litestar.exceptions import HTTPException
 from litestar.response import Template
 
 from server.console import web as console_web
-from server.errors import Invalid, NotFound, PagesLimited
+from server.errors import Conflict, Invalid, NotFound, PagesLimited
 from server.public import i18n
 from server.services import reports
+from sync.protocol import ReceiptRefused
 from sync import humantime
 
 log = logging.getLogger("jifen.public")
@@ -81,11 +82,21 @@ def error_text(exc: Exception, lang: str, community_name: Callable[[str], str] =
 
     if isinstance(exc, PagesLimited):
         return t("err_limited", seconds=_seconds(exc))
+    if isinstance(exc, ReceiptRefused) and i18n.has("err_" + exc.code):
+        return t("err_" + exc.code, **exc.detail)
     if isinstance(exc, NotFound) and exc.what == "board":
         community, _, month = str(exc.key).partition("/")
         return t("err_no_board", community=community_name(community), month=humantime.month_written(month, lang))
     if isinstance(exc, NotFound) and exc.what == "community":
         return t("err_no_community", community=exc.key)
+    if isinstance(exc, NotFound) and exc.what == "voice item":
+        return t("err_no_voice", code=exc.key)
+    if isinstance(exc, Conflict) and exc.detail.get("item"):
+        return t("err_voice_rated" if exc.detail.get("state") == "rated" else "err_voice_not_done")
+    if isinstance(exc, Invalid) and exc.detail.get("field") == "code":
+        return t("err_voice_code", code=exc.detail.get("item", ""))
+    if isinstance(exc, Invalid) and exc.detail.get("field") == "stars":
+        return t("err_stars")
     if isinstance(exc, Invalid) and "month" in exc.detail:
         return t("err_month", month=exc.detail["month"])
     if isinstance(exc, Invalid) and "community" in exc.detail:
@@ -105,8 +116,9 @@ def _seconds(exc: PagesLimited) -> int:
 def handle_error(request: Request, exc: Exception) -> Response:
     """The public pages' exception handler: an error page in the reader's words, with its
     status (and ``Retry-After`` when the address spent its allowance)."""
-    status = console_web.status_of(exc, log, "public page failed")
+    status = exc.status if isinstance(exc, ReceiptRefused) else console_web.status_of(exc, log, "public page failed")
     headers = {"Retry-After": str(_seconds(exc))} if isinstance(exc, PagesLimited) else None
     ctx = request.app.state.ctx
     text = error_text(exc, lang_of(request), lambda community: reports.community_name(ctx, community))
-    return render(request, "error.html", status_code=status, headers=headers, message=text)
+    return render(request, "error.html", status_code=status, headers=headers, message=text,
+                  retry=isinstance(exc, ReceiptRefused))

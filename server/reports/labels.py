@@ -24,6 +24,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "coverage": ("登记覆盖", "Register coverage"),
     "kiosks": ("终端运行状况", "Kiosk fleet health"),
     "goods": ("兑换商品明细", "Goods handed out"),
+    "voice": ("书记信箱与村民说事", "Letters and requests"),
 }
 
 #: what a report counts, said once for people
@@ -33,6 +34,8 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
     "settlement": ("本月记入超市账户的积分：兑换 − 撤销 − 核销；合计等于账本。",
                    "points posted to the shop's account in the month: redeemed − voided − charged; the total is the ledger's"),
     "trend": ("截至所选月份的十二个月，按月、社区和规则统计。", "the twelve months up to the chosen one, by month, community and rule"),
+    "voice": ("本月记录的来信和诉求，按社区和渠道统计：已办结数、从记录到办结的中位时长、评价为四星或五星的比例（占已评价的）。",
+              "letters and requests recorded in the month, by community and channel: how many were done, the median time from recording to done, and the share of the rated given 4 or 5 stars"),
 }
 
 #: column -> (Chinese, English); ``report.column`` overrides a column in one report
@@ -89,6 +92,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "forks": ("分叉", "Forks"),
     "open_reviews": ("待审核", "Open reviews"),
     "sku": ("商品编号", "SKU"),
+    "channel": ("渠道", "Channel"),
+    "received": ("收到", "Received"),
+    "handled": ("已办结", "Done"),
+    "median_handle_s": ("办结中位时长", "Median time to done"),
+    "rated": ("已评价", "Rated"),
+    "rated_4_5": ("四星及以上", "Rated 4-5"),
+    "share_4_5": ("满意率(%)", "Rated 4-5 (%)"),
     "qty": ("数量", "Quantity"),
     "coverage.name": ("社区", "Community name"),
     "kiosks": ("终端数", "Kiosks"),
@@ -108,7 +118,8 @@ COLUMN_TYPES: dict[str, str] = {
     "last_push_at": "time", "last_pull_at": "time", "last_contact_at": "time",
     "silent_s": "age", "push_age_s": "age", "pull_age_s": "age", "last_batch_lag_ms": "lag",
     "revoked": "bool",
-    "status": "enum:status", "chain": "enum:chain", "flow": "enum:flow",
+    "status": "enum:status", "chain": "enum:chain", "flow": "enum:flow", "channel": "enum:channel",
+    "median_handle_s": "age",
 }
 
 #: enumerated values: table -> value -> (Chinese, English)
@@ -116,12 +127,14 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
     "bool": {"True": ("是", "yes"), "False": ("否", "no")},
     "status": {"active": ("在用", "active"), "revoked": ("已吊销", "revoked"), "retired": ("已停用", "retired"),
                "open": ("待处理", "open"), "resolved": ("已处理", "resolved")},
+    "channel": {"letter": ("书记信箱", "letter to the secretary"), "request": ("村民说事", "resident's request")},
     "chain": {"ok": ("正常", "ok"), "gap": ("有缺口", "gap"), "fork": ("分叉", "fork")},
     "flow": {"earned": ("获得", "earned"), "deducted": ("扣分", "deducted"), "spent": ("兑换", "spent"),
              "corrected": ("调整", "corrected")},
     "event": {"award": ("奖励", "award"), "redeem": ("兑换", "redemption"), "void": ("撤销", "void"),
               "stock_in": ("入库", "goods received"), "adjust": ("调整", "adjustment"), "charge": ("核销", "charge"),
-              "stock_adjust": ("库存调整", "stock correction")},
+              "stock_adjust": ("库存调整", "stock correction"),
+              "voice": ("来信诉求", "letter or request"), "voice_rating": ("办理评价", "rating")},
     "action": {"accept": ("接受", "accept"), "adjust": ("调整积分", "adjust"), "charge-shop": ("由超市承担", "charge the shop"),
                "write-off": ("核销", "write off")},
     "review": {"overdraft": ("透支", "overdraft"), "stock_negative": ("库存为负", "stock below zero"),
@@ -134,7 +147,8 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
                "award_value_unknown": ("分值不是规则有过的分值", "points the rule never had"),
                "operator_unknown": ("店员不存在", "unknown operator"), "operator_retired": ("店员已停用", "retired operator"),
                "operator_other_shop": ("其他店铺的店员", "another shop's operator"),
-               "void_unauthorised": ("撤销未经主管授权", "void without a supervisor")},
+               "void_unauthorised": ("撤销未经主管授权", "void without a supervisor"),
+               "voice_rating_refused": ("评价未计入", "rating not counted")},
 }
 
 #: phrases of evidence lines, totals and the CLI; ``{}`` fields filled by ``str.format``

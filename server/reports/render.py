@@ -1,9 +1,11 @@
 """One renderer for every report dict (``report``, ``columns``, ``rows``, ``totals``,
 ``lang``): JSON for programs (keys and raw values, plus ``labels``), and for people CSV in
 UTF-8 with a byte-order mark (so spreadsheet software reads Chinese correctly), a real
-``.xlsx`` workbook (openpyxl: numbers as numbers, times as dates), a printable HTML page
-(A4, no scripts, every value escaped) and a plain table for the terminal — each with the
-headers and readable values of ``server.reports.labels``.
+``.xlsx`` workbook (XlsxWriter in its constant-memory mode, a row at a time: numbers as
+numbers, times as dates), a printable HTML page (A4, no scripts, every value escaped) and a
+plain table for the terminal — each with the headers and readable values of
+``server.reports.labels``. CSV also comes in pieces (``csv_chunks``), for a download that
+starts before its last row is written.
 
 Spreadsheet formulas never ride along: a text cell that starts with ``= + - @``, a tab or
 a carriage return is written with a leading ``'`` (CSV and xlsx), so a kiosk label such as
@@ -15,6 +17,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from html import escape
 from urllib.parse import quote
 
@@ -29,6 +32,8 @@ FORMATS = {
     "table": "text/plain",
 }
 BOM = "\ufeff"
+#: rows of CSV in one piece of a streamed download
+CSV_CHUNK_ROWS = 2000
 #: what a spreadsheet takes for the start of a formula (or a cell-splitting control)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: the extra tables a report carries beside its rows: key -> columns
@@ -58,21 +63,27 @@ def render_bytes(report: dict, fmt: str) -> bytes:
     return to_xlsx(report) if fmt == "xlsx" else render(report, fmt).encode("utf-8")
 
 
+def stream_bytes(report: dict, fmt: str) -> Iterator[bytes]:
+    """The bytes of ``render_bytes`` in pieces: a CSV's rows as they are written (so a
+    download of the whole city starts at once), any other format whole."""
+    if fmt == "csv":
+        return (piece.encode("utf-8") for piece in csv_chunks(report))
+    return iter([render_bytes(report, fmt)])
+
+
 def _lang(report: dict) -> str:
     return report.get("lang") or "zh"
 
 
-def _typed_rows(report: dict, columns: list[str], rows: list[dict]) -> list[list]:
+def _typed_rows(report: dict, columns: list[str], rows: list[dict]) -> Iterator[list]:
     """Cells as a spreadsheet holds them: int, datetime, or neutralised text (None empty)."""
     kind, lang = report["report"], _lang(report)
-    out = []
     for r in rows:
         line = []
         for c in columns:
             v = labels.cell(kind, c, r.get(c), lang, typed=True)
             line.append(neutralise(v) if isinstance(v, str) else v)
-        out.append(line)
-    return out
+        yield line
 
 
 def _text_rows(report: dict, columns: list[str], rows: list[dict]) -> list[list[str]]:
@@ -85,14 +96,24 @@ def _headers(report: dict, columns: list[str]) -> list[str]:
 
 
 def to_csv(report: dict) -> str:
+    return "".join(csv_chunks(report))
+
+
+def csv_chunks(report: dict) -> Iterator[str]:
+    """The CSV of ``to_csv`` in pieces of ``CSV_CHUNK_ROWS`` rows: the byte-order mark and the
+    headers first."""
     buf = io.StringIO()
     buf.write(BOM)
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(_headers(report, report["columns"]))
-    kind, lang = report["report"], _lang(report)
-    for r in report["rows"]:
-        w.writerow([_csv_cell(kind, c, r.get(c), lang) for c in report["columns"]])
-    return buf.getvalue()
+    kind, lang, columns = report["report"], _lang(report), report["columns"]
+    for i, r in enumerate(report["rows"], 1):
+        w.writerow([_csv_cell(kind, c, r.get(c), lang) for c in columns])
+        if i % CSV_CHUNK_ROWS == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
 
 
 def _csv_cell(kind: str, column: str, value, lang: str):
@@ -104,37 +125,41 @@ def _csv_cell(kind: str, column: str, value, lang: str):
 
 def to_xlsx(report: dict) -> bytes:
     """A workbook: the report's rows on the first sheet (headers in row 1), its extra tables
-    (a settlement's goods) and its totals on sheets of their own."""
-    from openpyxl import Workbook  # only a download in xlsx needs it
-    from openpyxl.cell import WriteOnlyCell
+    (a settlement's goods) and its totals on sheets of their own. Every text is written as
+    text (never a formula or a link), every number as a number."""
+    import xlsxwriter  # only a download in xlsx needs it
 
     lang = _lang(report)
-    wb = Workbook(write_only=True)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    when = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+
+    def row(ws, n: int, line: list) -> None:
+        for col, v in enumerate(line):
+            if v is None:
+                continue
+            if isinstance(v, str):
+                ws.write_string(n, col, v)
+            elif hasattr(v, "hour"):  # a datetime: shown as a date and time, sorted as one
+                ws.write_datetime(n, col, v, when)
+            else:
+                ws.write_number(n, col, v)
 
     def sheet(name: str, columns: list[str], rows: list[dict]) -> None:
-        ws = wb.create_sheet(_sheet_name(name))
-        ws.append(_headers(report, columns))
-        for line in _typed_rows(report, columns, rows):
-            cells = []
-            for v in line:
-                if hasattr(v, "hour"):  # a datetime: shown as a date and time, sorted as one
-                    c = WriteOnlyCell(ws, value=v)
-                    c.number_format = "yyyy-mm-dd hh:mm"
-                    cells.append(c)
-                else:
-                    cells.append(v)
-            ws.append(cells)
+        ws = wb.add_worksheet(_sheet_name(name))
+        row(ws, 0, _headers(report, columns))
+        for n, line in enumerate(_typed_rows(report, columns, rows), 1):
+            row(ws, n, line)
 
     sheet(labels.title(report["report"], lang), report["columns"], report["rows"])
     for key, columns in EXTRA.items():
         if key in report:
             sheet(labels.title(key, lang), columns, report[key])
     if report.get("totals"):
-        ws = wb.create_sheet(_sheet_name(labels.phrase("totals", lang)))
-        for k, v in report["totals"].items():
-            ws.append([labels.header(report["report"], k, lang), v])
-    buf = io.BytesIO()
-    wb.save(buf)
+        ws = wb.add_worksheet(_sheet_name(labels.phrase("totals", lang)))
+        for n, (k, v) in enumerate(report["totals"].items()):
+            row(ws, n, [labels.header(report["report"], k, lang), v])
+    wb.close()
     return buf.getvalue()
 
 

@@ -5,7 +5,8 @@ Every stored batch must verify under the key its kiosk held for that batch's seq
 central batches, over the exact stored bytes; each kiosk's applied batches must form an unbroken
 hash chain 1..n that ends where ``kiosks`` says; the events rows must be the events in
 those bytes; every event's postings must sum to zero; and the balance and stock caches
-must equal the fold of postings and stock moves; and every signed checkpoint must be the
+must equal the fold of postings and stock moves; the month sums the reports read
+(``server.store.reports``) must be the sums of the postings they cover; and every signed checkpoint must be the
 chain over the batches and postings stored now (``server.services.checkpoint``).
 What no kiosk signs is checked by ``server.services.integrity``: every batch's postings and
 stock moves re-derived from its signed bytes, every kiosk key's trace to an enrolment or a
@@ -23,6 +24,7 @@ from server.services.context import Context
 from server.services.integrity import Findings, check_caches, check_effects, check_state
 from server.services.staff import Principal, record, require
 from server.store import catalog, chain, ledger, log
+from server.store import reports as sums
 from sync import codec, kinds
 from sync.keys import key_for_seq
 from sync.signing import BadKey, BadSignature, VerifyKey
@@ -80,6 +82,7 @@ def audit(ctx: Context) -> AuditReport:
             report.batches += len(rows)
             report.events += sum(len(v) for v in stored_events.values())
         check_ledger(db, report)
+        check_month_sums(db, report)
         check_effects(db, report, {k: v for k, v in kiosks.items() if k != CENTRAL_KIOSK}, unprojected=unprojected)
         report.unprojected = len(unprojected)
         check_checkpoints(ctx, db, report)
@@ -151,3 +154,15 @@ def check_ledger(db, report: AuditReport) -> None:
         report.fail("postings", event, f"postings sum to {total}, not 0")
     report.postings = ledger.posting_count(db)
     check_caches(db, report)
+
+
+def check_month_sums(db, report: AuditReport) -> None:
+    """Each month sum (``flow_sums``, ``card_sums``, ``shop_sums``, ``goods_sums``) against the
+    postings up to the sums' mark: an edited, added or missing row is named."""
+    for table, key, held, given in sums.sums_drift(db):
+        counted = sums.SUMS[table][1]
+
+        def said(values) -> str:
+            return "no row" if values is None else ", ".join(f"{c} {v}" for c, v in zip(counted, values, strict=True))
+        report.fail("month sums", f"{table} {'/'.join(str(k) for k in key)}",
+                    f"the table holds {said(held)}; the postings it sums give {said(given)}")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from schema.wire import ChainRec
 from server.keys import load_or_create_key
-from server.errors import ServerKeyChanged
+from server.errors import Invalid, ServerKeyChanged
 from server.services import feed
 from server.services.context import open_context
 from server.settings import Settings
@@ -27,7 +27,14 @@ from server.store import catalog, chain
 from server.store import backup as files
 
 
+def _sqlite_only(settings: Settings, what: str) -> None:
+    if settings.database:
+        raise Invalid(f"{what} copies the SQLite file server.db; on PostgreSQL use pg_dump / pg_restore "
+                      "(docs/DEPLOY.md), then start the server as after a restore")
+
+
 def backup(settings: Settings, dest: Path) -> dict:
+    _sqlite_only(settings, "backup")
     size = files.copy_out(settings.db_path, Path(dest))
     meta = files.check(Path(dest))
     return {"file": str(dest), "bytes": size, "schema_version": int(meta.get("schema_version", 0))}
@@ -35,6 +42,7 @@ def backup(settings: Settings, dest: Path) -> dict:
 
 def restore(settings: Settings, src: Path) -> dict:
     """Replace the data of a STOPPED server with the backup ``src``."""
+    _sqlite_only(settings, "restore")
     src = Path(src)
     meta = files.check(src)
     if not settings.key_path.exists():  # never make a new key here: it could sign nothing old

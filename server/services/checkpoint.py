@@ -12,6 +12,9 @@ leaves: so each newer checkpoint extends the older ones, and an edited or delete
 or posting shows as a failure. ``check_held`` does the same for a checkpoint held outside
 the server (a kiosk's copy), which survives an attacker rewriting the server's own.
 
+Each checkpoint from schema 17 on is also a Merkle tree head over the same leaves, signed
+as a C2SP note (``server.services.tree``, docs/PROTOCOL.md § 13), which audit checks too.
+
 Each checkpoint from schema 8 on also seals the staff-side state (``server.services.
 integrity``, signed under domain ``checkpoint-state``, docs/PROTOCOL.md § 10), and none is
 signed over what fails those checks (``SealRefused``). A checkpoint is signed again when
@@ -21,7 +24,7 @@ that state changed even if no batch was added.
 from schema.types import CENTRAL_KIOSK, GENESIS
 from schema.wire import CheckpointBody, CheckpointRec
 from server.errors import SealRefused
-from server.services import feed, integrity
+from server.services import feed, integrity, tree
 from server.services.context import Context
 from server.services.staff import SYSTEM, Principal, record, require
 from server.store import chain
@@ -53,12 +56,14 @@ def make_checkpoint(ctx: Context, who: Principal = SYSTEM) -> dict:
         if findings.failures:
             raise SealRefused(findings.failures)
         if latest is not None and latest["size"] == size and _state_unchanged(db, latest["n"], audit_id, audit_head):
+            tree.ensure(ctx, db, latest)
             return _view(latest, new=False, state=integrity.sealed_state(db, latest["n"]))
         n, now = (latest["n"] + 1 if latest else 1), ctx.now()
         body = cp.body(n, size, head, now)
         signature = ctx.key.sign("checkpoint", body)
         store.insert_checkpoint(db, n, size, head, now, body, signature)
         integrity.seal_state(ctx, db, n, audit_id, audit_head)
+        tree.seal(ctx, db, n, size)
         rec = CheckpointRec(v=1, n=n, size=size, head=head, at=now, signature=signature)
         feed.publish(db, "checkpoint", rec)
         if who is not SYSTEM:
@@ -122,10 +127,10 @@ def _view(row: dict, new: bool | None = None, state: tuple[bytes, str] | None = 
     return out
 
 
-def recomputed_heads(db, report) -> list[str]:
+def recomputed_heads(db, report, leaves: list[str] | None = None) -> list[str]:
     """heads[i] = chain head over the first i leaves, recomputed from stored batches and
-    postings; every difference from the stored log is reported."""
-    heads = [GENESIS]
+    postings (appended to ``leaves`` when given); every difference from the stored log is reported."""
+    heads, leaves = [GENESIS], [] if leaves is None else leaves
     for n, kiosk, seq, leaf, _ in store.log_rows(db):
         subject = f"{kiosk}/{seq}"
         if n != len(heads):
@@ -139,11 +144,14 @@ def recomputed_heads(db, report) -> list[str]:
             if lf != leaf:
                 report.fail("checkpoint", subject, f"batch {subject} or its postings/stock moves changed since it was checkpointed")
         heads.append(cp.extend(heads[-1], [lf]))
+        leaves.append(lf)
     return heads
 
 
 def check_checkpoints(ctx: Context, db, report) -> None:
-    heads = recomputed_heads(db, report)
+    leaves: list[str] = []
+    heads = recomputed_heads(db, report, leaves)
+    tree.check_tree(ctx, db, report, leaves)
     prev_size, prev_n = 0, 0
     for row in store.all_checkpoints(db):
         subject = f"checkpoint/{row['n']}"

@@ -6,7 +6,7 @@ from server.errors import ServerKeyChanged
 from server.keys import load_or_create_key
 from server.metrics import Metrics
 from server.ratelimit import PageLimit, RequestLimits
-from server.services import feed, projector
+from server.services import feed
 from server.services.throttle import SignInThrottle
 from server.settings import Settings
 from server.store import Store, catalog, open_store
@@ -50,6 +50,7 @@ class Context:
     def start_projector(self) -> None:
         """``background`` mode: start the thread that projects behind the acknowledgements."""
         if self.settings.projection == "background" and self.projector is None:
+            from server.services import projector  # it writes through use cases that import this module
             self.projector = projector.Background(self)
             self.projector.start()
 
@@ -62,7 +63,7 @@ class Context:
 
 def open_context(settings: Settings) -> Context:
     """Open the data dir: migrate the database, load (or create) the key, pin it in meta."""
-    store = open_store(settings.db_path, cache_mib=settings.cache_mib)
+    store = open_store(settings.store_location, cache_mib=settings.cache_mib)
     key = load_or_create_key(settings.key_path)
     with store.write() as db:
         stored = catalog.meta_value(db, "server_public_key")
@@ -77,5 +78,6 @@ def open_context(settings: Settings) -> Context:
         feed.publish_serves(db)  # and what each shop's kiosks mirror (from migration 9 on)
     ctx = Context(settings=settings, store=store, key=key)
     if settings.projection == "inline":
+        from server.services import projector  # as in ``start_projector``
         projector.project_pending(ctx)  # what was acknowledged before a crash, not yet projected
     return ctx

@@ -21,7 +21,7 @@ them, the staff tables, the kiosk key history and the audit log are not. This mo
 import re
 from dataclasses import dataclass, field
 
-from schema.server_db import MIGRATIONS
+from schema.server_db import MIGRATIONS, POSTGRESQL_TRIGGERS
 from schema.types import CENTRAL_KIOSK, GENESIS
 from schema.wire import RotateRequest
 from server.services.context import Context
@@ -139,7 +139,8 @@ def _check_key(ctx: Context, report: Findings, row: dict, before: dict | None, c
 
 def check_triggers(db, report: Findings) -> None:
     present = store.triggers(db)
-    for name, sql in APPEND_ONLY_TRIGGERS.items():
+    expected = POSTGRESQL_TRIGGERS if store.dialect(db) == "postgresql" else APPEND_ONLY_TRIGGERS
+    for name, sql in expected.items():
         if name not in present:
             report.fail("triggers", name, f"trigger {name} is missing: the audit log is not append-only")
         elif " ".join(present[name].split()) != " ".join(sql.split()):  # the same statement, however laid out

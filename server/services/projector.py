@@ -4,12 +4,20 @@ A push is acknowledged once its batch is in the log (``server.services.push``); 
 projector reads the log in order from its cursor, a chunk of whole batches at a time (about
 ``settings.projection_chunk_events`` events), reads the state the chunk touches, folds it
 with ``sync.projection.fold`` and writes the rows set-based — events, postings and balance
-deltas, stock, cap counters, voids, review items, the balance and stock feed rows — with
-its cursor moved in the same transaction, so a crash replays nothing twice and loses
+deltas, stock, cap counters, voids, review items, the balance and stock feed rows, and the
+residents' letters and counted ratings (``server.services.voice.receive``) — with its
+cursor moved in the same transaction, so a crash replays nothing twice and loses
 nothing. ``settings.projection``: ``inline`` (the default) projects right after each
 acknowledgement, before the reply; ``background`` leaves it to a thread (``Background``)
 woken by every acknowledgement. The same fold rebuilds the ledger into a scratch copy
 (``reproject``) and compares it with the stored one.
+
+Residents' voice in a rebuild: ``voice_items`` and ``voice_steps`` are staff state (status,
+assignee, replies, the handling log), kept as stored and not written again. Whether a kiosk
+rating counts depends on the item's handling status when the rating was projected — staff
+state, not in the log — so the ``voice_rating_refused`` review items are not compared
+either; what a letter's item holds of its signed event (code, event, channel, category,
+resident, kiosk, words, times) is compared with the rebuilt events (``VOICE_FROM_EVENTS``).
 """
 
 import logging
@@ -19,7 +27,8 @@ from pathlib import Path
 
 from schema.types import CENTRAL_KIOSK
 from schema.wire import StockRec
-from server.services import feed
+from server.errors import Invalid
+from server.services import feed, voice
 from server.store import Tx, catalog, chain, ledger
 from server.store import log as logstore
 from sync import codec, kinds
@@ -65,11 +74,13 @@ def view_for(db: Tx, batches: list[Logged]) -> View:
         targets=targets,
         counts=ledger.award_counts_of(db, n.refs.counts),
         operators=catalog.operator_infos(db, n.refs.operators),
+        voices=voice.view_of(db, n.refs.voices),
     )
 
 
-def write(db: Tx, rows: Rows) -> None:
-    """The rows of a folded chunk, and the cursor after it, in the caller's transaction."""
+def write(db: Tx, rows: Rows, voices: bool = True) -> None:
+    """The rows of a folded chunk, and the cursor after it, in the caller's transaction;
+    ``voices``: the letters and counted ratings too (not in a rebuild: they are kept)."""
     ledger.insert_events(db, rows.events)
     ledger.insert_posting_rows(db, rows.postings, rows.balance_deltas)
     crash_point("server.apply.after_postings")
@@ -77,6 +88,9 @@ def write(db: Tx, rows: Rows) -> None:
     ledger.set_award_counts(db, rows.counts)
     ledger.mark_voided_many(db, rows.voids)
     ledger.insert_reviews(db, rows.reviews)
+    if voices:
+        for v in rows.voice:
+            voice.receive(db, list(v.events), v.ratings, v.kiosk, v.shop, v.at)
     for kind, recs in rows.feed():
         if kind == "balance":
             feed.publish_balances(db, {r.card: r.points for r in recs})
@@ -87,21 +101,21 @@ def write(db: Tx, rows: Rows) -> None:
     crash_point("server.project.before_commit")
 
 
-def project_chunk(db: Tx, max_events: int) -> int:
+def project_chunk(db: Tx, max_events: int, voices: bool = True) -> int:
     """Project the next chunk of the log inside the caller's transaction; events projected."""
     batches = read_chunk(db, logstore.projected(db), max_events)
     if not batches:
         return 0
     rows = fold(batches, view_for(db, batches))
-    write(db, rows)
+    write(db, rows, voices)
     return len(rows.events)
 
 
-def catch_up_in(db: Tx, max_events: int) -> int:
+def catch_up_in(db: Tx, max_events: int, voices: bool = True) -> int:
     """Project everything logged, inside the caller's transaction (a central batch is
     appended and projected in its staff action's own transaction)."""
     total = 0
-    while n := project_chunk(db, max_events):
+    while n := project_chunk(db, max_events, voices):
         total += n
     return total
 
@@ -195,17 +209,21 @@ def rebuild(ctx, scratch: Path, replace: bool = False) -> Rebuild:
     emptied) and compare every projected table with the stored one; with ``replace``, the
     stored ledger tables then take the rebuilt rows (review items are kept: staff act on
     them by id)."""
+    if ctx.store.dialect != "sqlite":
+        raise Invalid("reproject rebuilds into a SQLite scratch copy of server.db; on PostgreSQL it is not"
+                      " supported yet (audit re-derives every projected batch there)", database=ctx.store.dialect)
     out = Rebuild()
     store = logstore.scratch_copy(ctx.settings.db_path, scratch)
     try:
         with store.write() as db:
-            out.events = catch_up_in(db, ctx.settings.projection_chunk_events)
+            out.events = catch_up_in(db, ctx.settings.projection_chunk_events, voices=False)
         with ctx.store.read() as live, store.read() as rebuilt:
             if logstore.projected(live) != logstore.head(live):
                 _differ(out, "ingest_log", (logstore.projected(live),), (logstore.head(live),),
                         "the stored ledger is behind the log (projection running): compare again once it caught up")
             for table in logstore.LEDGER_TABLES:
                 _compare(out, table, logstore.ledger_rows(live, table), logstore.ledger_rows(rebuilt, table))
+            _compare(out, "voice_items", logstore.voice_items(live), logstore.voice_from_events(rebuilt))
         if replace:
             with ctx.store.write() as db, store.read() as rebuilt:
                 logstore.replace_ledger(db, rebuilt)

@@ -147,6 +147,9 @@ def place_batch(ctx: Context, db: Tx, kiosk_id: str, batch: Batch, body: bytes, 
             return _reply(202, kiosk_id, batch.seq, body_hash, "held", state.next_seq, catalog.feed_high_water(db), now)
         return _reply(200, kiosk_id, batch.seq, body_hash, "duplicate", state.next_seq, stored["feed"] or 0, now)
     if placement == "held":
+        if chain.held_bytes(db, kiosk_id) + len(body) > ctx.settings.held_bytes_per_kiosk:
+            raise RequestRejected("held_limit", f"kiosk {kiosk_id} already has its allowance of batches held ahead of seq {state.next_seq}",
+                                  kiosk=kiosk_id, next_seq=state.next_seq)
         chain.insert_batch(db, kiosk_id, batch.seq, body_hash, batch.prev, body, signature, "held", now)
         chain.record_push(db, kiosk_id, now)
         return _reply(202, kiosk_id, batch.seq, body_hash, "held", state.next_seq, catalog.feed_high_water(db), now)

@@ -20,7 +20,7 @@ from schema.feeds import FEEDS
 from schema.wire import BoardLine, BoardRec
 from server.errors import Invalid, NotFound
 from server.reports import labels
-from server.services import feed
+from server.services import feed, voice
 from server.services.context import Context
 from server.services.staff import Principal, record, require, scope_filter
 from server.store import catalog
@@ -29,7 +29,7 @@ from sync import codec, kinds
 from sync.board import board_name, mask_name, rank
 from sync.calendar import local_month, month_bounds
 
-KINDS = ("board", "settlement", "issued", "trend", "coverage", "kiosks", "shifts")
+KINDS = ("board", "settlement", "issued", "trend", "coverage", "kiosks", "shifts", "voice")
 BOARD_TOP = 50
 #: months the trend covers, ending with the month asked for
 TREND_MONTHS = 12
@@ -47,10 +47,13 @@ def bounds(month: str) -> tuple[int, int]:
         raise Invalid(f"month must be YYYY-MM, not {month[:20]!r}", month=month[:20]) from None
 
 
-def report(ctx: Context, who: Principal, kind: str, month: str, community: str | None = None, lang: str = "zh") -> dict:
+def report(ctx: Context, who: Principal, kind: str, month: str, community: str | None = None, lang: str = "zh",
+           window: tuple[int, int] | None = None) -> dict:
     """One report for ``month`` (``YYYY-MM``, Asia/Shanghai), all of ``who``'s communities or
     one. Keys and values stay machine-readable; ``labels`` (column -> header), ``title`` and
-    ``definition`` are in ``lang`` (``zh`` default, or ``en``), which the renderers use too."""
+    ``definition`` are in ``lang`` (``zh`` default, or ``en``), which the renderers use too.
+    ``window`` (offset, count): only those rows (a page of a table), with ``row_count``
+    saying how many there are in all; the board reads only them."""
     require(who, "report.read")
     if kind not in KINDS:
         raise Invalid(f"report must be one of {', '.join(KINDS)}", report=kind[:20])
@@ -60,7 +63,13 @@ def report(ctx: Context, who: Principal, kind: str, month: str, community: str |
     bounds(month)
     caught_up(ctx)
     with ctx.store.read() as db:  # one snapshot, read beside the writer
-        out = _BUILDERS[kind](db, month, allowed, ctx.now()) if kind != "trend" else _trend(db, month, allowed)
+        if kind in ("board", "shifts"):  # these read only the window's rows
+            out = _BUILDERS[kind](db, month, allowed, ctx.now(), window)
+        else:
+            out = _BUILDERS[kind](db, month, allowed, ctx.now()) if kind != "trend" else _trend(db, month, allowed)
+            out["row_count"] = len(out["rows"])
+            if window is not None:
+                out["rows"] = out["rows"][window[0]:window[0] + window[1]]
     pair = labels.DEFINITIONS.get(kind)
     return ({"report": kind, "month": month, "community": community, "lang": lang, "title": labels.title(kind, lang)}
             | ({"definition": pair[labels.lang_of(lang)]} if pair else {})
@@ -86,28 +95,27 @@ def caught_up(ctx: Context) -> None:
 # ---------------------------------------------------------------- the board
 
 
-def board_lines(db, month: str, communities: list[str] | None) -> dict[str, list[dict]]:
-    by_comm: dict[str, list[tuple]] = defaultdict(list)
-    for r in q.earned(db, month, communities):
-        by_comm[r[0]].append(r)
-    out = {}
-    for comm, rows in by_comm.items():
-        names = {card: name for _, card, name, _ in rows}
-        out[comm] = [{"rank": rk, "card": card, "name": mask_name(names[card]), "points": pts}
-                     for rk, card, pts in rank((card, pts) for _, card, _, pts in rows)]
+def _lines(rows) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for comm, rk, card, name, pts in rows:
+        out[comm].append({"rank": rk, "card": card, "name": mask_name(name), "points": pts})
     return out
 
 
-def _board(db, month, allowed, now) -> dict:
+def _board(db, month, allowed, now, window: tuple[int, int] | None = None) -> dict:
+    """The boards of ``allowed``'s communities, every line or those of ``window`` (offset,
+    count): the ranks come ranked from the month sums (``store.reports.board``)."""
     comms = {c["id"]: c["name"] for c in catalog.list_rows(db, "communities")}
-    rows = []
-    for comm, lines in sorted(board_lines(db, month, allowed).items()):
-        rows += [{"community": comm, "community_name": comms.get(comm, comm), "rank": ln["rank"],
-                  "name": board_name(ln["name"], ln["card"]), "points": ln["points"]} for ln in lines]
+    counts = q.board_counts(db, month, allowed)
+    offset, limit = window or (0, -1)
+    rows = [{"community": comm, "community_name": comms.get(comm, comm), "rank": rk,
+             "name": board_name(name, card), "points": pts}
+            for comm, rk, card, name, pts in q.board(db, month, allowed, offset, limit)]
     return {
         "columns": ["community", "community_name", "rank", "name", "points"],
         "rows": rows,
-        "totals": {"ranked": len(rows), "points": sum(r["points"] for r in rows)},
+        "row_count": sum(n for n, _ in counts.values()),
+        "totals": {"ranked": sum(n for n, _ in counts.values()), "points": sum(p for _, p in counts.values())},
     }
 
 
@@ -118,13 +126,13 @@ def publish_board(ctx: Context, who: Principal, month: str) -> dict:
     moved = 0
     caught_up(ctx)
     with ctx.store.read() as db:  # the long part, outside the writer's lock
-        lines = board_lines(db, month, None)
+        lines = _lines(q.board_top(db, month, BOARD_TOP))
+        counts = q.board_counts(db, month, None)
     with ctx.store.write() as db:
         now = ctx.now()
         for c in catalog.list_rows(db, "communities"):
-            ranked = lines.get(c["id"], [])
-            rec = BoardRec(community=c["id"], month=month, published=now, ranked=len(ranked),
-                           top=[BoardLine(**ln) for ln in ranked[:BOARD_TOP]])
+            rec = BoardRec(community=c["id"], month=month, published=now, ranked=counts.get(c["id"], (0, 0))[0],
+                           top=[BoardLine(**ln) for ln in lines.get(c["id"], [])[:BOARD_TOP]])
             old = catalog.feed_data(db, "board", FEEDS["board"].key(rec))
             if old and _same_board(old, rec):
                 continue  # only 'published' would differ: keep the row where it is
@@ -353,14 +361,19 @@ def shift_reports(db, start: int, end: int, allowed) -> list[dict]:
     return out
 
 
-def _shifts(db, month, allowed, now) -> dict:
-    """Stock differences: one row per goods line counted at a shift close."""
+def _shifts(db, month, allowed, now, window: tuple[int, int] | None = None) -> dict:
+    """Stock differences: one row per goods line counted at a shift close (those of
+    ``window``, offset and count, or all), from the shift counts kept as reports are stored."""
     start, end = month_bounds(month)
-    rows = [{k: s[k] for k in ("id", "kiosk", "shop", "closed_at", "operator")} | c
-            for s in shift_reports(db, start, end, allowed) for c in s["counts"] if c["counted"] is not None]
+    places = q.kiosk_places(db)
+    kiosks = None if allowed is None else sorted(k for k, (_, comm) in places.items() if comm in allowed)
+    offset, limit = window or (0, -1)
+    rows = [{"id": ev, "kiosk": kiosk, "shop": places[kiosk][0] if kiosk in places else None, "closed_at": at, "operator": op,
+             "sku": sku, "expected": expected, "counted": counted, "diff": counted - expected}
+            for ev, kiosk, at, op, sku, expected, counted in q.shift_lines(db, start, end, kiosks, offset, limit)]
+    totals = q.shift_totals(db, start, end, kiosks)
     return {"columns": ["id", "kiosk", "shop", "closed_at", "operator", "sku", "expected", "counted", "diff"], "rows": rows,
-            "totals": {"shifts": len({r["id"] for r in rows}), "lines": len(rows),
-                       "differences": sum(r["diff"] != 0 for r in rows), "net_diff": sum(r["diff"] for r in rows)}}
+            "row_count": totals["lines"], "totals": totals}
 
 
 def shifts(ctx: Context, who: Principal, month: str, community: str | None = None) -> dict:
@@ -373,4 +386,4 @@ def shifts(ctx: Context, who: Principal, month: str, community: str | None = Non
 
 
 _BUILDERS = {"board": _board, "settlement": _settlement, "issued": _issued, "coverage": _coverage, "kiosks": _kiosks,
-             "shifts": _shifts}
+             "shifts": _shifts, "voice": lambda db, month, allowed, now: voice.report_body(db, *month_bounds(month), allowed)}

@@ -54,6 +54,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "report.read": frozenset(ROLES),
     "board.publish": frozenset({"admin", "reconciler"}),
     "checkpoint.make": frozenset({"admin", "reconciler"}),
+    # residents' letters and requests (server.services.voice): everyone reads, scoped
+    "voice.read": frozenset(ROLES),
+    "voice.handle": frozenset({"admin", "community_manager"}),
 }
 
 

@@ -13,12 +13,13 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
 
 from schema.staff import (CommunityIn, Decision, EnrollCodeIn, GoodIn, NewPassword, NewStaff, OperatorIn, PinIn, ResidentIn, Resolve,
-                          RuleIn, ServesIn, ShopIn, SignIn)
+                          RuleIn, ServesIn, ShopIn, SignIn, VoiceAssign, VoiceReply)
 from server.errors import Invalid
-from server.reports.render import FORMATS, content_disposition, render_bytes
-from server.services import checkpoint, enroll, manage, register, reports, review, rotate, staff
+from server.reports.render import FORMATS, content_disposition, render_bytes, stream_bytes
+from server.services import checkpoint, enroll, manage, register, reports, review, rotate, staff, voice
 from server.services.context import Context
 from server.services.staff import Principal
 
@@ -157,6 +158,39 @@ class ReviewApi(Controller):
         return review.decide(ctx, who, item, False, data.note)
 
 
+class VoiceApi(Controller):
+    """Residents' letters (书记信箱) and requests (村民说事): the queue and its handling."""
+
+    path = "/api/voice"
+    dependencies = DEPENDENCIES
+    tags = ["staff: letters and requests"]
+    security = SECURITY
+
+    @get("/", sync_to_thread=True)
+    def list_items(self, ctx: Ctx, who: Who, community: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
+                   channel: FromQuery[str | None] = None, month: FromQuery[str | None] = None,
+                   limit: Annotated[int, QueryParameter(ge=1, le=voice.LIST_LIMIT)] = 200) -> list[dict]:
+        return voice.list_items(ctx, who, community, status, channel, month, limit)
+
+    @get("/{code:str}", sync_to_thread=True)
+    def show(self, ctx: Ctx, who: Who, code: FromPath[str]) -> dict:
+        """One item: what the resident wrote, its resident's name and every handling step."""
+        return voice.item(ctx, who, code)
+
+    @post("/{code:str}/assign", sync_to_thread=True, status_code=200)
+    def assign(self, ctx: Ctx, who: Who, code: FromPath[str], data: JSONBody[VoiceAssign]) -> dict:
+        return voice.assign(ctx, who, code, data.staff)
+
+    @post("/{code:str}/reply", sync_to_thread=True, status_code=200)
+    def reply(self, ctx: Ctx, who: Who, code: FromPath[str], data: JSONBody[VoiceReply]) -> dict:
+        return voice.reply(ctx, who, code, data.text)
+
+    @post("/{code:str}/done", sync_to_thread=True, status_code=200)
+    def done(self, ctx: Ctx, who: Who, code: FromPath[str]) -> dict:
+        """Mark a replied item done: from now on the resident may rate it."""
+        return voice.done(ctx, who, code)
+
+
 class ProgrammeApi(Controller):
     """Residents, rules, goods, shops, communities, operators, kiosks."""
 
@@ -283,12 +317,14 @@ class ReportApi(Controller):
     @get("/reports/{kind:str}", sync_to_thread=True)
     def report(self, ctx: Ctx, who: Who, kind: FromPath[str], month: FromQuery[str], community: FromQuery[str | None] = None,
                fmt: Annotated[str, QueryParameter(name="format")] = "json", lang: FromQuery[str] = "zh") -> Response:
-        """``kind``: board, settlement, issued, trend, coverage, kiosks, shifts; ``format``: json, csv, xlsx, html, table;
+        """``kind``: board, settlement, issued, trend, coverage, kiosks, shifts, voice; ``format``: json, csv, xlsx, html, table;
         ``lang``: zh (default) or en, for headers and readable values (JSON keeps its keys and adds ``labels``)."""
         if fmt not in FORMATS:
             raise Invalid(f"format must be one of {', '.join(FORMATS)}", format=fmt[:20])
         out = reports.report(ctx, who, kind, month, community, lang)
         headers = {"Content-Disposition": content_disposition(out, fmt)} if fmt in ("csv", "xlsx") else {}
+        if fmt == "csv":  # rows as they are written: the city's board starts at once
+            return Stream(stream_bytes(out, fmt), media_type=FORMATS[fmt], headers=headers)
         return Response(content=render_bytes(out, fmt), media_type=FORMATS[fmt], headers=headers)
 
     @get("/shifts", sync_to_thread=True)
@@ -309,4 +345,4 @@ class ReportApi(Controller):
         return checkpoint.make_checkpoint(ctx, who)
 
 
-HANDLERS = [SessionApi, StaffApi, ReviewApi, ProgrammeApi, ReportApi]
+HANDLERS = [SessionApi, StaffApi, ReviewApi, VoiceApi, ProgrammeApi, ReportApi]

@@ -8,7 +8,8 @@ functions live in ``chain`` (kiosks, enrolment codes, batches, quarantine), ``le
 feed), ``staff`` (staff, tokens, audit log, resolutions, rule changes), ``checkpoints``
 (the checkpoint log) and ``reports``; each takes the ``Tx`` as its first argument and is
 named for its query. Lists of keys go through ``chunked`` (``sync.chunks``). Services see only ``Tx`` and
-these functions: import-linter keeps ``sqlite3``/``sqlite_utils`` inside this package.
+these functions: import-linter keeps ``sqlite3``/``sqlite_utils``/``psycopg`` inside this package.
+``open_store`` opens SQLite (a path) or PostgreSQL (a ``postgresql://`` URL, ``postgres``).
 """
 
 from server.store.db import Store, open_store

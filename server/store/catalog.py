@@ -125,7 +125,7 @@ def insert_missing(db: Tx, table: str, rows: list[dict]) -> int:
     rows = [_searchable(table, r) for r in rows]
     before = db.sql.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     cols = list(rows[0])
-    db.sql.conn.executemany(
+    db.sql.executemany(
         f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
         f" ON CONFLICT({TABLES[table]}) DO NOTHING",
         rows,
@@ -198,7 +198,7 @@ def put_feed_many(db: Tx, kind: str, rows: list[tuple[str, str, bytes | None]]) 
         db, "SELECT key, data, scope FROM feed WHERE kind = ? AND key IN ({})", [r[0] for r in rows], (kind,))}
     changed = [r for r in rows if current.get(r[0]) != (r[2], r[1])]
     seq = feed_high_water(db)
-    db.sql.conn.executemany(
+    db.sql.executemany(
         "INSERT INTO feed(kind, key, scope, seq, data) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT(kind, key) DO UPDATE SET scope = excluded.scope, seq = excluded.seq, data = excluded.data",
         [(kind, key, scope, seq + i, data) for i, (key, scope, data) in enumerate(changed, start=1)],
@@ -228,7 +228,7 @@ def served_communities(db: Tx, shop: str) -> list[str]:
 
 def set_served_communities(db: Tx, shop: str, communities: list[str]) -> None:
     db.sql.execute("DELETE FROM shop_serves WHERE shop = ?", [shop])
-    db.sql.conn.executemany("INSERT INTO shop_serves(shop, community) VALUES (?, ?)", [(shop, c) for c in communities])
+    db.sql.executemany("INSERT INTO shop_serves(shop, community) VALUES (?, ?)", [(shop, c) for c in communities])
 
 
 def operators_of_shop(db: Tx, shop: str) -> list[dict]:

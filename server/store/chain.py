@@ -151,13 +151,19 @@ def insert_batch(
     )
 
 
+def held_bytes(db: Tx, kiosk: str) -> int:
+    """The bytes of a kiosk's batches held ahead of its chain (a gap before them)."""
+    return db.sql.execute("SELECT coalesce(sum(length(body)), 0) FROM batches WHERE kiosk = ? AND status = 'held'",
+                          [kiosk]).fetchone()[0]
+
+
 def mark_batch_applied(db: Tx, kiosk: str, seq: int, at: int) -> None:
     db.sql.execute("UPDATE batches SET status = 'applied', applied_at = ? WHERE kiosk = ? AND seq = ?", [at, kiosk, seq])
 
 
 def set_batches_feed(db: Tx, batches: list[tuple[str, int]], feed: int) -> None:
     """Record, for each (kiosk, seq), the feed sequence its effects were published under."""
-    db.sql.conn.executemany("UPDATE batches SET feed = ? WHERE kiosk = ? AND seq = ?", [(feed, k, s) for k, s in batches])
+    db.sql.executemany("UPDATE batches SET feed = ? WHERE kiosk = ? AND seq = ?", [(feed, k, s) for k, s in batches])
 
 
 def delete_held_batch(db: Tx, kiosk: str, seq: int) -> None:
@@ -195,10 +201,10 @@ def insert_quarantine(
 ) -> int:
     cur = db.sql.execute(
         "INSERT INTO quarantine(kiosk, received_at, code, message, body, signature, headers)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [kiosk, at, code, message, body, signature, json.dumps(headers, ensure_ascii=False, sort_keys=True)],
     )
-    return cur.lastrowid
+    return cur.fetchall()[0][0]
 
 
 #: what one quarantine row costs beside its body, in a kiosk's quarantine allowance
@@ -258,7 +264,7 @@ def quarantine_groups_after(db: Tx, after: int) -> list[tuple[str | None, str, i
     return db.sql.execute(
         """SELECT q.kiosk, q.code, min(q.id), max(q.id), count(*), min(q.received_at), k.shop
            FROM quarantine q LEFT JOIN kiosks k ON k.id = q.kiosk
-           WHERE q.id > ? AND q.code != 'fork' GROUP BY q.kiosk, q.code ORDER BY min(q.id)""",
+           WHERE q.id > ? AND q.code != 'fork' GROUP BY q.kiosk, q.code, k.shop ORDER BY min(q.id)""",
         [after],
     ).fetchall()
 
@@ -273,6 +279,6 @@ def held_gaps(db: Tx, held_before: int) -> list[tuple[str, int, int, int, int, s
     return db.sql.execute(
         """SELECT b.kiosk, min(b.seq), count(*), min(b.received_at), k.next_seq, k.shop
            FROM batches b JOIN kiosks k ON k.id = b.kiosk
-           WHERE b.status = 'held' GROUP BY b.kiosk HAVING min(b.received_at) <= ?""",
+           WHERE b.status = 'held' GROUP BY b.kiosk, k.next_seq, k.shop HAVING min(b.received_at) <= ?""",
         [held_before],
     ).fetchall()

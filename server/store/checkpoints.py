@@ -2,7 +2,7 @@
 derived effects (postings, stock moves) of one stored batch that a leaf commits to."""
 
 from schema.types import GENESIS
-from server.store.tx import Tx
+from server.store.tx import Tx, limit_clause
 
 
 def log_head(db: Tx) -> tuple[int, str]:
@@ -21,8 +21,8 @@ def unlogged_batches(db: Tx, limit: int = -1) -> list[tuple[str, int, str]]:
            LEFT JOIN checkpoint_log l ON l.kiosk = b.kiosk AND l.seq = b.seq
            WHERE b.status = 'applied' AND l.n IS NULL
              AND g.pos <= (SELECT coalesce(CAST(value AS INTEGER), 0) FROM meta WHERE key = 'projected')
-           ORDER BY b.applied_at, b.kiosk, b.seq LIMIT ?""", [limit]
-    ).fetchall()
+           ORDER BY b.applied_at, b.kiosk, b.seq""" + limit_clause(limit),
+        [limit] if limit >= 0 else []).fetchall()
 
 
 def append_log(db: Tx, n: int, kiosk: str, seq: int, leaf: str, head: str) -> None:
@@ -65,3 +65,33 @@ def insert_checkpoint(db: Tx, n: int, size: int, head: str, at: int, body: bytes
 
 def all_checkpoints(db: Tx) -> list[dict]:
     return list(db.sql.query("SELECT * FROM checkpoints ORDER BY n"))
+
+
+def log_leaves(db: Tx, size: int | None = None) -> list[str]:
+    """The first ``size`` leaves of the log (all when None), in log order."""
+    return [r[0] for r in db.sql.execute("SELECT leaf FROM checkpoint_log WHERE n <= ? ORDER BY n",
+                                         [size if size is not None else 1 << 62]).fetchall()]
+
+
+def log_position(db: Tx, kiosk: str, seq: int) -> int | None:
+    """The log position n (from 1) of batch ``kiosk``/``seq``, or None before it is logged."""
+    row = db.sql.execute("SELECT n FROM checkpoint_log WHERE kiosk = ? AND seq = ?", [kiosk, seq]).fetchone()
+    return row[0] if row else None
+
+
+def insert_tree_head(db: Tx, n: int, size: int, root: str, note: str) -> None:
+    db.sql.execute("INSERT INTO tree_heads(n, size, root, note) VALUES (?, ?, ?, ?)", [n, size, root, note])
+
+
+def tree_head(db: Tx, n: int) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM tree_heads WHERE n = ?", [n]))
+    return rows[0] if rows else None
+
+
+def latest_tree_head(db: Tx) -> dict | None:
+    rows = list(db.sql.query("SELECT * FROM tree_heads ORDER BY n DESC LIMIT 1"))
+    return rows[0] if rows else None
+
+
+def all_tree_heads(db: Tx) -> list[dict]:
+    return list(db.sql.query("SELECT * FROM tree_heads ORDER BY n"))

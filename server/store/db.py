@@ -7,6 +7,10 @@ write use case is exactly one ``BEGIN IMMEDIATE`` transaction (datasette's singl
 design, at the scale of one shop network); ``write_grouped`` lets concurrent ones share a
 commit. Reads take a snapshot on their own thread's connection, so they never wait for the
 writer and never see half of a write.
+
+``open_store`` given a ``postgresql://`` URL opens ``server.store.postgres.PostgresStore``
+instead, a subclass that keeps these transactions (its hooks: ``_begin_write``,
+``_rollback``, ``_apply_migration``, ``read``).
 """
 
 import sqlite3
@@ -16,10 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-import sqlite_utils
-
-from schema.server_db import INITIALS_FUNCTION, MIGRATIONS, pending
-from server.store.tx import Tx
+from schema.server_db import INITIALS_FUNCTION, for_dialect, pending
+from server.store.tx import SqliteSql, Tx
 from server.files import private_file, private_folder
 from sync.initials import initials
 
@@ -92,20 +94,32 @@ class Checkpointer(threading.Thread):
         self.join(5)
 
 
+#: what each migration's transaction ends with (both dialects accept it)
+_SET_VERSION = ("INSERT INTO meta(key, value) VALUES ('schema_version', '{version}') "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+
+
 class Store:
     """The server database behind one connection. Use ``read()`` and ``write()``; each
-    hands out a ``Tx`` for the store's query functions."""
+    hands out a ``Tx`` for the store's query functions. This class is the SQLite store;
+    ``server.store.postgres.PostgresStore`` runs the same transactions on PostgreSQL."""
+
+    dialect = "sqlite"
 
     def __init__(self, conn: sqlite3.Connection, checkpointer: Checkpointer | None = None, path: Path | None = None):
         self._conn = conn
         self._lock = threading.RLock()
-        self._tx = Tx(sqlite_utils.Database(conn))
+        self._tx = Tx(self._handle(conn))
         self._checkpointer = checkpointer
         self._path = path  # with a path, reads get their own connections (see ``read``)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._queue: list[_Job] = []
         self._queue_lock = threading.Lock()
+
+    @staticmethod
+    def _handle(conn) -> SqliteSql:
+        return SqliteSql(conn)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -132,7 +146,7 @@ class Store:
             conn = _connect(self._path)
             with self._lock:
                 self._readers.append(conn)
-            local.tx = Tx(sqlite_utils.Database(conn))
+            local.tx = Tx(SqliteSql(conn))
         conn = local.tx.sql.conn
         conn.execute("BEGIN")
         local.reading = 1
@@ -147,14 +161,21 @@ class Store:
     def write(self) -> Iterator[Tx]:
         """One transaction: committed (durably) on exit, rolled back on any exception."""
         with self._lock, self._writing():
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._begin_write()
             try:
                 yield self._tx
             except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             self._conn.execute("COMMIT")
+
+    def _begin_write(self) -> None:
+        """Start the write transaction, holding the database's one writer lock."""
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -193,7 +214,7 @@ class Store:
 
     def _run_group(self, jobs: list["_Job"]) -> None:
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._begin_write()
             for job in jobs:
                 self._conn.execute("SAVEPOINT grouped_job")
                 try:
@@ -204,8 +225,7 @@ class Store:
                 self._conn.execute("RELEASE grouped_job")
             self._conn.execute("COMMIT")
         except BaseException as exc:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+            self._rollback()
             for job in jobs:
                 if job.error is None:
                     job.result, job.error = None, exc
@@ -217,7 +237,7 @@ class Store:
 
     def schema_version(self) -> int:
         with self.read() as db:
-            if not db.sql["meta"].exists():
+            if not db.sql.has_table("meta"):
                 return 0
             row = db.sql.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             return int(row[0]) if row else 0
@@ -225,23 +245,21 @@ class Store:
     def migrate(self) -> list[int]:
         """Apply pending migrations, each in its own transaction. Returns versions applied."""
         applied = []
-        for version, sql in pending(self.schema_version(), MIGRATIONS):
+        for version, sql in pending(self.schema_version(), for_dialect(self.dialect)):
             with self._lock:
-                # executescript() commits first, so the BEGIN is part of the script.
-                try:
-                    self._conn.executescript(
-                        f"BEGIN IMMEDIATE;\n{sql}\n;"
-                        f"INSERT INTO meta(key, value) VALUES ('schema_version', '{version}') "
-                        f"ON CONFLICT(key) DO UPDATE SET value = excluded.value;\nCOMMIT;"
-                    )
-                except BaseException as exc:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
-                    if isinstance(exc, sqlite3.IntegrityError) and str(exc).startswith("migration "):
-                        raise MigrationRefused(str(exc)) from None  # the data need a person first
-                    raise
+                self._apply_migration(version, sql)
             applied.append(version)
         return applied
+
+    def _apply_migration(self, version: int, sql: str) -> None:
+        # executescript() commits first, so the BEGIN is part of the script.
+        try:
+            self._conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\n;{_SET_VERSION.format(version=version)};\nCOMMIT;")
+        except BaseException as exc:
+            self._rollback()
+            if isinstance(exc, sqlite3.IntegrityError) and str(exc).startswith("migration "):
+                raise MigrationRefused(str(exc)) from None  # the data need a person first
+            raise
 
     def close(self) -> None:
         if self._checkpointer is not None:
@@ -265,10 +283,19 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def open_store(path: Path, migrate: bool = True, cache_mib: int = 256) -> Store:
-    """Open (creating if needed) the database at ``path`` with the server's pragmas; the
-    writer keeps ``cache_mib`` MiB of pages in memory (the hot pages of a city's balances,
-    counters and indexes: SQLite's default is 2 MiB)."""
+def is_url(database: str | Path) -> bool:
+    """Whether ``database`` names a PostgreSQL database rather than a SQLite file."""
+    return str(database).startswith(("postgresql://", "postgres://"))
+
+
+def open_store(path: Path | str, migrate: bool = True, cache_mib: int = 256) -> Store:
+    """Open (creating if needed) the database at ``path`` with the server's pragmas, or,
+    given a ``postgresql://`` URL, that PostgreSQL database (``server.store.postgres``). The
+    SQLite writer keeps ``cache_mib`` MiB of pages in memory (the hot pages of a city's
+    balances, counters and indexes: SQLite's default is 2 MiB)."""
+    if is_url(path):
+        from server.store.postgres import open_postgres  # psycopg only where PostgreSQL is used
+        return open_postgres(str(path), migrate)
     path = Path(path)
     private_folder(path.parent)
     conn = _connect(path)

@@ -38,7 +38,7 @@ def sealed_rows(db: Tx) -> dict[str, dict[str, str]]:
 
 def replace_sealed_rows(db: Tx, rows: dict[str, dict[str, str]]) -> None:
     db.sql.execute("DELETE FROM checkpoint_rows")
-    db.sql.conn.executemany("INSERT INTO checkpoint_rows(tbl, key, digest) VALUES (?, ?, ?)",
+    db.sql.executemany("INSERT INTO checkpoint_rows(tbl, key, digest) VALUES (?, ?, ?)",
                        [(t, k, d) for t, keyed in rows.items() for k, d in keyed.items()])
 
 
@@ -60,8 +60,18 @@ def audit_explanations(db: Tx, after_id: int) -> set[tuple[str, str]]:
     return {(r[0], r[1] or "") for r in db.sql.execute("SELECT action, subject FROM audit_log WHERE id > ?", [after_id])}
 
 
+def dialect(db: Tx) -> str:
+    """``sqlite`` or ``postgresql``: which database ``db`` is a transaction on."""
+    return db.sql.dialect
+
+
 def triggers(db: Tx) -> dict[str, str]:
-    """name -> SQL of every trigger in the schema, as SQLite keeps it."""
+    """name -> SQL of every trigger in the schema, as SQLite keeps it; on PostgreSQL of every
+    enabled trigger, its definition and its function's body (``… AS $$body$$``)."""
+    if db.sql.dialect == "postgresql":
+        return {r[0]: r[1] for r in db.sql.execute(
+            "SELECT t.tgname, pg_get_triggerdef(t.oid) || ' AS $$' || p.prosrc || '$$' FROM pg_trigger t"
+            " JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT t.tgisinternal AND t.tgenabled != 'D'")}
     return {r[0]: r[1] for r in db.sql.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from schema.types import CENTRAL_KIOSK
 from server.store.chunked import rows_in
-from server.store.tx import Tx
+from server.store.tx import Tx, limit_clause
 from sync.chunks import chunks, marks
 from sync.ledger import Posting, StockMove, Target
 
@@ -89,7 +89,7 @@ def resident_events_between(db: Tx, card: str, start: int, end: int, limit: int,
 
 
 def insert_events(db: Tx, rows: list[dict]) -> None:
-    db.sql.conn.executemany(
+    db.sql.executemany(
         "INSERT INTO events(id, kiosk, batch_seq, kseq, kind, at, received_at, resident, operator, shop, body)"
         " VALUES (:id, :kiosk, :batch_seq, :kseq, :kind, :at, :received_at, :resident, :operator, :shop, :body)",
         rows,
@@ -107,8 +107,8 @@ def insert_postings(db: Tx, postings: list[Posting], at_of: dict[str, int]) -> N
 def insert_posting_rows(db: Tx, rows: list[tuple[str, str, int, int]], deltas: dict[str, int]) -> None:
     """Append (event, account, amount, at) rows and move the balance cache by ``deltas``
     (their sums per account)."""
-    db.sql.conn.executemany("INSERT INTO postings(event, account, amount, at) VALUES (?, ?, ?, ?)", rows)
-    db.sql.conn.executemany(
+    db.sql.executemany("INSERT INTO postings(event, account, amount, at) VALUES (?, ?, ?, ?)", rows)
+    db.sql.executemany(
         "INSERT INTO balances(account, points) VALUES (?, ?)"
         " ON CONFLICT(account) DO UPDATE SET points = points + excluded.points",
         sorted(deltas.items()),
@@ -125,8 +125,8 @@ def insert_stock_moves(db: Tx, moves: list[StockMove]) -> None:
 
 def insert_stock_move_rows(db: Tx, rows: list[tuple[str, str, str, int]], deltas: dict[tuple[str, str], int]) -> None:
     """Append (event, shop, sku, delta) rows and move the stock cache by ``deltas``."""
-    db.sql.conn.executemany("INSERT INTO stock_moves(event, shop, sku, delta) VALUES (?, ?, ?, ?)", rows)
-    db.sql.conn.executemany(
+    db.sql.executemany("INSERT INTO stock_moves(event, shop, sku, delta) VALUES (?, ?, ?, ?)", rows)
+    db.sql.executemany(
         "INSERT INTO stock(shop, sku, qty) VALUES (?, ?, ?)"
         " ON CONFLICT(shop, sku) DO UPDATE SET qty = qty + excluded.qty",
         [(shop, sku, d) for (shop, sku), d in sorted(deltas.items())],
@@ -134,7 +134,7 @@ def insert_stock_move_rows(db: Tx, rows: list[tuple[str, str, str, int]], deltas
 
 
 def set_award_counts(db: Tx, counts: dict[tuple[str, str, str], int]) -> None:
-    db.sql.conn.executemany(
+    db.sql.executemany(
         "INSERT INTO award_counts(card, rule, period, n) VALUES (?, ?, ?, ?)"
         " ON CONFLICT(card, rule, period) DO UPDATE SET n = excluded.n",
         [(*key, n) for key, n in counts.items()],
@@ -143,7 +143,7 @@ def set_award_counts(db: Tx, counts: dict[tuple[str, str, str], int]) -> None:
 
 def mark_voided_many(db: Tx, pairs: list[tuple[str, str]]) -> None:
     """(target, void) pairs: each target voided by its void, unless it already was."""
-    db.sql.conn.executemany("UPDATE events SET voided_by = ? WHERE id = ? AND voided_by IS NULL", [(by, t) for t, by in pairs])
+    db.sql.executemany("UPDATE events SET voided_by = ? WHERE id = ? AND voided_by IS NULL", [(by, t) for t, by in pairs])
 
 
 def mark_voided(db: Tx, target: str, by: str) -> None:
@@ -157,15 +157,15 @@ def insert_review(
     db: Tx, kind: str, at: int, kiosk: str | None, event: str | None, resident: str | None, shop: str | None, detail: dict
 ) -> int:
     cur = db.sql.execute(
-        "INSERT INTO review_items(kind, created_at, kiosk, event, resident, shop, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO review_items(kind, created_at, kiosk, event, resident, shop, detail) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [kind, at, kiosk, event, resident, shop, json.dumps(detail, ensure_ascii=False, sort_keys=True)],
     )
-    return cur.lastrowid
+    return cur.fetchall()[0][0]
 
 
 def insert_reviews(db: Tx, rows: list[tuple]) -> None:
     """(kind, at, kiosk, event, resident, shop, detail) rows, in order."""
-    db.sql.conn.executemany(
+    db.sql.executemany(
         "INSERT INTO review_items(kind, created_at, kiosk, event, resident, shop, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(*r[:6], json.dumps(r[6], ensure_ascii=False, sort_keys=True)) for r in rows],
     )
@@ -193,7 +193,8 @@ def list_reviews(db: Tx, open_only: bool = False, kind: str | None = None, newes
         params.append(before)
     where = ("WHERE " + " AND ".join(conds)) if conds else ""
     order = "id DESC" if newest_first else "id"
-    rows = list(db.sql.query(f"SELECT * FROM review_items {where} ORDER BY {order} LIMIT ?", [*params, limit]))
+    rows = list(db.sql.query(f"SELECT * FROM review_items {where} ORDER BY {order}{limit_clause(limit)}",
+                             [*params, limit] if limit >= 0 else params))
     for r in rows:
         r["detail"] = json.loads(r["detail"])
     return rows
@@ -242,6 +243,11 @@ def reviews_of_resident(db: Tx, card: str, open_only: bool = True) -> list[dict]
     for r in rows:
         r["detail"] = json.loads(r["detail"])
     return rows
+
+
+def open_reviews_of_event(db: Tx, event: str) -> list[int]:
+    """The ids of the open review items that name this event."""
+    return [r[0] for r in db.sql.execute("SELECT id FROM review_items WHERE status = 'open' AND event = ? ORDER BY id", [event])]
 
 
 def open_review_counts(db: Tx) -> dict[str, int]:

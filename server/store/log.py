@@ -1,9 +1,11 @@
-"""Queries on the ingest log (migration 15) and the projector's cursor.
+"""Queries on the ingest log (migration 18) and the projector's cursor.
 
 The log is ``ingest_log``: one row per acknowledged batch, in acknowledgement order, naming
 the ``batches`` row that holds its verbatim signed bytes. ``meta.projected`` is the last
 position the ledger holds; the projector moves it in the same transaction as the rows it
-writes. Scratch databases for a rebuild (``jifen-server reproject``) are opened here too.
+writes. Scratch databases for a rebuild (``jifen-server reproject``) are opened here too
+(SQLite only: the scratch copy is SQLite's online backup). The log's queries are in the
+spelling both backends take (``server.store.dialect``).
 """
 
 import sqlite3
@@ -26,13 +28,21 @@ LEDGER_TABLES: dict[str, str] = {
     "stock": "SELECT shop, sku, qty FROM stock WHERE qty != 0 ORDER BY shop, sku",
     "award_counts": "SELECT card, rule, period, n FROM award_counts ORDER BY card, rule, period",
     "review_items": "SELECT r.id, r.kind, r.created_at, r.kiosk, r.event, r.resident, r.shop, r.detail FROM review_items r"
-                    " JOIN events e ON e.id = r.event ORDER BY r.id",
+                    " JOIN events e ON e.id = r.event WHERE r.kind != 'voice_rating_refused' ORDER BY r.id",
 }
+
+#: what each letter's or request's item holds of its signed ``voice`` event, as stored, and
+#: as the rebuilt events give it (``server.services.projector``: the rest of ``voice_items``
+#: and ``voice_steps`` is staff state)
+VOICE_ITEMS = "SELECT code, event, channel, category, resident, kiosk, text, at, received_at FROM voice_items ORDER BY code"
+VOICE_FROM_EVENTS = ("SELECT json_extract(body, '$.code') AS code, id, json_extract(body, '$.channel'),"
+                     " json_extract(body, '$.category'), resident, kiosk, json_extract(body, '$.text'), at, received_at"
+                     " FROM events WHERE kind = 'voice' ORDER BY code")
 
 
 def append(db: Tx, kiosk: str, seq: int, at: int) -> int:
     """Log one acknowledged batch; its position."""
-    return db.sql.execute("INSERT INTO ingest_log(kiosk, seq, at) VALUES (?, ?, ?)", [kiosk, seq, at]).lastrowid
+    return db.sql.execute("INSERT INTO ingest_log(kiosk, seq, at) VALUES (?, ?, ?) RETURNING pos", [kiosk, seq, at]).fetchall()[0][0]
 
 
 def head(db: Tx) -> int:
@@ -85,6 +95,14 @@ def ledger_rows(db: Tx, table: str) -> Iterator[tuple]:
     yield from db.sql.execute(LEDGER_TABLES[table])
 
 
+def voice_items(db: Tx) -> Iterator[tuple]:
+    yield from db.sql.execute(VOICE_ITEMS)
+
+
+def voice_from_events(db: Tx) -> Iterator[tuple]:
+    yield from db.sql.execute(VOICE_FROM_EVENTS)
+
+
 def scratch_copy(store_path: Path, scratch: Path) -> Store:
     """A copy of the database at ``store_path`` (SQLite's online backup, consistent while
     the server runs) at ``scratch``, with every projected table emptied and the cursor at 0:
@@ -129,7 +147,7 @@ def replace_ledger(db: Tx, rebuilt: Tx) -> None:
         cur = rebuilt.sql.execute(f"SELECT * FROM {table}")
         marks = ",".join("?" * len(cur.description))
         while rows := cur.fetchmany(10_000):
-            db.sql.conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            db.sql.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
     set_projected(db, projected(rebuilt))
 
 

@@ -7,8 +7,9 @@ A void's meaning follows its target, found by the ``target`` field of the void's
 """
 
 from schema.types import CENTRAL_KIOSK
-from server.store.tx import Tx
+from server.store.tx import Tx, limit_clause
 from sync import kinds
+from sync.board import rank
 from sync.chunks import marks
 
 
@@ -34,79 +35,176 @@ _NEW = "p.id > ? AND p.id <= ?"
 
 
 def sums_behind(db: Tx) -> bool:
-    """Whether postings were stored after the month sums were last caught up."""
+    """Whether postings were stored after the month sums were last caught up, or a
+    community's boards wait to be ranked again (``board_stale``, migration 17)."""
     mark = db.sql.execute("SELECT posting FROM sums_mark WHERE id = 1").fetchone()[0]
-    return db.sql.execute("SELECT 1 FROM postings WHERE id > ? LIMIT 1", [mark]).fetchone() is not None
+    return (db.sql.execute("SELECT 1 FROM postings WHERE id > ? LIMIT 1", [mark]).fetchone() is not None
+            or db.sql.execute("SELECT 1 FROM board_stale LIMIT 1").fetchone() is not None)
+
+
+#: each month sum table: its key columns and its counted columns
+SUMS = {
+    "flow_sums": (("month", "community", "kind", "target_kind", "rule"), ("n", "points")),
+    "card_sums": (("month", "card"), ("board_n", "board_points", "seen")),
+    "shop_sums": (("month", "shop", "kind", "target_kind"), ("n", "points")),
+    "goods_sums": (("month", "shop", "sku"), ("qty", "points")),
+}
+
+
+def _sums_of(lo: int, hi: int) -> dict[str, tuple[str, list]]:
+    """(SELECT, parameters) per month sum table: the sums of the postings with ``lo < id <= hi``,
+    in the table's columns (``SUMS``). The one definition of what each sum holds: catching
+    up adds them, the audit compares them."""
+    board, out = kinds.tags(on_board=True), kinds.tags(hands_out_goods=True)
+    reverses = kinds.tags(reverses=True)
+    new = [lo, hi]
+    on_board = f"(e.kind IN {_in(board)} OR t.kind IN {_in(board)})"
+    # a redemption hands its lines out at its shop; a void of one takes them back
+    back = f"e.kind IN {_in(reverses)}"
+    return {
+        "flow_sums": (f"""SELECT {_MONTH}, r.community, e.kind, coalesce(t.kind, ''),
+                   coalesce(json_extract(e.body, '$.rule'), json_extract(t.body, '$.rule'), ''), count(*), sum(p.amount)
+            FROM postings p JOIN events e ON e.id = p.event {_target()} JOIN residents r ON r.card = {_CARD}
+            WHERE {_NEW} AND p.account LIKE 'resident:%' GROUP BY 1, 2, 3, 4, 5""", new),
+        "card_sums": (f"""SELECT {_MONTH}, {_CARD}, sum(CASE WHEN {on_board} THEN 1 ELSE 0 END), sum(CASE WHEN {on_board} THEN p.amount ELSE 0 END),
+                   sum(CASE WHEN e.resident = {_CARD} AND e.kiosk != ? THEN 1 ELSE 0 END)
+            FROM postings p JOIN events e ON e.id = p.event {_target()}
+            WHERE {_NEW} AND p.account LIKE 'resident:%' GROUP BY 1, 2""", [*board, *board, *board, *board, CENTRAL_KIOSK, *new]),
+        "shop_sums": (f"""SELECT {_MONTH}, substr(p.account, 6), e.kind, coalesce(t.kind, ''), count(*), sum(p.amount)
+            FROM postings p JOIN events e ON e.id = p.event {_target()}
+            WHERE {_NEW} AND p.account LIKE 'shop:%' GROUP BY 1, 2, 3, 4""", new),
+        "goods_sums": (f"""SELECT {_MONTH}, substr(p.account, 6), json_extract(i.value, '$.sku'),
+                   sum(CASE WHEN {back} THEN -1 ELSE 1 END * CAST(json_extract(i.value, '$.qty') AS INTEGER)),
+                   sum(CASE WHEN {back} THEN -1 ELSE 1 END * CAST(json_extract(i.value, '$.qty') AS INTEGER)
+                       * CAST(json_extract(i.value, '$.price') AS INTEGER))
+            FROM postings p JOIN events e ON e.id = p.event {_target()},
+                 json_each(CASE WHEN {back} THEN t.body ELSE e.body END, '$.items') i
+            WHERE {_NEW} AND p.account LIKE 'shop:%' AND (e.kind IN {_in(out)} OR t.kind IN {_in(out)}) GROUP BY 1, 2, 3""",
+                       [*reverses, *reverses, *reverses, *new, *out, *out]),
+    }
+
+
+def _mark(db: Tx) -> int:
+    return db.sql.execute("SELECT posting FROM sums_mark WHERE id = 1").fetchone()[0]
 
 
 def catch_up(db: Tx) -> int:
     """Add every posting after the mark into the month sums and move the mark (inside the
     caller's write transaction); returns the number of postings added. A range of the
     postings' key: cost in the new postings only."""
-    mark = db.sql.execute("SELECT posting FROM sums_mark WHERE id = 1").fetchone()[0]
+    mark = _mark(db)
     top = db.sql.execute("SELECT coalesce(max(id), 0) FROM postings").fetchone()[0]
     if top <= mark:
+        _rank_boards(db, set())
         return 0
-    board, out = kinds.tags(on_board=True), kinds.tags(hands_out_goods=True)
-    reverses = kinds.tags(reverses=True)
+    for table, (select, params) in _sums_of(mark, top).items():
+        keys, counted = SUMS[table]
+        db.sql.execute(
+            f"""INSERT INTO {table}({', '.join(keys + counted)}) {select}
+                ON CONFLICT({', '.join(keys)}) DO UPDATE SET {', '.join(f'{c} = {c} + excluded.{c}' for c in counted)}""",
+            params)
     new = [mark, top]
-    db.sql.execute(
-        f"""INSERT INTO flow_sums(month, community, kind, target_kind, rule, n, points)
-            SELECT {_MONTH}, r.community, e.kind, coalesce(t.kind, ''),
-                   coalesce(json_extract(e.body, '$.rule'), json_extract(t.body, '$.rule'), ''), count(*), sum(p.amount)
-            FROM postings p JOIN events e ON e.id = p.event {_target()} JOIN residents r ON r.card = {_CARD}
-            WHERE {_NEW} AND p.account LIKE 'resident:%' GROUP BY 1, 2, 3, 4, 5
-            ON CONFLICT(month, community, kind, target_kind, rule) DO UPDATE SET n = n + excluded.n, points = points + excluded.points""",
-        new)
-    on_board = f"(e.kind IN {_in(board)} OR t.kind IN {_in(board)})"
-    db.sql.execute(
-        f"""INSERT INTO card_sums(month, card, board_n, board_points, seen)
-            SELECT {_MONTH}, {_CARD}, sum(coalesce({on_board}, 0)), sum(CASE WHEN {on_board} THEN p.amount ELSE 0 END),
-                   sum(coalesce(e.resident = {_CARD} AND e.kiosk != ?, 0))
-            FROM postings p JOIN events e ON e.id = p.event {_target()}
-            WHERE {_NEW} AND p.account LIKE 'resident:%' GROUP BY 1, 2
-            ON CONFLICT(month, card) DO UPDATE SET board_n = board_n + excluded.board_n,
-                board_points = board_points + excluded.board_points, seen = seen + excluded.seen""",
-        [*board, *board, *board, *board, CENTRAL_KIOSK, *new])
-    db.sql.execute(
-        f"""INSERT INTO shop_sums(month, shop, kind, target_kind, n, points)
-            SELECT {_MONTH}, substr(p.account, 6), e.kind, coalesce(t.kind, ''), count(*), sum(p.amount)
-            FROM postings p JOIN events e ON e.id = p.event {_target()}
-            WHERE {_NEW} AND p.account LIKE 'shop:%' GROUP BY 1, 2, 3, 4
-            ON CONFLICT(month, shop, kind, target_kind) DO UPDATE SET n = n + excluded.n, points = points + excluded.points""",
-        new)
-    # a redemption hands its lines out at its shop; a void of one takes them back
-    back = f"e.kind IN {_in(reverses)}"
-    db.sql.execute(
-        f"""INSERT INTO goods_sums(month, shop, sku, qty, points)
-            SELECT {_MONTH}, substr(p.account, 6), json_extract(i.value, '$.sku'),
-                   sum(CASE WHEN {back} THEN -1 ELSE 1 END * json_extract(i.value, '$.qty')),
-                   sum(CASE WHEN {back} THEN -1 ELSE 1 END * json_extract(i.value, '$.qty') * json_extract(i.value, '$.price'))
-            FROM postings p JOIN events e ON e.id = p.event {_target()},
-                 json_each(CASE WHEN {back} THEN t.body ELSE e.body END, '$.items') i
-            WHERE {_NEW} AND p.account LIKE 'shop:%' AND (e.kind IN {_in(out)} OR t.kind IN {_in(out)}) GROUP BY 1, 2, 3
-            ON CONFLICT(month, shop, sku) DO UPDATE SET qty = qty + excluded.qty, points = points + excluded.points""",
-        [*reverses, *reverses, *reverses, *new, *out, *out])
+    touched = db.sql.execute(
+        f"""SELECT DISTINCT {_MONTH}, r.community FROM postings p JOIN residents r ON r.card = {_CARD}
+            WHERE {_NEW} AND p.account LIKE 'resident:%'""", new).fetchall()
+    _rank_boards(db, set(touched))
     db.sql.execute("UPDATE sums_mark SET posting = ? WHERE id = 1", [top])
     return top - mark
+
+
+def sums_drift(db: Tx) -> list[tuple[str, tuple, tuple | None, tuple | None]]:
+    """Where the month sums differ from the sums of the postings they cover (every posting
+    up to the mark): (table, key, what the table holds, what the postings give; None for no
+    row). ``flow_sums`` is compared with its communities added up, as a resident's points
+    stay in the community they were summed in when the resident moves. Reads every posting."""
+    out = []
+    for table, (select, params) in _sums_of(0, _mark(db)).items():
+        keys, counted = SUMS[table]
+        with_d = f"WITH d({', '.join(keys + counted)}) AS ({select}) "
+        if table == "flow_sums":
+            keys = tuple(k for k in keys if k != "community")
+        cols = f"{', '.join(keys)}, {', '.join(f'sum({c})' for c in counted)}"
+        stored, derived = (f"SELECT {cols} FROM {src} GROUP BY {', '.join(keys)}" for src in (table, "d"))
+        n = len(keys)
+        held = {r[:n]: r[n:] for r in db.sql.execute(f"{with_d}{stored} EXCEPT {derived}", params).fetchall()}
+        given = {r[:n]: r[n:] for r in db.sql.execute(f"{with_d}{derived} EXCEPT {stored}", params).fetchall()}
+        out += [(table, key, held.get(key), given.get(key)) for key in sorted(held.keys() | given.keys())]
+    return out
+
+
+#: communities of one month to rank again above which the month's lines are read at once
+WHOLE_MONTH = 8
+
+
+def _rank_boards(db: Tx, touched: set[tuple[str, str]]) -> None:
+    """Rank again the boards of ``touched`` (month, community) pairs and every month of the
+    communities in ``board_stale`` (``sync.board.rank``: the one ranking), into ``board_ranks``."""
+    stale = [r[0] for r in db.sql.execute("SELECT community FROM board_stale").fetchall()]
+    if stale:
+        months = [r[0] for r in db.sql.execute("SELECT DISTINCT month FROM flow_sums").fetchall()]
+        touched |= {(m, c) for m in months for c in stale}
+        db.sql.execute("DELETE FROM board_stale")
+    by_month: dict[str, set[str]] = {}
+    for month, community in touched:
+        by_month.setdefault(month, set()).add(community)
+    for month, communities in sorted(by_month.items()):
+        if len(communities) > WHOLE_MONTH:  # one read of the month's lines beats a seek per resident
+            lines: dict[str, list] = {c: [] for c in communities}
+            for community, card, points in db.sql.execute(
+                    f"""SELECT r.community, c.card, c.board_points FROM card_sums c {_RESIDENTS}
+                        WHERE c.month = ? AND c.board_n > 0""", [month]).fetchall():
+                if community in lines:
+                    lines[community].append((card, points))
+        else:
+            lines = {c: db.sql.execute(
+                """SELECT c.card, c.board_points FROM residents r INDEXED BY residents_community_status
+                   JOIN card_sums c ON c.month = ? AND c.card = r.card WHERE r.community = ? AND c.board_n > 0""",
+                [month, c]).fetchall() for c in communities}
+        for community, earned in sorted(lines.items()):
+            db.sql.execute("DELETE FROM board_ranks WHERE month = ? AND community = ?", [month, community])
+            db.sql.executemany("INSERT INTO board_ranks(month, community, rank, card, points) VALUES (?, ?, ?, ?, ?)",
+                                    [(month, community, rk, card, points) for rk, card, points in rank(earned)])
 
 
 #: a month's residents joined to their community and name from the index alone (migration 13)
 _RESIDENTS = "JOIN residents r INDEXED BY residents_card_community ON r.card = c.card"
 
 
-def earned(db: Tx, month: str, communities: list[str] | None) -> list[tuple[str, str, str, int]]:
-    """(community, card, name, points) earned in the month: events of the kinds on the
-    board (awards) and voids of them (``card_sums``); tuples, as there may be a city of them."""
-    where, params = "", [month]
-    if communities is not None:
-        where = f"AND r.community IN ({marks(len(communities))})"
-        params += communities
+def _communities(communities: list[str] | None, params: list) -> str:
+    if communities is None:
+        return ""
+    params += communities
+    return f"AND b.community IN ({marks(len(communities))})"
+
+
+def board(db: Tx, month: str, communities: list[str] | None, offset: int = 0,
+          limit: int = -1) -> list[tuple[str, int, str, str, int]]:
+    """(community, rank, card, name, points) of the month's boards (``board_ranks``: points
+    earned by events of the kinds on the board and voids of them), by community and rank,
+    lines ``offset`` to ``offset + limit`` (every line: -1); tuples, as there may be a city of them."""
+    params: list = [month]
+    where = _communities(communities, params)
     return db.sql.execute(
-        f"""SELECT r.community, r.card, r.name, c.board_points FROM card_sums c {_RESIDENTS}
-            WHERE c.month = ? AND c.board_n > 0 {where} ORDER BY r.community, r.card""",
-        params,
-    ).fetchall()
+        f"""SELECT b.community, b.rank, b.card, r.name, b.points FROM board_ranks b JOIN residents r ON r.card = b.card
+            WHERE b.month = ? {where} ORDER BY b.community, b.rank, b.card{limit_clause(limit)} OFFSET ?""",
+        [*params, *([limit] if limit >= 0 else []), offset]).fetchall()
+
+
+def board_top(db: Tx, month: str, top: int) -> list[tuple[str, int, str, str, int]]:
+    """The lines ranked ``top`` or better on every community's board of the month (at least
+    the first ``top`` of each), as ``board`` gives them."""
+    return db.sql.execute(
+        """SELECT b.community, b.rank, b.card, r.name, b.points FROM board_ranks b JOIN residents r ON r.card = b.card
+           WHERE b.month = ? AND b.rank <= ? ORDER BY b.community, b.rank, b.card""", [month, top]).fetchall()
+
+
+def board_counts(db: Tx, month: str, communities: list[str] | None) -> dict[str, tuple[int, int]]:
+    """Each community's (lines, points) on the month's board."""
+    params: list = [month]
+    where = _communities(communities, params)
+    return {c: (n, pts) for c, n, pts in db.sql.execute(
+        f"SELECT b.community, count(*), sum(b.points) FROM board_ranks b WHERE b.month = ? {where} GROUP BY b.community",
+        params).fetchall()}
 
 
 def resident_flows(db: Tx, month: str) -> list[dict]:
@@ -188,6 +286,46 @@ def shift_closes(db: Tx, start: int, end: int) -> list[dict]:
            ORDER BY e.at DESC, e.id""",
         [start, end],
     ))
+
+
+def _kiosks_in(kiosks: list[str] | None, params: list) -> str:
+    if kiosks is None:
+        return ""
+    params += kiosks
+    return f"AND kiosk IN ({marks(len(kiosks))})"
+
+
+def shift_lines(db: Tx, start: int, end: int, kiosks: list[str] | None, offset: int = 0,
+                limit: int = -1) -> list[tuple[str, str, int, str | None, str, int, int]]:
+    """(event, kiosk, closed_at, operator, sku, expected, counted) of the goods lines counted
+    at the shift closes of [start, end) by ``kiosks`` (every kiosk: None), newest shift
+    first, lines ``offset`` to ``offset + limit`` (all: -1): one range of ``shift_counts``
+    (filled as each report is stored: migration 17); tuples, as there are 30,000 a month."""
+    params: list = [start, end]
+    where = _kiosks_in(kiosks, params)
+    sql = f"""SELECT event, kiosk, closed_at, operator, sku, expected, counted FROM shift_counts
+              WHERE closed_at >= ? AND closed_at < ? AND counted IS NOT NULL {where}"""
+    if limit >= 0:
+        return db.sql.execute(f"{sql} ORDER BY closed_at DESC, event, line LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+    rows = db.sql.execute(f"{sql} ORDER BY closed_at, event, line", params).fetchall()
+    rows.sort(key=lambda r: -r[2])  # stable: newest first, each shift's lines in their order (SQL sorts it slower)
+    return rows[offset:]
+
+
+def shift_totals(db: Tx, start: int, end: int, kiosks: list[str] | None) -> dict[str, int]:
+    """What ``shift_lines`` would list, counted: shifts, lines, lines with a difference, the net difference."""
+    params: list = [start, end]
+    where = _kiosks_in(kiosks, params)
+    shifts, lines, differences, net = db.sql.execute(
+        f"""SELECT count(DISTINCT event), count(*), coalesce(sum(CASE WHEN counted != expected THEN 1 ELSE 0 END), 0), coalesce(sum(counted - expected), 0)
+            FROM shift_counts WHERE closed_at >= ? AND closed_at < ? AND counted IS NOT NULL {where}""", params).fetchone()
+    return {"shifts": shifts, "lines": lines, "differences": differences, "net_diff": net}
+
+
+def kiosk_places(db: Tx) -> dict[str, tuple[str, str]]:
+    """Each kiosk's (shop, community)."""
+    return {k: (shop, comm) for k, shop, comm in db.sql.execute(
+        "SELECT k.id, k.shop, s.community FROM kiosks k JOIN shops s ON s.id = k.shop").fetchall()}
 
 
 def fleet_gauges(db: Tx, silent_before: int) -> dict:

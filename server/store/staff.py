@@ -41,7 +41,7 @@ def insert_staff(db: Tx, username: str, role: str, password_hash: str, at: int, 
         "INSERT INTO staff(username, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
         [username, role, password_hash, at],
     )
-    db.sql.conn.executemany(
+    db.sql.executemany(
         "INSERT INTO staff_communities(username, community) VALUES (?, ?)", [(username, c) for c in communities]
     )
 
@@ -205,10 +205,10 @@ def resolution_of(db: Tx, item: int) -> dict | None:
 
 def insert_rule_change(db: Tx, code: str, effective_at: int, fields: dict, staff: str, at: int) -> int:
     cur = db.sql.execute(
-        "INSERT INTO rule_changes(code, effective_at, fields, staff, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO rule_changes(code, effective_at, fields, staff, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
         [code, effective_at, json.dumps(fields, ensure_ascii=False, sort_keys=True), staff, at],
     )
-    return cur.lastrowid
+    return cur.fetchall()[0][0]
 
 
 def due_rule_changes(db: Tx, now: int) -> list[dict]:

@@ -15,7 +15,7 @@ import msgspec
 
 from schema.wire import Batch, CentralBatch
 from sync import codec
-from sync.kinds import adjust, award, charge, redeem, shift_close, stock_adjust, stock_in, void
+from sync.kinds import adjust, award, charge, redeem, shift_close, stock_adjust, stock_in, voice, voice_rating, void
 from sync.kinds.base import Columns, Kind, ReceiptLine, ReceiptPart, ShiftLine, Step
 
 __all__ = ["KINDS", "Columns", "Kind", "ReceiptLine", "ReceiptPart", "ShiftLine", "Step", "UnknownKind",
@@ -52,7 +52,8 @@ def unregister(tag: str) -> None:
     KINDS.pop(tag, None)
 
 
-for _kind in (award.KIND, redeem.KIND, void.KIND, stock_in.KIND, adjust.KIND, stock_adjust.KIND, charge.KIND, shift_close.KIND):
+for _kind in (award.KIND, redeem.KIND, void.KIND, stock_in.KIND, adjust.KIND, stock_adjust.KIND, charge.KIND, shift_close.KIND,
+              voice.KIND, voice_rating.KIND):
     register(_kind)
 
 

@@ -44,6 +44,9 @@ class ReceiptPart:
     target: str | None = None
     resident: bool = True  # the receipt names the resident
     quantities_only: bool = False  # lines show quantities, no points (a delivery note)
+    tracking: str | None = None  # a letter's or request's tracking code (``sync.tracking``): the slip's big line
+    stars: int | None = None  # a rating's stars
+    topic: tuple[str, str] | None = None  # a letter's or request's (channel, category), in the interface's words
 
 
 @dataclass(frozen=True)

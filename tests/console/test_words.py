@@ -34,7 +34,7 @@ def test_every_value_a_key_is_built_from_has_its_words():
     families = {
         "kind_": {"overdraft", "cap_exceeded", "rule_value_mismatch", "price_mismatch", "retired_reference",
                   "stock_negative", "clock_skew", "fork", "gap_held", "quarantined", "void_unknown_target",
-                  "award_value_unknown", "operator_unknown", "operator_retired", "operator_other_shop", "void_unauthorised"},
+                  "award_value_unknown", "operator_unknown", "operator_retired", "operator_other_shop", "void_unauthorised", "voice_rating_refused"},
         "action_": set(review.ACTIONS), "role_": set(ROLES), "status_": {"active", "retired", "revoked"},
         "rev_state_": {"open", "resolved", "pending"}, "against_": {"shop", "writeoff"}, "ev_": set(kinds.tags()),
     }

@@ -71,3 +71,24 @@ def test_an_auditor_cannot_import(page, console):
                                                               "buffer": REGISTER.encode("utf-8")}})
     assert r.status == 403
     assert "5106810199001" not in _residents(console)
+
+
+def test_a_long_register_previews_a_page_at_a_time_and_imports_whole(page, console):
+    lines = ["卡号,姓名,手机,社区"] + [f"5106819{i:06d},新居民{i % 10},139{i:08d},SQ01" for i in range(450)]
+    sign_in(page, console, "mgr", "/import")
+    _preview(page, ("\r\n".join(lines) + "\r\n").encode("gb18030"))
+    assert "新增 450 人" in page.locator("#import-preview").inner_text()
+    seen = []
+    for expect in (200, 200, 50):
+        rows = page.locator("table.added tbody tr")
+        assert rows.count() == expect
+        seen += [rows.nth(i).locator("td").first.inner_text() for i in range(expect)]
+        if expect == 200:
+            page.click("#import-next_page")
+            page.wait_for_selector("#import-preview")
+    assert seen == [str(n) for n in range(2, 452)]  # every line once, in order
+    assert page.locator("#import-next_page").count() == 0
+    page.click("#import-commit")
+    page.wait_for_selector("#import-done")
+    assert "新增 450 人" in page.locator("#import-done").inner_text()
+    assert sum(1 for card in _residents(console) if card.startswith("5106819")) == 450

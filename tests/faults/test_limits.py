@@ -19,6 +19,7 @@ from sync import codec
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
 from tests.conftest import SECOND, Clock, InProcessServer
 from tests.faults.simnet import Network
+from tests.server.conftest import CARD_A
 from tests.server.helpers import error_code, table_count
 from tests.server.kiosk_double import KioskDouble, verified
 
@@ -100,6 +101,31 @@ def test_what_a_kiosk_gets_quarantined_is_capped(server_dir, clock):
             [counted] = chain.unstored_rows(db, k.id)
         assert kept == 3 and (counted["code"], counted["count"]) == ("malformed_request", 17)
         assert counted["last_hash"] == codec.digest(junk[-1])
+    finally:
+        server.stop()
+
+
+def test_what_a_kiosk_gets_held_ahead_of_its_chain_is_capped(server_dir, clock):
+    """Batches skipping ahead of a gap are held up to the kiosk's held allowance; past it the
+    push is refused ``held_limit`` (retry: the kiosk sends the missing batch first), nothing
+    applied, and once the gap is filled everything held applies."""
+    server = InProcessServer(Settings(data_dir=server_dir, clock=clock, held_bytes_per_kiosk=2_000)).start()
+    try:
+        k = enrolled(server.client, 1)
+        card = CARD_A
+        bodies = [k.batch(*(k.award(card, "ZYFW", 1) for _ in range(3))) for _ in range(8)]
+        held = [k.push(body).status_code for body in bodies[1:]]
+        assert held[0] == 202 and held[-1] == 429, held
+        refused = held.index(429)
+        assert error_code(k.push(bodies[refused + 1]), server.ctx) == "held_limit"
+        with server.ctx.store.read() as db:
+            assert chain.held_bytes(db, k.id) <= 2_000
+            assert table_count(server.ctx, "events", f"kiosk = '{k.id}'") == 0
+        assert k.push(bodies[0]).status_code == 200  # the gap filled: what was held applies behind it
+        assert table_count(server.ctx, "events", f"kiosk = '{k.id}'") == 3 * (refused + 1)
+        for body in bodies[refused + 1:]:
+            assert k.push(body).status_code == 200
+        assert table_count(server.ctx, "events", f"kiosk = '{k.id}'") == 3 * len(bodies)
     finally:
         server.stop()
 

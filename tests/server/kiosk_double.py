@@ -4,8 +4,9 @@ build, sign and push batches exactly as a real kiosk would (through sync/ only).
 import msgspec
 
 from schema.types import GENESIS
-from schema.wire import Award, EnrollRequest, HistoryRequest, Item, LookupRequest, PullRequest, Redeem, StockIn, StockLine, Void
-from sync import codec
+from schema.wire import (Award, EnrollRequest, HistoryRequest, Item, LookupRequest, PullRequest, Redeem, StockIn, StockLine, Void,
+                         Voice, VoiceRating)
+from sync import codec, tracking
 from sync.batch import build_batch, event_id
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
 from sync.signing import SigningKey, VerifyKey
@@ -65,6 +66,16 @@ class KioskDouble:
     def stock_in(self, *lines: tuple[str, int], op: str = "op1") -> StockIn:
         eid, k = self._next()
         return StockIn(id=eid, kseq=k, at=self.clock(), operator=op, items=[StockLine(sku=s, qty=q) for s, q in lines])
+
+    def voice(self, card: str, channel: str = "letter", text: str = "村口路灯坏了三天了", category: str = "roads",
+              op: str = "op1") -> Voice:
+        eid, k = self._next()
+        return Voice(id=eid, kseq=k, at=self.clock(), operator=op, resident=card, channel=channel, category=category,
+                     text=text, code=tracking.tracking_code(self.id, k))
+
+    def rate(self, card: str, code: str, stars: int, op: str = "op1") -> VoiceRating:
+        eid, k = self._next()
+        return VoiceRating(id=eid, kseq=k, at=self.clock(), operator=op, resident=card, code=code, stars=stars)
 
     # ------------------------------------------------------------ batches
 

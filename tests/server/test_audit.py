@@ -64,3 +64,28 @@ def test_audit_fails_when_a_posting_is_edited(enrolled, ctx, settings):
     fill(enrolled)
     edit(settings, "UPDATE postings SET amount = amount + 1 WHERE event = 'K0001-1' AND account LIKE 'resident:%'")
     assert "postings" in {f["check"] for f in audit(ctx).failures}
+
+
+def sql_one(settings, sql: str, params=()):
+    conn = sqlite3.connect(settings.db_path)
+    value = conn.execute(sql, params).fetchone()[0]
+    conn.close()
+    return value
+
+
+def test_audit_names_an_edited_month_sum(enrolled, ctx, settings):
+    from server.services.reports import caught_up
+
+    fill(enrolled)
+    caught_up(ctx)  # the sums over every posting stored
+    assert audit(ctx).ok
+    month = sql_one(settings, "SELECT month FROM shop_sums LIMIT 1")
+    shop = sql_one(settings, "SELECT shop FROM shop_sums WHERE month = ? AND kind = 'redeem'", [month])
+    edit(settings, "UPDATE shop_sums SET points = points + 7 WHERE month = ? AND shop = ? AND kind = 'redeem'", [month, shop])
+    edit(settings, "UPDATE card_sums SET board_points = board_points - 3 WHERE card = ?", [CARD_A])
+    edit(settings, "INSERT INTO goods_sums(month, shop, sku, qty, points) VALUES (?, ?, 'NOPE', 1, 5)", [month, shop])
+    failures = [f for f in audit(ctx).failures if f["check"] == "month sums"]
+    subjects = {f["subject"] for f in failures}
+    assert f"shop_sums {month}/{shop}/redeem/" in subjects and f"goods_sums {month}/{shop}/NOPE" in subjects
+    assert any(s.startswith("card_sums ") and s.endswith(f"/{CARD_A}") for s in subjects), subjects
+    assert len(failures) == 3 and "no row" in next(f["message"] for f in failures if "NOPE" in f["subject"])

@@ -37,11 +37,11 @@ def plans(db, monkeypatch, calls) -> list[str]:
 def test_the_report_reads_seek_the_month_sums(tmp_path, monkeypatch):
     store = open_store(tmp_path / "s.db")
     with store.read() as db:
-        seen = plans(db, monkeypatch, [lambda db: q.earned(db, MONTH, None), lambda db: q.resident_flows(db, MONTH),
+        seen = plans(db, monkeypatch, [lambda db: q.board(db, MONTH, None), lambda db: q.board_counts(db, MONTH, None), lambda db: q.resident_flows(db, MONTH),
                                        lambda db: q.shop_postings(db, MONTH), lambda db: q.goods_handed_out(db, MONTH),
                                        lambda db: q.coverage(db, MONTH), lambda db: q.flows_by_month(db, "2025-02", MONTH, None)])
     store.close()
-    assert len(seen) == 7 and all("PRIMARY KEY (month" in p for p in seen if "coverage" not in p and "communities" not in p), seen
+    assert len(seen) == 8 and all("PRIMARY KEY (month" in p for p in seen if "coverage" not in p and "communities" not in p), seen
     # the only table read whole is the list of communities (coverage has a line for each)
     scans = [step for p in seen for step in p.split(" SEARCH ") if "SCAN" in step]
     assert all(s.startswith("SCAN c USING INDEX sqlite_autoindex_communities") for s in scans), seen

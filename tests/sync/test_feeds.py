@@ -10,6 +10,7 @@ from schema.wire import (
     BoardLine,
     BoardRec,
     ChainRec,
+    CheckpointNoteRec,
     CheckpointRec,
     CommunityRec,
     GoodRec,
@@ -18,6 +19,7 @@ from schema.wire import (
     RuleRec,
     ShopRec,
     StockRec,
+    VoiceReplyRec,
 )
 
 
@@ -50,6 +52,10 @@ SAMPLES = {
     "board": BoardRec(community="C01", month="2026-11", published=1_764_000_000_000, ranked=1,
                       top=[BoardLine(rank=1, card="5101810000001", name="张*明", points=9)]),
     "checkpoint": CheckpointRec(v=1, n=1, size=1, head="0" * 64, at=1_764_000_000_000, signature="s"),
+    "checkpoint_note": CheckpointNoteRec(n=1, note="o\n0\nAAAA\n\n— o AAAA\n"),
+    "voice_reply": VoiceReplyRec(code="0001-0001-4", resident="5101810000001", channel="letter", category="roads",
+                                 at=1_764_000_000_000, status="done", reply="已修好", replied_at=1_764_000_000_001,
+                                 done_at=1_764_000_000_002, stars=None),
 }
 
 

@@ -7,10 +7,11 @@ from server.console.pages import session  # noqa: I001 (the order below is the n
 from server.console.pages import dashboard
 from server.console.pages import residents
 from server.console.pages import reviews
+from server.console.pages import voice
 from server.console.pages import reports
 from server.console.pages import reference
 from server.console.pages import register
 from server.console.pages import accounts
 
-PAGES = [session.SessionPages, dashboard.DashboardPage, residents.ResidentPages, reviews.ReviewPages, reports.ReportPages,
+PAGES = [session.SessionPages, dashboard.DashboardPage, residents.ResidentPages, reviews.ReviewPages, voice.VoicePages, reports.ReportPages,
          reference.ReferencePages, register.RegisterPages, accounts.AccountPages]

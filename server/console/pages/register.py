@@ -23,6 +23,9 @@ from server.services import register, staff
 Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 web.NAV.append(web.NavItem("nav_import", "/import", "resident.write"))
+#: lines of each of the preview's tables (added, changed, refused) a page shows; the next
+#: page posts the same file again (the plan and its token are those of the whole file)
+PREVIEW_ROWS = 200
 
 
 def _community(value: str) -> str | None:
@@ -56,11 +59,18 @@ class RegisterPages(Controller):
 
     @post("/preview", sync_to_thread=True, status_code=200)
     def preview(self, page: NamedDependency[web.Page], data: Upload) -> Template:
-        content = _file_bytes(data)
+        """The plan for an uploaded file, or (``content``: a page of a preview) the file it carried."""
+        content = _carried(data) if data.get("content") else _file_bytes(data)
         community = _community(str(data.get("community") or ""))
         plan = register.preview(page.ctx, page.who, content, community, page.lang)
-        return page.render("pages/import.html", plan=plan, content=base64.b64encode(content).decode("ascii"),
-                           community=community or "", done=None)
+        number = str(data.get("page") or "1")
+        number = max(1, int(number)) if number.isdigit() else 1
+        first = (number - 1) * PREVIEW_ROWS
+        shown = {k: plan[k][first:first + PREVIEW_ROWS] for k in ("added", "changed", "refused")}
+        total = max(len(plan[k]) for k in shown)
+        return page.render("pages/import.html", plan=plan, shown=shown, content=base64.b64encode(content).decode("ascii"),
+                           community=community or "", done=None, preview_page=number, preview_first=first + 1,
+                           preview_last=min(total, first + PREVIEW_ROWS), preview_total=total)
 
     @post("/commit", sync_to_thread=True, status_code=200)
     def commit(self, page: NamedDependency[web.Page], data: Form) -> Template:

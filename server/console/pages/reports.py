@@ -3,10 +3,10 @@ community) as a table, points issued and spent with a bar chart of the last twel
 the monthly board as a printable A4 page and published to kiosks, and each report as a CSV
 (UTF-8 with a byte-order mark) or .xlsx download through ``server.reports.render``."""
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Stream, Template
 
 from server.console import chart, web
 from server.console.pages.forms import Form, text
@@ -17,7 +17,7 @@ from sync.calendar import local_month
 
 #: the reports the page shows, in tab order (the trend is drawn inside "issued"); "shifts"
 #: (stock differences of closed shifts) once ``server.services.reports`` has it
-SHOWN = tuple(k for k in ("board", "settlement", "issued", "coverage", "kiosks", "shifts") if k in reports.KINDS)
+SHOWN = tuple(k for k in ("board", "settlement", "issued", "coverage", "kiosks", "shifts", "voice") if k in reports.KINDS)
 DOWNLOADS = ("csv", "xlsx")
 #: rows of a report a page shows (the print view and the downloads hold every row)
 PAGE_ROWS = 200
@@ -45,11 +45,11 @@ def _row_page(request: Request) -> int:
 def _view(page: web.Page, kind: str, month: str, community: str | None, row_page: int | None = None) -> dict:
     """The report and what its page shows: all its rows (``row_page`` None: the print view)
     or the ``PAGE_ROWS`` of page ``row_page``."""
-    rep = reports.report(page.ctx, page.who, kind, month, community, page.lang)
     first = ((row_page or 1) - 1) * PAGE_ROWS
-    shown = rep["rows"] if row_page is None else rep["rows"][first:first + PAGE_ROWS]
+    rep = reports.report(page.ctx, page.who, kind, month, community, page.lang,
+                         None if row_page is None else (first, PAGE_ROWS))
     data = {"rep": rep, "kind": kind, "month": month, "community": community or "", "kinds": SHOWN,
-            "shown": shown, "row_page": row_page or 1, "row_first": first + 1,
+            "shown": rep["rows"], "row_count": rep["row_count"], "row_page": row_page or 1, "row_first": first + 1,
             "cell": lambda col, value: labels.cell(kind, col, value, page.lang),
             "header": lambda col: labels.header(kind, col, page.lang),
             "goods_cell": lambda col, value: labels.cell("goods", col, value, page.lang),
@@ -86,14 +86,14 @@ class ReportPages(Controller):
         return page.render("pages/report_print.html", **_view(page, _kind(kind), month, community))
 
     @get("/{kind:str}/download", sync_to_thread=True)
-    def download(self, request: Request, page: NamedDependency[web.Page], kind: FromPath[str]) -> Response:
+    def download(self, request: Request, page: NamedDependency[web.Page], kind: FromPath[str]) -> Stream:
         fmt = request.query_params.get("format", "csv")
         if fmt not in DOWNLOADS:
             raise Invalid("format must be csv or xlsx", field="format")
         month, community = _query(request, page)
         rep = reports.report(page.ctx, page.who, _kind(kind), month, community, page.lang)
-        return Response(render.render_bytes(rep, fmt), media_type=render.FORMATS[fmt],
-                        headers={"Content-Disposition": render.content_disposition(rep, fmt)})
+        return Stream(render.stream_bytes(rep, fmt), media_type=render.FORMATS[fmt],
+                      headers={"Content-Disposition": render.content_disposition(rep, fmt)})
 
     @post("/board/publish", sync_to_thread=True, status_code=200)
     def publish(self, page: NamedDependency[web.Page], data: Form) -> Template:

@@ -93,6 +93,7 @@ def test_a_kiosk_copy_catches_a_rewritten_log(ctx, settings, kiosk, logged):
         conn.execute("DELETE FROM checkpoint_log")
         conn.execute("DELETE FROM checkpoint_states")
         conn.execute("DELETE FROM checkpoint_rows")
+        conn.execute("DELETE FROM tree_heads")
         conn.execute("DELETE FROM checkpoints")
     conn.close()
     make_checkpoint(ctx)  # the attacker cannot sign an old head, but can sign a new log

@@ -146,3 +146,31 @@ def test_board_reaches_kiosks_by_pull(ctx, activity, clock):
     sq01 = boards[f"SQ01/{MONTH}"]
     assert sq01.ranked == 2 and [(ln.rank, ln.card, ln.points) for ln in sq01.top] == [(1, SQ01_CARD, 5), (2, CARD_C, 2)]
     assert all("*" in ln.name for ln in sq01.top)
+
+
+@pytest.mark.parametrize("whole_month", [0, 8])  # re-ranking reads a month's lines at once, or seeks each community's
+def test_the_ranked_board_follows_postings_after_a_catch_up_and_residents_who_move(ctx, activity, clock, monkeypatch, whole_month):
+    from server.store import reports as q
+
+    monkeypatch.setattr(q, "WHOLE_MONTH", whole_month)
+    k1 = activity["k1"]
+    nxt = local_month(clock.now)
+
+    def lines(month, community, window=None):
+        return [(r["rank"], r["name"], r["points"]) for r in report(ctx, SYSTEM, "board", month, community, window=window)["rows"]]
+
+    with ctx.store.read() as db:
+        names = {r["card"]: r for r in catalog.list_rows(db, "residents")}
+    a, c = board_name(names[SQ01_CARD]["name"], SQ01_CARD), board_name(names[CARD_C]["name"], CARD_C)
+    assert lines(nxt, "SQ01") == [(1, c, 10)]  # caught up and ranked
+    assert k1.push(k1.batch(k1.award(SQ01_CARD, "ZYFW", 10), k1.award(SQ01_CARD, "ZYFW", 10))).status_code == 200
+    assert lines(nxt, "SQ01") == [(1, a, 20), (2, c, 10)]  # the postings stored since: ranked again
+    assert lines(nxt, "SQ01", window=(1, 5)) == [(2, c, 10)]
+    out = report(ctx, SYSTEM, "board", nxt, "SQ01", window=(1, 5))
+    assert out["row_count"] == out["totals"]["ranked"] == 2 and out["totals"]["points"] == 30
+    r = names[CARD_C]
+    from server.services.manage import put_resident
+
+    put_resident(ctx, SYSTEM, CARD_C, r["name"], r["phone"], "SQ02")  # moves: every month's boards follow
+    assert lines(nxt, "SQ01") == [(1, a, 20)] and lines(MONTH, "SQ01") == [(1, a, 5)]
+    assert (1, c, 10) in lines(nxt, "SQ02") and (2, c, 2) in lines(MONTH, "SQ02")

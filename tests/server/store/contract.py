@@ -3,12 +3,15 @@ interface (``Store.read()`` / ``write()`` / ``write_grouped()`` and the query fu
 ``server.store``), never against its SQL.
 
 ``StoreContract`` is not collected itself: a backend's test module subclasses it and
-provides a ``store`` fixture (a fresh, migrated, empty store) and ``integrity_error`` (what
+provides a ``store`` fixture (a fresh, migrated, empty store), ``another_store`` (a second
+store on the same database, as a second server process opens it) and ``integrity_error`` (what
 its driver raises when a key is taken twice). ``test_sqlite_store.py`` runs it on SQLite;
 a PostgreSQL backend runs the same tests by providing its own fixture.
 """
 
 import json
+import threading
+import time
 
 import pytest
 
@@ -186,6 +189,35 @@ class StoreContract:
             chain.insert_batch(db, "K0001", 1, "other", "h0", b"other", "sig", "applied", T)
         with store.read() as db:
             assert bytes(chain.batch_at(db, "K0001", 1)["body"]) == b"body1"
+
+    def test_two_stores_on_one_database_write_one_at_a_time(self, store, another_store):
+        """Two server processes on one database: a write that checks for a batch and stores
+        it is not interleaved with the other process's, so the second finds the first's
+        batch instead of storing it again (the (kiosk, seq) key is never what decides)."""
+        with store.write() as db:
+            seed_places(db)
+        checked, found = threading.Event(), []
+
+        def first():
+            with store.write() as db:
+                assert chain.batch_at(db, "K0001", 1) is None
+                checked.set()
+                time.sleep(0.3)  # the other store's write starts meanwhile, and must wait
+                store_batch(db, 1)
+
+        def second():
+            checked.wait(10)
+            with another_store.write() as db:
+                found.append(chain.batch_at(db, "K0001", 1))
+                if found[-1] is None:
+                    store_batch(db, 1)
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        assert found and found[0] is not None and bytes(found[0]["body"]) == b"body1"
 
     def test_a_held_batch_is_applied_or_deleted(self, store):
         with store.write() as db:

@@ -17,3 +17,9 @@ class TestSqliteStore(StoreContract):
         s = open_store(tmp_path / "server.db")
         yield s
         s.close()
+
+    @pytest.fixture
+    def another_store(self, tmp_path, store):
+        s = open_store(tmp_path / "server.db")
+        yield s
+        s.close()

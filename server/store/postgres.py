@@ -1,0 +1,139 @@
+"""The server store on PostgreSQL (``open_store("postgresql://…")``), through psycopg 3 and
+its connection pool.
+
+The same transactions as on SQLite (``server.store.db.Store``, whose group commit and
+savepoints this class inherits), so the single-writer assumptions the services were written
+under still hold with several server processes on one database:
+
+- a write transaction takes ``pg_advisory_xact_lock(WRITER_LOCK)`` first, so write
+  transactions run one at a time across every process, as ``BEGIN IMMEDIATE`` makes them on
+  SQLite; in READ COMMITTED each statement after the lock sees every commit before it, so
+  the same batch pushed to two processes at once is stored once (the second finds the
+  (kiosk, seq) taken and answers as for a resend);
+- a read is a REPEATABLE READ READ ONLY transaction on a pooled connection: one snapshot,
+  never waiting for the writer;
+- a read inside this thread's own write sees the write (it is the writer's transaction).
+
+Each process has one writer connection (its lock serialises the process's writers, and
+``write_grouped`` shares a commit among them) and a pool of readers. Results come back
+as the SQLite store gives them: an integral ``numeric`` (``sum`` of integers) as ``int``,
+a boolean as 0 or 1.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+import psycopg
+from psycopg.adapt import Loader
+from psycopg.pq import TransactionStatus
+from psycopg_pool import ConnectionPool
+
+from server.store.db import _SET_VERSION, MigrationRefused, Store
+from server.store.tx import PostgresSql, Tx
+
+#: the advisory lock every write transaction holds (any constant no other tool uses)
+WRITER_LOCK = 0x6A6966656E  # "jifen"
+#: reader connections per process (each serving thread holds one while it reads)
+POOL_SIZE = 16
+
+
+class _IntegralNumeric(Loader):
+    def load(self, data) -> int | Decimal:
+        value = Decimal(bytes(data).decode())
+        return int(value) if value == value.to_integral_value() else value
+
+
+class _BoolAsInt(Loader):
+    def load(self, data) -> int:
+        return 1 if bytes(data) == b"t" else 0
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    conn.adapters.register_loader("numeric", _IntegralNumeric)
+    conn.adapters.register_loader("bool", _BoolAsInt)
+
+
+def _connect(dsn: str) -> psycopg.Connection:
+    conn = psycopg.connect(dsn, autocommit=True, cursor_factory=psycopg.ClientCursor)
+    _configure(conn)
+    return conn
+
+
+class PostgresStore(Store):
+    dialect = "postgresql"
+
+    def __init__(self, dsn: str):
+        super().__init__(_connect(dsn))
+        self._pool = ConnectionPool(dsn, min_size=1, max_size=POOL_SIZE, open=True, configure=_configure,
+                                    kwargs={"autocommit": True, "cursor_factory": psycopg.ClientCursor})
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        local = self._local
+        if getattr(local, "writing", 0):
+            with self._lock:
+                yield self._tx
+            return
+        if getattr(local, "reading", None) is not None:  # nested: the same snapshot
+            yield local.reading
+            return
+        with self._pool.connection() as conn:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            local.reading = Tx(PostgresSql(conn))
+            try:
+                yield local.reading
+            finally:
+                local.reading = None
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    conn.execute("ROLLBACK")
+
+    @staticmethod
+    def _handle(conn) -> PostgresSql:
+        return PostgresSql(conn)
+
+    def _begin_write(self) -> None:
+        self._conn.execute("BEGIN")
+        self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
+
+    def _rollback(self) -> None:
+        if self._conn.info.transaction_status != TransactionStatus.IDLE:
+            self._conn.execute("ROLLBACK")
+
+    def _apply_migration(self, version: int, sql: str) -> None:
+        from server.store.dialect import postgresql
+        self._begin_write()
+        try:
+            if self.schema_version() >= version:  # another process applied it while we waited
+                self._conn.execute("COMMIT")
+                return
+            self._conn.execute(postgresql(sql, bound=False))
+            self._conn.execute(_SET_VERSION.format(version=version))
+        except psycopg.errors.UniqueViolation as exc:
+            self._rollback()
+            raise MigrationRefused(f"migration {version} refused: {exc}") from None
+        except BaseException:
+            self._rollback()
+            raise
+        self._conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        if getattr(self._local, "writing", 0) or self._conn.info.transaction_status != TransactionStatus.IDLE:
+            sql = self._tx.sql
+            if not sql.has_table("meta"):
+                return 0
+            row = sql.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            return int(row[0]) if row else 0
+        return super().schema_version()
+
+    def close(self) -> None:
+        self._pool.close()
+        with self._lock:
+            self._conn.close()
+
+
+def open_postgres(dsn: str, migrate: bool = True) -> PostgresStore:
+    store = PostgresStore(dsn)
+    if migrate:
+        store.migrate()
+    return store
