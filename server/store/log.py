@@ -27,6 +27,8 @@ LEDGER_TABLES: dict[str, str] = {
     "stock_moves": "SELECT rowid, event, shop, sku, delta FROM stock_moves ORDER BY rowid",
     "stock": "SELECT shop, sku, qty FROM stock WHERE qty != 0 ORDER BY shop, sku",
     "award_counts": "SELECT card, rule, period, n FROM award_counts ORDER BY card, rule, period",
+    "shift_counts": "SELECT closed_at, event, line, kiosk, operator, sku, expected, counted FROM shift_counts"
+                    " ORDER BY closed_at, event, line",
     "review_items": "SELECT r.id, r.kind, r.created_at, r.kiosk, r.event, r.resident, r.shop, r.detail FROM review_items r"
                     " JOIN events e ON e.id = r.event WHERE r.kind != 'voice_rating_refused' ORDER BY r.id",
 }
@@ -126,7 +128,7 @@ def clear_projection(db: Tx) -> None:
     """Empty what the projector writes — the ledger tables, the review items it raised
     (those naming an event), the balance and stock feed rows — and move its cursor to 0.
     For a scratch copy only: resolutions there are left naming items that are gone."""
-    for table in ("postings", "stock_moves", "events", "balances", "stock", "award_counts"):
+    for table in ("postings", "stock_moves", "shift_counts", "events", "balances", "stock", "award_counts"):
         db.sql.execute(f"DELETE FROM {table}")
     db.sql.execute("DELETE FROM review_items WHERE event IS NOT NULL")
     db.sql.execute("DELETE FROM feed WHERE kind IN ('balance', 'stock')")
@@ -135,12 +137,17 @@ def clear_projection(db: Tx) -> None:
 
 
 #: the tables ``replace_ledger`` copies from a rebuild, in the order they are emptied
+#: (``shift_counts`` is refilled by its trigger as the events go back in)
 REPLACED = ("postings", "stock_moves", "events", "balances", "stock", "award_counts")
 
 
 def replace_ledger(db: Tx, rebuilt: Tx) -> None:
-    """Inside the caller's write transaction: the ledger tables replaced by those of the
-    rebuild ``rebuilt`` (review items are kept as stored: staff act on them by id)."""
+    """Inside the caller's write transaction (SQLite: a rebuild runs there only): the ledger
+    tables replaced by those of the rebuild ``rebuilt`` (review items and the residents'
+    letters are kept as stored: staff act on them; their references to events are checked
+    at commit, once the events are back under the same ids)."""
+    db.sql.execute("PRAGMA defer_foreign_keys = ON")
+    db.sql.execute("DELETE FROM shift_counts")
     for table in REPLACED:
         db.sql.execute(f"DELETE FROM {table}")
     for table in reversed(REPLACED):
