@@ -177,6 +177,10 @@ def _communities(communities: list[str] | None, params: list) -> str:
     return f"AND b.community IN ({marks(len(communities))})"
 
 
+#: a LIMIT both backends take that never binds
+UNLIMITED = 2**63 - 1
+
+
 def board(db: Tx, month: str, communities: list[str] | None, offset: int = 0,
           limit: int = -1) -> list[tuple[str, int, str, str, int]]:
     """(community, rank, card, name, points) of the month's boards (``board_ranks``: points
@@ -184,10 +188,14 @@ def board(db: Tx, month: str, communities: list[str] | None, offset: int = 0,
     lines ``offset`` to ``offset + limit`` (every line: -1); tuples, as there may be a city of them."""
     params: list = [month]
     where = _communities(communities, params)
+    if limit < 0 and offset:
+        limit = UNLIMITED  # SQLite takes an OFFSET only after a LIMIT
+    params += [limit] if limit >= 0 else []
+    params += [offset] if offset else []
     return db.sql.execute(
         f"""SELECT b.community, b.rank, b.card, r.name, b.points FROM board_ranks b JOIN residents r ON r.card = b.card
-            WHERE b.month = ? {where} ORDER BY b.community, b.rank, b.card{limit_clause(limit)} OFFSET ?""",
-        [*params, *([limit] if limit >= 0 else []), offset]).fetchall()
+            WHERE b.month = ? {where} ORDER BY b.community, b.rank, b.card{limit_clause(limit)}{" OFFSET ?" if offset else ""}""",
+        params).fetchall()
 
 
 def board_top(db: Tx, month: str, top: int) -> list[tuple[str, int, str, str, int]]:
