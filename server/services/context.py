@@ -1,5 +1,6 @@
 """What every use case needs: settings (with the clock), the store and the server key."""
 
+import threading
 from dataclasses import dataclass, field
 
 from server.errors import ServerKeyChanged
@@ -31,6 +32,7 @@ class Context:
     projector: object | None = None
 
     def __post_init__(self) -> None:
+        self.projecting = threading.Lock()  # held by the one thread of this process that projects (projector.project_pending)
         s = self.settings
         if self.limits is None:
             self.limits = RequestLimits(s.rate_limit_per_second, s.rate_limit_burst, s.unverified_per_second, s.unverified_burst)

@@ -126,19 +126,38 @@ def lag(ctx) -> tuple[int, int]:
         return logstore.head(db), logstore.projected(db)
 
 
+#: the most events a chunk holds while pushes wait for the writer, so that their
+#: acknowledgement is not queued behind a long projection write
+BUSY_CHUNK_EVENTS = 500
+
+
 def project_pending(ctx) -> int:
-    """Project what is logged and not yet projected, one chunk per transaction; events
-    projected. Concurrent callers queue on the writer lock, and the first projects for all."""
-    head, cursor = lag(ctx)
+    """Project what is logged and not yet projected; events projected.
+
+    Each chunk is read and folded in a snapshot, outside the writer lock, and only its rows
+    are written under it — after checking that the cursor has not moved meanwhile (another
+    server process, or a central batch projected in its staff action: then the chunk is
+    folded again from the new cursor). While pushes wait for the writer a chunk holds at
+    most ``BUSY_CHUNK_EVENTS``. One thread of a process projects at a time
+    (``ctx.projecting``); the others wait for it, and find their batches projected."""
     total = 0
-    while cursor < head:
-        with ctx.store.write() as db:
-            n = project_chunk(db, ctx.settings.projection_chunk_events)
-            cursor = logstore.projected(db)
-        if not n:
-            break
-        total += n
-    return total
+    with ctx.projecting:
+        while True:
+            size = ctx.settings.projection_chunk_events
+            if ctx.store.writers_waiting():
+                size = min(size, BUSY_CHUNK_EVENTS)
+            with ctx.store.read() as db:
+                cursor = logstore.projected(db)
+                batches = read_chunk(db, cursor, size)
+                view = view_for(db, batches) if batches else None
+            if not batches:
+                return total
+            rows = fold(batches, view)
+            with ctx.store.write() as db:
+                if logstore.projected(db) != cursor:
+                    continue
+                write(db, rows)
+            total += len(rows.events)
 
 
 class Background(threading.Thread):

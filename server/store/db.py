@@ -212,6 +212,10 @@ class Store:
             raise job.error
         return job.result
 
+    def writers_waiting(self) -> int:
+        """How many ``write_grouped`` calls are queued for the writer now (pushes)."""
+        return len(self._queue)
+
     def _run_group(self, jobs: list["_Job"]) -> None:
         try:
             self._begin_write()
