@@ -210,6 +210,8 @@ def _write_events(rows: Rows, b: Logged) -> dict[str, int]:
 def voids_applied(events, plan: Plan) -> list[tuple[str, str]]:
     """(target, void id) for each void the plan actually applied: the first void of each
     target in batch order (a repeated void is only reviewed)."""
+    if not plan.voided:
+        return []
     remaining = list(plan.voided)
     out = []
     for ev in events:

@@ -139,8 +139,11 @@ def project_pending(ctx) -> int:
     server process, or a central batch projected in its staff action: then the chunk is
     folded again from the new cursor). While pushes wait for the writer a chunk holds at
     most ``BUSY_CHUNK_EVENTS``. One thread of a process projects at a time
-    (``ctx.projecting``); the others wait for it, and find their batches projected."""
+    (``ctx.projecting``); the others wait for it, and find their batches projected. A call
+    projects up to the log's head as it was when called, so a caller under a steady stream
+    of pushes returns."""
     total = 0
+    head, _ = lag(ctx)
     with ctx.projecting:
         while True:
             size = ctx.settings.projection_chunk_events
@@ -148,6 +151,8 @@ def project_pending(ctx) -> int:
                 size = min(size, BUSY_CHUNK_EVENTS)
             with ctx.store.read() as db:
                 cursor = logstore.projected(db)
+                if cursor >= head:
+                    return total
                 batches = read_chunk(db, cursor, size)
                 view = view_for(db, batches) if batches else None
             if not batches:

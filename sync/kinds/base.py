@@ -199,6 +199,8 @@ def screen_operator(ev: Any, step: Step, supervisor: bool) -> None:
     a signed batch is never refused for it, but a stolen kiosk's invented or borrowed
     operators reach central staff."""
     op = step.view.operators.get(ev.operator)
+    if op is not None and op.status == "active" and op.shop == step.shop and (not supervisor or op.role == "supervisor"):
+        return  # the usual case, decided without building the review's detail
     resident = getattr(ev, "resident", None)
     detail = {"operator": ev.operator, "shop": step.shop}
     if op is None:
