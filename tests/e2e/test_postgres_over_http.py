@@ -1,8 +1,8 @@
 """The server on PostgreSQL, end to end over real HTTP: a real ``jifen-server serve
 --database postgresql://…`` on the session's throwaway cluster (``tests/pgcluster.py``),
 demo data loaded by the CLI into it, kiosks enrolled, recording offline and syncing, the
-balances on both sides, a resend applied once, and ``audit`` passing on the stored
-batches; then the same batch pushed to two server processes on the one database at once is
+balances on both sides, a letter stored by the projector, handled and rated, a resend
+applied once, and ``audit`` passing on the stored batches; then the same batch pushed to two server processes on the one database at once is
 stored once."""
 
 import threading
@@ -54,6 +54,16 @@ def test_kiosks_record_offline_sync_and_audit_passes_on_postgresql(server, make_
         assert server_balance(server, card) == before[card] + vol
         assert kiosk.balance(card).confirmed == before[card] + vol
     assert stored(server.dsn, "SELECT count(*) FROM events WHERE kiosk = 'K0001'") == [(len(cards),)]
+    # a letter, stored by the projector on PostgreSQL, handled, rated once and counted
+    code = kiosk.voice(cards[0], "letter", "roads", "村口路灯坏了", "op1").event.code
+    assert kiosk.sync().ok and server.json("voice", "show", code)["status"] == "open"
+    server.cli("voice", "reply", code, "--text", "明天修好")
+    server.cli("voice", "done", code)
+    assert kiosk.sync().ok
+    kiosk.rate_voice(cards[0], code, 4, "op1")
+    assert kiosk.sync().ok
+    assert [s["step"] for s in server.json("voice", "show", code)["steps"]] == ["received", "replied", "done", "rated"]
+    assert stored(server.dsn, f"SELECT stars FROM voice_items WHERE code = '{code}'") == [(4,)]
     month = local_month(time.time_ns() // 1_000_000)  # the real processes' clock
     board = server.json("report", "board", "--month", month)["rows"]
     assert sum(r["points"] for r in board) >= len(cards) * vol, board  # the month sums caught up on PostgreSQL
