@@ -72,6 +72,8 @@ def test_kiosks_record_offline_sync_and_audit_passes_on_postgresql(server, make_
     server.cli("checkpoint")  # signs the log and the state's row digests, which audit then checks
     audit = server.cli("audit")
     assert audit.returncode == 0, audit.stdout + audit.stderr
+    refused = server.cli("reproject", "--check", check=False)  # a SQLite scratch copy: not on PostgreSQL yet, said by name
+    assert refused.returncode != 0 and "PostgreSQL" in refused.stdout + refused.stderr, refused.stdout + refused.stderr
 
 
 def test_the_same_batch_pushed_to_two_processes_at_once_is_applied_once(server, make_kiosk):
