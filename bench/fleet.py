@@ -7,6 +7,11 @@ latency, pull latency, and the server's peak RSS.
 Simulated kiosks start from the feed's current position (as kiosks that already had their
 first sync) and skip verifying the server's signatures, so this process's CPU goes to
 load, not checks; real kiosks do verify (kiosk figures cover that path).
+
+The server runs with ``JIFEN_PROJECTION=background`` (acknowledged = appended to the log);
+every ``LAG_POLL_S`` the log head and the projector's cursor are read, and the projection lag
+of a reading is how long ago the log first held a batch the ledger still lacks (an upper
+bound: the batch was logged at most one poll before that).
 """
 
 import asyncio
@@ -26,10 +31,26 @@ from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, PROTOCOL_VERSION
 
 from bench.data import EventMaker
 from bench.harness import Figure, Spread
-from bench.procs import ServerProcess, SimKiosk, enroll_kiosks
+from bench.procs import BACKGROUND, ServerProcess, SimKiosk, enroll_kiosks, log_position
 
 SHOPS = ("S01", "S02", "ST01", "ST02", "ST03", "ST04")
 THINK_S = (2.5, 7.5)  # seconds between two syncs of one kiosk
+LAG_POLL_S = 0.1  # seconds between two readings of the projection lag
+
+
+def lag_of(readings: list[tuple[float, int, int]]) -> list[float]:
+    """Projection lag (s) at each (time, log head, cursor) reading: since the first earlier
+    reading whose log head was past the cursor, plus one poll (0 when caught up)."""
+    out = []
+    first = 0  # readings before ``first`` had heads at or below every later cursor
+    for t, head, cursor in readings:
+        if cursor >= head:
+            out.append(0.0)
+            continue
+        while readings[first][1] <= cursor:
+            first += 1
+        out.append(t - readings[first][0] + LAG_POLL_S)
+    return out
 
 
 class Stats:
@@ -83,7 +104,7 @@ async def kiosk_loop(client: httpx.AsyncClient, k: SimKiosk, cards: list[str], c
 
 
 def fleet_figure(sizes, cards: list[str], server_data: Path, work: Path, log) -> Figure:
-    with ServerProcess(server_data) as srv:
+    with ServerProcess(server_data, env=BACKGROUND) as srv:
         kiosks = []
         for i, shop in enumerate(SHOPS):
             n = sizes.fleet // len(SHOPS) + (1 if i < sizes.fleet % len(SHOPS) else 0)
@@ -93,6 +114,7 @@ def fleet_figure(sizes, cards: list[str], server_data: Path, work: Path, log) ->
         log(f"  {len(kiosks)} kiosks enrolled; running {sizes.fleet_seconds:g}s")
         stats = Stats()
         rss: list[float] = []
+        readings: list[tuple[float, int, int]] = []
 
         async def main():
             limits = httpx.Limits(max_connections=len(kiosks) + 8, max_keepalive_connections=len(kiosks) + 8)
@@ -104,7 +126,12 @@ def fleet_figure(sizes, cards: list[str], server_data: Path, work: Path, log) ->
                         rss.append(srv.rss()[0])
                         await asyncio.sleep(0.5)
 
-                await asyncio.gather(sample(), *(kiosk_loop(client, k, cards, cursor, until, stats) for k in kiosks))
+                async def lag():
+                    while time.monotonic() < until:
+                        readings.append((time.monotonic(), *log_position(srv.data)))
+                        await asyncio.sleep(LAG_POLL_S)
+
+                await asyncio.gather(sample(), lag(), *(kiosk_loop(client, k, cards, cursor, until, stats) for k in kiosks))
 
         t = time.perf_counter()
         asyncio.run(main())
@@ -112,11 +139,18 @@ def fleet_figure(sizes, cards: list[str], server_data: Path, work: Path, log) ->
         peak = srv.rss()[1]
     acks = Spread.of([a * 1000 for a in stats.acks]) if stats.acks else Spread(0, 0, 0, 0)
     pulls = Spread.of([a * 1000 for a in stats.pulls]) if stats.pulls else Spread(0, 0, 0, 0)
-    log(f"  {stats.rounds} rounds, {stats.events} events, {len(stats.errors)} errors, ack p99 {acks.p99} ms, peak RSS {peak:.0f} MB")
+    lags = Spread.of(lag_of(readings)) if readings else Spread(0, 0, 0, 0)
+    log(f"  {stats.rounds} rounds, {stats.events} events, {len(stats.errors)} errors, ack p99 {acks.p99} ms, "
+        f"projection lag p99 {lags.p99} s, peak RSS {peak:.0f} MB")
+    many = len(kiosks) >= 1000
+    limit = 250 if many else 100
     return Figure(
-        name="fleet", title=f"{len(kiosks)} kiosks syncing at once for {sizes.fleet_seconds:g} s (push ack latency)",
-        unit="ms", value=acks, target="0 errors, ack p99 ≤ 250 ms, RSS ≤ 150 MB",
-        met=not stats.errors and (acks.p99 or acks.max) <= 250 and peak <= 150,
+        name="fleet", title=f"{len(kiosks)} kiosks syncing at once for {sizes.fleet_seconds:g} s (push ack latency; "
+                            "projection lag beside it)",
+        unit="ms", value=acks,
+        target=f"0 errors, ack p99 ≤ {limit} ms" + ("" if many else ", RSS ≤ 150 MB, projection lag p99 ≤ 2 s"),
+        met=not stats.errors and (acks.p99 or acks.max) <= limit and (many or (peak <= 150 and (lags.p99 or lags.max) <= 2)),
+        baseline={"projection_lag_s": lags},
         extra={"think_s": THINK_S, "offered_rounds_per_s": len(kiosks) / (sum(THINK_S) / 2), "errors": len(stats.errors), "error_sample": stats.errors[:3], "rounds": stats.rounds,
                "events": stats.events, "rounds_per_s": stats.rounds / elapsed, "pull_ms": pulls.__dict__,
                "server_peak_rss_mb": peak, "server_rss_samples_mb": [round(x) for x in rss[::4]]},

@@ -8,6 +8,7 @@ import asyncio
 import os
 import shutil
 import signal
+import sqlite3
 import socket
 import subprocess
 import sys
@@ -87,8 +88,10 @@ def issue_codes(data: Path, shop: str, n: int, serve_all: bool = False) -> list[
 
 
 class ServerProcess:
-    def __init__(self, data: Path, port: int | None = None):
+    def __init__(self, data: Path, port: int | None = None, env: dict[str, str] | None = None):
+        """``env``: server settings to run under (``{"JIFEN_PROJECTION": "background"}``)."""
         self.data = data
+        self.env = env or {}
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -104,7 +107,7 @@ class ServerProcess:
         log = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [*command("jifen-server"), "serve", "--data", str(self.data), "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, env=child_env(),
+            stdout=log, stderr=subprocess.STDOUT, env=child_env() | self.env,
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -119,6 +122,10 @@ class ServerProcess:
 
     def rss(self) -> tuple[float, float]:
         return rss_mb(self.proc.pid)
+
+    def log_position(self) -> tuple[int, int]:
+        """(log head, projector cursor): how far the ledger has followed the acknowledgements."""
+        return log_position(self.data)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -157,6 +164,7 @@ class PushRun:
     events: int
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    started: float = 0.0  # time.monotonic() of the first send
 
     @property
     def rate(self) -> float:
@@ -185,11 +193,38 @@ def push_batches(url: str, work: dict[str, list[tuple[bytes, str]]], events: int
         limits = httpx.Limits(max_connections=len(work) + 4, max_keepalive_connections=len(work) + 4)
         async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
             t = time.perf_counter()
+            run.started = time.monotonic()
             await asyncio.gather(*(_push_kiosk(client, k, b, run) for k, b in work.items()))
             run.elapsed = time.perf_counter() - t
         return run
 
     return asyncio.run(main())
+
+
+#: the server as the ingest figures run it: acknowledge = append, the projector behind
+BACKGROUND = {"JIFEN_PROJECTION": "background"}
+
+
+def log_position(data: Path) -> tuple[int, int]:
+    """(log head, projector cursor) of the server database in ``data``, read-only."""
+    conn = sqlite3.connect(f"file:{data / 'server.db'}?mode=ro", uri=True, timeout=30)
+    try:
+        head = conn.execute("SELECT coalesce(max(pos), 0) FROM ingest_log").fetchone()[0]
+        row = conn.execute("SELECT value FROM meta WHERE key = 'projected'").fetchone()
+        return head, int(row[0]) if row else 0
+    finally:
+        conn.close()
+
+
+def wait_projected(data: Path, timeout: float = 600.0, poll: float = 0.02) -> float:
+    """Wait until the projector has caught up with the log; the monotonic time it did."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        head, cursor = log_position(data)
+        if cursor >= head:
+            return time.monotonic()
+        time.sleep(poll)
+    raise RuntimeError(f"the projector did not catch up within {timeout:g}s")
 
 
 def child_env() -> dict:

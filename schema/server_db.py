@@ -638,8 +638,31 @@ SELECT e.at, e.id, c.key, e.kiosk, e.operator, json_extract(c.value, '$.sku'), j
 FROM events e INDEXED BY events_kind_at, json_each(e.body, '$.counts') c WHERE e.kind = 'shift_close';
 """
 
+# Version 18: ingest as a signed log and its projection (server.services.push acknowledges by
+# appending, server.services.projector derives the ledger behind it). ``ingest_log`` is the
+# log of acknowledged batches in the order they were acknowledged: position ``pos`` names
+# one applied row of ``batches`` (its verbatim signed bytes) and ``at``, when it was
+# acknowledged (what the projector writes as ``received_at`` and review times, so a rebuild
+# gives the same rows). ``meta.projected`` is the projector's cursor: every position up to it
+# is in the ledger. Batches applied before this version are logged in the order they were
+# applied, and are all projected. Both dialects take it as written (``pos`` becomes an
+# identity column on PostgreSQL).
+_V18 = """
+CREATE TABLE ingest_log (
+    pos INTEGER PRIMARY KEY,
+    kiosk TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    UNIQUE (kiosk, seq)
+);
+INSERT INTO ingest_log(kiosk, seq, at)
+    SELECT kiosk, seq, coalesce(applied_at, received_at) FROM batches WHERE status = 'applied'
+    ORDER BY coalesce(applied_at, received_at), kiosk, seq;
+INSERT INTO meta(key, value) SELECT 'projected', CAST(coalesce(max(pos), 0) AS TEXT) FROM ingest_log;
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

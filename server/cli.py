@@ -32,7 +32,7 @@ from schema.wire import CheckpointRec
 from server.errors import Invalid, ServerKeyChanged
 from server.files import PRIVATE_UMASK
 from server.reports.render import FORMATS, render, render_bytes
-from server.services import checkpoint, enroll, manage, open_context, receipt, register, reports, review, rotate, staff, voice
+from server.services import checkpoint, enroll, manage, open_context, projector, receipt, register, reports, review, rotate, staff, voice
 from server.services.audit import audit
 from server.services.demo import demo_data
 from server.settings import DEFAULT_DATA, Settings
@@ -150,6 +150,26 @@ def demo(ctx, who, args) -> int:
 def _audit_args(p):
     p.add_argument("--held", type=Path, metavar="FILE",
                    help="also prove checkpoints kept elsewhere (a JSON list of a kiosk's pulled checkpoints) against the stored log")
+
+
+def _reproject_args(p):
+    p.add_argument("--check", action="store_true",
+                   help="only compare: rebuild into a scratch copy and name the first difference (exit 1 on any)")
+
+
+def reproject(ctx, who, args) -> int:
+    """Rebuild the ledger from the signed log into a scratch copy beside the database and
+    compare it with the stored one; without ``--check`` the stored ledger then takes the
+    rebuilt rows. Exit 1 when they differ (``--check``), naming the first difference."""
+    out = projector.rebuild(ctx, ctx.settings.data_dir / "reproject-scratch.db", replace=not args.check)
+    first = out.differences[0] if out.differences else None
+    text = (f"rebuilt {out.events} events from the log: the stored ledger is the same" if out.ok else
+            f"rebuilt {out.events} events from the log: {out.counted} rows differ; first in {first['table']}: "
+            f"stored {first['stored']}, rebuilt {first['rebuilt']}" + (f" ({first['note']})" if first.get("note") else ""))
+    if not args.check and not out.ok:
+        text += "\nthe stored ledger tables now hold the rebuilt rows (review items kept as stored)"
+    emit(args, out.as_dict(), text)
+    return 1 if args.check and not out.ok else 0
 
 
 def run_audit(ctx, who, args) -> int:
@@ -583,6 +603,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("restore", "replace a STOPPED server's database with the backup FILE", restore, positional("file", type=Path), acts=False, opens=False),
     Command("demo-data", "load realistic demo data (idempotent)", demo, _demo_args, acts=False),
     Command("audit", "re-verify every stored batch, chain and ledger total", run_audit, _audit_args, acts=False),
+    Command("reproject", "rebuild the ledger from the signed log (--check: only compare it with the stored one)", reproject,
+            _reproject_args, acts=False),
     Command("enroll-code", "issue a one-time kiosk enrolment code", enroll_code, _shop_arg),
     Command("revoke", "revoke a kiosk (stolen, retired)", revoke, positional("kiosk")),
     Command("kiosk rotate", "retire a kiosk's key now (it may have leaked) and issue a re-enrolment code for a new one", kiosk_rotate, positional("kiosk")),

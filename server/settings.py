@@ -76,6 +76,14 @@ class Settings:
     tls_key: Path | None = None
     # /metrics: readable with ``Authorization: Bearer <token>``; None: only from this machine.
     metrics_token: str | None = field(default=None, repr=False)
+    # How the ledger follows the log of acknowledged batches (server.services.projector):
+    # ``inline`` projects each batch before its reply; ``background`` acknowledges at once and
+    # projects behind, in chunks of about ``projection_chunk_events`` events per transaction.
+    projection: str = "inline"
+    projection_chunk_events: int = 5000
+    # The writer connection's page cache, in MiB (SQLite cache_size): the hot pages of a
+    # city's balances, counters and indexes.
+    cache_mib: int = 256
     # Test only: the crash point (``<point>[:<n>]``, sync.crashpoint) jifen-server arms.
     crash_at: str | None = None
     clock: Callable[[], int] = field(default=system_clock, compare=False)
@@ -113,6 +121,16 @@ class Settings:
         )
 
 
+PROJECTION_MODES = ("inline", "background")
+
+
+def projection_mode(value: str) -> str:
+    """``inline`` or ``background``; anything else is refused by name."""
+    if value not in PROJECTION_MODES:
+        raise ValueError(f"JIFEN_PROJECTION must be one of {', '.join(PROJECTION_MODES)}, not {value!r}")
+    return value
+
+
 #: field -> (environment variable, parser). README.md lists them.
 ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "lease_seconds": ("JIFEN_LEASE_SECONDS", int),
@@ -134,5 +152,8 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "pin_min_length": ("JIFEN_PIN_MIN_LENGTH", int),
     "metrics_token": ("JIFEN_METRICS_TOKEN", str),
     "crash_at": ("JIFEN_CRASH_AT", str),
+    "projection": ("JIFEN_PROJECTION", projection_mode),
+    "projection_chunk_events": ("JIFEN_PROJECTION_CHUNK_EVENTS", int),
+    "cache_mib": ("JIFEN_CACHE_MIB", int),
     "database": ("JIFEN_DATABASE", str),
 }

@@ -2,6 +2,7 @@
 boards, settlement, the offline daily cap) follow Asia/Shanghai local time."""
 
 import unicodedata
+from functools import lru_cache
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,19 @@ def local_day(ms: int) -> str:
 def local_month(ms: int) -> str:
     """'YYYY-MM' of the programme month containing ``ms``."""
     return local_dt(ms).strftime("%Y-%m")
+
+
+@lru_cache(maxsize=8192)
+def _local_hour(hour: int) -> tuple[str, str]:
+    dt = local_dt(hour * 3_600_000)
+    return dt.strftime("%Y-%m-%d"), dt.strftime("%Y-%m")
+
+
+def local_day_and_month(ms: int) -> tuple[str, str]:
+    """(``local_day``, ``local_month``) of ``ms``, worked out once per hour of time rather
+    than once per event (Asia/Shanghai's offsets, past and present, are whole hours, so
+    every moment of one UTC hour lies in one local day)."""
+    return _local_hour(ms // 3_600_000)
 
 
 def month_bounds(month: str) -> tuple[int, int]:

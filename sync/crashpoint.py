@@ -11,10 +11,12 @@ lookup. Pure: the action is an argument, so nothing here touches the process its
 
 from collections.abc import Callable
 
-#: batch verified, nothing written; inside the apply transaction, postings written; the push
-#: transaction about to commit; committed and durable, reply not sent
-SERVER_POINTS = ("server.push.verified", "server.apply.after_postings", "server.push.before_commit",
-                 "server.push.after_commit")
+#: batch verified, nothing written; the acknowledging transaction about to commit;
+#: acknowledged (logged, durable), not yet projected; inside a projection chunk, postings
+#: written; a projection chunk written with its cursor, about to commit; committed and
+#: projected, reply not sent
+SERVER_POINTS = ("server.push.verified", "server.push.before_commit", "server.push.acked", "server.apply.after_postings",
+                 "server.project.before_commit", "server.push.after_commit")
 #: event inserted, not committed; batches built and signed, not committed; the server applied
 #: a batch, the kiosk has not noted it; a pull page verified, not stored
 KIOSK_POINTS = ("kiosk.record.before_commit", "kiosk.batch.before_commit", "kiosk.push.after_reply",

@@ -58,7 +58,7 @@ def target_of(ev, kiosk: str, shop: str) -> Target:
     return kinds.kind_of(ev).target_of(ev, kiosk, shop)
 
 
-def plan_batch(events: list, kiosk: str, shop: str, view: View) -> Plan:
+def plan_batch(events: list, kiosk: str, shop: str, view: View, targets: dict[str, Target] | None = None) -> Plan:
     """Turn a verified, structurally valid batch into postings, stock moves and reviews.
 
     Raises ``RequestRejected('invalid_batch')`` for what no honest kiosk can send (a
@@ -66,8 +66,11 @@ def plan_batch(events: list, kiosk: str, shop: str, view: View) -> Plan:
     Business conflicts never reject: they are applied and reviewed. So is a kiosk event
     whose operator is unknown, retired, of another shop, or not the supervisor its kind
     needs (``screen_operator``).
+
+    ``targets``: the void targets to plan against and update (a projection chunk shares one
+    dict across its batches); by default a copy of the view's.
     """
-    step = Step(view, Plan(), kiosk, shop, dict(view.targets))
+    step = Step(view, Plan(), kiosk, shop, dict(view.targets) if targets is None else targets)
     for ev in events:
         if ev.id in view.known_ids:
             raise reject(ev, "this event id is already recorded")

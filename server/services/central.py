@@ -1,15 +1,16 @@
 """The server's own chain of events (opening balances and stock, central corrections).
 
 Central events travel the same road as a kiosk's: a ``CentralBatch`` signed with the
-server key under domain ``central``, stored verbatim as kiosk ``C``, applied by the same
-ledger rules, re-verified by ``audit``.
+server key under domain ``central``, stored verbatim as kiosk ``C`` and appended to the
+ingest log, projected by the same fold (``server.services.projector``) — in the staff
+action's own transaction, after everything logged before it — and re-verified by ``audit``.
 """
 
 from schema.types import CENTRAL_KIOSK
 from schema.wire import CentralBatch, CentralEvent
-from server.services.apply import apply_events
 from server.services.context import Context
-from server.store import Tx, chain
+from server.services.projector import catch_up_in
+from server.store import Tx, chain, log
 from sync import codec
 from sync.chunks import chunks
 from sync.protocol import PROTOCOL_VERSION
@@ -32,7 +33,8 @@ def append_central(ctx: Context, db: Tx, events: list[CentralEvent]) -> list[int
         body = codec.encode(CentralBatch(v=PROTOCOL_VERSION, seq=seq, prev=prev, created=now, events=chunk))
         signature = ctx.key.sign("central", body)
         chain.insert_batch(db, CENTRAL_KIOSK, seq, codec.digest(body), prev, body, signature, "applied", now)
-        apply_events(db, chunk, CENTRAL_KIOSK, "", seq, now)
         chain.mark_batch_applied(db, CENTRAL_KIOSK, seq, now)
+        log.append(db, CENTRAL_KIOSK, seq, now)
+        catch_up_in(db, ctx.settings.projection_chunk_events)  # central_head counts the events projected
         seqs.append(seq)
     return seqs

@@ -1,5 +1,6 @@
 """What every use case needs: settings (with the clock), the store and the server key."""
 
+import threading
 from dataclasses import dataclass, field
 
 from server.errors import ServerKeyChanged
@@ -27,8 +28,11 @@ class Context:
     metrics: Metrics = field(default_factory=Metrics)
     #: the public pages' allowance per client address (server.ratelimit)
     pages: PageLimit | None = None
+    #: the background projector (``settings.projection = background``) once started; None: inline
+    projector: object | None = None
 
     def __post_init__(self) -> None:
+        self.projecting = threading.Lock()  # held by the one thread of this process that projects (projector.project_pending)
         s = self.settings
         if self.limits is None:
             self.limits = RequestLimits(s.rate_limit_per_second, s.rate_limit_burst, s.unverified_per_second, s.unverified_burst)
@@ -45,13 +49,23 @@ class Context:
             vk = self._verify_keys[public_hex] = VerifyKey(public_hex)
         return vk
 
+    def start_projector(self) -> None:
+        """``background`` mode: start the thread that projects behind the acknowledgements."""
+        if self.settings.projection == "background" and self.projector is None:
+            from server.services import projector  # it writes through use cases that import this module
+            self.projector = projector.Background(self)
+            self.projector.start()
+
     def close(self) -> None:
+        if self.projector is not None:
+            self.projector.stop()
+            self.projector = None
         self.store.close()
 
 
 def open_context(settings: Settings) -> Context:
     """Open the data dir: migrate the database, load (or create) the key, pin it in meta."""
-    store = open_store(settings.store_location)
+    store = open_store(settings.store_location, cache_mib=settings.cache_mib)
     key = load_or_create_key(settings.key_path)
     with store.write() as db:
         stored = catalog.meta_value(db, "server_public_key")
@@ -64,4 +78,8 @@ def open_context(settings: Settings) -> Context:
         feed.publish_accepts(db)  # a new release may apply new event kinds
         feed.publish_offers(db)  # and answer new signed requests (lookup, history)
         feed.publish_serves(db)  # and what each shop's kiosks mirror (from migration 9 on)
-    return Context(settings=settings, store=store, key=key)
+    ctx = Context(settings=settings, store=store, key=key)
+    if settings.projection == "inline":
+        from server.services import projector  # as in ``start_projector``
+        projector.project_pending(ctx)  # what was acknowledged before a crash, not yet projected
+    return ctx

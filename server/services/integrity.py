@@ -3,8 +3,8 @@
 Batches are signed by kiosks, but the postings and stock moves the server derived from
 them, the staff tables, the kiosk key history and the audit log are not. This module:
 
-* re-derives every applied batch's postings and stock moves from its stored signed bytes
-  (``sync.ledger.derive``) and compares them, row by row, with those stored — a kiosk's
+* re-derives every projected batch's postings and stock moves from its stored signed bytes
+  (``sync.projection.rederive``: the projector's own fold) and compares them, row by row, with those stored — a kiosk's
   batches a range at a time (``EFFECTS_CHUNK``), so memory stays bounded at city scale;
 * checks that every kiosk key traces to a used enrolment code or to a rotation request
   its previous key signed, and that the server sealed the binding (domain ``kiosk-key``)
@@ -32,7 +32,8 @@ from server.store.staff import audit_chain_rows
 from sync import checkpoint as cp
 from sync import codec, kinds
 from sync.keys import rotate_proof_message
-from sync.ledger import Target, derive
+from sync.ledger import Target
+from sync.projection import Unprojectable, rederive
 from sync.signing import BadKey, BadSignature
 
 #: Batches of one kiosk re-derived per query round.
@@ -240,9 +241,11 @@ def check_state(ctx: Context, db, report: Findings) -> tuple[int, str]:
 # ---------------------------------------------------------------- effects re-derived
 
 
-def check_effects(db, report: Findings, kiosks: dict[str, dict], unlogged: set[tuple[str, int]] | None = None) -> None:
-    """Compare every applied batch's stored postings and stock moves with those its
-    signed bytes give (only the batches in ``unlogged``, when given)."""
+def check_effects(db, report: Findings, kiosks: dict[str, dict], unlogged: set[tuple[str, int]] | None = None,
+                  unprojected: set[tuple[str, int]] = frozenset()) -> None:
+    """Compare every projected batch's stored postings and stock moves with those its
+    signed bytes give (only the batches in ``unlogged``, when given); the batches in
+    ``unprojected`` are acknowledged and not yet in the ledger."""
     for kiosk_id in sorted(set(kiosks) | {CENTRAL_KIOSK}):
         shop = "" if kiosk_id == CENTRAL_KIOSK else kiosks[kiosk_id]["shop"]
         type_ = kinds.central_batch_type() if kiosk_id == CENTRAL_KIOSK else kinds.batch_type()
@@ -253,10 +256,10 @@ def check_effects(db, report: Findings, kiosks: dict[str, dict], unlogged: set[t
                 continue
             lo, hi = min(seqs), max(seqs)
         for start in range(lo, hi + 1, EFFECTS_CHUNK):
-            _check_range(db, report, kiosk_id, shop, type_, start, min(start + EFFECTS_CHUNK - 1, hi))
+            _check_range(db, report, kiosk_id, shop, type_, start, min(start + EFFECTS_CHUNK - 1, hi), unprojected)
 
 
-def _check_range(db, report, kiosk_id, shop, type_, lo, hi) -> None:
+def _check_range(db, report, kiosk_id, shop, type_, lo, hi, unprojected=frozenset()) -> None:
     posts: dict[int, list] = {}
     for seq, pid, ev, account, amount in store.stored_postings(db, kiosk_id, lo, hi):
         posts.setdefault(seq, []).append((pid, (ev, account, amount)))
@@ -265,6 +268,8 @@ def _check_range(db, report, kiosk_id, shop, type_, lo, hi) -> None:
         moves.setdefault(seq, []).append((rowid, (ev, s, sku, delta)))
     applied = store.award_values_applied(db, kiosk_id, lo, hi)
     for seq, body in store.applied_bodies(db, kiosk_id, lo, hi):
+        if (kiosk_id, seq) in unprojected:
+            continue
         try:
             events = list(codec.decode(body, type_).events)
         except codec.DecodeError:
@@ -275,7 +280,11 @@ def _check_range(db, report, kiosk_id, shop, type_, lo, hi) -> None:
         by = store.voided_by(db, targets) if targets else {}
         voided = {t for t, v in by.items() if v is not None and v not in ids}
         stored_targets = {t: v for t, v in stored_targets.items() if t not in ids}
-        want_p, want_m = derive(events, kiosk_id, shop, stored_targets, voided, applied)
+        try:
+            want_p, want_m = rederive(events, kiosk_id, shop, stored_targets, voided, applied)
+        except Unprojectable as exc:
+            report.fail("effects", f"{kiosk_id}/{seq}", f"batch {kiosk_id}/{seq}: {exc}")
+            continue
         _compare(report, f"{kiosk_id}/{seq}", "posting", posts.get(seq, []), [(p.event, p.account, p.amount) for p in want_p])
         _compare(report, f"{kiosk_id}/{seq}", "stock move", moves.get(seq, []),
                  [(m.event, m.shop, m.sku, m.delta) for m in want_m])

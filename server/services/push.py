@@ -1,27 +1,36 @@
-"""Push: a kiosk uploads one signed batch; the server applies it exactly once.
+"""Push: a kiosk uploads one signed batch; the server acknowledges it exactly once.
 
 Verify the signature over the exact bytes before decoding anything, parse, then place the
-batch in the kiosk's chain (``sync.batch.place``): apply it (and any held batches it makes
-contiguous), answer a duplicate with the same acknowledgement, hold one that skips ahead,
-reject a fork. The (kiosk, seq) row is written in the same transaction as the ledger
-effects, so a replay can never apply twice. A rejection of a verified batch is kept in
+batch in the kiosk's chain (``sync.batch.place``): acknowledge it (and any held batches it
+makes contiguous), answer a duplicate with the same acknowledgement, hold one that skips
+ahead, reject a fork. To acknowledge is to append: after the checks that must refuse a
+batch (its times, its place in the chain, ``sync.projection.refusal`` over the residents,
+rules and goods it names), one transaction stores the verbatim bytes under their (kiosk,
+seq) key, appends them to the ingest log and moves the kiosk's chain, so a replay can never
+count twice; the ledger is derived from the log by ``server.services.projector`` (inline,
+before the reply, unless ``settings.projection`` is ``background``), and the reply is signed
+only after the acknowledging commit is durable. A rejection of a verified batch is kept in
 quarantine with the bytes as received, up to the kiosk's quarantine allowance; a body that
 fails its signature may come from anyone and is only counted (``server.services.caller``).
 """
 
 from dataclasses import dataclass
 
+import msgspec
+
 from schema.wire import Batch, PushReply
-from server.services.apply import apply_events
+from server.services.projector import after_ack
 from server.services.caller import authenticate
 from server.services.clock import note_clock_skew
 from server.services.context import Context
-from server.store import Tx, catalog, chain, ledger
+from server.store import Tx, catalog, chain, ledger, log
 from sync import codec
 from sync.batch import ChainState, parse_batch, place
 from sync.clock import refused_time
 from sync.crashpoint import crash_point
 from sync.keys import key_for_seq, peek_seq
+from sync.ledger import View, references
+from sync.projection import refusal
 from sync.protocol import HEADER_SIGNATURE, PROTOCOL_VERSION, RequestRejected
 from sync.signing import BadKey, BadSignature
 
@@ -43,11 +52,26 @@ def push(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
         crash_point("server.push.verified")
         # group commit: concurrent pushes share one transaction (each in its own savepoint)
         outcome = ctx.store.write_grouped(lambda db: place_batch(ctx, db, kiosk_id, batch, body, signature, key_state(kiosk)))
+        crash_point("server.push.acked")
+        if outcome.reply.status == "applied":
+            outcome = confirmed(ctx, outcome)
         crash_point("server.push.after_commit")
         return outcome
     except RequestRejected as exc:
         quarantine(ctx, kiosk, exc, body, signature, headers)
         raise
+
+
+def confirmed(ctx: Context, outcome: PushOutcome) -> PushOutcome:
+    """Project right after the acknowledgement (inline), so the reply's ``feed`` covers the
+    batch's effects; in the background mode it is the feed at acknowledgement."""
+    after_ack(ctx)
+    if ctx.projector is not None:
+        return outcome
+    with ctx.store.read() as db:
+        stored = chain.batch_at(db, outcome.reply.kiosk, outcome.reply.seq)
+    feed = stored["feed"] if stored and stored["feed"] is not None else outcome.reply.feed
+    return PushOutcome(outcome.status_code, msgspec.structs.replace(outcome.reply, feed=feed))
 
 
 def verify_batch(ctx: Context, kiosk: dict, signature: str | None, body: bytes) -> Batch:
@@ -130,16 +154,16 @@ def place_batch(ctx: Context, db: Tx, kiosk_id: str, batch: Batch, body: bytes, 
         chain.record_push(db, kiosk_id, now)
         return _reply(202, kiosk_id, batch.seq, body_hash, "held", state.next_seq, catalog.feed_high_water(db), now)
     chain.insert_batch(db, kiosk_id, batch.seq, body_hash, batch.prev, body, signature, "applied", now)
-    state = apply_batch(ctx, db, kiosk, state, batch, body_hash, now)
+    state = acknowledge(ctx, db, kiosk, state, batch, body_hash, now)
     state = drain_held(ctx, db, kiosk, state, now)
     feed = catalog.feed_high_water(db)
-    chain.set_batch_feed(db, kiosk_id, batch.seq, feed)
     crash_point("server.push.before_commit")
     return _reply(200, kiosk_id, batch.seq, body_hash, "applied", state.next_seq, feed, now)
 
 
-def apply_batch(ctx: Context, db: Tx, kiosk: dict, state: ChainState, batch: Batch, body_hash: str, now: int) -> ChainState:
-    """Apply one stored batch whose place is ``apply`` and advance the kiosk's chain."""
+def acknowledge(ctx: Context, db: Tx, kiosk: dict, state: ChainState, batch: Batch, body_hash: str, now: int) -> ChainState:
+    """Acknowledge one stored batch whose place is ``apply``: refuse it for what must
+    refuse it, else append it to the log and advance the kiosk's chain."""
     first = batch.events[0]
     for at in (batch.created, *(ev.at for ev in batch.events)):
         if why := refused_time(at, now):  # sync.clock: what no kiosk applying the rule records
@@ -152,8 +176,9 @@ def apply_batch(ctx: Context, db: Tx, kiosk: dict, state: ChainState, batch: Bat
             event=first.id,
             expected=state.next_kseq,
         )
-    apply_events(db, list(batch.events), kiosk["id"], kiosk["shop"], batch.seq, now)
+    refusal(list(batch.events), kiosk["id"], kiosk["shop"], refused_by(db, batch.events))
     chain.mark_batch_applied(db, kiosk["id"], batch.seq, now)
+    log.append(db, kiosk["id"], batch.seq, now)
     new = ChainState(batch.seq + 1, body_hash, batch.events[-1].kseq + 1)
     chain.advance_kiosk_chain(db, kiosk["id"], new.next_seq, new.last_hash, new.next_kseq, now)
     ahead = max(max(ev.at for ev in batch.events), batch.created) - now
@@ -161,6 +186,14 @@ def apply_batch(ctx: Context, db: Tx, kiosk: dict, state: ChainState, batch: Bat
         chain.record_clock_skew(db, kiosk["id"], ahead)
         note_clock_skew(ctx, db, kiosk, ahead, now)
     return new
+
+
+def refused_by(db: Tx, events) -> View:
+    """What ``sync.projection.refusal`` checks a batch against: the residents, rules and
+    goods it names, as they exist."""
+    refs = references(events)
+    return View(residents=catalog.resident_statuses(db, refs.cards), rules=catalog.rule_infos(db, refs.rules),
+                goods=catalog.good_infos(db, refs.skus))
 
 
 def drain_held(ctx: Context, db: Tx, kiosk: dict, state: ChainState, now: int) -> ChainState:
@@ -173,8 +206,7 @@ def drain_held(ctx: Context, db: Tx, kiosk: dict, state: ChainState, now: int) -
                 batch = verify_batch(ctx, kiosk, held["signature"], body)
                 if place(state, batch.seq, batch.prev, held["hash"], None) != "apply":
                     raise RequestRejected("fork", f"held batch {batch.seq} of kiosk {kiosk['id']} does not chain", kiosk=kiosk["id"], seq=batch.seq)
-                state = apply_batch(ctx, db, kiosk, state, batch, held["hash"], now)
-                chain.set_batch_feed(db, kiosk["id"], batch.seq, catalog.feed_high_water(db))
+                state = acknowledge(ctx, db, kiosk, state, batch, held["hash"], now)
         except RequestRejected as exc:
             chain.delete_held_batch(db, kiosk["id"], held["seq"])
             record_rejection(ctx, db, kiosk, exc, body, held["signature"], {"source": "held"}, now)

@@ -34,7 +34,7 @@ from sync import kinds, tracking
 from sync.board import board_name
 from sync.calendar import month_bounds
 from sync.kinds.voice import CHANNELS, text_problem
-from sync.postings import Plan, VoiceInfo
+from sync.postings import VoiceInfo
 
 STATUSES = ("open", "assigned", "replied", "done")
 #: the statuses an item may be in for each staff step
@@ -50,14 +50,17 @@ def view_of(db: Tx, codes: set[str]) -> dict[str, VoiceInfo]:
     return store.infos(db, codes) if codes else {}
 
 
-def receive(db: Tx, events: list, plan: Plan, kiosk: str, shop: str, now: int) -> None:
-    """Store the letters and requests of an applied batch, and the ratings that count."""
+def receive(db: Tx, events: list, ratings: dict[str, tuple[str, int]], kiosk: str, shop: str, now: int) -> None:
+    """Store the letters and requests of a projected batch (``events``: its ``voice`` and
+    ``voice_rating`` events), and the ratings that count (``Plan.ratings``: tracking code ->
+    (event, stars)); ``now``: when the batch was acknowledged. Written by the projector in
+    the transaction that projects the batch (``server.services.projector``)."""
     letters = [ev for ev in events if kinds.tag_of(ev) == "voice"]
     communities = catalog.resident_communities(db, [ev.resident for ev in letters]) if letters else {}
     for ev in letters:
         _receive(db, ev, communities[ev.resident], kiosk, shop, now)
     at_of = {ev.id: ev.at for ev in events}
-    for code, (event, stars) in sorted(plan.ratings.items()):
+    for code, (event, stars) in sorted(ratings.items()):
         store.set_rating(db, code, stars, at_of[event], event)
         store.append_step(db, code, at_of[event], kiosk, "rated", {"stars": stars, "event": event})
         _publish(db, store.item(db, code))

@@ -161,8 +161,9 @@ def mark_batch_applied(db: Tx, kiosk: str, seq: int, at: int) -> None:
     db.sql.execute("UPDATE batches SET status = 'applied', applied_at = ? WHERE kiosk = ? AND seq = ?", [at, kiosk, seq])
 
 
-def set_batch_feed(db: Tx, kiosk: str, seq: int, feed: int) -> None:
-    db.sql.execute("UPDATE batches SET feed = ? WHERE kiosk = ? AND seq = ?", [feed, kiosk, seq])
+def set_batches_feed(db: Tx, batches: list[tuple[str, int]], feed: int) -> None:
+    """Record, for each (kiosk, seq), the feed sequence its effects were published under."""
+    db.sql.executemany("UPDATE batches SET feed = ? WHERE kiosk = ? AND seq = ?", [(feed, k, s) for k, s in batches])
 
 
 def delete_held_batch(db: Tx, kiosk: str, seq: int) -> None:

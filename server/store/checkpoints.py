@@ -12,11 +12,16 @@ def log_head(db: Tx) -> tuple[int, str]:
 
 
 def unlogged_batches(db: Tx, limit: int = -1) -> list[tuple[str, int, str]]:
-    """(kiosk, seq, hash) of applied batches not yet in the log, in the order they were applied."""
+    """(kiosk, seq, hash) of projected batches not yet in the checkpoint log, in the order
+    they were applied (a batch acknowledged and not yet projected waits: its leaf covers
+    its postings)."""
     return db.sql.execute(
         """SELECT b.kiosk, b.seq, b.hash FROM batches b
+           JOIN ingest_log g ON g.kiosk = b.kiosk AND g.seq = b.seq
            LEFT JOIN checkpoint_log l ON l.kiosk = b.kiosk AND l.seq = b.seq
-           WHERE b.status = 'applied' AND l.n IS NULL ORDER BY b.applied_at, b.kiosk, b.seq""" + limit_clause(limit),
+           WHERE b.status = 'applied' AND l.n IS NULL
+             AND g.pos <= (SELECT coalesce(CAST(value AS INTEGER), 0) FROM meta WHERE key = 'projected')
+           ORDER BY b.applied_at, b.kiosk, b.seq""" + limit_clause(limit),
         [limit] if limit >= 0 else []).fetchall()
 
 

@@ -212,6 +212,10 @@ class Store:
             raise job.error
         return job.result
 
+    def writers_waiting(self) -> int:
+        """How many ``write_grouped`` calls are queued for the writer now (pushes)."""
+        return len(self._queue)
+
     def _run_group(self, jobs: list["_Job"]) -> None:
         try:
             self._begin_write()
@@ -288,15 +292,18 @@ def is_url(database: str | Path) -> bool:
     return str(database).startswith(("postgresql://", "postgres://"))
 
 
-def open_store(path: Path | str, migrate: bool = True) -> Store:
+def open_store(path: Path | str, migrate: bool = True, cache_mib: int = 256) -> Store:
     """Open (creating if needed) the database at ``path`` with the server's pragmas, or,
-    given a ``postgresql://`` URL, that PostgreSQL database (``server.store.postgres``)."""
+    given a ``postgresql://`` URL, that PostgreSQL database (``server.store.postgres``). The
+    SQLite writer keeps ``cache_mib`` MiB of pages in memory (the hot pages of a city's
+    balances, counters and indexes: SQLite's default is 2 MiB)."""
     if is_url(path):
         from server.store.postgres import open_postgres  # psycopg only where PostgreSQL is used
         return open_postgres(str(path), migrate)
     path = Path(path)
     private_folder(path.parent)
     conn = _connect(path)
+    conn.execute(f"PRAGMA cache_size={-int(cache_mib) * 1024}")
     private_file(path)  # SQLite gives its -wal and -shm files the database's mode
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")

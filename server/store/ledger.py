@@ -98,33 +98,38 @@ def insert_events(db: Tx, rows: list[dict]) -> None:
 
 def insert_postings(db: Tx, postings: list[Posting], at_of: dict[str, int]) -> None:
     """Append postings and move the balance cache by the same amounts."""
-    db.sql.executemany(
-        "INSERT INTO postings(event, account, amount, at) VALUES (?, ?, ?, ?)",
-        [(p.event, p.account, p.amount, at_of[p.event]) for p in postings],
-    )
     deltas: dict[str, int] = defaultdict(int)
     for p in postings:
         deltas[p.account] += p.amount
+    insert_posting_rows(db, [(p.event, p.account, p.amount, at_of[p.event]) for p in postings], deltas)
+
+
+def insert_posting_rows(db: Tx, rows: list[tuple[str, str, int, int]], deltas: dict[str, int]) -> None:
+    """Append (event, account, amount, at) rows and move the balance cache by ``deltas``
+    (their sums per account)."""
+    db.sql.executemany("INSERT INTO postings(event, account, amount, at) VALUES (?, ?, ?, ?)", rows)
     db.sql.executemany(
         "INSERT INTO balances(account, points) VALUES (?, ?)"
         " ON CONFLICT(account) DO UPDATE SET points = points + excluded.points",
-        list(deltas.items()),
+        sorted(deltas.items()),
     )
 
 
 def insert_stock_moves(db: Tx, moves: list[StockMove]) -> None:
     """Append stock moves and move the stock cache by the same deltas."""
-    db.sql.executemany(
-        "INSERT INTO stock_moves(event, shop, sku, delta) VALUES (?, ?, ?, ?)",
-        [(m.event, m.shop, m.sku, m.delta) for m in moves],
-    )
     deltas: dict[tuple[str, str], int] = defaultdict(int)
     for m in moves:
         deltas[(m.shop, m.sku)] += m.delta
+    insert_stock_move_rows(db, [(m.event, m.shop, m.sku, m.delta) for m in moves], deltas)
+
+
+def insert_stock_move_rows(db: Tx, rows: list[tuple[str, str, str, int]], deltas: dict[tuple[str, str], int]) -> None:
+    """Append (event, shop, sku, delta) rows and move the stock cache by ``deltas``."""
+    db.sql.executemany("INSERT INTO stock_moves(event, shop, sku, delta) VALUES (?, ?, ?, ?)", rows)
     db.sql.executemany(
         "INSERT INTO stock(shop, sku, qty) VALUES (?, ?, ?)"
         " ON CONFLICT(shop, sku) DO UPDATE SET qty = qty + excluded.qty",
-        [(shop, sku, d) for (shop, sku), d in deltas.items()],
+        [(shop, sku, d) for (shop, sku), d in sorted(deltas.items())],
     )
 
 
@@ -134,6 +139,11 @@ def set_award_counts(db: Tx, counts: dict[tuple[str, str, str], int]) -> None:
         " ON CONFLICT(card, rule, period) DO UPDATE SET n = excluded.n",
         [(*key, n) for key, n in counts.items()],
     )
+
+
+def mark_voided_many(db: Tx, pairs: list[tuple[str, str]]) -> None:
+    """(target, void) pairs: each target voided by its void, unless it already was."""
+    db.sql.executemany("UPDATE events SET voided_by = ? WHERE id = ? AND voided_by IS NULL", [(by, t) for t, by in pairs])
 
 
 def mark_voided(db: Tx, target: str, by: str) -> None:
@@ -151,6 +161,14 @@ def insert_review(
         [kind, at, kiosk, event, resident, shop, json.dumps(detail, ensure_ascii=False, sort_keys=True)],
     )
     return cur.fetchall()[0][0]
+
+
+def insert_reviews(db: Tx, rows: list[tuple]) -> None:
+    """(kind, at, kiosk, event, resident, shop, detail) rows, in order."""
+    db.sql.executemany(
+        "INSERT INTO review_items(kind, created_at, kiosk, event, resident, shop, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(*r[:6], json.dumps(r[6], ensure_ascii=False, sort_keys=True)) for r in rows],
+    )
 
 
 def review_exists_since(db: Tx, kiosk: str, kind: str, since: int) -> bool:

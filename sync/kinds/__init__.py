@@ -34,6 +34,7 @@ class UnknownKind(LookupError):
 
 
 KINDS: dict[str, Kind] = {}
+_by_type: dict[type, Kind] = {}  # each wire struct's kind, filled as events are met (the fold asks per event)
 _types: dict[tuple, Any] = {}  # built decode types, per registry state
 
 
@@ -44,12 +45,14 @@ def register(kind: Kind) -> Kind:
     if KINDS.get(kind.tag, kind) is not kind:
         raise ValueError(f"event kind {kind.tag!r} is already registered")
     KINDS[kind.tag] = kind
+    _by_type.clear()
     return kind
 
 
 def unregister(tag: str) -> None:
     """Remove a kind (a test's throwaway kind, once the test is done)."""
     KINDS.pop(tag, None)
+    _by_type.clear()
 
 
 for _kind in (award.KIND, redeem.KIND, void.KIND, stock_in.KIND, adjust.KIND, stock_adjust.KIND, charge.KIND, shift_close.KIND,
@@ -70,7 +73,10 @@ def tag_of(ev: Any) -> str:
 
 
 def kind_of(ev: Any) -> Kind:
-    return lookup(tag_of(ev))
+    kind = _by_type.get(type(ev))
+    if kind is None:
+        kind = _by_type[type(ev)] = lookup(tag_of(ev))
+    return kind
 
 
 def tags(origin: Origin | None = None, **flags: bool) -> tuple[str, ...]:

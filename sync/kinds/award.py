@@ -8,18 +8,25 @@ posts nothing unless staff resolve it with an adjustment, so it is never spendab
 """
 
 from schema.wire import Award
-from sync.calendar import local_day, local_month
+from sync.calendar import local_day_and_month
 from sync.kinds.base import Columns, Kind, ReceiptLine, ReceiptPart, ShiftLine, Step, reject, screen_resident
-from sync.postings import ISSUED, Posting, Refs, Target, resident_account
+from sync.postings import ISSUED, Posting, Refs, RuleInfo, Target, View, resident_account
 
 
 def periods(card: str, rule: str, at: int) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
     """The (day, month) cap counters an award at ``at`` increments."""
-    return (card, rule, "D" + local_day(at)), (card, rule, "M" + local_month(at))
+    day, month = local_day_and_month(at)
+    return (card, rule, "D" + day), (card, rule, "M" + month)
 
 
 def postings(ev: Award, points: int) -> list[Posting]:
     return [Posting(ev.id, resident_account(ev.resident), points), Posting(ev.id, ISSUED, -points)]
+
+
+def contradicts(rule: RuleInfo, points: int) -> bool:
+    """Points whose sign the rule's kind forbids (a deduction under a rule that rewards, or
+    the reverse): no honest kiosk records them."""
+    return (rule.kind == "prohibited" and points > 0) or (rule.kind != "prohibited" and points < 0)
 
 
 class AwardKind(Kind):
@@ -45,13 +52,17 @@ class AwardKind(Kind):
             step.post(p)
         step.targets[ev.id] = Target(self.tag, step.kiosk, tuple((p.account, p.amount) for p in posts), (), False)
 
+    def refused(self, ev: Award, view: View) -> bool:
+        rule = view.rules.get(ev.rule)
+        return rule is not None and contradicts(rule, ev.points)
+
     def screen(self, ev: Award, step: Step) -> None:
         screen_resident(ev, step)
         view = step.view
         rule = view.rules.get(ev.rule)
         if rule is None:
             raise reject(ev, f"rule {ev.rule} does not exist", rule=ev.rule)
-        if (rule.kind == "prohibited" and ev.points > 0) or (rule.kind != "prohibited" and ev.points < 0):
+        if contradicts(rule, ev.points):
             raise reject(ev, f"{ev.points} points contradicts the {rule.kind} rule {ev.rule}", rule=ev.rule)
         if rule.status != "active":
             step.review("retired_reference", ev.id, ev.resident, {"rule": ev.rule})

@@ -119,6 +119,12 @@ class Kind:
         """Postings (summing to zero) and stock moves of ``ev`` recorded at ``shop``."""
         return [], []
 
+    def refused(self, ev: Any, view: View) -> bool:
+        """Whether what ``ev``'s references say (read into ``view``) must refuse its batch,
+        beyond a reference that does not exist (``sync.projection.refusal`` checks those for
+        a whole batch at once): asked when a batch is acknowledged, before it is logged."""
+        return False
+
     def screen(self, ev: Any, step: Step) -> None:
         """Check references before the effects: reject what never existed, review the rest."""
 
@@ -193,6 +199,8 @@ def screen_operator(ev: Any, step: Step, supervisor: bool) -> None:
     a signed batch is never refused for it, but a stolen kiosk's invented or borrowed
     operators reach central staff."""
     op = step.view.operators.get(ev.operator)
+    if op is not None and op.status == "active" and op.shop == step.shop and (not supervisor or op.role == "supervisor"):
+        return  # the usual case, decided without building the review's detail
     resident = getattr(ev, "resident", None)
     detail = {"operator": ev.operator, "shop": step.shop}
     if op is None:

@@ -1,8 +1,8 @@
 """The server on PostgreSQL, end to end over real HTTP: a real ``jifen-server serve
 --database postgresql://…`` on the session's throwaway cluster (``tests/pgcluster.py``),
 demo data loaded by the CLI into it, kiosks enrolled, recording offline and syncing, the
-balances on both sides, a letter handled and rated, a resend applied once, and ``audit`` passing on the stored
-batches; then the same batch pushed to two server processes on the one database at once is
+balances on both sides, a letter stored by the projector, handled and rated, a resend
+applied once, and ``audit`` passing on the stored batches; then the same batch pushed to two server processes on the one database at once is
 stored once."""
 
 import threading
@@ -54,7 +54,7 @@ def test_kiosks_record_offline_sync_and_audit_passes_on_postgresql(server, make_
         assert server_balance(server, card) == before[card] + vol
         assert kiosk.balance(card).confirmed == before[card] + vol
     assert stored(server.dsn, "SELECT count(*) FROM events WHERE kiosk = 'K0001'") == [(len(cards),)]
-    # a letter on PostgreSQL: stored, handled, rated once and counted
+    # a letter, stored by the projector on PostgreSQL, handled, rated once and counted
     code = kiosk.voice(cards[0], "letter", "roads", "村口路灯坏了", "op1").event.code
     assert kiosk.sync().ok and server.json("voice", "show", code)["status"] == "open"
     server.cli("voice", "reply", code, "--text", "明天修好")
@@ -72,6 +72,8 @@ def test_kiosks_record_offline_sync_and_audit_passes_on_postgresql(server, make_
     server.cli("checkpoint")  # signs the log and the state's row digests, which audit then checks
     audit = server.cli("audit")
     assert audit.returncode == 0, audit.stdout + audit.stderr
+    refused = server.cli("reproject", "--check", check=False)  # a SQLite scratch copy: not on PostgreSQL yet, said by name
+    assert refused.returncode != 0 and "PostgreSQL" in refused.stdout + refused.stderr, refused.stdout + refused.stderr
 
 
 def test_the_same_batch_pushed_to_two_processes_at_once_is_applied_once(server, make_kiosk):

@@ -25,7 +25,10 @@ from kiosk.service import KioskService
 from tests.e2e.conftest import BIN, ServerProcess, free_port
 from tests.faults.conftest import LONG, seeds
 
-SERVER_POINTS = ["server.push.verified", "server.apply.after_postings", "server.push.before_commit", "server.push.after_commit"]
+# server.push.acked: logged and durable, not yet projected; server.apply.after_postings and
+# server.project.before_commit: inside a projection chunk, before its cursor commits
+SERVER_POINTS = ["server.push.verified", "server.push.before_commit", "server.push.acked", "server.apply.after_postings",
+                 "server.project.before_commit", "server.push.after_commit"]
 KIOSK_SYNC_POINTS = ["kiosk.batch.before_commit", "kiosk.push.after_reply", "kiosk.pull.after_reply"]
 EVENTS = 30
 

@@ -5,11 +5,12 @@ neither see nor handle it; the resident's first rating of a done item counts, a 
 kept and reviewed; the monthly report counts them."""
 
 import json
+import sqlite3
 
 import pytest
 
 from server.cli import main
-from server.services import reports, voice
+from server.services import projector, reports, voice
 from server.services.staff import SYSTEM
 from server.store import ledger
 from sync import codec, tracking
@@ -145,3 +146,29 @@ def test_the_cli_lists_replies_and_closes(settings, letters, capsys):
     assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["status"] == "done"
     assert main(["report", "voice", "--month", local_month(T0), "--format", "csv", "--data", data]) == 0
     assert "满意率" in capsys.readouterr().out
+
+
+def test_a_rebuild_from_the_log_keeps_the_handled_and_rated_items_and_names_an_edited_letter(ctx, settings, letters, tmp_path):
+    """Letters, their handling and ratings beside the ledger: ``reproject --check`` finds the
+    stored ledger equal to the one rebuilt from the log (the items are staff state, kept), a
+    full rebuild leaves every item and step as it was, and an item whose words no longer
+    match its signed event is named."""
+    code, k1 = letters["SQ01"], letters["k1"]
+    push(k1, rate(k1, SQ01_CARD, code, 5))  # not done: reviewed
+    voice.reply(ctx, SYSTEM, code, "已修好")
+    voice.done(ctx, SYSTEM, code)
+    push(k1, rate(k1, SQ01_CARD, code, 4), k1.award(SQ01_CARD, "ZYFW", 10))  # a posting beside them
+    before = voice.item(ctx, SYSTEM, code)
+    assert before["stars"] == 4
+
+    out = projector.rebuild(ctx, tmp_path / "scratch.db")
+    assert out.ok, out.differences
+    assert projector.rebuild(ctx, tmp_path / "scratch.db", replace=True).ok
+    assert voice.item(ctx, SYSTEM, code) == before
+
+    conn = sqlite3.connect(settings.db_path)
+    with conn:
+        conn.execute("UPDATE voice_items SET text = '路灯好好的' WHERE code = ?", [code])
+    conn.close()
+    out = projector.rebuild(ctx, tmp_path / "scratch.db")
+    assert not out.ok and out.differences[0]["table"] == "voice_items", out.differences

@@ -1,0 +1,280 @@
+"""The projector: the ledger derived from the acknowledged log, behind the acknowledgement.
+
+A push is acknowledged once its batch is in the log (``server.services.push``); the
+projector reads the log in order from its cursor, a chunk of whole batches at a time (about
+``settings.projection_chunk_events`` events), reads the state the chunk touches, folds it
+with ``sync.projection.fold`` and writes the rows set-based — events, postings and balance
+deltas, stock, cap counters, voids, review items, the balance and stock feed rows, and the
+residents' letters and counted ratings (``server.services.voice.receive``) — with its
+cursor moved in the same transaction, so a crash replays nothing twice and loses
+nothing. ``settings.projection``: ``inline`` (the default) projects right after each
+acknowledgement, before the reply; ``background`` leaves it to a thread (``Background``)
+woken by every acknowledgement. The same fold rebuilds the ledger into a scratch copy
+(``reproject``) and compares it with the stored one.
+
+Residents' voice in a rebuild: ``voice_items`` and ``voice_steps`` are staff state (status,
+assignee, replies, the handling log), kept as stored and not written again. Whether a kiosk
+rating counts depends on the item's handling status when the rating was projected — staff
+state, not in the log — so the ``voice_rating_refused`` review items are not compared
+either; what a letter's item holds of its signed event (code, event, channel, category,
+resident, kiosk, words, times) is compared with the rebuilt events (``VOICE_FROM_EVENTS``).
+"""
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schema.types import CENTRAL_KIOSK
+from schema.wire import StockRec
+from server.errors import Invalid
+from server.services import feed, voice
+from server.store import Tx, catalog, chain, ledger
+from server.store import log as logstore
+from sync import codec, kinds
+from sync.crashpoint import crash_point
+from sync.ledger import View
+from sync.projection import RESIDENT_PREFIX, Logged, Rows, fold, needs, with_targets
+
+log = logging.getLogger("jifen.server.projector")
+
+#: batches read from the log per query while a chunk fills
+READ_BATCHES = 64
+
+
+def read_chunk(db: Tx, after: int, max_events: int) -> list[Logged]:
+    """Whole logged batches after position ``after`` until about ``max_events`` events."""
+    out: list[Logged] = []
+    n = 0
+    while n < max_events:
+        rows = logstore.logged_after(db, out[-1].pos if out else after, READ_BATCHES)
+        for pos, kiosk, seq, at, body, shop in rows:
+            type_ = kinds.central_batch_type() if kiosk == CENTRAL_KIOSK else kinds.batch_type()
+            events = tuple(codec.decode(bytes(body), type_).events)
+            out.append(Logged(pos, kiosk, shop, seq, at, events))
+            n += len(events)
+            if n >= max_events:
+                break
+        if len(rows) < READ_BATCHES:
+            break
+    return out
+
+
+def view_for(db: Tx, batches: list[Logged]) -> View:
+    """The state ``batches`` touch, as values."""
+    n = needs(batches)
+    targets = ledger.void_targets(db, n.refs.targets) if n.refs.targets else {}
+    n = with_targets(n, targets)
+    return View(
+        residents=catalog.resident_statuses(db, n.refs.cards),
+        rules=catalog.rule_infos(db, n.refs.rules),
+        goods=catalog.good_infos(db, n.refs.skus),
+        balances=ledger.balances_of(db, n.accounts),
+        stock=ledger.stock_of(db, n.stock),
+        targets=targets,
+        counts=ledger.award_counts_of(db, n.refs.counts),
+        operators=catalog.operator_infos(db, n.refs.operators),
+        voices=voice.view_of(db, n.refs.voices),
+    )
+
+
+def write(db: Tx, rows: Rows, voices: bool = True) -> None:
+    """The rows of a folded chunk, and the cursor after it, in the caller's transaction;
+    ``voices``: the letters and counted ratings too (not in a rebuild: they are kept)."""
+    ledger.insert_events(db, rows.events)
+    ledger.insert_posting_rows(db, rows.postings, rows.balance_deltas)
+    crash_point("server.apply.after_postings")
+    ledger.insert_stock_move_rows(db, rows.stock_moves, rows.stock_deltas)
+    ledger.set_award_counts(db, rows.counts)
+    ledger.mark_voided_many(db, rows.voids)
+    ledger.insert_reviews(db, rows.reviews)
+    if voices:
+        for v in rows.voice:
+            voice.receive(db, list(v.events), v.ratings, v.kiosk, v.shop, v.at)
+    for kind, recs in rows.feed():
+        if kind == "balance":
+            feed.publish_balances(db, {r.card: r.points for r in recs})
+        else:
+            feed.publish_many(db, kind, recs)
+    chain.set_batches_feed(db, rows.batches, catalog.feed_high_water(db))
+    logstore.set_projected(db, rows.last)
+    crash_point("server.project.before_commit")
+
+
+def project_chunk(db: Tx, max_events: int, voices: bool = True) -> int:
+    """Project the next chunk of the log inside the caller's transaction; events projected."""
+    batches = read_chunk(db, logstore.projected(db), max_events)
+    if not batches:
+        return 0
+    rows = fold(batches, view_for(db, batches))
+    write(db, rows, voices)
+    return len(rows.events)
+
+
+def catch_up_in(db: Tx, max_events: int, voices: bool = True) -> int:
+    """Project everything logged, inside the caller's transaction (a central batch is
+    appended and projected in its staff action's own transaction)."""
+    total = 0
+    while n := project_chunk(db, max_events, voices):
+        total += n
+    return total
+
+
+def lag(ctx) -> tuple[int, int]:
+    """(log head, projector cursor)."""
+    with ctx.store.read() as db:
+        return logstore.head(db), logstore.projected(db)
+
+
+#: the most events a chunk holds while pushes wait for the writer, so that their
+#: acknowledgement is not queued behind a long projection write
+BUSY_CHUNK_EVENTS = 500
+
+
+def project_pending(ctx) -> int:
+    """Project what is logged and not yet projected; events projected.
+
+    Each chunk is read and folded in a snapshot, outside the writer lock, and only its rows
+    are written under it — after checking that the cursor has not moved meanwhile (another
+    server process, or a central batch projected in its staff action: then the chunk is
+    folded again from the new cursor). While pushes wait for the writer a chunk holds at
+    most ``BUSY_CHUNK_EVENTS``. One thread of a process projects at a time
+    (``ctx.projecting``); the others wait for it, and find their batches projected. A call
+    projects up to the log's head as it was when called, so a caller under a steady stream
+    of pushes returns."""
+    total = 0
+    head, _ = lag(ctx)
+    with ctx.projecting:
+        while True:
+            size = ctx.settings.projection_chunk_events
+            if ctx.store.writers_waiting():
+                size = min(size, BUSY_CHUNK_EVENTS)
+            with ctx.store.read() as db:
+                cursor = logstore.projected(db)
+                if cursor >= head:
+                    return total
+                batches = read_chunk(db, cursor, size)
+                view = view_for(db, batches) if batches else None
+            if not batches:
+                return total
+            rows = fold(batches, view)
+            with ctx.store.write() as db:
+                if logstore.projected(db) != cursor:
+                    continue
+                write(db, rows)
+            total += len(rows.events)
+
+
+class Background(threading.Thread):
+    """``settings.projection = background``: projects behind the acknowledgements, woken by
+    each (``poke``) and every ``interval`` seconds; a failed round is logged and retried."""
+
+    def __init__(self, ctx, interval: float = 0.5):
+        super().__init__(name="projector", daemon=True)
+        self.ctx = ctx
+        self.interval = interval
+        self._wake = threading.Event()
+        self._halt = threading.Event()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._halt.is_set():
+                break
+            try:
+                project_pending(self.ctx)
+            except Exception:  # noqa: BLE001 - kept running; the log keeps every batch
+                log.exception("projection failed; retrying")
+                self._halt.wait(1.0)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self._wake.set()
+        self.join(10)
+
+
+def after_ack(ctx) -> None:
+    """What an acknowledgement does next: project now (``inline``) or wake the background."""
+    if ctx.projector is not None:
+        ctx.projector.poke()
+    else:
+        project_pending(ctx)
+
+
+# ---------------------------------------------------------------- rebuilding from the log
+
+
+@dataclass
+class Rebuild:
+    """The outcome of a rebuild: events projected, and the differences from what is stored
+    (``table``, ``row`` (stored row or None), ``rebuilt`` row or None), the first few only."""
+
+    events: int = 0
+    differences: list[dict] = field(default_factory=list)
+    counted: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.counted
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "events": self.events, "differences": self.counted, "first": self.differences}
+
+
+#: differences listed in full; the rest are only counted
+LISTED = 20
+
+def rebuild(ctx, scratch: Path, replace: bool = False) -> Rebuild:
+    """Fold the whole log into ``scratch`` (a copy of the database with the projection
+    emptied) and compare every projected table with the stored one; with ``replace``, the
+    stored ledger tables then take the rebuilt rows (review items are kept: staff act on
+    them by id)."""
+    if ctx.store.dialect != "sqlite":
+        raise Invalid("reproject rebuilds into a SQLite scratch copy of server.db; on PostgreSQL it is not"
+                      " supported yet (audit re-derives every projected batch there)", database=ctx.store.dialect)
+    out = Rebuild()
+    store = logstore.scratch_copy(ctx.settings.db_path, scratch)
+    try:
+        with store.write() as db:
+            out.events = catch_up_in(db, ctx.settings.projection_chunk_events, voices=False)
+        with ctx.store.read() as live, store.read() as rebuilt:
+            if logstore.projected(live) != logstore.head(live):
+                _differ(out, "ingest_log", (logstore.projected(live),), (logstore.head(live),),
+                        "the stored ledger is behind the log (projection running): compare again once it caught up")
+            for table in logstore.LEDGER_TABLES:
+                _compare(out, table, logstore.ledger_rows(live, table), logstore.ledger_rows(rebuilt, table))
+            _compare(out, "voice_items", logstore.voice_items(live), logstore.voice_from_events(rebuilt))
+        if replace:
+            with ctx.store.write() as db, store.read() as rebuilt:
+                logstore.replace_ledger(db, rebuilt)
+                feed.publish_balances(db, {a[len(RESIDENT_PREFIX):]: p for a, p in ledger.balance_cache(db).items()
+                                           if a.startswith(RESIDENT_PREFIX)})
+                feed.publish_many(db, "stock", [StockRec(shop=s, sku=k, qty=q) for (s, k), q in sorted(ledger.stock_cache(db).items())])
+                logstore.set_all_batches_feed(db, catalog.feed_high_water(db))
+    finally:
+        store.close()
+        for p in scratch.parent.glob(scratch.name + "*"):
+            p.unlink()
+    return out
+
+
+def _compare(out: Rebuild, table: str, stored, rebuilt) -> None:
+    strip = (lambda r: r[1:]) if table == "review_items" else (lambda r: r)
+    stored, rebuilt = iter(stored), iter(rebuilt)
+    while True:
+        a, b = next(stored, None), next(rebuilt, None)
+        if a is None and b is None:
+            return
+        if a is None or b is None or strip(a) != strip(b):
+            _differ(out, table, a, b)
+
+
+def _differ(out: Rebuild, table: str, stored, rebuilt, note: str = "") -> None:
+    out.counted += 1
+    if len(out.differences) < LISTED:
+        show = lambda r: None if r is None else [bytes(v).hex()[:16] + "…" if isinstance(v, bytes | memoryview) else v for v in r]  # noqa: E731
+        out.differences.append({"table": table, "stored": show(stored), "rebuilt": show(rebuilt)} | ({"note": note} if note else {}))
