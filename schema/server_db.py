@@ -661,8 +661,23 @@ INSERT INTO ingest_log(kiosk, seq, at)
 INSERT INTO meta(key, value) SELECT 'projected', CAST(coalesce(max(pos), 0) AS TEXT) FROM ingest_log;
 """
 
+# Version 19: the Merkle log's complete subtrees (docs/PROTOCOL.md § 13), stored as the
+# checkpoint log grows (``sync.merkle.appended``): ``hash`` (hex) covers entries
+# ``idx * 2**level`` to ``(idx + 1) * 2**level``, level 0 being the leaf hashes. A tree head or
+# a proof reads O(log n) of them instead of every leaf. A log logged before this version
+# gets its nodes at the next checkpoint (``server.services.tree.grow``); audit recomputes
+# them from the leaves.
+_V19 = """
+CREATE TABLE log_nodes (
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

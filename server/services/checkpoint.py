@@ -100,6 +100,7 @@ def _log_some(ctx: Context, limit: int = LOG_CHUNK) -> int:
             lf = leaf_of(db, kiosk, seq, body)
             size, head = size + 1, cp.extend(head, [lf])
             store.append_log(db, size, kiosk, seq, lf, head)
+        tree.grow(db, size)
     return len(todo)
 
 

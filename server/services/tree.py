@@ -22,9 +22,35 @@ from sync.protocol import RequestRejected
 from sync.signing import VerifyKey
 
 
+def grow(db, size: int) -> None:
+    """Store the Merkle nodes the log's first ``size`` leaves complete (``log_nodes``), from
+    where they stop: each appended leaf, or at the first checkpoint after server schema 19
+    every leaf logged before it."""
+    have = store.node_count(db)
+    if have >= size:
+        return
+    new: dict[tuple[int, int], bytes] = {}
+
+    def node(level: int, idx: int) -> bytes:
+        return new[level, idx] if (level, idx) in new else store.node(db, level, idx)
+
+    for i, h in enumerate(cp.tree_hashes(store.log_leaves_from(db, have, size)), start=have):
+        new.update(((lv, ix), nh) for lv, ix, nh in merkle.appended(i, h, node))
+    store.insert_nodes(db, [(lv, ix, h) for (lv, ix), h in new.items()])
+
+
+def _nodes(db, size: int) -> merkle.Node:
+    """The stored nodes, refused by name when they do not yet cover ``size`` leaves."""
+    if store.node_count(db) < size:
+        raise RequestRejected("proof_unavailable", f"the log's Merkle nodes cover {store.node_count(db)} of {size} leaves "
+                              "until the next checkpoint", size=size)
+    return lambda level, idx: store.node(db, level, idx)
+
+
 def seal(ctx: Context, db, n: int, size: int) -> dict:
     """Sign checkpoint ``n``'s tree head over the first ``size`` leaves; store and publish it."""
-    root = merkle.root(cp.tree_hashes(store.log_leaves(db, size)))
+    grow(db, size)
+    root = merkle.root_at(size, _nodes(db, size))
     origin = cp.log_origin(ctx.key.public_hex)
     text = note.sign(ctx.key, origin, origin, size, root)
     store.insert_tree_head(db, n, size, root.hex(), text)
@@ -51,8 +77,8 @@ def consistency(ctx: Context, old: int, new: int) -> ConsistencyReply:
         if not 0 <= old <= new <= size:
             raise RequestRejected("proof_unavailable", f"no consistency proof from size {old} to {new}: the log holds {size}",
                                   old=old, new=new)
-        hashes = cp.tree_hashes(store.log_leaves(db, new))
-    return ConsistencyReply(old=old, new=new, proof=_b64(merkle.consistency_proof(old, hashes)))
+        proof = merkle.consistency_proof_at(old, new, _nodes(db, new))
+    return ConsistencyReply(old=old, new=new, proof=_b64(proof))
 
 
 def inclusion(ctx: Context, kiosk: str, seq: int, size: int | None = None) -> InclusionReply:
@@ -66,17 +92,18 @@ def inclusion(ctx: Context, kiosk: str, seq: int, size: int | None = None) -> In
         if n is None or n > size:
             raise RequestRejected("proof_unavailable", f"batch {kiosk}/{seq} is not in the log of {size} leaves (not yet checkpointed?)",
                                   kiosk=kiosk, seq=seq)
-        leaves = store.log_leaves(db, size)
-    if len(leaves) != size:
-        raise RequestRejected("proof_unavailable", f"the log holds fewer than {size} leaves", size=size)
-    proof = merkle.inclusion_proof(n - 1, cp.tree_hashes(leaves))
-    return InclusionReply(kiosk=kiosk, seq=seq, index=n - 1, size=size, leaf=leaves[n - 1], proof=_b64(proof))
+        if store.log_head(db)[0] < size:
+            raise RequestRejected("proof_unavailable", f"the log holds fewer than {size} leaves", size=size)
+        proof = merkle.inclusion_proof_at(n - 1, size, _nodes(db, size))
+        leaf = store.log_leaves_from(db, n - 1, n)[0]
+    return InclusionReply(kiosk=kiosk, seq=seq, index=n - 1, size=size, leaf=leaf, proof=_b64(proof))
 
 
 def check_tree(ctx: Context, db, report, leaves: list[str]) -> None:
     """Audit: every tree head is the root over the recomputed ``leaves``, its note verifies
     under the server key and says the same, and each is consistent with the one before."""
     hashes = cp.tree_hashes(leaves)
+    _check_nodes(db, report, hashes)
     origin, public = cp.log_origin(ctx.key.public_hex), VerifyKey(ctx.key.public_hex)
     prev = None
     for row in store.all_tree_heads(db):
@@ -101,6 +128,25 @@ def check_tree(ctx: Context, db, report, leaves: list[str]) -> None:
             except merkle.BadProof as exc:
                 report.fail("tree", subject, f"not consistent with the tree head before it: {exc}")
         prev = signed
+
+
+def _check_nodes(db, report, hashes: list[bytes]) -> None:
+    """Audit: the stored Merkle nodes are the complete subtrees of the recomputed leaves
+    (a tree head or a proof read from an edited node would not be the log's)."""
+    stored = store.all_nodes(db)
+    if not stored:
+        return  # a log not yet grown past schema 19 (its next checkpoint grows it)
+    whole = merkle.nodes_of(hashes)
+    covered = store.node_count(db)
+    expected = {(lv, ix) for lv in range(covered.bit_length()) for ix in range(covered >> lv)}
+    for key in sorted(expected | set(stored)):
+        subject = f"log_node/{key[0]}/{key[1]}"
+        if key not in stored:
+            report.fail("tree", subject, "missing: the stored Merkle nodes have a gap")
+        elif key not in expected or key[1] >= len(hashes) >> key[0]:
+            report.fail("tree", subject, "a Merkle node beyond the logged leaves")
+        elif whole(*key).hex() != stored[key]:
+            report.fail("tree", subject, "differs from the subtree of the stored batches' leaves")
 
 
 def _b64(nodes: list[bytes]) -> list[str]:

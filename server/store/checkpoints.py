@@ -67,12 +67,6 @@ def all_checkpoints(db: Tx) -> list[dict]:
     return list(db.sql.query("SELECT * FROM checkpoints ORDER BY n"))
 
 
-def log_leaves(db: Tx, size: int | None = None) -> list[str]:
-    """The first ``size`` leaves of the log (all when None), in log order."""
-    return [r[0] for r in db.sql.execute("SELECT leaf FROM checkpoint_log WHERE n <= ? ORDER BY n",
-                                         [size if size is not None else 1 << 62]).fetchall()]
-
-
 def log_position(db: Tx, kiosk: str, seq: int) -> int | None:
     """The log position n (from 1) of batch ``kiosk``/``seq``, or None before it is logged."""
     row = db.sql.execute("SELECT n FROM checkpoint_log WHERE kiosk = ? AND seq = ?", [kiosk, seq]).fetchone()
@@ -95,3 +89,30 @@ def latest_tree_head(db: Tx) -> dict | None:
 
 def all_tree_heads(db: Tx) -> list[dict]:
     return list(db.sql.query("SELECT * FROM tree_heads ORDER BY n"))
+
+
+def node_count(db: Tx) -> int:
+    """How many leaves the stored Merkle nodes (``log_nodes``) cover."""
+    row = db.sql.execute("SELECT max(idx) FROM log_nodes WHERE level = 0").fetchone()
+    return row[0] + 1 if row and row[0] is not None else 0
+
+
+def node(db: Tx, level: int, idx: int) -> bytes:
+    row = db.sql.execute("SELECT hash FROM log_nodes WHERE level = ? AND idx = ?", [level, idx]).fetchone()
+    if row is None:
+        raise LookupError(f"no stored Merkle node at level {level} index {idx}")
+    return bytes.fromhex(row[0])
+
+
+def insert_nodes(db: Tx, rows: list[tuple[int, int, bytes]]) -> None:
+    db.sql.executemany("INSERT INTO log_nodes(level, idx, hash) VALUES (?, ?, ?)", [(lv, ix, h.hex()) for lv, ix, h in rows])
+
+
+def all_nodes(db: Tx) -> dict[tuple[int, int], str]:
+    return {(lv, ix): h for lv, ix, h in db.sql.execute("SELECT level, idx, hash FROM log_nodes").fetchall()}
+
+
+def log_leaves_from(db: Tx, start: int, size: int) -> list[str]:
+    """Leaves ``start + 1`` to ``size`` of the log (positions from 1), in log order."""
+    return [r[0] for r in db.sql.execute("SELECT leaf FROM checkpoint_log WHERE n > ? AND n <= ? ORDER BY n",
+                                         [start, size]).fetchall()]

@@ -129,3 +129,27 @@ def test_random_entries_prove_against_brute_force(entries, data):
     merkle.verify_inclusion(i, n, hashes[i], merkle.inclusion_proof(i, hashes), brute_root(entries))
     m = data.draw(st.integers(0, n))
     merkle.verify_consistency(m, n, brute_root(entries[:m]), brute_root(entries), merkle.consistency_proof(m, hashes))
+
+
+def test_nodes_stored_as_the_log_grows_give_the_same_heads_and_proofs():
+    """``appended`` one entry at a time (as the server stores them) leaves exactly the
+    complete subtrees ``nodes_of`` computes, and heads and proofs read from them are the
+    ones from the leaves, at every size: one node per entry and level, none twice."""
+    stored: dict[tuple[int, int], bytes] = {}
+
+    def node(level: int, index: int) -> bytes:
+        return stored[level, index]
+
+    for size, leaf in enumerate(HASHES):
+        for level, index, h in merkle.appended(size, leaf, node):
+            assert (level, index) not in stored
+            stored[level, index] = h
+        n = size + 1
+        whole = merkle.nodes_of(HASHES[:n])
+        assert all(whole(lv, ix) == h for (lv, ix), h in stored.items())
+        assert len(stored) == sum(n >> lv for lv in range(n.bit_length()))
+        assert merkle.root_at(n, node) == ROOTS[n]
+        for i in range(n):
+            merkle.verify_inclusion(i, n, HASHES[i], merkle.inclusion_proof_at(i, n, node), ROOTS[n])
+        for m in range(n + 1):
+            merkle.verify_consistency(m, n, ROOTS[m], ROOTS[n], merkle.consistency_proof_at(m, n, node))

@@ -41,7 +41,7 @@ def test_each_checkpoint_is_a_signed_tree_head_in_the_feed(ctx, kiosk, logged):
     head = signed_note(ctx, rec.note)
     assert rec.n == logged[-1]["n"] and head.size == logged[-1]["size"]
     with ctx.store.read() as db:
-        leaves = store.log_leaves(db)
+        leaves = store.log_leaves_from(db, 0, head.size)
     assert head.root == merkle.root(cp.tree_hashes(leaves))
     assert audit(ctx).ok
 
@@ -103,4 +103,28 @@ def test_a_checkpoint_from_before_the_tree_gets_its_tree_head(ctx, settings, log
     assert make_checkpoint(ctx)["new"] is False
     with ctx.store.read() as db:
         assert [r["n"] for r in store.all_tree_heads(db)] == [3]
+    assert audit(ctx).ok
+
+
+def test_the_stored_merkle_nodes_are_every_complete_subtree_and_audit_names_an_edited_one(ctx, settings, logged):
+    size = logged[-1]["size"]
+    with ctx.store.read() as db:
+        stored = store.all_nodes(db)
+        hashes = cp.tree_hashes(store.log_leaves_from(db, 0, size))
+    whole = merkle.nodes_of(hashes)
+    assert stored == {(lv, ix): whole(lv, ix).hex() for lv in range(size.bit_length()) for ix in range(size >> lv)}
+    tamper(settings, "UPDATE log_nodes SET hash = ? WHERE level = 0 AND idx = 1", "cd" * 32)
+    assert tree_failures(ctx, "log_node/0/1", "differs from the subtree")
+    tamper(settings, "DELETE FROM log_nodes WHERE level = 1 AND idx = 0")
+    assert tree_failures(ctx, "log_node/1/0", "missing")
+
+
+def test_a_log_from_before_the_stored_nodes_gets_them_at_the_next_checkpoint(ctx, client, settings, logged):
+    """A server upgraded to schema 19: proofs are refused by name until a checkpoint grows
+    the nodes over every leaf logged before, then they are the same proofs."""
+    tamper(settings, "DELETE FROM log_nodes")
+    resp = client.get("/v1/log/consistency", params={"old": 1, "new": logged[-1]["size"]})
+    assert resp.status_code == 404 and "Merkle nodes cover 0" in resp.json()["error"]["message"]
+    make_checkpoint(ctx)
+    test_consistency_proofs_verify_between_the_notes(ctx, client, logged)
     assert audit(ctx).ok
