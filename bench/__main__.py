@@ -40,7 +40,7 @@ FULL = Sizes("full", 500_000, 100_000, 50, 2_000, (0, 1_000_000, 10_000_000), 20
 QUICK = Sizes("quick", 50_000, 25_000, 50, 500, (0, 100_000, 1_000_000), 20_000, 200_000, 500, 200, 20, 320_000, 2)
 TINY = Sizes("tiny", 300, 1_000, 2, 20, (0, 1_000, 2_000), 500, 1_000, 30, 4, 1.5, 2_000, 1)
 
-BENCHES = ("ingest", "history", "kiosk", "fleet", "reports", "audit", "console")
+BENCHES = ("ingest", "history", "kiosk", "fleet", "reports", "audit", "console", "counties")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", action="append", choices=BENCHES, help="run only this benchmark (repeatable)")
     p.add_argument("--residents", type=int, help="override the number of residents (for scaling runs)")
     p.add_argument("--fleet", type=int, help="override the number of simulated kiosks (for scaling runs)")
+    p.add_argument("--counties", type=int, default=2, help="counties the county benchmark deals the communities over (2-8)")
     p.add_argument("--out", type=Path, help="results file (default bench/results/latest.json)")
     p.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
     args = p.parse_args(argv)
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(f"[{time.time() - started:7.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    figures = run(sizes, only, work, log, strict=args.tiny)
+    figures = run(sizes, only, work, log, strict=args.tiny, counties=args.counties)
     print(harness.table(figures))
     if any(f.name.startswith("console_") for f in figures):
         from bench.console import table
@@ -80,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run(sizes: Sizes, only: list[str], work: Path, log, strict: bool = False) -> list[harness.Figure]:
-    from bench import audit, console, fleet, ingest, kiosk_figures, reports
+def run(sizes: Sizes, only: list[str], work: Path, log, strict: bool = False, counties: int = 2) -> list[harness.Figure]:
+    from bench import audit, console, counties as county_bench, fleet, ingest, kiosk_figures, reports
 
     log(f"programme: {sizes.residents:,} residents, 120 communities ({sizes.name} sizes)")
     prog = programme(sizes.residents)
@@ -101,6 +102,7 @@ def run(sizes: Sizes, only: list[str], work: Path, log, strict: bool = False) ->
         "reports": lambda: report_figures(sizes, cards, fresh("server-reports"), work, log),
         "audit": lambda: audit.audit_figures(sizes, cards, fresh("server-audit"), work, log),
         "console": lambda: console.console_figures(sizes, cards, work, log),
+        "counties": lambda: county_bench.counties_figures(sizes, counties, work, log),
     }
     report_figures = reports.report_figures
     figures: list[harness.Figure] = []

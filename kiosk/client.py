@@ -15,7 +15,8 @@ import httpx
 
 from kiosk.errors import NotOffered, Offline, Rejected
 from schema.wire import (ConsistencyReply, EnrollReply, EnrollRequest, ErrorReply, HistoryReply, HistoryRequest, LookupReply, LookupRequest,
-                         PullPage, PullRequest, PushReply, RotateReply, RotateRequest)
+                         PullPage, PullRequest, PushReply, ResidentLookupRequest, ResidentReply, ResidentStatement,
+                         RotateReply, RotateRequest)
 from sync import codec
 from sync.keys import rotate_proof_message
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, HEADER_VERSION, PROTOCOL_VERSION
@@ -122,6 +123,31 @@ class Client:
     def history(self, request: HistoryRequest) -> HistoryReply:
         """A resident's whole history, the newest ``request.limit`` entries of it."""
         return self._ask("/v1/history", "history", request, HistoryReply)
+
+    def resident_lookup(self, request: ResidentLookupRequest) -> ResidentStatement:
+        """A resident of any county as the server states it (docs/PROTOCOL.md § 4.7): the
+        reply verified as every reply, then the statement's own signature (domain
+        ``resident``) over its exact bytes under the pinned key, its canonical form, and
+        that it answers this request. Anything amiss is ``Offline``: never used."""
+        body = codec.encode(request)
+        response = self._send("/v1/lookup/resident", body, {HEADER_SIGNATURE: self.key.sign("resident-lookup", body)})
+        self._verify(response)
+        if response.status_code == 404 and self._decode(response.content, ErrorReply).error.code == "not_found":
+            raise NotOffered(request="resident_lookup")
+        if not response.is_success:
+            raise self._rejection(response, body)
+        reply = self._decode(response.content, ResidentReply)
+        signed = bytes(reply.statement)
+        try:
+            self._server.verify("resident", signed, reply.signature)
+        except BadSignature:
+            raise Offline("resident statement does not verify under the pinned server key") from None
+        statement = self._decode(signed, ResidentStatement)
+        if codec.encode(statement) != signed:
+            raise Offline("resident statement is not in canonical form")
+        if statement.nonce != request.nonce or statement.kiosk != self.kiosk or statement.card != request.card:
+            raise Offline("resident statement does not answer this request (nonce, kiosk or card)")
+        return statement
 
     def _ask(self, path: str, domain, request, type_: type[T]) -> T:
         """A signed request whose reply echoes its nonce. A server of a release before it

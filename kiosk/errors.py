@@ -30,6 +30,7 @@ the app and background sync show the same words (``str()`` is the English text):
       ├── PrinterFailed             unplugged, out of paper, a write failed (kiosk.printer): the record is kept
       ├── NotOffered                the server answers no online lookup or history (an earlier release, kiosk.online)
       ├── LookupAllowanceSpent      this kiosk's online lookups (or history requests) for today are spent
+      ├── OtherCountyOnlineOnly     a resident of another county, and no fresh signed statement of them (offline)
       ├── Offline                   the server could not be reached or did not verify (kiosk.client)
       └── Rejected                  a verified ErrorReply: code, action, message, detail
 
@@ -212,6 +213,13 @@ class NotOffered(KioskError):
 
 class LookupAllowanceSpent(KioskError):
     key = "lookup_allowance"
+
+
+class OtherCountyOnlineOnly(KioskError):
+    """A resident of another county is served online only, one fresh signed statement per
+    transaction (docs/PROTOCOL.md § 4.7): the server could not be asked now."""
+
+    key = "other_county_online_only"
 
 
 class Offline(KioskError):

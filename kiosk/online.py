@@ -9,6 +9,13 @@ adds this kiosk's events the server had not applied then). Only what the server 
 its ``offers`` feed row is asked for; a server that answers ``404`` is of a release before
 these requests (``NotOffered``). Recording never waits on this: the app calls it from a
 worker, and anything that goes wrong is ``Offline``, ``NotOffered`` or a plain refusal.
+
+A resident of another county (docs/PROTOCOL.md § 4.7: ``/v1/lookup`` answers
+``other_county``) is asked for as a ``ResidentStatement`` signed by the server key
+(``POST /v1/lookup/resident``, verified by ``kiosk.client`` before use) and kept as a visitor
+with their county; such a visitor is served online only: ``fresh_statement`` asks again
+before each transaction, so a redemption is bounded by the balance just stated, and offline
+it is ``OtherCountyOnlineOnly``.
 """
 
 import json
@@ -22,7 +29,7 @@ from kiosk.keys import load_key
 from kiosk.settings import Settings
 from kiosk.store import Store
 from schema.kiosk_db import VISITOR_DAYS
-from schema.wire import HistoryRequest, LookupRequest
+from schema.wire import HistoryRequest, LookupRequest, ResidentLookupRequest, ResidentStatement
 from sync.clock import reported_clock
 from sync.protocol import PROTOCOL_VERSION
 
@@ -66,8 +73,14 @@ class Online:
         """Look ``card`` up online and keep the resident as a visitor; the resident row
         (as ``KioskService.resident`` gives it). ``UnknownResident`` if nobody holds it."""
         card = E.code("card", card)
-        reply = self._ask("lookup", LookupRequest(v=PROTOCOL_VERSION, kiosk=self._kiosk(), card=card,
-                                                  nonce=self.nonce(), clock=reported_clock(self.clock())))
+        try:
+            reply = self._ask("lookup", LookupRequest(v=PROTOCOL_VERSION, kiosk=self._kiosk(), card=card,
+                                                      nonce=self.nonce(), clock=reported_clock(self.clock())))
+        except E.Rejected as rej:
+            if rej.code != "other_county":
+                raise
+            self.statement(card)  # another county's: the signed statement, kept as an online-only visitor
+            return self.store.resident(card)
         now = self.clock()
         known = self.store.resident(card)
         if known is None or known["visitor"]:  # a mirrored resident stays the mirror's
@@ -76,6 +89,36 @@ class Online:
                                     "points": reply.balance, "feed": reply.feed, "fetched_at": now},
                                    keep_since=now - VISITOR_DAYS * DAY_MS)
         return self.store.resident(card)
+
+    def statement(self, card: str) -> ResidentStatement:
+        """The server's signed statement of a resident of another county, verified, kept as
+        a visitor with their county (served online only). ``UnknownResident`` if nobody holds
+        the card; one the statement puts in this kiosk's own county is kept as an ordinary
+        visitor (served offline too)."""
+        card = E.code("card", card)
+        st = self._ask("resident_lookup", ResidentLookupRequest(v=PROTOCOL_VERSION, kiosk=self._kiosk(), card=card,
+                                                                 nonce=self.nonce(), clock=reported_clock(self.clock())))
+        other = st.county != st.kiosk_county
+        now = self.clock()
+        if self.store.resident(card) is None or self.store.visitor(card) is not None:
+            self.store.put_visitor({"card": st.card, "name": st.name, "community": st.community,
+                                    "community_name": st.community_name, "status": st.status, "points": st.balance,
+                                    "feed": st.feed, "fetched_at": now, "county": st.county if other else None,
+                                    "county_name": (st.county_name or st.county) if other else None},
+                                   keep_since=now - VISITOR_DAYS * DAY_MS)
+        return st
+
+    def fresh_statement(self, card: str) -> None:
+        """Before recording for ``card``: a visitor of another county gets a fresh signed
+        statement (their balance now), and without one nothing is recorded
+        (``OtherCountyOnlineOnly``); anyone else is served as always, offline too."""
+        visitor = self.store.visitor(card)
+        if visitor is None or visitor.get("county") is None:
+            return
+        try:
+            self.statement(card)
+        except (E.Offline, E.NotOffered):
+            raise E.OtherCountyOnlineOnly(card=card, county=visitor["county_name"] or visitor["county"]) from None
 
     def history(self, card: str, limit: int = HISTORY_SHOWN) -> History:
         """The resident's whole history from the server (the newest ``limit`` entries)."""
@@ -99,8 +142,9 @@ class Online:
         if not self.offered(request):
             raise E.NotOffered(request=request)
         client = self.enrolment.client(load_key(self.settings.key_path))
+        ask = {"lookup": client.lookup, "history": client.history, "resident_lookup": client.resident_lookup}[request]
         try:
-            return client.lookup(body) if request == "lookup" else client.history(body)
+            return ask(body)
         except E.Rejected as rej:
             if rej.code == "unknown_card":
                 raise E.UnknownResident(card=body.card) from None

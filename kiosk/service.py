@@ -90,10 +90,21 @@ class KioskService:
     # each returns a Recorded; receipt=True also reads the resident's points before and after
 
     def award(self, card: str, rule: str, operator: str, note: str = "", *, receipt: bool = False) -> Recorded:
+        self._fresh_if_other_county(card)
         return self.recorder.award(card, rule, operator, note, receipt=receipt)
 
     def redeem(self, card: str, items: list[tuple[str, int]], operator: str, *, receipt: bool = False) -> Recorded:
+        self._fresh_if_other_county(card)
         return self.recorder.redeem(card, items, operator, receipt=receipt)
+
+    def _fresh_if_other_county(self, card: str) -> None:
+        """A resident of another county is served online only: a fresh signed statement of
+        them first (their balance now bounds a redemption), else ``OtherCountyOnlineOnly``."""
+        try:
+            card = E.code("card", card)
+        except E.BadCode:
+            return  # the recorder says what is wrong with it
+        self.online.fresh_statement(card)
 
     def void(self, target: str, reason: str, operator: str, *, receipt: bool = False) -> Recorded:
         return self.recorder.void(target, reason, operator, receipt=receipt)

@@ -425,7 +425,7 @@ class Store:
     def resident(self, card: str) -> dict | None:
         """A mirrored resident, else a visitor looked up online (``visitor`` 1, no phone tail)."""
         return self._one("SELECT *, 0 AS visitor FROM residents WHERE card = ?", (card,)) or self._one(
-            "SELECT card, name, '' AS phone_tail, community, status, '' AS initials, 1 AS visitor"
+            "SELECT card, name, '' AS phone_tail, community, status, '' AS initials, 1 AS visitor, county, county_name"
             " FROM visitors WHERE card = ?", (card,))
 
     # ------------------------------------------------------------ visitors (looked up online)
@@ -440,12 +440,14 @@ class Store:
         self._exec("DELETE FROM visitors WHERE fetched_at < ?", (before,))
 
     def put_visitor(self, row: dict, keep_since: int) -> None:
-        """Keep (or refresh) one looked-up resident, and drop those not looked up since ``keep_since``."""
+        """Keep (or refresh) one looked-up resident, and drop those not looked up since
+        ``keep_since``. ``county`` (and its name) only for a resident of another county."""
         with self.transaction():
             self.drop_visitors(keep_since)
-            cols = ("card", "name", "community", "community_name", "status", "points", "feed", "fetched_at")
+            cols = ("card", "name", "community", "community_name", "status", "points", "feed", "fetched_at", "county",
+                    "county_name")
             self.db.conn.execute(f"INSERT OR REPLACE INTO visitors ({', '.join(cols)}) VALUES ({marks(len(cols))})",
-                                 tuple(row[c] for c in cols))
+                                 tuple(row.get(c) for c in cols))
 
     def refresh_visitor(self, card: str, points: int, feed: int, at: int) -> None:
         """A newer confirmed balance of a visitor (a history reply), read at ``feed``."""

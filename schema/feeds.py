@@ -4,7 +4,8 @@ kiosk that mirrors.
 For each kind: the record type its ``data`` decodes as, how its key and scope follow from
 a record (scope ``''`` reaches every kiosk, a shop id only that shop's kiosks,
 ``community:<id>`` only the kiosks of the shops serving that community: residents and
-their balances), the kiosk
+their balances; ``county:<id>`` only the kiosks of that county, ``''`` for the default
+county: boards), the kiosk
 table it is mirrored into (with that table's key and how a record becomes a row), and for
 reference data the server's table row it is published from. ``checkpoint``, ``checkpoint_note``, ``chain``,
 ``accepts`` and ``offers`` are acted on by the kiosk's sync round as well as (checkpoint) or instead of
@@ -50,13 +51,23 @@ def community_scope(community: str) -> str:
     return COMMUNITY_SCOPE + community
 
 
+COUNTY_SCOPE = "county:"
+DEFAULT_COUNTY = ""  # the county of every community not put in one: a single-county deployment
+
+
+def county_scope(county: str) -> str:
+    """The feed scope of a county's boards: ``''`` (every kiosk) for the default county, so
+    a single-county deployment's rows stay where a kiosk of any release reads them."""
+    return COUNTY_SCOPE + county if county != DEFAULT_COUNTY else ""
+
+
 @dataclass(frozen=True)
 class Feed:
     kind: str
     record: type
     key: Callable[[Any], str]  # the feed key of a record
-    scope: Literal["global", "shop", "community"]
-    shop_of: Callable[[Any], str] | None = None  # a shop- or community-scoped record's owner (else the publisher names it)
+    scope: Literal["global", "shop", "community", "county"]
+    shop_of: Callable[[Any], str] | None = None  # a shop-, community- or county-scoped record's owner (else the publisher names it)
     table: str | None = None  # the kiosk's mirror table; None: acted on, not mirrored
     table_key: str | None = None
     adapt: Callable[[Any, str], dict] = _as_row  # (record, feed key) -> mirror row
@@ -65,10 +76,15 @@ class Feed:
 
     def scope_of(self, rec: Any, shop: str | None = None) -> str:
         """The feed row's scope: '' (every kiosk), the shop whose kiosks get it, or the
-        community (``shop`` names it, for a record that does not) whose serving kiosks do."""
+        community (``shop`` names it, for a record that does not) whose serving kiosks do,
+        or the county (``shop`` names it; ``''`` the default county) whose kiosks do."""
         if self.scope == "global":
             return ""
         shop = self.shop_of(rec) if self.shop_of is not None else shop
+        if self.scope == "county":
+            if shop is None:
+                raise ValueError(f"feed kind {self.kind} is scoped to a county, and none was named")
+            return county_scope(shop)
         if not shop:
             raise ValueError(f"feed kind {self.kind} is scoped to a {self.scope}, and none was named")
         return community_scope(shop) if self.scope == "community" else shop
@@ -104,7 +120,8 @@ FEEDS: dict[str, Feed] = {f.kind: f for f in (
     Feed("stock", StockRec, lambda r: f"{r.shop}/{r.sku}", "shop", shop_of=lambda r: r.shop, table="stock",
          table_key="sku", adapt=lambda r, key: {"sku": r.sku, "qty": r.qty}, local_key=_stock_key),
     Feed("balance", BalanceRec, lambda r: r.card, "community", table="balances", table_key="card"),
-    Feed("board", BoardRec, lambda r: f"{r.community}/{r.month}", "global", table="board", table_key="key", adapt=_board_row),
+    # scoped to the community's county (the publisher names it): every kiosk in the default county
+    Feed("board", BoardRec, lambda r: f"{r.community}/{r.month}", "county", table="board", table_key="key", adapt=_board_row),
     Feed("checkpoint", CheckpointRec, lambda r: "latest", "global", table="checkpoints", table_key="n"),
     # the same checkpoint as a Merkle tree head in a signed note; checked for consistency first
     Feed("checkpoint_note", CheckpointNoteRec, lambda r: "latest", "global", table="tree_heads", table_key="n"),

@@ -218,6 +218,15 @@ CREATE TABLE tree_heads (
 );
 """
 
+# Version 8: a visitor of another county (docs/PROTOCOL.md § 4.7), from a signed
+# ``ResidentStatement``: ``county`` and ``county_name`` set (NULL: a visitor of this kiosk's
+# own county, served offline too). Such a visitor is served online only, each transaction
+# after a fresh statement (``kiosk.online``).
+_V8 = """
+ALTER TABLE visitors ADD COLUMN county TEXT;
+ALTER TABLE visitors ADD COLUMN county_name TEXT;
+"""
+
 #: days a looked-up visitor is kept after the last lookup or history of them
 VISITOR_DAYS = 30
 
@@ -240,7 +249,7 @@ CREATE INDEX voice_items_resident ON voice_items (resident, at);
 """
 
 #: (version, SQL), in order. Append only: a released migration is never edited.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -676,8 +676,28 @@ CREATE TABLE log_nodes (
 );
 """
 
+# Version 20: counties, a level above communities (issue 15, "scope the feed by county").
+# ``counties`` names them; ``community_counties`` puts a community in one. A community
+# with no row is in the default county ``''``: a single-county deployment has no rows here
+# and keeps working as before. A kiosk mirrors and pulls only its county (its shop's
+# community's): the communities it serves are cut to that county (``catalog.served_communities``),
+# a board row of a community in a named county is scoped ``county:<id>``, and a resident
+# of another county is served through the signed ``POST /v1/lookup/resident``. Plain
+# tables both dialects take as written, for any reader of a community's county.
+_V20 = """
+CREATE TABLE counties (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
+CREATE TABLE community_counties (
+    community TEXT PRIMARY KEY REFERENCES communities(id),
+    county TEXT NOT NULL REFERENCES counties(id)
+);
+CREATE INDEX community_counties_county ON community_counties(county, community);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19), (20, _V20)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

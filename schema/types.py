@@ -38,6 +38,9 @@ Code = Annotated[str, Meta(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")]
 OperatorId = Annotated[str, Meta(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,31}$")]
 Hex64 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
 Hex32 = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
+Hex128 = Annotated[str, Meta(pattern=r"^[0-9a-f]{128}$")]  # an Ed25519 signature
+#: a county's id, or ``''``: the default county, every community's not put in a county
+CountyId = Annotated[str, Meta(pattern=r"^([0-9A-Za-z][0-9A-Za-z_.-]{0,31})?$")]
 Text = Annotated[str, Meta(max_length=500)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 #: A letter's or request's tracking code (``sync.tracking``): kiosk digits, kseq, check digit.

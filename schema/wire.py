@@ -12,8 +12,10 @@ import msgspec
 from schema.types import (
     Card,
     Code,
+    CountyId,
     Cursor,
     EventId,
+    Hex128,
     Hex32,
     Hex64,
     KioskId,
@@ -466,6 +468,49 @@ class HistoryReply(Wire):
     entries: list[HistoryEntry]
     feed: Cursor
     server_time: Millis
+
+
+class ResidentLookupRequest(Wire):
+    """Signed by the kiosk (domain ``resident-lookup``): one resident by exact card, for a
+    resident of another county (``POST /v1/lookup/resident``, docs/PROTOCOL.md § 4.7)."""
+
+    v: int
+    kiosk: KioskId
+    card: Annotated[str, msgspec.Meta(max_length=64)]
+    nonce: Hex32
+    clock: Millis
+
+
+class ResidentStatement(Wire):
+    """What the server states about one resident, signed by its key (domain ``resident``)
+    over these canonical bytes: the card, the masked name (``sync.board.mask_name``), their
+    community and county, and the confirmed balance read at feed position ``feed``, for the
+    kiosk that asked (``kiosk`` in ``kiosk_county``, echoing its ``nonce``) at ``at``.
+    ``county`` and ``kiosk_county`` ``''``: the default county."""
+
+    v: int
+    kiosk: KioskId
+    kiosk_county: CountyId
+    nonce: Hex32
+    card: Card
+    name: Name
+    community: Code
+    community_name: Name
+    county: CountyId
+    county_name: Annotated[str, msgspec.Meta(max_length=100)]
+    status: Literal["active", "retired"]
+    balance: int
+    feed: Cursor
+    at: Millis
+
+
+class ResidentReply(Wire):
+    """``statement``: a ``ResidentStatement``'s canonical bytes, exactly as signed;
+    ``signature``: the server key's, domain ``resident``, over those bytes."""
+
+    v: int
+    statement: msgspec.Raw
+    signature: Hex128
 
 
 # ---------------------------------------------------------------- records carried by pull

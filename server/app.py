@@ -26,7 +26,7 @@ from server.public import web as public_web
 from server.replies import handle_exception, read_payload, signed
 from server.services import Context, dashboard, open_context, tree
 from server.services.enroll import enroll
-from server.services.lookup import history, lookup
+from server.services.lookup import history, lookup, resident_lookup
 from server.services.pull import pull
 from server.services.push import push
 from server.services.rotate import rotate
@@ -96,6 +96,11 @@ class KioskApi(Controller):
     @post("/lookup", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def lookup(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
         return signed_answer(ctx, lookup, payload, request)
+
+    @post("/lookup/resident", sync_to_thread=True, status_code=200, before_request=rate_limit)
+    def resident_lookup(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:
+        """A resident of any county, as a statement signed by the server key (docs/PROTOCOL.md § 4.7)."""
+        return signed_answer(ctx, resident_lookup, payload, request)
 
     @post("/history", sync_to_thread=True, status_code=200, before_request=rate_limit)
     def history(self, ctx: NamedDependency[Context], payload: NamedDependency[bytes], request: Request) -> Response:

@@ -140,10 +140,11 @@ def restore(settings: Settings, args) -> int:
 def _demo_args(p):
     p.add_argument("--residents", type=int, default=2000)
     p.add_argument("--communities", type=int, default=12)
+    p.add_argument("--counties", type=int, default=1, help="more than 1: the communities dealt out over that many counties")
 
 
 def demo(ctx, who, args) -> int:
-    out = demo_data(ctx, args.residents, args.communities)
+    out = demo_data(ctx, args.residents, args.communities, counties=args.counties)
     return emit(args, out, ", ".join(f"{k}: {v}" for k, v in out.items()))
 
 
@@ -368,6 +369,31 @@ def _community_args(p):
 
 def community_set(ctx, who, args) -> int:
     return _done(args, "community", manage.put_community(ctx, who, args.community, args.name, args.street))
+
+
+def _county_args(p):
+    p.add_argument("county")
+    p.add_argument("--name", required=True)
+
+
+def county_set(ctx, who, args) -> int:
+    return _done(args, "county", manage.put_county(ctx, who, args.county, args.name))
+
+
+def _community_county_args(p):
+    p.add_argument("community")
+    p.add_argument("county", nargs="?", default="", help="none: back in the default county")
+
+
+def community_county(ctx, who, args) -> int:
+    out = manage.set_community_county(ctx, who, args.community, args.county)
+    return emit(args, out, f"community {out['community']} in county {out['county'] or '(default)'}"
+                           f" (was {out['was'] or '(default)'})")
+
+
+def county_list(ctx, who, args) -> int:
+    rows = manage.list_counties(ctx, who)
+    return emit(args, rows, "\n".join(f"{r['id']}\t{r['name']}\t{r['communities']}" for r in rows) or "no counties: one default county")
 
 
 def _operator_args(p):
@@ -622,6 +648,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("shop set", "add or change a shop or service station", shop_set, _shop_set_args),
     Command("shop serves", "set the communities whose residents a shop's kiosks mirror (none: its own)", shop_serves, _serves_args),
     Command("community set", "add or change a community", community_set, _community_args),
+    Command("community county", "put a community in a county (none: the default county)", community_county, _community_county_args),
+    Command("county set", "add or rename a county (a level above communities)", county_set, _county_args),
+    Command("county list", "the counties and how many communities each holds", county_list),
     Command("operator set", f"add or change a kiosk operator (a new one's PIN from ${PIN_ENV})", operator_set, _operator_args),
     Command("operator pin", f"reset an operator's PIN (from ${PIN_ENV}, else 6 digits shown once)", operator_pin, positional("operator")),
     Command("operator retire", "retire an operator: their shop's kiosks refuse their sign-in", operator_retire, positional("operator")),

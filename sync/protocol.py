@@ -34,7 +34,7 @@ MAX_HISTORY_LIMIT = 500
 
 #: the signed requests beyond push and pull that this release's server answers, named in its
 #: ``offers`` feed row (docs/PROTOCOL.md § 4.6); a server that publishes none answers none
-OFFERED_REQUESTS = ("history", "log_proofs", "lookup")
+OFFERED_REQUESTS = ("history", "log_proofs", "lookup", "resident_lookup")
 
 Action = Literal["retry", "resign", "resend_from", "stop", "upgrade", "fix_request"]
 
@@ -58,6 +58,7 @@ ERRORS: dict[str, tuple[int, Action, str]] = {
     "invalid_batch": (422, "stop", "The batch breaks a protocol rule (event sequence, totals, references that never existed, duplicate ids, a time before 2024 or more than 90 days ahead of the server's clock). Nothing in it was applied; it is quarantined."),
     "proof_unavailable": (404, "fix_request", "No such log proof: a tree size beyond the log, or a batch not (yet) in it."),
     "unknown_card": (404, "fix_request", "No resident holds this card (a lookup or history asks for an exact card, never a search)."),
+    "other_county": (409, "fix_request", "The resident is of another county than the kiosk's: it asks POST /v1/lookup/resident for a signed statement instead (detail.county), and serves them online only."),
     "lookup_allowance": (429, "retry", "This kiosk has made its allowance of online lookups (or history requests) for the day (Asia/Shanghai); detail.retry_after_ms says when the next day begins."),
     "protocol_unsupported": (426, "upgrade", "The server does not speak this protocol version. Upgrade the kiosk."),
     "held_limit": (429, "retry", "The server already holds this kiosk's allowance of batches ahead of a gap in its chain; the kiosk sends the missing batch first (detail.next_seq)."),

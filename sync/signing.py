@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-Domain = Literal["batch", "pull", "response", "enroll", "checkpoint", "central", "rotate", "checkpoint-state", "kiosk-key", "lookup", "history", "receipt", "keys"]
+Domain = Literal["batch", "pull", "response", "enroll", "checkpoint", "central", "rotate", "checkpoint-state", "kiosk-key", "lookup", "history", "receipt", "keys", "resident-lookup", "resident"]
 DOMAINS: frozenset[str] = frozenset(Domain.__args__)  # type: ignore[attr-defined]
 
 

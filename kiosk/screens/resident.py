@@ -101,6 +101,8 @@ class ResidentScreen(KioskScreen):
         self.query_one("#rank", Static).update(self.tr("res_rank", rank=shown))
         if self.row.get("status") == "retired":
             self.say("resident_retired", error=True, card=self.card)
+        elif self.row.get("visitor") and self.row.get("county") is not None:
+            self.say("res_other_county", county=self.row.get("county_name") or self.row["county"])
         elif self.row.get("visitor"):
             self.say("res_visitor")
         if self.whole is not None:

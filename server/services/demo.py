@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 
 from schema.wire import Adjust, StockAdjust
+from server.errors import Invalid
 from server.services import feed
 from server.services.central import append_central, next_central_ids
 from server.services.context import Context
@@ -21,6 +22,8 @@ from server.store import catalog, ledger
 from sync.passwords import hash_pin
 
 STREETS = ("雒城街道", "金雁街道")
+#: the counties of a several-county demo (``counties`` > 1): the first keeps the named communities
+COUNTIES = ("广汉市", "什邡市", "绵竹市", "中江县", "罗江区", "旌阳区", "三台县", "盐亭县")
 NAMED_COMMUNITIES = ("龙居社区", "大同社区", "常德社区")
 MORE_COMMUNITY_STEMS = "金雁 雁江 三星 南兴 北外 西外 东山 和平 新华 文庙 八角 连山 高坪 小汉 向阳 石亭 城南 城北 清平 柏杨".split()
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
@@ -65,6 +68,8 @@ class DemoData:
     rules: list[dict] = field(default_factory=list)
     goods: list[dict] = field(default_factory=list)
     operators: list[dict] = field(default_factory=list)  # with a plain "pin", hashed on insert
+    counties: list[dict] = field(default_factory=list)  # none: every community in the default county
+    community_counties: list[dict] = field(default_factory=list)  # {community, county}
 
 
 def person_name(rng: random.Random) -> str:
@@ -80,9 +85,14 @@ def community_names(n: int) -> list[str]:
     return list(dict.fromkeys(names))[: max(n, 3)]
 
 
-def generate(residents: int = 2000, communities: int = 12, seed: int = 2024) -> DemoData:
+def generate(residents: int = 2000, communities: int = 12, seed: int = 2024, counties: int = 1) -> DemoData:
     """The demo programme. Each row depends only on the seed and its own index, so a larger
-    ``residents`` extends the same people rather than inventing new ones."""
+    ``residents`` extends the same people rather than inventing new ones. ``counties`` > 1
+    deals the communities out over that many counties (community *i* in county *i* mod *n*),
+    each with a points supermarket of its own past the first two, so every county has a
+    kiosk's worth of shop."""
+    if not 1 <= counties <= len(COUNTIES):
+        raise Invalid(f"the demo has 1 to {len(COUNTIES)} counties, not {counties}", counties=counties)
     data = DemoData()
     names = community_names(communities)
     for i, name in enumerate(names[: max(communities, 3)]):
@@ -93,6 +103,14 @@ def generate(residents: int = 2000, communities: int = 12, seed: int = 2024) -> 
     ]
     for i, c in enumerate(data.communities[:4]):
         data.shops.append({"id": f"ST{i + 1:02d}", "name": f"{c['name']}便民服务驿站", "community": c["id"], "kind": "station"})
+    if counties > 1:
+        data.counties = [{"id": f"XQ{k + 1:02d}", "name": COUNTIES[k]} for k in range(counties)]
+        data.community_counties = [{"community": c["id"], "county": data.counties[i % counties]["id"]}
+                                   for i, c in enumerate(data.communities)]
+        for k in range(1, counties):  # S01 (SQ01) is in the first county; a shop in each other one
+            c = data.communities[k] if k < len(data.communities) else None
+            if c is not None and k != 1:
+                data.shops.append({"id": f"S{k + 1:02d}", "name": f"{c['name']}积分兑换超市", "community": c["id"], "kind": "shop"})
     n_comm = len(data.communities)
     for i in range(residents):
         rng = random.Random(f"{seed}:resident:{i}")
@@ -120,8 +138,8 @@ def demo_operators(shops: list[dict], seed: int) -> list[dict]:
     return ops
 
 
-def demo_data(ctx: Context, residents: int = 2000, communities: int = 12, seed: int = 2024) -> dict:
-    return load(ctx, generate(residents, communities, seed), seed)
+def demo_data(ctx: Context, residents: int = 2000, communities: int = 12, seed: int = 2024, counties: int = 1) -> dict:
+    return load(ctx, generate(residents, communities, seed, counties), seed)
 
 
 def load(ctx: Context, data: DemoData, seed: int = 2024) -> dict:
@@ -142,7 +160,10 @@ def load(ctx: Context, data: DemoData, seed: int = 2024) -> dict:
             "rules": catalog.insert_missing(db, "rules", data.rules),
             "goods": catalog.insert_missing(db, "goods", data.goods),
             "operators": catalog.insert_missing(db, "operators", operators),
+            "counties": catalog.insert_missing(db, "counties", data.counties),
         }
+        for cc in data.community_counties:
+            catalog.set_community_county(db, cc["community"], cc["county"])
         publish_catalog(db)
         opening = opening_events(db, data, seed, ctx.now())
         added["central_batches"] = len(append_central(ctx, db, opening)) if opening else 0

@@ -41,6 +41,14 @@ def publish_serves(db, shops: list[str] | None = None) -> int:
     return publish_many(db, "serves", [ServesRec(shop=s, communities=catalog.served_communities(db, s)) for s in shops])
 
 
+def rescope_boards(db, community: str, county: str) -> int:
+    """Move ``community``'s board rows to ``county``'s scope (its kiosks'); how many moved."""
+    feed = FEEDS["board"]
+    prefix = community + "/"
+    return catalog.put_feed_many(db, "board", [(key, feed.scope_of(None, county), catalog.feed_data(db, "board", key))
+                                               for key in catalog.feed_keys(db, "board") if key.startswith(prefix)])
+
+
 def publish_rows(db, kind: str, rows: list[dict]) -> int:
     """Publish reference data from the server's own table rows."""
     return publish_many(db, kind, [FEEDS[kind].from_row(row) for row in rows])

@@ -12,18 +12,39 @@ that read the answer; today's rows (Asia/Shanghai) are the kiosk's allowance
 (``Settings.lookups_per_day``, ``histories_per_day``), past which it is refused with
 ``lookup_allowance`` until the next day. So a stolen kiosk learns few residents a day,
 each one on record.
+
+Counties (server migration 20): a kiosk mirrors its own county only. ``POST /v1/lookup``
+refuses a resident of another county with ``other_county`` (in a deployment without
+counties every resident is in the default one, so nothing changes there), and
+``POST /v1/lookup/resident`` answers with a ``ResidentStatement`` signed by the server key
+(domain ``resident``, over its canonical bytes from ``sync.codec``): card, masked name,
+community and county, confirmed balance. The kiosk verifies it before use and serves that
+resident online only, one fresh statement per transaction; it counts against the same
+daily allowance as ``lookup`` (audit action ``kiosk_resident_lookup``).
 """
 
 from collections.abc import Callable
 from typing import Any
 
-from schema.wire import HistoryEntry, HistoryReply, HistoryRequest, LookupReply, LookupRequest
+import msgspec
+
+from schema.wire import (
+    HistoryEntry,
+    HistoryReply,
+    HistoryRequest,
+    LookupReply,
+    LookupRequest,
+    ResidentLookupRequest,
+    ResidentReply,
+    ResidentStatement,
+)
 from server.services.caller import authenticate, check_request_signature
 from server.services.context import Context
 from server.services.history import read_history
 from server.store import Tx, catalog, ledger
 from server.store import staff as audit_store
-from sync import codes
+from sync import codec, codes
+from sync.board import mask_name
 from sync.calendar import day_bounds, local_day
 from sync.ledger import resident_account
 from sync.protocol import MAX_HISTORY_LIMIT, PROTOCOL_VERSION, RequestRejected, decode_request
@@ -31,6 +52,7 @@ from sync.signing import Domain
 
 LOOKUP_ACTION = "kiosk_lookup"
 HISTORY_ACTION = "kiosk_history"
+RESIDENT_LOOKUP_ACTION = "kiosk_resident_lookup"
 
 
 def lookup(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
@@ -39,6 +61,10 @@ def lookup(ctx: Context, kiosk_id: str | None, signature: str | None, body: byte
     kiosk, req, card = _request(ctx, kiosk_id, signature, body, address, "lookup", LookupRequest)
 
     def read(db: Tx, resident: dict) -> LookupReply:
+        county, home = catalog.county_of_community(db, resident["community"]), catalog.county_of_shop(db, kiosk["shop"])
+        if county != home:  # another county's resident: only the signed statement (below) serves them
+            raise RequestRejected("other_county", f"card {card} is of county {county or '(default)'}, kiosk {kiosk['id']}"
+                                  f" of county {home or '(default)'}: ask POST /v1/lookup/resident", card=card, county=county)
         community = catalog.row_by_key(db, "communities", resident["community"])
         return LookupReply(
             v=PROTOCOL_VERSION, kiosk=kiosk["id"], nonce=req.nonce, card=card, name=resident["name"],
@@ -47,6 +73,27 @@ def lookup(ctx: Context, kiosk_id: str | None, signature: str | None, body: byte
             feed=catalog.feed_high_water(db), server_time=ctx.now())
 
     return _answer(ctx, kiosk, card, LOOKUP_ACTION, ctx.settings.lookups_per_day, read)
+
+
+def resident_lookup(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
+                    address: str | None = None) -> ResidentReply:
+    """``POST /v1/lookup/resident``: a ``ResidentStatement`` (masked name, community and
+    county, confirmed balance) signed by the server key, for a resident of any county."""
+    kiosk, req, card = _request(ctx, kiosk_id, signature, body, address, "resident-lookup", ResidentLookupRequest)
+
+    def read(db: Tx, resident: dict) -> ResidentReply:
+        community = catalog.row_by_key(db, "communities", resident["community"])
+        county = catalog.county_of_community(db, resident["community"])
+        named = {c["id"]: c["name"] for c in catalog.list_counties(db)}
+        statement = codec.encode(ResidentStatement(
+            v=PROTOCOL_VERSION, kiosk=kiosk["id"], kiosk_county=catalog.county_of_shop(db, kiosk["shop"]), nonce=req.nonce,
+            card=card, name=mask_name(resident["name"]), community=resident["community"],
+            community_name=community["name"] if community else resident["community"], county=county,
+            county_name=named.get(county, ""), status=resident["status"],
+            balance=ledger.account_total(db, resident_account(card)), feed=catalog.feed_high_water(db), at=ctx.now()))
+        return ResidentReply(v=PROTOCOL_VERSION, statement=msgspec.Raw(statement), signature=ctx.key.sign("resident", statement))
+
+    return _answer(ctx, kiosk, card, RESIDENT_LOOKUP_ACTION, ctx.settings.lookups_per_day, read)
 
 
 def history(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,

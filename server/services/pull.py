@@ -1,6 +1,6 @@
 """Pull: a kiosk asks what changed since its cursor; the server answers with one page of
-the feed it may see (global rows, its shop's, and the residents and balances of the
-communities its shop serves), the kiosk's revocation flag, the policy and a fresh offline lease.
+the feed it may see (global rows, its shop's, the residents and balances of the
+communities its shop serves within its county, and its county's boards), the kiosk's revocation flag, the policy and a fresh offline lease.
 
 The request is signed (domain ``pull``) and carries a nonce that the signed page echoes,
 so an old page cannot be replayed to the kiosk. A revoked kiosk still gets a signed page,
@@ -38,8 +38,8 @@ def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
         # One row more than asked for tells us whether there is more without a count.
         if revoked:
             return []
-        served = catalog.served_communities(db, kiosk["shop"])
-        return catalog.changes_since(db, req.cursor, kiosk["shop"], limit + 1, served)
+        served = catalog.served_communities(db, kiosk["shop"])  # within the shop's county
+        return catalog.changes_since(db, req.cursor, kiosk["shop"], limit + 1, served, catalog.county_of_shop(db, kiosk["shop"]))
 
     # group commit with concurrent pushes and pulls: the page is returned only once the
     # transaction it was read in (and so every feed row on it) is committed

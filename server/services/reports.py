@@ -16,7 +16,7 @@ import json
 import re
 from collections import defaultdict
 
-from schema.feeds import FEEDS
+from schema.feeds import DEFAULT_COUNTY, FEEDS
 from schema.wire import BoardLine, BoardRec
 from server.errors import Invalid, NotFound
 from server.reports import labels
@@ -130,13 +130,14 @@ def publish_board(ctx: Context, who: Principal, month: str) -> dict:
         counts = q.board_counts(db, month, None)
     with ctx.store.write() as db:
         now = ctx.now()
+        counties = catalog.community_counties(db)
         for c in catalog.list_rows(db, "communities"):
             rec = BoardRec(community=c["id"], month=month, published=now, ranked=counts.get(c["id"], (0, 0))[0],
                            top=[BoardLine(**ln) for ln in lines.get(c["id"], [])[:BOARD_TOP]])
             old = catalog.feed_data(db, "board", FEEDS["board"].key(rec))
             if old and _same_board(old, rec):
                 continue  # only 'published' would differ: keep the row where it is
-            moved += feed.publish(db, "board", rec)
+            moved += feed.publish(db, "board", rec, counties.get(c["id"], DEFAULT_COUNTY))  # its county's kiosks
         if who.username != "system":
             record(db, ctx, who, "board_publish", month, {"moved": moved})
     return {"month": month, "communities_changed": moved}

@@ -7,7 +7,7 @@ when its bytes change, so writing the same data twice is invisible to kiosks.
 
 from collections.abc import Iterable
 
-from schema.feeds import community_scope
+from schema.feeds import DEFAULT_COUNTY, community_scope, county_scope
 
 from server.store.chunked import rows_in
 from server.store.tx import Tx
@@ -23,6 +23,7 @@ TABLES = {
     "goods": "sku",
     "operators": "id",
     "kiosks": "id",
+    "counties": "id",
 }
 
 
@@ -206,10 +207,12 @@ def put_feed_many(db: Tx, kind: str, rows: list[tuple[str, str, bytes | None]]) 
     return len(changed)
 
 
-def changes_since(db: Tx, cursor: int, shop: str, limit: int, communities: Iterable[str] = ()) -> list[tuple[str, str, int, bytes | None]]:
-    """Up to ``limit`` feed rows after ``cursor`` visible to ``shop``: global, its own, and
-    those of the ``communities`` it serves."""
-    scopes = ["", shop, *(community_scope(c) for c in communities)]
+def changes_since(db: Tx, cursor: int, shop: str, limit: int, communities: Iterable[str] = (),
+                  county: str = DEFAULT_COUNTY) -> list[tuple[str, str, int, bytes | None]]:
+    """Up to ``limit`` feed rows after ``cursor`` visible to ``shop``: global, its own,
+    those of the ``communities`` it serves, and its ``county``'s (the default county's are
+    global)."""
+    scopes = list(dict.fromkeys(["", shop, county_scope(county), *(community_scope(c) for c in communities)]))
     return db.sql.execute(
         f"SELECT kind, key, seq, data FROM feed WHERE seq > ? AND scope IN ({marks(len(scopes))}) ORDER BY seq LIMIT ?",
         [cursor, *scopes, limit],
@@ -218,12 +221,73 @@ def changes_since(db: Tx, cursor: int, shop: str, limit: int, communities: Itera
 
 def served_communities(db: Tx, shop: str) -> list[str]:
     """The communities whose residents ``shop``'s kiosks mirror: those staff set
-    (``shop_serves``), else the shop's own community."""
-    rows = [r[0] for r in db.sql.execute("SELECT community FROM shop_serves WHERE shop = ? ORDER BY community", [shop])]
+    (``shop_serves``) that are in the shop's county, else the shop's own community. A
+    community moved to another county leaves the list; a deployment with no counties has
+    every community in the default one."""
+    rows = db.sql.execute(
+        "SELECT s.community, coalesce(cc.county, '') FROM shop_serves s"
+        " LEFT JOIN community_counties cc ON cc.community = s.community WHERE s.shop = ? ORDER BY s.community",
+        [shop]).fetchall()
+    own = db.sql.execute(
+        "SELECT s.community, coalesce(cc.county, '') FROM shops s"
+        " LEFT JOIN community_counties cc ON cc.community = s.community WHERE s.id = ?", [shop]).fetchone()
     if rows:
-        return rows
-    own = db.sql.execute("SELECT community FROM shops WHERE id = ?", [shop]).fetchone()
+        home = own[1] if own else DEFAULT_COUNTY
+        inside = [c for c, county in rows if county == home]
+        if inside:
+            return inside
     return [own[0]] if own else []
+
+
+# ---------------------------------------------------------------- counties (migration 20)
+
+
+def county_of_community(db: Tx, community: str) -> str:
+    """The county ``community`` is in: ``''`` (the default county) unless staff put it in one."""
+    row = db.sql.execute("SELECT county FROM community_counties WHERE community = ?", [community]).fetchone()
+    return row[0] if row else DEFAULT_COUNTY
+
+
+def county_of_shop(db: Tx, shop: str) -> str:
+    """The county of ``shop``'s community: the county its kiosks mirror."""
+    row = db.sql.execute("SELECT coalesce(cc.county, '') FROM shops s LEFT JOIN community_counties cc"
+                         " ON cc.community = s.community WHERE s.id = ?", [shop]).fetchone()
+    return row[0] if row else DEFAULT_COUNTY
+
+
+def community_counties(db: Tx) -> dict[str, str]:
+    """Every community's county (``''``: the default)."""
+    return dict(db.sql.execute("SELECT c.id, coalesce(cc.county, '') FROM communities c"
+                               " LEFT JOIN community_counties cc ON cc.community = c.id").fetchall())
+
+
+def list_counties(db: Tx) -> list[dict]:
+    """The named counties with how many communities each holds."""
+    return list(db.sql.query("SELECT k.id, k.name, (SELECT count(*) FROM community_counties cc WHERE cc.county = k.id)"
+                             " AS communities FROM counties k ORDER BY k.id"))
+
+
+def put_county(db: Tx, county: str, name: str) -> str:
+    """Add a county or rename it: ``added``, ``changed`` or ``unchanged``."""
+    old = db.sql.execute("SELECT name FROM counties WHERE id = ?", [county]).fetchone()
+    if old is not None and old[0] == name:
+        return "unchanged"
+    db.sql.execute("INSERT INTO counties(id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                   [county, name])
+    return "added" if old is None else "changed"
+
+
+def county_exists(db: Tx, county: str) -> bool:
+    return db.sql.execute("SELECT 1 FROM counties WHERE id = ?", [county]).fetchone() is not None
+
+
+def set_community_county(db: Tx, community: str, county: str) -> None:
+    """Put ``community`` in ``county`` (``''``: back in the default county)."""
+    if county == DEFAULT_COUNTY:
+        db.sql.execute("DELETE FROM community_counties WHERE community = ?", [community])
+    else:
+        db.sql.execute("INSERT INTO community_counties(community, county) VALUES (?, ?)"
+                       " ON CONFLICT(community) DO UPDATE SET county = excluded.county", [community, county])
 
 
 def set_served_communities(db: Tx, shop: str, communities: list[str]) -> None:

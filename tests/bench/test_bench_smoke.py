@@ -12,7 +12,8 @@ def test_every_benchmark_runs_and_writes_its_figures(tmp_path, capsys):
     doc = json.loads(out.read_text())
     names = {f["name"] for f in doc["figures"]}
     assert {"ingest_1", "naive_per_event", "ingest_vs_history", "first_sync", "week_offline", "noop_sync",
-            "record_p99", "lookup_card", "lookup_name", "lookup_phone", "fleet", "week_offline_ack", "projection"} <= names
+            "record_p99", "lookup_card", "lookup_name", "lookup_phone", "fleet", "week_offline_ack", "projection",
+            "county_first_sync", "county_signed_lookup"} <= names
     ingest = next(f for f in doc["figures"] if f["name"] == "ingest_1")
     assert ingest["baseline"]["raw_executemany"]["median"] > 0 and ingest["extra"]["errors"] == 0
     fleet = next(f for f in doc["figures"] if f["name"] == "fleet")

@@ -27,7 +27,10 @@ from schema.wire import (
     PullRequest,
     PushReply,
     Redeem,
+    ResidentLookupRequest,
     ResidentRec,
+    ResidentReply,
+    ResidentStatement,
     RuleRec,
 )
 from sync import codec
@@ -123,7 +126,32 @@ def lookup_examples():
     yield SERVER.sign("response", reply)
 
 
-@pytest.mark.parametrize("fragment", list(examples()) + list(lookup_examples()))
+def resident_lookup_examples():
+    """§ 8's signed lookup of a resident of another county (§ 4.7): K0001 is in county
+    XQ01, the resident in XQ02; the statement's bytes, its signature, the reply and its."""
+    nonce = "0123456789abcdef0123456789abcdef"
+    card = "5106820100001"
+    req = codec.encode(ResidentLookupRequest(v=1, kiosk="K0001", card=card, nonce=nonce, clock=T + 160000))
+    yield req.decode()
+    yield KIOSK.sign("resident-lookup", req)
+    statement = codec.encode(ResidentStatement(
+        v=1, kiosk="K0001", kiosk_county="XQ01", nonce=nonce, card=card, name="王*英", community="SQ02",
+        community_name="大同社区", county="XQ02", county_name="什邡市", status="active", balance=120, feed=4713, at=T + 161000))
+    yield statement.decode()
+    signature = SERVER.sign("resident", statement)
+    yield signature
+    reply = codec.encode(ResidentReply(v=1, statement=msgspec.Raw(statement), signature=signature))
+    yield reply.decode()
+    yield SERVER.sign("response", reply)
+
+
+def test_the_resident_statement_in_the_doc_verifies_under_the_server_key():
+    *_, statement, signature, reply, _ = resident_lookup_examples()
+    VerifyKey(SERVER.public_hex).verify("resident", statement.encode(), signature)
+    assert statement in reply  # the reply carries the statement's bytes as they were signed
+
+
+@pytest.mark.parametrize("fragment", list(examples()) + list(lookup_examples()) + list(resident_lookup_examples()))
 def test_worked_example_matches_the_code(fragment):
     assert fragment in DOC
 
