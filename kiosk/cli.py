@@ -30,7 +30,7 @@ from kiosk import settings as settings_mod
 from kiosk.errors import KioskError
 from kiosk.files import PRIVATE_UMASK
 from kiosk.i18n import resolve_lang, t
-from kiosk.service import KioskService
+from kiosk.service import KioskService, sync_mark
 from kiosk.settings import DEFAULT_DATA
 from sync import codes, crashpoint
 from sync.calendar import local_dt
@@ -264,6 +264,7 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
         st = svc.status()
         lines = [t("status_kiosk", lang, kiosk=st["kiosk"], shop=st["shop"], shop_name=st["shop_name"]),
                  t("status_pending", lang, pending=st["pending_events"]),
+                 *([t("status_unconfirmed", lang, n=st["unconfirmed_events"])] if st["unconfirmed_events"] else []),
                  t("status_last", lang, push=_when(st["last_push_at"], lang), pull=_when(st["last_pull_at"], lang)),
                  t("status_online" if st["reachable"] else "status_offline", lang),
                  t("status_lease", lang, hours=round(st["lease_remaining_seconds"] / 3600, 1))]
@@ -286,7 +287,7 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
         rows = svc.history(args.card, args.limit)
         text = "\n".join(
             f"{_when(r['at'], lang)}  {r['id']:<14} {t('kind_' + r['kind'], lang):<8} {r['points']:+d}"
-            + ("" if r["synced"] else f"  [{t('pending_mark', lang)}]")
+            + (f"  [{t(mark, lang)}]" if (mark := sync_mark(r)) else "")
             + (f"  [{t('voided_mark', lang)} {r['voided_by']}]" if r["voided_by"] else "")
             for r in rows
         ) or t("no_history", lang)

@@ -153,6 +153,7 @@ TABLE: dict[str, dict[str, str]] = {
     "balance_line": {"zh": "居民 {card}：已确认 {confirmed} 分，待同步 {pending} 分，可用 {available} 分", "en": "Resident {card}: confirmed {confirmed}, pending {pending}, available {available}"},
     "status_kiosk": {"zh": "本机 {kiosk}，站点 {shop_name}（{shop}）", "en": "Kiosk {kiosk} at {shop_name} ({shop})"},
     "status_pending": {"zh": "待同步记录 {pending} 条", "en": "{pending} events not yet synced"},
+    "status_unconfirmed": {"zh": "已上传、中心尚未入账的记录 {n} 条（入账后才算已确认）", "en": "{n} events acknowledged by the server, not yet confirmed (in its ledger)"},
     "status_last": {"zh": "上次上传 {push}，上次下载 {pull}", "en": "Last push {push}, last pull {pull}"},
     "status_online": {"zh": "服务器在线", "en": "Server reachable"},
     "status_offline": {"zh": "服务器离线", "en": "Server unreachable"},
@@ -160,6 +161,7 @@ TABLE: dict[str, dict[str, str]] = {
     "never": {"zh": "从未", "en": "never"},
     "no_history": {"zh": "本机没有该居民的记录", "en": "No records of this resident at this kiosk"},
     "pending_mark": {"zh": "待同步", "en": "pending"},
+    "acked_mark": {"zh": "已上传，待入账", "en": "acknowledged, not yet confirmed"},
     "voided_mark": {"zh": "已撤销", "en": "voided"},
     # ---- the Textual app (kiosk/app.py, kiosk/screens/)
     "app_title": {"zh": "积分兑换站", "en": "Points kiosk"},

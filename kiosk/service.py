@@ -231,7 +231,9 @@ class KioskService:
         return [{**g, "stock": stock.get(g["sku"], 0)} for g in self.store.goods()]
 
     def history(self, card: str, limit: int = 50) -> list[dict]:
-        """This kiosk's events about a resident, newest first."""
+        """This kiosk's events about a resident, newest first: ``synced`` once the server
+        acknowledged it (durable and counted once there), ``confirmed`` once the server said
+        its ledger holds it and the balances pulled include it (docs/PROTOCOL.md § 4.8)."""
         card = valid(card, Card, "card")
         out = []
         for row in self.store.history(card, limit):
@@ -239,7 +241,8 @@ class KioskService:
             data = codec.to_builtins(ev)
             out.append({"id": ev.id, "kind": row["kind"], "at": ev.at, "operator": ev.operator,
                         "points": points_delta([ev], self.recorder.lookup, card, self.shop or ""),
-                        "synced": row["acked_at"] is not None, "voided_by": row["voided_by"],
+                        "synced": row["acked_at"] is not None, "confirmed": bool(row["confirmed"]),
+                        "voided_by": row["voided_by"],
                         **{k: data[k] for k in ("rule", "items", "target", "reason", "note") if k in data}})
         return out
 
@@ -294,6 +297,7 @@ class KioskService:
             "kiosk": meta.get("kiosk_id"), "shop": meta.get("shop"), "shop_name": meta.get("shop_name"),
             "server_url": meta.get("server_url"), "enrolled": bool(meta.get("kiosk_id")),
             "pending_events": self.store.unacked_event_count(),
+            "unconfirmed_events": self.store.unconfirmed_event_count(),
             "last_push_at": _int(meta.get("last_push_at")), "last_pull_at": _int(meta.get("last_pull_at")),
             "last_attempt_at": _int(meta.get("last_attempt_at")),
             "reachable": meta.get("reachable") == "1",
@@ -372,3 +376,12 @@ def _int(value: str | None) -> int | None:
 
 def balance_dict(balance: Balance) -> dict:
     return asdict(balance)
+
+
+def sync_mark(entry: dict) -> str | None:
+    """The translation key of a history entry's sync state, or None once confirmed (or
+    acknowledged by a server that does not confirm): ``pending_mark`` not yet acknowledged,
+    ``acked_mark`` acknowledged (durable, counted once) but not yet in the server's ledger."""
+    if not entry["synced"]:
+        return "pending_mark"
+    return None if entry["confirmed"] else "acked_mark"

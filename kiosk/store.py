@@ -11,6 +11,7 @@ SQLite's refusals (disk full, read-only, locked, corrupt, I/O) leave as ``kiosk.
 SQLite's own text goes to the log.
 """
 
+import json
 import errno
 import logging
 import os
@@ -272,13 +273,40 @@ class Store:
         row = self._one("SELECT chain FROM events WHERE kseq = ?", (kseq - 1,))
         return row["chain"] if row else GENESIS
 
-    def unreflected_batches(self, feed: int | None = None) -> list[int]:
-        """Batches whose effect the mirrored balances may not include yet: not acked, or
-        acked at a feed position the pull cursor (or the given ``feed``: where a visitor's
-        balance was read) has not reached."""
+    def confirms(self) -> bool:
+        """Does the server publish ``projected`` rows (its ``offers`` row names them)? Then
+        a batch counts as confirmed only once one covers it (docs/PROTOCOL.md § 4.8)."""
+        return "projected" in json.loads(self.meta("offered_requests") or "[]")
+
+    def _unreflected(self, feed: int | None) -> tuple[str, tuple]:
+        """The condition on ``outbox`` (aliased ``o``) of a batch whose effect the mirrored
+        balances may not include yet, and its parameters: not acked, acked at a feed position
+        the pull cursor (or the given ``feed``: where a visitor's balance was read) has not
+        reached, or — from a server that confirms — not yet confirmed at or below it."""
         cursor = int(self.meta("cursor") or 0) if feed is None else feed
-        rows = self._rows("SELECT seq FROM outbox WHERE acked_at IS NULL OR ack_feed > ?", (cursor,))
-        return [r["seq"] for r in rows]
+        if self.confirms():
+            return ("(o.acked_at IS NULL OR o.ack_feed > ? OR o.confirmed_feed IS NULL OR o.confirmed_feed > ?)",
+                    (cursor, cursor))
+        return "(o.acked_at IS NULL OR o.ack_feed > ?)", (cursor,)
+
+    def unreflected_batches(self, feed: int | None = None) -> list[int]:
+        """Batches whose effect the mirrored balances may not include yet (``_unreflected``)."""
+        where, params = self._unreflected(feed)
+        return [r["seq"] for r in self._rows(f"SELECT seq FROM outbox o WHERE {where}", params)]
+
+    def confirm_batches(self, seq: int, feed: int) -> int:
+        """The server confirmed this kiosk's batches up to ``seq`` in its feed row at ``feed``
+        (a ``projected`` row): each not confirmed before is confirmed there."""
+        return self.db.execute("UPDATE outbox SET confirmed_feed = ? WHERE seq <= ? AND confirmed_feed IS NULL",
+                               (feed, seq)).rowcount
+
+    def unconfirmed_event_count(self) -> int:
+        """Events in batches the server acknowledged that the mirrored balances do not
+        include yet: durable and counted once on the server, not yet confirmed."""
+        where, params = self._unreflected(None)
+        row = self._one(f"""SELECT count(*) AS n FROM events WHERE batch_seq IN
+                              (SELECT seq FROM outbox o WHERE o.acked_at IS NOT NULL AND {where})""", params)
+        return row["n"] if row else 0
 
     def unreflected_events(self, resident: str | None = None, kinds: tuple[str, ...] = (),
                            feed: int | None = None) -> list[dict]:
@@ -300,13 +328,15 @@ class Store:
         )
 
     def history(self, resident: str, limit: int = 50) -> list[dict]:
-        """This kiosk's events about a resident, newest first, with sync and void state."""
+        """This kiosk's events about a resident, newest first, with sync state (``acked_at``;
+        ``confirmed``: in the balances pulled, ``_unreflected``) and void state."""
+        where, params = self._unreflected(None)
         return self._rows(
-            """SELECT e.*, o.acked_at, v.id AS voided_by FROM events e
+            f"""SELECT e.*, o.acked_at, o.acked_at IS NOT NULL AND NOT {where} AS confirmed, v.id AS voided_by FROM events e
                LEFT JOIN outbox o ON o.seq = e.batch_seq
                LEFT JOIN events v ON v.target = e.id
                WHERE e.resident = ? ORDER BY e.kseq DESC LIMIT ?""",
-            (resident, limit),
+            (*params, resident, limit),
         )
 
     def unacked_event_count(self) -> int:
@@ -357,7 +387,8 @@ class Store:
         again byte for byte: the server said (after a restore) it no longer holds them."""
         with self.transaction():
             return self.db.execute(
-                "UPDATE outbox SET acked_at = NULL, ack_status = NULL, ack_feed = NULL WHERE seq >= ? AND acked_at IS NOT NULL",
+                "UPDATE outbox SET acked_at = NULL, ack_status = NULL, ack_feed = NULL, confirmed_feed = NULL"
+                " WHERE seq >= ? AND (acked_at IS NOT NULL OR confirmed_feed IS NOT NULL)",
                 (seq,),
             ).rowcount
 

@@ -272,7 +272,10 @@ class Round:
                        if not (c[0] == "checkpoint" and c[1] in conflicts) and not (c[0] == "checkpoint_note" and c[1] in unproven)]
             conflicts = {**conflicts, **unproven}
             lost_from = self._server_lost_from(page.changes)
+            projected = self._projected(page.changes)
             meta = self._page_meta(page)
+            if projected is not None:
+                meta["projected_log"] = projected[1].log
             accepts = self._latest(page.changes, "accepts")
             if accepts is not None:
                 meta["accepted_kinds"] = json.dumps(sorted(accepts.events))
@@ -297,6 +300,8 @@ class Round:
                     self.store.set_meta(checkpoint_alert=next(iter(conflicts.values())))
                 if lost_from is not None:
                     reopened |= self.store.reopen_batches_from(lost_from) > 0
+                if projected is not None:  # after a reopening: the row covers what the server holds now
+                    self.store.confirm_batches(projected[1].seq, projected[0])
             self.result.pulled += len(changes)
             cursor = 0 if resync else page.next
             if not page.more and not resync:
@@ -317,14 +322,24 @@ class Round:
                     raise Offline(f"garbled chain {ch.key}: {exc.message}") from None
         return None
 
+    def _projected(self, changes: list[Change]) -> tuple[int, object] | None:
+        """(feed seq, record) of this page's last ``projected`` row for this kiosk: the
+        server's ledger holds our batches up to its ``seq``, and the balances it moved are
+        at or below that feed seq (docs/PROTOCOL.md § 4.8)."""
+        return self._last(changes, "projected", self.kiosk)
+
     def _latest(self, changes: list[Change], kind: str, key: str | None = None):
         """The record of the last ``kind`` row on this page (with feed key ``key``, if
         given), or None: an ``accepts``, ``serves`` or ``offers`` row, acted on, not mirrored."""
+        found = self._last(changes, kind, key)
+        return None if found is None else found[1]
+
+    def _last(self, changes: list[Change], kind: str, key: str | None) -> tuple[int, object] | None:
         found = None
         for ch in changes:
             if ch.kind == kind and (key is None or ch.key == key) and bytes(ch.data) != b"null":
                 try:
-                    found = codec.decode(bytes(ch.data), FEEDS[kind].record)
+                    found = (ch.seq, codec.decode(bytes(ch.data), FEEDS[kind].record))
                 except codec.DecodeError as exc:
                     raise Offline(f"garbled {kind} {ch.key}: {exc.message}") from None
         return found

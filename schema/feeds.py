@@ -8,8 +8,8 @@ their balances; ``county:<id>`` only the kiosks of that county, ``''`` for the d
 county: boards), the kiosk
 table it is mirrored into (with that table's key and how a record becomes a row), and for
 reference data the server's table row it is published from. ``checkpoint``, ``checkpoint_note``, ``chain``,
-``accepts`` and ``offers`` are acted on by the kiosk's sync round as well as (checkpoint) or instead of
-(chain, accepts, offers) mirrored. A kiosk skips a kind that is not in its table: the server may learn new kinds
+``projected``, ``accepts`` and ``offers`` are acted on by the kiosk's sync round as well as (checkpoint) or instead of
+(chain, projected, accepts, offers) mirrored. A kiosk skips a kind that is not in its table: the server may learn new kinds
 before every kiosk has (docs/PROTOCOL.md, "Protocol evolution").
 """
 
@@ -30,6 +30,7 @@ from schema.wire import (
     OffersRec,
     GoodRec,
     OperatorRec,
+    ProjectedRec,
     ResidentRec,
     RuleRec,
     ServesRec,
@@ -127,6 +128,8 @@ FEEDS: dict[str, Feed] = {f.kind: f for f in (
     Feed("checkpoint_note", CheckpointNoteRec, lambda r: "latest", "global", table="tree_heads", table_key="n"),
     # where the server stands in one kiosk's chain, after a restore: the kiosk resends
     Feed("chain", ChainRec, lambda r: r.kiosk, "shop"),
+    # how far the ledger has followed one kiosk's batches: they count as confirmed up to its seq
+    Feed("projected", ProjectedRec, lambda r: r.kiosk, "shop"),
     # the communities a shop's kiosks mirror: residents of the others are dropped
     Feed("serves", ServesRec, lambda r: r.shop, "shop", shop_of=lambda r: r.shop),
     # where a resident's letter or request stands: shown to the resident when they return

@@ -248,8 +248,18 @@ CREATE TABLE voice_items (
 CREATE INDEX voice_items_resident ON voice_items (resident, at);
 """
 
+# Version 9: when the server confirmed each batch (docs/PROTOCOL.md § 4.8): the feed seq of
+# the first ``projected`` row that covered it. Acknowledged is durable and counted once;
+# confirmed is in the ledger, and in the balances pulled once the cursor passes that seq.
+# Batches acknowledged before this version were acknowledged by a server that projected
+# before replying: their acknowledgement's feed is their confirmation.
+_V9 = """
+ALTER TABLE outbox ADD COLUMN confirmed_feed INTEGER;
+UPDATE outbox SET confirmed_feed = ack_feed WHERE acked_at IS NOT NULL;
+"""
+
 #: (version, SQL), in order. Append only: a released migration is never edited.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -666,6 +666,19 @@ class ChainRec(Wire):
     next_seq: Seq
 
 
+class ProjectedRec(Wire):
+    """How far the ledger has followed one kiosk's acknowledged batches (kind ``projected``,
+    key the kiosk id, scope its shop; docs/PROTOCOL.md § 4.8): ``seq`` is the kiosk's
+    highest batch the ledger holds (0: none yet), ``log`` the log position the ledger holds
+    up to when the row was written. Published in the projection's own transaction, after the
+    balance and stock rows it moved: a kiosk whose cursor passed this row has pulled them, so
+    its batches up to ``seq`` are confirmed."""
+
+    kiosk: KioskId
+    seq: Annotated[int, msgspec.Meta(ge=0)]
+    log: Annotated[int, msgspec.Meta(ge=0)]
+
+
 class VoiceReplyRec(Wire):
     """Where a resident's letter or request stands (kind ``voice_reply``, key its tracking
     code, scope the resident's community): what the kiosk shows the resident when they

@@ -24,6 +24,7 @@ import os
 import secrets
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,6 +172,26 @@ def reproject(ctx, who, args) -> int:
         text += "\nthe stored ledger tables now hold the rebuilt rows (review items kept as stored)"
     emit(args, out.as_dict(), text)
     return 1 if args.check and not out.ok else 0
+
+
+def _project_args(p):
+    p.add_argument("--once", action="store_true", help="project what is logged now, then exit")
+
+
+def project(ctx, who, args) -> int:
+    """Run the projector alone (``JIFEN_PROJECTION=separate`` on the serving process): fold
+    the log into the ledger behind the acknowledgements, looking for new batches every
+    ``projection_poll_seconds``, until SIGTERM or SIGINT; ``--once``: what is logged now."""
+    if args.once:
+        n = projector.project_pending(ctx)
+        head, cursor = projector.lag(ctx)
+        return emit(args, {"events": n, "log": head, "projected": cursor}, f"projected {n} events; the ledger holds the log up to {cursor} of {head}")
+    halt = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: halt.set())
+    print(f"jifen-server project: following the log of {ctx.settings.store_location}", file=sys.stderr, flush=True)
+    projector.follow(ctx, halt, ctx.settings.projection_poll_seconds)
+    return 0
 
 
 def run_audit(ctx, who, args) -> int:
@@ -631,6 +652,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("audit", "re-verify every stored batch, chain and ledger total", run_audit, _audit_args, acts=False),
     Command("reproject", "rebuild the ledger from the signed log (--check: only compare it with the stored one)", reproject,
             _reproject_args, acts=False),
+    Command("project", "run the projector alone: fold the acknowledged log into the ledger (serve with JIFEN_PROJECTION=separate)",
+            project, _project_args, acts=False),
     Command("enroll-code", "issue a one-time kiosk enrolment code", enroll_code, _shop_arg),
     Command("revoke", "revoke a kiosk (stolen, retired)", revoke, positional("kiosk")),
     Command("kiosk rotate", "retire a kiosk's key now (it may have leaked) and issue a re-enrolment code for a new one", kiosk_rotate, positional("kiosk")),

@@ -78,9 +78,12 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     # How the ledger follows the log of acknowledged batches (server.services.projector):
     # ``inline`` projects each batch before its reply; ``background`` acknowledges at once and
-    # projects behind, in chunks of about ``projection_chunk_events`` events per transaction.
+    # projects behind, in chunks of about ``projection_chunk_events`` events per transaction;
+    # ``separate`` acknowledges at once and leaves the projection to a ``jifen-server project``
+    # process (which looks for new batches every ``projection_poll_seconds``).
     projection: str = "inline"
     projection_chunk_events: int = 5000
+    projection_poll_seconds: float = 0.2
     # The writer connection's page cache, in MiB (SQLite cache_size): the hot pages of a
     # city's balances, counters and indexes.
     cache_mib: int = 256
@@ -121,11 +124,11 @@ class Settings:
         )
 
 
-PROJECTION_MODES = ("inline", "background")
+PROJECTION_MODES = ("inline", "background", "separate")
 
 
 def projection_mode(value: str) -> str:
-    """``inline`` or ``background``; anything else is refused by name."""
+    """``inline``, ``background`` or ``separate``; anything else is refused by name."""
     if value not in PROJECTION_MODES:
         raise ValueError(f"JIFEN_PROJECTION must be one of {', '.join(PROJECTION_MODES)}, not {value!r}")
     return value
@@ -154,6 +157,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "crash_at": ("JIFEN_CRASH_AT", str),
     "projection": ("JIFEN_PROJECTION", projection_mode),
     "projection_chunk_events": ("JIFEN_PROJECTION_CHUNK_EVENTS", int),
+    "projection_poll_seconds": ("JIFEN_PROJECTION_POLL_SECONDS", float),
     "cache_mib": ("JIFEN_CACHE_MIB", int),
     "database": ("JIFEN_DATABASE", str),
 }

@@ -14,7 +14,8 @@ from collections.abc import Callable
 #: batch verified, nothing written; the acknowledging transaction about to commit;
 #: acknowledged (logged, durable), not yet projected; inside a projection chunk, postings
 #: written; a projection chunk written with its cursor, about to commit; committed and
-#: projected, reply not sent
+#: projected, reply not sent. The two projection points fire in whichever process projects:
+#: ``serve`` (inline, background) or ``jifen-server project`` (``separate``).
 SERVER_POINTS = ("server.push.verified", "server.push.before_commit", "server.push.acked", "server.apply.after_postings",
                  "server.project.before_commit", "server.push.after_commit")
 #: event inserted, not committed; batches built and signed, not committed; the server applied

@@ -32,9 +32,11 @@ MAX_ITEMS_PER_EVENT = 100
 #: the most history entries one ``POST /v1/history`` answers with (its ``limit``)
 MAX_HISTORY_LIMIT = 500
 
-#: the signed requests beyond push and pull that this release's server answers, named in its
-#: ``offers`` feed row (docs/PROTOCOL.md § 4.6); a server that publishes none answers none
-OFFERED_REQUESTS = ("history", "log_proofs", "lookup", "resident_lookup")
+#: what this release's server offers beyond push and pull, named in its ``offers`` feed row
+#: (docs/PROTOCOL.md § 4.6): the signed requests it answers (``history``, ``log_proofs``,
+#: ``lookup``, ``resident_lookup``) and ``projected``, the confirmation rows of § 4.7 (a batch counts as confirmed
+#: once one covers it); a server that publishes none offers none of them
+OFFERED_REQUESTS = ("history", "log_proofs", "lookup", "resident_lookup", "projected")
 
 Action = Literal["retry", "resign", "resend_from", "stop", "upgrade", "fix_request"]
 

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Static
 from kiosk.errors import KioskError, NotOffered, Offline
 from kiosk.i18n import TABLE, month_text
 from kiosk.screens.base import KioskScreen, cell
-from kiosk.service import History
+from kiosk.service import History, sync_mark
 from sync.calendar import local_dt
 
 LOCAL_COLUMNS = ("col_time", "col_event", "col_kind", "col_points", "col_where", "col_status")
@@ -117,7 +117,7 @@ class ResidentScreen(KioskScreen):
         table = self._table(LOCAL_COLUMNS)
         where = f"{svc.shop_name} {svc.kiosk_id or ''}".strip()
         for h in svc.history(self.card, 30):
-            state = self.tr("voided_mark") if h["voided_by"] else "" if h["synced"] else self.tr("pending_mark")
+            state = self.tr("voided_mark") if h["voided_by"] else self.tr(mark) if (mark := sync_mark(h)) else ""
             table.add_row(cell(_when(h["at"])), cell(h["id"]), cell(self._kind(h["kind"])), cell(f"{h['points']:+d}", right=True),
                           cell(where), cell(state), key=h["id"])
 
@@ -135,7 +135,7 @@ class ResidentScreen(KioskScreen):
             if h["id"] not in known and h["at"] >= since:
                 table.add_row(cell(_when(h["at"])), cell(h["id"]), cell(self._kind(h["kind"])),
                               cell(f"{h['points']:+d}", right=True), cell(where),
-                              cell(self.tr("pending_mark") if not h["synced"] else ""), key=h["id"])
+                              cell(self.tr(mark) if (mark := sync_mark(h)) else ""), key=h["id"])
         for e in entries:
             place = self.tr("where_central") if e["kiosk"] == "C" else f"{e['shop_name'] or e['shop'] or ''} {e['kiosk']}".strip()
             table.add_row(cell(_when(e["at"])), cell(e["receipt"]), cell(self._kind(e["kind"])),

@@ -28,7 +28,8 @@ class Context:
     metrics: Metrics = field(default_factory=Metrics)
     #: the public pages' allowance per client address (server.ratelimit)
     pages: PageLimit | None = None
-    #: the background projector (``settings.projection = background``) once started; None: inline
+    #: the background projector (``settings.projection = background``) once started; None:
+    #: inline, or ``separate`` (a ``jifen-server project`` process projects)
     projector: object | None = None
 
     def __post_init__(self) -> None:
@@ -76,7 +77,8 @@ def open_context(settings: Settings) -> Context:
         raise ServerKeyChanged(stored, key.public_hex)
     with store.write() as db:
         feed.publish_accepts(db)  # a new release may apply new event kinds
-        feed.publish_offers(db)  # and answer new signed requests (lookup, history)
+        feed.publish_missing_projected(db)  # before the offer of them: a kiosk pulls these first
+        feed.publish_offers(db)  # and answer new signed requests (lookup, history), publish projected rows
         feed.publish_serves(db)  # and what each shop's kiosks mirror (from migration 9 on)
     ctx = Context(settings=settings, store=store, key=key)
     if settings.projection == "inline":

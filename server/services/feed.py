@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from schema.feeds import FEEDS
-from schema.wire import AcceptsRec, BalanceRec, OffersRec, ServesRec
-from server.store import catalog
+from schema.wire import AcceptsRec, BalanceRec, OffersRec, ProjectedRec, ServesRec
+from server.store import catalog, chain
+from server.store import log as logstore
 from sync import codec, kinds
 from sync.protocol import OFFERED_REQUESTS
 
@@ -61,6 +62,27 @@ def publish_accepts(db) -> bool:
 
 
 def publish_offers(db) -> bool:
-    """Name the signed requests beyond push and pull this server answers (online lookup and
-    history, ``sync.protocol.OFFERED_REQUESTS``); the row moves only when a release changes them."""
+    """Name what this server offers beyond push and pull (online lookup and history, log
+    proofs, confirmation rows: ``sync.protocol.OFFERED_REQUESTS``); the row moves only when a
+    release changes them."""
     return publish(db, "offers", OffersRec(requests=sorted(OFFERED_REQUESTS)))
+
+
+def publish_projected(db, seqs: dict[str, int], log: int) -> int:
+    """The ``projected`` row of each kiosk in ``seqs`` (kiosk -> its highest batch seq the
+    ledger now holds), with the log position ``log`` the ledger holds up to; written last in
+    a projection's transaction, so its feed seq is above every balance and stock row the
+    projection moved. Central batches (no shop, no kiosk to tell) are left out."""
+    shops = chain.kiosk_shops(db, list(seqs))
+    return publish_many(db, "projected", [ProjectedRec(kiosk=k, seq=s, log=log) for k, s in sorted(seqs.items()) if k in shops],
+                        owner=lambda r: shops[r.kiosk])
+
+
+def publish_missing_projected(db) -> int:
+    """On start: a ``projected`` row for every kiosk that has none yet (its batches were
+    projected by a release before rows were published), so a kiosk counts them confirmed."""
+    missing = chain.kiosks_without_feed(db, "projected")
+    if not missing:
+        return 0
+    seqs = logstore.projected_seqs(db, missing)
+    return publish_projected(db, {k: seqs.get(k, 0) for k in missing}, logstore.projected(db))

@@ -9,7 +9,13 @@ residents' letters and counted ratings (``server.services.voice.receive``) — w
 cursor moved in the same transaction, so a crash replays nothing twice and loses
 nothing. ``settings.projection``: ``inline`` (the default) projects right after each
 acknowledgement, before the reply; ``background`` leaves it to a thread (``Background``)
-woken by every acknowledgement. The same fold rebuilds the ledger into a scratch copy
+woken by every acknowledgement; ``separate`` to another process, ``jifen-server project``
+(``follow``). With each chunk the projector publishes a ``projected`` feed row per kiosk
+whose batches it holds (``server.services.feed.publish_projected``): what a kiosk counts
+as confirmed (docs/PROTOCOL.md § 4.8). Two processes projecting one database (a
+``project`` process, a staff action projecting its central batch) are kept apart by the
+writer (SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's advisory lock) and the cursor check of
+``project_pending``. The same fold rebuilds the ledger into a scratch copy
 (``reproject``) and compares it with the stored one.
 
 Residents' voice in a rebuild: ``voice_items`` and ``voice_steps`` are staff state (status,
@@ -96,6 +102,7 @@ def write(db: Tx, rows: Rows, voices: bool = True) -> None:
             feed.publish_balances(db, {r.card: r.points for r in recs})
         else:
             feed.publish_many(db, kind, recs)
+    feed.publish_projected(db, {kiosk: seq for kiosk, seq in rows.batches if kiosk != CENTRAL_KIOSK}, rows.last)
     chain.set_batches_feed(db, rows.batches, catalog.feed_high_water(db))
     logstore.set_projected(db, rows.last)
     crash_point("server.project.before_commit")
@@ -180,16 +187,7 @@ class Background(threading.Thread):
         self._wake.set()
 
     def run(self) -> None:
-        while not self._halt.is_set():
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            if self._halt.is_set():
-                break
-            try:
-                project_pending(self.ctx)
-            except Exception:  # noqa: BLE001 - kept running; the log keeps every batch
-                log.exception("projection failed; retrying")
-                self._halt.wait(1.0)
+        follow(self.ctx, self._halt, self.interval, self._wake)
 
     def stop(self) -> None:
         self._halt.set()
@@ -198,11 +196,27 @@ class Background(threading.Thread):
 
 
 def after_ack(ctx) -> None:
-    """What an acknowledgement does next: project now (``inline``) or wake the background."""
+    """What an acknowledgement does next: project now (``inline``), wake the background, or
+    nothing (``separate``: a ``jifen-server project`` process finds the batch)."""
     if ctx.projector is not None:
         ctx.projector.poke()
-    else:
+    elif ctx.settings.projection == "inline":
         project_pending(ctx)
+
+
+def follow(ctx, halt: threading.Event, interval: float, wake: threading.Event | None = None) -> None:
+    """Project behind the acknowledgements until ``halt`` is set: whatever is logged, then
+    wait ``interval`` seconds (or until ``wake``); a failed round is logged and retried. The
+    loop of the background thread and of ``jifen-server project``."""
+    wake = wake or threading.Event()
+    while not halt.is_set():
+        try:
+            project_pending(ctx)
+        except Exception:  # noqa: BLE001 - kept running; the log keeps every batch
+            log.exception("projection failed; retrying")
+            halt.wait(1.0)
+        wake.wait(interval)
+        wake.clear()
 
 
 # ---------------------------------------------------------------- rebuilding from the log

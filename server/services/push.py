@@ -8,7 +8,7 @@ batch (its times, its place in the chain, ``sync.projection.refusal`` over the r
 rules and goods it names), one transaction stores the verbatim bytes under their (kiosk,
 seq) key, appends them to the ingest log and moves the kiosk's chain, so a replay can never
 count twice; the ledger is derived from the log by ``server.services.projector`` (inline,
-before the reply, unless ``settings.projection`` is ``background``), and the reply is signed
+before the reply, unless ``settings.projection`` is ``background`` or ``separate``), and the reply is signed
 only after the acknowledging commit is durable. A rejection of a verified batch is kept in
 quarantine with the bytes as received, up to the kiosk's quarantine allowance; a body that
 fails its signature may come from anyone and is only counted (``server.services.caller``).
@@ -64,9 +64,10 @@ def push(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
 
 def confirmed(ctx: Context, outcome: PushOutcome) -> PushOutcome:
     """Project right after the acknowledgement (inline), so the reply's ``feed`` covers the
-    batch's effects; in the background mode it is the feed at acknowledgement."""
+    batch's effects; projected behind (``background``, ``separate``) it is the feed at
+    acknowledgement, and the kiosk learns of the confirmation from a ``projected`` row."""
     after_ack(ctx)
-    if ctx.projector is not None:
+    if ctx.settings.projection != "inline":
         return outcome
     with ctx.store.read() as db:
         stored = chain.batch_at(db, outcome.reply.kiosk, outcome.reply.seq)

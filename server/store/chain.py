@@ -6,6 +6,7 @@ Each function takes the database handed out by ``Store.read()`` / ``Store.write(
 import json
 
 from schema.types import CENTRAL_KIOSK, GENESIS
+from server.store.chunked import rows_in
 from server.store.tx import Tx
 
 
@@ -159,6 +160,17 @@ def held_bytes(db: Tx, kiosk: str) -> int:
 
 def mark_batch_applied(db: Tx, kiosk: str, seq: int, at: int) -> None:
     db.sql.execute("UPDATE batches SET status = 'applied', applied_at = ? WHERE kiosk = ? AND seq = ?", [at, kiosk, seq])
+
+
+def kiosk_shops(db: Tx, kiosks: list[str]) -> dict[str, str]:
+    """kiosk id -> its shop, for the enrolled kiosks among ``kiosks``."""
+    return dict(rows_in(db, "SELECT id, shop FROM kiosks WHERE id IN ({})", kiosks)) if kiosks else {}
+
+
+def kiosks_without_feed(db: Tx, kind: str) -> list[str]:
+    """The enrolled kiosks that have no feed row of ``kind`` (keyed by kiosk id)."""
+    return [r[0] for r in db.sql.execute(
+        "SELECT id FROM kiosks WHERE id NOT IN (SELECT key FROM feed WHERE kind = ?) ORDER BY id", [kind])]
 
 
 def set_batches_feed(db: Tx, batches: list[tuple[str, int]], feed: int) -> None:

@@ -3,11 +3,14 @@ started from its data folder (a copy of the root demo template), stopped (or SIG
 and started again like a real one."""
 
 import json
+import os
 import signal
+import sqlite3
 import socket
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -82,6 +85,56 @@ class ServerProcess:
 
     def enroll_code(self, shop: str = "S01") -> str:
         return self.json("enroll-code", "--shop", shop)["code"]
+
+
+class ProjectorProcess:
+    """A real ``jifen-server project`` process over a server's data folder (the serving
+    process runs with ``JIFEN_PROJECTION=separate``), optionally with a crash point armed."""
+
+    def __init__(self, data: Path):
+        self.data = data
+        self.proc: subprocess.Popen | None = None
+        self.log = data.parent / "projector.log"
+
+    def start(self, crash_at: str | None = None) -> "ProjectorProcess":
+        env = {k: v for k, v in os.environ.items() if k != "JIFEN_CRASH_AT"}
+        env["JIFEN_PROJECTION"] = "separate"  # it opens the folder without projecting on open; its loop does
+        if crash_at:
+            env["JIFEN_CRASH_AT"] = crash_at
+        self.proc = subprocess.Popen([str(BIN / "jifen-server"), "project", "--data", str(self.data)],
+                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, env=env)
+        return self
+
+    def positions(self) -> tuple[int, int]:
+        """(log head, projector cursor), read from the database file."""
+        with closing(sqlite3.connect(self.data / "server.db")) as db:
+            head = db.execute("SELECT coalesce(max(pos), 0) FROM ingest_log").fetchone()[0]
+            row = db.execute("SELECT value FROM meta WHERE key = 'projected'").fetchone()
+        return head, int(row[0]) if row else 0
+
+    def caught_up(self, wait: float = 30) -> bool:
+        """Wait until the ledger holds the whole log."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            head, cursor = self.positions()
+            if head == cursor:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        code = None
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                code = self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        elif self.proc:
+            code = self.proc.returncode
+        self.proc = None
+        return code
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import pytest
 
 from kiosk import settings as kiosk_settings
 from kiosk.service import KioskService
-from tests.e2e.conftest import BIN, ServerProcess, free_port
+from tests.e2e.conftest import BIN, ProjectorProcess, ServerProcess, free_port
 from tests.faults.conftest import LONG, seeds
 
 # server.push.acked: logged and durable, not yet projected; server.apply.after_postings and
@@ -36,8 +36,8 @@ EVENTS = 30
 class CrashableServer(ServerProcess):
     """A server process that may be started with a crash point armed."""
 
-    def start(self, crash_at: str | None = None) -> "CrashableServer":
-        env = dict(os.environ)
+    def start(self, crash_at: str | None = None, **extra: str) -> "CrashableServer":
+        env = dict(os.environ, **extra)
         env.pop("JIFEN_CRASH_AT", None)
         if crash_at:
             env["JIFEN_CRASH_AT"] = crash_at
@@ -87,6 +87,8 @@ def settle_and_check(srv: CrashableServer, kiosks: list[KioskService]) -> None:
         assert k.status()["pending_events"] == 0
         assert server_events(srv, k.kiosk_id) == (n, n, 1 if n else 0, n)
     assert srv.cli("audit").returncode == 0
+    check = srv.cli("reproject", "--check", check=False)
+    assert check.returncode == 0, check.stdout + check.stderr  # the stored ledger is the fold of the signed log
 
 
 @pytest.fixture
@@ -132,6 +134,54 @@ def test_server_killed_at_a_named_point_loses_and_duplicates_nothing(srv, tmp_pa
     assert not result.ok and result.problem == "offline"
     settle_and_check(srv, [k])
     k.close()
+
+
+# ---------------------------------------------------------------- the projector in its own process, at named points
+
+#: inside a projection chunk: some rows written (events, postings), the cursor not; and
+#: every row and the cursor written, the commit not made
+PROJECTION_POINTS = ["server.apply.after_postings", "server.project.before_commit"]
+
+
+@pytest.mark.parametrize("hit", hits(4, 1))
+@pytest.mark.parametrize("point", PROJECTION_POINTS)
+def test_a_separate_projector_killed_inside_a_chunk_loses_and_duplicates_nothing(srv, tmp_path, point, hit):
+    """Serve acknowledges (``JIFEN_PROJECTION=separate``); the ``jifen-server project``
+    process is killed inside its ``hit``-th chunk. Acknowledged batches stay in the log,
+    nothing of the chunk is in the ledger, and a projector started again projects each once."""
+    srv.start(JIFEN_PROJECTION="separate")
+    kiosks = [new_kiosk(srv, tmp_path / f"k{i}") for i in range(2)]
+    for k in kiosks:
+        award_many(k, 5 * (hit + 1))
+    projector = ProjectorProcess(srv.data).start(crash_at=f"{point}:{hit}")
+    try:
+        for _ in range(hit + 2):  # each round acknowledges more; the projector takes it a chunk at a time
+            for k in kiosks:
+                assert k.sync().ok
+            try:
+                projector.proc.wait(2)
+                break
+            except subprocess.TimeoutExpired:
+                for k in kiosks:
+                    award_many(k, 5)
+        for k in kiosks:
+            assert k.sync().ok
+        projector.proc.wait(30)
+        assert projector.proc.returncode == -signal.SIGKILL, projector.log.read_text()[-2000:]
+        integrity_ok(srv.data / "server.db")
+        head, cursor = projector.positions()
+        assert head > cursor  # the killed chunk's batches: acknowledged, not projected
+        assert all(k.status()["pending_events"] == 0 for k in kiosks)
+        projector.start()  # again, unarmed
+        assert projector.caught_up(), projector.log.read_text()[-2000:]
+        for k in kiosks:  # confirmation arrives
+            assert k.sync().ok and k.status()["unconfirmed_events"] == 0
+        assert projector.stop() == 0
+        settle_and_check(srv, kiosks)
+    finally:
+        projector.stop()
+        for k in kiosks:
+            k.close()
 
 
 # ---------------------------------------------------------------- the server, at random moments

@@ -67,7 +67,8 @@ def test_a_change_moves_the_row_past_the_cursor(kiosk, ctx):
     assert page(kiosk.pull(cursor=cursor), ctx).changes == []
     kiosk.push(kiosk.batch(kiosk.award(CARD_A, "ZYFW", 10)))
     fresh = page(kiosk.pull(cursor=cursor), ctx)
-    assert [(c.kind, c.key) for c in fresh.changes] == [("balance", CARD_A)]
+    # the balance moved, and after it the kiosk's projected row confirming its batch (PROTOCOL § 4.8)
+    assert [(c.kind, c.key) for c in fresh.changes] == [("balance", CARD_A), ("projected", kiosk.id)]
 
 
 def test_page_echoes_nonce_and_carries_policy_and_lease(kiosk, ctx, settings, clock):

@@ -23,6 +23,7 @@ from schema.wire import (
     LookupReply,
     LookupRequest,
     Policy,
+    ProjectedRec,
     PullPage,
     PullRequest,
     PushReply,
@@ -151,7 +152,44 @@ def test_the_resident_statement_in_the_doc_verifies_under_the_server_key():
     assert statement in reply  # the reply carries the statement's bytes as they were signed
 
 
-@pytest.mark.parametrize("fragment", list(examples()) + list(lookup_examples()) + list(resident_lookup_examples()))
+def confirmation_page() -> bytes:
+    """§ 4.8's pull page: batch 1's balance and the ``projected`` row that confirms it."""
+    return codec.encode(PullPage(
+        v=1, kiosk="K0001", nonce=CONFIRM_NONCE, cursor=4711, next=4713, more=False, server_time=T + 161000, revoked=False,
+        policy=Policy(lease_seconds=259200, balance_max_age_seconds=21600, offline_daily_cap=200),
+        lease=Lease(kiosk="K0001", issued=T + 161000, seconds=259200),
+        changes=[Change(kind="balance", key="5101810000001", seq=4712, data=raw(BalanceRec(card="5101810000001", points=104))),
+                 Change(kind="projected", key="K0001", seq=4713, data=raw(ProjectedRec(kiosk="K0001", seq=1, log=90)))]))
+
+
+CONFIRM_NONCE = "0123456789abcdef0123456789abcdef"
+
+
+def confirmation_examples():
+    """§ 4.8: a pull after an acknowledgement at feed 4711, and the page confirming batch 1."""
+    pull = codec.encode(PullRequest(v=1, kiosk="K0001", cursor=4711, limit=2000, nonce=CONFIRM_NONCE, clock=T + 160000,
+                                    app="jifen-kiosk 0.1.0"))
+    yield pull.decode()
+    yield KIOSK.sign("pull", pull)
+    page = confirmation_page()
+    yield page.decode()
+    yield SERVER.sign("response", page)
+
+
+def test_the_confirmation_example_is_what_a_kiosk_reads_as_confirming_batch_1():
+    """The balance in § 4.8's page is § 8's 152 with batch 1's award and redemption in it,
+    and its ``projected`` row decodes by the feed table as batch 1 confirmed, after it."""
+    from schema.feeds import FEEDS
+
+    page = codec.decode(confirmation_page(), PullPage)
+    balance, projected = page.changes
+    rec = codec.decode(bytes(projected.data), FEEDS["projected"].record)
+    assert (rec.kiosk, rec.seq) == ("K0001", 1) and projected.seq > balance.seq and page.next == projected.seq
+    assert codec.decode(bytes(balance.data), BalanceRec).points == 152 + 2 - 50
+
+
+@pytest.mark.parametrize("fragment", list(examples()) + list(lookup_examples()) + list(resident_lookup_examples())
+                         + list(confirmation_examples()))
 def test_worked_example_matches_the_code(fragment):
     assert fragment in DOC
 
