@@ -36,7 +36,7 @@ MAX_HISTORY_LIMIT = 500
 #: (docs/PROTOCOL.md § 4.6): the signed requests it answers (``history``, ``log_proofs``,
 #: ``lookup``, ``resident_lookup``) and ``projected``, the confirmation rows of § 4.7 (a batch counts as confirmed
 #: once one covers it); a server that publishes none offers none of them
-OFFERED_REQUESTS = ("history", "log_proofs", "lookup", "resident_lookup", "projected")
+OFFERED_REQUESTS = ("history", "log_proofs", "lookup", "projected", "resident_lookup")
 
 Action = Literal["retry", "resign", "resend_from", "stop", "upgrade", "fix_request"]
 

@@ -126,6 +126,6 @@ def test_history_is_bounded_to_the_newest_entries_with_the_total_count(kiosk, ct
 def test_the_server_offers_lookup_and_history_in_its_feed(kiosk, ctx):
     changes, _ = pull_all(kiosk, ctx, limit=1000)
     [row] = [c for c in changes if c.kind == "offers"]
-    assert (row.key, codec.decode(bytes(row.data), OffersRec).requests) == ("requests", ["history", "log_proofs", "lookup", "resident_lookup", "projected"])
+    assert (row.key, codec.decode(bytes(row.data), OffersRec).requests) == ("requests", ["history", "log_proofs", "lookup", "projected", "resident_lookup"])
     assert table_count(ctx, "feed", "kind = 'offers'") == 1
-    assert msgspec.json.decode(bytes(row.data)) == {"requests": ["history", "log_proofs", "lookup", "resident_lookup", "projected"]}
+    assert msgspec.json.decode(bytes(row.data)) == {"requests": ["history", "log_proofs", "lookup", "projected", "resident_lookup"]}
