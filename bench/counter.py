@@ -62,7 +62,7 @@ def counter_figure(svc, cards: list[str], samples: int, residents: int, events: 
     return Figure(
         name="counter_response",
         title=f"kiosk app: confirmed award → receipt on screen, {residents:,} residents, {events:,} events stored",
-        unit="ms", value=value, target="≤ 50 ms", met=value.median <= 50 and (value.p99 or value.max) <= 50,
+        unit="ms", value=value, target="p99 ≤ 20 ms", met=(value.p99 or value.max) <= 20,
         extra={"record_path_ms": Spread.of(inner).__dict__},
         notes="from the confirming key to the receipt screen becoming the active screen (ScreenResume); "
               "record_path_ms is the app's one record path alone (durable commit, balances, receipt file, status)",

@@ -103,11 +103,14 @@ async def kiosk_loop(client: httpx.AsyncClient, k: SimKiosk, cards: list[str], c
             return
 
 
-def fleet_figure(sizes, cards: list[str], server_data: Path, work: Path, log) -> Figure:
+def fleet_figure(sizes, cards: list[str], server_data: Path, work: Path, log, fleet: int | None = None,
+                 name: str = "fleet") -> Figure:
+    """``fleet`` kiosks (default ``sizes.fleet``) syncing at once for ``sizes.fleet_seconds``."""
+    fleet = fleet or sizes.fleet
     with ServerProcess(server_data, env=BACKGROUND) as srv:
         kiosks = []
         for i, shop in enumerate(SHOPS):
-            n = sizes.fleet // len(SHOPS) + (1 if i < sizes.fleet % len(SHOPS) else 0)
+            n = fleet // len(SHOPS) + (1 if i < fleet % len(SHOPS) else 0)
             kiosks += enroll_kiosks(srv, shop, n, seed="fleet")
         with sqlite3.connect(f"file:{srv.data / 'server.db'}?mode=ro", uri=True) as conn:
             (cursor,) = conn.execute("SELECT coalesce(max(seq), 0) FROM feed").fetchone()
@@ -145,7 +148,7 @@ def fleet_figure(sizes, cards: list[str], server_data: Path, work: Path, log) ->
     many = len(kiosks) >= 1000
     limit = 250 if many else 100
     return Figure(
-        name="fleet", title=f"{len(kiosks)} kiosks syncing at once for {sizes.fleet_seconds:g} s (push ack latency; "
+        name=name, title=f"{len(kiosks)} kiosks syncing at once for {sizes.fleet_seconds:g} s (push ack latency; "
                             "projection lag beside it)",
         unit="ms", value=acks,
         target=f"0 errors, ack p99 ≤ {limit} ms" + ("" if many else ", RSS ≤ 150 MB, projection lag p99 ≤ 2 s"),

@@ -58,7 +58,8 @@ def target_of(ev, kiosk: str, shop: str) -> Target:
     return kinds.kind_of(ev).target_of(ev, kiosk, shop)
 
 
-def plan_batch(events: list, kiosk: str, shop: str, view: View, targets: dict[str, Target] | None = None) -> Plan:
+def plan_batch(events: list, kiosk: str, shop: str, view: View, targets: dict[str, Target] | None = None,
+               wanted: set[str] | None = None) -> Plan:
     """Turn a verified, structurally valid batch into postings, stock moves and reviews.
 
     Raises ``RequestRejected('invalid_batch')`` for what no honest kiosk can send (a
@@ -68,9 +69,10 @@ def plan_batch(events: list, kiosk: str, shop: str, view: View, targets: dict[st
     needs (``screen_operator``).
 
     ``targets``: the void targets to plan against and update (a projection chunk shares one
-    dict across its batches); by default a copy of the view's.
+    dict across its batches); by default a copy of the view's. ``wanted``: the only event ids
+    whose effects are added to ``targets`` (the ids the run's voids name); None: every id's.
     """
-    step = Step(view, Plan(), kiosk, shop, dict(view.targets) if targets is None else targets)
+    step = Step(view, Plan(), kiosk, shop, dict(view.targets) if targets is None else targets, wanted)
     for ev in events:
         if ev.id in view.known_ids:
             raise reject(ev, "this event id is already recorded")

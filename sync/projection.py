@@ -153,10 +153,11 @@ def fold(batches: list[Logged], view: View) -> Rows:
     chunk sees an earlier one's effects); the rows carry the new values of what moved."""
     rows = Rows()
     targets = dict(view.targets)
+    wanted = voided_in(batches)
     touched: set[str] = set()
     for b in batches:
         try:
-            plan = plan_batch(list(b.events), b.kiosk, b.shop, view, targets)
+            plan = plan_batch(list(b.events), b.kiosk, b.shop, view, targets, wanted)
         except RequestRejected as exc:
             raise Unprojectable(b, exc) from None
         at_of = _write_events(rows, b)
@@ -178,6 +179,13 @@ def fold(batches: list[Logged], view: View) -> Rows:
     rows.balances = {a[len(RESIDENT_PREFIX):]: view.balances[a] for a in sorted(touched)}
     rows.stock = {k: view.stock[k] for k in sorted(rows.stock_deltas)}
     return rows
+
+
+def voided_in(batches: list[Logged]) -> set[str]:
+    """The ids the chunk's reversing events name: the only events of the chunk whose effects
+    the planner keeps as void targets."""
+    kind_of = kinds.kind_of
+    return {t for b in batches for ev in b.events if (t := kind_of(ev).target(ev)) is not None}
 
 
 def _voiced(rows: Rows, b: Logged, plan: Plan, view: View) -> None:
@@ -225,12 +233,13 @@ def voids_applied(events, plan: Plan) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- refusal, at acknowledgement
 
 
-def refusal(events: list, kiosk: str, shop: str, view: View) -> None:
+def refusal(events: list, kiosk: str, shop: str, view: View, refs: Refs | None = None) -> None:
     """Raise ``RequestRejected`` for what must refuse the batch (``view``: the residents,
-    rules and goods it names, as they exist). Set-based: the batch's references against
-    what exists, and each kind's own ``refused`` rule; only a batch found wanting is walked
-    event by event, to name its first problem exactly as the planner does."""
-    refs = references(events)
+    rules and goods it names, as they exist; ``refs``: ``references(events)``, when the
+    caller already has them). Set-based: the batch's references against what exists, and
+    each kind's own ``refused`` rule; only a batch found wanting is walked event by event,
+    to name its first problem exactly as the planner does."""
+    refs = references(events) if refs is None else refs
     if (refs.cards <= view.residents.keys() and refs.rules <= view.rules.keys() and refs.skus <= view.goods.keys()
             and not any(kinds.kind_of(ev).refused(ev, view) for ev in events)):
         return

@@ -32,8 +32,7 @@ def append_central(ctx: Context, db: Tx, events: list[CentralEvent]) -> list[int
         now = ctx.now()
         body = codec.encode(CentralBatch(v=PROTOCOL_VERSION, seq=seq, prev=prev, created=now, events=chunk))
         signature = ctx.key.sign("central", body)
-        chain.insert_batch(db, CENTRAL_KIOSK, seq, codec.digest(body), prev, body, signature, "applied", now)
-        chain.mark_batch_applied(db, CENTRAL_KIOSK, seq, now)
+        chain.insert_batch(db, CENTRAL_KIOSK, seq, codec.digest(body), prev, body, signature, "applied", now, applied_at=now)
         log.append(db, CENTRAL_KIOSK, seq, now)
         catch_up_in(db, ctx.settings.projection_chunk_events)  # central_head counts the events projected
         seqs.append(seq)

@@ -29,7 +29,7 @@ from sync.batch import ChainState, parse_batch, place
 from sync.clock import refused_time
 from sync.crashpoint import crash_point
 from sync.keys import key_for_seq, peek_seq
-from sync.ledger import View, references
+from sync.ledger import Refs, View, references
 from sync.projection import refusal
 from sync.protocol import HEADER_SIGNATURE, PROTOCOL_VERSION, RequestRejected
 from sync.signing import BadKey, BadSignature
@@ -154,7 +154,7 @@ def place_batch(ctx: Context, db: Tx, kiosk_id: str, batch: Batch, body: bytes, 
         chain.insert_batch(db, kiosk_id, batch.seq, body_hash, batch.prev, body, signature, "held", now)
         chain.record_push(db, kiosk_id, now)
         return _reply(202, kiosk_id, batch.seq, body_hash, "held", state.next_seq, catalog.feed_high_water(db), now)
-    chain.insert_batch(db, kiosk_id, batch.seq, body_hash, batch.prev, body, signature, "applied", now)
+    chain.insert_batch(db, kiosk_id, batch.seq, body_hash, batch.prev, body, signature, "applied", now, applied_at=now)
     state = acknowledge(ctx, db, kiosk, state, batch, body_hash, now)
     state = drain_held(ctx, db, kiosk, state, now)
     feed = catalog.feed_high_water(db)
@@ -164,7 +164,8 @@ def place_batch(ctx: Context, db: Tx, kiosk_id: str, batch: Batch, body: bytes, 
 
 def acknowledge(ctx: Context, db: Tx, kiosk: dict, state: ChainState, batch: Batch, body_hash: str, now: int) -> ChainState:
     """Acknowledge one stored batch whose place is ``apply``: refuse it for what must
-    refuse it, else append it to the log and advance the kiosk's chain."""
+    refuse it, else append it to the log and advance the kiosk's chain. (The caller marks
+    its row applied: a new batch is stored applied, a held one is updated.)"""
     first = batch.events[0]
     for at in (batch.created, *(ev.at for ev in batch.events)):
         if why := refused_time(at, now):  # sync.clock: what no kiosk applying the rule records
@@ -177,8 +178,9 @@ def acknowledge(ctx: Context, db: Tx, kiosk: dict, state: ChainState, batch: Bat
             event=first.id,
             expected=state.next_kseq,
         )
-    refusal(list(batch.events), kiosk["id"], kiosk["shop"], refused_by(db, batch.events))
-    chain.mark_batch_applied(db, kiosk["id"], batch.seq, now)
+    events = list(batch.events)
+    refs = references(events)
+    refusal(events, kiosk["id"], kiosk["shop"], refused_by(db, refs), refs)
     log.append(db, kiosk["id"], batch.seq, now)
     new = ChainState(batch.seq + 1, body_hash, batch.events[-1].kseq + 1)
     chain.advance_kiosk_chain(db, kiosk["id"], new.next_seq, new.last_hash, new.next_kseq, now)
@@ -189,10 +191,9 @@ def acknowledge(ctx: Context, db: Tx, kiosk: dict, state: ChainState, batch: Bat
     return new
 
 
-def refused_by(db: Tx, events) -> View:
+def refused_by(db: Tx, refs: Refs) -> View:
     """What ``sync.projection.refusal`` checks a batch against: the residents, rules and
-    goods it names, as they exist."""
-    refs = references(events)
+    goods it names (``refs``), as they exist."""
     return View(residents=catalog.resident_statuses(db, refs.cards), rules=catalog.rule_infos(db, refs.rules),
                 goods=catalog.good_infos(db, refs.skus))
 
@@ -208,6 +209,7 @@ def drain_held(ctx: Context, db: Tx, kiosk: dict, state: ChainState, now: int) -
                 if place(state, batch.seq, batch.prev, held["hash"], None) != "apply":
                     raise RequestRejected("fork", f"held batch {batch.seq} of kiosk {kiosk['id']} does not chain", kiosk=kiosk["id"], seq=batch.seq)
                 state = acknowledge(ctx, db, kiosk, state, batch, held["hash"], now)
+                chain.mark_batch_applied(db, kiosk["id"], batch.seq, now)
         except RequestRejected as exc:
             chain.delete_held_batch(db, kiosk["id"], held["seq"])
             record_rejection(ctx, db, kiosk, exc, body, held["signature"], {"source": "held"}, now)

@@ -143,12 +143,15 @@ def batch_at(db: Tx, kiosk: str, seq: int) -> dict | None:
 
 
 def insert_batch(
-    db: Tx, kiosk: str, seq: int, hash_: str, prev: str, body: bytes, signature: str, status: str, at: int
+    db: Tx, kiosk: str, seq: int, hash_: str, prev: str, body: bytes, signature: str, status: str, at: int,
+    applied_at: int | None = None,
 ) -> None:
+    """Store a batch's verbatim bytes; ``applied_at``: acknowledged in the same transaction
+    (written with the row: an UPDATE that grows a row rewrites its body's overflow pages)."""
     db.sql.execute(
-        "INSERT INTO batches(kiosk, seq, hash, prev, body, signature, status, received_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [kiosk, seq, hash_, prev, body, signature, status, at],
+        "INSERT INTO batches(kiosk, seq, hash, prev, body, signature, status, received_at, applied_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [kiosk, seq, hash_, prev, body, signature, status, at, applied_at],
     )
 
 

@@ -50,7 +50,7 @@ class AwardKind(Kind):
         posts = postings(ev, applied)
         for p in posts:
             step.post(p)
-        step.targets[ev.id] = Target(self.tag, step.kiosk, tuple((p.account, p.amount) for p in posts), (), False)
+        step.remember(ev.id, lambda: Target(self.tag, step.kiosk, tuple((p.account, p.amount) for p in posts), (), False))
 
     def refused(self, ev: Award, view: View) -> bool:
         rule = view.rules.get(ev.rule)

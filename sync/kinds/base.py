@@ -7,6 +7,7 @@ under, and how they read on a receipt, a shift report and the central reports. C
 look the kind up in ``sync.kinds.KINDS`` and never test an event's type themselves.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -71,6 +72,14 @@ class Step:
     kiosk: str
     shop: str
     targets: dict[str, Target]
+    #: the ids whose effects a later void of the run may name (None: every id's are kept)
+    wanted: set[str] | frozenset[str] | None = None
+
+    def remember(self, event_id: str, target: Callable[[], Target]) -> None:
+        """Keep ``event_id``'s effects for a later void of the same run, built only when
+        ``wanted`` names it (a projection chunk knows which ids its voids name)."""
+        if self.wanted is None or event_id in self.wanted:
+            self.targets[event_id] = target()
 
     def post(self, p: Posting) -> None:
         bal = self.view.balances
@@ -138,7 +147,7 @@ class Kind:
             step.post(p)
         for m in moves:
             step.move(m)
-        step.targets[ev.id] = self.target_of(ev, step.kiosk, step.shop)
+        step.remember(ev.id, lambda: self.target_of(ev, step.kiosk, step.shop))
         self.after(ev, step, moves)
 
     def target_of(self, ev: Any, kiosk: str, shop: str) -> Target:

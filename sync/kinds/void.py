@@ -40,7 +40,7 @@ class VoidKind(Kind):
             problem = "void_foreign"
         elif target.voided:
             problem = "void_repeated"
-        step.targets[ev.id] = Target(self.tag, step.kiosk, (), (), False)
+        step.remember(ev.id, lambda: Target(self.tag, step.kiosk, (), (), False))
         if problem:
             step.review(problem, ev.id, None, {"target": ev.target})
             return
