@@ -57,18 +57,19 @@ class Stats:
     def __init__(self):
         self.acks: list[float] = []
         self.pulls: list[float] = []
+        self.round_s: list[float] = []  # push and its pulls, each round
         self.errors: list[str] = []
         self.events = 0
         self.rounds = 0
 
 
 async def kiosk_loop(client: httpx.AsyncClient, k: SimKiosk, cards: list[str], cursor: int, until: float,
-                     stats: Stats) -> None:
+                     stats: Stats, think: tuple[float, float] = THINK_S) -> None:
     rng = random.Random(k.id)
     maker = EventMaker(k.id, cards)
     seq, prev = 0, GENESIS
     while True:
-        await asyncio.sleep(rng.uniform(*THINK_S))
+        await asyncio.sleep(rng.uniform(*think))
         if time.monotonic() >= until:
             return
         events = maker.take(rng.randrange(1, 21))
@@ -76,7 +77,7 @@ async def kiosk_loop(client: httpx.AsyncClient, k: SimKiosk, cards: list[str], c
         body = build_batch(k.id, seq, prev, events[-1].at, events)
         prev = codec.digest(body)
         headers = {HEADER_KIOSK: k.id, HEADER_SIGNATURE: k.key.sign("batch", body), "Content-Type": "application/json"}
-        t = time.perf_counter()
+        t = start = time.perf_counter()
         try:
             r = await client.post("/v1/push", content=body, headers=headers)
             if r.status_code != 200 or b'"status":"applied"' not in r.content:
@@ -97,6 +98,7 @@ async def kiosk_loop(client: httpx.AsyncClient, k: SimKiosk, cards: list[str], c
                     return
                 page = codec.decode(r.content, PullPage)
                 cursor, more = page.next, page.more
+            stats.round_s.append(time.perf_counter() - start)
             stats.rounds += 1
         except httpx.HTTPError as exc:
             stats.errors.append(f"{k.id}: {type(exc).__name__} {exc}")

@@ -57,28 +57,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare_server(data: Path, residents: int, cache: Path | None = None) -> Path:
+def prepare_server(data: Path, residents: int, cache: Path | None = None, database: str | None = None) -> Path:
     """A server data folder holding the programme (``residents`` people, 120 communities,
-    opening balances and stock). Built once per size and copied after that."""
-    if cache is not None and (cache / "server.db").exists():
+    opening balances and stock). Built once per size and copied after that. ``database``: a
+    PostgreSQL URL to load it into instead (the folder then holds only the key)."""
+    if cache is not None and database is None and (cache / "server.db").exists():
         if data.exists():
             shutil.rmtree(data)
         shutil.copytree(cache, data)
         return data
-    ctx = open_context(Settings(data_dir=data))
+    ctx = open_context(Settings(data_dir=data, database=database))
     try:
         load(ctx, programme(residents))
     finally:
         ctx.close()  # the last connection to close checkpoints the WAL into server.db
-    if cache is not None:
+    if cache is not None and database is None:
         shutil.copytree(data, cache)
     return data
 
 
-def issue_codes(data: Path, shop: str, n: int, serve_all: bool = False) -> list[str]:
+def issue_codes(data: Path, shop: str, n: int, serve_all: bool = False, database: str | None = None) -> list[str]:
     """``n`` enrolment codes for ``shop``; ``serve_all``: the shop serves every community
-    first, so its kiosks mirror the whole city (the worst case a first sync can meet)."""
-    ctx = open_context(Settings(data_dir=data))
+    first, so its kiosks mirror the whole city (the worst case a first sync can meet).
+    ``database``: the server's PostgreSQL URL, when it runs on one."""
+    ctx = open_context(Settings(data_dir=data, database=database))
     try:
         if serve_all:
             set_shop_serves(ctx, SYSTEM, shop, [c["id"] for c in list_reference(ctx, SYSTEM, "communities")])
@@ -150,7 +152,7 @@ class SimKiosk:
 def enroll_kiosks(server: ServerProcess, shop: str, n: int, seed: str = "bench") -> list[SimKiosk]:
     """``n`` kiosks enrolled through the real /v1/enroll, each with its own key."""
     out = []
-    for i, code in enumerate(issue_codes(server.data, shop, n)):
+    for i, code in enumerate(issue_codes(server.data, shop, n, database=server.env.get("JIFEN_DATABASE"))):
         key = SigningKey(__import__("hashlib").sha256(f"{seed}:{shop}:{i}".encode()).digest())
         with Client(server.url, key, timeout=30) as client:
             reply = client.enroll(code, f"bench {shop} {i}")

@@ -83,5 +83,5 @@ def open_context(settings: Settings) -> Context:
     ctx = Context(settings=settings, store=store, key=key)
     if settings.projection == "inline":
         from server.services import projector  # as in ``start_projector``
-        projector.project_pending(ctx)  # what was acknowledged before a crash, not yet projected
+        projector.project_pending(ctx, wait=False)  # what was acknowledged before a crash, not yet projected (unless another process is at it)
     return ctx

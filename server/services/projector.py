@@ -137,8 +137,16 @@ def lag(ctx) -> tuple[int, int]:
 #: acknowledgement is not queued behind a long projection write
 BUSY_CHUNK_EVENTS = 500
 
+#: the projector's one scope today: the whole log, under one lease (``Store.projector_lease``).
+#: Per-county projectors are keyed the same way, one lease each (``county:<id>``), once the
+#: log is read per county with a cursor per county (docs/SCALING.md).
+SCOPE = "ledger"
+#: how long an inline projection waits for another process's projecting round to end
+#: (it then finds its batches projected); past it the reply carries the acknowledgement's feed
+LEASE_WAIT = 10.0
 
-def project_pending(ctx) -> int:
+
+def project_pending(ctx, wait: bool = True, scope: str = SCOPE) -> int:
     """Project what is logged and not yet projected; events projected.
 
     Each chunk is read and folded in a snapshot, outside the writer lock, and only its rows
@@ -146,13 +154,16 @@ def project_pending(ctx) -> int:
     server process, or a central batch projected in its staff action: then the chunk is
     folded again from the new cursor). While pushes wait for the writer a chunk holds at
     most ``BUSY_CHUNK_EVENTS``. One thread of a process projects at a time
-    (``ctx.projecting``); the others wait for it, and find their batches projected. A call
-    projects up to the log's head as it was when called, so a caller under a steady stream
-    of pushes returns."""
+    (``ctx.projecting``), and one process of a deployment (the store's projector lease for
+    ``scope``: on PostgreSQL an advisory lock its process holds for the round, released by
+    PostgreSQL if that process dies). Without the lease a call projects nothing: with
+    ``wait`` (inline) it first waits up to ``LEASE_WAIT`` for the holder's round, which
+    projects its batches too. A call projects up to the log's head as it was when called,
+    so a caller under a steady stream of pushes returns."""
     total = 0
     head, _ = lag(ctx)
-    with ctx.projecting:
-        while True:
+    with ctx.projecting, ctx.store.projector_lease(scope, LEASE_WAIT if wait else 0) as held:
+        while held:
             size = ctx.settings.projection_chunk_events
             if ctx.store.writers_waiting():
                 size = min(size, BUSY_CHUNK_EVENTS)
@@ -170,11 +181,14 @@ def project_pending(ctx) -> int:
                     continue
                 write(db, rows)
             total += len(rows.events)
+    return total
 
 
 class Background(threading.Thread):
     """``settings.projection = background``: projects behind the acknowledgements, woken by
-    each (``poke``) and every ``interval`` seconds; a failed round is logged and retried."""
+    each (``poke``) and every ``interval`` seconds; a failed round is logged and retried. A
+    round another process holds the lease for is skipped, so when that process dies this
+    one takes over within ``interval``."""
 
     def __init__(self, ctx, interval: float = 0.5):
         super().__init__(name="projector", daemon=True)
@@ -206,12 +220,13 @@ def after_ack(ctx) -> None:
 
 def follow(ctx, halt: threading.Event, interval: float, wake: threading.Event | None = None) -> None:
     """Project behind the acknowledgements until ``halt`` is set: whatever is logged, then
-    wait ``interval`` seconds (or until ``wake``); a failed round is logged and retried. The
-    loop of the background thread and of ``jifen-server project``."""
+    wait ``interval`` seconds (or until ``wake``); a failed round is logged and retried, and
+    a round another process holds the projector lease for is skipped. The loop of the
+    background thread and of ``jifen-server project``."""
     wake = wake or threading.Event()
     while not halt.is_set():
         try:
-            project_pending(ctx)
+            project_pending(ctx, wait=False)  # another process's round: skipped, tried again
         except Exception:  # noqa: BLE001 - kept running; the log keeps every batch
             log.exception("projection failed; retrying")
             halt.wait(1.0)

@@ -212,6 +212,15 @@ class Store:
             raise job.error
         return job.result
 
+    @contextmanager
+    def projector_lease(self, scope: str, wait: float = 0) -> Iterator[bool]:
+        """Whether this process may project ``scope`` now (``server.services.projector``),
+        held for the block. On SQLite always: one machine runs the server, and processes
+        sharing the file are ordered by the projector's cursor check under ``BEGIN
+        IMMEDIATE``. ``server.store.postgres`` makes it one process at a time (an advisory
+        lock), waiting up to ``wait`` seconds for it."""
+        yield True
+
     def writers_waiting(self) -> int:
         """How many ``write_grouped`` calls are queued for the writer now (pushes)."""
         return len(self._queue)

@@ -12,7 +12,16 @@ under still hold with several server processes on one database:
   (kiosk, seq) taken and answers as for a resend);
 - a read is a REPEATABLE READ READ ONLY transaction on a pooled connection: one snapshot,
   never waiting for the writer;
-- a read inside this thread's own write sees the write (it is the writer's transaction).
+- a read inside this thread's own write sees the write (it is the writer's transaction);
+- the projector holds a lease per scope (``projector_lease``): a session-level advisory lock
+  ``pg_try_advisory_lock(PROJECTOR_LOCK, lease_key(scope))`` on a connection of its own
+  (``application_name`` ``jifen-projector pid=<pid>``, so ``pg_stat_activity`` with
+  ``pg_locks`` names the process projecting), taken for one projecting round and released
+  after it. Another process skips (or, inline, waits for) the round while it is held;
+  when the holder's process dies its connection closes and PostgreSQL releases the lock, so
+  the next process to try takes over (TCP keepalives on that connection bound how long a
+  lost machine keeps it). The lease saves folding twice; what keeps a batch from counting
+  twice is still the cursor moved in the same transaction as the rows.
 
 Each process has one writer connection (its lock serialises the process's writers, and
 ``write_grouped`` shares a commit among them) and a pool of readers. Results come back
@@ -20,6 +29,9 @@ as the SQLite store gives them: an integral ``numeric`` (``sum`` of integers) as
 a boolean as 0 or 1.
 """
 
+import os
+import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -34,6 +46,11 @@ from server.store.tx import PostgresSql, Tx
 
 #: the advisory lock every write transaction holds (any constant no other tool uses)
 WRITER_LOCK = 0x6A6966656E  # "jifen"
+#: the first key of every projector lease (two-int advisory keys never meet the one-bigint
+#: ``WRITER_LOCK``); the second is ``lease_key(scope)``
+PROJECTOR_LOCK = 0x6A66  # "jf"
+#: how the lease connection's server side notices a vanished client machine (seconds)
+LEASE_KEEPALIVE = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 5, "tcp_keepalives_count": 3}
 #: reader connections per process (each serving thread holds one while it reads)
 POOL_SIZE = 16
 
@@ -54,6 +71,12 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.adapters.register_loader("bool", _BoolAsInt)
 
 
+def lease_key(scope: str) -> int:
+    """The advisory key (a signed 32-bit integer) of the projector lease for ``scope``."""
+    key = zlib.crc32(scope.encode())
+    return key - (1 << 32) if key >= 1 << 31 else key
+
+
 def _connect(dsn: str) -> psycopg.Connection:
     conn = psycopg.connect(dsn, autocommit=True, cursor_factory=psycopg.ClientCursor)
     _configure(conn)
@@ -65,6 +88,9 @@ class PostgresStore(Store):
 
     def __init__(self, dsn: str):
         super().__init__(_connect(dsn))
+        self._dsn = dsn
+        self._lease: psycopg.Connection | None = None
+        self._lease_lock = threading.Lock()
         self._pool = ConnectionPool(dsn, min_size=1, max_size=POOL_SIZE, open=True, configure=_configure,
                                     kwargs={"autocommit": True, "cursor_factory": psycopg.ClientCursor})
 
@@ -87,6 +113,49 @@ class PostgresStore(Store):
                 local.reading = None
                 if conn.info.transaction_status != TransactionStatus.IDLE:
                     conn.execute("ROLLBACK")
+
+    @contextmanager
+    def projector_lease(self, scope: str, wait: float = 0) -> Iterator[bool]:
+        with self._lease_lock:
+            key = [PROJECTOR_LOCK, lease_key(scope)]
+            held = self._take_lease(key, wait)
+            try:
+                yield held
+            finally:
+                if held:
+                    try:
+                        self._lease.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+                    except psycopg.Error:  # the connection is gone, and the lock with it
+                        self._drop_lease()
+
+    def _take_lease(self, key: list[int], wait: float) -> bool:
+        for attempt in (1, 2):  # a connection broken since the last round: once more on a new one
+            try:
+                if self._lease is None:
+                    self._lease = psycopg.connect(self._dsn, autocommit=True, application_name=f"jifen-projector pid={os.getpid()}",
+                                                  keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3)
+                    for name, value in LEASE_KEEPALIVE.items():
+                        self._lease.execute(f"SET {name} = {int(value)}")
+                if wait <= 0:
+                    return self._lease.execute("SELECT pg_try_advisory_lock(%s, %s)", key).fetchone()[0]
+                self._lease.execute(f"SET lock_timeout = {max(1, int(wait * 1000))}")
+                try:
+                    self._lease.execute("SELECT pg_advisory_lock(%s, %s)", key)
+                    return True
+                except psycopg.errors.LockNotAvailable:
+                    return False
+            except psycopg.OperationalError:
+                self._drop_lease()
+                if attempt == 2:
+                    raise
+        return False
+
+    def _drop_lease(self) -> None:
+        if self._lease is not None:
+            try:
+                self._lease.close()
+            finally:
+                self._lease = None
 
     @staticmethod
     def _handle(conn) -> PostgresSql:
@@ -127,6 +196,8 @@ class PostgresStore(Store):
         return super().schema_version()
 
     def close(self) -> None:
+        with self._lease_lock:
+            self._drop_lease()
         self._pool.close()
         with self._lock:
             self._conn.close()

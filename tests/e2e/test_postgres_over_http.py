@@ -3,8 +3,10 @@
 demo data loaded by the CLI into it, kiosks enrolled, recording offline and syncing, the
 balances on both sides, a letter stored by the projector, handled and rated, a resend
 applied once, and ``audit`` passing on the stored batches; then the same batch pushed to two server processes on the one database at once is
-stored once."""
+stored once; and the projecting process, killed mid-stream, is taken over by the other."""
 
+import os
+import signal
 import threading
 import time
 
@@ -12,6 +14,10 @@ import httpx
 import psycopg
 import pytest
 
+from kiosk import settings as kiosk_settings
+from kiosk.service import KioskService
+from server.services.projector import SCOPE
+from server.store.postgres import PROJECTOR_LOCK, lease_key
 from sync import codec
 from sync.calendar import local_month
 from tests.e2e.conftest import ServerProcess, cli, free_port
@@ -102,4 +108,91 @@ def test_the_same_batch_pushed_to_two_processes_at_once_is_applied_once(server, 
         assert stored(first.dsn, "SELECT count(*) FROM batches WHERE kiosk = 'K0001'") == [(1,)]
         assert first.cli("audit").returncode == 0
     finally:
+        second.stop()
+
+
+def lease_holder(dsn: str) -> int | None:
+    """The OS pid of the server process holding the projector's lease, if one does (its lease
+    connection's ``application_name``)."""
+    rows = stored(dsn, "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                       f" WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {PROJECTOR_LOCK}"
+                       " AND a.application_name LIKE 'jifen-projector pid=%'")
+    return int(rows[0][0].split("=")[1]) if rows else None
+
+
+def log_position(dsn: str) -> tuple[int, int]:
+    """(log head, projector cursor)."""
+    ((head, cursor),) = stored(dsn, "SELECT (SELECT coalesce(max(pos), 0) FROM ingest_log),"
+                                    " (SELECT coalesce(CAST(value AS INTEGER), 0) FROM meta WHERE key = 'projected')")
+    return head, cursor
+
+
+def test_the_projecting_process_killed_mid_stream_is_taken_over_by_the_other(server, make_kiosk, tmp_path):
+    """Two server processes projecting in the background on one database: while the
+    projector's lease is held (here by the test itself) neither projects; released, one
+    takes it and projects chunk by chunk; killed (SIGKILL) mid-stream, the other takes over
+    and finishes. Every event is in the ledger once, the balances are the sum of the
+    postings and what the awards give, and audit passes."""
+    env = {**os.environ, "JIFEN_PROJECTION": "background", "JIFEN_PROJECTION_CHUNK_EVENTS": "5"}
+    server.stop()
+    first = server.start(env=env)
+    second = ServerProcess(first.data, free_port()).start(env=env)
+    lease = psycopg.connect(server.dsn, autocommit=True)
+    try:
+        ka = make_kiosk("ka")
+        kb = KioskService(kiosk_settings.load(tmp_path / "kb", lang="en", timeout=3.0))  # syncs with the second process
+        kb.enroll(second.url, first.enroll_code("S01"))
+        assert kb.sync().ok
+        cards = residents_with_balance(ka, 0, 100_000, 6)
+        before = {c: server_balance(first, c) for c in cards}
+        vol = rule_points(first, VOLUNTEER)
+        head0, cursor0 = log_position(server.dsn)
+        assert cursor0 == head0
+        lease.execute("SELECT pg_advisory_lock(%s, %s)", [PROJECTOR_LOCK, lease_key(SCOPE)])
+        awarded = {c: 0 for c in cards}
+        rounds = 30
+        for i in range(rounds):  # one batch per kiosk and round: many chunks to project
+            for k, card in ((ka, cards[i % 3]), (kb, cards[3 + i % 3])):
+                for _ in range(2):
+                    k.award(card, VOLUNTEER, "op1")
+                    awarded[card] += 1
+                assert k.sync().ok
+        head, cursor = log_position(server.dsn)
+        assert head == head0 + 2 * rounds and cursor == cursor0  # acknowledged, none projected: the lease is held
+        time.sleep(1.5)  # three background rounds of each process, all skipped
+        assert log_position(server.dsn)[1] == cursor0
+        lease.execute("SELECT pg_advisory_unlock(%s, %s)", [PROJECTOR_LOCK, lease_key(SCOPE)])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # a process holds the lease and is part-way through
+            holder = lease_holder(server.dsn)
+            if holder is not None and cursor0 < log_position(server.dsn)[1] < head:
+                break
+            time.sleep(0.002)
+        else:
+            raise AssertionError(f"no process seen projecting: {log_position(server.dsn)}")
+        victim, survivor = (first, second) if holder == first.proc.pid else (second, first)
+        assert holder == victim.proc.pid
+        victim.stop(signal.SIGKILL)
+        at_kill = log_position(server.dsn)[1]
+        print(f"killed {victim.port} at {at_kill - cursor0} of {head - cursor0} batches")
+        assert at_kill < head, "the projection ended before the kill; the test did not kill it mid-stream"
+        deadline = time.monotonic() + 60
+        while log_position(server.dsn)[1] < head and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert log_position(server.dsn) == (head, head), "the survivor did not take over"
+        assert survivor.proc.poll() is None and lease_holder(server.dsn) in (None, survivor.proc.pid)
+        # nothing lost, nothing counted twice
+        n = sum(awarded.values())
+        assert stored(server.dsn, "SELECT count(*) FROM events WHERE kiosk IN ('K0001', 'K0002')") == [(n,)]
+        assert stored(server.dsn, "SELECT count(*) FROM postings p JOIN events e ON e.id = p.event"
+                                  " WHERE e.kiosk IN ('K0001', 'K0002')") == [(2 * n,)]
+        assert stored(server.dsn, "SELECT count(*) FROM (SELECT b.account FROM balances b LEFT JOIN"
+                                  " (SELECT account, sum(amount) AS s FROM postings GROUP BY account) p ON p.account = b.account"
+                                  " WHERE b.points != coalesce(p.s, 0)) d") == [(0,)]
+        for card in cards:
+            assert server_balance(survivor, card) == before[card] + awarded[card] * vol
+        assert survivor.cli("audit").returncode == 0
+        kb.close()
+    finally:
+        lease.close()
         second.stop()

@@ -219,6 +219,15 @@ class StoreContract:
             t.join(20)
         assert found and found[0] is not None and bytes(found[0]["body"]) == b"body1"
 
+    def test_a_lone_store_is_granted_the_projector_lease_round_after_round(self, store):
+        """The projector's lease (``Store.projector_lease``) is held for a round and given
+        back: with no other process projecting, every round gets it."""
+        for _ in range(2):
+            with store.projector_lease("ledger") as held:
+                assert held
+            with store.projector_lease("ledger", wait=1.0) as held:
+                assert held
+
     def test_a_held_batch_is_applied_or_deleted(self, store):
         with store.write() as db:
             seed_places(db)
