@@ -58,7 +58,8 @@ def target_of(ev, kiosk: str, shop: str) -> Target:
     return kinds.kind_of(ev).target_of(ev, kiosk, shop)
 
 
-def plan_batch(events: list, kiosk: str, shop: str, view: View, targets: dict[str, Target] | None = None) -> Plan:
+def plan_batch(events: list, kiosk: str, shop: str, view: View, targets: dict[str, Target] | None = None,
+               at: int = 0) -> Plan:
     """Turn a verified, structurally valid batch into postings, stock moves and reviews.
 
     Raises ``RequestRejected('invalid_batch')`` for what no honest kiosk can send (a
@@ -68,9 +69,10 @@ def plan_batch(events: list, kiosk: str, shop: str, view: View, targets: dict[st
     needs (``screen_operator``).
 
     ``targets``: the void targets to plan against and update (a projection chunk shares one
-    dict across its batches); by default a copy of the view's.
+    dict across its batches); by default a copy of the view's. ``at``: when the server
+    acknowledged the batch (a volunteer task closed before it takes no claims from it).
     """
-    step = Step(view, Plan(), kiosk, shop, dict(view.targets) if targets is None else targets)
+    step = Step(view, Plan(), kiosk, shop, dict(view.targets) if targets is None else targets, at)
     for ev in events:
         if ev.id in view.known_ids:
             raise reject(ev, "this event id is already recorded")

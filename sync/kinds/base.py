@@ -71,6 +71,7 @@ class Step:
     kiosk: str
     shop: str
     targets: dict[str, Target]
+    at: int = 0  # when the server acknowledged the batch (0: not known, before it is)
 
     def post(self, p: Posting) -> None:
         bal = self.view.balances
