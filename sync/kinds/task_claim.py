@@ -8,8 +8,9 @@ one of another community, a second claim by the same resident). Offline kiosks m
 record one the server must refuse; a signed batch is never refused for it (a chain has no
 gaps), so the event is kept as recorded, counts as no claim, and raises a ``task_refused``
 review item whose ``reason`` says why. Whether a task was closed is decided by when the
-server acknowledged the batch against when staff closed it, so a rebuild from the log
-decides the same. A server of an earlier release does not accept the kind, so a kiosk
+server acknowledged the batch against when staff closed it (a batch acknowledged in a later
+millisecond than the closing finds it closed), never by which was written first, so a
+rebuild from the log decides the same. A server of an earlier release does not accept the kind, so a kiosk
 records one only when its server's ``accepts`` row names it."""
 
 from dataclasses import replace
@@ -23,13 +24,13 @@ REASONS = ("unknown", "other_community", "closed", "full", "claimed", "unclaimed
 
 
 def refused(task: TaskInfo | None, card: str, community: str | None, at: int) -> str | None:
-    """Why a claim by ``card`` (of ``community``, None: not known) of ``task`` at ``at``
-    does not count (None: it does)."""
+    """Why a claim by ``card`` (of ``community``, None: not known) of ``task``, acknowledged
+    at ``at``, does not count (None: it does)."""
     if task is None:
         return "unknown"
     if task.community is not None and community is not None and community != task.community:
         return "other_community"
-    if task.closed_at is not None and at >= task.closed_at:
+    if task.closed_at is not None and at > task.closed_at:
         return "closed"
     if any(c == card for c, _ in task.claims.values()):
         return "claimed"

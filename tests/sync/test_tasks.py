@@ -59,7 +59,7 @@ def test_a_full_task_takes_no_more_claims():
 
 def test_a_closed_task_refuses_claims_acknowledged_after_it_closed_and_completes_earlier_ones():
     closes = T0 + 5000
-    rows = fold([batch(claim(1), at=closes - 1), batch(claim(2, B), pos=2, at=closes),
+    rows = fold([batch(claim(1), at=closes), batch(claim(2, B), pos=2, at=closes + 1),
                  batch(done(3, 1), pos=3, at=closes + 10)], view(closed_at=closes))
     assert [c["resident"] for c in rows.claims] == [A] and reasons(rows) == [("K0001-2", "closed")]
     assert rows.balances == {A: 20}
