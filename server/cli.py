@@ -34,7 +34,8 @@ from server.files import PRIVATE_UMASK
 from server.reports.render import FORMATS, render, render_bytes
 from server.services import checkpoint, enroll, manage, open_context, projector, receipt, register, reports, review, rotate, staff, tasks, voice
 from server.services.audit import audit
-from server.services.demo import demo_data
+from server.services.demo import demo_data, generate
+from server.services.demo_station import demo_station
 from server.settings import DEFAULT_DATA, Settings
 from server.store.backup import BackupCorrupt, DatabaseInUse
 from server.store.db import MigrationRefused
@@ -140,10 +141,14 @@ def restore(settings: Settings, args) -> int:
 def _demo_args(p):
     p.add_argument("--residents", type=int, default=2000)
     p.add_argument("--communities", type=int, default=12)
+    p.add_argument("--no-activity", action="store_true",
+                   help="only the programme: no demo station kiosk with its letters, requests, ratings and tasks")
 
 
 def demo(ctx, who, args) -> int:
     out = demo_data(ctx, args.residents, args.communities)
+    if not args.no_activity:
+        out |= demo_station(ctx, generate(args.residents, args.communities))
     return emit(args, out, ", ".join(f"{k}: {v}" for k, v in out.items()))
 
 
