@@ -115,6 +115,15 @@ def list_tasks(ctx: Context, who: Principal, community: str | None = None, statu
         return store.list_tasks(db, allowed, status, min(max(int(limit), 1), LIST_LIMIT))
 
 
+def overview(ctx: Context, who: Principal, community: str | None = None, status: str | None = None) -> dict:
+    """The console's task page: the tasks ``who`` may see, and the rules a task may name
+    (active, awarding points)."""
+    rows = list_tasks(ctx, who, community, status)
+    with ctx.store.read() as db:
+        rules = [r for r in catalog.list_rows(db, "rules") if r["kind"] != "prohibited" and r["status"] == "active"]
+    return {"tasks": rows, "rules": rules}
+
+
 def task(ctx: Context, who: Principal, task_id: str) -> dict:
     """One task with its claims and completions (each with the resident's name)."""
     require(who, "task.read")
