@@ -253,9 +253,8 @@ class Recorder:
             raise E.TaskRefused("task_not_accepted")
         with self.store.transaction():
             kiosk, operator = self._recording_as(operator)
-            resident = self._active_resident(card)
-            info, _ = self.task_state(task)
-            reason = task_claim.refused(info, card, resident["community"], 0)
+            self._active_resident(card)
+            reason = self.task_refusal(card, task, "claim")
             if reason is not None:
                 raise E.TaskRefused("task_" + reason, task=task)
             now = self._tick()
@@ -272,15 +271,25 @@ class Recorder:
         with self.store.transaction():
             kiosk, operator = self._recording_as(operator)
             self._active_resident(card)
-            info, row = self.task_state(task)
-            claim = next((c for c, (who, _) in (info.claims if info else {}).items() if who == card), None)
-            reason = task_done.refused(info, card, claim or "", row["rule"] if row else "", row["points"] if row else 0)
+            reason = self.task_refusal(card, task, "done")
             if reason is not None:
                 raise E.TaskRefused("task_" + reason, task=task)
+            info, row = self.task_state(task)
+            claim = next(c for c, (who, _) in info.claims.items() if who == card)
             now = self._tick()
             return self._append(lambda kseq: TaskDone(
                 id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator, resident=card, task=task, claim=claim,
                 rule=row["rule"], points=row["points"]), kiosk, card, receipt)
+
+    def task_refusal(self, card: str, task: str, what: str) -> str | None:
+        """Why a ``claim`` or a ``done`` of ``task`` for ``card`` would not count, as far as
+        this kiosk knows (``sync.kinds.task_claim.refused``, ``sync.kinds.task_done.refused``)."""
+        info, row = self.task_state(task)
+        if what == "claim":
+            resident = self.store.resident(card) or {}
+            return task_claim.refused(info, card, resident.get("community"), 0)
+        claim = next((c for c, (who, _) in (info.claims if info else {}).items() if who == card), None)
+        return task_done.refused(info, card, claim or "", row["rule"] if row else "", row["points"] if row else 0)
 
     def task_state(self, task: str) -> tuple[TaskInfo | None, dict | None]:
         """A task as this kiosk knows it: the server's feed row, and this kiosk's own claims

@@ -124,6 +124,10 @@ class KioskService:
         """The resident's claimed task is done: the task's points follow (``task_done``)."""
         return self.recorder.finish_task(card, task, operator, receipt=receipt)
 
+    def task_refusal(self, card: str, task: str, what: str) -> str | None:
+        """Why a ``claim`` or ``done`` of ``task`` for ``card`` would be refused here now (None: taken)."""
+        return self.recorder.task_refusal(card, task, what)
+
     def tasks(self, card: str) -> list[dict]:
         """The volunteer tasks of the resident's community as this kiosk knows them, each with
         ``taken`` (places claimed), ``mine`` (``claimed``, ``done`` or None: this resident's
