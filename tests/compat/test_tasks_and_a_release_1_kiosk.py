@@ -7,7 +7,7 @@ from server.services import tasks
 from server.services.enroll import enroll_code
 from server.services.staff import SYSTEM
 from server.store import ledger
-from tests.compat.v1 import wire as v1
+from tests.compat.release1 import award_once
 from tests.compat.v1.kiosk import V1Kiosk
 from tests.conftest import T0, Clock
 from tests.server.conftest import CARD_A
@@ -26,13 +26,9 @@ def test_a_release_1_kiosk_syncs_beside_tasks_claimed_and_done(app_server):
     old.enroll(enroll_code(server.ctx, SYSTEM, "S01")["code"])
     old.pull()
     assert "task" in old.skipped and not any(kind == "task" for kind, _ in old.mirror)
-    rule = next(r for r in old.mirror.values() if isinstance(r, v1.RuleRec) and r.kind != "prohibited" and r.status == "active")
-    before = old.mirror[("balance", CARD_A)].points if ("balance", CARD_A) in old.mirror else 0
-    eid, n = old.next_id()
-    award = v1.Award(id=eid, kseq=n, at=T0, operator="op1", resident=CARD_A, rule=rule.code, points=rule.points)
-    assert old.push(award).status == "applied"
+    before, points = award_once(old, CARD_A)
     assert now.push(now.batch(now.done(CARD_A, task["id"], claim.id, "ZYFW", task["points"]))).status_code == 200
     old.pull()
-    assert old.mirror[("balance", CARD_A)].points == before + rule.points + task["points"]
+    assert old.mirror[("balance", CARD_A)].points == before + points + task["points"]
     with server.ctx.store.read() as db:
-        assert ledger.balances_of(db, {f"resident:{CARD_A}"})[f"resident:{CARD_A}"] == before + rule.points + task["points"]
+        assert ledger.balances_of(db, {f"resident:{CARD_A}"})[f"resident:{CARD_A}"] == before + points + task["points"]
