@@ -15,6 +15,7 @@ the app and background sync show the same words (``str()`` is the English text):
       ├── RedeemRefused             balance, lease or offline cap (sync.policy decided)
       ├── VoidRefused               unknown, foreign, void-of-void or already voided
       ├── VoiceRefused              a letter the server cannot take yet, a rating of another's, undone or rated item
+      ├── TaskRefused               a volunteer task claim or completion this kiosk knows would not count
       ├── SignInRefused             wrong PIN, locked out, not a supervisor, another shop (kiosk.counter)
       ├── RekeyWrongKiosk           a re-enrolment code bound the new key to another kiosk id
       ├── KeyMissing                the kiosk's key file is gone
@@ -132,6 +133,12 @@ class VoidRefused(KioskError):
 
 class VoiceRefused(KioskError):
     key = "voice_refused"
+
+
+class TaskRefused(KioskError):
+    """``key``: ``task_not_accepted`` or ``task_<reason>`` (``sync.kinds.task_claim.REASONS``)."""
+
+    key = "task_refused"
 
 
 class SignInRefused(KioskError):

@@ -1,5 +1,6 @@
-"""Recording: award, redeem, void, stock-in and a resident's letter, request or rating
-(``voice``, ``voice_rating``), each one check-then-append in ONE store
+"""Recording: award, redeem, void, stock-in, a resident's letter, request or rating
+(``voice``, ``voice_rating``) and a volunteer task's claim and completion (``task_claim``,
+``task_done``), each one check-then-append in ONE store
 transaction, and the figures those checks decide by (balance, stock, lease, offline cap).
 
 Recording never touches the network. Each use case checks its input against the mirror
@@ -23,12 +24,13 @@ from kiosk import errors as E
 from kiosk.pending import decode_event, points_delta, stock_delta
 from kiosk.store import Store
 from schema.types import Card, Code, EventId, OperatorId, Qty, Stars, Text, VoiceText
-from schema.wire import (Award, Item, KioskEvent, Policy, Redeem, ShiftClose, StockCount, StockIn, StockLine, Void, Voice,
-                         VoiceRating)
+from schema.wire import (Award, Item, KioskEvent, Policy, Redeem, ShiftClose, StockCount, StockIn, StockLine, TaskClaim, TaskDone,
+                         Void, Voice, VoiceRating)
 from sync import codec, kinds, tracking
 from sync.kinds.voice import CATEGORIES, CHANNELS, text_problem
 from sync.kinds.voice_rating import refused
-from sync.postings import VoiceInfo
+from sync.kinds import task_claim, task_done
+from sync.postings import TaskInfo, VoiceInfo
 from sync import receipt as sync_receipt
 from sync.batch import event_id
 from sync.clock import record_time
@@ -242,6 +244,70 @@ class Recorder:
             mine = next((ev for ev in pending if isinstance(ev, Voice) and ev.code == code), None)
             return refused(VoiceInfo(mine.resident, "open", None) if mine else None, card)
         return refused(VoiceInfo(row["resident"], row["status"], row["stars"]), card)
+
+    def claim_task(self, card: str, task: str, operator: str, *, receipt: bool = False) -> Recorded:
+        """The resident takes on a volunteer task of their community: refused when this
+        kiosk knows the task is unknown, closed, full, another community's, or theirs already."""
+        card, task = valid(card, Card, "card"), valid(str(task).strip().upper(), Code, "task")
+        if not self.accepts("task_claim"):
+            raise E.TaskRefused("task_not_accepted")
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            self._active_resident(card)
+            reason = self.task_refusal(card, task, "claim")
+            if reason is not None:
+                raise E.TaskRefused("task_" + reason, task=task)
+            now = self._tick()
+            return self._append(lambda kseq: TaskClaim(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator, resident=card, task=task),
+                kiosk, card, receipt, points=False)
+
+    def finish_task(self, card: str, task: str, operator: str, *, receipt: bool = False) -> Recorded:
+        """The station records the resident's claimed task done; the award is the task's own
+        rule and points, as this kiosk mirrors them, under the resident's claim."""
+        card, task = valid(card, Card, "card"), valid(str(task).strip().upper(), Code, "task")
+        if not self.accepts("task_done"):
+            raise E.TaskRefused("task_not_accepted")
+        with self.store.transaction():
+            kiosk, operator = self._recording_as(operator)
+            self._active_resident(card)
+            reason = self.task_refusal(card, task, "done")
+            if reason is not None:
+                raise E.TaskRefused("task_" + reason, task=task)
+            info, row = self.task_state(task)
+            claim = next(c for c, (who, _) in info.claims.items() if who == card)
+            now = self._tick()
+            return self._append(lambda kseq: TaskDone(
+                id=event_id(kiosk, kseq), kseq=kseq, at=now, operator=operator, resident=card, task=task, claim=claim,
+                rule=row["rule"], points=row["points"]), kiosk, card, receipt)
+
+    def task_refusal(self, card: str, task: str, what: str) -> str | None:
+        """Why a ``claim`` or a ``done`` of ``task`` for ``card`` would not count, as far as
+        this kiosk knows (``sync.kinds.task_claim.refused``, ``sync.kinds.task_done.refused``)."""
+        info, row = self.task_state(task)
+        if what == "claim":
+            resident = self.store.resident(card) or {}
+            return task_claim.refused(info, card, resident.get("community"), 0)
+        claim = next((c for c, (who, _) in (info.claims if info else {}).items() if who == card), None)
+        return task_done.refused(info, card, claim or "", row["rule"] if row else "", row["points"] if row else 0)
+
+    def task_state(self, task: str) -> tuple[TaskInfo | None, dict | None]:
+        """A task as this kiosk knows it: the server's feed row, and this kiosk's own claims
+        and completions of it the server has not reflected yet."""
+        row = self.store.task(task)
+        if row is None:
+            return None, None
+        claims = {c["event"]: (c["card"], "done" if c["done"] else None) for c in row["claims"]}
+        for r in self.store.unreflected_events(kinds=("task_claim", "task_done")):
+            ev = decode_event(r["body"])
+            if ev.task != task:
+                continue
+            if isinstance(ev, TaskClaim):
+                claims.setdefault(ev.id, (ev.resident, None))
+            elif ev.claim in claims:
+                claims[ev.claim] = (claims[ev.claim][0], ev.id)
+        closed = 0 if row["status"] == "closed" else None
+        return TaskInfo(row["community"], row["rule"], row["points"], row["slots"], closed, claims), row
 
     def accepts(self, kind: str) -> bool:
         """Whether the server's ``accepts`` row names ``kind``: an event the server cannot take

@@ -127,6 +127,33 @@ class KioskService:
         """The resident's 1-5 stars for their done letter or request, once."""
         return self.recorder.rate_voice(card, code, stars, operator, receipt=receipt)
 
+    def claim_task(self, card: str, task: str, operator: str, *, receipt: bool = False) -> Recorded:
+        """The resident takes on a volunteer task of their community (``task_claim``)."""
+        return self.recorder.claim_task(card, task, operator, receipt=receipt)
+
+    def finish_task(self, card: str, task: str, operator: str, *, receipt: bool = False) -> Recorded:
+        """The resident's claimed task is done: the task's points follow (``task_done``)."""
+        return self.recorder.finish_task(card, task, operator, receipt=receipt)
+
+    def task_refusal(self, card: str, task: str, what: str) -> str | None:
+        """Why a ``claim`` or ``done`` of ``task`` for ``card`` would be refused here now (None: taken)."""
+        return self.recorder.task_refusal(card, task, what)
+
+    def tasks(self, card: str) -> list[dict]:
+        """The volunteer tasks of the resident's community as this kiosk knows them, each with
+        ``taken`` (places claimed), ``mine`` (``claimed``, ``done`` or None: this resident's
+        state, this kiosk's unsent events included) and ``open``."""
+        resident = self.store.resident(card)
+        if resident is None:
+            return []
+        out = []
+        for row in self.store.tasks(resident["community"]):
+            info, _ = self.recorder.task_state(row["id"])
+            mine = next((("done" if d else "claimed") for who, d in info.claims.values() if who == card), None)
+            out.append({k: row[k] for k in ("id", "title", "rule", "points", "slots", "status")}
+                       | {"taken": len(info.claims), "mine": mine, "open": row["status"] == "open"})
+        return out
+
     def rating_refusal(self, card: str, code: str) -> str | None:
         """Why ``card`` may not rate ``code`` here now (None: a rating would be taken)."""
         return self.recorder.rating_refusal(card, code)

@@ -453,6 +453,17 @@ class Store:
         """A resident's letters and requests as the server last said they stand, newest first."""
         return self._rows("SELECT * FROM voice_items WHERE resident = ? ORDER BY at DESC", (card,))
 
+    def task(self, task_id: str) -> dict | None:
+        """A volunteer task as the server last said it stands (feed ``task``), claims decoded."""
+        row = self._one("SELECT * FROM tasks WHERE id = ?", (task_id,))
+        return row and row | {"claims": json.loads(row["claims"])}
+
+    def tasks(self, community: str) -> list[dict]:
+        """The volunteer tasks of ``community``, open first, newest first, claims decoded."""
+        rows = self._rows("SELECT * FROM tasks WHERE community = ? ORDER BY status = 'closed', posted_at DESC, id",
+                          (community,))
+        return [r | {"claims": json.loads(r["claims"])} for r in rows]
+
     def resident(self, card: str) -> dict | None:
         """A mirrored resident, else a visitor looked up online (``visitor`` 1, no phone tail)."""
         return self._one("SELECT *, 0 AS visitor FROM residents WHERE card = ?", (card,)) or self._one(

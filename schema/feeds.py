@@ -36,6 +36,7 @@ from schema.wire import (
     ServesRec,
     ShopRec,
     StockRec,
+    TaskRec,
     VoiceReplyRec,
 )
 
@@ -103,6 +104,12 @@ def _board_row(rec: BoardRec, key: str) -> dict:
     return {"key": key, **row, "top": msgspec.json.encode(row["top"], order="sorted").decode()}
 
 
+def _task_row(rec: TaskRec, key: str) -> dict:
+    # one row per task; its claims kept as JSON text
+    row = msgspec.to_builtins(rec)
+    return {**row, "claims": msgspec.json.encode(row["claims"], order="sorted").decode()}
+
+
 def _stock_key(key: str, shop: str) -> str | None:
     at, _, sku = key.partition("/")
     return sku if at == shop else None
@@ -134,6 +141,9 @@ FEEDS: dict[str, Feed] = {f.kind: f for f in (
     Feed("serves", ServesRec, lambda r: r.shop, "shop", shop_of=lambda r: r.shop),
     # where a resident's letter or request stands: shown to the resident when they return
     Feed("voice_reply", VoiceReplyRec, lambda r: r.code, "community", table="voice_items", table_key="code"),
+    # volunteer service tasks of a community, with their claims: claimed and done at a station
+    Feed("task", TaskRec, lambda r: r.id, "community", shop_of=lambda r: r.community, table="tasks", table_key="id",
+         adapt=_task_row),
     # the event kinds the server applies: the kiosk sends no other (kept in its meta)
     Feed("accepts", AcceptsRec, lambda r: "events", "global"),
     # the signed requests beyond push and pull the server answers (online lookup, history)

@@ -258,8 +258,26 @@ ALTER TABLE outbox ADD COLUMN confirmed_feed INTEGER;
 UPDATE outbox SET confirmed_feed = ack_feed WHERE acked_at IS NOT NULL;
 """
 
+# Version 10: volunteer service tasks of the communities this kiosk serves (feed kind
+# ``task``), with their claims as JSON text ([{card, event, done}]): what the station's task
+# screen offers and the checks it makes before a claim or a completion is recorded.
+_V10 = """
+CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    community TEXT NOT NULL,
+    title TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    points INTEGER NOT NULL,
+    slots INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    posted_at INTEGER NOT NULL,
+    claims TEXT NOT NULL
+);
+CREATE INDEX tasks_community ON tasks (community, status);
+"""
+
 #: (version, SQL), in order. Append only: a released migration is never edited.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

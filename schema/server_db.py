@@ -696,8 +696,43 @@ CREATE TABLE community_counties (
 CREATE INDEX community_counties_county ON community_counties(county, community);
 """
 
+# Version 21: volunteer service tasks (server.services.tasks). ``tasks`` is staff state:
+# posted by central or community staff for one community, worth the points ``rule`` had
+# when posted (``points``), claimable by ``slots`` residents, closed by staff at
+# ``closed_at`` (claims the server acknowledged from then on do not count). ``task_claims``
+# is projected from the signed log (``task_claim`` events that counted, and the
+# ``task_done`` completing each): the projector writes it, a rebuild compares it.
+_V21 = """
+CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    n INTEGER NOT NULL UNIQUE,
+    community TEXT NOT NULL REFERENCES communities(id),
+    title TEXT NOT NULL,
+    rule TEXT NOT NULL REFERENCES rules(code),
+    points INTEGER NOT NULL,
+    slots INTEGER NOT NULL CHECK (slots BETWEEN 1 AND 1000),
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+    posted_by TEXT NOT NULL,
+    posted_at INTEGER NOT NULL,
+    closed_by TEXT,
+    closed_at INTEGER
+);
+CREATE INDEX tasks_community ON tasks(community, status);
+CREATE TABLE task_claims (
+    claim TEXT PRIMARY KEY,
+    task TEXT NOT NULL REFERENCES tasks(id),
+    resident TEXT NOT NULL,
+    kiosk TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    done_event TEXT UNIQUE,
+    done_at INTEGER
+);
+CREATE INDEX task_claims_task ON task_claims(task);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19), (20, _V20)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19), (20, _V20), (21, _V21)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

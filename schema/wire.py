@@ -164,7 +164,35 @@ class VoiceRating(Wire, tag="voice_rating"):
     stars: Stars
 
 
-KioskEvent = Award | Redeem | Void | StockIn | ShiftClose | Voice | VoiceRating
+class TaskClaim(Wire, tag="task_claim"):
+    """A resident takes on a volunteer service task (``task``, posted centrally: feed kind
+    ``task``) at a station. No postings: the points follow once it is done."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    resident: Card
+    task: Code
+
+
+class TaskDone(Wire, tag="task_done"):
+    """The station records a claimed task done (``claim``: the ``task_claim`` event). The
+    award follows from the task: ``rule`` and ``points`` are the task's own as the kiosk
+    mirrors it (never typed by the operator); the server posts them only when they are."""
+
+    id: EventId
+    kseq: Seq
+    at: Millis
+    operator: OperatorId
+    resident: Card
+    task: Code
+    claim: EventId
+    rule: Code
+    points: Points
+
+
+KioskEvent = Award | Redeem | Void | StockIn | ShiftClose | Voice | VoiceRating | TaskClaim | TaskDone
 
 
 # ---------------------------------------------------------------- central events
@@ -694,6 +722,30 @@ class VoiceReplyRec(Wire):
     replied_at: Millis | None
     done_at: Millis | None
     stars: Stars | None
+
+
+class TaskClaimRec(Wire):
+    """One claim of a task: the resident's card, the ``task_claim`` event, whether done."""
+
+    card: Card
+    event: EventId
+    done: bool
+
+
+class TaskRec(Wire):
+    """A volunteer service task staff posted (kind ``task``, key its id, scope its
+    community): what it is, the rule whose points its completion awards (``points``: the
+    rule's value when posted), how many residents may claim it, and the claims so far."""
+
+    id: Code
+    community: Code
+    title: Name
+    rule: Code
+    points: Points
+    slots: Annotated[int, msgspec.Meta(ge=1, le=1000)]
+    status: Literal["open", "closed"]
+    posted_at: Millis
+    claims: list[TaskClaimRec]
 
 
 class AcceptsRec(Wire):

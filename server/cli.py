@@ -33,9 +33,10 @@ from schema.wire import CheckpointRec
 from server.errors import Invalid, ServerKeyChanged
 from server.files import PRIVATE_UMASK
 from server.reports.render import FORMATS, render, render_bytes
-from server.services import checkpoint, enroll, manage, open_context, projector, receipt, register, reports, review, rotate, staff, voice
+from server.services import checkpoint, enroll, manage, open_context, projector, receipt, register, reports, review, rotate, staff, tasks, voice
 from server.services.audit import audit
-from server.services.demo import demo_data
+from server.services.demo import demo_data, generate
+from server.services.demo_station import demo_station
 from server.settings import DEFAULT_DATA, Settings
 from server.store.backup import BackupCorrupt, DatabaseInUse
 from server.store.db import MigrationRefused
@@ -142,10 +143,14 @@ def _demo_args(p):
     p.add_argument("--residents", type=int, default=2000)
     p.add_argument("--communities", type=int, default=12)
     p.add_argument("--counties", type=int, default=1, help="more than 1: the communities dealt out over that many counties")
+    p.add_argument("--no-activity", action="store_true",
+                   help="only the programme: no demo station kiosk with its letters, requests, ratings and tasks")
 
 
 def demo(ctx, who, args) -> int:
     out = demo_data(ctx, args.residents, args.communities, counties=args.counties)
+    if not args.no_activity:
+        out |= demo_station(ctx, generate(args.residents, args.communities))
     return emit(args, out, ", ".join(f"{k}: {v}" for k, v in out.items()))
 
 
@@ -542,6 +547,44 @@ def _voice_reply_args(p):
     p.add_argument("--text", required=True, help="the reply the resident and the public handling log read")
 
 
+# ---------------------------------------------------------------- volunteer service tasks
+
+
+def _task_post_args(p):
+    p.add_argument("--community", required=True)
+    p.add_argument("--rule", required=True, help="the rule whose points completing it awards")
+    p.add_argument("--title", required=True, help="what the task is (mediation, a repair, collecting concerns ...)")
+    p.add_argument("--slots", type=int, default=1, help="how many residents may claim it (default 1)")
+
+
+def task_post(ctx, who, args) -> int:
+    out = tasks.post(ctx, who, args.community, args.rule, args.title, args.slots)
+    return emit(args, out, f"task {out['id']} posted for {out['community']}: {out['points']} points ({out['rule']}), {out['slots']} places")
+
+
+def task_list(ctx, who, args) -> int:
+    rows = tasks.list_tasks(ctx, who, args.community, args.status, tasks.LIST_LIMIT)
+    return emit(args, rows, "\n".join(f"{r['id']}\t{r['community']}\t{r['status']}\t{r['rule']}\t{r['points']}\t"
+                                      f"{r['claimed']}/{r['slots']}\t{r['completed']}\t{r['title']}" for r in rows))
+
+
+def task_show(ctx, who, args) -> int:
+    out = tasks.task(ctx, who, args.task)
+    claims = [f"  {c['claim']}\t{c['resident']}\t{c['at']}\t{c['done_event'] or ''}" for c in out["claims"]]
+    return emit(args, out, "\n".join([f"{out['id']} {out['community']} {out['status']} {out['rule']} {out['points']}",
+                                       out["title"], *claims]))
+
+
+def task_close(ctx, who, args) -> int:
+    out = tasks.close(ctx, who, args.task)
+    return emit(args, out, f"task {out['id']} closed")
+
+
+def _task_list_args(p):
+    p.add_argument("--community")
+    p.add_argument("--status", choices=tasks.STATUSES)
+
+
 # ---------------------------------------------------------------- staff accounts and the audit log
 
 
@@ -687,6 +730,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("voice assign", "give a letter or request to a staff account that may handle it", voice_assign, _voice_assign_args),
     Command("voice reply", "answer a letter or request (the resident's kiosk shows it)", voice_reply, _voice_reply_args),
     Command("voice done", "mark a replied letter or request done: the resident may rate it", voice_done, _voice_code),
+    Command("task post", "post a volunteer service task for a community, worth a rule's points", task_post, _task_post_args),
+    Command("task list", "list volunteer service tasks with their claims and completions", task_list, _task_list_args),
+    Command("task show", "one volunteer task and every claim and completion of it", task_show, positional("task")),
+    Command("task close", "close a volunteer task: no more claims count; claims made may still be completed", task_close,
+            positional("task")),
     Command("staff add", f"add an account (password from ${PASSWORD_ENV}, else generated and shown once)", staff_add, _staff_add_args),
     Command("staff list", "list accounts", staff_list),
     Command("staff password", f"set an account's password (from ${PASSWORD_ENV}, else generated and shown once; admin's is kept in admin-password.txt) and sign it out everywhere",

@@ -59,7 +59,7 @@ def target_of(ev, kiosk: str, shop: str) -> Target:
 
 
 def plan_batch(events: list, kiosk: str, shop: str, view: View, targets: dict[str, Target] | None = None,
-               wanted: set[str] | None = None) -> Plan:
+               wanted: set[str] | None = None, at: int = 0) -> Plan:
     """Turn a verified, structurally valid batch into postings, stock moves and reviews.
 
     Raises ``RequestRejected('invalid_batch')`` for what no honest kiosk can send (a
@@ -71,8 +71,10 @@ def plan_batch(events: list, kiosk: str, shop: str, view: View, targets: dict[st
     ``targets``: the void targets to plan against and update (a projection chunk shares one
     dict across its batches); by default a copy of the view's. ``wanted``: the only event ids
     whose effects are added to ``targets`` (the ids the run's voids name); None: every id's.
+    ``at``: when the server acknowledged the batch (a volunteer task closed before it takes no
+    claims from it).
     """
-    step = Step(view, Plan(), kiosk, shop, dict(view.targets) if targets is None else targets, wanted)
+    step = Step(view, Plan(), kiosk, shop, dict(view.targets) if targets is None else targets, wanted, at)
     for ev in events:
         if ev.id in view.known_ids:
             raise reject(ev, "this event id is already recorded")

@@ -90,6 +90,21 @@ class VoiceInfo:
 
 
 @dataclass(frozen=True)
+class TaskInfo:
+    """A volunteer service task as its claims and completions need to know it: its
+    community (None: any), the rule and points its completion awards, how many may claim it
+    (None: any number), when it was closed (None: open) and its claims so far (claim event
+    -> (card, the done event or None))."""
+
+    community: str | None
+    rule: str
+    points: int
+    slots: int | None
+    closed_at: int | None
+    claims: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Target:
     """An earlier event a void may reverse, with the effects to undo. ``kind`` is its tag."""
 
@@ -114,6 +129,8 @@ class View:
     counts: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (card, rule, period)
     operators: dict[str, OperatorInfo] = field(default_factory=dict)
     voices: dict[str, VoiceInfo] = field(default_factory=dict)  # tracking code -> item
+    tasks: dict[str, TaskInfo] = field(default_factory=dict)  # task id -> task
+    homes: dict[str, str] = field(default_factory=dict)  # card -> community (residents task events name)
 
 
 @dataclass
@@ -126,13 +143,15 @@ class Plan:
     counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
     voided: list[str] = field(default_factory=list)
     ratings: dict[str, tuple[str, int]] = field(default_factory=dict)  # tracking code -> (event, stars) that count
+    claims: list[tuple[str, str, str]] = field(default_factory=list)  # (claim event, task, card) that count
+    dones: list[tuple[str, str, str]] = field(default_factory=list)  # (claim event, done event, task) that award
 
 
 @dataclass
 class Refs:
     """What a batch refers to, so the caller can fetch its ``View``: cards, rules, SKUs
     (at the batch's shop), void targets, stock at other shops, cap counters, operators, the
-    letters and requests ratings name."""
+    letters and requests ratings name, the tasks claims and completions name."""
 
     cards: set[str] = field(default_factory=set)
     rules: set[str] = field(default_factory=set)
@@ -142,3 +161,4 @@ class Refs:
     counts: list[tuple[str, str, str]] = field(default_factory=list)
     operators: set[str] = field(default_factory=set)
     voices: set[str] = field(default_factory=set)  # tracking codes a rating names
+    tasks: set[str] = field(default_factory=set)  # volunteer tasks claims and completions name

@@ -39,7 +39,7 @@ from sync.ledger import (
     resident_account,
     shop_account,
 )
-from sync.postings import VoiceInfo
+from sync.postings import TaskInfo, VoiceInfo
 from sync.protocol import RequestRejected
 
 RESIDENT_PREFIX = resident_account("")
@@ -82,6 +82,7 @@ def needs(batches: list[Logged]) -> Needs:
         refs.counts += r.counts
         refs.operators |= r.operators
         refs.voices |= r.voices
+        refs.tasks |= r.tasks
         accounts.add(shop_account(b.shop))
         stock |= {(b.shop, sku) for sku in r.skus}
     refs.targets -= {ev.id for b in batches for ev in b.events}  # voids of events in the chunk itself
@@ -129,6 +130,9 @@ class Rows:
     balances: dict[str, int] = field(default_factory=dict)  # card -> points after the chunk
     stock: dict[tuple[str, str], int] = field(default_factory=dict)  # (shop, sku) -> qty after the chunk
     voice: list[Voiced] = field(default_factory=list)  # batches with letters or ratings, in log order
+    claims: list[dict] = field(default_factory=list)  # task_claims rows: the claims that count
+    dones: list[tuple[str, str, int]] = field(default_factory=list)  # (claim, done event, done at)
+    tasks: set[str] = field(default_factory=set)  # tasks whose claims moved (their feed rows)
     batches: list[tuple[str, int]] = field(default_factory=list)  # (kiosk, seq), in log order
     last: int = 0  # the log position the chunk ends at
 
@@ -157,7 +161,7 @@ def fold(batches: list[Logged], view: View) -> Rows:
     touched: set[str] = set()
     for b in batches:
         try:
-            plan = plan_batch(list(b.events), b.kiosk, b.shop, view, targets, wanted)
+            plan = plan_batch(list(b.events), b.kiosk, b.shop, view, targets, wanted, b.at)
         except RequestRejected as exc:
             raise Unprojectable(b, exc) from None
         at_of = _write_events(rows, b)
@@ -174,6 +178,7 @@ def fold(batches: list[Logged], view: View) -> Rows:
         for r in plan.reviews:
             rows.reviews.append((r.kind, b.at, b.kiosk, r.event, r.resident, b.shop or r.detail.get("shop"), r.detail))
         _voiced(rows, b, plan, view)
+        _tasked(rows, b, plan, at_of)
         rows.batches.append((b.kiosk, b.seq))
         rows.last = b.pos
     rows.balances = {a[len(RESIDENT_PREFIX):]: view.balances[a] for a in sorted(touched)}
@@ -198,6 +203,17 @@ def _voiced(rows: Rows, b: Logged, plan: Plan, view: View) -> None:
     for ev in voiced:
         if kinds.tag_of(ev) == "voice":
             view.voices[ev.code] = VoiceInfo(ev.resident, "open", None)
+
+
+def _tasked(rows: Rows, b: Logged, plan: Plan, at_of: dict[str, int]) -> None:
+    """The volunteer task claims and completions of ``b`` that count."""
+    for claim, task, card in plan.claims:
+        rows.claims.append({"claim": claim, "task": task, "resident": card, "kiosk": b.kiosk, "at": at_of[claim],
+                            "received_at": b.at})
+        rows.tasks.add(task)
+    for claim, done, task in plan.dones:
+        rows.dones.append((claim, done, at_of[done]))
+        rows.tasks.add(task)
 
 
 def _write_events(rows: Rows, b: Logged) -> dict[str, int]:
@@ -259,6 +275,9 @@ def rederive(events: list, kiosk: str, shop: str, targets: dict[str, Target], vo
     as its ``award_value_unknown`` review item says). ``targets``: the earlier events the
     voids name, as stored; ``voided``: those already undone before (updated here)."""
     applied = applied or {}
+    # a completion the projection refused posted nothing (its ``task_refused`` item says
+    # ``applied`` 0): left out, and every other one accepted against the task it names
+    events = [ev for ev in events if not (kinds.tag_of(ev) == "task_done" and applied.get(ev.id) == 0)]
     refs = references(events)
     recorded: dict[str, set[int]] = defaultdict(set)
     at_value: dict[str, int] = {}
@@ -283,7 +302,21 @@ def rederive(events: list, kiosk: str, shop: str, targets: dict[str, Target], vo
         # a stored target reads as voided once any void undid it — this batch's own too: it is
         # voided before this batch only if ``voided`` says so
         targets={t: Target(v.kind, v.kiosk, v.postings, v.stock, t in voided) for t, v in targets.items()},
+        tasks=_accepting_tasks(events),
     )
     rows = fold([Logged(0, kiosk, shop, 0, 0, tuple(events))], view)
     voided.update(t for t, _ in rows.voids)
     return ([Posting(e, a, n) for e, a, n, _ in rows.postings], [StockMove(e, s, k, d) for e, s, k, d in rows.stock_moves])
+
+
+def _accepting_tasks(events: list) -> dict[str, TaskInfo]:
+    """Tasks under which every claim and completion of ``events`` counts as recorded."""
+    tasks: dict[str, TaskInfo] = {}
+    for ev in events:
+        tag = kinds.tag_of(ev)
+        if tag == "task_done":
+            t = tasks.get(ev.task) or TaskInfo(None, ev.rule, ev.points, None, None)
+            tasks[ev.task] = TaskInfo(None, ev.rule, ev.points, None, None, {**t.claims, ev.claim: (ev.resident, None)})
+        elif tag == "task_claim":
+            tasks.setdefault(ev.task, TaskInfo(None, "", 0, None, None))
+    return tasks

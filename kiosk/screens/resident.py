@@ -1,7 +1,8 @@
 """Resident view: confirmed, pending and available points, this month's rank in the
 community (shown as "—" until the server publishes boards), and the resident's history.
 F2 awards or deducts, F3 redeems, F4 shows the resident's letters and requests (书记信箱,
-村民说事: ``kiosk.screens.voice``).
+村民说事: ``kiosk.screens.voice``), F6 the volunteer tasks of the resident's community
+(``kiosk.screens.tasks``).
 
 The history is the whole one when the server offers it: every entry at every shop,
 station and central adjustment, fetched once per visit in a worker (``HistoryFetched``)
@@ -40,6 +41,7 @@ class ResidentScreen(KioskScreen):
         Binding("f2", "award", "key_award"),
         Binding("f3", "redeem", "key_redeem"),
         Binding("f4", "voice", "key_voice"),
+        Binding("f6", "tasks", "key_tasks"),
         Binding("escape", "back", "key_back"),
     ]
 
@@ -162,6 +164,11 @@ class ResidentScreen(KioskScreen):
         from kiosk.screens.voice import VoiceScreen
 
         self.app.push_screen(VoiceScreen(self.card, self.row.get("name", "")))
+
+    def action_tasks(self) -> None:
+        from kiosk.screens.tasks import TasksScreen
+
+        self.app.push_screen(TasksScreen(self.card, self.row.get("name", "")))
 
     def action_redeem(self) -> None:
         from kiosk.screens.redeem import RedeemScreen

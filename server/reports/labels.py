@@ -134,7 +134,8 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
     "event": {"award": ("奖励", "award"), "redeem": ("兑换", "redemption"), "void": ("撤销", "void"),
               "stock_in": ("入库", "goods received"), "adjust": ("调整", "adjustment"), "charge": ("核销", "charge"),
               "stock_adjust": ("库存调整", "stock correction"),
-              "voice": ("来信诉求", "letter or request"), "voice_rating": ("办理评价", "rating")},
+              "voice": ("来信诉求", "letter or request"), "voice_rating": ("办理评价", "rating"),
+              "task_claim": ("认领志愿服务", "volunteer task claimed"), "task_done": ("志愿服务完成", "volunteer task done")},
     "action": {"accept": ("接受", "accept"), "adjust": ("调整积分", "adjust"), "charge-shop": ("由超市承担", "charge the shop"),
                "write-off": ("核销", "write off")},
     "review": {"overdraft": ("透支", "overdraft"), "stock_negative": ("库存为负", "stock below zero"),
@@ -148,7 +149,8 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
                "operator_unknown": ("店员不存在", "unknown operator"), "operator_retired": ("店员已停用", "retired operator"),
                "operator_other_shop": ("其他店铺的店员", "another shop's operator"),
                "void_unauthorised": ("撤销未经主管授权", "void without a supervisor"),
-               "voice_rating_refused": ("评价未计入", "rating not counted")},
+               "voice_rating_refused": ("评价未计入", "rating not counted"),
+               "task_refused": ("志愿服务未计入", "volunteer task not counted")},
 }
 
 #: phrases of evidence lines, totals and the CLI; ``{}`` fields filled by ``str.format``

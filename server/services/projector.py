@@ -5,7 +5,8 @@ projector reads the log in order from its cursor, a chunk of whole batches at a 
 ``settings.projection_chunk_events`` events), reads the state the chunk touches, folds it
 with ``sync.projection.fold`` and writes the rows set-based — events, postings and balance
 deltas, stock, cap counters, voids, review items, the balance and stock feed rows, and the
-residents' letters and counted ratings (``server.services.voice.receive``) — with its
+residents' letters and counted ratings (``server.services.voice.receive``), the volunteer task
+claims and completions that count (``server.services.tasks.receive``) — with its
 cursor moved in the same transaction, so a crash replays nothing twice and loses
 nothing. ``settings.projection``: ``inline`` (the default) projects right after each
 acknowledgement, before the reply; ``background`` leaves it to a thread (``Background``)
@@ -34,7 +35,7 @@ from pathlib import Path
 from schema.types import CENTRAL_KIOSK
 from schema.wire import StockRec
 from server.errors import Invalid
-from server.services import feed, voice
+from server.services import feed, tasks, voice
 from server.store import Tx, catalog, chain, ledger
 from server.store import log as logstore
 from sync import codec, kinds
@@ -81,6 +82,8 @@ def view_for(db: Tx, batches: list[Logged]) -> View:
         counts=ledger.award_counts_of(db, n.refs.counts),
         operators=catalog.operator_infos(db, n.refs.operators),
         voices=voice.view_of(db, n.refs.voices),
+        tasks=tasks.view_of(db, n.refs.tasks),
+        homes=tasks.homes_of(db, n.refs.cards) if n.refs.tasks else {},
     )
 
 
@@ -97,6 +100,7 @@ def write(db: Tx, rows: Rows, voices: bool = True) -> None:
     if voices:
         for v in rows.voice:
             voice.receive(db, list(v.events), v.ratings, v.kiosk, v.shop, v.at)
+    tasks.receive(db, rows)
     for kind, recs in rows.feed():
         if kind == "balance":
             feed.publish_balances(db, {r.card: r.points for r in recs})
@@ -283,6 +287,7 @@ def rebuild(ctx, scratch: Path, replace: bool = False) -> Rebuild:
                 feed.publish_balances(db, {a[len(RESIDENT_PREFIX):]: p for a, p in ledger.balance_cache(db).items()
                                            if a.startswith(RESIDENT_PREFIX)})
                 feed.publish_many(db, "stock", [StockRec(shop=s, sku=k, qty=q) for (s, k), q in sorted(ledger.stock_cache(db).items())])
+                tasks.publish(db, logstore.task_ids(db))
                 logstore.set_all_batches_feed(db, catalog.feed_high_water(db))
     finally:
         store.close()

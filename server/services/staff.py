@@ -57,6 +57,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # residents' letters and requests (server.services.voice): everyone reads, scoped
     "voice.read": frozenset(ROLES),
     "voice.handle": frozenset({"admin", "community_manager"}),
+    # volunteer service tasks (server.services.tasks): everyone reads, scoped
+    "task.read": frozenset(ROLES),
+    "task.manage": frozenset({"admin", "community_manager"}),
 }
 
 

@@ -120,8 +120,9 @@ def voided_by(db: Tx, ids: list[str]) -> dict[str, str | None]:
 
 def award_values_applied(db: Tx, kiosk: str, lo: int, hi: int) -> dict[str, int]:
     """event id -> the points applied to an award whose recorded points matched no value its
-    rule had (review items ``award_value_unknown`` of a kiosk's batches lo..hi)."""
+    rule had (review items ``award_value_unknown`` of a kiosk's batches lo..hi), and 0 for a
+    volunteer task's completion that did not count (``task_refused`` naming a ``task_done``)."""
     rows = db.sql.execute(
         """SELECT r.event, json_extract(r.detail, '$.applied') FROM review_items r JOIN events e ON e.id = r.event
-           WHERE r.kind = 'award_value_unknown' AND e.kiosk = ? AND e.batch_seq BETWEEN ? AND ?""", [kiosk, lo, hi]).fetchall()
+           WHERE r.kind IN ('award_value_unknown', 'task_refused') AND e.kiosk = ? AND e.batch_seq BETWEEN ? AND ?""", [kiosk, lo, hi]).fetchall()
     return {ev: int(points) for ev, points in rows if points is not None}

@@ -29,6 +29,7 @@ LEDGER_TABLES: dict[str, str] = {
     "award_counts": "SELECT card, rule, period, n FROM award_counts ORDER BY card, rule, period",
     "shift_counts": "SELECT closed_at, event, line, kiosk, operator, sku, expected, counted FROM shift_counts"
                     " ORDER BY closed_at, event, line",
+    "task_claims": "SELECT claim, task, resident, kiosk, at, received_at, done_event, done_at FROM task_claims ORDER BY claim",
     "review_items": "SELECT r.id, r.kind, r.created_at, r.kiosk, r.event, r.resident, r.shop, r.detail FROM review_items r"
                     " JOIN events e ON e.id = r.event WHERE r.kind != 'voice_rating_refused' ORDER BY r.id",
 }
@@ -128,7 +129,7 @@ def clear_projection(db: Tx) -> None:
     """Empty what the projector writes — the ledger tables, the review items it raised
     (those naming an event), the balance and stock feed rows — and move its cursor to 0.
     For a scratch copy only: resolutions there are left naming items that are gone."""
-    for table in ("postings", "stock_moves", "shift_counts", "events", "balances", "stock", "award_counts"):
+    for table in ("task_claims", "postings", "stock_moves", "shift_counts", "events", "balances", "stock", "award_counts"):
         db.sql.execute(f"DELETE FROM {table}")
     db.sql.execute("DELETE FROM review_items WHERE event IS NOT NULL")
     db.sql.execute("DELETE FROM feed WHERE kind IN ('balance', 'stock')")
@@ -138,7 +139,7 @@ def clear_projection(db: Tx) -> None:
 
 #: the tables ``replace_ledger`` copies from a rebuild, in the order they are emptied
 #: (``shift_counts`` is refilled by its trigger as the events go back in)
-REPLACED = ("postings", "stock_moves", "events", "balances", "stock", "award_counts")
+REPLACED = ("task_claims", "postings", "stock_moves", "events", "balances", "stock", "award_counts")
 
 
 def replace_ledger(db: Tx, rebuilt: Tx) -> None:
@@ -156,6 +157,11 @@ def replace_ledger(db: Tx, rebuilt: Tx) -> None:
         while rows := cur.fetchmany(10_000):
             db.sql.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
     set_projected(db, projected(rebuilt))
+
+
+def task_ids(db: Tx) -> list[str]:
+    """Every volunteer task (their feed rows follow their claims after a rebuild)."""
+    return [r[0] for r in db.sql.execute("SELECT id FROM tasks ORDER BY n")]
 
 
 def set_all_batches_feed(db: Tx, feed: int) -> None:

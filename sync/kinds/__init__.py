@@ -15,7 +15,8 @@ import msgspec
 
 from schema.wire import Batch, CentralBatch
 from sync import codec
-from sync.kinds import adjust, award, charge, redeem, shift_close, stock_adjust, stock_in, voice, voice_rating, void
+from sync.kinds import (adjust, award, charge, redeem, shift_close, stock_adjust, stock_in, task_claim, task_done, voice,
+                        voice_rating, void)
 from sync.kinds.base import Columns, Kind, ReceiptLine, ReceiptPart, ShiftLine, Step
 
 __all__ = ["KINDS", "Columns", "Kind", "ReceiptLine", "ReceiptPart", "ShiftLine", "Step", "UnknownKind",
@@ -56,7 +57,7 @@ def unregister(tag: str) -> None:
 
 
 for _kind in (award.KIND, redeem.KIND, void.KIND, stock_in.KIND, adjust.KIND, stock_adjust.KIND, charge.KIND, shift_close.KIND,
-              voice.KIND, voice_rating.KIND):
+              voice.KIND, voice_rating.KIND, task_claim.KIND, task_done.KIND):
     register(_kind)
 
 

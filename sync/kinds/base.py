@@ -74,6 +74,7 @@ class Step:
     targets: dict[str, Target]
     #: the ids whose effects a later void of the run may name (None: every id's are kept)
     wanted: set[str] | frozenset[str] | None = None
+    at: int = 0  # when the server acknowledged the batch (0: not known, before it is)
 
     def remember(self, event_id: str, target: Callable[[], Target]) -> None:
         """Keep ``event_id``'s effects for a later void of the same run, built only when

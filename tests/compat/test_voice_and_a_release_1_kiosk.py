@@ -5,7 +5,7 @@ pulling and pushing: it skips the feed kind it never heard of and its own events
 from server.services import voice
 from server.services.enroll import enroll_code
 from server.services.staff import SYSTEM
-from tests.compat.v1 import wire as v1
+from tests.compat.release1 import award_once
 from tests.compat.v1.kiosk import V1Kiosk
 from tests.conftest import T0, Clock
 from tests.server.conftest import CARD_A
@@ -25,12 +25,8 @@ def test_a_release_1_kiosk_syncs_beside_letters_and_their_replies(app_server):
     old.enroll(enroll_code(server.ctx, SYSTEM, "S01")["code"])
     old.pull()
     assert "voice_reply" in old.skipped and not any(kind == "voice_reply" for kind, _ in old.mirror)
-    rule = next(r for r in old.mirror.values() if isinstance(r, v1.RuleRec) and r.kind != "prohibited" and r.status == "active")
-    before = old.mirror[("balance", CARD_A)].points if ("balance", CARD_A) in old.mirror else 0
-    eid, n = old.next_id()
-    award = v1.Award(id=eid, kseq=n, at=T0, operator="op1", resident=CARD_A, rule=rule.code, points=rule.points)
-    assert old.push(award).status == "applied"
+    before, points = award_once(old, CARD_A)
     old.pull()
-    assert old.mirror[("balance", CARD_A)].points == before + rule.points
+    assert old.mirror[("balance", CARD_A)].points == before + points
     assert now.push(now.batch(now.rate(CARD_A, letter.code, 5))).status_code == 200
     assert voice.item(server.ctx, SYSTEM, letter.code)["stars"] == 5

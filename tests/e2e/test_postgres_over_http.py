@@ -32,7 +32,7 @@ def server(tmp_path, pg_database, monkeypatch):
     ``make_kiosk`` enrols kiosks to it."""
     monkeypatch.setenv("JIFEN_DATABASE", pg_database)
     data = tmp_path / "pg-server"
-    cli("jifen-server", "demo-data", "--data", str(data), "--residents", "30", "--communities", "3")
+    cli("jifen-server", "demo-data", "--data", str(data), "--residents", "30", "--communities", "3", "--no-activity")
     srv = ServerProcess(data, free_port()).start()
     srv.dsn = pg_database
     yield srv

@@ -4,8 +4,8 @@ build, sign and push batches exactly as a real kiosk would (through sync/ only).
 import msgspec
 
 from schema.types import GENESIS
-from schema.wire import (Award, EnrollRequest, HistoryRequest, Item, LookupRequest, PullRequest, Redeem, StockIn, StockLine, Void,
-                         Voice, VoiceRating)
+from schema.wire import (Award, EnrollRequest, HistoryRequest, Item, LookupRequest, PullRequest, Redeem, StockIn, StockLine,
+                         TaskClaim, TaskDone, Void, Voice, VoiceRating)
 from sync import codec, tracking
 from sync.batch import build_batch, event_id
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
@@ -76,6 +76,15 @@ class KioskDouble:
     def rate(self, card: str, code: str, stars: int, op: str = "op1") -> VoiceRating:
         eid, k = self._next()
         return VoiceRating(id=eid, kseq=k, at=self.clock(), operator=op, resident=card, code=code, stars=stars)
+
+    def claim(self, card: str, task: str, op: str = "op1") -> TaskClaim:
+        eid, k = self._next()
+        return TaskClaim(id=eid, kseq=k, at=self.clock(), operator=op, resident=card, task=task)
+
+    def done(self, card: str, task: str, claim: str, rule: str, points: int, op: str = "op1") -> TaskDone:
+        eid, k = self._next()
+        return TaskDone(id=eid, kseq=k, at=self.clock(), operator=op, resident=card, task=task, claim=claim, rule=rule,
+                        points=points)
 
     # ------------------------------------------------------------ batches
 

@@ -19,6 +19,8 @@ from schema.wire import (
     RuleRec,
     ShopRec,
     StockRec,
+    TaskClaimRec,
+    TaskRec,
     VoiceReplyRec,
 )
 
@@ -56,6 +58,8 @@ SAMPLES = {
     "voice_reply": VoiceReplyRec(code="0001-0001-4", resident="5101810000001", channel="letter", category="roads",
                                  at=1_764_000_000_000, status="done", reply="已修好", replied_at=1_764_000_000_001,
                                  done_at=1_764_000_000_002, stars=None),
+    "task": TaskRec(id="T1", community="C01", title="调解纠纷", rule="R01", points=8, slots=2, status="open",
+                    posted_at=1_764_000_000_000, claims=[TaskClaimRec(card="5101810000001", event="K0001-1", done=False)]),
 }
 
 

@@ -8,10 +8,11 @@ from server.console.pages import dashboard
 from server.console.pages import residents
 from server.console.pages import reviews
 from server.console.pages import voice
+from server.console.pages import tasks
 from server.console.pages import reports
 from server.console.pages import reference
 from server.console.pages import register
 from server.console.pages import accounts
 
-PAGES = [session.SessionPages, dashboard.DashboardPage, residents.ResidentPages, reviews.ReviewPages, voice.VoicePages, reports.ReportPages,
+PAGES = [session.SessionPages, dashboard.DashboardPage, residents.ResidentPages, reviews.ReviewPages, voice.VoicePages, tasks.TaskPages, reports.ReportPages,
          reference.ReferencePages, register.RegisterPages, accounts.AccountPages]
