@@ -40,6 +40,7 @@ from server.services.demo_station import demo_station
 from server.settings import DEFAULT_DATA, Settings
 from server.store.backup import BackupCorrupt, DatabaseInUse
 from server.store.db import MigrationRefused
+from server.store.pg_backup import ToolFailed, ToolMissing
 from sync import calendar, codec, codes, crashpoint
 from sync.protocol import ProtocolError
 
@@ -689,7 +690,7 @@ def make_checkpoint(ctx, who, args) -> int:
 
 COMMANDS: tuple[Command, ...] = (
     Command("serve", "run the HTTP server (migrates the database first)", serve, _serve_args, acts=False, opens=False),
-    Command("backup", "copy the database to FILE while the server runs (SQLite online backup)", backup, positional("file", type=Path), acts=False, opens=False),
+    Command("backup", "copy the database to FILE while the server runs (SQLite online backup; pg_dump on PostgreSQL)", backup, positional("file", type=Path), acts=False, opens=False),
     Command("restore", "replace a STOPPED server's database with the backup FILE", restore, positional("file", type=Path), acts=False, opens=False),
     Command("demo-data", "load realistic demo data (idempotent)", demo, _demo_args, acts=False),
     Command("audit", "re-verify every stored batch, chain and ledger total", run_audit, _audit_args, acts=False),
@@ -814,7 +815,7 @@ def _main(argv: list[str] | None) -> int:
     except ProtocolError as exc:  # the use cases' refusals (server.errors: not found, forbidden, conflict, ...)
         print(f"jifen-server: {exc.message}", file=sys.stderr)
         return 3 if exc.code == "conflict" else 2
-    except (ServerKeyChanged, BackupCorrupt, DatabaseInUse, MigrationRefused) as exc:
+    except (ServerKeyChanged, BackupCorrupt, DatabaseInUse, MigrationRefused, ToolMissing, ToolFailed) as exc:
         print(f"jifen-server: {exc}", file=sys.stderr)
         return 2
 

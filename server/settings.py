@@ -29,6 +29,9 @@ class Settings:
     # The database: a ``postgresql://`` URL (server.store.postgres); None: the embedded SQLite
     # file ``server.db`` in the data folder. The data folder keeps ``server.key`` either way.
     database: str | None = None
+    # The folder holding pg_dump, pg_restore and psql (backup and restore on PostgreSQL);
+    # None: /usr/lib/postgresql/*/bin newest first, then PATH (server.store.pg_backup).
+    pg_bin: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8470
     # Offline-risk policy handed to every kiosk on every pull.
@@ -160,4 +163,5 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "projection_poll_seconds": ("JIFEN_PROJECTION_POLL_SECONDS", float),
     "cache_mib": ("JIFEN_CACHE_MIB", int),
     "database": ("JIFEN_DATABASE", str),
+    "pg_bin": ("JIFEN_PG_BIN", Path),
 }

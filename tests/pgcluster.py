@@ -11,7 +11,6 @@ The cluster is tuned for tests (``fsync=off``): it is thrown away, and durabilit
 the SQLite suites and PostgreSQL's own tests check, not these.
 """
 
-import glob
 import os
 import pwd
 import shutil
@@ -22,17 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from server.store.pg_backup import tool_dir
+
 
 def find_bin() -> Path | None:
-    """The folder holding ``initdb`` and ``pg_ctl``, or None."""
-    def version(folder: str) -> tuple[int, ...]:
-        name = Path(folder).parent.name
-        return tuple(int(p) for p in name.split(".") if p.isdigit())
-    for folder in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version, reverse=True):
-        if (Path(folder) / "initdb").exists():
-            return Path(folder)
-    found = shutil.which("initdb")
-    return Path(found).parent if found else None
+    """The folder holding ``initdb`` and ``pg_ctl``, or None (looked for as the server looks
+    for ``pg_dump``: ``server.store.pg_backup.tool_dir``)."""
+    return tool_dir("initdb")
 
 
 def unavailable(reason: str) -> None:
@@ -87,11 +82,12 @@ class Cluster:
     def dsn(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
-        """A new empty database on this cluster; its DSN."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database on this cluster (empty, or a copy of the database ``template``,
+        which nothing may be connected to); its DSN."""
         import psycopg
         with psycopg.connect(self.dsn(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return self.dsn(name)
 
     def stop(self) -> None:

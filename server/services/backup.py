@@ -1,7 +1,9 @@
 """Backup and restore of the server's data (``jifen-server backup FILE`` / ``restore FILE``).
 
-A backup is one consistent copy of ``server.db`` made with SQLite's online backup API
-while the server runs. ``server.key`` is not in it: keep a copy of that file once, apart.
+A backup is one consistent copy of the database made while the server runs: of ``server.db``
+with SQLite's online backup API (``server.store.backup``), or on PostgreSQL a ``pg_dump``
+archive (``server.store.pg_backup``), which ``restore`` puts back with ``pg_restore``.
+``server.key`` is not in it: keep a copy of that file once, apart.
 
 Restoring an older backup puts the server behind its kiosks in two ways, and both are
 repaired here so that nothing is lost once every kiosk has synced again:
@@ -19,32 +21,30 @@ from pathlib import Path
 
 from schema.wire import ChainRec
 from server.keys import load_or_create_key
-from server.errors import Invalid, ServerKeyChanged
+from server.errors import ServerKeyChanged
 from server.services import feed
 from server.services.context import open_context
 from server.settings import Settings
 from server.store import catalog, chain
 from server.store import backup as files
-
-
-def _sqlite_only(settings: Settings, what: str) -> None:
-    if settings.database:
-        raise Invalid(f"{what} copies the SQLite file server.db; on PostgreSQL use pg_dump / pg_restore "
-                      "(docs/DEPLOY.md), then start the server as after a restore")
+from server.store import pg_backup as pg
 
 
 def backup(settings: Settings, dest: Path) -> dict:
-    _sqlite_only(settings, "backup")
-    size = files.copy_out(settings.db_path, Path(dest))
-    meta = files.check(Path(dest))
+    dest = Path(dest)
+    if settings.database:
+        size = pg.copy_out(settings.database, dest, settings.pg_bin)
+        meta = pg.check(dest, settings.pg_bin)
+    else:
+        size = files.copy_out(settings.db_path, dest)
+        meta = files.check(dest)
     return {"file": str(dest), "bytes": size, "schema_version": int(meta.get("schema_version", 0))}
 
 
 def restore(settings: Settings, src: Path) -> dict:
     """Replace the data of a STOPPED server with the backup ``src``."""
-    _sqlite_only(settings, "restore")
     src = Path(src)
-    meta = files.check(src)
+    meta = pg.check(src, settings.pg_bin) if settings.database else files.check(src)
     if not settings.key_path.exists():  # never make a new key here: it could sign nothing old
         raise files.BackupCorrupt(settings.key_path, "server.key is missing: put the server's key file back before restoring")
     key = load_or_create_key(settings.key_path)
@@ -52,9 +52,15 @@ def restore(settings: Settings, src: Path) -> dict:
     if stored is not None and stored != key.public_hex:
         raise ServerKeyChanged(stored, key.public_hex)
     now = settings.clock()
-    before = max(files.feed_high_water_of(settings.db_path), files.feed_high_water_of(src), now * 1000)
-    keep_as = settings.db_path.with_name(f"server.db.before-restore-{now}")
-    files.copy_in(src, settings.db_path, keep_as)
+    if settings.database:
+        before = max(pg.feed_high_water_of(settings.database), now * 1000)
+        keep_as = settings.data_dir / f"database.before-restore-{now}.dump"
+        pg.copy_in(src, settings.database, keep_as, settings.pg_bin)
+        before = max(before, pg.feed_high_water_of(settings.database))
+    else:
+        before = max(files.feed_high_water_of(settings.db_path), files.feed_high_water_of(src), now * 1000)
+        keep_as = settings.db_path.with_name(f"server.db.before-restore-{now}")
+        files.copy_in(src, settings.db_path, keep_as)
     ctx = open_context(settings)  # migrates a backup from an older release
     try:
         with ctx.store.write() as db:

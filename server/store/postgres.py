@@ -23,7 +23,8 @@ under still hold with several server processes on one database:
   lost machine keeps it). The lease saves folding twice; what keeps a batch from counting
   twice is still the cursor moved in the same transaction as the rows.
 
-Each process has one writer connection (its lock serialises the process's writers, and
+Every connection is named ``jifen-server`` (``application_name``), by which a restore
+finds a server still running (``server.store.pg_backup``). Each process has one writer connection (its lock serialises the process's writers, and
 ``write_grouped`` shares a commit among them) and a pool of readers. Results come back
 as the SQLite store gives them: an integral ``numeric`` (``sum`` of integers) as ``int``,
 a boolean as 0 or 1.
@@ -41,6 +42,7 @@ from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
+from server.store.pg_backup import APPLICATION_NAME
 from server.store.db import _SET_VERSION, MigrationRefused, Store
 from server.store.tx import PostgresSql, Tx
 
@@ -78,7 +80,7 @@ def lease_key(scope: str) -> int:
 
 
 def _connect(dsn: str) -> psycopg.Connection:
-    conn = psycopg.connect(dsn, autocommit=True, cursor_factory=psycopg.ClientCursor)
+    conn = psycopg.connect(dsn, autocommit=True, cursor_factory=psycopg.ClientCursor, application_name=APPLICATION_NAME)
     _configure(conn)
     return conn
 
@@ -92,7 +94,8 @@ class PostgresStore(Store):
         self._lease: psycopg.Connection | None = None
         self._lease_lock = threading.Lock()
         self._pool = ConnectionPool(dsn, min_size=1, max_size=POOL_SIZE, open=True, configure=_configure,
-                                    kwargs={"autocommit": True, "cursor_factory": psycopg.ClientCursor})
+                                    kwargs={"autocommit": True, "cursor_factory": psycopg.ClientCursor,
+                                            "application_name": APPLICATION_NAME})
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

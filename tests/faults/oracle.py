@@ -63,9 +63,18 @@ def replay(rows: list[tuple]) -> dict:
     return {"balances": dict(balances), "stock": dict(stock), "overdrafts": overdrafts, "negative": negative}
 
 
+#: every event in the order the server applied them: SQLite's insertion order; PostgreSQL has
+#: no rowid, so the order of the ingest log (batches) and, within a batch, of the kiosk's events
+APPLIED_ORDER = {
+    "sqlite": "SELECT id, kiosk, shop, body FROM events ORDER BY rowid",
+    "postgresql": "SELECT e.id, e.kiosk, e.shop, e.body FROM events e JOIN ingest_log l ON l.kiosk = e.kiosk"
+                  " AND l.seq = e.batch_seq ORDER BY l.pos, e.kseq",
+}
+
+
 def server_rows(db: sqlite3.Connection) -> list[tuple]:
-    """Every event the server holds, in the order it applied them (insertion order)."""
-    return [(r[0], r[1], r[2], bytes(r[3])) for r in db.execute("SELECT id, kiosk, shop, body FROM events ORDER BY rowid")]
+    """Every event the server holds, in the order it applied them."""
+    return [(r[0], r[1], r[2], bytes(r[3])) for r in db.execute(APPLIED_ORDER[getattr(db, "dialect", "sqlite")])]
 
 
 def check_server(db: sqlite3.Connection, kiosk_events: dict[str, dict[str, bytes]]) -> list[str]:
