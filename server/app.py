@@ -127,7 +127,7 @@ def create_app(settings: Settings) -> Litestar:
     async def open_data(app: Litestar) -> AsyncIterator[None]:
         # Opening migrates the database and may create the key file: blocking work.
         ctx = await anyio.to_thread.run_sync(open_context, settings)
-        ctx.metrics.watch(lambda: dashboard.fleet_gauges(ctx), ctx.now)
+        ctx.metrics.watch(lambda: dashboard.fleet_gauges(ctx), ctx.now, ctx.store.dialect)
         ctx.start_projector()  # settings.projection = background: the ledger follows the log behind
         app.state.ctx = ctx
         try:

@@ -7,6 +7,7 @@ from server.services import audit, checkpoint, reports, review
 from server.services.context import Context
 from server.services.staff import Principal, require
 from server.store import ledger
+from server.store import log as logstore
 from server.store import reports as reports_store
 from sync.calendar import local_month
 
@@ -61,6 +62,9 @@ def overview(ctx: Context, who: Principal) -> dict:
 def fleet_gauges(ctx: Context) -> dict:
     """The fleet's figures for /metrics (server.metrics): no principal, since the endpoint
     is guarded by its token or by being asked from this machine."""
+    now = ctx.now()
     with ctx.store.read() as db:
-        figures = reports_store.fleet_gauges(db, ctx.now() - SILENT_MS)
-    return figures | {"silent_hours": SILENT_MS // 3_600_000}
+        figures = reports_store.fleet_gauges(db, now - SILENT_MS)
+        head, cursor, oldest = logstore.head(db), logstore.projected(db), logstore.oldest_unprojected_at(db)
+    return figures | {"silent_hours": SILENT_MS // 3_600_000,
+                      "projection_behind": head - cursor, "projection_lag_ms": 0 if oldest is None else max(0, now - oldest)}

@@ -58,6 +58,12 @@ def projected(db: Tx) -> int:
     return int(row[0]) if row else 0
 
 
+def oldest_unprojected_at(db: Tx) -> int | None:
+    """When the oldest batch logged and not yet projected was acknowledged (None: none waits)."""
+    row = db.sql.execute("SELECT at FROM ingest_log WHERE pos > ? ORDER BY pos LIMIT 1", [projected(db)]).fetchone()
+    return row[0] if row else None
+
+
 def set_projected(db: Tx, pos: int) -> None:
     db.sql.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                    [PROJECTED, str(pos)])

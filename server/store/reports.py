@@ -336,7 +336,7 @@ def fleet_gauges(db: Tx, silent_before: int) -> dict:
     by_status = {row["status"]: row["n"] for row in db.sql.query("SELECT status, count(*) AS n FROM kiosks GROUP BY status")}
     silent = db.sql.execute(
         """SELECT count(*) FROM kiosks WHERE status = 'active'
-           AND coalesce(max(coalesce(last_push_at, 0), coalesce(last_pull_at, 0)), 0) < ?""", [silent_before]
+           AND coalesce(last_push_at, 0) < ? AND coalesce(last_pull_at, 0) < ?""", [silent_before, silent_before]
     ).fetchone()[0]
     batches = {row["status"]: row["n"] for row in db.sql.query("SELECT status, count(*) AS n FROM batches GROUP BY status")}
     reviews = db.sql.execute("SELECT count(*) FROM review_items WHERE status = 'open'").fetchone()[0]

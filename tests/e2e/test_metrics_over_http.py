@@ -30,6 +30,9 @@ def test_metrics_count_the_fleets_requests(server, make_kiosk):
     assert got[("jifen_kiosks", (("backend", "sqlite"), ("status", "active")))] >= 1
     assert ("jifen_kiosks_silent", (("backend", "sqlite"),)) in got
     assert got[("jifen_kiosk_request_seconds_count", (("backend", "sqlite"), ("endpoint", "pull")))] >= 2
+    # inline projection: the synced batch is in the ledger, nothing waits
+    assert got[("jifen_projection_behind", (("backend", "sqlite"),))] == 0
+    assert got[("jifen_projection_lag_seconds", (("backend", "sqlite"),))] == 0
 
 
 def test_with_a_token_metrics_need_it(tmp_path, server_dir):

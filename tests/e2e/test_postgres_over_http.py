@@ -60,6 +60,9 @@ def test_kiosks_record_offline_sync_and_audit_passes_on_postgresql(server, make_
         assert server_balance(server, card) == before[card] + vol
         assert kiosk.balance(card).confirmed == before[card] + vol
     assert stored(server.dsn, "SELECT count(*) FROM events WHERE kiosk = 'K0001'") == [(len(cards),)]
+    metrics = httpx.get(server.url + "/metrics").text  # every series labelled with the backend it runs on
+    assert 'jifen_kiosk_requests_total{backend="postgresql",endpoint="push",outcome="applied"}' in metrics
+    assert 'jifen_projection_behind{backend="postgresql"} 0.0' in metrics and 'backend="sqlite"' not in metrics
     # a letter, stored by the projector on PostgreSQL, handled, rated once and counted
     code = kiosk.voice(cards[0], "letter", "roads", "村口路灯坏了", "op1").event.code
     assert kiosk.sync().ok and server.json("voice", "show", code)["status"] == "open"
