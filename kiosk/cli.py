@@ -1,6 +1,6 @@
 """``jifen-kiosk``: the kiosk's command line, for operators' scripts and for our checks.
 
-Each subcommand takes ``--data DIR`` after its name, ``--json`` for machine-readable
+Each subcommand takes ``--data DIR`` after its name (or before it, as the app does), ``--json`` for machine-readable
 output and ``--lang zh|en`` (default: env ``JIFEN_LANG``, else Chinese). The environment is
 read here and only here, into ``kiosk.settings.Settings``. Every refusal is
 printed as a sentence from ``kiosk.i18n`` with a non-zero exit, never as a traceback; the
@@ -325,7 +325,8 @@ def _main(argv: list[str] | None) -> int:
         parser.print_help()
         return 0
     overrides = {"label": args.label} if getattr(args, "label", None) else {}
-    settings = settings_mod.from_env(os.environ, args.data, args.lang, **overrides)
+    # ``jifen-kiosk --data DIR enroll …`` means DIR as much as ``enroll --data DIR`` does
+    settings = settings_mod.from_env(os.environ, args.data or args.top_data, args.lang or args.top_lang, **overrides)
     lang = settings.lang
     start_log(settings)
     try:

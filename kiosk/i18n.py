@@ -323,6 +323,7 @@ TABLE: dict[str, dict[str, str]] = {
     "col_task_mine": {"zh": "这位居民", "en": "This resident"},
     "task_mine_open": {"zh": "可认领", "en": "Open"},
     "task_mine_closed": {"zh": "已关闭", "en": "Closed"},
+    "task_mine_full": {"zh": "名额已满", "en": "Full"},
     "task_mine_claimed": {"zh": "已认领", "en": "Claimed"},
     "task_mine_done": {"zh": "已完成", "en": "Done"},
     "confirm_task_claim": {"zh": "{name}（{card}）认领任务 {task}「{title}」？完成后记 {points} 分", "en": "{name} ({card}) claims task {task} \"{title}\"? Done, it earns {points} points"},

@@ -49,7 +49,7 @@ class TasksScreen(KioskScreen):
         self.rows = self.app.service.tasks(self.card)
         refill(self.query_one("#tasks", DataTable), (
             (r["id"], (cell(r["id"]), cell(r["title"]), cell(r["points"], right=True), cell(f"{r['taken']}/{r['slots']}"),
-                       cell(self.tr("task_mine_" + (r["mine"] or ("open" if r["open"] else "closed"))))))
+                       cell(self.tr("task_mine_" + (r["mine"] or _state(r))))))
             for r in self.rows))
         self.say("tasks_hint" if self.rows else "tasks_none")
 
@@ -87,3 +87,10 @@ class TasksScreen(KioskScreen):
         svc = self.app.service
         record = svc.claim_task if what == "claim" else svc.finish_task
         self.app.record(lambda op: record(self.card, task, op, receipt=True))
+
+
+def _state(row: dict) -> str:
+    """What a task not claimed by this resident offers them: closed, full, or a place."""
+    if not row["open"]:
+        return "closed"
+    return "full" if row["taken"] >= row["slots"] else "open"

@@ -100,6 +100,17 @@ def test_unenrolled_and_no_subcommand(tmp_path, capsys, monkeypatch):
     assert "not enrolled" in capsys.readouterr().err
 
 
+def test_the_data_folder_given_before_the_subcommand_is_the_one_used(run, kiosk, capsys):
+    """``jifen-kiosk --data DIR status`` (as the app is opened) reads DIR, not the default
+    folder: it names the enrolled kiosk, in the language given before the subcommand too."""
+    data = str(kiosk.settings.data_dir)
+    assert cli.main(["--data", data, "--lang", "en", "status", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["enrolled"] is True and out["kiosk"] == "K0001"
+    assert cli.main(["--data", data, "--lang", "zh", "balance", "bad card!"]) == 1
+    assert "无效" in capsys.readouterr().err
+
+
 def test_console_script_runs_without_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "balance", "bad card!", "--data", str(tmp_path)],
                           capture_output=True, text=True, env={"JIFEN_LANG": "zh", "PATH": ""})

@@ -6,11 +6,11 @@ before anything is recorded."""
 import pytest
 
 from kiosk.pending import decode_event
-from schema.wire import AcceptsRec, TaskRec
+from schema.wire import AcceptsRec, TaskClaimRec, TaskRec
 from sync.protocol import BASE_EVENT_KINDS
 from tests.kiosk.app.conftest import burst, message_text, screen_name, signed_in, typed
 from tests.kiosk.conftest import COUNTER_T0
-from tests.kiosk.fakeserver import CARD
+from tests.kiosk.fakeserver import CARD, CARD2
 
 
 @pytest.fixture
@@ -46,3 +46,20 @@ async def test_claim_then_done_records_the_tasks_points(run, posted, with_task):
         done = decode_event(with_task.store.event_row(posted[1].event_id)["body"])
         assert (done.rule, done.points, done.claim) == ("V01", 10, posted[0].event_id)
         assert with_task.balance(CARD).available == before + 10
+
+
+async def test_a_full_task_says_so_before_a_claim_is_tried(run, posted, shop_kiosk, server):
+    server.put("accepts", "events", AcceptsRec(events=sorted(BASE_EVENT_KINDS | {"task_claim", "task_done"})))
+    server.put("task", "T2", TaskRec(id="T2", community="C001", title="便民维修", rule="V01", points=5, slots=1,
+                                     status="open", posted_at=COUNTER_T0,
+                                     claims=[TaskClaimRec(card=CARD2, event="K0009-1", done=False)]))
+    assert shop_kiosk.sync().ok
+    app, ctx = run()
+    async with ctx as pilot:
+        await signed_in(pilot)
+        await burst(pilot, *typed(CARD + "\n"))
+        await burst(pilot, "f6")
+        table = app.screen.query_one("#tasks")
+        assert [str(c) for c in table.get_row_at(0)][-2:] == ["1/1", "名额已满"]
+        await burst(pilot, "f2")
+        assert not posted and "名额已满" in message_text(app)
