@@ -12,6 +12,7 @@ import secrets
 
 from schema.wire import EnrollReply, EnrollRequest
 from server.errors import NotFound
+from server.services import feed
 from server.services.context import Context
 from server.services.integrity import key_trace
 from server.services.staff import Principal, record, require
@@ -95,6 +96,7 @@ def enroll(ctx: Context, body: bytes) -> EnrollReply:
         else:
             kiosk = chain.next_kiosk_id(db)
             chain.insert_kiosk(db, kiosk, code["shop"], req.label, req.public_key, now, key_trace(ctx, kiosk, req.public_key, 1, hash_code(req.code)))
+            feed.publish_missing_projected(db)  # its ``projected`` row from the start (none of its batches yet)
         chain.use_enroll_code(db, hash_code(req.code), now, kiosk)
         shop = catalog.row_by_key(db, "shops", code["shop"])
     return EnrollReply(
