@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench import harness
 from bench.data import programme
-from bench.procs import prepare_server
+from bench.procs import PROJECTION_MODES, prepare_server
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Sizes:
     fleet_seconds: float
     board_events: int
     repeats: int
+    projection: str = "background"  # where the serving figures' server folds the log (not a size)
 
 
 FULL = Sizes("full", 500_000, 100_000, 50, 2_000, (0, 1_000_000, 10_000_000), 20_000, 1_000_000, 2_000, 200, 1_000, 60, 3_200_000, 3)
@@ -53,12 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--residents", type=int, help="override the number of residents (for scaling runs)")
     p.add_argument("--fleet", type=int, help="override the number of simulated kiosks (for scaling runs)")
     p.add_argument("--counties", type=int, default=2, help="counties the county benchmark deals the communities over (2-8)")
+    p.add_argument("--projection", choices=PROJECTION_MODES, default="background",
+                   help="where the ingest and fleet servers fold the log: in the serving process (default) "
+                        "or in a `jifen-server project` process beside it")
     p.add_argument("--out", type=Path, help="results file (default bench/results/latest.json)")
     p.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
     args = p.parse_args(argv)
     sizes = TINY if args.tiny else QUICK if args.quick else FULL
     if args.residents or args.fleet:
         sizes = replace(sizes, residents=args.residents or sizes.residents, fleet=args.fleet or sizes.fleet)
+    sizes = replace(sizes, projection=args.projection)
     only = args.only or list(BENCHES)
     work = args.work or Path(tempfile.mkdtemp(prefix="jifen-bench-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE, PROTOCOL_VERSION
 
 from bench.data import EventMaker
 from bench.harness import Figure, Spread
-from bench.procs import BACKGROUND, ServerProcess, SimKiosk, enroll_kiosks, log_position
+from bench.procs import ServerProcess, SimKiosk, enroll_kiosks, log_position, serving_env
 
 SHOPS = ("S01", "S02", "ST01", "ST02", "ST03", "ST04")
 THINK_S = (2.5, 7.5)  # seconds between two syncs of one kiosk
@@ -109,7 +109,7 @@ def fleet_figure(sizes, cards: list[str], server_data: Path, work: Path, log, fl
                  name: str = "fleet") -> Figure:
     """``fleet`` kiosks (default ``sizes.fleet``) syncing at once for ``sizes.fleet_seconds``."""
     fleet = fleet or sizes.fleet
-    with ServerProcess(server_data, env=BACKGROUND) as srv:
+    with ServerProcess(server_data, env=serving_env(sizes.projection)) as srv:
         kiosks = []
         for i, shop in enumerate(SHOPS):
             n = fleet // len(SHOPS) + (1 if i < fleet % len(SHOPS) else 0)
@@ -142,6 +142,7 @@ def fleet_figure(sizes, cards: list[str], server_data: Path, work: Path, log, fl
         asyncio.run(main())
         elapsed = time.perf_counter() - t
         peak = srv.rss()[1]
+        projector_peak = srv.projector_rss()[1]
     acks = Spread.of([a * 1000 for a in stats.acks]) if stats.acks else Spread(0, 0, 0, 0)
     pulls = Spread.of([a * 1000 for a in stats.pulls]) if stats.pulls else Spread(0, 0, 0, 0)
     lags = Spread.of(lag_of(readings)) if readings else Spread(0, 0, 0, 0)
@@ -158,5 +159,6 @@ def fleet_figure(sizes, cards: list[str], server_data: Path, work: Path, log, fl
         baseline={"projection_lag_s": lags},
         extra={"think_s": THINK_S, "offered_rounds_per_s": len(kiosks) / (sum(THINK_S) / 2), "errors": len(stats.errors), "error_sample": stats.errors[:3], "rounds": stats.rounds,
                "events": stats.events, "rounds_per_s": stats.rounds / elapsed, "pull_ms": pulls.__dict__,
-               "server_peak_rss_mb": peak, "server_rss_samples_mb": [round(x) for x in rss[::4]]},
+               "server_peak_rss_mb": peak, "projection": sizes.projection,
+               "projector_peak_rss_mb": projector_peak, "server_rss_samples_mb": [round(x) for x in rss[::4]]},
     )

@@ -25,7 +25,7 @@ from sync.protocol import KIOSK_BATCH_EVENTS
 from bench.data import EVENT_INSERT, POSTING_INSERT, EventMaker, connect_durable, event_row, posting_rows, \
     signed_batches, write_server_history
 from bench.harness import Figure, Spread, timed
-from bench.procs import BACKGROUND, ServerProcess, enroll_kiosks, push_batches, wait_projected
+from bench.procs import ServerProcess, enroll_kiosks, push_batches, serving_env, wait_projected
 
 #: events per pushed batch in the ingest figures
 BATCH = 1_000
@@ -70,7 +70,7 @@ def ingest_figures(sizes, cards: list[str], server_data: Path, work_dir: Path, l
     """ingest_1, ingest_50 (acknowledged, and confirmed beside it), week_offline,
     projection, naive — with the raw limit measured on the same rows each repeat."""
     figures = []
-    with ServerProcess(server_data, env=BACKGROUND) as srv:
+    with ServerProcess(server_data, env=serving_env(sizes.projection)) as srv:
         for name, n_kiosks in (("ingest_1", 1), (f"ingest_{sizes.concurrent}", sizes.concurrent)):
             per_kiosk = max(BATCH, sizes.ingest_events // n_kiosks // BATCH * BATCH)
             rates, raws, lat, errors, confirmed = [], [], [], [], []
@@ -192,7 +192,7 @@ def history_figure(sizes, cards: list[str], prepared: Path, work_dir: Path, log)
         t, _ = timed(lambda: write_server_history(data / "server.db", h, cards))
         log(f"  history {h:,}: written in {t:.1f}s")
         rates = []
-        with ServerProcess(data, env=BACKGROUND) as srv:
+        with ServerProcess(data, env=serving_env(sizes.projection)) as srv:
             for r in range(sizes.repeats):
                 kiosks = enroll_kiosks(srv, "S01", 1, seed=f"hist{h}:{r}")
                 work, events = make_work(kiosks, cards, sizes.ingest_events)

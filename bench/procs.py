@@ -97,6 +97,7 @@ class ServerProcess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
+        self.projector: subprocess.Popen | None = None
         self.log = data.parent / f"server-{self.port}.log"
 
     def __enter__(self) -> "ServerProcess":
@@ -111,6 +112,11 @@ class ServerProcess:
             [*command("jifen-server"), "serve", "--data", str(self.data), "--port", str(self.port)],
             stdout=log, stderr=subprocess.STDOUT, env=child_env() | self.env,
         )
+        if self.env.get("JIFEN_PROJECTION") == "separate":  # the fold in its own process, as deployed
+            self.projector = subprocess.Popen(
+                [*command("jifen-server"), "project", "--data", str(self.data)],
+                stdout=log, stderr=subprocess.STDOUT, env=child_env() | self.env,
+            )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -129,15 +135,20 @@ class ServerProcess:
         """(log head, projector cursor): how far the ledger has followed the acknowledgements."""
         return log_position(self.data)
 
+    def projector_rss(self) -> tuple[float, float]:
+        """The separate projector's (current, peak) RSS; zeros when the server projects itself."""
+        return rss_mb(self.projector.pid) if self.projector else (0.0, 0.0)
+
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc = None
+        for proc in (self.proc, self.projector):
+            if proc and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(5)
+        self.proc = self.projector = None
 
 
 @dataclass
@@ -203,8 +214,18 @@ def push_batches(url: str, work: dict[str, list[tuple[bytes, str]]], events: int
     return asyncio.run(main())
 
 
-#: the server as the ingest figures run it: acknowledge = append, the projector behind
+#: the server as the ingest figures run it: acknowledge = append, the projector behind, in
+#: the serving process (``background``) or in a ``jifen-server project`` process beside it
+#: (``separate``: ``python -m bench --projection separate``)
 BACKGROUND = {"JIFEN_PROJECTION": "background"}
+PROJECTION_MODES = ("background", "separate")
+
+
+def serving_env(mode: str = "background") -> dict[str, str]:
+    """The server settings the serving figures run under for projection ``mode``."""
+    if mode not in PROJECTION_MODES:
+        raise ValueError(f"projection mode {mode!r}: expected one of {', '.join(PROJECTION_MODES)}")
+    return {"JIFEN_PROJECTION": mode}
 
 
 def log_position(data: Path) -> tuple[int, int]:
