@@ -34,6 +34,7 @@ from kiosk.service import KioskService, sync_mark
 from kiosk.settings import DEFAULT_DATA
 from sync import codes, crashpoint
 from sync.calendar import local_dt
+from sync.initials import PYPINYIN_ENVIRONMENT
 
 EXIT_REFUSED = 1
 EXIT_OFFLINE = 3
@@ -301,6 +302,8 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
 
 def main(argv: list[str] | None = None) -> int:
     """The console script: ``_main``, and a reader that stops reading (``| head``) ends it quietly."""
+    for name, value in PYPINYIN_ENVIRONMENT.items():  # before pypinyin's first import (its reason there)
+        os.environ.setdefault(name, value)
     try:
         code = _main(argv)
         sys.stdout.flush()  # inside the try: a small output meets the closed pipe only here

@@ -42,6 +42,7 @@ from server.store.backup import BackupCorrupt, DatabaseInUse
 from server.store.db import MigrationRefused
 from server.store.pg_backup import ToolFailed, ToolMissing
 from sync import calendar, codec, codes, crashpoint
+from sync.initials import PYPINYIN_ENVIRONMENT
 from sync.protocol import ProtocolError
 
 #: seconds the server keeps an idle HTTP connection open
@@ -776,6 +777,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """The console script: ``_main``, and a reader that stops reading (``| head``) ends it quietly."""
+    for name, value in PYPINYIN_ENVIRONMENT.items():  # before pypinyin's first import (its reason there)
+        os.environ.setdefault(name, value)
     try:
         code = _main(argv)
         sys.stdout.flush()  # inside the try: a small output meets the closed pipe only here

@@ -20,6 +20,15 @@ punctuation such as the middle dot of transliterated names are skipped.
 import unicodedata
 from functools import cache
 
+#: pypinyin's documented switches, which each entry point (``server.cli``, ``kiosk.cli``) sets
+#: before pypinyin is first imported: this module asks it for one character at a time, which
+#: its phrase dictionary never changes (every character of CJK Unified Ideographs, Extension A
+#: and Extension B reads the same with and without it: ``tests/sync/test_initials.py``), and
+#: that dictionary is ~45 MB of Python objects loaded at import, nearly half of a kiosk's
+#: memory during its first sync. ``NO_DICT_COPY``: no private copy of the character table
+#: (nothing here customises it).
+PYPINYIN_ENVIRONMENT = {"PYPINYIN_NO_PHRASES": "1", "PYPINYIN_NO_DICT_COPY": "1"}
+
 #: surnames whose initial differs from the character's most common reading in pypinyin
 SURNAMES = {
     "曾": "z",  # zēng, not céng
