@@ -94,7 +94,18 @@ def test_the_units_run_real_jifen_server_commands():
         seen.add(parsed.command)
         assert str(parsed.data) == "/var/lib/jifen/server", unit
         assert parsed.database is None, f"{unit}: the database comes from server.env (JIFEN_DATABASE), one place to repoint"
+        if parsed.command == "serve":  # what `serve` refuses to start without (server.cli.serve)
+            assert not parsed.insecure_http and (parsed.cert and parsed.key or server_cli.is_loopback(parsed.host)), unit
     assert seen == {"serve", "project"}
+
+
+def test_the_proxy_speaks_to_the_processes_as_they_serve():
+    """HTTPS to servers on other machines (they serve TLS themselves), to the ports the
+    guide's instances use."""
+    words = unit_commands()["jifen-server@.service"]
+    assert "--cert" in words and "proxy_pass https://jifen;" in nginx() and "proxy_ssl_verify on;" in nginx()
+    ports = set(re.findall(r"^\s*server [\d.]+:(\d+)", nginx(), re.M))
+    assert ports and {f"jifen-server@{p}" for p in ports} <= set(re.findall(r"jifen-server@\d+", DEPLOY.read_text(encoding="utf-8")))
 
 
 def env_file() -> dict[str, str]:
