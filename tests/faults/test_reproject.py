@@ -1,10 +1,11 @@
 """``reproject --check`` on both backends: the ledger rebuilt from the signed log (on
 PostgreSQL in a SQLite copy of one snapshot, ``server.store.snapshot``) is the stored one,
-and an edited posting, balance, cap counter or review item is named by its table, the same
+and an edited posting, balance, cap counter, review item, event, stock row or letter is
+named by its table, the same
 on SQLite and PostgreSQL; ids the database assigns (PostgreSQL's identity sequences, which
 a rolled-back write moves too) are not a difference; and replacing the ledger is refused on
 PostgreSQL by name. In-process (the app behind TestClient on the test's backend), and the
-``jifen-server`` command itself."""
+``jifen-server`` commands themselves (``audit`` too, which re-derives the same edits)."""
 
 import json
 
@@ -27,6 +28,9 @@ EDITS = [
     ("balances", "UPDATE balances SET points = points + 7 WHERE account LIKE 'resident:%'"),
     ("award_counts", "UPDATE award_counts SET n = n + 1"),
     ("review_items", "UPDATE review_items SET detail = '{}' WHERE kind = 'overdraft'"),
+    ("events", "UPDATE events SET at = at + 1 WHERE kind = 'award'"),
+    ("stock", "UPDATE stock SET qty = qty - 1 WHERE sku = 'SOAP' AND qty != 0"),
+    ("voice_items", "UPDATE voice_items SET text = '路灯修好了'"),
 ]
 
 
@@ -77,6 +81,17 @@ def test_the_check_names_an_edited_ledger_table(app, clock, server_db, tmp_path,
     assert not list(tmp_path.glob("scratch*"))
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_a_ledger_behind_the_log_is_named_as_such(server_db, clock, tmp_path):
+    """Acknowledged and not yet projected (``projection = separate``, no projector running):
+    the stored ledger lacks what the rebuild holds, and the check says why first."""
+    with TestClient(create_app(server_db.settings(clock=clock, projection="separate"))) as app:
+        fill(app, clock)
+        out = check(app, tmp_path)
+    assert not out.ok and out.differences[0]["table"] == "ingest_log", out.differences
+    assert "behind the log" in out.differences[0]["note"]
+
+
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_gaps_in_postgresql_identity_ids_are_no_difference(app, clock, server_db, tmp_path):
     """A rolled-back write moves an identity sequence: later rows' ids have a gap the
@@ -102,15 +117,19 @@ def test_replacing_the_ledger_is_refused_on_postgresql_by_name(app, clock, serve
 
 
 @pytest.mark.parametrize("backend", BACKENDS, indirect=True)
-def test_jifen_server_reproject_check_on_both_backends(app, clock, server_db):
+def test_jifen_server_audit_and_reproject_check_on_both_backends(app, clock, server_db):
     fill(app, clock)
     run = lambda *args: cli("jifen-server", "reproject", *args, "--data", str(server_db.data), check=False)  # noqa: E731
+    audit = lambda: cli("jifen-server", "audit", "--data", str(server_db.data), check=False)  # noqa: E731
+    assert audit().returncode == 0
     passed = run("--check", "--json")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert json.loads(passed.stdout) | {"events": 0} == {"ok": True, "events": 0, "differences": 0, "first": []}
     edit(server_db, EDITS[0][1])
     failed = run("--check")
     assert failed.returncode == 1 and "rows differ; first in postings" in failed.stdout, failed.stdout + failed.stderr
+    failed = audit()  # the edited posting no longer sums to zero with its event's others
+    assert failed.returncode == 1 and "audit FAILED" in failed.stdout, failed.stdout + failed.stderr
     if server_db.backend == "postgresql":
         refused = run()
         assert refused.returncode == 2 and "reproject --check" in refused.stderr, refused.stdout + refused.stderr
