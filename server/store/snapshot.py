@@ -20,6 +20,7 @@ lockouts) and what no projection reads (the audit log, the quarantine) — the c
 file beside the data, removed by the rebuild when done.
 """
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -89,7 +90,8 @@ def _copy_table(db, conn: sqlite3.Connection, table: str, source: set[str] | Non
 
 
 def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
-    return conn.execute("SELECT wr FROM pragma_table_list WHERE name = ?", [table]).fetchone()[0] == 0
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()[0]
+    return re.search(r"\)\s*WITHOUT\s+ROWID\s*;?\s*$", sql, re.I) is None
 
 
 def _rows(db, sql: str):

@@ -1,17 +1,18 @@
 """``reproject --check`` on both backends: the ledger rebuilt from the signed log (on
-PostgreSQL in a SQLite copy of one snapshot, ``server.store.snapshot``) is the stored one,
-and an edited posting, balance, cap counter, review item, event, stock row or letter is
-named by its table, the same
-on SQLite and PostgreSQL; ids the database assigns (PostgreSQL's identity sequences, which
-a rolled-back write moves too) are not a difference; and replacing the ledger is refused on
-PostgreSQL by name. In-process (the app behind TestClient on the test's backend), and the
-``jifen-server`` commands themselves (``audit`` too, which re-derives the same edits)."""
+PostgreSQL in a SQLite copy of one snapshot, ``server.store.snapshot``) is the stored one;
+an edited posting, balance, cap counter, review item, event, stock row, letter or shift
+count line is named by its table, the same on SQLite and PostgreSQL; ids the database
+assigns (PostgreSQL's identity sequences, which a rolled-back write moves too) are not a
+difference; and replacing the ledger is refused on PostgreSQL by name. In-process (the app
+behind TestClient on the test's backend), and the ``jifen-server`` commands themselves
+(``audit`` too, which catches the edited posting)."""
 
 import json
 
 import pytest
 from litestar.testing import TestClient
 
+from schema.wire import ShiftClose, StockCount
 from server.app import create_app
 from server.errors import Invalid
 from server.services import projector
@@ -31,6 +32,7 @@ EDITS = [
     ("events", "UPDATE events SET at = at + 1 WHERE kind = 'award'"),
     ("stock", "UPDATE stock SET qty = qty - 1 WHERE sku = 'SOAP' AND qty != 0"),
     ("voice_items", "UPDATE voice_items SET text = '路灯修好了'"),
+    ("shift_counts", "UPDATE shift_counts SET counted = 9 WHERE sku = 'SOAP'"),
 ]
 
 
@@ -50,7 +52,15 @@ def fill(app, clock, seeds: tuple[int, int] = (1, 2)) -> None:
     a, b = kiosk(app, clock, seeds[0], "S01"), kiosk(app, clock, seeds[1], "S02")
     assert a.push(a.batch(a.award(CARD_A, "ZYFW", 10), a.redeem(CARD_A, ("SOAP", 1, 30)))).status_code == 200  # an overdraft: reviewed
     assert b.push(b.batch(b.award(CARD_B, "TJJF", 8), b.voice(CARD_B))).status_code == 200  # a letter
-    assert a.push(a.batch(a.stock_in(("SOAP", 12)), a.award(CARD_B, "LLHZ", 5))).status_code == 200
+    assert a.push(a.batch(a.stock_in(("SOAP", 12)), a.award(CARD_B, "LLHZ", 5), shift_close(a))).status_code == 200
+
+
+def shift_close(k: KioskDouble) -> ShiftClose:
+    """A shift report: its counted lines are stored by a trigger (``shift_counts``), written
+    per dialect, so the rebuild in SQLite meets what PostgreSQL's trigger stored."""
+    eid, kseq = k._next()
+    return ShiftClose(id=eid, kseq=kseq, at=k.clock(), operator="op1", first_kseq=1, events=4, awarded=15, deducted=0,
+                      redeemed=30, counts=[StockCount(sku="SOAP", expected=11, counted=10), StockCount(sku="SALT", expected=0, counted=None)])
 
 
 def edit(server_db, sql: str) -> None:
