@@ -383,8 +383,11 @@ class Recorder:
         rows = self.store.unreflected_events(resident=card, feed=visitor["feed"] if visitor else None)
         events = [decode_event(r["body"]) for r in rows]
         pending = points_delta(events, self.lookup, card, self.shop or "")
-        unsynced, unconfirmed = self.store.resident_sync_counts(card, visitor["feed"] if visitor else None)
-        return Balance(card, confirmed, pending, confirmed + pending, unsynced, unconfirmed)
+        # of those, the ones not acknowledged (unbatched, or in a batch still to push); the rest
+        # are acknowledged and not yet in the balance pulled
+        unacked = self.store.unacked_batches()
+        unsynced = sum(1 for r in rows if r["batch_seq"] is None or r["batch_seq"] in unacked)
+        return Balance(card, confirmed, pending, confirmed + pending, unsynced, len(rows) - unsynced)
 
     def stock_available(self) -> dict[str, int]:
         """Mirrored stock of this shop plus this kiosk's pending moves, per SKU."""

@@ -339,17 +339,9 @@ class Store:
             (*params, resident, limit),
         )
 
-    def resident_sync_counts(self, resident: str, feed: int | None = None) -> tuple[int, int]:
-        """This kiosk's events about ``resident`` the mirrored balance may not include yet
-        (``_unreflected``, at ``feed`` as there), split in two: (not acknowledged — unbatched
-        or in a batch the server has not acknowledged, acknowledged but not confirmed)."""
-        where, params = self._unreflected(feed)
-        row = self._one(
-            f"""SELECT COALESCE(sum(CASE WHEN o.acked_at IS NULL THEN 1 ELSE 0 END), 0) AS unsynced,
-                       COALESCE(sum(CASE WHEN o.acked_at IS NOT NULL AND {where} THEN 1 ELSE 0 END), 0) AS unconfirmed
-                FROM events e LEFT JOIN outbox o ON o.seq = e.batch_seq WHERE e.resident = ?""",
-            (*params, resident))
-        return (row["unsynced"], row["unconfirmed"]) if row else (0, 0)
+    def unacked_batches(self) -> set[int]:
+        """Batches built and not yet acknowledged by the server (still to push)."""
+        return {r["seq"] for r in self._rows("SELECT seq FROM outbox WHERE acked_at IS NULL")}
 
     def unacked_event_count(self) -> int:
         # Both halves walk the batch_seq index: the status bar asks after every
