@@ -29,8 +29,8 @@ from kiosk import errors
 from kiosk import settings as settings_mod
 from kiosk.errors import KioskError
 from kiosk.files import PRIVATE_UMASK
-from kiosk.i18n import resolve_lang, t
-from kiosk.service import KioskService, sync_mark
+from kiosk.i18n import balance_state_text, resolve_lang, t
+from kiosk.service import KioskService, balance_dict, sync_mark
 from kiosk.settings import DEFAULT_DATA
 from sync import codes, crashpoint
 from sync.calendar import local_dt
@@ -283,7 +283,8 @@ def _run(args: argparse.Namespace, svc: KioskService, lang: str) -> tuple[dict, 
         bal = svc.balance(args.card)
         if svc.resident(bal.card) is None and not bal.confirmed and not bal.pending:
             raise errors.UnknownResident(card=bal.card)
-        return asdict(bal), t("balance_line", lang, **asdict(bal)), 0
+        state = balance_state_text(bal.state, bal.unsynced, bal.unconfirmed, lang)
+        return balance_dict(bal), t("balance_line", lang, **asdict(bal), state=state), 0
     if cmd == "history":
         rows = svc.history(args.card, args.limit)
         text = "\n".join(

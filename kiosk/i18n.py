@@ -160,7 +160,11 @@ TABLE: dict[str, dict[str, str]] = {
     "key_missing": {"zh": "本机密钥文件 {path} 不见了，请联系管理员重新注册", "en": "This kiosk's key file {path} is missing; ask central staff to re-enrol it"},
     "schema_too_new": {"zh": "本机数据库由更新版本的程序写入（数据库版本 {current}，本程序只认到 {supported}），请升级本程序", "en": "The kiosk database was written by a newer release (schema {current}; this kiosk knows up to {supported}): upgrade this kiosk"},
     "enrolled": {"zh": "注册成功：本机 {kiosk}，站点 {shop_name}（{shop}），服务器指纹 {fingerprint}", "en": "Enrolled as {kiosk} at {shop_name} ({shop}); server fingerprint {fingerprint}"},
-    "balance_line": {"zh": "居民 {card}：已确认 {confirmed} 分，待同步 {pending} 分，可用 {available} 分", "en": "Resident {card}: confirmed {confirmed}, pending {pending}, available {available}"},
+    "balance_line": {"zh": "居民 {card}：已确认 {confirmed} 分，待同步 {pending} 分，可用 {available} 分（{state}）", "en": "Resident {card}: confirmed {confirmed}, pending {pending}, available {available} ({state})"},
+    # the state of a balance (kiosk.recording.Balance.state): how far this kiosk's events about the resident have got
+    "balance_confirmed": {"zh": "已确认", "en": "confirmed"},
+    "balance_acked": {"zh": "已上传，待入账（{n} 条）", "en": "uploaded, not yet in the ledger ({n} events)"},
+    "balance_pending": {"zh": "待同步（{n} 条）", "en": "waiting to sync ({n} events)"},
     "status_kiosk": {"zh": "本机 {kiosk}，站点 {shop_name}（{shop}）", "en": "Kiosk {kiosk} at {shop_name} ({shop})"},
     "status_pending": {"zh": "待同步记录 {pending} 条", "en": "{pending} events not yet synced"},
     "status_unconfirmed": {"zh": "已上传、中心尚未入账的记录 {n} 条（入账后才算已确认）", "en": "{n} events acknowledged by the server, not yet confirmed (in its ledger)"},
@@ -333,7 +337,7 @@ TABLE: dict[str, dict[str, str]] = {
     "rule_kind_basic": {"zh": "基础", "en": "basic"},
     "rule_kind_encouraged": {"zh": "鼓励", "en": "encouraged"},
     "rule_kind_prohibited": {"zh": "禁止", "en": "prohibited"},
-    "res_balance": {"zh": "已确认 {confirmed} 分 · 待同步 {pending:+d} 分 · 可用 {available} 分", "en": "Confirmed {confirmed} · pending {pending:+d} · available {available}"},
+    "res_balance": {"zh": "已确认 {confirmed} 分 · 待同步 {pending:+d} 分 · 可用 {available} 分 · 状态：{state}", "en": "Confirmed {confirmed} · pending {pending:+d} · available {available} · {state}"},
     "res_rank_of": {"zh": "第 {rank} 名 / 共 {ranked} 人（{month}榜，{points} 分）", "en": "#{rank} of {ranked} ({month} board, {points} points)"},
     "res_rank": {"zh": "本月社区排名：{rank}", "en": "This month's rank in community: {rank}"},
     "res_history": {"zh": "最近记录（本机）", "en": "Recent history (this kiosk)"},
@@ -455,6 +459,12 @@ def month_text(month: str, lang: str = DEFAULT_LANG) -> str:
     if not (year.isdigit() and number.isdigit() and 1 <= int(number) <= 12):
         return month
     return t("month", lang, year=int(year), month=int(number), month_name=MONTH_NAMES_EN[int(number) - 1])
+
+
+def balance_state_text(state: str, unsynced: int, unconfirmed: int, lang: str = DEFAULT_LANG) -> str:
+    """A balance's ``state`` (``kiosk.recording.Balance.state``) in words, with the count of
+    the resident's events in it: 已确认, 已上传，待入账（n 条）or 待同步（n 条）."""
+    return t("balance_" + state, lang, n=unsynced if state == "pending" else unconfirmed)
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields) -> str:

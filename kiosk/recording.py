@@ -44,10 +44,24 @@ MAX_TOTAL = 1_000_000
 
 @dataclass(frozen=True)
 class Balance:
+    """A resident's points here and how far this kiosk's own events about them have got:
+    ``unsynced`` still in the outbox (not acknowledged), ``unconfirmed`` acknowledged by the
+    server (durable, counted once) but not yet in the balance pulled (projected and
+    confirmed: docs/PROTOCOL.md § 4.8). ``state`` is the furthest behind of them."""
+
     card: str
     confirmed: int  # the server's balance as last pulled
     pending: int  # this kiosk's events the server's figure does not include yet
     available: int  # confirmed + pending: what may be spent here now
+    unsynced: int = 0  # events of this resident not yet acknowledged
+    unconfirmed: int = 0  # events of this resident acknowledged, not yet confirmed
+
+    @property
+    def state(self) -> str:
+        """``pending`` (some not acknowledged), ``acked`` (all acknowledged, some not
+        confirmed) or ``confirmed`` (every event of this resident this kiosk recorded is in
+        the balance pulled)."""
+        return "pending" if self.unsynced else "acked" if self.unconfirmed else "confirmed"
 
 
 @dataclass(frozen=True)
@@ -369,7 +383,11 @@ class Recorder:
         rows = self.store.unreflected_events(resident=card, feed=visitor["feed"] if visitor else None)
         events = [decode_event(r["body"]) for r in rows]
         pending = points_delta(events, self.lookup, card, self.shop or "")
-        return Balance(card, confirmed, pending, confirmed + pending)
+        # of those, the ones not acknowledged (unbatched, or in a batch still to push); the rest
+        # are acknowledged and not yet in the balance pulled
+        unacked = self.store.unacked_batches()
+        unsynced = sum(1 for r in rows if r["batch_seq"] is None or r["batch_seq"] in unacked)
+        return Balance(card, confirmed, pending, confirmed + pending, unsynced, len(rows) - unsynced)
 
     def stock_available(self) -> dict[str, int]:
         """Mirrored stock of this shop plus this kiosk's pending moves, per SKU."""

@@ -402,7 +402,8 @@ def _int(value: str | None) -> int | None:
 
 
 def balance_dict(balance: Balance) -> dict:
-    return asdict(balance)
+    """The balance as the CLI's JSON shows it: its figures, counts and ``state``."""
+    return {**asdict(balance), "state": balance.state}
 
 
 def sync_mark(entry: dict) -> str | None:

@@ -339,6 +339,10 @@ class Store:
             (*params, resident, limit),
         )
 
+    def unacked_batches(self) -> set[int]:
+        """Batches built and not yet acknowledged by the server (still to push)."""
+        return {r["seq"] for r in self._rows("SELECT seq FROM outbox WHERE acked_at IS NULL")}
+
     def unacked_event_count(self) -> int:
         # Both halves walk the batch_seq index: the status bar asks after every
         # transaction, and a join over a year of events cost ~100 ms at the counter.

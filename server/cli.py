@@ -819,7 +819,7 @@ def _main(argv: list[str] | None) -> int:
             ctx.close()
     except ProtocolError as exc:  # the use cases' refusals (server.errors: not found, forbidden, conflict, ...)
         print(f"jifen-server: {exc.message}", file=sys.stderr)
-        return 3 if exc.code == "conflict" else 2
+        return 3 if exc.code in ("conflict", "ledger_behind") else 2
     except (ServerKeyChanged, BackupCorrupt, DatabaseInUse, MigrationRefused, ToolMissing, ToolFailed) as exc:
         print(f"jifen-server: {exc}", file=sys.stderr)
         return 2

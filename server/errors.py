@@ -14,7 +14,8 @@ the staff API's are ``STAFF_ERRORS`` here (kiosks never see them)::
      │         ├── Forbidden               403 forbidden: role or community scope does not allow it
      │         ├── NotFound                404 not_found: a named thing (shop, kiosk, resident, …) does not exist
      │         ├── Conflict                409 conflict: someone changed it first
-     │         │    └── SealRefused        a checkpoint is not signed over what fails audit (server.services.checkpoint)
+     │         │    ├── SealRefused        a checkpoint is not signed over what fails audit (server.services.checkpoint)
+     │         │    └── LedgerBehind       409 ledger_behind: the projection did not catch up with the log in time (server.services.central)
      │         ├── Invalid                 422 invalid_input: well-formed, but a value is not acceptable
      │         ├── SignInLocked            429 rate_limited: too many failed sign-ins (server.services.throttle)
      │         └── PagesLimited            429 rate_limited: too many public page requests from one address (server.ratelimit)
@@ -36,6 +37,7 @@ STAFF_ERRORS: dict[str, tuple[int, Action, str]] = {
     "forbidden": (403, "fix_request", "Staff API: the signed-in role or community scope does not allow this."),
     "not_found": (404, "fix_request", "Staff API: the named thing (shop, kiosk, resident, staff account, review item, ...) does not exist."),
     "conflict": (409, "fix_request", "Staff API: the thing changed first (a review item already resolved, a username taken)."),
+    "ledger_behind": (409, "retry", "Staff API: the action reads the ledger (a charge's overdraft) and the projection is still behind the log after JIFEN_PROJECTION_WAIT_SECONDS; nothing was applied. Retry once the projector caught up."),
     "invalid_input": (422, "fix_request", "Staff API: the request is well-formed but its values are not acceptable (unknown role, bad month, a points value out of range)."),
     "rate_limited": (429, "retry", "Staff API: too many failed sign-ins for this username or address; retry after the delay given."),
 }
@@ -77,6 +79,18 @@ class SealRefused(Conflict):
     def __init__(self, failures: list[dict]):
         shown = "; ".join(f"{f['subject']}: {f['message']}" for f in failures[:5])
         super().__init__(f"no checkpoint signed: {len(failures)} audit failures ({shown})", failures=failures)
+
+
+class LedgerBehind(Conflict):
+    """An action that reads the ledger (``action``) found it still ``behind`` batches of the
+    log after waiting ``waited_seconds`` for the projector (``JIFEN_PROJECTION`` separate or
+    background): refused, nothing applied, worth retrying."""
+
+    def __init__(self, action: str, behind: int, waited_seconds: float):
+        StaffError.__init__(self, "ledger_behind",
+                            f"{action} reads the ledger, which is {behind} batches behind the log after waiting"
+                            f" {waited_seconds:g} s for the projector; nothing was done, try again shortly",
+                            action=action, behind=behind, waited_seconds=waited_seconds)
 
 
 class Invalid(StaffError):

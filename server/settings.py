@@ -87,6 +87,10 @@ class Settings:
     projection: str = "inline"
     projection_chunk_events: int = 5000
     projection_poll_seconds: float = 0.2
+    # Outside ``inline``: how long a staff action that reads the ledger (charge-shop, write-off:
+    # the resident's balance) waits for the projection to reach the log as it was when the
+    # action came; still behind, it is refused ``ledger_behind`` (server.services.central).
+    projection_wait_seconds: float = 5.0
     # The writer connection's page cache, in MiB (SQLite cache_size): the hot pages of a
     # city's balances, counters and indexes.
     cache_mib: int = 256
@@ -161,6 +165,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "projection": ("JIFEN_PROJECTION", projection_mode),
     "projection_chunk_events": ("JIFEN_PROJECTION_CHUNK_EVENTS", int),
     "projection_poll_seconds": ("JIFEN_PROJECTION_POLL_SECONDS", float),
+    "projection_wait_seconds": ("JIFEN_PROJECTION_WAIT_SECONDS", float),
     "cache_mib": ("JIFEN_CACHE_MIB", int),
     "database": ("JIFEN_DATABASE", str),
     "pg_bin": ("JIFEN_PG_BIN", Path),

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from kiosk.errors import KioskError, NotOffered, Offline
-from kiosk.i18n import TABLE, month_text
+from kiosk.i18n import TABLE, balance_state_text, month_text
 from kiosk.screens.base import KioskScreen, cell
 from kiosk.service import History, sync_mark
 from sync.calendar import local_dt
@@ -96,7 +96,8 @@ class ResidentScreen(KioskScreen):
         svc = self.app.service
         bal = svc.balance(self.card)
         self.query_one("#balance", Static).update(
-            self.tr("res_balance", confirmed=bal.confirmed, pending=bal.pending, available=bal.available))
+            self.tr("res_balance", confirmed=bal.confirmed, pending=bal.pending, available=bal.available,
+                    state=balance_state_text(bal.state, bal.unsynced, bal.unconfirmed, self.lang)))
         # the newest public board pulled from the server; "—" until one is published
         rank = svc.rank(self.card)
         shown = self.tr("res_rank_of", **{**rank, "month": month_text(rank["month"], self.lang)}) if rank else "—"

@@ -52,6 +52,7 @@ TABLE: dict[str, dict[str, str]] = {
     "err_conflict": {"zh": "数据已被别人先改动，请刷新后再看", "en": "Someone changed this first; reload and look again"},
     "err_review_resolved": {"zh": "审核事项 {review} 已由 {by} 处理，你的处理没有生效", "en": "Review item {review} was already resolved by {by}; yours was not applied"},
     "err_review_pending": {"zh": "审核事项 {review} 有 {by} 提出的处理等待第二人批准，请先批准或驳回", "en": "Review item {review} has a resolution by {by} awaiting a second person; approve or decline it first"},
+    "err_ledger_behind": {"zh": "中心账本还在入账，落后 {behind} 批记录，这次处理没有生效，请稍后再试", "en": "The ledger is still catching up ({behind} batches behind); nothing was done, try again shortly"},
     "err_invalid": {"zh": "输入的内容不能接受：{what}", "en": "That input is not acceptable: {what}"},
     "err_csrf": {"zh": "表单已失效（页面打开太久或来自别处），请刷新页面后再提交", "en": "This form expired or came from elsewhere; reload the page and submit again"},
     "err_internal": {"zh": "服务器出错了，什么也没有改动", "en": "The server failed; nothing was changed"},

@@ -32,7 +32,7 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
 from server.console import i18n
-from server.errors import Conflict, Forbidden, Invalid, NotFound, SignInLocked, StaffError, Unauthorized
+from server.errors import Conflict, Forbidden, Invalid, LedgerBehind, NotFound, SignInLocked, StaffError, Unauthorized
 from server.services import staff
 from server.services.context import Context
 from server.services.staff import Principal
@@ -224,6 +224,8 @@ def error_text(exc: Exception, lang: str) -> str:
     if isinstance(exc, NotFound):
         key = "what_" + exc.what.replace(" ", "_")
         return t("err_not_found", what=t(key) if i18n.has(key) else "", name=exc.key)
+    if isinstance(exc, LedgerBehind):
+        return t("err_ledger_behind", behind=exc.detail.get("behind", "?"))
     if isinstance(exc, Conflict):
         state = exc.detail.get("state")
         if state in ("resolved", "pending"):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from schema.wire import Adjust, StockAdjust
 from server.errors import Invalid
 from server.services import feed
-from server.services.central import append_central, next_central_ids
+from server.services.central import append_central, ledger_current, next_central_ids
 from server.services.context import Context
 from server.store import catalog, ledger
 from sync.passwords import hash_pin
@@ -152,6 +152,7 @@ def load(ctx: Context, data: DemoData, seed: int = 2024) -> dict:
         for op in data.operators
         if op["id"] not in have_ops
     ]
+    ledger_current(ctx, "demo")  # the opening events go to residents and shelves the ledger shows without any
     with ctx.store.write() as db:
         added = {
             "communities": catalog.insert_missing(db, "communities", data.communities),

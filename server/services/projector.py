@@ -14,7 +14,7 @@ woken by every acknowledgement; ``separate`` to another process, ``jifen-server 
 (``follow``). With each chunk the projector publishes a ``projected`` feed row per kiosk
 whose batches it holds (``server.services.feed.publish_projected``): what a kiosk counts
 as confirmed (docs/PROTOCOL.md § 4.8). Two processes projecting one database (a
-``project`` process, a staff action projecting its central batch) are kept apart by the
+``project`` process, an ``inline`` staff action projecting its central batch) are kept apart by the
 writer (SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's advisory lock) and the cursor check of
 ``project_pending``. The same fold rebuilds the ledger into a scratch copy
 (``reproject``) and compares it with the stored one — on PostgreSQL both read from one

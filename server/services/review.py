@@ -25,6 +25,11 @@ the difference from the rule's value, the event's points). Beyond that it is *pr
 action on every community the item touches, approves it (``decide``); the proposer may only
 withdraw it. Proposal, approval and decline are each one transaction with their audit row.
 
+Which ledger: ``charge-shop`` and ``write-off`` read the resident's balance (the overdraft
+they clear), so outside ``JIFEN_PROJECTION=inline`` they first wait for the projection to
+catch up with the log (``server.services.central.ledger_current``; 409 ``ledger_behind``
+past ``JIFEN_PROJECTION_WAIT_SECONDS``).
+
 Who wins a race: the conditional ``UPDATE ... WHERE status = 'open'`` inside the write
 transaction (``BEGIN IMMEDIATE``); the loser's transaction rolls back whole.
 """
@@ -35,7 +40,7 @@ from schema.types import CENTRAL_KIOSK
 from schema.wire import Adjust, Charge
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.reports.evidence import evidence_lines
-from server.services.central import append_central, next_central_ids
+from server.services.central import append_central, ledger_current, next_central_ids
 from server.services.context import Context
 from server.services.staff import Principal, record, require, scope_filter
 from server.store import catalog, chain, ledger
@@ -245,6 +250,8 @@ def resolve(ctx: Context, who: Principal, item_id: int, action: str, note: str, 
     note = _note(note)
     if points is not None and (points == 0 or abs(points) > MAX_POINTS):
         raise Invalid(f"points must be non-zero and within ±{MAX_POINTS}", points=points, field="points")
+    if action in CHARGING:
+        ledger_current(ctx, action)  # it reads the resident's balance: the ledger must hold the log
     with ctx.store.write() as db:
         item = store.review_by_id(db, item_id)
         if item is None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from server.console import i18n
 from server.console.web import error_text
-from server.errors import Conflict, Forbidden, Invalid, NotFound, SignInLocked
+from server.errors import Conflict, Forbidden, Invalid, LedgerBehind, NotFound, SignInLocked
 from sync import humantime
 from sync.calendar import parse_local
 
@@ -58,12 +58,14 @@ def test_chinese_words_carry_no_english():
 def test_refusals_are_written_from_their_code_never_their_english_message():
     for exc in (Forbidden("cm1 may not review.charge"), NotFound("resident", "5106810200001"),
                 Conflict("review item 3 is already resolved", review=3, by="rex", state="resolved"),
-                Invalid("a note of 1-500 characters says why", field="note"), SignInLocked("user", 61_000)):
+                Invalid("a note of 1-500 characters says why", field="note"), SignInLocked("user", 61_000),
+                LedgerBehind("charge-shop", 3, 5.0)):
         zh = error_text(exc, "zh")
         assert exc.message not in zh and not re.search(r"[A-Za-z]{4,}", zh.replace("rex", "")), zh
     assert error_text(NotFound("resident", "51"), "zh") == "居民 51 不存在"
     assert error_text(Conflict("x", review=3, by="rex", state="resolved"), "zh") == "审核事项 3 已由 rex 处理，你的处理没有生效"
     assert error_text(SignInLocked("user", 61_000), "zh") == "登录失败次数太多，请 62 秒后再试"
+    assert error_text(LedgerBehind("write-off", 3, 5.0), "zh") == "中心账本还在入账，落后 3 批记录，这次处理没有生效，请稍后再试"
     assert error_text(NotFound("resident", "51"), "en") == "Resident 51 does not exist"
 
 

@@ -41,7 +41,10 @@ def test_award_balance_status_history_json(run):
     code, out = run("award", "--resident", CARD, "--rule", "V01", "--operator", "op1", "--json")
     assert code == 0 and out == {"id": "K0001-1"}
     code, out = run("balance", CARD, "--json")
-    assert (code, out) == (0, {"card": CARD, "confirmed": 100, "pending": 10, "available": 110})
+    assert (code, out) == (0, {"card": CARD, "confirmed": 100, "pending": 10, "available": 110,
+                               "unsynced": 1, "unconfirmed": 0, "state": "pending"})
+    code, out = run("balance", CARD)
+    assert code == 0 and "(waiting to sync (1 events))" in out
     code, out = run("status", "--json")
     assert code == 0 and out["kiosk"] == "K0001" and out["shop"] == "S01" and out["pending_events"] == 1
     assert out["last_pull_at"] and out["reachable"] is True and out["revoked"] is False

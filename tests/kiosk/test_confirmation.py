@@ -88,3 +88,34 @@ def test_a_server_that_projects_before_replying_confirms_within_the_same_round(t
         k.close()
     finally:
         server.stop()
+
+
+def test_a_balance_says_how_far_the_residents_events_have_got(app_server, inprocess_kiosk):
+    """``Balance.state`` from the outbox: 待同步 while one is not acknowledged, 已上传，待入账
+    while all are acknowledged and one is not projected, 已确认 once every one is; the
+    furthest behind wins, and another resident's events do not count."""
+    k = inprocess_kiosk()
+    card, other = [r["card"] for r in k.store._rows("SELECT card FROM residents WHERE status = 'active' ORDER BY card LIMIT 2")]
+    bal = k.balance(card)
+    assert (bal.state, bal.unsynced, bal.unconfirmed) == ("confirmed", 0, 0)
+
+    k.award(card, "ZYFW", "op1")
+    k.award(other, "ZYFW", "op1")
+    bal = k.balance(card)
+    assert (bal.state, bal.unsynced, bal.unconfirmed) == ("pending", 1, 0)
+
+    assert k.sync().ok  # acknowledged, not projected
+    bal = k.balance(card)
+    assert (bal.state, bal.unsynced, bal.unconfirmed) == ("acked", 0, 1)
+
+    k.award(card, "ZYFW", "op1")  # a new one not acknowledged: the balance is behind on it
+    bal = k.balance(card)
+    assert (bal.state, bal.unsynced, bal.unconfirmed) == ("pending", 1, 1)
+
+    assert k.sync().ok
+    assert (k.balance(card).state, k.balance(card).unconfirmed) == ("acked", 2)
+    assert projector.project_pending(app_server.ctx) > 0
+    assert k.sync().ok
+    bal, there = k.balance(card), k.balance(other)
+    assert (bal.state, bal.unsynced, bal.unconfirmed, bal.pending) == ("confirmed", 0, 0, 0)
+    assert there.state == "confirmed"

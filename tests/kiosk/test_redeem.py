@@ -102,18 +102,19 @@ def test_voided_redeem_does_not_count_toward_cap(kiosk, server, clock):
 
 def test_pending_until_acked_and_pulled_past_feed(kiosk, server):
     kiosk.award(CARD, "V01", "op1")
-    assert kiosk.balance(CARD) == kiosk.balance(CARD).__class__(CARD, 100, 10, 110)
+    assert kiosk.balance(CARD) == kiosk.balance(CARD).__class__(CARD, 100, 10, 110, unsynced=1, unconfirmed=0)
+    assert kiosk.balance(CARD).state == "pending"
     # acked but the pull has not reached the ack's feed position: still pending
     server.tamper_pages = True  # the push succeeds, then the pull is refused
     result = kiosk.sync()
     assert not result.ok and result.problem == "offline"
     bal = kiosk.balance(CARD)
-    assert (bal.confirmed, bal.pending, bal.available) == (100, 10, 110)
+    assert (bal.confirmed, bal.pending, bal.available, bal.state) == (100, 10, 110, "acked")
     assert kiosk.status()["pending_events"] == 0  # the server has it
     server.tamper_pages = False
     assert kiosk.sync().ok
     bal = kiosk.balance(CARD)
-    assert (bal.confirmed, bal.pending, bal.available) == (110, 0, 110)
+    assert (bal.confirmed, bal.pending, bal.available, bal.state) == (110, 0, 110, "confirmed")
 
 
 def test_revoked_kiosk_stops_redemptions_and_recording(kiosk, server):
