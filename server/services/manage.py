@@ -342,9 +342,10 @@ def set_shop_serves(ctx: Context, who: Principal, shop: str, communities: list[s
             if (county := catalog.county_of_community(db, c)) != home:
                 raise Invalid(f"community {c} is in county {county or '(default)'}, shop {shop} in county {home or '(default)'}:"
                               " a kiosk mirrors its own county only", shop=shop, community=c)
+        before = feed.shop_views(db)
         catalog.set_served_communities(db, shop, wanted)
         served = catalog.served_communities(db, shop)
-        feed.publish_serves(db, [shop])
+        feed.publish_views(db, before)
         record(db, ctx, who, "shop_serves", shop, {"communities": served})
     return {"shop": shop, "serves": served}
 
@@ -374,8 +375,11 @@ def put_county(ctx: Context, who: Principal, county: str, name: str) -> dict:
 
 def set_community_county(ctx: Context, who: Principal, community: str, county: str) -> dict:
     """Put ``community`` in ``county`` (empty: back in the default county). In the same
-    transaction its boards move to the county's kiosks and every shop's ``serves`` row is
-    published again: a shop's kiosks mirror only the served communities of their county."""
+    transaction its boards move to the county's kiosks (the county it left gets a deletion
+    row for each), and every shop whose view changed is told (``feed.publish_views``): a
+    shop's kiosks mirror only the served communities of their county, so a shop that served
+    the community from the county it left drops its residents, and the community's own
+    shops drop the boards of the county they left and get those of the new one."""
     require(who, "catalog.write")
     community, county = _id(community), _id(county or "")
     with ctx.store.write() as db:
@@ -384,11 +388,12 @@ def set_community_county(ctx: Context, who: Principal, community: str, county: s
         if county and not catalog.county_exists(db, county):
             raise NotFound("county", county[:40])
         was = catalog.county_of_community(db, community)
+        before = feed.shop_views(db)
         catalog.set_community_county(db, community, county)
         feed.rescope_boards(db, community, county)
-        feed.publish_serves(db)
+        published = feed.publish_views(db, before)
         record(db, ctx, who, "community_county", community, {"county": county, "was": was})
-    return {"community": community, "county": county, "was": was}
+    return {"community": community, "county": county, "was": was, **published}
 
 
 def list_counties(ctx: Context, who: Principal) -> list[dict]:
@@ -491,10 +496,11 @@ def _put(ctx: Context, who: Principal, table: str, kind: str, row: dict, key: st
             raise NotFound("community", community)
         if "shop" in row and catalog.row_by_key(db, "shops", row["shop"]) is None:
             raise NotFound("shop", row["shop"])
+        before = feed.shop_views(db) if table == "shops" else None
         outcome = _upsert(db, table, row)
         publish(db, kind, row)
-        if table == "shops":
-            feed.publish_serves(db, [key])  # a shop serving its own community moved with it
+        if before is not None:
+            feed.publish_views(db, before)  # a shop serving its own community moved with it
         record(db, ctx, who, f"{kind}_put", key, {"outcome": outcome} | (audit if audit is not None else row))
     return {kind: key, "outcome": outcome}
 
