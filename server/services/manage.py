@@ -1,6 +1,6 @@
 """Running the programme: residents (one at a time; a register import is
 ``server.services.register``), rules with effective dates, goods and prices, shops, communities, operators (a PIN
-reset; goods and operators retired), kiosk revocation, listings. Every change is
+reset; goods and operators retired), kiosk revocation, listings (counties: ``server.services.counties``). Every change is
 permission-checked, written to the audit log in the same transaction, and moves the
 entity's feed row, which is how it reaches the kiosks.
 
@@ -358,48 +358,6 @@ def put_community(ctx: Context, who: Principal, community: str, name: str, stree
     check_name(name, "a community's name", community=community)
     check_name(street or "", "a community's street", required=False, community=community)
     return _put(ctx, who, "communities", "community", {"id": community, "name": name, "street": street or ""}, community)
-
-
-def put_county(ctx: Context, who: Principal, county: str, name: str) -> dict:
-    """Add a county (a level above communities, server migration 20) or rename it."""
-    require(who, "catalog.write")
-    county = _id(county)
-    if not CODE.match(county or "") or not 1 <= len(name or "") <= 100:
-        raise Invalid("a county needs an id code and a name (1-100)", county=(county or "")[:40])
-    check_name(name, "a county's name", county=county)
-    with ctx.store.write() as db:
-        outcome = catalog.put_county(db, county, name)
-        record(db, ctx, who, "county_put", county, {"outcome": outcome, "name": name})
-    return {"county": county, "outcome": outcome}
-
-
-def set_community_county(ctx: Context, who: Principal, community: str, county: str) -> dict:
-    """Put ``community`` in ``county`` (empty: back in the default county). In the same
-    transaction its boards move to the county's kiosks (the county it left gets a deletion
-    row for each), and every shop whose view changed is told (``feed.publish_views``): a
-    shop's kiosks mirror only the served communities of their county, so a shop that served
-    the community from the county it left drops its residents, and the community's own
-    shops drop the boards of the county they left and get those of the new one."""
-    require(who, "catalog.write")
-    community, county = _id(community), _id(county or "")
-    with ctx.store.write() as db:
-        if catalog.row_by_key(db, "communities", community) is None:
-            raise NotFound("community", community[:40])
-        if county and not catalog.county_exists(db, county):
-            raise NotFound("county", county[:40])
-        was = catalog.county_of_community(db, community)
-        before = feed.shop_views(db)
-        catalog.set_community_county(db, community, county)
-        feed.rescope_boards(db, community, county)
-        published = feed.publish_views(db, before)
-        record(db, ctx, who, "community_county", community, {"county": county, "was": was})
-    return {"community": community, "county": county, "was": was, **published}
-
-
-def list_counties(ctx: Context, who: Principal) -> list[dict]:
-    require(who, "report.read")
-    with ctx.store.read() as db:
-        return catalog.list_counties(db)
 
 
 def put_operator(ctx: Context, who: Principal, op_id: str, shop: str, name: str, role: str = "operator",

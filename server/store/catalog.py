@@ -316,6 +316,17 @@ def list_counties(db: Tx) -> list[dict]:
                              " AS communities FROM counties k ORDER BY k.id"))
 
 
+def communities_counted(db: Tx) -> list[dict]:
+    """Every community with its county (``''``: the default), its active residents and its
+    kiosks not revoked counted: two grouped counts (an index each), not one per community."""
+    residents = dict(db.sql.execute("SELECT community, count(*) FROM residents WHERE status = 'active' GROUP BY community").fetchall())
+    kiosks = dict(db.sql.execute("SELECT s.community, count(*) FROM kiosks k JOIN shops s ON s.id = k.shop"
+                                 " WHERE k.status = 'active' GROUP BY s.community").fetchall())
+    return [{"id": c, "name": name, "county": county, "residents": residents.get(c, 0), "kiosks": kiosks.get(c, 0)}
+            for c, name, county in db.sql.execute("SELECT c.id, c.name, coalesce(cc.county, '') FROM communities c"
+                                                  " LEFT JOIN community_counties cc ON cc.community = c.id ORDER BY c.id").fetchall()]
+
+
 def put_county(db: Tx, county: str, name: str) -> str:
     """Add a county or rename it: ``added``, ``changed`` or ``unchanged``."""
     old = db.sql.execute("SELECT name FROM counties WHERE id = ?", [county]).fetchone()

@@ -5,7 +5,7 @@ resident it does not mirror is answered as before (never ``other_county``). When
 moves county, a release-1 kiosk (which ignores ``serves`` rows) drops what left its view
 through the deletion rows it always read (``data`` null), and gets it back likewise."""
 
-from server.services import manage
+from server.services import counties, manage
 from server.services.enroll import enroll_code
 from server.services.reports import publish_board
 from server.services.staff import SYSTEM
@@ -45,20 +45,20 @@ def held(k: V1Kiosk) -> tuple[set[str], set[str]]:
 
 def test_a_release_1_kiosk_drops_a_community_that_moved_county_and_gets_it_back(app_server, clock):
     ctx = app_server.ctx
-    manage.put_county(ctx, SYSTEM, "XQ01", "广汉市")
-    manage.put_county(ctx, SYSTEM, "XQ02", "什邡市")
+    counties.put_county(ctx, SYSTEM, "XQ01", "广汉市")
+    counties.put_county(ctx, SYSTEM, "XQ02", "什邡市")
     for community, county in (("SQ01", "XQ01"), ("SQ03", "XQ01"), ("SQ02", "XQ02")):
-        manage.set_community_county(ctx, SYSTEM, community, county)
+        counties.set_community_county(ctx, SYSTEM, community, county)
     manage.set_shop_serves(ctx, SYSTEM, "S01", ["SQ01", "SQ03"])
     publish_board(ctx, SYSTEM, local_month(clock.now))
     k = V1Kiosk(app_server.client, 7, lambda: T0)
     k.enroll(enroll_code(ctx, SYSTEM, "S01")["code"])
     k.pull()
     assert held(k) == ({"SQ01", "SQ03"}, {"SQ01", "SQ03"})
-    manage.set_community_county(ctx, SYSTEM, "SQ03", "XQ02")
+    counties.set_community_county(ctx, SYSTEM, "SQ03", "XQ02")
     k.pull()
     assert held(k) == ({"SQ01"}, {"SQ01"})
     assert not [card for (kind, card), rec in k.mirror.items() if kind == "balance" and rec is not None and card.startswith("51068103")]
-    manage.set_community_county(ctx, SYSTEM, "SQ03", "XQ01")
+    counties.set_community_county(ctx, SYSTEM, "SQ03", "XQ01")
     k.pull()
     assert held(k) == ({"SQ01", "SQ03"}, {"SQ01", "SQ03"})

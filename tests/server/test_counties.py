@@ -11,7 +11,7 @@ from kiosk import errors as E
 from kiosk.i18n import t
 from schema.wire import ResidentReply, ResidentStatement
 from server.errors import Invalid, NotFound
-from server.services import manage
+from server.services import counties, manage
 from server.services.reports import publish_board
 from server.services.tasks import post
 from server.services.staff import SYSTEM
@@ -29,10 +29,10 @@ def mirrored(svc, table: str, column: str) -> set[str]:
 
 def two_counties(ctx) -> None:
     """SQ01 and SQ03 in 广汉市 (XQ01), SQ02 in 什邡市 (XQ02)."""
-    manage.put_county(ctx, SYSTEM, "XQ01", "广汉市")
-    manage.put_county(ctx, SYSTEM, "XQ02", "什邡市")
+    counties.put_county(ctx, SYSTEM, "XQ01", "广汉市")
+    counties.put_county(ctx, SYSTEM, "XQ02", "什邡市")
     for community, county in (("SQ01", "XQ01"), ("SQ03", "XQ01"), ("SQ02", "XQ02")):
-        manage.set_community_county(ctx, SYSTEM, community, county)
+        counties.set_community_county(ctx, SYSTEM, community, county)
 
 
 def test_a_kiosk_mirrors_only_its_county(inprocess_kiosk, app_server):
@@ -50,7 +50,7 @@ def test_a_kiosk_mirrors_only_its_county(inprocess_kiosk, app_server):
     manage.set_shop_serves(ctx, SYSTEM, "S01", ["SQ01", "SQ03"])
     assert svc.sync().ok and mirrored(svc, "residents", "community") == {"SQ01", "SQ03"}
     with pytest.raises(NotFound):
-        manage.set_community_county(ctx, SYSTEM, "SQ03", "NOPE")
+        counties.set_community_county(ctx, SYSTEM, "SQ03", "NOPE")
 
 
 def test_boards_reach_their_countys_kiosks_only(inprocess_kiosk, app_server, clock):
@@ -61,7 +61,7 @@ def test_boards_reach_their_countys_kiosks_only(inprocess_kiosk, app_server, clo
     assert here.sync().ok and there.sync().ok
     assert {k.split("/")[0] for k in mirrored(here, "board", "key")} == {"SQ01", "SQ03"}
     assert {k.split("/")[0] for k in mirrored(there, "board", "key")} == {"SQ02"}
-    manage.set_community_county(ctx, SYSTEM, "SQ03", "XQ02")  # its boards move with it
+    counties.set_community_county(ctx, SYSTEM, "SQ03", "XQ02")  # its boards move with it
     assert there.sync().ok
     assert {k.split("/")[0] for k in mirrored(there, "board", "key")} == {"SQ02", "SQ03"}
 
@@ -84,7 +84,7 @@ def test_a_community_moving_county_leaves_the_old_countys_kiosks(inprocess_kiosk
     assert mirrored(here, "tasks", "community") == {"SQ03"} and boards_of(here) == {"SQ01", "SQ03"}
     assert boards_of(station) == {"SQ01", "SQ03"} and boards_of(there) == {"SQ02"}
 
-    out = manage.set_community_county(ctx, SYSTEM, "SQ03", "XQ02")
+    out = counties.set_community_county(ctx, SYSTEM, "SQ03", "XQ02")
     assert out["left"] > 0 and out["moved"] > 0
     assert here.sync().ok and there.sync().ok and station.sync().ok
     assert boards_of(here) == {"SQ01"} and mirrored(here, "residents", "community") == {"SQ01"}
@@ -100,9 +100,9 @@ def test_a_community_moving_back_comes_back_and_a_new_kiosk_pulls_the_same(inpro
     manage.set_shop_serves(ctx, SYSTEM, "S01", ["SQ01", "SQ03"])
     publish_board(ctx, SYSTEM, local_month(clock.now))
     here = inprocess_kiosk("here")
-    manage.set_community_county(ctx, SYSTEM, "SQ03", "XQ02")
+    counties.set_community_county(ctx, SYSTEM, "SQ03", "XQ02")
     assert here.sync().ok and boards_of(here) == {"SQ01"}
-    manage.set_community_county(ctx, SYSTEM, "SQ03", "XQ01")  # S01 serves it again, as staff set
+    counties.set_community_county(ctx, SYSTEM, "SQ03", "XQ01")  # S01 serves it again, as staff set
     assert here.sync().ok
     assert boards_of(here) == {"SQ01", "SQ03"} and mirrored(here, "residents", "community") == {"SQ01", "SQ03"}
     fresh = inprocess_kiosk("fresh")  # from cursor 0: every deletion row lies below the row it deletes
