@@ -66,8 +66,7 @@ def publish_views(db, before: dict[str, tuple[str, frozenset[str]]]) -> dict[str
     seen: dict[str, set[str]] = {}
     for shop, (county, served) in sorted(after.items()):
         was_county, was_served = before.get(shop, (county, served))
-        gone = [(kind, scope) for c in sorted(was_served - served) for kind, scope in
-                ((k, community_scope(c)) for k in COMMUNITY_KINDS)]
+        gone = [(kind, community_scope(c)) for c in sorted(was_served - served) for kind in COMMUNITY_KINDS]
         came = [(kind, community_scope(c)) for c in sorted(served - was_served) for kind in COMMUNITY_KINDS]
         if county != was_county:
             if county_scope(was_county):  # the default county's boards are global: every kiosk keeps them
