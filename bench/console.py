@@ -209,7 +209,7 @@ def register_csv(cards: list[str], n: int) -> bytes:
 def pages(cards: list[str], month: str, review_ids: list[int], register: bytes) -> list[tuple[str, str, dict]]:
     """(name, path, options) of every page timed; options: ``post`` (multipart files) and
     ``use`` (the use case alone: a callable of (ctx, who))."""
-    from server.services import dashboard, history, manage, register as reg, review, staff
+    from server.services import counties, dashboard, history, manage, register as reg, review, staff
     from server.services import reports as rep
 
     card = long_card(cards)
@@ -245,6 +245,7 @@ def pages(cards: list[str], month: str, review_ids: list[int], register: bytes) 
                     {"use": lambda ctx, who, table=table: manage.list_reference(ctx, who, table)}))
     out += [
         ("rule_history", "/reference/rules/LJFL/history", {"use": lambda ctx, who: manage.rule_history(ctx, who, "LJFL")}),
+        ("counties", "/counties", {"use": lambda ctx, who: counties.overview(ctx, who)}),
         ("staff", "/staff", {"use": lambda ctx, who: staff.list_staff(ctx, who)}),
         ("audit_log", "/audit", {"use": lambda ctx, who: staff.audit_page(ctx, who, None, None, None, 201)}),
         ("audit_log_page_100", f"/audit?before={AUDIT_BEFORE}", {"use": lambda ctx, who: staff.audit_page(ctx, who, None, None, AUDIT_BEFORE, 201)}),

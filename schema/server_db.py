@@ -731,8 +731,27 @@ CREATE TABLE task_claims (
 CREATE INDEX task_claims_task ON task_claims(task);
 """
 
+# Version 22: deletion rows of the pull feed (issue 15: a community moving county). The
+# feed keeps one row per entity, under one scope; when an entity leaves the view of some
+# kiosks (a board row moving to another county, a resident to another community, a shop no
+# longer serving a community or moved to another county) those kiosks need a row saying so,
+# under the scope they read, while the entity's own row moves to its new scope. ``feed_left``
+# holds one such row per (kind, key, scope), numbered from the feed's own sequence (a pull
+# reads both, ``data`` null for these: docs/PROTOCOL.md § 4.3), always below the entity's
+# own row, so a kiosk that sees both ends with the entity. Plain SQL both dialects take.
+_V22 = """
+CREATE TABLE feed_left (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (kind, key, scope)
+);
+CREATE UNIQUE INDEX feed_left_seq ON feed_left(seq);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19), (20, _V20), (21, _V21)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19), (20, _V20), (21, _V21), (22, _V22)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

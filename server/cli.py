@@ -33,7 +33,7 @@ from schema.wire import CheckpointRec
 from server.errors import Invalid, ServerKeyChanged
 from server.files import PRIVATE_UMASK
 from server.reports.render import FORMATS, render, render_bytes
-from server.services import checkpoint, enroll, manage, open_context, projector, receipt, register, reports, review, rotate, staff, tasks, voice
+from server.services import checkpoint, counties, enroll, manage, open_context, projector, receipt, register, reports, review, rotate, staff, tasks, voice
 from server.services.audit import audit
 from server.services.demo import demo_data, generate
 from server.services.demo_station import demo_station
@@ -407,7 +407,7 @@ def _county_args(p):
 
 
 def county_set(ctx, who, args) -> int:
-    return _done(args, "county", manage.put_county(ctx, who, args.county, args.name))
+    return _done(args, "county", counties.put_county(ctx, who, args.county, args.name))
 
 
 def _community_county_args(p):
@@ -416,13 +416,13 @@ def _community_county_args(p):
 
 
 def community_county(ctx, who, args) -> int:
-    out = manage.set_community_county(ctx, who, args.community, args.county)
+    out = counties.set_community_county(ctx, who, args.community, args.county)
     return emit(args, out, f"community {out['community']} in county {out['county'] or '(default)'}"
                            f" (was {out['was'] or '(default)'})")
 
 
 def county_list(ctx, who, args) -> int:
-    rows = manage.list_counties(ctx, who)
+    rows = counties.list_counties(ctx, who)
     return emit(args, rows, "\n".join(f"{r['id']}\t{r['name']}\t{r['communities']}" for r in rows) or "no counties: one default county")
 
 

@@ -5,7 +5,7 @@ here, so each row's key and scope follow the one table of feed kinds, ``schema.f
 from collections.abc import Callable
 from typing import Any
 
-from schema.feeds import FEEDS
+from schema.feeds import FEEDS, community_scope, county_scope
 from schema.wire import AcceptsRec, BalanceRec, OffersRec, ProjectedRec, ServesRec
 from server.store import catalog, chain
 from server.store import log as logstore
@@ -42,8 +42,49 @@ def publish_serves(db, shops: list[str] | None = None) -> int:
     return publish_many(db, "serves", [ServesRec(shop=s, communities=catalog.served_communities(db, s)) for s in shops])
 
 
+#: the mirrored kinds scoped to a community (residents, balances, letters, tasks): what a
+#: shop's kiosks hold of each community they serve
+COMMUNITY_KINDS = tuple(k for k, f in FEEDS.items() if f.scope == "community" and f.table is not None)
+
+
+def shop_views(db) -> dict[str, tuple[str, frozenset[str]]]:
+    """What each shop's kiosks see beyond the global rows: (its county, the communities
+    it serves). Read before and after a change, for ``publish_views``."""
+    return {s: (catalog.county_of_shop(db, s), frozenset(catalog.served_communities(db, s))) for s in catalog.all_shop_ids(db)}
+
+
+def publish_views(db, before: dict[str, tuple[str, frozenset[str]]]) -> dict[str, int]:
+    """After a change of what shops' kiosks see (``before``: ``shop_views`` read before
+    it): each shop's kiosks get deletion rows under the shop's scope for what left their
+    view (the residents, balances, letters and tasks of a community no longer served; the
+    boards of the county the shop left) and the rows that came into it moved to new seqs
+    (a newly served community's, the new county's boards), so a kiosk of any release
+    mirrors its view without pulling from the start; then every shop's ``serves`` row.
+    Returns how many deletion rows and moved rows were written."""
+    after = shop_views(db)
+    left = 0
+    seen: dict[str, set[str]] = {}
+    for shop, (county, served) in sorted(after.items()):
+        was_county, was_served = before.get(shop, (county, served))
+        gone = [(kind, community_scope(c)) for c in sorted(was_served - served) for kind in COMMUNITY_KINDS]
+        came = [(kind, community_scope(c)) for c in sorted(served - was_served) for kind in COMMUNITY_KINDS]
+        if county != was_county:
+            if county_scope(was_county):  # the default county's boards are global: every kiosk keeps them
+                gone.append(("board", county_scope(was_county)))
+            if county_scope(county):
+                came.append(("board", county_scope(county)))
+        for kind, scope in gone:
+            left += catalog.put_left(db, kind, [(key, shop) for key in catalog.feed_keys_in(db, kind, scope)])
+        for kind, scope in came:
+            seen.setdefault(kind, set()).update(catalog.feed_keys_in(db, kind, scope))
+    moved = sum(catalog.touch_feed(db, kind, sorted(keys)) for kind, keys in sorted(seen.items()))
+    publish_serves(db)
+    return {"left": left, "moved": moved}
+
+
 def rescope_boards(db, community: str, county: str) -> int:
-    """Move ``community``'s board rows to ``county``'s scope (its kiosks'); how many moved."""
+    """Move ``community``'s board rows to ``county``'s scope (its kiosks'); the county it
+    left gets a deletion row for each (``catalog.put_feed_many``). How many moved."""
     feed = FEEDS["board"]
     prefix = community + "/"
     return catalog.put_feed_many(db, "board", [(key, feed.scope_of(None, county), catalog.feed_data(db, "board", key))

@@ -1,6 +1,6 @@
 """Running the programme: residents (one at a time; a register import is
 ``server.services.register``), rules with effective dates, goods and prices, shops, communities, operators (a PIN
-reset; goods and operators retired), kiosk revocation, listings. Every change is
+reset; goods and operators retired), kiosk revocation, listings (counties: ``server.services.counties``). Every change is
 permission-checked, written to the audit log in the same transaction, and moves the
 entity's feed row, which is how it reaches the kiosks.
 
@@ -342,9 +342,10 @@ def set_shop_serves(ctx: Context, who: Principal, shop: str, communities: list[s
             if (county := catalog.county_of_community(db, c)) != home:
                 raise Invalid(f"community {c} is in county {county or '(default)'}, shop {shop} in county {home or '(default)'}:"
                               " a kiosk mirrors its own county only", shop=shop, community=c)
+        before = feed.shop_views(db)
         catalog.set_served_communities(db, shop, wanted)
         served = catalog.served_communities(db, shop)
-        feed.publish_serves(db, [shop])
+        feed.publish_views(db, before)
         record(db, ctx, who, "shop_serves", shop, {"communities": served})
     return {"shop": shop, "serves": served}
 
@@ -357,44 +358,6 @@ def put_community(ctx: Context, who: Principal, community: str, name: str, stree
     check_name(name, "a community's name", community=community)
     check_name(street or "", "a community's street", required=False, community=community)
     return _put(ctx, who, "communities", "community", {"id": community, "name": name, "street": street or ""}, community)
-
-
-def put_county(ctx: Context, who: Principal, county: str, name: str) -> dict:
-    """Add a county (a level above communities, server migration 20) or rename it."""
-    require(who, "catalog.write")
-    county = _id(county)
-    if not CODE.match(county or "") or not 1 <= len(name or "") <= 100:
-        raise Invalid("a county needs an id code and a name (1-100)", county=(county or "")[:40])
-    check_name(name, "a county's name", county=county)
-    with ctx.store.write() as db:
-        outcome = catalog.put_county(db, county, name)
-        record(db, ctx, who, "county_put", county, {"outcome": outcome, "name": name})
-    return {"county": county, "outcome": outcome}
-
-
-def set_community_county(ctx: Context, who: Principal, community: str, county: str) -> dict:
-    """Put ``community`` in ``county`` (empty: back in the default county). In the same
-    transaction its boards move to the county's kiosks and every shop's ``serves`` row is
-    published again: a shop's kiosks mirror only the served communities of their county."""
-    require(who, "catalog.write")
-    community, county = _id(community), _id(county or "")
-    with ctx.store.write() as db:
-        if catalog.row_by_key(db, "communities", community) is None:
-            raise NotFound("community", community[:40])
-        if county and not catalog.county_exists(db, county):
-            raise NotFound("county", county[:40])
-        was = catalog.county_of_community(db, community)
-        catalog.set_community_county(db, community, county)
-        feed.rescope_boards(db, community, county)
-        feed.publish_serves(db)
-        record(db, ctx, who, "community_county", community, {"county": county, "was": was})
-    return {"community": community, "county": county, "was": was}
-
-
-def list_counties(ctx: Context, who: Principal) -> list[dict]:
-    require(who, "report.read")
-    with ctx.store.read() as db:
-        return catalog.list_counties(db)
 
 
 def put_operator(ctx: Context, who: Principal, op_id: str, shop: str, name: str, role: str = "operator",
@@ -491,10 +454,11 @@ def _put(ctx: Context, who: Principal, table: str, kind: str, row: dict, key: st
             raise NotFound("community", community)
         if "shop" in row and catalog.row_by_key(db, "shops", row["shop"]) is None:
             raise NotFound("shop", row["shop"])
+        before = feed.shop_views(db) if table == "shops" else None
         outcome = _upsert(db, table, row)
         publish(db, kind, row)
-        if table == "shops":
-            feed.publish_serves(db, [key])  # a shop serving its own community moved with it
+        if before is not None:
+            feed.publish_views(db, before)  # a shop serving its own community moved with it
         record(db, ctx, who, f"{kind}_put", key, {"outcome": outcome} | (audit if audit is not None else row))
     return {kind: key, "outcome": outcome}
 

@@ -52,6 +52,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "catalog.write": frozenset({"admin"}),
     "kiosk.manage": frozenset({"admin"}),
     "report.read": frozenset(ROLES),
+    # the counties and what each holds (server.services.counties): across communities, so
+    # central staff only; a community manager sees their own communities, never a county's
+    "county.read": frozenset({"admin", "reconciler", "auditor"}),
     "board.publish": frozenset({"admin", "reconciler"}),
     "checkpoint.make": frozenset({"admin", "reconciler"}),
     # residents' letters and requests (server.services.voice): everyone reads, scoped

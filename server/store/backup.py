@@ -11,6 +11,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from server.store import catalog
 from server.store.tx import Tx
 from server.files import private_file
 
@@ -117,10 +118,12 @@ def renumber_feed(db: Tx, above: int) -> int:
     After a restore, kiosks hold cursors the restored feed never reached: with every row
     above any cursor handed out before, each kiosk pulls the restored state whole again.
     """
-    low = db.sql.execute("SELECT coalesce(min(seq), 1) FROM feed").fetchone()[0]
+    rows, left = db.sql.execute("SELECT (SELECT coalesce(min(seq), 1) FROM feed), (SELECT min(seq) FROM feed_left)").fetchone()
+    low = rows if left is None or rows <= left else left
     shift = above - low + 1
     db.sql.execute("UPDATE feed SET seq = seq + ?", [shift])
-    high = db.sql.execute("SELECT coalesce(max(seq), ?) FROM feed", [above]).fetchone()[0]
+    db.sql.execute("UPDATE feed_left SET seq = seq + ?", [shift])  # deletion rows keep their place among the rows
+    high = max(catalog.feed_high_water(db), above)
     db.sql.execute("UPDATE batches SET feed = ? WHERE feed IS NOT NULL", [high])
     return high
 

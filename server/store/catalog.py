@@ -161,7 +161,11 @@ def good_infos(db: Tx, skus: Iterable[str]) -> dict[str, GoodInfo]:
 
 
 def feed_high_water(db: Tx) -> int:
-    return db.sql.execute("SELECT coalesce(max(seq), 0) FROM feed").fetchone()[0]
+    """The feed's highest seq, of an entity's row or a deletion row (``feed_left``): one
+    sequence numbers both. Two index seeks, the larger taken here (no scalar max of two)."""
+    rows, left = db.sql.execute("SELECT (SELECT coalesce(max(seq), 0) FROM feed),"
+                                " (SELECT coalesce(max(seq), 0) FROM feed_left)").fetchone()
+    return rows if rows >= left else left
 
 
 def feed_data(db: Tx, kind: str, key: str) -> bytes | None:
@@ -175,11 +179,53 @@ def feed_keys(db: Tx, kind: str) -> list[str]:
     return [r[0] for r in db.sql.execute("SELECT key FROM feed WHERE kind = ? AND data IS NOT NULL ORDER BY key", [kind])]
 
 
+def feed_keys_in(db: Tx, kind: str, scope: str) -> list[str]:
+    """The keys of every feed row of ``kind`` under ``scope`` that holds a record, in order."""
+    return [r[0] for r in db.sql.execute("SELECT key FROM feed WHERE kind = ? AND scope = ? AND data IS NOT NULL ORDER BY key",
+                                         [kind, scope])]
+
+
+def put_left(db: Tx, kind: str, rows: list[tuple[str, str]]) -> int:
+    """A deletion row for each (key, scope): the entity left the view of that scope's
+    kiosks. Numbered next in the feed's sequence, in the order given (a row already there
+    for that key and scope moves up). Returns how many were written."""
+    if not rows:
+        return 0
+    seq = feed_high_water(db)
+    db.sql.executemany(
+        "INSERT INTO feed_left(kind, key, scope, seq) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(kind, key, scope) DO UPDATE SET seq = excluded.seq",
+        [(kind, key, scope, seq + i) for i, (key, scope) in enumerate(rows, start=1)],
+    )
+    return len(rows)
+
+
+def touch_feed(db: Tx, kind: str, keys: list[str]) -> int:
+    """Move the rows of ``kind`` with these keys to new seqs, data and scope unchanged: the
+    kiosks that can newly see them (a shop that moved county or serves a community again)
+    pull them, above any deletion row they saw before. Returns how many moved."""
+    if not keys:
+        return 0
+    seq = feed_high_water(db)
+    db.sql.executemany("UPDATE feed SET seq = ? WHERE kind = ? AND key = ?",
+                       [(seq + i, kind, key) for i, key in enumerate(keys, start=1)])
+    return len(keys)
+
+
+def _left_behind(db: Tx, kind: str, moved: list[tuple[str, str, str]]) -> None:
+    """For rows changing scope ((key, old scope, new scope)): a deletion row under the old
+    scope, numbered below the row's new seq, so a kiosk that no longer sees it drops it."""
+    put_left(db, kind, [(key, old) for key, old, new in moved if old != new])
+
+
 def put_feed(db: Tx, kind: str, key: str, scope: str, data: bytes | None) -> bool:
-    """Record an entity's newest state; True if the row moved (its bytes changed)."""
+    """Record an entity's newest state; True if the row moved (its bytes or scope changed).
+    A row changing scope leaves a deletion row under its old one (``feed_left``)."""
     row = db.sql.execute("SELECT data, scope FROM feed WHERE kind = ? AND key = ?", [kind, key]).fetchone()
     if row is not None and row[0] == data and row[1] == scope:
         return False
+    if row is not None:
+        _left_behind(db, kind, [(key, row[1], scope)])
     seq = feed_high_water(db) + 1
     db.sql.execute(
         "INSERT INTO feed(kind, key, scope, seq, data) VALUES (?, ?, ?, ?, ?)"
@@ -198,6 +244,7 @@ def put_feed_many(db: Tx, kind: str, rows: list[tuple[str, str, bytes | None]]) 
     current = {r[0]: (r[1], r[2]) for r in rows_in(
         db, "SELECT key, data, scope FROM feed WHERE kind = ? AND key IN ({})", [r[0] for r in rows], (kind,))}
     changed = [r for r in rows if current.get(r[0]) != (r[2], r[1])]
+    _left_behind(db, kind, [(key, current[key][1], scope) for key, scope, _ in changed if key in current])
     seq = feed_high_water(db)
     db.sql.executemany(
         "INSERT INTO feed(kind, key, scope, seq, data) VALUES (?, ?, ?, ?, ?)"
@@ -211,11 +258,13 @@ def changes_since(db: Tx, cursor: int, shop: str, limit: int, communities: Itera
                   county: str = DEFAULT_COUNTY) -> list[tuple[str, str, int, bytes | None]]:
     """Up to ``limit`` feed rows after ``cursor`` visible to ``shop``: global, its own,
     those of the ``communities`` it serves, and its ``county``'s (the default county's are
-    global)."""
+    global); with the deletion rows (``feed_left``, data null) under those scopes."""
     scopes = list(dict.fromkeys(["", shop, county_scope(county), *(community_scope(c) for c in communities)]))
+    where = f"seq > ? AND scope IN ({marks(len(scopes))})"
     return db.sql.execute(
-        f"SELECT kind, key, seq, data FROM feed WHERE seq > ? AND scope IN ({marks(len(scopes))}) ORDER BY seq LIMIT ?",
-        [cursor, *scopes, limit],
+        f"SELECT kind, key, seq, data FROM feed WHERE {where}"
+        f" UNION ALL SELECT kind, key, seq, NULL AS data FROM feed_left WHERE {where} ORDER BY seq LIMIT ?",
+        [cursor, *scopes, cursor, *scopes, limit],
     ).fetchall()
 
 
@@ -265,6 +314,17 @@ def list_counties(db: Tx) -> list[dict]:
     """The named counties with how many communities each holds."""
     return list(db.sql.query("SELECT k.id, k.name, (SELECT count(*) FROM community_counties cc WHERE cc.county = k.id)"
                              " AS communities FROM counties k ORDER BY k.id"))
+
+
+def communities_counted(db: Tx) -> list[dict]:
+    """Every community with its county (``''``: the default), its active residents and its
+    kiosks not revoked counted: two grouped counts (an index each), not one per community."""
+    residents = dict(db.sql.execute("SELECT community, count(*) FROM residents WHERE status = 'active' GROUP BY community").fetchall())
+    kiosks = dict(db.sql.execute("SELECT s.community, count(*) FROM kiosks k JOIN shops s ON s.id = k.shop"
+                                 " WHERE k.status = 'active' GROUP BY s.community").fetchall())
+    return [{"id": c, "name": name, "county": county, "residents": residents.get(c, 0), "kiosks": kiosks.get(c, 0)}
+            for c, name, county in db.sql.execute("SELECT c.id, c.name, coalesce(cc.county, '') FROM communities c"
+                                                  " LEFT JOIN community_counties cc ON cc.community = c.id ORDER BY c.id").fetchall()]
 
 
 def put_county(db: Tx, county: str, name: str) -> str:

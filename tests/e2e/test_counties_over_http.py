@@ -2,10 +2,12 @@
 `jifen-server serve` over demo data generated with `demo-data --counties 2`; a kiosk in
 county A (S01, 广汉市) mirrors only county A's residents, serves a county-B resident through
 the server's signed statement while online, refuses them offline in plain Chinese, and
-never uses a tampered statement (through a party in the middle on the wire)."""
+never uses a tampered statement (through a party in the middle on the wire); when a
+community moves county, the old county's kiosk drops it and the new county's gets its board."""
 
 import http.server
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -19,6 +21,7 @@ from kiosk.service import KioskService
 from schema.wire import ResidentReply, ResidentStatement
 from server.keys import load_or_create_key
 from sync import codec
+from sync.calendar import local_month
 from tests.e2e.conftest import ServerProcess, cli, free_port
 
 #: demo seed 2024 with 4 communities: SQ01/SQ03 in XQ01 (广汉市), SQ02/SQ04 in XQ02 (什邡市)
@@ -145,3 +148,27 @@ def test_a_county_a_kiosk_serves_county_b_online_only(counties, tmp_path):
         assert svc.balance(CARD_B).available == confirmed + 10  # what the last true statement said
     finally:
         svc.close()
+
+
+def test_a_community_moving_county_leaves_the_kiosks_of_the_old_one(counties, tmp_path):
+    """`community county` on the running server: the county-A kiosk that served SQ03 drops
+    its residents and board on its next sync over HTTP; a county-B kiosk receives the board."""
+    srv, _ = counties
+    srv.cli("shop", "serves", "S01", "SQ01", "SQ03")
+    srv.cli("report", "board", "--month", local_month(int(time.time() * 1000)), "--publish")
+    here, there = kiosk_via(tmp_path, srv, srv.url), kiosk_via(tmp_path, srv, srv.url, shop="S02")
+
+    def held(svc) -> tuple[set[str], set[str]]:  # the test's own look at the kiosk's mirror
+        conn = svc.store.db.conn
+        return ({r[0] for r in conn.execute("SELECT community FROM residents")},
+                {r[0].split("/")[0] for r in conn.execute("SELECT key FROM board")})
+
+    try:
+        assert held(here) == ({"SQ01", "SQ03"}, {"SQ01", "SQ03"}) and held(there)[1] == {"SQ02", "SQ04"}
+        srv.cli("community", "county", "SQ03", "XQ02")
+        assert here.sync().ok and there.sync().ok
+        assert held(here) == ({"SQ01"}, {"SQ01"})
+        assert held(there)[1] == {"SQ02", "SQ03", "SQ04"}
+    finally:
+        here.close()
+        there.close()

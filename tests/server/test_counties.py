@@ -11,8 +11,9 @@ from kiosk import errors as E
 from kiosk.i18n import t
 from schema.wire import ResidentReply, ResidentStatement
 from server.errors import Invalid, NotFound
-from server.services import manage
+from server.services import counties, manage
 from server.services.reports import publish_board
+from server.services.tasks import post
 from server.services.staff import SYSTEM
 from server.store import staff as staff_store
 from sync import codec
@@ -28,10 +29,10 @@ def mirrored(svc, table: str, column: str) -> set[str]:
 
 def two_counties(ctx) -> None:
     """SQ01 and SQ03 in 广汉市 (XQ01), SQ02 in 什邡市 (XQ02)."""
-    manage.put_county(ctx, SYSTEM, "XQ01", "广汉市")
-    manage.put_county(ctx, SYSTEM, "XQ02", "什邡市")
+    counties.put_county(ctx, SYSTEM, "XQ01", "广汉市")
+    counties.put_county(ctx, SYSTEM, "XQ02", "什邡市")
     for community, county in (("SQ01", "XQ01"), ("SQ03", "XQ01"), ("SQ02", "XQ02")):
-        manage.set_community_county(ctx, SYSTEM, community, county)
+        counties.set_community_county(ctx, SYSTEM, community, county)
 
 
 def test_a_kiosk_mirrors_only_its_county(inprocess_kiosk, app_server):
@@ -49,7 +50,7 @@ def test_a_kiosk_mirrors_only_its_county(inprocess_kiosk, app_server):
     manage.set_shop_serves(ctx, SYSTEM, "S01", ["SQ01", "SQ03"])
     assert svc.sync().ok and mirrored(svc, "residents", "community") == {"SQ01", "SQ03"}
     with pytest.raises(NotFound):
-        manage.set_community_county(ctx, SYSTEM, "SQ03", "NOPE")
+        counties.set_community_county(ctx, SYSTEM, "SQ03", "NOPE")
 
 
 def test_boards_reach_their_countys_kiosks_only(inprocess_kiosk, app_server, clock):
@@ -60,9 +61,53 @@ def test_boards_reach_their_countys_kiosks_only(inprocess_kiosk, app_server, clo
     assert here.sync().ok and there.sync().ok
     assert {k.split("/")[0] for k in mirrored(here, "board", "key")} == {"SQ01", "SQ03"}
     assert {k.split("/")[0] for k in mirrored(there, "board", "key")} == {"SQ02"}
-    manage.set_community_county(ctx, SYSTEM, "SQ03", "XQ02")  # its boards move with it
+    counties.set_community_county(ctx, SYSTEM, "SQ03", "XQ02")  # its boards move with it
     assert there.sync().ok
     assert {k.split("/")[0] for k in mirrored(there, "board", "key")} == {"SQ02", "SQ03"}
+
+
+def boards_of(svc) -> set[str]:
+    return {k.split("/")[0] for k in mirrored(svc, "board", "key")}
+
+
+def test_a_community_moving_county_leaves_the_old_countys_kiosks(inprocess_kiosk, app_server, clock):
+    """SQ03 moves from XQ01 to XQ02: the kiosks of XQ01 drop its boards, the shop that
+    served it from XQ01 drops its residents, balances and tasks; XQ02's kiosks get its
+    boards, and SQ03's own station drops XQ01's boards and gets XQ02's."""
+    ctx = app_server.ctx
+    two_counties(ctx)
+    manage.set_shop_serves(ctx, SYSTEM, "S01", ["SQ01", "SQ03"])
+    post(ctx, SYSTEM, "SQ03", "ZYFW", "清理楼道")
+    publish_board(ctx, SYSTEM, local_month(clock.now))
+    here, there, station = inprocess_kiosk("here"), inprocess_kiosk("there", shop="S02"), inprocess_kiosk("st03", shop="ST03")
+    assert here.sync().ok and mirrored(here, "residents", "community") == {"SQ01", "SQ03"}
+    assert mirrored(here, "tasks", "community") == {"SQ03"} and boards_of(here) == {"SQ01", "SQ03"}
+    assert boards_of(station) == {"SQ01", "SQ03"} and boards_of(there) == {"SQ02"}
+
+    out = counties.set_community_county(ctx, SYSTEM, "SQ03", "XQ02")
+    assert out["left"] > 0 and out["moved"] > 0
+    assert here.sync().ok and there.sync().ok and station.sync().ok
+    assert boards_of(here) == {"SQ01"} and mirrored(here, "residents", "community") == {"SQ01"}
+    assert mirrored(here, "tasks", "community") == set()
+    assert not {c for c in mirrored(here, "balances", "card") if c.startswith("51068103")}
+    assert boards_of(there) == {"SQ02", "SQ03"}
+    assert boards_of(station) == {"SQ02", "SQ03"} and mirrored(station, "residents", "community") == {"SQ03"}
+
+
+def test_a_community_moving_back_comes_back_and_a_new_kiosk_pulls_the_same(inprocess_kiosk, app_server, clock):
+    ctx = app_server.ctx
+    two_counties(ctx)
+    manage.set_shop_serves(ctx, SYSTEM, "S01", ["SQ01", "SQ03"])
+    publish_board(ctx, SYSTEM, local_month(clock.now))
+    here = inprocess_kiosk("here")
+    counties.set_community_county(ctx, SYSTEM, "SQ03", "XQ02")
+    assert here.sync().ok and boards_of(here) == {"SQ01"}
+    counties.set_community_county(ctx, SYSTEM, "SQ03", "XQ01")  # S01 serves it again, as staff set
+    assert here.sync().ok
+    assert boards_of(here) == {"SQ01", "SQ03"} and mirrored(here, "residents", "community") == {"SQ01", "SQ03"}
+    fresh = inprocess_kiosk("fresh")  # from cursor 0: every deletion row lies below the row it deletes
+    for table, column in (("residents", "card"), ("balances", "card"), ("board", "key")):
+        assert mirrored(fresh, table, column) == mirrored(here, table, column)
 
 
 def test_without_counties_every_board_is_global_and_a_lookup_as_before(inprocess_kiosk, app_server, clock):

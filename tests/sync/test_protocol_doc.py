@@ -220,3 +220,50 @@ def test_receipt_worked_example_matches_the_code():
     assert f"receipt signature {r.signature}" in DOC
     payload = re.search(r"receipt payload ([A-Z2-7]+)", DOC).group(1)
     assert R.decode(payload) == r and payload == R.encode(r)
+
+
+MOVE_NONCE = "fedcba9876543210fedcba9876543210"
+
+
+def county_move_page() -> bytes:
+    """§ 4.7's pull page after SQ03 moved from XQ01 to XQ02, as S01's kiosk (XQ01, serving
+    SQ01 and SQ03) reads it: deletion rows for SQ03's board and its resident's rows, then
+    S01's ``serves`` row without SQ03."""
+    from schema.wire import ServesRec
+
+    return codec.encode(PullPage(
+        v=1, kiosk="K0001", nonce=MOVE_NONCE, cursor=4800, next=4804, more=False, server_time=T + 171000, revoked=False,
+        policy=Policy(lease_seconds=259200, balance_max_age_seconds=21600, offline_daily_cap=200),
+        lease=Lease(kiosk="K0001", issued=T + 171000, seconds=259200),
+        changes=[Change(kind="board", key="SQ03/2025-11", seq=4801, data=None),
+                 Change(kind="resident", key="5106810300001", seq=4802, data=None),
+                 Change(kind="balance", key="5106810300001", seq=4803, data=None),
+                 Change(kind="serves", key="S01", seq=4804, data=raw(ServesRec(shop="S01", communities=["SQ01"])))]))
+
+
+def county_move_examples():
+    """§ 4.7: a pull from cursor 4800 after the move, and the page that drops SQ03."""
+    pull = codec.encode(PullRequest(v=1, kiosk="K0001", cursor=4800, limit=2000, nonce=MOVE_NONCE, clock=T + 170000,
+                                    app="jifen-kiosk 0.1.0"))
+    yield pull.decode()
+    yield KIOSK.sign("pull", pull)
+    page = county_move_page()
+    yield page.decode()
+    yield SERVER.sign("response", page)
+
+
+@pytest.mark.parametrize("fragment", list(county_move_examples()))
+def test_the_county_move_example_matches_the_code(fragment):
+    assert fragment in DOC
+
+
+def test_the_county_move_example_deletes_mirrored_rows_a_release_1_kiosk_knows():
+    """Each deletion row of § 4.7's page is of a kind the kiosk mirrors, known since release
+    1 (so a release-1 kiosk drops it too), and the ``serves`` row comes after them."""
+    from schema.feeds import FEEDS
+    from tests.compat.v1 import wire as v1
+
+    page = codec.decode(county_move_page(), PullPage)
+    *gone, serves = page.changes
+    assert all(bytes(c.data) == b"null" and FEEDS[c.kind].table and c.kind in v1.RECORD_TYPES for c in gone)
+    assert serves.kind == "serves" and serves.seq == page.next > max(c.seq for c in gone)

@@ -11,8 +11,9 @@ from server.console.pages import voice
 from server.console.pages import tasks
 from server.console.pages import reports
 from server.console.pages import reference
+from server.console.pages import counties
 from server.console.pages import register
 from server.console.pages import accounts
 
 PAGES = [session.SessionPages, dashboard.DashboardPage, residents.ResidentPages, reviews.ReviewPages, voice.VoicePages, tasks.TaskPages, reports.ReportPages,
-         reference.ReferencePages, register.RegisterPages, accounts.AccountPages]
+         reference.ReferencePages, counties.CountyPages, register.RegisterPages, accounts.AccountPages]

@@ -149,6 +149,8 @@ CATALOG_COMMANDS = {
     "operator set": ["operator", "set", "op1", "--shop", "S01", "--name", "改名"],
     "operator pin": ["operator", "pin", "op1"],
     "operator retire": ["operator", "retire", "op1"],
+    "county set": ["county", "set", "XQ01", "--name", "广汉市"],
+    "community county": ["community", "county", "SQ01"],
 }
 
 
@@ -174,6 +176,16 @@ def test_a_community_manager_may_read_rule_changes(settings, capsys):
     assert cli(settings, capsys, "rule", "set", "ZYFW", "--points", "12")[0] == 0
     code, rows, _ = cli(settings, capsys, "rule", "changes", "ZYFW", "--staff", ROLE_USER["community_manager"])
     assert code == 0 and [r["fields"] for r in rows] == [{"points": 12}]
+
+
+def test_a_community_manager_may_not_list_counties(settings, capsys):
+    """A county's figures cover communities a manager does not manage: central staff only."""
+    assert cli(settings, capsys, "county", "set", "XQ01", "--name", "广汉市")[0] == 0
+    code, out, err = cli(settings, capsys, "county", "list", "--staff", ROLE_USER["community_manager"])
+    assert code == 2 and out is None and "may not county.read" in err
+    for role in ("auditor", "reconciler"):
+        code, rows, err = cli(settings, capsys, "county", "list", "--staff", ROLE_USER[role])
+        assert code == 0 and [r["id"] for r in rows] == ["XQ01"], err
 
 
 # ---------------------------------------------------------------- bad input

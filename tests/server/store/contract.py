@@ -409,6 +409,26 @@ class StoreContract:
         with store.read() as db:
             assert [(r[1], r[2]) for r in catalog.changes_since(db, 0, "", 10)] == [("R1", 1), ("R2", 3)]
 
+    def test_a_row_changing_scope_leaves_a_deletion_row_below_it(self, store):
+        with store.write() as db:
+            catalog.put_feed(db, "board", "SQ3/2026-01", "county:A", b"b1")
+            catalog.put_feed(db, "rule", "tidy", "", b"r")
+            assert catalog.put_feed_many(db, "board", [("SQ3/2026-01", "county:B", b"b1")]) == 1
+            assert catalog.put_left(db, "resident", [("R1", "S1")]) == 1
+            catalog.touch_feed(db, "rule", ["tidy"])
+            assert catalog.feed_high_water(db) == 6
+        with store.read() as db:  # the deletion row reaches county A's kiosks, the row county B's
+            assert catalog.changes_since(db, 0, "S1", 10, county="A") == [
+                ("board", "SQ3/2026-01", 3, None), ("resident", "R1", 5, None), ("rule", "tidy", 6, b"r")]
+            assert catalog.changes_since(db, 0, "S2", 10, county="B") == [("board", "SQ3/2026-01", 4, b"b1"), ("rule", "tidy", 6, b"r")]
+            assert catalog.changes_since(db, 3, "S1", 1, county="A") == [("resident", "R1", 5, None)]
+            assert catalog.feed_keys_in(db, "board", "county:B") == ["SQ3/2026-01"]
+        with store.write() as db:  # back again: the deletion row under B moves up, the row above it
+            catalog.put_feed(db, "board", "SQ3/2026-01", "county:A", b"b1")
+        with store.read() as db:
+            assert [r[1:] for r in catalog.changes_since(db, 6, "S1", 10, county="A")] == [("SQ3/2026-01", 8, b"b1")]
+            assert [r[1:] for r in catalog.changes_since(db, 6, "S2", 10, county="B")] == [("SQ3/2026-01", 7, None)]
+
     # ------------------------------------------------------------ review items
 
     def test_review_items_are_listed_and_resolved_once(self, store):
