@@ -42,7 +42,10 @@ FULL = Sizes("full", 500_000, 100_000, 50, 2_000, (0, 1_000_000, 10_000_000), 20
 QUICK = Sizes("quick", 50_000, 25_000, 50, 500, (0, 100_000, 1_000_000), 20_000, 200_000, 500, 200, 1_000, 20, 320_000, 2)
 TINY = Sizes("tiny", 300, 1_000, 2, 20, (0, 1_000, 2_000), 500, 1_000, 30, 4, 8, 1.5, 2_000, 1)
 
-BENCHES = ("ingest", "history", "kiosk", "fleet", "fleet_many", "reports", "audit", "console", "counties")
+BENCHES = ("ingest", "history", "kiosk", "noop", "fleet", "fleet_many", "reports", "audit", "console", "counties")
+#: what runs without ``--only``: ``noop`` is the kiosk benchmark's no-op figures alone, for
+#: measuring them without its first syncs, week offline and million-event history
+DEFAULT = tuple(b for b in BENCHES if b != "noop")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.residents or args.fleet:
         sizes = replace(sizes, residents=args.residents or sizes.residents, fleet=args.fleet or sizes.fleet)
     sizes = replace(sizes, projection=args.projection)
-    only = args.only or list(BENCHES)
+    only = args.only or list(DEFAULT)
     work = args.work or Path(tempfile.mkdtemp(prefix="jifen-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -104,6 +107,7 @@ def run(sizes: Sizes, only: list[str], work: Path, log, strict: bool = False, co
         "ingest": lambda: ingest.ingest_figures(sizes, cards, fresh("server-ingest"), work, log),
         "history": lambda: [ingest.history_figure(sizes, cards, work / "server-prepared", work, log)],
         "kiosk": lambda: kiosk_figures.kiosk_figures(sizes, prog, fresh("server-kiosk"), work, log),
+        "noop": lambda: kiosk_figures.noop_figures(sizes, fresh("server-noop"), work, log),
         "fleet": lambda: [fleet.fleet_figure(sizes, cards, fresh("server-fleet"), work, log)],
         "fleet_many": lambda: [fleet.fleet_figure(sizes, cards, fresh("server-fleet-many"), work, log, sizes.fleet_many,
                                                   "fleet_many")],

@@ -43,11 +43,22 @@ LOG_BYTES, LOG_KEEP = 1_000_000, 3
 
 log = logging.getLogger("kiosk")
 
+#: libraries that log every request at INFO: a line per sync request in the kiosk's log
+#: said nothing the kiosk's own lines do not, and cost each no-op round its formatting and write
+QUIET_LOGGERS = ("httpx", "httpcore")
+
+
+def quiet_libraries() -> None:
+    """Keep ``QUIET_LOGGERS`` to warnings and worse."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
 
 def start_log(settings: settings_mod.Settings) -> None:
     """Technical detail to ``settings.log_path`` (0600: it may name residents' cards),
     never to the operator. A data folder that cannot take the log (read-only, full) must not
     stop the kiosk from answering, so the log is then left out."""
+    quiet_libraries()
     path = settings.log_path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

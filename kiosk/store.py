@@ -17,6 +17,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +38,10 @@ from sync.crashpoint import crash_point
 from kiosk.files import private_file, private_folder
 
 log = logging.getLogger(__name__)
+
+#: a ``transaction(durable=False)`` this long after the last durable commit is durable
+#: itself: a power cut then loses at most this long of a sync round's bookkeeping
+LAZY_SECONDS = 60.0
 
 def _refusal(name: str) -> StorageFailed | None:
     """The kiosk's words for SQLite's result code ``name`` (``SQLITE_READONLY_DBMOVED``:
@@ -97,6 +102,13 @@ def _connect(path: Path, timeout: float, max_pages: int | None, read_only: bool 
         return conn
 
 
+def _meta_text(value) -> str | None:
+    """A meta value as stored: bools as 1/0, None as NULL, anything else as its text."""
+    if isinstance(value, bool):
+        value = int(value)
+    return None if value is None else str(value)
+
+
 class Store:
     def __init__(self, path: Path, pin_pepper: bytes | None = None, *, timeout: float = 30.0,
                  max_pages: int | None = None):
@@ -130,6 +142,7 @@ class Store:
         self.db = Database(conn, execute_plugins=False)
         self._lock = threading.RLock()
         self._depth = 0
+        self._synced_at = float("-inf")  # the last durable commit (time.monotonic)
         try:
             self._migrate()
             if pin_pepper is not None and not self.read_only:
@@ -157,8 +170,17 @@ class Store:
     # ------------------------------------------------------------ transactions
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One ``BEGIN IMMEDIATE`` transaction; nested use joins the outer one."""
+    def transaction(self, durable: bool = True) -> Iterator[None]:
+        """One ``BEGIN IMMEDIATE`` transaction; nested use joins the outer one (and its
+        durability).
+
+        ``durable=False`` is for bookkeeping a power cut may lose — a sync round's times when
+        the round changed nothing — never for what the kiosk recorded: it commits under
+        ``synchronous=NORMAL``, so without an fsync (a no-op round paid two, most of its
+        time). SQLite's WAL keeps commits in order, so such a commit is on disk at the next
+        durable one (which syncs the WAL up to it), or at a checkpoint; and one more than
+        ``LAZY_SECONDS`` after the last durable commit is made durable itself, so a power
+        cut loses at most that long of bookkeeping."""
         with self._lock:
             if self._depth:
                 self._depth += 1
@@ -167,19 +189,29 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
+            lazy = not durable and time.monotonic() - self._synced_at < LAZY_SECONDS
             with refusals():
-                self.db.conn.execute("BEGIN IMMEDIATE")
-                self._depth = 1
+                if lazy:
+                    self.db.conn.execute("PRAGMA synchronous=NORMAL")  # refused inside a transaction
+                changes = self.db.conn.total_changes
                 try:
-                    yield
-                    self.db.conn.commit()
-                except BaseException:
-                    # a commit that failed (disk full at the last page) keeps nothing either
-                    if self.db.conn.in_transaction:
-                        self.db.conn.rollback()
-                    raise
+                    self.db.conn.execute("BEGIN IMMEDIATE")
+                    self._depth = 1
+                    try:
+                        yield
+                        self.db.conn.commit()
+                    except BaseException:
+                        # a commit that failed (disk full at the last page) keeps nothing either
+                        if self.db.conn.in_transaction:
+                            self.db.conn.rollback()
+                        raise
+                    finally:
+                        self._depth = 0
                 finally:
-                    self._depth = 0
+                    if lazy:
+                        self.db.conn.execute("PRAGMA synchronous=FULL")
+                if not lazy and self.db.conn.total_changes != changes:  # a commit that wrote nothing syncs nothing
+                    self._synced_at = time.monotonic()
 
     def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict]:
         with self._lock, refusals():
@@ -218,12 +250,15 @@ class Store:
         """Set several meta values at once; ``None`` clears one. Bools are stored 1/0."""
         with self.transaction():
             for key, value in values.items():
-                if isinstance(value, bool):
-                    value = int(value)
                 self.db.execute(
                     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (key, None if value is None else str(value)),
+                    (key, _meta_text(value)),
                 )
+
+    def changed_meta(self, values: dict) -> set[str]:
+        """The keys of ``values`` whose stored value ``set_meta(**values)`` would change."""
+        stored = self.all_meta()
+        return {k for k, v in values.items() if stored.get(k) != _meta_text(v)}
 
     # ------------------------------------------------------------ events
 

@@ -37,6 +37,12 @@ from sync.signing import BadKey, BadSignature, SigningKey, VerifyKey
 #: how often one round follows a "held"/"resend_from" before giving up until next time
 MAX_RESENDS = 3
 _SHRINK_CODES = {"body_too_large", "batch_too_large"}
+#: the meta a pull page rewrites every round, changed or not: times and the lease renewed
+#: from them. A page that carries no changes and moves only these is committed without an
+#: fsync (``Store.transaction(durable=False)``): a power cut may lose it, and the next
+#: round writes it again; what the kiosk recorded is never in such a commit.
+_BOOKKEEPING = frozenset({"server_time_seen", "last_pull_at", "last_attempt_at", "clock_high_water", "lease",
+                          "lease_received_local"})
 
 
 @dataclass
@@ -71,9 +77,12 @@ class Round:
         self.pull_limit = pull_limit
         self.nonce = nonce or (lambda: os.urandom(16).hex())
         self.result = SyncResult(ok=True)
+        self.attempt = 0
 
     def run(self) -> SyncResult:
-        self.store.set_meta(last_attempt_at=self.clock())
+        # written with the first pull page's meta, or with the failure that ends the round:
+        # a round of its own for it cost a durable commit (an fsync) every round
+        self.attempt = self.clock()
         try:
             if self.store.meta("server_time_seen") is None and self.store.unbatched_events():
                 self.pull_all()  # learn the server's time before cutting batches (sync.clock)
@@ -89,16 +98,16 @@ class Round:
             if self.store.meta("revoked") == "1":
                 return self._fail("kiosk_revoked")  # the page said so: tell the operator
         except ChainBroken as exc:
-            self.store.set_meta(stopped_reason=f"chain_broken: event {exc.fields['kseq']}")
-            return self._fail("chain_broken", **exc.fields)
+            return self._fail("chain_broken", {"stopped_reason": f"chain_broken: event {exc.fields['kseq']}"}, **exc.fields)
         except Offline as exc:
-            self.store.set_meta(reachable=False)
-            return self._fail("offline", why=exc.why)
+            return self._fail("offline", {"reachable": False}, why=exc.why)
         except _Stop as stop:
             return self._fail(stop.problem, **stop.detail)
         return self.result
 
-    def _fail(self, problem: str, **detail) -> SyncResult:
+    def _fail(self, problem: str, meta: dict | None = None, **detail) -> SyncResult:
+        """End the round as not ok, storing ``meta`` with the round's attempt time."""
+        self.store.set_meta(**(meta or {}), last_attempt_at=self.attempt)
         self.result.ok = False
         self.result.problem = problem
         self.result.detail = detail
@@ -292,7 +301,9 @@ class Round:
                 resync = before is not None and bool(set(serves) - set(json.loads(before)))
                 if resync:
                     meta["cursor"] = 0
-            with self.store.transaction():
+            # a page that changes nothing but the round's times need not be durable
+            quiet = not page.changes and page.lease is not None and self.store.changed_meta(meta) <= _BOOKKEEPING
+            with self.store.transaction(durable=not quiet):
                 self.store.apply_changes(changes, meta)
                 if serves is not None:
                     self.store.keep_communities(serves)
@@ -415,6 +426,7 @@ class Round:
             "revoked": page.revoked,
             "reachable": True,
             "last_pull_at": now,
+            "last_attempt_at": self.attempt,
             "clock_high_water": high,
             "lease": None,
         }

@@ -107,6 +107,21 @@ def record_push(db: Tx, kiosk: str, at: int) -> None:
     db.sql.execute("UPDATE kiosks SET last_push_at = ? WHERE id = ?", [at, kiosk])
 
 
+#: a kiosk's pull is recorded (``record_pull``) at most this often: a kiosk syncing with
+#: nothing new would otherwise make every pull a write transaction (the commit was most of a
+#: no-op pull's server time), while what reads the record — the fleet report's ages, the
+#: dashboard's and metrics' "silent for 24 h" — is none the worse for being 10 s behind
+RECORD_PULL_EVERY_MS = 10_000
+
+
+def pull_record_due(kiosk: dict, at: int) -> bool:
+    """Must a pull at ``at`` by ``kiosk`` (its row as read) be recorded: is its last
+    recorded pull missing, ``RECORD_PULL_EVERY_MS`` old or more, or (a clock set back)
+    in the future?"""
+    last = kiosk.get("last_pull_at")
+    return last is None or not 0 <= at - last < RECORD_PULL_EVERY_MS
+
+
 def record_pull(db: Tx, kiosk: str, at: int, skew_ms: int) -> None:
     db.sql.execute("UPDATE kiosks SET last_pull_at = ?, clock_skew_ms = ? WHERE id = ?", [at, skew_ms, kiosk])
 

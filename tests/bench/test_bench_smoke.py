@@ -20,3 +20,11 @@ def test_every_benchmark_runs_and_writes_its_figures(tmp_path, capsys):
     assert fleet["extra"]["errors"] == 0 and "projection_lag_s" in fleet["baseline"]
     assert ingest["baseline"]["confirmed"]["median"] > 0
     assert "figure" in capsys.readouterr().out
+
+
+def test_the_noop_benchmark_runs_alone(tmp_path):
+    out = tmp_path / "latest.json"
+    assert main(["--tiny", "--only", "noop", "--work", str(tmp_path / "work"), "--out", str(out)]) == 0
+    figures = json.loads(out.read_text())["figures"]
+    assert [f["name"] for f in figures] == ["noop_sync", "noop_sync_in_process"]
+    assert figures[1]["baseline"]["over_http"]["median"] > 0

@@ -128,3 +128,40 @@ def test_response_signature_breaks_if_a_byte_changes(kiosk, ctx):
     except BadSignature:
         return
     raise AssertionError("a tampered page verified")
+
+
+def recorded_pull(ctx, kiosk) -> tuple[int | None, int | None]:
+    with ctx.store.read() as db:
+        row = chain.kiosk_by_id(db, kiosk.id)
+    return row["last_pull_at"], row["clock_skew_ms"]
+
+
+def test_a_pull_is_recorded_at_most_every_interval(kiosk, ctx, clock):
+    page(kiosk.pull(), ctx)
+    first = clock.now
+    clock.advance(chain.RECORD_PULL_EVERY_MS - 1)
+    p = page(kiosk.pull(clock=clock.now - 500), ctx)  # answered in full, not written down
+    assert p.server_time == clock.now and p.lease.issued == clock.now
+    assert recorded_pull(ctx, kiosk) == (first, 0)
+    clock.advance(1)
+    page(kiosk.pull(clock=clock.now - 500), ctx)
+    assert recorded_pull(ctx, kiosk) == (clock.now, -500)
+
+
+def test_a_pull_within_the_interval_sees_what_was_committed_since(kiosk, ctx, clock):
+    p = page(kiosk.pull(limit=1000), ctx)
+    clock.advance(1_000)
+    rule = FEEDS["rule"].record(code="NEW1", name="助老", kind="encouraged", points=5, cap_day=None, cap_month=None,
+                                status="active")
+    with ctx.store.write() as db:
+        catalog.put_feed(db, "rule", "NEW1", "", codec.encode(rule))
+    again = page(kiosk.pull(cursor=p.next, limit=1000), ctx)  # not recorded: read from what is committed
+    assert [(c.kind, c.key) for c in again.changes] == [("rule", "NEW1")]
+
+
+def test_a_pull_with_a_wrong_clock_is_recorded_every_time(kiosk, ctx, clock):
+    page(kiosk.pull(clock=clock.now - 2 * 3_600_000), ctx)
+    clock.advance(1_000)
+    page(kiosk.pull(clock=clock.now - 3 * 3_600_000), ctx)
+    assert recorded_pull(ctx, kiosk) == (clock.now, -3 * 3_600_000)
+    assert table_count(ctx, "review_items", "kind = 'clock_skew'") == 1  # one a day
