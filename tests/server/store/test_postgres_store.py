@@ -96,6 +96,50 @@ class TestKeyedWrites:
             for s in (first, second, third):
                 s.close()
 
+    def test_log_positions_commit_out_of_order_and_an_unkeyed_write_sees_them_all(self, pg_database):
+        """Why the projector checks its chunk's range under the exclusive lock: two kiosks'
+        pushes take log positions n and n+1 and the second commits first, so a snapshot sees
+        n+1 without n; an unkeyed write (the projector's) starts only once n is committed too."""
+        from server.store import log
+        first, second, third = open_store(pg_database), open_store(pg_database), open_store(pg_database)
+        try:
+            with first.write() as db:
+                seed_places(db)
+                chain.insert_kiosk(db, "K0002", "S1", "till 2", "bb" * 32, T)
+            inside, leave, pos = threading.Event(), threading.Event(), {}
+
+            def slow(db):
+                store_batch(db, 1, "K0001")
+                pos["n"] = log.append(db, "K0001", 1, T)
+                inside.set()
+                assert leave.wait(30)
+
+            holder = threading.Thread(target=first.write_keyed, args=("K0001", slow))
+            holder.start()
+            assert inside.wait(20)
+
+            def fast(db):
+                store_batch(db, 1, "K0002")
+                return log.append(db, "K0002", 1, T)
+
+            later = second.write_keyed("K0002", fast)
+            assert later > pos["n"]
+            with third.read() as db:  # what a projector's snapshot read sees
+                assert log.count_between(db, 0, later) == 1 and log.head(db) == later
+            counted: list = []
+            projector = threading.Thread(target=lambda: counted.append(
+                third.write_grouped(lambda db: log.count_between(db, 0, later))))
+            projector.start()
+            wait_until(lambda: waiting_for(pg_database, None) == 1)
+            leave.set()
+            for t in (holder, projector):
+                t.join(20)
+            assert counted == [2]
+        finally:
+            leave.set()
+            for s in (first, second, third):
+                s.close()
+
     def test_a_keyed_write_waits_for_an_unkeyed_write_in_flight(self, pg_database):
         first, second = open_store(pg_database), open_store(pg_database)
         try:
