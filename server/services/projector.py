@@ -157,7 +157,9 @@ def project_pending(ctx, wait: bool = True, scope: str = SCOPE) -> int:
     Each chunk is read and folded in a snapshot, outside the writer lock, and only its rows
     are written under it — after checking that the cursor has not moved meanwhile (another
     server process, or a central batch projected in its staff action: then the chunk is
-    folded again from the new cursor). While pushes wait for the writer a chunk holds at
+    folded again from the new cursor) and that no position in the chunk's range was still
+    uncommitted when it was read (on PostgreSQL pushes of different kiosks commit at once,
+    not always in the order of their positions: then the chunk is read again). While pushes wait for the writer a chunk holds at
     most ``BUSY_CHUNK_EVENTS``. One thread of a process projects at a time
     (``ctx.projecting``), and one process of a deployment (the store's projector lease for
     ``scope``: on PostgreSQL an advisory lock its process holds for the round, released by
@@ -184,6 +186,8 @@ def project_pending(ctx, wait: bool = True, scope: str = SCOPE) -> int:
             with ctx.store.write() as db:
                 if logstore.projected(db) != cursor:
                     continue
+                if logstore.count_between(db, cursor, batches[-1].pos) != len(batches):
+                    continue  # a push took a position below the chunk's last and committed since the read: fold it in
                 write(db, rows)
             total += len(rows.events)
     return total

@@ -33,26 +33,23 @@ def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
 
     skewed = abs(skew) > ctx.settings.clock_skew_threshold_ms
 
-    def read_page(db) -> list:
-        # One row more than asked for tells us whether there is more without a count.
-        if revoked:
-            return []
-        served = catalog.served_communities(db, kiosk["shop"])  # within the shop's county
-        return catalog.changes_since(db, req.cursor, kiosk["shop"], limit + 1, served, catalog.county_of_shop(db, kiosk["shop"]))
-
-    def record_and_read(db) -> list:
+    def record(db) -> None:
         chain.record_pull(db, kiosk["id"], now, skew)
         if skewed:
             note_clock_skew(ctx, db, kiosk, skew, now)
-        return read_page(db)
 
+    # the bookkeeping is the kiosk's own rows (group commit with concurrent pushes and pulls),
+    # written only when due (recorded moments ago: chain.RECORD_PULL_EVERY_MS) or the clock is
+    # off; the page is read from one snapshot, outside any writer lock: every feed row it
+    # holds is committed, and the feed's writers write alone, so it is a gap-free prefix of the feed
     if skewed or chain.pull_record_due(kiosk, now):
-        # group commit with concurrent pushes and pulls: the page is returned only once the
-        # transaction it was read in (and so every feed row on it) is committed
-        rows = ctx.store.write_grouped(record_and_read)
-    else:  # recorded moments ago (chain.RECORD_PULL_EVERY_MS): what is committed answers
+        ctx.store.write_keyed(kiosk["id"], record)
+    rows = []
+    if not revoked:
         with ctx.store.read() as db:
-            rows = read_page(db)
+            served = catalog.served_communities(db, kiosk["shop"])  # within the shop's county
+            # One row more than asked for tells us whether there is more without a count.
+            rows = catalog.changes_since(db, req.cursor, kiosk["shop"], limit + 1, served, catalog.county_of_shop(db, kiosk["shop"]))
     more = len(rows) > limit
     rows = rows[:limit]
     changes = [Change(kind=k, key=key, seq=seq, data=None if data is None else msgspec.Raw(data)) for k, key, seq, data in rows]

@@ -50,8 +50,9 @@ def push(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
     try:
         batch = checked_batch(kiosk, body, seq)
         crash_point("server.push.verified")
-        # group commit: concurrent pushes share one transaction (each in its own savepoint)
-        outcome = ctx.store.write_grouped(lambda db: place_batch(ctx, db, kiosk_id, batch, body, signature, key_state(kiosk)))
+        # group commit: concurrent pushes share one transaction (each in its own savepoint),
+        # keyed by the kiosk: only its chain is placed and moved, so other kiosks' pushes need not wait
+        outcome = ctx.store.write_keyed(kiosk["id"], lambda db: place_batch(ctx, db, kiosk_id, batch, body, signature, key_state(kiosk)))
         crash_point("server.push.acked")
         if outcome.reply.status == "applied":
             outcome = confirmed(ctx, outcome)
@@ -125,7 +126,8 @@ def key_state(kiosk: dict) -> tuple:
 
 def place_batch(ctx: Context, db: Tx, kiosk_id: str, batch: Batch, body: bytes, signature: str,
                 verified_with: tuple | None = None) -> PushOutcome:
-    # Read the kiosk again under the write lock: a concurrent push or revoke may have moved it.
+    # Read the kiosk again under the write's lock on its chain: a concurrent push (to this or
+    # another server process) or revoke may have moved it since ``authenticate`` read it.
     kiosk = chain.with_keys(db, chain.kiosk_by_id(db, kiosk_id))
     if kiosk["status"] == "revoked":
         raise RequestRejected("kiosk_revoked", f"kiosk {kiosk_id} is revoked", kiosk=kiosk_id)

@@ -2,7 +2,8 @@
 
 ``Store`` owns the single writer connection, guarded by one lock, and hands out a ``Tx``
 (``server.store.tx``) for snapshot reads and for write transactions (each ``BEGIN
-IMMEDIATE``; ``write_grouped`` shares one commit among concurrent writers). The query
+IMMEDIATE``; ``write_grouped`` shares one commit among concurrent writers, ``write_keyed``
+too for a write of one kiosk's rows, which on PostgreSQL other kiosks' need not wait for). The query
 functions live in ``chain`` (kiosks, enrolment codes, batches, quarantine), ``ledger``
 (events, postings, caches, review items), ``catalog`` (reference data, meta and the pull
 feed), ``staff`` (staff, tokens, audit log, resolutions, rule changes), ``checkpoints``

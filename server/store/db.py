@@ -5,7 +5,8 @@ SQLite in WAL mode with ``synchronous=FULL``: nothing is acknowledged before its
 transaction is durable. One writer connection and one lock serialise every write, so each
 write use case is exactly one ``BEGIN IMMEDIATE`` transaction (datasette's single-writer
 design, at the scale of one shop network); ``write_grouped`` lets concurrent ones share a
-commit. Reads take a snapshot on their own thread's connection, so they never wait for the
+commit, and ``write_keyed`` is the same for a write confined to one kiosk's rows (on SQLite
+nothing more; on PostgreSQL those of different kiosks run at once). Reads take a snapshot on their own thread's connection, so they never wait for the
 writer and never see half of a write.
 
 ``open_store`` given a ``postgresql://`` URL opens ``server.store.postgres.PostgresStore``
@@ -37,10 +38,11 @@ class MigrationRefused(RuntimeError):
 class _Job:
     """One caller's share of a group commit."""
 
-    __slots__ = ("work", "done", "result", "error")
+    __slots__ = ("work", "key", "done", "result", "error")
 
-    def __init__(self, work: Callable):
+    def __init__(self, work: Callable, key: str | None = None):
         self.work = work
+        self.key = key  # ``write_keyed``'s key; None: the job needs the whole writer
         self.done = False
         self.result = None
         self.error: BaseException | None = None
@@ -169,8 +171,10 @@ class Store:
                 raise
             self._conn.execute("COMMIT")
 
-    def _begin_write(self) -> None:
-        """Start the write transaction, holding the database's one writer lock."""
+    def _begin_write(self, keys: frozenset[str] | None = None) -> None:
+        """Start the write transaction, holding the database's one writer lock. ``keys``
+        (``write_keyed``): the transaction writes only what belongs to these keys; SQLite has
+        one writer whatever they are."""
         self._conn.execute("BEGIN IMMEDIATE")
 
     def _rollback(self) -> None:
@@ -200,7 +204,21 @@ class Store:
         commit and the index pages it writes are paid once per group, not per batch. If
         the commit itself fails, every job in the group fails: nothing of theirs is kept.
         """
-        job = _Job(work)
+        return self._grouped(_Job(work))
+
+    def write_keyed(self, key: str, work: Callable[[Tx], T]) -> T:
+        """``write_grouped`` for work that writes only rows belonging to ``key`` — one kiosk's
+        chain and bookkeeping (its batches, their log positions, its ``kiosks`` row, review
+        items about it) — and reads nothing another key's keyed write changes.
+
+        Keyed writes of one key run one at a time, and every keyed write waits for, and is
+        waited for by, every unkeyed write (``write``, ``write_grouped``). On SQLite that is
+        the one writer, as for any write. ``server.store.postgres`` runs keyed writes of
+        different keys at once (a shared writer lock and a lock per key), so server
+        processes pushing for different kiosks do not take turns."""
+        return self._grouped(_Job(work, key))
+
+    def _grouped(self, job: "_Job"):
         with self._queue_lock:
             self._queue.append(job)
         with self._lock, self._writing():
@@ -226,8 +244,9 @@ class Store:
         return len(self._queue)
 
     def _run_group(self, jobs: list["_Job"]) -> None:
+        keys = frozenset(job.key for job in jobs)
         try:
-            self._begin_write()
+            self._begin_write(None if None in keys else keys)
             for job in jobs:
                 self._conn.execute("SAVEPOINT grouped_job")
                 try:

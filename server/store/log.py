@@ -54,6 +54,11 @@ def append(db: Tx, kiosk: str, seq: int, at: int) -> int:
     return db.sql.execute("INSERT INTO ingest_log(kiosk, seq, at) VALUES (?, ?, ?) RETURNING pos", [kiosk, seq, at]).fetchall()[0][0]
 
 
+def count_between(db: Tx, after: int, upto: int) -> int:
+    """How many positions are logged in ``(after, upto]`` (committed ones, as ``db`` sees them)."""
+    return db.sql.execute("SELECT count(*) FROM ingest_log WHERE pos > ? AND pos <= ?", [after, upto]).fetchone()[0]
+
+
 def head(db: Tx) -> int:
     """The last position logged (0 for an empty log)."""
     return db.sql.execute("SELECT coalesce(max(pos), 0) FROM ingest_log").fetchone()[0]

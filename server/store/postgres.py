@@ -7,9 +7,24 @@ under still hold with several server processes on one database:
 
 - a write transaction takes ``pg_advisory_xact_lock(WRITER_LOCK)`` first, so write
   transactions run one at a time across every process, as ``BEGIN IMMEDIATE`` makes them on
-  SQLite; in READ COMMITTED each statement after the lock sees every commit before it, so
-  the same batch pushed to two processes at once is stored once (the second finds the
-  (kiosk, seq) taken and answers as for a resend);
+  SQLite; in READ COMMITTED each statement after the lock sees every commit before it;
+- a keyed write (``write_keyed``: a push, a pull's bookkeeping — one kiosk's rows) takes
+  the writer lock *shared* instead, then ``pg_advisory_xact_lock(CHAIN_LOCK, chain_key(key))``
+  for each of its group's keys in ascending order, all before its first statement. Keyed
+  writes of different kiosks from different processes run at once (a process's own go
+  through its one writer connection, sharing commits); those of one kiosk take turns,
+  and each statement after the lock sees the other's commit, so the same batch pushed to
+  two processes at once is stored once (the second finds the (kiosk, seq) taken and
+  answers as for a resend). Every other write still holds the lock exclusively, so it runs
+  alone, as before: staff writes (revoke, rotate, re-key move a kiosk row a push reads),
+  central batches and everything that writes the feed (a pull's snapshot then always holds
+  a gap-free prefix of the feed), and the projector's chunks, whose cursor must never pass
+  a log position still uncommitted: concurrent pushes take log positions in one order and
+  may commit in another, so a snapshot can see position n+1 before n; the projector's
+  write, holding the lock exclusively (no push in flight), checks that every position of
+  its chunk's range is the chunk's (``server.store.log.count_between``). No lock is taken
+  in the other order (the exclusive holder takes no key lock, the key locks are taken
+  sorted, before any row is touched), so these never deadlock;
 - a read is a REPEATABLE READ READ ONLY transaction on a pooled connection: one snapshot,
   never waiting for the writer;
 - a read inside this thread's own write sees the write (it is the writer's transaction);
@@ -25,7 +40,7 @@ under still hold with several server processes on one database:
 
 Every connection is named ``jifen-server`` (``application_name``), by which a restore
 finds a server still running (``server.store.pg_backup``). Each process has one writer connection (its lock serialises the process's writers, and
-``write_grouped`` shares a commit among them) and a pool of readers. Results come back
+``write_grouped`` / ``write_keyed`` share a commit among them) and a pool of readers. Results come back
 as the SQLite store gives them: an integral ``numeric`` (``sum`` of integers) as ``int``,
 a boolean as 0 or 1.
 """
@@ -51,6 +66,9 @@ WRITER_LOCK = 0x6A6966656E  # "jifen"
 #: the first key of every projector lease (two-int advisory keys never meet the one-bigint
 #: ``WRITER_LOCK``); the second is ``lease_key(scope)``
 PROJECTOR_LOCK = 0x6A66  # "jf"
+#: the first key of the lock a keyed write (``write_keyed``) holds on its kiosk's chain; the
+#: second is ``chain_key(kiosk)``
+CHAIN_LOCK = 0x6A63  # "jc"
 #: how the lease connection's server side notices a vanished client machine (seconds)
 LEASE_KEEPALIVE = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 5, "tcp_keepalives_count": 3}
 #: reader connections per process (each serving thread holds one while it reads)
@@ -73,10 +91,21 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.adapters.register_loader("bool", _BoolAsInt)
 
 
+def _int4(text: str) -> int:
+    """A stable signed 32-bit advisory key for ``text`` (its CRC-32)."""
+    key = zlib.crc32(text.encode())
+    return key - (1 << 32) if key >= 1 << 31 else key
+
+
 def lease_key(scope: str) -> int:
     """The advisory key (a signed 32-bit integer) of the projector lease for ``scope``."""
-    key = zlib.crc32(scope.encode())
-    return key - (1 << 32) if key >= 1 << 31 else key
+    return _int4(scope)
+
+
+def chain_key(key: str) -> int:
+    """The second advisory key of ``write_keyed(key)``'s chain lock (two kiosks whose ids
+    share a CRC-32 share a lock: they take turns, nothing worse)."""
+    return _int4(key)
 
 
 def _connect(dsn: str) -> psycopg.Connection:
@@ -164,9 +193,14 @@ class PostgresStore(Store):
     def _handle(conn) -> PostgresSql:
         return PostgresSql(conn)
 
-    def _begin_write(self) -> None:
+    def _begin_write(self, keys: frozenset[str] | None = None) -> None:
         self._conn.execute("BEGIN")
-        self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
+        if keys is None:
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
+            return
+        self._conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", [WRITER_LOCK])
+        for key in sorted({chain_key(k) for k in keys}):  # one order everywhere: no deadlock
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CHAIN_LOCK, key])
 
     def _rollback(self) -> None:
         if self._conn.info.transaction_status != TransactionStatus.IDLE:

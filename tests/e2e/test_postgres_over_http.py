@@ -3,8 +3,11 @@
 demo data loaded by the CLI into it, kiosks enrolled, recording offline and syncing, the
 balances on both sides, a letter stored by the projector, handled and rated, a resend
 applied once, ``audit`` passing on the stored batches and ``reproject --check`` on the
-ledger (replacing it refused by name); then the same batch pushed to two server processes on the one database at once is
-stored once; and the projecting process, killed mid-stream, is taken over by the other."""
+ledger (replacing it refused by name); then the same batch pushed to two server processes on
+the one database at once is stored once; many kiosks pushing at once through two processes
+(pushes of different kiosks no longer take turns: ``Store.write_keyed``), each batch also
+sent to both processes at once, store every event once in intact chains; and the projecting
+process, killed mid-stream, is taken over by the other."""
 
 import os
 import signal
@@ -16,7 +19,9 @@ import psycopg
 import pytest
 
 from kiosk import settings as kiosk_settings
+from kiosk.keys import load_key
 from kiosk.service import KioskService
+from kiosk.syncing import Round
 from server.services.projector import SCOPE
 from server.store.postgres import PROJECTOR_LOCK, lease_key
 from sync import codec
@@ -114,6 +119,95 @@ def test_the_same_batch_pushed_to_two_processes_at_once_is_applied_once(server, 
         assert stored(first.dsn, "SELECT count(*) FROM batches WHERE kiosk = 'K0001'") == [(1,)]
         assert first.cli("audit").returncode == 0
     finally:
+        second.stop()
+
+
+def test_many_kiosks_pushing_through_two_processes_at_once_store_every_event_once(server, tmp_path):
+    """Six kiosks, half enrolled with each of two server processes on one database, record
+    and push at once from their own threads, round after round; each new batch is first
+    sent raw to both processes at the same moment (the same bytes twice, one process each),
+    then the kiosk syncs as usual (a resend: duplicate). Every batch is applied once, every
+    event is stored once, each kiosk's chain is whole (seqs 1..n, each batch's prev the hash
+    of the one before, the kiosk row at its head, one log position per batch), every
+    position is projected, the balances are what the awards give, and audit passes."""
+    first = server
+    second = ServerProcess(first.data, free_port()).start()
+    procs = (first, second)
+    kiosks: list[KioskService] = []
+    try:
+        for i in range(6):
+            k = KioskService(kiosk_settings.load(tmp_path / f"k{i}", lang="en", timeout=30.0))
+            k.enroll(procs[i % 2].url, first.enroll_code("S01"))
+            assert k.sync().ok
+            kiosks.append(k)
+        cards = residents_with_balance(kiosks[0], 0, 100_000, len(kiosks))
+        before = {c: server_balance(first, c) for c in cards}
+        vol = rule_points(first, VOLUNTEER)
+        rounds, per_round = 6, 3
+        statuses: list[list[str]] = [[] for _ in kiosks]
+        failures: list[BaseException] = []
+        start = threading.Barrier(len(kiosks))
+
+        def run(i: int) -> None:
+            k = kiosks[i]
+            try:
+                key = load_key(k.settings.key_path)
+                start.wait(60)
+                for _ in range(rounds):
+                    for _ in range(per_round):
+                        k.award(cards[i], VOLUNTEER, "op1")
+                    Round(k.store, None, key, k.clock, 1, 100).build_batches(2)  # two batches a round
+                    for row in k.store._rows("SELECT body, signature FROM outbox WHERE acked_at IS NULL ORDER BY seq"):
+                        both = threading.Barrier(2)
+                        answers: list[httpx.Response] = []
+
+                        def send(proc, row=row, both=both, answers=answers):
+                            both.wait(30)
+                            answers.append(push_raw(proc, k.kiosk_id, row["body"], row["signature"]))
+
+                        senders = [threading.Thread(target=send, args=(p,)) for p in procs]
+                        for t in senders:
+                            t.start()
+                        for t in senders:
+                            t.join(120)
+                        assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+                        statuses[i].append("+".join(sorted(codec.decode(a.content, dict)["status"] for a in answers)))
+                    assert k.sync().ok  # the kiosk learns the acknowledgements (duplicates) and pulls
+            except BaseException as exc:  # re-raised below, in the test's thread
+                failures.append(exc)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(kiosks))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(600)
+        if failures:
+            raise failures[0]
+        batches = rounds * 2
+        for got in statuses:  # each pair of sends: one applied, one duplicate
+            assert got == ["applied+duplicate"] * batches, got
+        ids = [k.kiosk_id for k in kiosks]
+        awards = rounds * per_round
+        events = stored(first.dsn, "SELECT kiosk, count(*), count(DISTINCT id) FROM events GROUP BY kiosk")
+        assert {r[0]: r[1:] for r in events if r[0] in ids} == {kid: (awards, awards) for kid in ids}
+        for kid in ids:
+            chain_rows = stored(first.dsn, f"SELECT seq, prev, hash, status FROM batches WHERE kiosk = '{kid}' ORDER BY seq")
+            assert [r[0] for r in chain_rows] == list(range(1, batches + 1)) and {r[3] for r in chain_rows} == {"applied"}
+            assert all(b[1] == a[2] for a, b in zip(chain_rows, chain_rows[1:])), f"{kid}: a batch does not chain to the one before"
+            assert stored(first.dsn, f"SELECT next_seq, last_hash FROM kiosks WHERE id = '{kid}'") == [(batches + 1, chain_rows[-1][2])]
+            assert stored(first.dsn, f"SELECT count(*), count(DISTINCT seq) FROM ingest_log WHERE kiosk = '{kid}'") == [(batches, batches)]
+        deadline = time.monotonic() + 60
+        while (position := log_position(first.dsn))[1] < position[0] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert position[0] == position[1], f"not every logged batch was projected: {position}"
+        for i, card in enumerate(cards):
+            assert server_balance(first, card) == before[card] + awards * vol
+            assert kiosks[i].balance(card).confirmed == before[card] + awards * vol
+        audit = first.cli("audit")
+        assert audit.returncode == 0, audit.stdout + audit.stderr
+    finally:
+        for k in kiosks:
+            k.close()
         second.stop()
 
 

@@ -1,5 +1,5 @@
 """The server store's contract: what every backend must do, written against the store's
-interface (``Store.read()`` / ``write()`` / ``write_grouped()`` and the query functions of
+interface (``Store.read()`` / ``write()`` / ``write_grouped()`` / ``write_keyed()`` and the query functions of
 ``server.store``), never against its SQL.
 
 ``StoreContract`` is not collected itself: a backend's test module subclasses it and
@@ -218,6 +218,50 @@ class StoreContract:
         for t in threads:
             t.join(20)
         assert found and found[0] is not None and bytes(found[0]["body"]) == b"body1"
+
+    def test_two_stores_write_one_kiosks_keyed_writes_one_at_a_time(self, store, another_store):
+        """``write_keyed``: two processes pushing the same kiosk's batch at once — the second
+        keyed write of that kiosk starts after the first's commit, finds its batch and stores
+        nothing (on PostgreSQL the kiosk's chain lock; on SQLite the one writer)."""
+        with store.write() as db:
+            seed_places(db)
+        checked, found = threading.Event(), []
+
+        def place(db):
+            assert chain.batch_at(db, "K0001", 1) is None
+            checked.set()
+            time.sleep(0.3)  # the other store's keyed write starts meanwhile, and must wait
+            store_batch(db, 1)
+            return "stored"
+
+        def again(db):
+            found.append(chain.batch_at(db, "K0001", 1))
+            if found[-1] is None:
+                store_batch(db, 1)
+
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(store.write_keyed("K0001", place))),
+                   threading.Thread(target=lambda: (checked.wait(10), another_store.write_keyed("K0001", again)))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        assert results == ["stored"]
+        assert found and found[0] is not None and bytes(found[0]["body"]) == b"body1"
+
+    def test_a_keyed_job_that_raises_is_rolled_back_alone(self, store):
+        with store.write() as db:
+            seed_places(db)
+
+        def bad(db):
+            store_batch(db, 2)
+            raise ValueError("refused")
+
+        assert store.write_keyed("K0001", lambda db: store_batch(db, 1) or "done") == "done"
+        with pytest.raises(ValueError):
+            store.write_keyed("K0001", bad)
+        with store.read() as db:
+            assert chain.batch_at(db, "K0001", 1) is not None and chain.batch_at(db, "K0001", 2) is None
 
     def test_a_lone_store_is_granted_the_projector_lease_round_after_round(self, store):
         """The projector's lease (``Store.projector_lease``) is held for a round and given
