@@ -166,9 +166,11 @@ def _reproject_args(p):
 
 
 def reproject(ctx, who, args) -> int:
-    """Rebuild the ledger from the signed log into a scratch copy beside the database and
-    compare it with the stored one; without ``--check`` the stored ledger then takes the
-    rebuilt rows. Exit 1 when they differ (``--check``), naming the first difference."""
+    """Rebuild the ledger from the signed log into a scratch copy in the data folder and
+    compare it with the stored one (on PostgreSQL the copy is made from one snapshot of the
+    database); without ``--check`` the stored ledger then takes the rebuilt rows (SQLite
+    only: refused on PostgreSQL, exit 2). Exit 1 when they differ (``--check``), naming the
+    first difference."""
     out = projector.rebuild(ctx, ctx.settings.data_dir / "reproject-scratch.db", replace=not args.check)
     first = out.differences[0] if out.differences else None
     text = (f"rebuilt {out.events} events from the log: the stored ledger is the same" if out.ok else

@@ -36,7 +36,7 @@ from schema.types import CENTRAL_KIOSK
 from schema.wire import StockRec
 from server.errors import Invalid
 from server.services import feed, tasks, voice
-from server.store import Tx, catalog, chain, ledger
+from server.store import Tx, catalog, chain, ledger, open_store, snapshot
 from server.store import log as logstore
 from sync import codec, kinds
 from sync.crashpoint import crash_point
@@ -262,19 +262,31 @@ class Rebuild:
 LISTED = 20
 
 def rebuild(ctx, scratch: Path, replace: bool = False) -> Rebuild:
-    """Fold the whole log into ``scratch`` (a copy of the database with the projection
+    """Fold the whole log into ``scratch`` (a SQLite copy of the database with the projection
     emptied) and compare every projected table with the stored one; with ``replace``, the
     stored ledger tables then take the rebuilt rows (review items are kept: staff act on
-    them by id)."""
-    if ctx.store.dialect != "sqlite":
-        raise Invalid("reproject rebuilds into a SQLite scratch copy of server.db; on PostgreSQL it is not"
-                      " supported yet (audit re-derives every projected batch there)", database=ctx.store.dialect)
+    them by id).
+
+    On SQLite the copy is the online backup of server.db, compared with the live database.
+    On PostgreSQL the database is first read in one snapshot into a SQLite copy beside
+    ``scratch`` (``server.store.snapshot.sqlite_copy``): the stored state to compare, and
+    what the scratch copy is made from, so the same fold and the same comparison run on
+    both backends. Replacing the ledger is refused there, by name."""
+    if replace and ctx.store.dialect != "sqlite":
+        raise Invalid(REPLACE_REFUSED, database=ctx.store.dialect)
     out = Rebuild()
-    store = logstore.scratch_copy(ctx.settings.db_path, scratch)
+    stored_path = scratch.with_name(f"{scratch.stem}-stored{scratch.suffix}")
+    if ctx.store.dialect == "sqlite":
+        source, stored = ctx.settings.db_path, ctx.store
+    else:
+        snapshot.sqlite_copy(ctx.store, stored_path)
+        source, stored = stored_path, open_store(stored_path)
+    store = None
     try:
+        store = logstore.scratch_copy(source, scratch)
         with store.write() as db:
             out.events = catch_up_in(db, ctx.settings.projection_chunk_events, voices=False)
-        with ctx.store.read() as live, store.read() as rebuilt:
+        with stored.read() as live, store.read() as rebuilt:
             if logstore.projected(live) != logstore.head(live):
                 _differ(out, "ingest_log", (logstore.projected(live),), (logstore.head(live),),
                         "the stored ledger is behind the log (projection running): compare again once it caught up")
@@ -290,14 +302,24 @@ def rebuild(ctx, scratch: Path, replace: bool = False) -> Rebuild:
                 tasks.publish(db, logstore.task_ids(db))
                 logstore.set_all_batches_feed(db, catalog.feed_high_water(db))
     finally:
-        store.close()
-        for p in scratch.parent.glob(scratch.name + "*"):
+        if store is not None:
+            store.close()
+        if stored is not ctx.store:
+            stored.close()
+        for p in [*scratch.parent.glob(scratch.name + "*"), *scratch.parent.glob(stored_path.name + "*")]:
             p.unlink()
     return out
 
 
+#: why ``reproject`` without ``--check`` refuses on PostgreSQL
+REPLACE_REFUSED = ("reproject without --check replaces the stored ledger tables, which is supported on SQLite only; on"
+                   " PostgreSQL run `jifen-server reproject --check` (it rebuilds the ledger from the signed log in a SQLite"
+                   " copy of one snapshot and names every difference); to repair a difference there, restore a backup from"
+                   " before it (`jifen-server restore FILE`, the server stopped: kiosks resend what the backup lacks)")
+
+
 def _compare(out: Rebuild, table: str, stored, rebuilt) -> None:
-    strip = (lambda r: r[1:]) if table == "review_items" else (lambda r: r)
+    strip = (lambda r: r[1:]) if table in logstore.SURROGATE else (lambda r: r)
     stored, rebuilt = iter(stored), iter(rebuilt)
     while True:
         a, b = next(stored, None), next(rebuilt, None)

@@ -3,8 +3,9 @@
 The log is ``ingest_log``: one row per acknowledged batch, in acknowledgement order, naming
 the ``batches`` row that holds its verbatim signed bytes. ``meta.projected`` is the last
 position the ledger holds; the projector moves it in the same transaction as the rows it
-writes. Scratch databases for a rebuild (``jifen-server reproject``) are opened here too
-(SQLite only: the scratch copy is SQLite's online backup). The log's queries are in the
+writes. Scratch databases for a rebuild (``jifen-server reproject``) are opened here too:
+the SQLite online backup of a SQLite database (on PostgreSQL, of the SQLite copy of one
+snapshot that ``server.store.snapshot`` makes). The log's queries are in the
 spelling both backends take (``server.store.dialect``).
 """
 
@@ -33,6 +34,11 @@ LEDGER_TABLES: dict[str, str] = {
     "review_items": "SELECT r.id, r.kind, r.created_at, r.kiosk, r.event, r.resident, r.shop, r.detail FROM review_items r"
                     " JOIN events e ON e.id = r.event WHERE r.kind != 'voice_rating_refused' ORDER BY r.id",
 }
+
+#: the tables whose first compared column is an id the database assigns (a rowid; on PostgreSQL an
+#: identity column, whose sequence a rolled-back write also moves): compared by the rest of
+#: the row, in id order
+SURROGATE = frozenset({"postings", "stock_moves", "review_items"})
 
 #: what each letter's or request's item holds of its signed ``voice`` event, as stored, and
 #: as the rebuilt events give it (``server.services.projector``: the rest of ``voice_items``

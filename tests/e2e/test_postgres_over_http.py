@@ -2,7 +2,8 @@
 --database postgresql://…`` on the session's throwaway cluster (``tests/pgcluster.py``),
 demo data loaded by the CLI into it, kiosks enrolled, recording offline and syncing, the
 balances on both sides, a letter stored by the projector, handled and rated, a resend
-applied once, and ``audit`` passing on the stored batches; then the same batch pushed to two server processes on the one database at once is
+applied once, ``audit`` passing on the stored batches and ``reproject --check`` on the
+ledger (replacing it refused by name); then the same batch pushed to two server processes on the one database at once is
 stored once; and the projecting process, killed mid-stream, is taken over by the other."""
 
 import os
@@ -81,8 +82,10 @@ def test_kiosks_record_offline_sync_and_audit_passes_on_postgresql(server, make_
     server.cli("checkpoint")  # signs the log and the state's row digests, which audit then checks
     audit = server.cli("audit")
     assert audit.returncode == 0, audit.stdout + audit.stderr
-    refused = server.cli("reproject", "--check", check=False)  # a SQLite scratch copy: not on PostgreSQL yet, said by name
-    assert refused.returncode != 0 and "PostgreSQL" in refused.stdout + refused.stderr, refused.stdout + refused.stderr
+    check = server.cli("reproject", "--check", check=False)  # the ledger rebuilt from the log in a copy of one snapshot
+    assert check.returncode == 0 and "the stored ledger is the same" in check.stdout, check.stdout + check.stderr
+    refused = server.cli("reproject", check=False)  # replacing the stored ledger: SQLite only, said by name
+    assert refused.returncode == 2 and "reproject --check" in refused.stderr, refused.stdout + refused.stderr
 
 
 def test_the_same_batch_pushed_to_two_processes_at_once_is_applied_once(server, make_kiosk):
