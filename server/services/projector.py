@@ -17,7 +17,8 @@ as confirmed (docs/PROTOCOL.md § 4.8). Two processes projecting one database (a
 ``project`` process, a staff action projecting its central batch) are kept apart by the
 writer (SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's advisory lock) and the cursor check of
 ``project_pending``. The same fold rebuilds the ledger into a scratch copy
-(``reproject``) and compares it with the stored one.
+(``reproject``) and compares it with the stored one — on PostgreSQL both read from one
+snapshot of the database copied into SQLite (``server.store.snapshot``).
 
 Residents' voice in a rebuild: ``voice_items`` and ``voice_steps`` are staff state (status,
 assignee, replies, the handling log), kept as stored and not written again. Whether a kiosk
@@ -276,13 +277,13 @@ def rebuild(ctx, scratch: Path, replace: bool = False) -> Rebuild:
         raise Invalid(REPLACE_REFUSED, database=ctx.store.dialect)
     out = Rebuild()
     stored_path = scratch.with_name(f"{scratch.stem}-stored{scratch.suffix}")
-    if ctx.store.dialect == "sqlite":
-        source, stored = ctx.settings.db_path, ctx.store
-    else:
-        snapshot.sqlite_copy(ctx.store, stored_path)
-        source, stored = stored_path, open_store(stored_path)
-    store = None
+    stored = store = None
     try:
+        if ctx.store.dialect == "sqlite":
+            source, stored = ctx.settings.db_path, ctx.store
+        else:
+            snapshot.sqlite_copy(ctx.store, stored_path)
+            source, stored = stored_path, open_store(stored_path)
         store = logstore.scratch_copy(source, scratch)
         with store.write() as db:
             out.events = catch_up_in(db, ctx.settings.projection_chunk_events, voices=False)
@@ -304,7 +305,7 @@ def rebuild(ctx, scratch: Path, replace: bool = False) -> Rebuild:
     finally:
         if store is not None:
             store.close()
-        if stored is not ctx.store:
+        if stored is not None and stored is not ctx.store:
             stored.close()
         for p in [*scratch.parent.glob(scratch.name + "*"), *scratch.parent.glob(stored_path.name + "*")]:
             p.unlink()

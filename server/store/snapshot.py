@@ -53,8 +53,8 @@ def sqlite_copy(source: Store, dest: Path) -> None:
             columns = _source_columns(db)
             version = db.sql.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if version is None or version[0] != wanted:
-                raise MigrationRefused(f"the database is at schema version {version[0] if version else 0}, this"
-                                       f" jifen-server's at {wanted}: run this version's `jifen-server serve` on it first")
+                raise MigrationRefused(f"the database is at schema version {version[0] if version else 0},"
+                                       f" this jifen-server's at {wanted}: check it with the jifen-server that migrated it")
             for table in tables:
                 conn.execute(f'DELETE FROM "{table}"')  # rows the migrations put in: the copy has the source's
                 if table not in SKIPPED:

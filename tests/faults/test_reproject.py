@@ -15,6 +15,7 @@ from litestar.testing import TestClient
 from schema.wire import ShiftClose, StockCount
 from server.app import create_app
 from server.errors import Invalid
+from server.store.db import MigrationRefused
 from server.services import projector
 from server.services.enroll import enroll_code
 from server.services.staff import SYSTEM
@@ -147,3 +148,12 @@ def test_jifen_server_audit_and_reproject_check_on_both_backends(app, clock, ser
         assert run().returncode == 0  # the stored ledger takes the rebuilt rows
         assert run("--check").returncode == 0
     assert not list(server_db.data.glob("reproject-scratch*"))
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_database_at_another_schema_version_is_refused_and_no_copy_is_left(app, clock, server_db, tmp_path):
+    fill(app, clock)
+    edit(server_db, "UPDATE meta SET value = '9999' WHERE key = 'schema_version'")  # as a newer jifen-server left it
+    with pytest.raises(MigrationRefused, match="schema version 9999"):
+        check(app, tmp_path)
+    assert not list(tmp_path.glob("scratch*"))
