@@ -166,8 +166,8 @@ class Projector(ProjectorProcess):
         self.db = db
 
     def positions(self) -> tuple[int, int]:
-        head = self.db.one("SELECT coalesce(max(pos), 0) FROM ingest_log")[0]
         with self.db.connect() as db:
+            head = db.execute("SELECT coalesce(max(pos), 0) FROM ingest_log").fetchone()[0]
             row = db.execute("SELECT value FROM meta WHERE key = 'projected'").fetchone()
         return head, int(row[0]) if row else 0
 
