@@ -1,7 +1,10 @@
 """Switches for the fault, attack and load suites: JIFEN_LONG runs the longer variants,
 JIFEN_SEED=n reruns exactly one seed of a seeded suite. (The demo server folder, clock and
 in-process server are the root conftest's; here they are on the test's backend: SQLite
-unless the test parametrizes ``backend`` over ``backends.BACKENDS``.)"""
+unless the test parametrizes ``backend`` over ``backends.BACKENDS``, as ``on_both`` does.)
+
+On PostgreSQL a suite runs a representative part of its cases by default (``on_both``'s
+``pg``: a seed, the kill points that matter); JIFEN_LONG=1 runs every case on both."""
 
 import itertools
 import os
@@ -22,6 +25,15 @@ def seeds(short: int, long: int, base: int = 1) -> list[int]:
     if SEED is not None:
         return [int(SEED)]
     return list(range(base, base + (long if LONG else short)))
+
+
+def on_both(cases, pg=None) -> list:
+    """``pytest.mark.parametrize`` values for ``("backend", ...)`` (with ``indirect=["backend"]``):
+    every case on SQLite; on PostgreSQL the cases ``pg`` keeps (a predicate on a case's values;
+    None: all), or every case with JIFEN_LONG=1 or a JIFEN_SEED. A case is a value or a tuple."""
+    cases = [c if isinstance(c, tuple) else (c,) for c in cases]
+    keep = (lambda *c: True) if pg is None or LONG or SEED is not None else pg
+    return [("sqlite", *c) for c in cases] + [("postgresql", *c) for c in cases if keep(*c)]
 
 
 # ---------------------------------------------------------------- the server's database

@@ -3,14 +3,13 @@ over their own SQLite files), one real server (create_app over its files), and a
 that drops, loses replies, duplicates and reorders (``simnet``). Kiosks and the server
 crash and restart from their files, kiosk clocks drift, operators award, redeem and void
 at random — including double spends while partitioned. ``heal_and_settle`` then syncs
-everyone, and ``problems`` lists every broken invariant (``oracle``).
+everyone, and ``problems`` lists every broken invariant (``oracle``). The server's database
+is a ``backends.ServerDb``: SQLite's file in its folder or a PostgreSQL database.
 
 Every random choice comes from one ``random.Random(seed)``, so a seed replays a run.
 """
 
 import random
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +22,8 @@ from server.services.enroll import enroll_code
 from server.services.manage import set_shop_serves
 from server.services.staff import SYSTEM
 from tests.faults import oracle
-from server.settings import Settings
 from tests.conftest import SECOND, Clock, InProcessServer
+from tests.faults.backends import ServerDb
 from tests.faults.simnet import Faults, KioskCrashed, Network
 
 #: (name, shop, operator): two kiosks share shop S01 so its stock can go below zero
@@ -45,12 +44,13 @@ class SimKiosk:
 
 
 class Simulation:
-    def __init__(self, seed: int, root: Path, server_dir: Path, n_cards: int = 6):
+    def __init__(self, seed: int, root: Path, server_db: ServerDb, n_cards: int = 6):
         self.seed = seed
+        self.db = server_db
         self.rng = random.Random(seed)
         self.clock = Clock()
         # the rate limiter on simulated time too, so a seed replays exactly
-        self.server = InProcessServer(Settings(data_dir=server_dir, clock=self.clock),
+        self.server = InProcessServer(server_db.settings(clock=self.clock),
                                       limiter_clock=lambda: self.clock() / SECOND).start()
         self.net = Network(self.server, random.Random(seed * 7919 + 1))
         self.kiosks: list[SimKiosk] = []
@@ -59,7 +59,7 @@ class Simulation:
         self.restores = 2
         self.log: list[str] = []
         self.sync_problems: list[str] = []
-        with closing(sqlite3.connect(server_dir / "server.db")) as db:
+        with server_db.connect() as db:
             self.cards = [r[0] for r in db.execute("SELECT card FROM residents ORDER BY card LIMIT ?", (n_cards,))]
             communities = [r[0] for r in db.execute("SELECT DISTINCT community FROM residents ORDER BY 1")]
         for shop in sorted({shop for _, shop, _ in KIOSKS}):
@@ -213,8 +213,7 @@ class Simulation:
                 out.append(f"{k.name}: {st['pending_events']} events never acknowledged")
         report = audit(self.server.ctx)
         out += [f"audit: {f}" for f in report.failures]
-        db = sqlite3.connect(self.server.settings.db_path)
-        try:
+        with self.db.connect() as db:
             ids = {k.svc.kiosk_id: oracle.kiosk_events(k.data / "kiosk.db") for k in self.kiosks}
             for k in self.kiosks:
                 missing = set(k.confirmed) - set(ids[k.svc.kiosk_id])
@@ -225,12 +224,10 @@ class Simulation:
                 out += oracle.check_mirror(k.data / "kiosk.db", db, k.shop)
             quarantined = db.execute("SELECT kiosk, code, message FROM quarantine").fetchall()
             out += [f"honest request quarantined: {q}" for q in quarantined]
-        finally:
-            db.close()
         return out
 
     def summary(self) -> str:
-        with closing(sqlite3.connect(self.server.settings.db_path)) as db:
+        with self.db.connect() as db:
             reviews = dict(db.execute("SELECT kind, count(*) FROM review_items GROUP BY kind").fetchall())
         return f"seed {self.seed}: network {dict(self.net.stats)}; events {[len(k.confirmed) for k in self.kiosks]}; reviews {reviews}; backups {len(self.backups)}, restores {2 - self.restores}"
 
@@ -240,8 +237,8 @@ class Simulation:
         self.server.stop()
 
 
-def run(seed: int, root: Path, server_dir: Path, steps: int) -> tuple[list[str], Simulation]:
-    sim = Simulation(seed, root, server_dir)
+def run(seed: int, root: Path, server_db: ServerDb, steps: int) -> tuple[list[str], Simulation]:
+    sim = Simulation(seed, root, server_db)
     try:
         for _ in range(steps):
             sim.step()

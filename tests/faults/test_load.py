@@ -3,6 +3,7 @@ against a real ``jifen-server serve`` on loopback for a bounded time. Zero lost 
 duplicated events and zero errors are asserted; ack latency (p50/p99), throughput and the
 server's memory are printed, never asserted (no timed assertions).
 
+On SQLite and on PostgreSQL (``backends``), the same load and the same assertions.
 Default: 6 s; JIFEN_LONG=1: 120 s. JIFEN_LOAD_KIOSKS overrides the number of kiosks.
 """
 
@@ -10,7 +11,6 @@ import asyncio
 import logging
 import os
 import random
-import sqlite3
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -18,19 +18,20 @@ from pathlib import Path
 
 import httpx
 import msgspec
+import pytest
 
 from schema.types import CENTRAL_KIOSK, GENESIS
 from schema.wire import Award, EnrollRequest, PullRequest
 from server.services import open_context
 from server.services.enroll import enroll_code
 from server.services.staff import SYSTEM
-from server.settings import Settings
 from server.store import catalog
 from sync import codec
 from sync.batch import build_batch, event_id
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
 from sync.signing import SigningKey, VerifyKey
 from tests.e2e.conftest import ServerProcess, free_port
+from tests.faults.backends import BACKENDS
 from tests.faults.conftest import LONG
 
 KIOSKS = int(os.environ.get("JIFEN_LOAD_KIOSKS", 200))
@@ -127,9 +128,10 @@ async def drive(url: str, kiosks: list[LoadKiosk], cards: list[str], server_key:
         await asyncio.gather(*(run_kiosk(client, k, cards, until, server_key, random.Random(i)) for i, k in enumerate(kiosks)))
 
 
-def test_200_kiosks_push_and_pull_at_once_without_loss_or_error(server_dir):
-    data = server_dir
-    ctx = open_context(Settings(data_dir=data))
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_200_kiosks_push_and_pull_at_once_without_loss_or_error(server_db):
+    data = server_db.data
+    ctx = open_context(server_db.settings())
     try:
         codes = [enroll_code(ctx, SYSTEM, ("S01", "S02")[i % 2])["code"] for i in range(KIOSKS)]
         server_key = VerifyKey(ctx.key.public_hex)
@@ -150,7 +152,7 @@ def test_200_kiosks_push_and_pull_at_once_without_loss_or_error(server_dir):
         srv.stop()
     errors = [e for k in kiosks for e in k.errors]
     assert not errors, errors[:10]
-    with sqlite3.connect(data / "server.db") as db:
+    with server_db.connect() as db:
         rows = dict((r[0], r[1:]) for r in db.execute(
             "SELECT kiosk, count(*), count(DISTINCT kseq), max(kseq) FROM events WHERE kiosk != ? GROUP BY kiosk", [CENTRAL_KIOSK]))
     for k in kiosks:
@@ -158,7 +160,7 @@ def test_200_kiosks_push_and_pull_at_once_without_loss_or_error(server_dir):
         assert k.acked_events == k.kseq
     lat = sorted(x for k in kiosks for x in k.latencies)
     events = sum(k.kseq for k in kiosks)
-    print(f"\nload: {len(kiosks)} kiosks, {elapsed:.1f} s, {len(lat)} pushes ({len(lat) / elapsed:.0f}/s), "
+    print(f"\nload on {server_db.backend}: {len(kiosks)} kiosks, {elapsed:.1f} s, {len(lat)} pushes ({len(lat) / elapsed:.0f}/s), "
           f"{sum(k.pulls for k in kiosks)} pulls, {events} events ({events / elapsed:.0f}/s); "
           f"ack latency p50 {statistics.median(lat) * 1000:.1f} ms, p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms; "
           f"server RSS {rss_before / 1024:.1f} -> {rss_after / 1024:.1f} MiB")

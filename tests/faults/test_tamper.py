@@ -6,7 +6,9 @@ of a checkpoint), and a staff token used after sign-out.
 
 In-process (the root conftest's ``app_server``, ``wire`` and ``inprocess_kiosk``): the real
 app over real files behind TestClient, real KioskServices talking to it through the httpx
-transport, whose responses an attacker in the middle may rewrite.
+transport, whose responses an attacker in the middle may rewrite. Every attack runs with
+the server on SQLite and on PostgreSQL (``backends``): the insider's edit is made with the
+database's own client either way.
 """
 
 import shutil
@@ -30,8 +32,11 @@ from server.store import chain, ledger
 from sync.protocol import HEADER_KIOSK, HEADER_SIGNATURE
 from sync.signing import SigningKey
 from tests.conftest import InProcessServer
+from tests.faults.backends import BACKENDS
 
 VOLUNTEER = "ZYFW"
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 
 # this suite's short names for the root conftest's in-process server and kiosk factory
@@ -49,7 +54,7 @@ def first_card(k: KioskService) -> str:
     return k.store._one("SELECT card FROM residents ORDER BY card")["card"]
 
 
-def server_count(server, table: str, where: str = "1", params=()) -> int:
+def server_count(server, table: str, where: str = "1 = 1", params=()) -> int:
     with server.ctx.store.read() as db:
         return db.sql.execute(f"SELECT count(*) FROM {table} WHERE {where}", list(params)).fetchone()[0]
 
@@ -192,19 +197,20 @@ def test_a_signed_error_replayed_against_another_request_is_ignored(server, kios
     assert k.sync().ok
 
 
-def _edit_a_posting_and_hide_it(server) -> None:
-    """An insider with the database file moves 500 points to a resident and fixes up the
-    balance cache so the ledger still adds up."""
-    with sqlite3.connect(server.settings.db_path) as db:
+def _edit_a_posting_and_hide_it(server_db) -> None:
+    """An insider with the database (the file, or a PostgreSQL login) moves 500 points to a
+    resident and fixes up the balance cache so the ledger still adds up."""
+    with server_db.connect() as db:
         pid, account, event = db.execute("SELECT id, account, event FROM postings WHERE account LIKE 'resident:%' ORDER BY id DESC LIMIT 1").fetchone()
         other = db.execute("SELECT id, account FROM postings WHERE event = ? AND id != ?", (event, pid)).fetchone()
         db.execute("UPDATE postings SET amount = amount + 500 WHERE id = ?", (pid,))
         db.execute("UPDATE postings SET amount = amount - 500 WHERE id = ?", (other[0],))
         db.execute("UPDATE balances SET points = points + 500 WHERE account = ?", (account,))
         db.execute("UPDATE balances SET points = points - 500 WHERE account = ?", (other[1],))
+        db.commit()
 
 
-def test_a_server_side_edit_is_caught_by_audit_and_checkpoints(server, kiosk):
+def test_a_server_side_edit_is_caught_by_audit_and_checkpoints(server, kiosk, server_db):
     k = kiosk("k")
     k.award(first_card(k), VOLUNTEER, "op1")
     assert k.sync().ok
@@ -212,7 +218,7 @@ def test_a_server_side_edit_is_caught_by_audit_and_checkpoints(server, kiosk):
     assert k.sync().ok  # the kiosk keeps a copy of the signed checkpoint
     held = k.store.checkpoints()
     assert held and audit(server.ctx).ok
-    _edit_a_posting_and_hide_it(server)
+    _edit_a_posting_and_hide_it(server_db)
     report = audit(server.ctx)
     assert not report.ok
     assert "checkpoint" in {f["check"] for f in report.failures}
@@ -220,7 +226,7 @@ def test_a_server_side_edit_is_caught_by_audit_and_checkpoints(server, kiosk):
     assert check_held(server.ctx, rec)  # the kiosk's copy convicts the server's data too
 
 
-def test_a_stolen_checkpoint_log_rewrite_is_caught_by_the_kiosks_copy(server, kiosk):
+def test_a_stolen_checkpoint_log_rewrite_is_caught_by_the_kiosks_copy(server, kiosk, server_db):
     """Rewriting the server's own checkpoint log after the edit does not help: the copy a
     kiosk pulled still names the old head, and only the server key could sign a new one."""
     k = kiosk("k")
@@ -229,7 +235,7 @@ def test_a_stolen_checkpoint_log_rewrite_is_caught_by_the_kiosks_copy(server, ki
     make_checkpoint(server.ctx)
     assert k.sync().ok
     held = k.store.checkpoints()[-1]
-    _edit_a_posting_and_hide_it(server)
+    _edit_a_posting_and_hide_it(server_db)
     rec = msgspec.convert({f: held[f] for f in ("n", "size", "head", "at", "signature")} | {"v": 1}, CheckpointRec)
     assert check_held(server.ctx, rec)
 
