@@ -319,7 +319,7 @@ ALTER TABLE enroll_codes ADD COLUMN rekey TEXT;
 
 # Version 4: the monthly reports (board, points issued) select resident postings by time
 # (``p.at`` in a month) with an account ``LIKE 'resident:%'`` no index serves; at 1M postings
-# over 36 months this index takes the board from 503 to 154 ms (measured by bench/postings_at_index.py, removed when migration 13 moved the reports to month sums).
+# over 36 months this index takes the board from 503 to 154 ms (measured by bench/postings_at_index.py, removed when migration 13 moved the reports to month sums; the index itself is dropped by version 23).
 _V4 = """
 CREATE INDEX postings_at ON postings(at);
 """
@@ -750,8 +750,20 @@ CREATE TABLE feed_left (
 CREATE UNIQUE INDEX feed_left_seq ON feed_left(seq);
 """
 
+# Version 23: an index no query reads, dropped (issue 14: each posting the projector writes
+# paid for it). ``postings_at`` (version 4) served the monthly reports' scan of resident
+# postings by time; since version 13 those reports read the month sums, which are caught up
+# by a range of the postings' key, and the one query left filtering postings by ``at``
+# (``reports.account_sum``) names its account, which ``postings_account`` serves: SQLite's
+# planner picks that one for it, and nothing else named ``postings_at``. Every other index
+# of the tables the projector writes has a query it serves (docs/SCALING.md, fifth round).
+# Plain SQL both dialects take.
+_V23 = """
+DROP INDEX postings_at;
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19), (20, _V20), (21, _V21), (22, _V22)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19), (20, _V20), (21, _V21), (22, _V22), (23, _V23)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

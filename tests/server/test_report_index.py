@@ -57,3 +57,15 @@ def test_catching_up_reads_only_the_new_postings(tmp_path, monkeypatch):
     store.close()
     inserts = [p for p in seen if "postings" in p or "SEARCH p" in p]
     assert inserts and all("SEARCH p USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)" in p for p in inserts if "p USING" in p), seen
+
+
+def test_an_account_sum_over_a_time_range_seeks_the_account_and_postings_at_is_gone(tmp_path, monkeypatch):
+    """Migration 23 dropped ``postings_at``: the one query filtering postings by time names
+    its account, and ``postings_account`` serves it."""
+    store = open_store(tmp_path / "s.db")
+    with store.read() as db:
+        seen = plans(db, monkeypatch, [lambda d: q.account_sum(d, "resident:C1", 0, 1)])
+        indexes = {r[0] for r in db.sql.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'postings'")}
+    store.close()
+    assert seen and all("USING INDEX postings_account (account=?)" in p for p in seen), seen
+    assert "postings_at" not in indexes and "postings_account" in indexes
