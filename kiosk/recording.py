@@ -385,7 +385,7 @@ class Recorder:
         pending = points_delta(events, self.lookup, card, self.shop or "")
         # of those, the ones not acknowledged (unbatched, or in a batch still to push); the rest
         # are acknowledged and not yet in the balance pulled
-        unacked = self.store.unacked_batches()
+        unacked = self.store.unacked_batch_seqs()
         unsynced = sum(1 for r in rows if r["batch_seq"] is None or r["batch_seq"] in unacked)
         return Balance(card, confirmed, pending, confirmed + pending, unsynced, len(rows) - unsynced)
 

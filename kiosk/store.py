@@ -376,8 +376,8 @@ class Store:
             (*params, resident, limit),
         )
 
-    def unacked_batches(self) -> set[int]:
-        """Batches built and not yet acknowledged by the server (still to push)."""
+    def unacked_batch_seqs(self) -> set[int]:
+        """The seqs of the batches built and not yet acknowledged by the server (still to push)."""
         return {r["seq"] for r in self._rows("SELECT seq FROM outbox WHERE acked_at IS NULL")}
 
     def unacked_event_count(self) -> int:

@@ -236,3 +236,27 @@ def test_only_the_entry_points_read_the_environment():
             text = path.read_text(encoding="utf-8")
             found += [f"{rel}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0)}" for m in reads.finditer(text)]
     assert not found, f"read the environment below the entry points (load it into Settings there): {found}"
+
+
+def test_no_class_defines_a_method_twice():
+    """A second ``def`` of a name in one class body silently replaces the first (a merge left
+    two ``KioskStore.unacked_batches`` of different types: the balance's state read the wrong
+    one). Property setters and deleters reuse their property's name and are allowed."""
+    import ast
+
+    found = []
+    for package in ("schema", "sync", "server", "kiosk", "bench"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+                seen: dict[str, int] = {}
+                for node in cls.body:
+                    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        continue
+                    decorators = {ast.unparse(d) for d in node.decorator_list}
+                    if any(d.endswith((".setter", ".deleter")) or d in {"overload", "typing.overload"} for d in decorators):
+                        continue
+                    if node.name in seen:
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {cls.name}.{node.name} (first at line {seen[node.name]})")
+                    seen[node.name] = node.lineno
+    assert not found, f"methods defined twice in one class: {found}"

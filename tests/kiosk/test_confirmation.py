@@ -112,6 +112,16 @@ def test_a_balance_says_how_far_the_residents_events_have_got(app_server, inproc
     bal = k.balance(card)
     assert (bal.state, bal.unsynced, bal.unconfirmed) == ("pending", 1, 1)
 
+    # the server unreachable: the sync builds and signs the batch, and cannot push it; an
+    # event in a batch never acknowledged is as unsynced as one in no batch (seen at the
+    # counter: it said 已上传，待入账 while offline)
+    app_server.stop()
+    assert not k.sync().ok
+    assert k.store.unacked_batch_seqs()
+    bal = k.balance(card)
+    assert (bal.state, bal.unsynced, bal.unconfirmed) == ("pending", 1, 1)
+    app_server.start()
+
     assert k.sync().ok
     assert (k.balance(card).state, k.balance(card).unconfirmed) == ("acked", 2)
     assert projector.project_pending(app_server.ctx) > 0
