@@ -23,14 +23,23 @@ from sync.protocol import (
 
 
 def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes, address: str | None = None) -> PullPage:
-    kiosk, _ = authenticate(ctx, kiosk_id, signature, body, address, lambda k: check_request_signature(ctx, k, "pull", body, signature))
-    req = parse_pull(body, kiosk["id"])
-    check_window(ctx, req)
-    limit = req.limit
-    now = ctx.now()
+    # One read snapshot for the kiosk's row (authenticate), the feed's head (check_window) and
+    # the page: their reads nest in it (``Store.read``). The head and the page agree, and the
+    # page is a gap-free prefix of the feed: every row it holds is committed, and the feed's
+    # writers write alone. The bookkeeping is written after it, apart (see below).
+    with ctx.store.read() as db:
+        kiosk, _ = authenticate(ctx, kiosk_id, signature, body, address, lambda k: check_request_signature(ctx, k, "pull", body, signature))
+        req = parse_pull(body, kiosk["id"])
+        check_window(ctx, req)
+        limit = req.limit
+        now = ctx.now()
+        revoked = kiosk["status"] == "revoked"
+        rows = []
+        if not revoked:
+            served = catalog.served_communities(db, kiosk["shop"])  # within the shop's county
+            # One row more than asked for tells us whether there is more without a count.
+            rows = catalog.changes_since(db, req.cursor, kiosk["shop"], limit + 1, served, catalog.county_of_shop(db, kiosk["shop"]))
     skew = req.clock - now
-    revoked = kiosk["status"] == "revoked"
-
     skewed = abs(skew) > ctx.settings.clock_skew_threshold_ms
 
     def record(db) -> None:
@@ -40,16 +49,9 @@ def pull(ctx: Context, kiosk_id: str | None, signature: str | None, body: bytes,
 
     # the bookkeeping is the kiosk's own rows (group commit with concurrent pushes and pulls),
     # written only when due (recorded moments ago: chain.RECORD_PULL_EVERY_MS) or the clock is
-    # off; the page is read from one snapshot, outside any writer lock: every feed row it
-    # holds is committed, and the feed's writers write alone, so it is a gap-free prefix of the feed
+    # off, in a keyed write of its own after the snapshot
     if skewed or chain.pull_record_due(kiosk, now):
         ctx.store.write_keyed(kiosk["id"], record)
-    rows = []
-    if not revoked:
-        with ctx.store.read() as db:
-            served = catalog.served_communities(db, kiosk["shop"])  # within the shop's county
-            # One row more than asked for tells us whether there is more without a count.
-            rows = catalog.changes_since(db, req.cursor, kiosk["shop"], limit + 1, served, catalog.county_of_shop(db, kiosk["shop"]))
     more = len(rows) > limit
     rows = rows[:limit]
     changes = [Change(kind=k, key=key, seq=seq, data=None if data is None else msgspec.Raw(data)) for k, key, seq, data in rows]

@@ -1,6 +1,9 @@
 """Pull: signed pages of the feed from a cursor, scoped to the kiosk's shop, with policy,
 lease and revocation on every page."""
 
+import threading
+from contextlib import contextmanager
+
 import msgspec
 
 from schema.feeds import FEEDS
@@ -165,3 +168,43 @@ def test_a_pull_with_a_wrong_clock_is_recorded_every_time(kiosk, ctx, clock):
     page(kiosk.pull(clock=clock.now - 3 * 3_600_000), ctx)
     assert recorded_pull(ctx, kiosk) == (clock.now, -3 * 3_600_000)
     assert table_count(ctx, "review_items", "kind = 'clock_skew'") == 1  # one a day
+
+
+def snapshots_taken(ctx, monkeypatch) -> list[int]:
+    """Count the outermost ``ctx.store.read()`` calls from now on (nested ones share their snapshot)."""
+    taken, depth, real = [0], threading.local(), ctx.store.read
+
+    @contextmanager
+    def counting():
+        outer = not getattr(depth, "n", 0)
+        taken[0] += outer
+        depth.n = getattr(depth, "n", 0) + 1
+        try:
+            with real() as db:
+                yield db
+        finally:
+            depth.n -= 1
+
+    monkeypatch.setattr(ctx.store, "read", counting)
+    return taken
+
+
+def test_a_pull_reads_the_kiosk_the_head_and_the_page_from_one_snapshot(kiosk, ctx, clock, monkeypatch):
+    taken = snapshots_taken(ctx, monkeypatch)
+    p = page(kiosk.pull(limit=1000), ctx)
+    assert p.changes and taken[0] == 1
+    assert recorded_pull(ctx, kiosk) == (clock.now, 0)  # the record, due, written after it
+    taken[0] = 0
+    clock.advance(chain.RECORD_PULL_EVERY_MS)
+    ahead = kiosk.pull(cursor=p.next + 1)  # the head read in the same snapshot refuses it
+    assert error_code(ahead, ctx) == "cursor_ahead" and taken[0] == 1
+    assert recorded_pull(ctx, kiosk)[0] == clock.now - chain.RECORD_PULL_EVERY_MS  # refused: not recorded
+
+
+def test_a_pull_refused_inside_the_snapshot_is_still_counted(kiosk, client, ctx):
+    resp = client.post("/v1/pull", content=b"{}", headers={"Jifen-Kiosk": kiosk.id, "Jifen-Signature": "00" * 64})
+    assert error_code(resp, ctx) == "bad_signature"
+    with ctx.store.read() as db:
+        (count,) = db.sql.execute("SELECT count FROM unstored_rejections WHERE kiosk = ? AND code = 'bad_signature'",
+                                  [kiosk.id]).fetchone()
+    assert count == 1
