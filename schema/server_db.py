@@ -7,7 +7,7 @@ appended: a released one is never edited, so every database reaches the same sha
 Conventions: times are integer UTC milliseconds, points and quantities are integers,
 ``body`` columns hold the exact signed bytes (never re-encoded), and nothing recorded is
 updated except the caches (``balances``, ``stock``, ``award_counts``, ``feed``), the
-counters of ``unstored_rejections``, and the
+counters of ``unstored_rejections`` and ``voice_rate_failures``, and the
 bookkeeping columns of ``kiosks``, ``enroll_codes``, ``batches``, ``review_items`` and
 ``voice_items``.
 """
@@ -762,8 +762,21 @@ _V23 = """
 DROP INDEX postings_at;
 """
 
+# Version 24: wrong phone digits given when rating a letter or request on the public page
+# (docs/SECURITY.md: a tracking code can be guessed, so the public rating also asks for the
+# last four digits of the resident's phone). One row per item once a try was wrong, its
+# count of wrong tries (``server.services.voice.rate_public``: after ``PUBLIC_TRIES`` the
+# item is rated only at a kiosk). Staff state, not projected from the log. Plain SQL both
+# dialects take.
+_V24 = """
+CREATE TABLE voice_rate_failures (
+    code TEXT PRIMARY KEY REFERENCES voice_items(code),
+    failures INTEGER NOT NULL CHECK (failures >= 1)
+);
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19), (20, _V20), (21, _V21), (22, _V22), (23, _V23)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19), (20, _V20), (21, _V21), (22, _V22), (23, _V23), (24, _V24)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -12,6 +12,7 @@ the staff API's are ``STAFF_ERRORS`` here (kiosks never see them)::
      │    └── StaffError                   code from STAFF_ERRORS: a staff use case refused
      │         ├── Unauthorized            401 unauthorized: no live bearer token, disabled account
      │         ├── Forbidden               403 forbidden: role or community scope does not allow it
+     │         │    └── PublicRatingRefused  the public page will not take this rating: wrong phone digits, locked, no phone (server.services.voice)
      │         ├── NotFound                404 not_found: a named thing (shop, kiosk, resident, …) does not exist
      │         ├── Conflict                409 conflict: someone changed it first
      │         │    ├── SealRefused        a checkpoint is not signed over what fails audit (server.services.checkpoint)
@@ -57,6 +58,22 @@ class Unauthorized(StaffError):
 class Forbidden(StaffError):
     def __init__(self, message: str, **detail):
         super().__init__("forbidden", message, **detail)
+
+
+class PublicRatingRefused(Forbidden):
+    """A rating on the public page refused (``server.services.voice.rate_public``), nothing
+    recorded but the wrong try: ``reason`` is ``wrong_phone`` (the last four phone digits do
+    not match; ``tries_left`` before the item is locked), ``locked`` (too many wrong tries for
+    this item) or ``no_phone`` (its resident has no phone on file); for the last two the
+    resident rates at a kiosk, where the card must match."""
+
+    def __init__(self, code: str, reason: str, tries_left: int = 0):
+        words = {"wrong_phone": f"the phone's last four digits do not match; {tries_left} tries left for {code}",
+                 "locked": f"too many wrong phone digits for {code}: rate it at a service station",
+                 "no_phone": f"no phone on file for the resident of {code}: rate it at a service station"}
+        StaffError.__init__(self, "forbidden", words[reason], item=code, reason=reason,
+                            **({"tries_left": tries_left} if reason == "wrong_phone" else {}))
+        self.reason = reason
 
 
 class NotFound(StaffError):

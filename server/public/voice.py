@@ -1,6 +1,7 @@
 """书记信箱 and 村民说事 in public: each community's handling log for a month with its
 figures (received, done, median time to done, share rated 4 or 5), one item's log by its
-tracking code, and the resident's rating by that code (once). Names are written as the
+tracking code, and the resident's rating by that code and the last four digits of their
+phone (once; ``server.services.voice.rate_public``). Names are written as the
 board writes them (``sync.board.board_name``); the resident's own words and staff
 usernames never appear (``server.services.voice.public_log``)."""
 
@@ -51,5 +52,5 @@ class VoicePublicPages(Controller):
 
     @post("/item/{code:str}/rate", sync_to_thread=True, status_code=303)
     def rate(self, request: Request, code: FromPath[str], data: Form) -> Redirect:
-        out = voice.rate_public(request.app.state.ctx, code, _stars(text(data, "stars")))
+        out = voice.rate_public(request.app.state.ctx, code, _stars(text(data, "stars")), text(data, "phone_tail"))
         return Redirect(f"/public/voice/item/{out['code']}?rated=1", status_code=303)

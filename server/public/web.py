@@ -11,7 +11,7 @@ a page is a controller calling one use case and a template showing its result.
   have no script at all.
 * **Errors**: a use case's refusal is a page in the reader's words with its status
   (``error_text``): a month with no published board, an unknown community, a month not
-  written ``YYYY-MM``; never a traceback or the use case's English message.
+  written ``YYYY-MM``, a rating with wrong phone digits; never a traceback or the use case's English message.
 * **Templates** live in ``templates/`` (named ``public/<file>`` in the app's one template
   engine, ``server.console.web.template_config``) and extend ``public/base.html``, whose
   style sheet (``static/public.css``, at ``STATIC_PATH``) prints on A4.
@@ -27,7 +27,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Template
 
 from server.console import web as console_web
-from server.errors import Conflict, Invalid, NotFound, PagesLimited
+from server.errors import Conflict, Invalid, NotFound, PagesLimited, PublicRatingRefused
 from server.public import i18n
 from server.services import reports
 from sync.protocol import ReceiptRefused
@@ -91,10 +91,15 @@ def error_text(exc: Exception, lang: str, community_name: Callable[[str], str] =
         return t("err_no_community", community=exc.key)
     if isinstance(exc, NotFound) and exc.what == "voice item":
         return t("err_no_voice", code=exc.key)
+    if isinstance(exc, PublicRatingRefused):
+        return t({"wrong_phone": "err_phone_wrong", "locked": "err_rate_locked"}.get(exc.reason, "err_rate_no_phone"),
+                 tries_left=exc.detail.get("tries_left", 0))
     if isinstance(exc, Conflict) and exc.detail.get("item"):
         return t("err_voice_rated" if exc.detail.get("state") == "rated" else "err_voice_not_done")
     if isinstance(exc, Invalid) and exc.detail.get("field") == "code":
         return t("err_voice_code", code=exc.detail.get("item", ""))
+    if isinstance(exc, Invalid) and exc.detail.get("field") == "phone_tail":
+        return t("err_phone_tail")
     if isinstance(exc, Invalid) and exc.detail.get("field") == "stars":
         return t("err_stars")
     if isinstance(exc, Invalid) and "month" in exc.detail:

@@ -16,14 +16,17 @@ The public handling log (``public_log``, ``public_month``) shows each step with 
 resident's name masked and told apart by the card's last four (``sync.board.board_name``)
 and never the resident's own words or a staff member's username: what the programme
 promises to publish, for a public page to mount. On the public page a done item may be
-rated once by its tracking code alone (``rate_public``: weaker than at a kiosk, where the
-card must match; docs/SECURITY.md); a later rating from a kiosk is then kept and reviewed
-as ``rated``, as a second kiosk rating is."""
+rated once by its tracking code and the last four digits of its resident's phone
+(``rate_public``: a code can be guessed; five wrong tries lock the item's public rating,
+and a resident with no phone on file rates at a kiosk, where the card must match;
+docs/SECURITY.md); a later rating from a kiosk is then kept and reviewed as ``rated``, as
+a second kiosk rating is."""
 
+import hmac
 from statistics import median
 
 from schema.wire import Voice, VoiceReplyRec
-from server.errors import Conflict, Invalid, NotFound
+from server.errors import Conflict, Invalid, NotFound, PublicRatingRefused
 from server.services import feed
 from server.services.context import Context
 from server.services.staff import Principal, principal_of, record, require, scope_filter
@@ -209,14 +212,17 @@ def _public(db: Tx, row: dict, names: dict[str, str]) -> dict:
 
 def public_log(ctx: Context, code: str) -> dict:
     """One item's public handling log by its tracking code (no sign-in): each step, the
-    resident's name masked, the replies; never the resident's words or staff usernames."""
+    resident's name masked, the replies; never the resident's words, phone or staff
+    usernames. ``public_rating``: for a done, unrated item whether the public page takes
+    its rating (``_public_rating``), else None."""
     code = _code(code)
     with ctx.store.read() as db:
         row = store.item(db, code)
         if row is None:
             raise NotFound("voice item", code)
         resident = catalog.row_by_key(db, "residents", row["resident"]) or {}
-        return _public(db, row, {row["resident"]: resident.get("name", "")})
+        rating = _public_rating(db, row, resident) if row["status"] == "done" and row["stars"] is None else None
+        return _public(db, row, {row["resident"]: resident.get("name", "")}) | {"public_rating": rating}
 
 
 def public_month(ctx: Context, community: str, month: str) -> list[dict]:
@@ -232,13 +238,42 @@ def public_month(ctx: Context, community: str, month: str) -> list[dict]:
 PUBLIC = "public"
 
 
-def rate_public(ctx: Context, code: str, stars: int) -> dict:
-    """The resident's stars for a done item, given on the public page by its tracking code:
-    once (``Conflict`` when it is rated, not done yet). Logged as a ``rated`` step by
-    ``public`` and sent to the community's kiosks like a kiosk's rating."""
+#: wrong phone digits after which an item is no longer rated on the public page
+PUBLIC_TRIES = 5
+
+
+def _phone_tail(phone: str | None) -> str | None:
+    """The last four digits of a phone on file; None when there is none to ask for."""
+    tail = (phone or "").strip()[-4:]
+    return tail if len(tail) == 4 and tail.isascii() and tail.isdigit() else None
+
+
+def _public_rating(db: Tx, row: dict, resident: dict) -> str:
+    """Whether the public page takes a rating of this done, unrated item: ``open`` (with
+    the phone's last four), ``locked`` (``PUBLIC_TRIES`` wrong) or ``no_phone``."""
+    if store.public_failures(db, row["code"]) >= PUBLIC_TRIES:
+        return "locked"
+    return "open" if _phone_tail(resident.get("phone")) else "no_phone"
+
+
+def rate_public(ctx: Context, code: str, stars: int, phone_tail: str) -> dict:
+    """The resident's stars for a done item, given on the public page by its tracking code
+    and the last four digits of the phone the resident is registered with: once
+    (``Conflict`` when it is rated, not done yet). Logged as a ``rated`` step by ``public``
+    and sent to the community's kiosks like a kiosk's rating.
+
+    Wrong digits are refused (``PublicRatingRefused``, ``wrong_phone``) and counted
+    (``voice_rate_failures``, committed though the rating is refused); from the
+    ``PUBLIC_TRIES``-th the item is ``locked`` on the public page, right digits or not, and
+    is rated at a kiosk (where the card must match). A resident with no phone on file rates
+    at a kiosk too (``no_phone``). The digits are compared in constant time; every refusal
+    here is for an item whose public log anyone can read already."""
     code = _code(code)
     if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
         raise Invalid("stars must be a whole number from 1 to 5", item=code, field="stars")
+    given = (phone_tail or "").strip()
+    if not (len(given) == 4 and given.isascii() and given.isdigit()):
+        raise Invalid("the phone's last four digits must be four digits", item=code, field="phone_tail")
     with ctx.store.write() as db:
         row = store.item(db, code)
         if row is None:
@@ -247,12 +282,23 @@ def rate_public(ctx: Context, code: str, stars: int) -> dict:
             raise Conflict(f"{code} is not done yet: it can be rated once done", item=code, state=row["status"])
         if row["stars"] is not None:
             raise Conflict(f"{code} is already rated", item=code, state="rated")
-        now = ctx.now()
-        store.set_rating(db, code, stars, now, PUBLIC)
-        store.append_step(db, code, now, PUBLIC, "rated", {"stars": stars, "event": None})
-        fresh = store.item(db, code)
-        _publish(db, fresh)
-        return {"code": code, "stars": stars}
+        resident = catalog.row_by_key(db, "residents", row["resident"]) or {}
+        state = _public_rating(db, row, resident)
+        if state != "open":
+            raise PublicRatingRefused(code, state)
+        if not hmac.compare_digest(given.encode(), _phone_tail(resident["phone"]).encode()):
+            failures = store.add_public_failure(db, code)  # kept: the refusal is raised once committed
+            wrong = PublicRatingRefused(code, "wrong_phone", PUBLIC_TRIES - failures) if failures < PUBLIC_TRIES \
+                else PublicRatingRefused(code, "locked")
+        else:
+            wrong = None
+            now = ctx.now()
+            store.set_rating(db, code, stars, now, PUBLIC)
+            store.append_step(db, code, now, PUBLIC, "rated", {"stars": stars, "event": None})
+            _publish(db, store.item(db, code))
+    if wrong is not None:
+        raise wrong
+    return {"code": code, "stars": stars}
 
 
 def public_summary(ctx: Context, community: str, month: str) -> list[dict]:

@@ -48,6 +48,19 @@ def set_rating(db: Tx, code: str, stars: int, at: int, event: str) -> None:
                    [stars, at, event, code])
 
 
+def public_failures(db: Tx, code: str) -> int:
+    """How many wrong phone digits the public page was given for ``code``."""
+    rows = list(db.sql.query("SELECT failures FROM voice_rate_failures WHERE code = ?", [code]))
+    return rows[0]["failures"] if rows else 0
+
+
+def add_public_failure(db: Tx, code: str) -> int:
+    """Count one more wrong try for ``code``; the count now."""
+    cur = db.sql.execute("INSERT INTO voice_rate_failures(code, failures) VALUES (?, 1)"
+                         " ON CONFLICT(code) DO UPDATE SET failures = failures + 1 RETURNING failures", [code])
+    return cur.fetchall()[0][0]
+
+
 def steps(db: Tx, code: str) -> list[dict]:
     out = list(db.sql.query("SELECT id, code, at, actor, step, detail FROM voice_steps WHERE code = ? ORDER BY id", [code]))
     for r in out:
