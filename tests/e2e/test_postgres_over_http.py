@@ -1,7 +1,8 @@
 """The server on PostgreSQL, end to end over real HTTP: a real ``jifen-server serve
 --database postgresql://…`` on the session's throwaway cluster (``tests/pgcluster.py``),
 demo data loaded by the CLI into it, kiosks enrolled, recording offline and syncing, the
-balances on both sides, a letter stored by the projector, handled and rated, a resend
+balances on both sides, a letter stored by the projector, handled and rated (at a kiosk, and
+another on the public page with the phone's last four), a resend
 applied once, ``audit`` passing on the stored batches and ``reproject --check`` on the
 ledger (replacing it refused by name); then the same batch pushed to two server processes on
 the one database at once is stored once; many kiosks pushing at once through two processes
@@ -79,6 +80,18 @@ def test_kiosks_record_offline_sync_and_audit_passes_on_postgresql(server, make_
     assert kiosk.sync().ok
     assert [s["step"] for s in server.json("voice", "show", code)["steps"]] == ["received", "replied", "done", "rated"]
     assert stored(server.dsn, f"SELECT stars FROM voice_items WHERE code = '{code}'") == [(4,)]
+    # another rated on the public page: wrong phone digits counted and refused, the right ones rate it
+    public = kiosk.voice(cards[1], "request", "roads", "路面有坑", "op1").event.code
+    assert kiosk.sync().ok
+    server.cli("voice", "reply", public, "--text", "已填平")
+    server.cli("voice", "done", public)
+    (phone,), = stored(server.dsn, f"SELECT phone FROM residents WHERE card = '{cards[1]}'")
+    rate = f"{server.url}/public/voice/item/{public}/rate"
+    wrong = httpx.post(rate, data={"stars": "2", "phone_tail": f"{(int(phone[-4:]) + 1) % 10000:04d}"})
+    assert wrong.status_code == 403 and "手机号后四位不对" in wrong.text
+    assert httpx.post(rate, data={"stars": "2", "phone_tail": phone[-4:]}).status_code == 303
+    assert stored(server.dsn, f"SELECT failures FROM voice_rate_failures WHERE code = '{public}'") == [(1,)]
+    assert stored(server.dsn, f"SELECT stars, rating_event FROM voice_items WHERE code = '{public}'") == [(2, "public")]
     month = local_month(time.time_ns() // 1_000_000)  # the real processes' clock
     board = server.json("report", "board", "--month", month)["rows"]
     assert sum(r["points"] for r in board) >= len(cards) * vol, board  # the month sums caught up on PostgreSQL
