@@ -16,8 +16,8 @@ comparison in SQLite orders it byte-wise whichever backend stored it, and a surr
 as the id the database gave it (the comparison ignores those: ``log.SURROGATE``).
 
 Not copied (left empty): staff accounts and their secrets (tokens, enrolment codes,
-lockouts) and what no projection reads (the audit log, the quarantine) — the copy is a
-file beside the data, removed by the rebuild when done.
+lockouts) and what no projection reads (the audit log, the quarantine, the public rating's
+wrong tries) — the copy is a file beside the data, removed by the rebuild when done.
 """
 
 import re
@@ -28,7 +28,7 @@ from server.store.db import MigrationRefused, Store, open_store
 
 #: tables left empty in the copy: no projection reads them
 SKIPPED = frozenset({"staff", "staff_tokens", "staff_communities", "signin_lockouts", "enroll_codes", "audit_log",
-                     "quarantine", "unstored_rejections"})
+                     "quarantine", "unstored_rejections", "voice_rate_failures"})
 #: rows fetched from the source per round trip
 COPY_ROWS = 5_000
 
