@@ -3,6 +3,9 @@ with its figures, names as the board writes them and never the resident's words;
 by its tracking code; the rating by code, once, which then reaches the kiosks and turns a
 later kiosk rating into a review item."""
 
+import pytest
+
+from server.errors import Forbidden, Invalid, PublicRatingRefused
 from server.services import voice
 from server.services.staff import SYSTEM
 from server.store import ledger
@@ -144,3 +147,16 @@ def test_a_resident_with_no_phone_on_file_is_sent_to_a_station(client, ctx, lett
     refused = client.post(f"/public/voice/item/{code}/rate", data={"stars": "5", "phone_tail": "0000"})
     assert refused.status_code == 403 and "没有登记手机号" in refused.text and "请到服务站评价" in refused.text
     assert failures(ctx, code) == 0 and voice.item(ctx, SYSTEM, code)["stars"] is None
+
+
+def test_the_service_refuses_wrong_digits_by_reason_and_counts_them_durably(ctx, letters):
+    code = done_item(ctx, letters["SQ01"])
+    with pytest.raises(PublicRatingRefused) as wrong:
+        voice.rate_public(ctx, code, 4, wrong_tail(ctx, SQ01_CARD))
+    assert isinstance(wrong.value, Forbidden) and wrong.value.detail == {"item": code, "reason": "wrong_phone", "tries_left": 4}
+    with pytest.raises(Invalid):
+        voice.rate_public(ctx, code, 4, "12345")
+    assert failures(ctx, code) == 1
+    assert voice.public_log(ctx, code)["public_rating"] == "open" and "phone" not in voice.public_log(ctx, code)
+    assert voice.rate_public(ctx, code, 4, f" {phone_tail(ctx, SQ01_CARD)} ") == {"code": code, "stars": 4}
+    assert voice.public_log(ctx, code)["public_rating"] is None  # rated: nothing more to take
