@@ -775,8 +775,32 @@ CREATE TABLE voice_rate_failures (
 );
 """
 
+# Version 25: one projector per county (issue 15). Each logged batch names the counties
+# whose ledger state its projection reads or moves (``log_counties``: the shop's county, its
+# residents', the shops whose stock it moves, the tasks', letters' and void targets' owners —
+# ``server.services.scopes``); a batch with no row there touches every county (a central
+# batch, and every batch logged before this version). ``ingest_log.projected`` marks what
+# the ledger holds, batch by batch: each county's projector folds the batches of its
+# county in log order, so the projected ones of a county are always a prefix of its
+# batches (``server.services.projector``), and the one cursor of version 18 becomes "the
+# last position below the first unprojected one" (``server.store.log.projected``). Plain SQL
+# both dialects take.
+_V25 = """
+ALTER TABLE ingest_log ADD COLUMN projected INTEGER NOT NULL DEFAULT 0;
+UPDATE ingest_log SET projected = 1
+    WHERE pos <= (SELECT coalesce(CAST(value AS INTEGER), 0) FROM meta WHERE key = 'projected');
+CREATE INDEX ingest_log_unprojected ON ingest_log(pos) WHERE projected = 0;
+CREATE TABLE log_counties (
+    county TEXT NOT NULL,
+    pos INTEGER NOT NULL,
+    PRIMARY KEY (county, pos)
+);
+CREATE INDEX log_counties_pos ON log_counties(pos);
+DELETE FROM meta WHERE key = 'projected';
+"""
+
 #: (version, SQL), in order. Append only.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19), (20, _V20), (21, _V21), (22, _V22), (23, _V23), (24, _V24)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7), (8, _V8), (9, _V9), (10, _V10), (11, _V11), (12, _V12), (13, _V13), (14, _V14), (15, _V15), (16, _V16), (17, _V17), (18, _V18), (19, _V19), (20, _V20), (21, _V21), (22, _V22), (23, _V23), (24, _V24), (25, _V25)]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

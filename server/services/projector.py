@@ -28,6 +28,8 @@ either; what a letter's item holds of its signed event (code, event, channel, ca
 resident, kiosk, words, times) is compared with the rebuilt events (``VOICE_FROM_EVENTS``).
 """
 
+import contextlib
+import itertools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -50,12 +52,16 @@ log = logging.getLogger("jifen.server.projector")
 READ_BATCHES = 64
 
 
-def read_chunk(db: Tx, after: int, max_events: int) -> list[Logged]:
-    """Whole logged batches after position ``after`` until about ``max_events`` events."""
+def read_chunk(db: Tx, after: int, max_events: int, county: str | None = None, upto: int = 0) -> list[Logged]:
+    """Whole batches not yet projected after position ``after``, in log order, until about
+    ``max_events`` events: of the whole log, or (``county``) of that county's scope up to
+    position ``upto``."""
     out: list[Logged] = []
     n = 0
     while n < max_events:
-        rows = logstore.logged_after(db, out[-1].pos if out else after, READ_BATCHES)
+        start = out[-1].pos if out else after
+        rows = (logstore.logged_after(db, start, READ_BATCHES) if county is None
+                else logstore.scope_after(db, county, start, upto, READ_BATCHES))
         for pos, kiosk, seq, at, body, shop in rows:
             type_ = kinds.central_batch_type() if kiosk == CENTRAL_KIOSK else kinds.batch_type()
             events = tuple(codec.decode(bytes(body), type_).events)
@@ -88,9 +94,19 @@ def view_for(db: Tx, batches: list[Logged]) -> View:
     )
 
 
-def write(db: Tx, rows: Rows, voices: bool = True) -> None:
-    """The rows of a folded chunk, and the cursor after it, in the caller's transaction;
-    ``voices``: the letters and counted ratings too (not in a rebuild: they are kept)."""
+class Raced(Exception):
+    """A folded chunk that must not be written: a batch of it was projected meanwhile, or
+    one it must follow was not (``write`` rolls the transaction back)."""
+
+
+def write(db: Tx, rows: Rows, positions: list[int], voices: bool = True, scope: set[str] | None = None) -> None:
+    """The rows of a folded chunk (the batches at ``positions``), marked projected, in the
+    caller's transaction; ``voices``: the letters and counted ratings too (not in a rebuild:
+    they are kept). ``scope``: the counties the chunk touches (None: every county); raises
+    ``Raced`` if a batch of the chunk is already projected or a batch of its scope before it
+    is not."""
+    if logstore.mark_projected(db, positions) != len(positions) or logstore.waiting_below(db, positions[-1], scope):
+        raise Raced()
     ledger.insert_events(db, rows.events)
     ledger.insert_posting_rows(db, rows.postings, rows.balance_deltas)
     crash_point("server.apply.after_postings")
@@ -107,19 +123,18 @@ def write(db: Tx, rows: Rows, voices: bool = True) -> None:
             feed.publish_balances(db, {r.card: r.points for r in recs})
         else:
             feed.publish_many(db, kind, recs)
-    feed.publish_projected(db, {kiosk: seq for kiosk, seq in rows.batches if kiosk != CENTRAL_KIOSK}, rows.last)
+    feed.publish_projected(db, {kiosk: seq for kiosk, seq in rows.batches if kiosk != CENTRAL_KIOSK}, logstore.projected(db))
     chain.set_batches_feed(db, rows.batches, catalog.feed_high_water(db))
-    logstore.set_projected(db, rows.last)
     crash_point("server.project.before_commit")
 
 
 def project_chunk(db: Tx, max_events: int, voices: bool = True) -> int:
     """Project the next chunk of the log inside the caller's transaction; events projected."""
-    batches = read_chunk(db, logstore.projected(db), max_events)
+    batches = read_chunk(db, 0, max_events)
     if not batches:
         return 0
     rows = fold(batches, view_for(db, batches))
-    write(db, rows, voices)
+    write(db, rows, [b.pos for b in batches], voices)
     return len(rows.events)
 
 
@@ -142,55 +157,114 @@ def lag(ctx) -> tuple[int, int]:
 #: acknowledgement is not queued behind a long projection write
 BUSY_CHUNK_EVENTS = 500
 
-#: the projector's one scope today: the whole log, under one lease (``Store.projector_lease``).
-#: Per-county projectors are keyed the same way, one lease each (``county:<id>``), once the
-#: log is read per county with a cursor per county (docs/SCALING.md).
-SCOPE = "ledger"
+def lease_scope(county: str) -> str:
+    """The projector lease of ``county`` (``Store.projector_lease``)."""
+    return f"county:{county}"
+
+
 #: how long an inline projection waits for another process's projecting round to end
 #: (it then finds its batches projected); past it the reply carries the acknowledgement's feed
 LEASE_WAIT = 10.0
 
 
-def project_pending(ctx, wait: bool = True, scope: str = SCOPE) -> int:
-    """Project what is logged and not yet projected; events projected.
+def project_pending(ctx, wait: bool = True) -> int:
+    """Project what is logged and not yet projected, one county at a time; events projected.
 
-    Each chunk is read and folded in a snapshot, outside the writer lock, and only its rows
-    are written under it — after checking that the cursor has not moved meanwhile (another
-    server process, or a central batch projected in its staff action: then the chunk is
-    folded again from the new cursor) and that no position in the chunk's range was still
-    uncommitted when it was read (on PostgreSQL pushes of different kiosks commit at once,
-    not always in the order of their positions: then the chunk is read again). While pushes wait for the writer a chunk holds at
-    most ``BUSY_CHUNK_EVENTS``. One thread of a process projects at a time
-    (``ctx.projecting``), and one process of a deployment (the store's projector lease for
-    ``scope``: on PostgreSQL an advisory lock its process holds for the round, released by
-    PostgreSQL if that process dies). Without the lease a call projects nothing: with
-    ``wait`` (inline) it first waits up to ``LEASE_WAIT`` for the holder's round, which
-    projects its batches too. A call projects up to the log's head as it was when called,
-    so a caller under a steady stream of pushes returns."""
+    Each county's batches (``server.services.scopes``: those naming it) are folded in log
+    order by the one process holding that county's projector lease (on PostgreSQL an
+    advisory lock its process holds for the round, released by PostgreSQL if the process
+    dies; other processes skip the county meanwhile and take it over once it is free). A
+    batch naming other counties too — a resident of another county served through the
+    signed lookup, a central batch (every county) — is projected by whichever of its
+    counties' projectors reaches it once every one of them has projected all of its batches
+    before it, holding all their leases (``_county``). So each county's state moves exactly
+    as one fold of the whole log in log order would move it.
+
+    A chunk is read and folded in a snapshot, outside the writer lock, and only its rows are
+    written under it, after checking that none of its batches was projected meanwhile and
+    that none of its scope before it is still waiting (``write``: a push that committed
+    after the read, on PostgreSQL where pushes of different kiosks commit at once; a
+    central batch projected in its staff action): then the chunk is read again. While pushes
+    wait for the writer a chunk holds at most ``BUSY_CHUNK_EVENTS``. One thread of a process
+    projects at a time (``ctx.projecting``). Without a county's lease a call projects nothing
+    of it: with ``wait`` (inline) it first waits up to ``LEASE_WAIT`` for the holder's round,
+    which projects its batches too. A call projects up to the log's head as it was when
+    called, so a caller under a steady stream of pushes returns."""
     total = 0
-    head, _ = lag(ctx)
-    with ctx.projecting, ctx.store.projector_lease(scope, LEASE_WAIT if wait else 0) as held:
+    with ctx.projecting:
+        with ctx.store.read() as db:
+            head = logstore.head(db)
+        while counties := _pending(ctx):
+            moved = 0
+            for county in counties:
+                moved += _county(ctx, county, head, wait)
+            total += moved
+            if not moved:
+                break
+    return total
+
+
+def _pending(ctx) -> list[str]:
+    """The counties with batches waiting (every county when a batch naming none waits)."""
+    with ctx.store.read() as db:
+        named, every = logstore.pending_counties(db)
+        return catalog.county_ids(db) if every else named
+
+
+def _county(ctx, county: str, head: int, wait: bool) -> int:
+    """Project ``county``'s waiting batches up to ``head`` under its lease; events projected.
+    Stops at a batch naming other counties whose leases another process holds, or that
+    another county must first catch up to (its own projector then projects it)."""
+    total = 0
+    with ctx.store.projector_lease(lease_scope(county), LEASE_WAIT if wait else 0) as held:
         while held:
             size = ctx.settings.projection_chunk_events
             if ctx.store.writers_waiting():
                 size = min(size, BUSY_CHUNK_EVENTS)
             with ctx.store.read() as db:
-                cursor = logstore.projected(db)
-                if cursor >= head:
-                    return total
-                batches = read_chunk(db, cursor, size)
-                view = view_for(db, batches) if batches else None
+                batches = read_chunk(db, 0, size, county, head)
+                scopes = logstore.counties_of(db, [b.pos for b in batches])
+                own = frozenset({county})
+                run = [b for b in itertools.takewhile(lambda b: scopes[b.pos] == own, batches)]
+                view = view_for(db, run) if run else None
+                every = catalog.county_ids(db) if batches and scopes[batches[0].pos] is None else None
             if not batches:
                 return total
-            rows = fold(batches, view)
-            with ctx.store.write() as db:
-                if logstore.projected(db) != cursor:
-                    continue
-                if logstore.count_between(db, cursor, batches[-1].pos) != len(batches):
-                    continue  # a push took a position below the chunk's last and committed since the read: fold it in
-                write(db, rows)
-            total += len(rows.events)
+            if run:
+                n = _write_folded(ctx, run, view, {county})
+            else:
+                n = _shared(ctx, county, batches[0], scopes[batches[0].pos], every)
+                if n is None:
+                    return total  # another county's batches before it wait, or its projector is busy
+            total += n
     return total
+
+
+def _shared(ctx, county: str, batch: Logged, scope: frozenset[str] | None, every: list[str] | None) -> int | None:
+    """Project ``batch``, which names counties beside ``county`` (``scope``; None: every
+    county, listed in ``every``), holding every one of their leases (taken without
+    waiting, so two projectors never wait on each other) once each has projected its
+    batches before it; None when it cannot be yet."""
+    others = sorted(set(every if scope is None else scope) - {county})
+    with contextlib.ExitStack() as leases:
+        for other in others:
+            if not leases.enter_context(ctx.store.projector_lease(lease_scope(other), 0)):
+                return None
+        with ctx.store.read() as db:
+            if logstore.waiting_below(db, batch.pos, None if scope is None else set(scope)) != 1:
+                return None  # a batch before it of one of its counties waits (or it was projected meanwhile)
+            view = view_for(db, [batch])
+        return _write_folded(ctx, [batch], view, None if scope is None else set(scope))
+
+
+def _write_folded(ctx, batches: list[Logged], view: View, scope: set[str] | None) -> int:
+    rows = fold(batches, view)
+    try:
+        with ctx.store.write() as db:
+            write(db, rows, [b.pos for b in batches], scope=scope)
+    except Raced:
+        return 0
+    return len(rows.events)
 
 
 class Background(threading.Thread):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import msgspec
 
 from schema.wire import Batch, PushReply
+from server.services import scopes
 from server.services.projector import after_ack
 from server.services.caller import authenticate
 from server.services.clock import note_clock_skew
@@ -183,7 +184,7 @@ def acknowledge(ctx: Context, db: Tx, kiosk: dict, state: ChainState, batch: Bat
     events = list(batch.events)
     refs = references(events)
     refusal(events, kiosk["id"], kiosk["shop"], refused_by(db, refs), refs)
-    log.append(db, kiosk["id"], batch.seq, now)
+    log.append(db, kiosk["id"], batch.seq, now, scopes.touched(db, kiosk["id"], kiosk["shop"], refs))
     new = ChainState(batch.seq + 1, body_hash, batch.events[-1].kseq + 1)
     chain.advance_kiosk_chain(db, kiosk["id"], new.next_seq, new.last_hash, new.next_kseq, now)
     ahead = max(max(ev.at for ev in batch.events), batch.created) - now

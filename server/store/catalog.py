@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from schema.feeds import DEFAULT_COUNTY, community_scope, county_scope
 
+from server.store import log
 from server.store.chunked import rows_in
 from server.store.tx import Tx
 from sync.chunks import chunks, marks
@@ -76,6 +77,10 @@ def update_row(db: Tx, table: str, row: dict) -> None:
     key = TABLES[table]
     row = _searchable(table, row)
     sets = [c for c in row if c != key]
+    if table in ("residents", "shops") and "community" in row:
+        old = db.sql.execute(f"SELECT community FROM {table} WHERE {key} = ?", [row[key]]).fetchone()
+        if old is not None and old[0] != row["community"]:
+            _moved_county(db)
     db.sql.execute(f"UPDATE {table} SET {', '.join(c + ' = ?' for c in sets)} WHERE {key} = ?", [*(row[c] for c in sets), row[key]])
 
 
@@ -304,6 +309,32 @@ def county_of_shop(db: Tx, shop: str) -> str:
     return row[0] if row else DEFAULT_COUNTY
 
 
+def counties_of_cards(db: Tx, cards: Iterable[str]) -> set[str]:
+    """The counties the residents ``cards`` live in (their communities')."""
+    return {r[0] for r in rows_in(db, "SELECT DISTINCT coalesce(cc.county, '') FROM residents r LEFT JOIN community_counties cc"
+                                      " ON cc.community = r.community WHERE r.card IN ({})", sorted(cards))}
+
+
+def counties_of_shops(db: Tx, shops: Iterable[str]) -> set[str]:
+    """The counties of the shops ``shops`` (their communities'); an unknown shop's is the default."""
+    shops = sorted(shops)
+    rows = rows_in(db, "SELECT s.id, coalesce(cc.county, '') FROM shops s LEFT JOIN community_counties cc"
+                       " ON cc.community = s.community WHERE s.id IN ({})", shops)
+    found = dict(rows)
+    return {found.get(s, DEFAULT_COUNTY) for s in shops}
+
+
+def counties_of_communities(db: Tx, communities: Iterable[str]) -> set[str]:
+    communities = sorted(communities)
+    found = dict(rows_in(db, "SELECT community, county FROM community_counties WHERE community IN ({})", communities))
+    return {found.get(c, DEFAULT_COUNTY) for c in communities}
+
+
+def county_ids(db: Tx) -> list[str]:
+    """Every county a projector may be needed for: the default county ``''`` and each named one."""
+    return [DEFAULT_COUNTY, *(r[0] for r in db.sql.execute("SELECT id FROM counties ORDER BY id"))]
+
+
 def community_counties(db: Tx) -> dict[str, str]:
     """Every community's county (``''``: the default)."""
     return dict(db.sql.execute("SELECT c.id, coalesce(cc.county, '') FROM communities c"
@@ -341,8 +372,16 @@ def county_exists(db: Tx, county: str) -> bool:
     return db.sql.execute("SELECT 1 FROM counties WHERE id = ?", [county]).fetchone() is not None
 
 
+def _moved_county(db: Tx) -> None:
+    """A resident, a shop or a community may have changed county: the batches waiting for
+    projection touch every county from now on (``server.store.log.spread_pending``)."""
+    log.spread_pending(db)
+
+
 def set_community_county(db: Tx, community: str, county: str) -> None:
-    """Put ``community`` in ``county`` (``''``: back in the default county)."""
+    """Put ``community`` in ``county`` (``''``: back in the default county); the batches
+    waiting for projection then touch every county (``_moved_county``)."""
+    _moved_county(db)
     if county == DEFAULT_COUNTY:
         db.sql.execute("DELETE FROM community_counties WHERE community = ?", [community])
     else:

@@ -20,7 +20,7 @@ def unlogged_batches(db: Tx, limit: int = -1) -> list[tuple[str, int, str]]:
            JOIN ingest_log g ON g.kiosk = b.kiosk AND g.seq = b.seq
            LEFT JOIN checkpoint_log l ON l.kiosk = b.kiosk AND l.seq = b.seq
            WHERE b.status = 'applied' AND l.n IS NULL
-             AND g.pos <= (SELECT coalesce(CAST(value AS INTEGER), 0) FROM meta WHERE key = 'projected')
+             AND g.pos < coalesce((SELECT min(pos) FROM ingest_log WHERE projected = 0), g.pos + 1)
            ORDER BY b.applied_at, b.kiosk, b.seq""" + limit_clause(limit),
         [limit] if limit >= 0 else []).fetchall()
 

@@ -37,6 +37,11 @@ def void_targets(db: Tx, ids: Iterable[str]) -> dict[str, Target]:
     return out
 
 
+def event_residents(db: Tx, ids: Iterable[str]) -> dict[str, str | None]:
+    """The resident each projected event of ``ids`` names (None: none); unknown ids left out."""
+    return dict(rows_in(db, "SELECT id, resident FROM events WHERE id IN ({})", sorted(ids)))
+
+
 def balances_of(db: Tx, accounts: Iterable[str]) -> dict[str, int]:
     return {r[0]: r[1] for r in rows_in(db, "SELECT account, points FROM balances WHERE account IN ({})", list(accounts))}
 

@@ -121,7 +121,7 @@ class PostgresStore(Store):
         super().__init__(_connect(dsn))
         self._dsn = dsn
         self._lease: psycopg.Connection | None = None
-        self._lease_lock = threading.Lock()
+        self._lease_lock = threading.RLock()  # a shared batch takes its other counties' leases inside its own
         self._pool = ConnectionPool(dsn, min_size=1, max_size=POOL_SIZE, open=True, configure=_configure,
                                     kwargs={"autocommit": True, "cursor_factory": psycopg.ClientCursor,
                                             "application_name": APPLICATION_NAME})

@@ -74,3 +74,8 @@ def set_done(db: Tx, dones: list[tuple[str, str, int]]) -> None:
     if dones:
         db.sql.executemany("UPDATE task_claims SET done_event = ?, done_at = ? WHERE claim = ?",
                            [[done, at, claim] for claim, done, at in dones])
+
+
+def communities_of(db: Tx, ids: Iterable[str]) -> dict[str, str | None]:
+    """Each task's community (None: open to every community); unknown tasks left out."""
+    return dict(rows_in(db, "SELECT id, community FROM tasks WHERE id IN ({})", sorted(ids)))

@@ -98,3 +98,8 @@ def month_items(db: Tx, start: int, end: int, communities: list[str] | None) -> 
 
 def items_of_resident(db: Tx, card: str) -> list[dict]:
     return list(db.sql.query(f"SELECT {_COLUMNS} FROM voice_items WHERE resident = ? ORDER BY at DESC", [card]))
+
+
+def item_residents(db: Tx, codes: Iterable[str]) -> dict[str, str]:
+    """The resident of each letter or request ``codes`` names (unknown codes left out)."""
+    return dict(rows_in(db, "SELECT code, resident FROM voice_items WHERE code IN ({})", sorted(codes)))

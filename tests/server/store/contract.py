@@ -557,10 +557,9 @@ class StoreContract:
             store_batch(db, 1)
             store_batch(db, 2)
             store_batch(db, 3, status="held")
-            for seq in (1, 2):
-                log.append(db, "K0001", seq, T)
+            positions = [log.append(db, "K0001", seq, T) for seq in (1, 2)]
             assert checkpoints.unlogged_batches(db) == []  # acknowledged, not yet projected: not sealed yet
-            log.set_projected(db, 2)
+            assert log.mark_projected(db, positions) == 2 and log.mark_projected(db, positions) == 0
             assert checkpoints.log_head(db) == (0, GENESIS)
             assert [tuple(r) for r in checkpoints.unlogged_batches(db)] == [("K0001", 1, "h1"), ("K0001", 2, "h2")]
             checkpoints.append_log(db, 1, "K0001", 1, "leaf1", "head1")

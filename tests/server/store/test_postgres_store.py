@@ -125,10 +125,10 @@ class TestKeyedWrites:
             later = second.write_keyed("K0002", fast)
             assert later > pos["n"]
             with third.read() as db:  # what a projector's snapshot read sees
-                assert log.count_between(db, 0, later) == 1 and log.head(db) == later
+                assert log.waiting_below(db, later, None) == 1 and log.head(db) == later
             counted: list = []
             projector = threading.Thread(target=lambda: counted.append(
-                third.write_grouped(lambda db: log.count_between(db, 0, later))))
+                third.write_grouped(lambda db: log.waiting_below(db, later, None))))
             projector.start()
             wait_until(lambda: waiting_for(pg_database, None) == 1)
             leave.set()
@@ -174,9 +174,9 @@ class TestKeyedWrites:
 HOLDER = """
 import sys, time
 from server.store import open_store
-from server.services.projector import SCOPE
+from server.services.projector import lease_scope
 store = open_store(sys.argv[1], migrate=False)
-with store.projector_lease(SCOPE) as held:
+with store.projector_lease(lease_scope("")) as held:
     print("held" if held else "refused", flush=True)
     time.sleep(120)
 """
@@ -196,30 +196,30 @@ class TestProjectorLease:
     """One projector at a time across server processes, taken over when its process dies."""
 
     def test_a_second_store_is_refused_while_the_lease_is_held_and_granted_after(self, pg_database):
-        from server.services.projector import SCOPE
+        from server.services.projector import lease_scope
         first, second = open_store(pg_database), open_store(pg_database)
         try:
-            with first.projector_lease(SCOPE) as held:
+            with first.projector_lease(lease_scope('')) as held:
                 assert held
                 assert lease_holders(pg_database) == [f"jifen-projector pid={os.getpid()}"]
-                with second.projector_lease(SCOPE) as other:
+                with second.projector_lease(lease_scope('')) as other:
                     assert not other
                 with second.projector_lease("county:other") as other:  # another scope: its own lease
                     assert other
-            with second.projector_lease(SCOPE) as other:
+            with second.projector_lease(lease_scope('')) as other:
                 assert other
         finally:
             first.close()
             second.close()
 
     def test_a_waiting_store_gets_the_lease_when_the_holder_releases_it(self, pg_database):
-        from server.services.projector import SCOPE
+        from server.services.projector import lease_scope
         first, second = open_store(pg_database), open_store(pg_database)
         release = threading.Event()
         held = threading.Event()
 
         def hold():
-            with first.projector_lease(SCOPE) as ok:
+            with first.projector_lease(lease_scope('')) as ok:
                 assert ok
                 held.set()
                 release.wait(10)
@@ -228,10 +228,10 @@ class TestProjectorLease:
         t.start()
         try:
             assert held.wait(10)
-            with second.projector_lease(SCOPE, wait=0.2) as got:
+            with second.projector_lease(lease_scope(''), wait=0.2) as got:
                 assert not got  # timed out while held
             threading.Timer(0.3, release.set).start()
-            with second.projector_lease(SCOPE, wait=10) as got:
+            with second.projector_lease(lease_scope(''), wait=10) as got:
                 assert got
         finally:
             release.set()
@@ -240,17 +240,17 @@ class TestProjectorLease:
             second.close()
 
     def test_the_lease_of_a_killed_process_is_taken_over(self, pg_database):
-        from server.services.projector import SCOPE
+        from server.services.projector import lease_scope
         store = open_store(pg_database)
         holder = subprocess.Popen([sys.executable, "-c", HOLDER, pg_database], stdout=subprocess.PIPE, text=True)
         try:
             assert holder.stdout.readline().strip() == "held"
             assert lease_holders(pg_database) == [f"jifen-projector pid={holder.pid}"]
-            with store.projector_lease(SCOPE) as got:
+            with store.projector_lease(lease_scope("")) as got:
                 assert not got
             holder.send_signal(signal.SIGKILL)
             holder.wait(10)
-            with store.projector_lease(SCOPE, wait=10) as got:  # PostgreSQL drops the dead session's lock
+            with store.projector_lease(lease_scope(''), wait=10) as got:  # PostgreSQL drops the dead session's lock
                 assert got
                 assert lease_holders(pg_database) == [f"jifen-projector pid={os.getpid()}"]
         finally:
