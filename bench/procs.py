@@ -233,8 +233,8 @@ def log_position(data: Path) -> tuple[int, int]:
     conn = sqlite3.connect(f"file:{data / 'server.db'}?mode=ro", uri=True, timeout=30)
     try:
         head = conn.execute("SELECT coalesce(max(pos), 0) FROM ingest_log").fetchone()[0]
-        row = conn.execute("SELECT value FROM meta WHERE key = 'projected'").fetchone()
-        return head, int(row[0]) if row else 0
+        first = conn.execute("SELECT min(pos) FROM ingest_log WHERE projected = 0").fetchone()[0]
+        return head, head if first is None else first - 1
     finally:
         conn.close()
 

@@ -109,8 +109,8 @@ class ProjectorProcess:
         """(log head, projector cursor), read from the database file."""
         with closing(sqlite3.connect(self.data / "server.db")) as db:
             head = db.execute("SELECT coalesce(max(pos), 0) FROM ingest_log").fetchone()[0]
-            row = db.execute("SELECT value FROM meta WHERE key = 'projected'").fetchone()
-        return head, int(row[0]) if row else 0
+            first = db.execute("SELECT min(pos) FROM ingest_log WHERE projected = 0").fetchone()[0]
+        return head, head if first is None else first - 1
 
     def caught_up(self, wait: float = 30) -> bool:
         """Wait until the ledger holds the whole log."""

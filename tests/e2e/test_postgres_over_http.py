@@ -23,7 +23,7 @@ from kiosk import settings as kiosk_settings
 from kiosk.keys import load_key
 from kiosk.service import KioskService
 from kiosk.syncing import Round
-from server.services.projector import SCOPE
+from server.services.projector import lease_scope
 from server.store.postgres import PROJECTOR_LOCK, lease_key
 from sync import codec
 from sync.calendar import local_month
@@ -235,9 +235,9 @@ def lease_holder(dsn: str) -> int | None:
 
 def log_position(dsn: str) -> tuple[int, int]:
     """(log head, projector cursor)."""
-    ((head, cursor),) = stored(dsn, "SELECT (SELECT coalesce(max(pos), 0) FROM ingest_log),"
-                                    " (SELECT coalesce(CAST(value AS INTEGER), 0) FROM meta WHERE key = 'projected')")
-    return head, cursor
+    ((head, first),) = stored(dsn, "SELECT (SELECT coalesce(max(pos), 0) FROM ingest_log),"
+                                   " (SELECT min(pos) FROM ingest_log WHERE projected = 0)")
+    return head, head if first is None else first - 1
 
 
 def test_the_projecting_process_killed_mid_stream_is_taken_over_by_the_other(server, make_kiosk, tmp_path):
@@ -261,7 +261,7 @@ def test_the_projecting_process_killed_mid_stream_is_taken_over_by_the_other(ser
         vol = rule_points(first, VOLUNTEER)
         head0, cursor0 = log_position(server.dsn)
         assert cursor0 == head0
-        lease.execute("SELECT pg_advisory_lock(%s, %s)", [PROJECTOR_LOCK, lease_key(SCOPE)])
+        lease.execute("SELECT pg_advisory_lock(%s, %s)", [PROJECTOR_LOCK, lease_key(lease_scope(""))])
         awarded = {c: 0 for c in cards}
         rounds = 30
         for i in range(rounds):  # one batch per kiosk and round: many chunks to project
@@ -274,7 +274,7 @@ def test_the_projecting_process_killed_mid_stream_is_taken_over_by_the_other(ser
         assert head == head0 + 2 * rounds and cursor == cursor0  # acknowledged, none projected: the lease is held
         time.sleep(1.5)  # three background rounds of each process, all skipped
         assert log_position(server.dsn)[1] == cursor0
-        lease.execute("SELECT pg_advisory_unlock(%s, %s)", [PROJECTOR_LOCK, lease_key(SCOPE)])
+        lease.execute("SELECT pg_advisory_unlock(%s, %s)", [PROJECTOR_LOCK, lease_key(lease_scope(""))])
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # a process holds the lease and is part-way through
             holder = lease_holder(server.dsn)

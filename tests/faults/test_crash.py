@@ -168,8 +168,8 @@ class Projector(ProjectorProcess):
     def positions(self) -> tuple[int, int]:
         with self.db.connect() as db:
             head = db.execute("SELECT coalesce(max(pos), 0) FROM ingest_log").fetchone()[0]
-            row = db.execute("SELECT value FROM meta WHERE key = 'projected'").fetchone()
-        return head, int(row[0]) if row else 0
+            first = db.execute("SELECT min(pos) FROM ingest_log WHERE projected = 0").fetchone()[0]
+        return head, head if first is None else first - 1
 
 
 @pytest.mark.parametrize(("backend", "point", "hit"),
