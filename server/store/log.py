@@ -154,7 +154,8 @@ def kiosk_pending_counties(db: Tx, kiosk: str) -> set[str] | None:
     """The counties the kiosk's batches waiting for projection name (None: one names none)."""
     out: set[str] = set()
     for pos, county in db.sql.execute("SELECT l.pos, c.county FROM ingest_log l LEFT JOIN log_counties c ON c.pos = l.pos"
-                                      " WHERE l.kiosk = ? AND l.projected = 0", [kiosk]):
+                                      " WHERE l.pos IN (SELECT pos FROM ingest_log WHERE projected = 0) AND l.kiosk = ?",
+                                      [kiosk]):  # from the waiting batches, not from every batch of the kiosk
         if county is None:
             return None
         out.add(county)
